@@ -1,0 +1,1 @@
+"""eks-platform: ComponentResources and the pure functions they use."""

@@ -1,0 +1,292 @@
+"""Network: the VPC, per-AZ subnet tiers, IGW/NAT, routes, endpoints and flow logs — or a brought VPC.
+
+Decisions (subnet carving, NAT placement, tags) are pure functions; the component only
+registers resources. Child names are ``<name>-<what>-<zone>``: stable across config
+changes that do not touch that zone.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from components import subnets
+from components.config import NetworkConfig
+from components.context import AwsContext
+from components.tags import tagged
+
+
+# ---------------------------------------------------------------------------------------
+# pure decisions
+# ---------------------------------------------------------------------------------------
+def subnet_tags(tier: str, cluster_name: str) -> dict[str, str]:
+    """Discovery tags EKS and the AWS Load Balancer Controller rely on."""
+    tags = {"eks-platform/tier": tier, f"kubernetes.io/cluster/{cluster_name}": "shared"}
+    if tier == "public":
+        tags["kubernetes.io/role/elb"] = "1"
+    elif tier == "private":
+        tags["kubernetes.io/role/internal-elb"] = "1"
+    return tags
+
+
+def nat_placement(mode: str, zones: Sequence[str]) -> dict[str, str]:
+    """For each zone, the zone whose NAT gateway its private subnet routes through."""
+    if mode == "none" or not zones:
+        return {}
+    if mode == "single":
+        return {z: zones[0] for z in zones}
+    return {z: z for z in zones}
+
+
+def flow_log_trust_policy(ctx: AwsContext) -> str:
+    """Only the VPC Flow Logs service, acting for this account, may assume the delivery role."""
+    return json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow",
+            "Principal": {"Service": ctx.service_principal("vpc-flow-logs")},
+            "Action": "sts:AssumeRole",
+            "Condition": {
+                "StringEquals": {"aws:SourceAccount": ctx.account_id},
+                "ArnLike": {"aws:SourceArn": ctx.arn("ec2", "vpc-flow-log/*")},
+            },
+        }],
+    }, sort_keys=True)
+
+
+def flow_log_policy(log_group_arn: str) -> str:
+    """Write access to the one log group (and its streams) the flow log delivers to."""
+    return json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow",
+            "Action": ["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"],
+            "Resource": [log_group_arn, f"{log_group_arn}:log-stream:*"],
+        }],
+    }, sort_keys=True)
+
+
+# ---------------------------------------------------------------------------------------
+# component
+# ---------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class NetworkArgs:
+    config: NetworkConfig
+    zones: tuple[str, ...]
+    cluster_name: str
+    ctx: AwsContext
+
+
+class Network(pulumi.ComponentResource):
+    vpc_id: pulumi.Output[str]
+    vpc_cidr: pulumi.Output[str]
+    zones: tuple[str, ...]
+    public_subnet_ids: pulumi.Output[list[str]]
+    private_subnet_ids: pulumi.Output[list[str]]
+    intra_subnet_ids: pulumi.Output[list[str]]
+    nat_public_ips: pulumi.Output[list[str]]
+
+    def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("eks-platform:network:Network", name, None, opts)
+        self._name = name
+        self._args = args
+        if args.config.existing is not None:
+            self._adopt()
+        else:
+            self._create()
+        self.register_outputs({
+            "vpcId": self.vpc_id,
+            "vpcCidr": self.vpc_cidr,
+            "publicSubnetIds": self.public_subnet_ids,
+            "privateSubnetIds": self.private_subnet_ids,
+            "intraSubnetIds": self.intra_subnet_ids,
+        })
+
+    def _child(self, **extra) -> pulumi.ResourceOptions:
+        return pulumi.ResourceOptions(parent=self, **extra)
+
+    # -- bring your own VPC ---------------------------------------------------------
+    def _adopt(self) -> None:
+        existing = self._args.config.existing
+        self.zones = ()
+        self.vpc_id = pulumi.Output.from_input(existing.vpc_id)
+        self.vpc_cidr = aws.ec2.get_vpc_output(id=existing.vpc_id, opts=pulumi.InvokeOutputOptions(parent=self)).cidr_block
+        self.public_subnet_ids = pulumi.Output.from_input(list(existing.public_subnet_ids))
+        self.private_subnet_ids = pulumi.Output.from_input(list(existing.private_subnet_ids))
+        self.intra_subnet_ids = pulumi.Output.from_input(list(existing.intra_subnet_ids))
+        self.nat_public_ips = pulumi.Output.from_input([])
+
+    # -- a new VPC ------------------------------------------------------------------
+    def _create(self) -> None:
+        cfg, ctx, name = self._args.config, self._args.ctx, self._name
+        zones = self._args.zones
+        layout = subnets.carve(cfg.cidr, zones, cfg.max_availability_zones, cfg.subnet_prefix_lengths)
+        base = ctx.tags
+        self.zones = zones
+
+        vpc = aws.ec2.Vpc(
+            f"{name}-vpc",
+            cidr_block=layout.vpc_cidr,
+            enable_dns_support=True,
+            enable_dns_hostnames=True,
+            tags=tagged(base, f"{name}-vpc"),
+            opts=self._child(),
+        )
+        # No rules: the default security group must not allow anything (CIS AWS 5.4).
+        aws.ec2.DefaultSecurityGroup(
+            f"{name}-default-sg", vpc_id=vpc.id, ingress=[], egress=[],
+            tags=tagged(base, f"{name}-default-do-not-use"), opts=self._child(),
+        )
+        igw = aws.ec2.InternetGateway(
+            f"{name}-igw", vpc_id=vpc.id, tags=tagged(base, f"{name}-igw"), opts=self._child()
+        )
+
+        subnet_ids: dict[str, dict[str, pulumi.Output[str]]] = {t: {} for t in subnets.TIERS}
+        for spec in layout.subnets:
+            sn = aws.ec2.Subnet(
+                f"{name}-{spec.tier}-{spec.zone}",
+                vpc_id=vpc.id,
+                cidr_block=spec.cidr,
+                availability_zone=spec.zone,
+                map_public_ip_on_launch=False,
+                tags=tagged(base, f"{name}-{spec.tier}-{spec.zone}", **subnet_tags(spec.tier, self._args.cluster_name)),
+                opts=self._child(),
+            )
+            subnet_ids[spec.tier][spec.zone] = sn.id
+
+        nat_ids: dict[str, pulumi.Output[str]] = {}
+        nat_ips: list[pulumi.Output[str]] = []
+        for zone in sorted(set(nat_placement(cfg.nat_gateways, zones).values()), key=zones.index):
+            eip = aws.ec2.Eip(
+                f"{name}-nat-{zone}", domain="vpc", tags=tagged(base, f"{name}-nat-{zone}"), opts=self._child()
+            )
+            nat = aws.ec2.NatGateway(
+                f"{name}-nat-{zone}",
+                allocation_id=eip.id,
+                subnet_id=subnet_ids["public"][zone],
+                connectivity_type="public",
+                tags=tagged(base, f"{name}-nat-{zone}"),
+                opts=self._child(depends_on=[igw]),
+            )
+            nat_ids[zone] = nat.id
+            nat_ips.append(eip.public_ip)
+
+        route_tables: dict[str, list[pulumi.Output[str]]] = {t: [] for t in subnets.TIERS}
+        placement = nat_placement(cfg.nat_gateways, zones)
+        for zone in zones:
+            for tier in subnets.TIERS:
+                rt = aws.ec2.RouteTable(
+                    f"{name}-{tier}-{zone}", vpc_id=vpc.id,
+                    tags=tagged(base, f"{name}-{tier}-{zone}", **{"eks-platform/tier": tier}),
+                    opts=self._child(),
+                )
+                route_tables[tier].append(rt.id)
+                aws.ec2.RouteTableAssociation(
+                    f"{name}-{tier}-{zone}", route_table_id=rt.id, subnet_id=subnet_ids[tier][zone],
+                    opts=self._child(),
+                )
+                if tier == "public":
+                    aws.ec2.Route(
+                        f"{name}-{tier}-{zone}-default", route_table_id=rt.id,
+                        destination_cidr_block="0.0.0.0/0", gateway_id=igw.id, opts=self._child(),
+                    )
+                elif tier == "private" and zone in placement:
+                    aws.ec2.Route(
+                        f"{name}-{tier}-{zone}-default", route_table_id=rt.id,
+                        destination_cidr_block="0.0.0.0/0", nat_gateway_id=nat_ids[placement[zone]],
+                        opts=self._child(),
+                    )
+                # intra: no route out of the VPC on purpose.
+
+        if cfg.s3_gateway_endpoint:
+            aws.ec2.VpcEndpoint(
+                f"{name}-s3",
+                vpc_id=vpc.id,
+                service_name=ctx.endpoint_service("s3"),
+                vpc_endpoint_type="Gateway",
+                route_table_ids=route_tables["private"] + route_tables["intra"],
+                tags=tagged(base, f"{name}-s3"),
+                opts=self._child(),
+            )
+        if cfg.interface_endpoints:
+            sg = aws.ec2.SecurityGroup(
+                f"{name}-endpoints",
+                vpc_id=vpc.id,
+                description="HTTPS from inside the VPC to its interface endpoints",
+                ingress=[aws.ec2.SecurityGroupIngressArgs(
+                    protocol="tcp", from_port=443, to_port=443, cidr_blocks=[layout.vpc_cidr],
+                    description="HTTPS from the VPC",
+                )],
+                egress=[],
+                tags=tagged(base, f"{name}-endpoints"),
+                opts=self._child(),
+            )
+            private_ids = [subnet_ids["private"][z] for z in zones]
+            for service in cfg.interface_endpoints:
+                aws.ec2.VpcEndpoint(
+                    f"{name}-{service.replace('.', '-')}",
+                    vpc_id=vpc.id,
+                    service_name=ctx.endpoint_service(service),
+                    vpc_endpoint_type="Interface",
+                    private_dns_enabled=True,
+                    subnet_ids=private_ids,
+                    security_group_ids=[sg.id],
+                    tags=tagged(base, f"{name}-{service}"),
+                    opts=self._child(),
+                )
+
+        if cfg.flow_logs.enabled:
+            self._flow_logs(vpc)
+
+        self.vpc_id = vpc.id
+        self.vpc_cidr = pulumi.Output.from_input(layout.vpc_cidr)
+        self.public_subnet_ids = pulumi.Output.all(*[subnet_ids["public"][z] for z in zones])
+        self.private_subnet_ids = pulumi.Output.all(*[subnet_ids["private"][z] for z in zones])
+        self.intra_subnet_ids = pulumi.Output.all(*[subnet_ids["intra"][z] for z in zones])
+        self.nat_public_ips = pulumi.Output.all(*nat_ips)
+
+    def _flow_logs(self, vpc: aws.ec2.Vpc) -> None:
+        cfg, ctx, name = self._args.config.flow_logs, self._args.ctx, self._name
+        group = aws.cloudwatch.LogGroup(
+            f"{name}-flow-logs",
+            name=f"/aws/vpc/{self._args.cluster_name}/flow-logs",
+            retention_in_days=cfg.retention_days,
+            tags=tagged(ctx.tags, f"{name}-flow-logs"),
+            opts=self._child(),
+        )
+        role = aws.iam.Role(
+            f"{name}-flow-logs",
+            assume_role_policy=flow_log_trust_policy(ctx),
+            description="VPC Flow Logs delivery to CloudWatch Logs",
+            tags=tagged(ctx.tags, f"{name}-flow-logs"),
+            opts=self._child(),
+        )
+        aws.iam.RolePolicy(
+            f"{name}-flow-logs",
+            role=role.id,
+            policy=group.arn.apply(flow_log_policy),
+            opts=self._child(),
+        )
+        aws.ec2.FlowLog(
+            f"{name}-flow-logs",
+            vpc_id=vpc.id,
+            traffic_type=cfg.traffic_type,
+            log_destination_type="cloud-watch-logs",
+            log_destination=group.arn,
+            iam_role_arn=role.arn,
+            max_aggregation_interval=60,
+            tags=tagged(ctx.tags, f"{name}-flow-logs"),
+            opts=self._child(),
+        )
+
+
+def subnet_ids_by_tier(network: Network) -> Mapping[str, pulumi.Output[list[str]]]:
+    return {
+        "public": network.public_subnet_ids,
+        "private": network.private_subnet_ids,
+        "intra": network.intra_subnet_ids,
+    }

@@ -1,0 +1,156 @@
+"""Deterministic subnet carving: a pure function from the VPC CIDR to per-AZ tiers.
+
+Layout (the seed layouts' "each AZ gets its own block"):
+
+* the VPC CIDR is split into ``max_azs`` rounded up to a power of two equal blocks;
+  AZ *i* owns block *i*, blocks past the AZ count stay free so an AZ can be added later
+  without renumbering anything;
+* inside its block an AZ gets one subnet per tier, largest first (so every subnet is
+  aligned on its own size), in the fixed tier order private, public, intra; the rest of
+  the block is spare room for growth.
+
+With a /16 VPC and the defaults: AZ blocks /18, private /19 (8,187 usable addresses for
+nodes and pods), public /22, intra /24, and a /19-sized remainder per AZ left free.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+TIERS: tuple[str, ...] = ("private", "public", "intra")
+# Default size of each tier, in extra prefix bits relative to the AZ block.
+DEFAULT_NEW_BITS: Mapping[str, int] = {"private": 1, "public": 4, "intra": 6}
+# AWS limits: a VPC/subnet CIDR is between /16 and /28.
+AWS_MIN_PREFIX = 16
+AWS_MAX_PREFIX = 28
+
+PRIVATE_RANGES = tuple(
+    ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10")
+)
+
+
+@dataclass(frozen=True)
+class SubnetSpec:
+    tier: str
+    zone: str
+    zone_index: int
+    cidr: str
+
+
+@dataclass(frozen=True)
+class SubnetLayout:
+    vpc_cidr: str
+    block_prefix: int
+    prefixes: Mapping[str, int]
+    blocks: tuple[str, ...]
+    subnets: tuple[SubnetSpec, ...]
+
+    def tier(self, tier: str) -> tuple[SubnetSpec, ...]:
+        return tuple(s for s in self.subnets if s.tier == tier)
+
+
+def block_prefix(vpc_prefix: int, max_azs: int) -> int:
+    """Prefix length of one AZ block when the VPC is shared by up to ``max_azs`` AZs."""
+    return vpc_prefix + max(0, math.ceil(math.log2(max(1, max_azs))))
+
+
+def tier_prefixes(vpc_prefix: int, max_azs: int, overrides: Mapping[str, int | None]) -> dict[str, int]:
+    """The prefix length of each tier: the override, or the default relative to the AZ block."""
+    base = block_prefix(vpc_prefix, max_azs)
+    out = {}
+    for tier in TIERS:
+        given = overrides.get(tier)
+        out[tier] = given if given is not None else min(AWS_MAX_PREFIX, base + DEFAULT_NEW_BITS[tier])
+    return out
+
+
+def is_private(network: ipaddress.IPv4Network) -> bool:
+    return any(network.subnet_of(r) for r in PRIVATE_RANGES)
+
+
+def layout_problems(
+    vpc_cidr: str, zone_count: int, max_azs: int, overrides: Mapping[str, int | None]
+) -> list[tuple[str, str]]:
+    """Why the layout cannot be carved, as (config key relative to network, message) pairs."""
+    try:
+        vpc = ipaddress.IPv4Network(vpc_cidr, strict=True)
+    except ValueError:
+        try:
+            ipaddress.IPv4Network(vpc_cidr, strict=False)
+        except ValueError:
+            return [("cidr", f'"{vpc_cidr}" is not a valid IPv4 network')]
+        return [("cidr", f'"{vpc_cidr}" has host bits set (did you mean "{ipaddress.IPv4Network(vpc_cidr, strict=False)}"?)')]
+    problems: list[tuple[str, str]] = []
+    if not is_private(vpc):
+        problems.append(
+            ("cidr", f'"{vpc_cidr}" is not private address space (use 10.0.0.0/8, 172.16.0.0/12, '
+                     "192.168.0.0/16 or 100.64.0.0/10)")
+        )
+    if not AWS_MIN_PREFIX <= vpc.prefixlen <= AWS_MAX_PREFIX:
+        problems.append(("cidr", f'"{vpc_cidr}" must have a prefix between /16 and /28 (an AWS VPC limit)'))
+        return problems
+    if max_azs < zone_count:
+        problems.append(
+            ("maxAvailabilityZones", f"{max_azs} is smaller than the {zone_count} availability zones in use")
+        )
+        return problems
+    base = block_prefix(vpc.prefixlen, max_azs)
+    if base > AWS_MAX_PREFIX:
+        problems.append(("cidr", f'"{vpc_cidr}" is too small to split into {max_azs} availability-zone blocks'))
+        return problems
+    prefixes = tier_prefixes(vpc.prefixlen, max_azs, overrides)
+    for tier in TIERS:
+        p = prefixes[tier]
+        if p < base or p > AWS_MAX_PREFIX:
+            problems.append(
+                (f"subnetPrefixLengths.{tier}",
+                 f"/{p} must be between /{base} (one availability-zone block of {vpc_cidr}) and /{AWS_MAX_PREFIX}")
+            )
+    if problems:
+        return problems
+    need = sum(2 ** (32 - prefixes[t]) for t in TIERS)
+    have = 2 ** (32 - base)
+    if need > have:
+        sizes = ", ".join(f"{t} /{prefixes[t]}" for t in TIERS)
+        problems.append(
+            ("subnetPrefixLengths",
+             f"the tiers ({sizes}) need {need} addresses per availability zone but each zone's block "
+             f"of {vpc_cidr} split {2 ** (base - vpc.prefixlen)} ways is a /{base} ({have} addresses)")
+        )
+    return problems
+
+
+def carve(
+    vpc_cidr: str, zones: Sequence[str], max_azs: int, overrides: Mapping[str, int | None] | None = None
+) -> SubnetLayout:
+    """Carve the layout; call ``layout_problems`` first (this raises ValueError on bad input)."""
+    overrides = overrides or {}
+    problems = layout_problems(vpc_cidr, len(zones), max_azs, overrides)
+    if problems:
+        raise ValueError("; ".join(f"{k}: {m}" for k, m in problems))
+    vpc = ipaddress.IPv4Network(vpc_cidr)
+    base = block_prefix(vpc.prefixlen, max_azs)
+    prefixes = tier_prefixes(vpc.prefixlen, max_azs, overrides)
+    blocks = list(vpc.subnets(new_prefix=base))
+    # Largest first keeps every subnet aligned on its own size; ties keep the tier order.
+    order = sorted(TIERS, key=lambda t: (prefixes[t], TIERS.index(t)))
+    subnets: list[SubnetSpec] = []
+    for index, zone in enumerate(zones):
+        block = blocks[index]
+        offset = 0
+        placed: dict[str, str] = {}
+        for tier in order:
+            net = ipaddress.IPv4Network((int(block.network_address) + offset, prefixes[tier]))
+            placed[tier] = str(net)
+            offset += net.num_addresses
+        subnets.extend(SubnetSpec(t, zone, index, placed[t]) for t in TIERS)
+    return SubnetLayout(
+        vpc_cidr=str(vpc),
+        block_prefix=base,
+        prefixes=dict(prefixes),
+        blocks=tuple(str(b) for b in blocks[: len(zones)]),
+        subnets=tuple(subnets),
+    )

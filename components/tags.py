@@ -1,0 +1,21 @@
+"""Tags: one place that decides what every taggable resource carries."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+
+def base_tags(project: str, stack: str, user: Mapping[str, str]) -> dict[str, str]:
+    """Tags on every taggable resource: who manages it, plus the user's tags (which win)."""
+    tags = {"eks-platform/project": project, "eks-platform/stack": stack, "managed-by": "pulumi"}
+    tags.update(user)
+    return dict(sorted(tags.items()))
+
+
+def tagged(base: Mapping[str, str], name: str | None = None, **extra: str) -> dict[str, str]:
+    """``base`` plus a Name tag and extra tags, sorted so previews never churn on order."""
+    tags = dict(base)
+    if name is not None:
+        tags["Name"] = name
+    tags.update(extra)
+    return dict(sorted(tags.items()))

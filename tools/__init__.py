@@ -1,0 +1,1 @@
+"""Offline tools: the mock cloud, the plan and the benchmark."""

@@ -1,0 +1,383 @@
+"""The mock cloud shared by the tests and the offline plan.
+
+* ``MockCloud`` answers every invoke the program uses with realistic fake values and
+  gives each resource plausible computed outputs (ids, ARNs, endpoints), all derived
+  from the logical name by hashing, so two runs give identical values.
+* ``RecordingMonitor`` captures every registration: type, name, parent, dependencies,
+  provider, protect, ignoreChanges and inputs.
+* ``run_program`` runs a program function under both, in a fresh event loop, with the
+  given config, and returns a ``Recording`` (resources in construction order + stack
+  outputs). Construction order is exact and deterministic: Pulumi performs the
+  registration RPCs on worker threads, so their arrival order is not.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import rpc
+
+ACCOUNT_ID = "111122223333"
+SECRET = "[secret]"
+UNKNOWN = "[unknown]"
+
+ZONES = {
+    "us-east-1": ("us-east-1a", "us-east-1b", "us-east-1c", "us-east-1d", "us-east-1e", "us-east-1f"),
+    "eu-west-1": ("eu-west-1a", "eu-west-1b", "eu-west-1c"),
+    "eu-central-1": ("eu-central-1a", "eu-central-1b", "eu-central-1c"),
+    "us-west-1": ("us-west-1a", "us-west-1c"),
+}
+ZONE_ID_PREFIX = {"us-east-1": "use1", "eu-west-1": "euw1", "eu-central-1": "euc1", "us-west-1": "usw1"}
+
+# The mocked TLS chain of the OIDC issuer: root first, as pulumi-tls documents.
+ROOT_CA_SHA1 = "9e99a48a9960b14926bb7f3b02e22da2b0ab7280"
+LEAF_SHA1 = "0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c"
+
+
+def h(*parts: str, n: int = 17) -> str:
+    return hashlib.sha256("/".join(parts).encode()).hexdigest()[:n]
+
+
+def partition_of(region: str) -> str:
+    if region.startswith("cn-"):
+        return "aws-cn"
+    if region.startswith("us-gov-"):
+        return "aws-us-gov"
+    return "aws"
+
+
+def plain(value: Any) -> Any:
+    """Deserialized RPC values -> plain JSON: secrets become "[secret]", references their URN."""
+    if rpc.is_rpc_secret(value):
+        return SECRET
+    if isinstance(value, str) and value == rpc.UNKNOWN:
+        return UNKNOWN
+    if isinstance(value, pulumi.Resource):
+        return f"[resource {type(value).__name__}]"
+    if isinstance(value, dict):
+        if value.get(rpc._special_sig_key) == rpc._special_resource_sig:
+            return value.get("urn")
+        return {k: plain(value[k]) for k in sorted(value)}
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return str(value)
+
+
+class MockCloud(pulumi_mocks.Mocks):
+    """Fake AWS (and TLS/Kubernetes) answers, deterministic per logical name."""
+
+    def __init__(self, region: str = "eu-west-1", account_id: str = ACCOUNT_ID) -> None:
+        self.region = region
+        self.account_id = account_id
+        self.partition = partition_of(region)
+        self.invokes: list[str] = []
+
+    # -- invokes ----------------------------------------------------------------------
+    def call(self, args: pulumi_mocks.MockCallArgs):
+        token, a = args.token, args.args
+        self.invokes.append(token)
+        region = self.region
+        if token == "aws:index/getAvailabilityZones:getAvailabilityZones":
+            names = ZONES.get(region, tuple(f"{region}{s}" for s in "abc"))
+            prefix = ZONE_ID_PREFIX.get(region, region.replace("-", "")[:4])
+            return {"names": list(names), "zoneIds": [f"{prefix}-az{i + 1}" for i in range(len(names))],
+                    "id": region, "state": "available"}, []
+        if token == "aws:index/getCallerIdentity:getCallerIdentity":
+            return {"accountId": self.account_id, "arn": f"arn:{self.partition}:iam::{self.account_id}:user/plan",
+                    "userId": "AIDAPLAN", "id": self.account_id}, []
+        if token == "aws:index/getPartition:getPartition":
+            suffix = "amazonaws.com.cn" if self.partition == "aws-cn" else "amazonaws.com"
+            return {"partition": self.partition, "dnsSuffix": suffix, "id": self.partition,
+                    "reverseDnsPrefix": "com.amazonaws"}, []
+        if token == "aws:index/getRegion:getRegion":
+            return {"region": region, "name": region, "id": region, "endpoint": f"ec2.{region}.amazonaws.com"}, []
+        if token == "aws:ssm/getParameter:getParameter":
+            return {"name": a.get("name"), "value": f"ami-{h('ami', str(a.get('name')))}", "type": "String",
+                    "id": a.get("name")}, []
+        if token == "aws:ec2/getVpc:getVpc":
+            return {"id": a.get("id"), "cidrBlock": "10.20.0.0/16", "arn": self._arn("ec2", f"vpc/{a.get('id')}")}, []
+        if token == "aws:iam/getPolicyDocument:getPolicyDocument":
+            return {"json": json.dumps({"Version": "2012-10-17", "Statement": a.get("statements", [])},
+                                       sort_keys=True), "id": "policy"}, []
+        if token == "tls:index/getCertificate:getCertificate":
+            return {"url": a.get("url"), "id": a.get("url"), "certificates": [
+                {"isCa": True, "sha1Fingerprint": ROOT_CA_SHA1, "subject": "CN=Amazon Root CA 1,O=Amazon,C=US",
+                 "issuer": "CN=Amazon Root CA 1,O=Amazon,C=US", "serialNumber": "1", "signatureAlgorithm": "SHA256-RSA",
+                 "publicKeyAlgorithm": "RSA", "version": 3, "notBefore": "2015-05-26T00:00:00Z",
+                 "notAfter": "2038-01-17T00:00:00Z", "certPem": "-----BEGIN CERTIFICATE-----\nROOT\n-----END CERTIFICATE-----"},
+                {"isCa": False, "sha1Fingerprint": LEAF_SHA1, "subject": f"CN=oidc.eks.{region}.amazonaws.com",
+                 "issuer": "CN=Amazon RSA 2048 M02,O=Amazon,C=US", "serialNumber": "2",
+                 "signatureAlgorithm": "SHA256-RSA", "publicKeyAlgorithm": "RSA", "version": 3,
+                 "notBefore": "2026-01-01T00:00:00Z", "notAfter": "2027-01-01T00:00:00Z",
+                 "certPem": "-----BEGIN CERTIFICATE-----\nLEAF\n-----END CERTIFICATE-----"},
+            ]}, []
+        raise NotImplementedError(f"the mock cloud has no answer for invoke {token}; add one in tools/mockcloud.py")
+
+    # -- resources --------------------------------------------------------------------
+    def _arn(self, service: str, resource: str, *, region: bool = True, account: bool = True) -> str:
+        return ":".join(("arn", self.partition, service, self.region if region else "",
+                         self.account_id if account else "", resource))
+
+    def new_resource(self, args: pulumi_mocks.MockResourceArgs):
+        typ, name, inputs = args.typ, args.name, dict(args.inputs)
+        ident = args.resource_id or self._id(typ, name)
+        state = dict(inputs)
+        state.update(self._computed(typ, name, ident, inputs))
+        return ident, state
+
+    def _id(self, typ: str, name: str) -> str:
+        prefixes = {
+            "aws:ec2/vpc:Vpc": "vpc-", "aws:ec2/subnet:Subnet": "subnet-", "aws:ec2/internetGateway:InternetGateway": "igw-",
+            "aws:ec2/natGateway:NatGateway": "nat-", "aws:ec2/eip:Eip": "eipalloc-", "aws:ec2/routeTable:RouteTable": "rtb-",
+            "aws:ec2/securityGroup:SecurityGroup": "sg-", "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": "sg-",
+            "aws:ec2/vpcEndpoint:VpcEndpoint": "vpce-", "aws:ec2/launchTemplate:LaunchTemplate": "lt-",
+            "aws:ec2/flowLog:FlowLog": "fl-", "aws:ec2/routeTableAssociation:RouteTableAssociation": "rtbassoc-",
+            "aws:ec2/securityGroupRule:SecurityGroupRule": "sgrule-",
+            "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": "sgr-",
+            "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": "sgr-",
+        }
+        if typ in prefixes:
+            return prefixes[typ] + h(typ, name)
+        if typ.startswith("aws:iam/role:") or typ.startswith("aws:iam/policy:") or typ.startswith("aws:eks/cluster:"):
+            return name
+        return f"{name}-{h(typ, name, n=8)}"
+
+    def _computed(self, typ: str, name: str, ident: str, inputs: Mapping[str, Any]) -> dict[str, Any]:
+        r = self.region
+        out: dict[str, Any] = {"id": ident}
+        if "name" not in inputs and typ.startswith("aws:"):
+            out["name"] = ident
+        if typ == "aws:ec2/eip:Eip":
+            n = int(h(typ, name, n=4), 16)
+            out.update(publicIp=f"198.51.100.{n % 250 + 1}", allocationId=ident)
+        elif typ == "aws:eks/cluster:Cluster":
+            oidc = h("oidc", name, n=32).upper()
+            out.update(
+                arn=self._arn("eks", f"cluster/{inputs.get('name', name)}"),
+                endpoint=f"https://{h('ep', name, n=32).upper()}.gr7.{r}.eks.amazonaws.com",
+                certificateAuthority={"data": base64.b64encode(f"fake CA of {name}".encode()).decode()},
+                identities=[{"oidcs": [{"issuer": f"https://oidc.eks.{r}.amazonaws.com/id/{oidc}"}]}],
+                vpcConfig={**(inputs.get("vpcConfig") or {}), "clusterSecurityGroupId": "sg-" + h("csg", name),
+                           "vpcId": "vpc-" + h("vpc", name)},
+                status="ACTIVE", platformVersion="eks.1",
+                kubernetesNetworkConfig={**(inputs.get("kubernetesNetworkConfig") or {}), "ipFamily": "ipv4"},
+            )
+        elif typ == "aws:iam/role:Role":
+            role_name = inputs.get("name") or ident
+            out.update(arn=self._arn("iam", f"role/{role_name}", region=False), name=role_name,
+                       uniqueId="AROA" + h("role", name, n=16).upper())
+        elif typ == "aws:iam/policy:Policy":
+            out.update(arn=self._arn("iam", f"policy/{inputs.get('name') or ident}", region=False))
+        elif typ == "aws:iam/instanceProfile:InstanceProfile":
+            out.update(arn=self._arn("iam", f"instance-profile/{inputs.get('name') or ident}", region=False))
+        elif typ == "aws:iam/openIdConnectProvider:OpenIdConnectProvider":
+            url = str(inputs.get("url", "")).removeprefix("https://")
+            out.update(arn=self._arn("iam", f"oidc-provider/{url}", region=False))
+        elif typ == "aws:kms/key:Key":
+            key_id = "{}-{}-{}-{}-{}".format(*(h("kms", name, str(i), n=n) for i, n in enumerate((8, 4, 4, 4, 12))))
+            out.update(arn=self._arn("kms", f"key/{key_id}"), keyId=key_id)
+        elif typ == "aws:cloudwatch/logGroup:LogGroup":
+            out.update(arn=self._arn("logs", f"log-group:{inputs.get('name') or ident}"))
+        elif typ == "aws:eks/nodeGroup:NodeGroup":
+            out.update(arn=self._arn("eks", f"nodegroup/{inputs.get('clusterName')}/{name}/{h('ng', name, n=8)}"),
+                       resources=[{"autoscalingGroups": [{"name": f"eks-{name}-{h('asg', name, n=8)}"}],
+                                   "remoteAccessSecurityGroupId": ""}], status="ACTIVE")
+        elif typ == "aws:ec2/launchTemplate:LaunchTemplate":
+            out.update(arn=self._arn("ec2", f"launch-template/{ident}"), latestVersion=1, defaultVersion=1)
+        elif typ == "aws:sqs/queue:Queue":
+            qname = inputs.get("name") or ident
+            out.update(arn=self._arn("sqs", qname), url=f"https://sqs.{r}.amazonaws.com/{self.account_id}/{qname}")
+        elif typ == "aws:autoscaling/group:Group":
+            out.update(arn=self._arn("autoscaling", f"autoScalingGroup:{h('asg', name)}:autoScalingGroupName/{inputs.get('name') or ident}"))
+        elif typ == "aws:cloudwatch/eventRule:EventRule":
+            out.update(arn=self._arn("events", f"rule/{inputs.get('name') or ident}"))
+        elif typ.startswith("aws:"):
+            service = typ.split(":")[1].split("/")[0]
+            out.setdefault("arn", self._arn(service, f"{typ.split(':')[-1].lower()}/{ident}"))
+        elif typ.startswith("kubernetes:helm.sh/v3:Release"):
+            out.update(status={"status": "deployed", "name": inputs.get("name"), "namespace": inputs.get("namespace"),
+                               "version": inputs.get("version"), "revision": 1})
+        return out
+
+
+@dataclass
+class Record:
+    urn: str
+    type: str
+    name: str
+    custom: bool
+    parent: str | None
+    dependencies: list[str]
+    provider: str | None
+    protect: bool
+    ignore_changes: list[str]
+    inputs: dict[str, Any]
+    delete_before_replace: bool = False
+    retain_on_delete: bool = False
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "urn": self.urn, "type": self.type, "name": self.name, "custom": self.custom, "parent": self.parent,
+            "dependencies": self.dependencies, "provider": self.provider, "protect": self.protect,
+            "ignoreChanges": self.ignore_changes, "inputs": self.inputs,
+        }
+
+
+class RecordingMonitor(pulumi_mocks.MockMonitor):
+    """A MockMonitor that keeps what the engine would see for each registration."""
+
+    def __init__(self, mocks: MockCloud) -> None:
+        super().__init__(mocks)
+        self.records: dict[str, Record] = {}
+        self.stack_urn: str | None = None
+
+    def RegisterResource(self, request):  # noqa: N802 (gRPC method name)
+        response = super().RegisterResource(request)
+        if request.type == "pulumi:pulumi:Stack":
+            self.stack_urn = response.urn
+            return response
+        inputs = rpc.deserialize_properties(request.object, keep_unknowns=True)
+        parent = request.parent or None
+        self.records[response.urn] = Record(
+            urn=response.urn,
+            type=request.type,
+            name=request.name,
+            custom=bool(request.custom),
+            parent=None if parent == self.stack_urn else parent,
+            dependencies=sorted(set(request.dependencies)),
+            provider=(request.provider.split("::" + request.provider.rsplit("::", 1)[-1])[0]
+                      if request.provider else None),
+            protect=bool(request.protect),
+            ignore_changes=sorted(request.ignoreChanges),
+            inputs=plain(inputs),
+            delete_before_replace=bool(request.deleteBeforeReplace),
+            retain_on_delete=bool(request.retainOnDelete),
+        )
+        return response
+
+
+@dataclass
+class Recording:
+    project: str
+    stack: str
+    resources: list[Record]
+    outputs: dict[str, Any]
+    invokes: list[str] = field(default_factory=list)
+
+    # -- queries used by tests --------------------------------------------------------
+    def by_type(self, typ: str) -> list[Record]:
+        return [r for r in self.resources if r.type == typ]
+
+    def one(self, typ: str, name: str) -> Record:
+        found = [r for r in self.resources if r.type == typ and r.name == name]
+        if len(found) != 1:
+            raise KeyError(f"{len(found)} resources of type {typ} named {name}")
+        return found[0]
+
+    def named(self, name: str) -> list[Record]:
+        return [r for r in self.resources if r.name == name]
+
+    def children(self, parent: Record) -> list[Record]:
+        return [r for r in self.resources if r.parent == parent.urn]
+
+    def urn_of(self, urn: str) -> Record:
+        for r in self.resources:
+            if r.urn == urn:
+                return r
+        raise KeyError(urn)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "project": self.project,
+            "stack": self.stack,
+            "resources": [r.as_json() for r in self.resources],
+            "outputs": self.outputs,
+        }
+
+
+def _resolve(value: Any) -> Any:
+    """Resolve an exported value (Outputs, nested) to plain JSON, secrets as "[secret]"."""
+
+    async def go(v: Any) -> Any:
+        if isinstance(v, pulumi.Output):
+            if await v.is_secret():
+                return SECRET
+            if not await v.is_known():
+                return UNKNOWN
+            return await go(await v.future())
+        if isinstance(v, dict):
+            return {k: await go(v[k]) for k in sorted(v)}
+        if isinstance(v, list | tuple):
+            return [await go(x) for x in v]
+        if isinstance(v, pulumi.Resource):
+            return f"[resource {type(v).__name__}]"
+        return plain(v)
+
+    return go(value)
+
+
+def run_program(
+    program: Callable[[], Any],
+    *,
+    config: Mapping[str, str],
+    stack: str = "dev",
+    project: str = "eks-platform",
+    region: str | None = None,
+    secret_keys: list[str] | None = None,
+) -> Recording:
+    """Run ``program`` under the mock cloud and return what it registered and exported.
+
+    ``config`` is the flat Pulumi config (``"eks-platform:network": json string``). An
+    exception raised by the program propagates after the runtime has settled.
+    """
+    import pulumi.resource as pulumi_resource
+    from pulumi.runtime import settings as pulumi_settings
+    from pulumi.runtime.stack import run_pulumi_func
+
+    region = region or config.get("aws:region") or "eu-west-1"
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    cloud = MockCloud(region=region)
+    monitor = RecordingMonitor(cloud)
+    pulumi.runtime.set_all_config(dict(config), secret_keys or [])
+    pulumi_settings.set_root_resource(None)
+    pulumi.runtime.set_mocks(cloud, project=project, stack=stack, preview=False, monitor=monitor)
+
+    constructed: list[pulumi.Resource] = []
+    original = pulumi_resource.register_resource
+
+    def recording_register(res, ty, name, *args, **kwargs):
+        constructed.append(res)
+        return original(res, ty, name, *args, **kwargs)
+
+    pulumi_resource.register_resource = recording_register
+    try:
+        stack_resource = pulumi.runtime.get_root_resource()
+        loop.run_until_complete(run_pulumi_func(program))
+        outputs = loop.run_until_complete(_resolve(dict(getattr(stack_resource, "outputs", {}) or {})))
+        order: dict[str, int] = {}
+        for index, res in enumerate(constructed):
+            urn = loop.run_until_complete(res.urn.future())
+            if urn is not None:
+                order.setdefault(urn, index)
+    finally:
+        pulumi_resource.register_resource = original
+        pulumi_settings.set_root_resource(None)
+        pulumi.runtime.set_all_config({}, [])
+        loop.close()
+        asyncio.set_event_loop(None)
+
+    records = sorted(monitor.records.values(), key=lambda r: (order.get(r.urn, len(order)), r.urn))
+    return Recording(project=project, stack=stack, resources=records, outputs=outputs, invokes=cloud.invokes)

@@ -1,0 +1,298 @@
+"""Offline plan: what ``pulumi up`` would create for a stack, without a Pulumi CLI or AWS account.
+
+Runs the real ``__main__.py`` under the mock cloud (``tools/mockcloud.py``) with the
+stack's config — ``Pulumi.yaml`` defaults overlaid by ``Pulumi.<stack>.yaml``, ``secure:``
+values replaced by placeholders — and prints a resource tree and a count per type.
+
+    python -m tools.plan dev
+    python -m tools.plan --config-file path/to/Pulumi.x.yaml --json out.json --graph out.mmd
+
+Exit codes: 0 ok; 2 invalid config (only the config messages, on stderr); 1 anything else.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import runpy
+import sys
+import traceback
+from collections import Counter
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+SECRET_PLACEHOLDER = "plan-placeholder-secret"
+
+
+# ---------------------------------------------------------------------------------------
+# config: Pulumi.yaml defaults + stack file, flattened the way the Pulumi CLI hands it over
+# ---------------------------------------------------------------------------------------
+def _scrub_secure(value: Any) -> tuple[Any, bool]:
+    """Replace ``{secure: ...}`` values by a placeholder; report whether any was found."""
+    if isinstance(value, dict):
+        if set(value) == {"secure"}:
+            return SECRET_PLACEHOLDER, True
+        found = False
+        out = {}
+        for k, v in value.items():
+            out[k], f = _scrub_secure(v)
+            found = found or f
+        return out, found
+    if isinstance(value, list):
+        items = [_scrub_secure(v) for v in value]
+        return [v for v, _ in items], any(f for _, f in items)
+    return value, False
+
+
+def _encode(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict | list):
+        return json.dumps(value, sort_keys=True)
+    return str(value)
+
+
+def load_project(root: Path = ROOT) -> dict[str, Any]:
+    return yaml.safe_load((root / "Pulumi.yaml").read_text())
+
+
+def stack_config(stack_file: Path, project: Mapping[str, Any]) -> tuple[dict[str, str], list[str]]:
+    """Flat config ``{"ns:key": str}`` and the secret keys, as the Pulumi CLI would pass them."""
+    name = project["name"]
+    flat: dict[str, str] = {}
+    for key, decl in (project.get("config") or {}).items():
+        full = key if ":" in key else f"{name}:{key}"
+        if isinstance(decl, dict) and ("default" in decl or "value" in decl):
+            flat[full] = _encode(decl.get("default", decl.get("value")))
+        elif not isinstance(decl, dict):
+            flat[full] = _encode(decl)
+    doc = yaml.safe_load(stack_file.read_text()) or {}
+    if not isinstance(doc, dict):
+        raise ValueError(f"{stack_file}: expected a mapping with a config: key")
+    secrets: list[str] = []
+    for key, value in (doc.get("config") or {}).items():
+        full = key if ":" in key else f"{name}:{key}"
+        value, secret = _scrub_secure(value)
+        if secret:
+            secrets.append(full)
+        flat[full] = _encode(value)
+    return flat, sorted(secrets)
+
+
+def stack_name_of(path: Path) -> str:
+    m = re.match(r"^Pulumi\.(.+)\.ya?ml$", path.name)
+    return m.group(1) if m else path.stem
+
+
+# ---------------------------------------------------------------------------------------
+# running
+# ---------------------------------------------------------------------------------------
+def run(stack_file: Path, stack: str, root: Path = ROOT):
+    """Run the real program for a stack file; return the Recording (raises ConfigError)."""
+    from tools.mockcloud import run_program
+
+    project = load_project(root)
+    flat, secrets = stack_config(stack_file, project)
+    main = root / "__main__.py"
+    return run_program(
+        lambda: runpy.run_path(str(main), run_name="__main__"),
+        config=flat,
+        stack=stack,
+        project=project["name"],
+        region=flat.get("aws:region"),
+        secret_keys=secrets,
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# presentation
+# ---------------------------------------------------------------------------------------
+def short_type(typ: str) -> str:
+    """aws:ec2/subnet:Subnet -> aws:ec2:Subnet; component types stay as they are."""
+    parts = typ.split(":")
+    if len(parts) == 3 and "/" in parts[1]:
+        return f"{parts[0]}:{parts[1].split('/')[0]}:{parts[2]}"
+    return typ
+
+
+def facts(rec) -> str:
+    """The few inputs a reviewer wants to see next to a resource."""
+    i = rec.inputs
+    t = rec.type
+    out: list[str] = []
+
+    def add(label: str, value: Any) -> None:
+        if value not in (None, "", [], {}):
+            out.append(f"{label}={value if not isinstance(value, list) else ','.join(map(str, value))}")
+
+    if t == "aws:ec2/vpc:Vpc":
+        add("cidr", i.get("cidrBlock"))
+    elif t == "aws:ec2/subnet:Subnet":
+        add("cidr", i.get("cidrBlock"))
+        add("az", i.get("availabilityZone"))
+    elif t == "aws:ec2/route:Route":
+        add("to", i.get("destinationCidrBlock"))
+        add("via", "igw" if i.get("gatewayId") else "nat" if i.get("natGatewayId") else None)
+    elif t == "aws:ec2/vpcEndpoint:VpcEndpoint":
+        add("service", i.get("serviceName"))
+        add("type", i.get("vpcEndpointType"))
+    elif t == "aws:cloudwatch/logGroup:LogGroup":
+        add("name", i.get("name"))
+        add("retention", i.get("retentionInDays"))
+    elif t == "aws:ec2/flowLog:FlowLog":
+        add("traffic", i.get("trafficType"))
+    elif t == "aws:eks/cluster:Cluster":
+        add("version", i.get("version"))
+        vpc = i.get("vpcConfig") or {}
+        add("private", vpc.get("endpointPrivateAccess"))
+        add("public", vpc.get("endpointPublicAccess"))
+        if vpc.get("endpointPublicAccess"):
+            add("publicCidrs", vpc.get("publicAccessCidrs"))
+    elif t == "aws:eks/nodeGroup:NodeGroup":
+        add("instances", i.get("instanceTypes"))
+        add("capacity", i.get("capacityType"))
+        sc = i.get("scalingConfig") or {}
+        add("size", f"{sc.get('minSize')}..{sc.get('maxSize')}" if sc else None)
+    elif t == "aws:autoscaling/group:Group":
+        add("size", f"{i.get('minSize')}..{i.get('maxSize')}")
+        mip = ((i.get("mixedInstancesPolicy") or {}).get("launchTemplate") or {}).get("overrides") or []
+        add("instances", [o.get("instanceType") for o in mip])
+    elif t == "aws:eks/addon:Addon":
+        add("addon", i.get("addonName"))
+        add("version", i.get("addonVersion"))
+    elif t.startswith("kubernetes:helm.sh/v3:Release"):
+        add("chart", f"{i.get('chart')}@{i.get('version')}")
+        add("namespace", i.get("namespace"))
+    elif t == "aws:kms/key:Key":
+        add("rotation", i.get("enableKeyRotation"))
+    elif t == "aws:eks/accessPolicyAssociation:AccessPolicyAssociation":
+        add("policy", str(i.get("policyArn", "")).rsplit("/", 1)[-1])
+    if rec.protect:
+        out.append("protect")
+    if rec.ignore_changes:
+        out.append("ignoreChanges=" + ",".join(rec.ignore_changes))
+    return ("  [" + " ".join(out) + "]") if out else ""
+
+
+def tree(recording) -> str:
+    by_parent: dict[str | None, list] = {}
+    for r in recording.resources:
+        by_parent.setdefault(r.parent, []).append(r)
+    lines = [f"Stack {recording.project}-{recording.stack}"]
+
+    def walk(parent: str | None, depth: int) -> None:
+        for r in by_parent.get(parent, []):
+            lines.append(f"{'  ' * depth}{'+' if r.custom else '#'} {short_type(r.type)} {r.name}{facts(r)}")
+            walk(r.urn, depth + 1)
+
+    walk(None, 1)
+    return "\n".join(lines)
+
+
+def counts(recording) -> str:
+    c = Counter(short_type(r.type) for r in recording.resources)
+    width = max((len(k) for k in c), default=0)
+    lines = [f"  {k.ljust(width)}  {c[k]}" for k in sorted(c)]
+    lines.append(f"  {'total'.ljust(width)}  {sum(c.values())}")
+    return "\n".join(lines)
+
+
+def mermaid(recording) -> str:
+    """A flowchart of the components and which depends on which."""
+    recs = {r.urn: r for r in recording.resources}
+    components = [r for r in recording.resources if not r.custom]
+    ids = {r.urn: f"c{n}" for n, r in enumerate(components)}
+
+    def owner(urn: str) -> str | None:
+        """The outermost-but-one component that contains ``urn`` (its own component)."""
+        r = recs.get(urn)
+        while r is not None and (r.custom or r.urn not in ids):
+            r = recs.get(r.parent) if r.parent else None
+        return r.urn if r else None
+
+    edges: set[tuple[str, str]] = set()
+    for r in recording.resources:
+        a = owner(r.urn)
+        for d in r.dependencies:
+            b = owner(d)
+            if a and b and a != b and not _is_ancestor(recs, a, b) and not _is_ancestor(recs, b, a):
+                edges.add((ids[a], ids[b]))
+    lines = ["flowchart LR"]
+    for c in components:
+        lines.append(f'  {ids[c.urn]}["{c.name}<br/><small>{c.type}</small>"]')
+    for c in components:
+        if c.parent in ids:
+            lines.append(f"  {ids[c.parent]} --- {ids[c.urn]}")
+    for a, b in sorted(edges):
+        lines.append(f"  {a} -->|depends on| {b}")
+    return "\n".join(lines) + "\n"
+
+
+def _is_ancestor(recs, ancestor: str, urn: str) -> bool:
+    r = recs.get(urn)
+    while r is not None and r.parent:
+        if r.parent == ancestor:
+            return True
+        r = recs.get(r.parent)
+    return False
+
+
+def dump_json(recording) -> str:
+    return json.dumps(recording.as_json(), indent=2, sort_keys=True) + "\n"
+
+
+# ---------------------------------------------------------------------------------------
+# CLI
+# ---------------------------------------------------------------------------------------
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tools.plan", description=__doc__.split("\n\n")[0])
+    parser.add_argument("stack", nargs="?", help="stack name: reads Pulumi.<stack>.yaml")
+    parser.add_argument("--config-file", type=Path, help="a stack config file to plan instead")
+    parser.add_argument("--json", type=Path, metavar="PATH", help="write the plan as JSON (the documented contract)")
+    parser.add_argument("--graph", type=Path, metavar="PATH", help="write a Mermaid flowchart of the components")
+    parser.add_argument("--quiet", action="store_true", help="no tree, only the counts")
+    args = parser.parse_args(argv)
+
+    if args.config_file:
+        stack_file = args.config_file
+        stack = args.stack or stack_name_of(stack_file)
+    elif args.stack:
+        stack_file = ROOT / f"Pulumi.{args.stack}.yaml"
+        stack = args.stack
+    else:
+        parser.error("name a stack (dev, prod) or pass --config-file")
+    if not stack_file.is_file():
+        print(f"no stack config file {stack_file}", file=sys.stderr)
+        return 1
+
+    from components.config import ConfigError
+
+    try:
+        recording = run(stack_file, stack)
+    except ConfigError as err:
+        for line in err.problems:
+            print(line, file=sys.stderr)
+        return 2
+    except Exception:  # anything else is a bug: show it whole
+        traceback.print_exc()
+        return 1
+
+    if not args.quiet:
+        print(tree(recording))
+        print()
+    print(f"Resources by type ({stack}):")
+    print(counts(recording))
+    if args.json:
+        args.json.write_text(dump_json(recording))
+    if args.graph:
+        args.graph.write_text(mermaid(recording))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
