@@ -12,6 +12,7 @@ import pulumi_aws as aws
 
 from components import config as cfgmod
 from components.config import PlatformConfig
+from components.cluster import Cluster, ClusterArgs, CoreDns, CoreDnsArgs
 from components.context import AwsContext
 from components.network import Network, NetworkArgs
 from components.tags import base_tags
@@ -41,6 +42,21 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
         cfg.cluster.name,
         NetworkArgs(config=cfg.network, zones=zones, cluster_name=cfg.cluster.name, ctx=ctx),
     )
+    control_plane_subnets = (
+        network.intra_subnet_ids if cfg.cluster.control_plane_subnets == "intra" else network.private_subnet_ids
+    )
+    cluster = Cluster(
+        cfg.cluster.name,
+        ClusterArgs(
+            config=cfg.cluster, vpc_id=network.vpc_id, vpc_cidr=network.vpc_cidr,
+            subnet_ids=control_plane_subnets, ctx=ctx,
+        ),
+    )
+    node_groups: list = []
+    CoreDns(
+        f"{cfg.cluster.name}-coredns",
+        CoreDnsArgs(cluster_name=cluster.name, version=cfg.cluster.addons.coredns_version, ctx=ctx, after=node_groups),
+    )
     return {
         "availabilityZones": list(network.zones),
         "vpcId": network.vpc_id,
@@ -49,4 +65,15 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
         "privateSubnetIds": network.private_subnet_ids,
         "intraSubnetIds": network.intra_subnet_ids,
         "natPublicIps": network.nat_public_ips,
+        "clusterName": cluster.name,
+        "clusterEndpoint": cluster.endpoint,
+        "clusterCertificateAuthority": cluster.certificate_authority,
+        "clusterVersion": cluster.version,
+        "clusterSecurityGroupId": cluster.cluster_security_group_id,
+        "clusterAdditionalSecurityGroupId": cluster.additional_security_group_id,
+        "kmsKeyArn": cluster.kms_key_arn,
+        "oidcProviderArn": cluster.oidc.arn,
+        "oidcIssuerUrl": cluster.oidc.issuer_url,
+        "kubeconfig": cluster.kubeconfig,
+        "kubeconfigCommand": cluster.kubeconfig_command,
     }

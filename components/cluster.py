@@ -1,0 +1,366 @@
+"""Cluster: the EKS control plane, its IAM, KMS, logs, access entries, OIDC provider,
+node-prerequisite managed add-ons, the kubeconfig and a Kubernetes provider.
+
+Ordering contract for the node groups (issue: CoreDNS needs nodes):
+* ``cluster.node_prerequisites`` — the VPC CNI, kube-proxy and Pod Identity agent add-ons;
+  every node group ``depends_on`` them so nodes join with a working network;
+* ``CoreDns`` (below) is created after the node groups, with ``depends_on`` them, because
+  its pods need nodes before EKS reports the add-on ACTIVE.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_eks as eks
+import pulumi_kubernetes as k8s
+
+from components.config import ClusterConfig
+from components.context import AwsContext
+from components.identity import IrsaRole, IrsaRoleArgs, OidcProvider, OidcProviderArgs, ServiceAccount
+from components.tags import tagged
+
+ADMIN_POLICY = "AmazonEKSClusterAdminPolicy"
+VIEW_POLICY = "AmazonEKSViewPolicy"
+CONFLICTS_ON_UPDATE = "OVERWRITE"
+VPC_CNI_SERVICE_ACCOUNT = ServiceAccount("kube-system", "aws-node")
+
+
+# ---------------------------------------------------------------------------------------
+# pure decisions
+# ---------------------------------------------------------------------------------------
+def cluster_trust_policy(ctx: AwsContext) -> str:
+    return json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow",
+            "Principal": {"Service": ctx.service_principal("eks")},
+            "Action": ["sts:AssumeRole", "sts:TagSession"],
+            "Condition": {"StringEquals": {"aws:SourceAccount": ctx.account_id}},
+        }],
+    }, sort_keys=True)
+
+
+def cluster_kms_policy(key_arn: str) -> str:
+    """What the control plane needs on its secrets key (envelope encryption), nothing else."""
+    return json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow",
+            "Action": ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:ListGrants"],
+            "Resource": key_arn,
+        }],
+    }, sort_keys=True)
+
+
+def role_key(arn: str) -> str:
+    """A stable resource-name suffix for a role ARN: its name (paths flattened)."""
+    return arn.split(":role/", 1)[1].replace("/", "-")
+
+
+def access_entries(cfg: ClusterConfig, partition: str) -> dict[str, tuple[str, str]]:
+    """``{suffix: (principal ARN, access policy ARN)}`` for admins and read-only roles."""
+    policy = f"arn:{partition}:eks::aws:cluster-access-policy/"
+    out: dict[str, tuple[str, str]] = {}
+    for arn in cfg.admin_role_arns:
+        out[f"admin-{role_key(arn)}"] = (arn, policy + ADMIN_POLICY)
+    for arn in cfg.read_only_role_arns:
+        out[f"view-{role_key(arn)}"] = (arn, policy + VIEW_POLICY)
+    return dict(sorted(out.items()))
+
+
+def get_token_args(cluster_name: str, region: str, role_arn: str | None) -> list[str]:
+    args = ["--region", region, "eks", "get-token", "--cluster-name", cluster_name, "--output", "json"]
+    if role_arn:
+        args += ["--role-arn", role_arn]
+    return args
+
+
+def kubeconfig(
+    cluster_name: str, endpoint: str, ca_data: str, region: str, role_arn: str | None, profile: str | None
+) -> str:
+    """A kubeconfig whose user authenticates with ``aws eks get-token`` (no static credentials)."""
+    user_exec: dict = {
+        "apiVersion": "client.authentication.k8s.io/v1beta1",
+        "command": "aws",
+        "args": get_token_args(cluster_name, region, role_arn),
+        "interactiveMode": "Never",
+    }
+    if profile:
+        user_exec["env"] = [{"name": "AWS_PROFILE", "value": profile}]
+    return json.dumps({
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [{"name": cluster_name, "cluster": {"server": endpoint, "certificate-authority-data": ca_data}}],
+        "contexts": [{"name": cluster_name, "context": {"cluster": cluster_name, "user": cluster_name}}],
+        "current-context": cluster_name,
+        "preferences": {},
+        "users": [{"name": cluster_name, "user": {"exec": user_exec}}],
+    }, sort_keys=True)
+
+
+def update_kubeconfig_command(cluster_name: str, region: str, role_arn: str | None, profile: str | None) -> str:
+    cmd = f"aws eks update-kubeconfig --region {region} --name {cluster_name}"
+    if role_arn:
+        cmd += f" --role-arn {role_arn}"
+    if profile:
+        cmd += f" --profile {profile}"
+    return cmd
+
+
+# ---------------------------------------------------------------------------------------
+# component
+# ---------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ClusterArgs:
+    config: ClusterConfig
+    vpc_id: pulumi.Input[str]
+    vpc_cidr: pulumi.Input[str]
+    subnet_ids: pulumi.Input[Sequence[str]]
+    ctx: AwsContext
+
+
+class Cluster(pulumi.ComponentResource):
+    name: pulumi.Output[str]
+    endpoint: pulumi.Output[str]
+    certificate_authority: pulumi.Output[str]
+    version: pulumi.Output[str]
+    cluster_security_group_id: pulumi.Output[str]
+    additional_security_group_id: pulumi.Output[str]
+    service_ipv4_cidr: str
+    kms_key_arn: pulumi.Output[str]
+    oidc: OidcProvider
+    kubeconfig: pulumi.Output[str]
+    kubeconfig_command: str
+    provider: k8s.Provider
+    eks_cluster: aws.eks.Cluster
+    node_prerequisites: list[pulumi.Resource]
+
+    def __init__(self, name: str, args: ClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("eks-platform:cluster:Cluster", name, None, opts)
+        cfg, ctx = args.config, args.ctx
+        base = ctx.tags
+        child = pulumi.ResourceOptions(parent=self)
+
+        role = aws.iam.Role(
+            f"{name}-cluster",
+            assume_role_policy=cluster_trust_policy(ctx),
+            description=f"EKS control plane of {cfg.name}",
+            tags=tagged(base, f"{name}-cluster"),
+            opts=child,
+        )
+        policy = aws.iam.RolePolicyAttachment(
+            f"{name}-cluster-policy", role=role.name, policy_arn=ctx.managed_policy("AmazonEKSClusterPolicy"),
+            opts=child,
+        )
+
+        if cfg.kms_key_arn:
+            key_arn: pulumi.Output[str] = pulumi.Output.from_input(cfg.kms_key_arn)
+        else:
+            key = aws.kms.Key(
+                f"{name}-secrets",
+                description=f"Envelope encryption of Kubernetes secrets in EKS cluster {cfg.name}",
+                enable_key_rotation=True,
+                deletion_window_in_days=cfg.kms_deletion_window_days,
+                key_usage="ENCRYPT_DECRYPT",
+                customer_master_key_spec="SYMMETRIC_DEFAULT",
+                tags=tagged(base, f"{name}-secrets"),
+                opts=pulumi.ResourceOptions(parent=self, protect=cfg.protect),
+            )
+            aws.kms.Alias(f"{name}-secrets", name=f"alias/eks/{cfg.name}", target_key_id=key.key_id, opts=child)
+            key_arn = key.arn
+        kms_policy = aws.iam.RolePolicy(
+            f"{name}-cluster-kms", role=role.id, policy=key_arn.apply(cluster_kms_policy), opts=child
+        )
+
+        log_group = aws.cloudwatch.LogGroup(
+            f"{name}-control-plane",
+            name=f"/aws/eks/{cfg.name}/cluster",
+            retention_in_days=cfg.log_retention_days,
+            tags=tagged(base, f"{name}-control-plane"),
+            opts=child,
+        )
+
+        sg = aws.ec2.SecurityGroup(
+            f"{name}-cluster",
+            vpc_id=args.vpc_id,
+            description=f"Additional security group of the EKS control plane of {cfg.name}",
+            tags=tagged(base, f"{name}-cluster"),
+            opts=child,
+        )
+        aws.vpc.SecurityGroupIngressRule(
+            f"{name}-cluster-https-from-vpc",
+            security_group_id=sg.id,
+            ip_protocol="tcp", from_port=443, to_port=443,
+            cidr_ipv4=args.vpc_cidr,
+            description="Kubernetes API (private endpoint) from inside the VPC",
+            opts=child,
+        )
+
+        cluster = aws.eks.Cluster(
+            f"{name}-cluster",
+            name=cfg.name,
+            version=cfg.version,
+            role_arn=role.arn,
+            vpc_config=aws.eks.ClusterVpcConfigArgs(
+                subnet_ids=args.subnet_ids,
+                security_group_ids=[sg.id],
+                endpoint_private_access=cfg.endpoint.private_access,
+                endpoint_public_access=cfg.endpoint.public_access,
+                public_access_cidrs=list(cfg.endpoint.public_access_cidrs) if cfg.endpoint.public_access else None,
+            ),
+            access_config=aws.eks.ClusterAccessConfigArgs(
+                authentication_mode="API",
+                bootstrap_cluster_creator_admin_permissions=False,
+            ),
+            encryption_config=aws.eks.ClusterEncryptionConfigArgs(
+                provider=aws.eks.ClusterEncryptionConfigProviderArgs(key_arn=key_arn),
+                resources=["secrets"],
+            ),
+            enabled_cluster_log_types=list(cfg.log_types),
+            kubernetes_network_config=aws.eks.ClusterKubernetesNetworkConfigArgs(
+                service_ipv4_cidr=cfg.service_ipv4_cidr, ip_family="ipv4",
+            ),
+            # We install the VPC CNI, kube-proxy and CoreDNS as managed add-ons ourselves.
+            bootstrap_self_managed_addons=False,
+            upgrade_policy=aws.eks.ClusterUpgradePolicyArgs(support_type="STANDARD"),
+            deletion_protection=cfg.protect,
+            tags=tagged(base, cfg.name),
+            opts=pulumi.ResourceOptions(
+                parent=self, protect=cfg.protect, depends_on=[log_group, policy, kms_policy],
+            ),
+        )
+
+        for suffix, (principal, policy_arn) in access_entries(cfg, ctx.partition).items():
+            entry = aws.eks.AccessEntry(
+                f"{name}-{suffix}", cluster_name=cluster.name, principal_arn=principal, type="STANDARD",
+                tags=tagged(base, f"{name}-{suffix}"), opts=child,
+            )
+            aws.eks.AccessPolicyAssociation(
+                f"{name}-{suffix}",
+                cluster_name=cluster.name,
+                principal_arn=entry.principal_arn,
+                policy_arn=policy_arn,
+                access_scope=aws.eks.AccessPolicyAssociationAccessScopeArgs(type="cluster"),
+                opts=child,
+            )
+
+        issuer = cluster.identities.apply(lambda ids: ids[0].oidcs[0].issuer)
+        self.oidc = OidcProvider(
+            f"{name}-oidc",
+            OidcProviderArgs(issuer_url=issuer, extra_thumbprints=cfg.extra_thumbprints, ctx=ctx),
+            opts=child,
+        )
+
+        # Node prerequisites: networking and identity agents, before any node joins.
+        cni_role = IrsaRole(
+            f"{name}-vpc-cni",
+            IrsaRoleArgs(
+                service_account=VPC_CNI_SERVICE_ACCOUNT,
+                oidc_provider_arn=self.oidc.arn,
+                oidc_issuer_url=self.oidc.issuer_url,
+                ctx=ctx,
+                managed_policy_arns={"cni": ctx.managed_policy("AmazonEKS_CNI_Policy")},
+                description="VPC CNI (aws-node): ENI and IP address management",
+            ),
+            opts=child,
+        )
+        addons = cfg.addons
+        vpc_cni = eks.VpcCniAddon(
+            f"{name}-vpc-cni",
+            cluster_name=cluster.name,
+            addon_version=addons.vpc_cni_version,
+            enable_prefix_delegation=addons.prefix_delegation,
+            enable_network_policy=addons.network_policy,
+            service_account_role_arn=cni_role.role_arn,
+            resolve_conflicts_on_create=eks.ResolveConflictsOnCreate.OVERWRITE,
+            resolve_conflicts_on_update=eks.ResolveConflictsOnUpdate.OVERWRITE,
+            tags=[tagged(base, f"{name}-vpc-cni")],
+            opts=child,
+        )
+        kube_proxy = self._addon(name, "kube-proxy", cluster, addons.kube_proxy_version, base)
+        prerequisites: list[pulumi.Resource] = [vpc_cni, kube_proxy]
+        if addons.pod_identity_agent:
+            prerequisites.append(
+                self._addon(name, "eks-pod-identity-agent", cluster, addons.pod_identity_agent_version, base)
+            )
+
+        self.eks_cluster = cluster
+        self.name = cluster.name
+        self.endpoint = cluster.endpoint
+        self.certificate_authority = cluster.certificate_authority.apply(lambda ca: ca.data)
+        self.version = cluster.version
+        self.cluster_security_group_id = cluster.vpc_config.apply(lambda v: v.cluster_security_group_id)
+        self.additional_security_group_id = sg.id
+        self.service_ipv4_cidr = cfg.service_ipv4_cidr
+        self.kms_key_arn = key_arn
+        self.node_prerequisites = prerequisites
+        self.kubeconfig = pulumi.Output.secret(
+            pulumi.Output.all(cluster.name, cluster.endpoint, self.certificate_authority).apply(
+                lambda v: kubeconfig(v[0], v[1], v[2], ctx.region, cfg.kubeconfig_role_arn, cfg.kubeconfig_profile)
+            )
+        )
+        self.kubeconfig_command = update_kubeconfig_command(
+            cfg.name, ctx.region, cfg.kubeconfig_role_arn, cfg.kubeconfig_profile
+        )
+        self.provider = k8s.Provider(
+            f"{name}-k8s",
+            kubeconfig=self.kubeconfig,
+            enable_server_side_apply=True,
+            delete_unreachable=False,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=prerequisites),
+        )
+        self.register_outputs({
+            "name": self.name,
+            "endpoint": self.endpoint,
+            "version": self.version,
+            "oidcProviderArn": self.oidc.arn,
+            "kubeconfig": self.kubeconfig,
+        })
+
+    def _addon(self, name: str, addon: str, cluster: aws.eks.Cluster, version: str | None, base) -> aws.eks.Addon:
+        return aws.eks.Addon(
+            f"{name}-{addon}",
+            cluster_name=cluster.name,
+            addon_name=addon,
+            addon_version=version,
+            resolve_conflicts_on_create="OVERWRITE",
+            resolve_conflicts_on_update=CONFLICTS_ON_UPDATE,
+            tags=tagged(base, f"{name}-{addon}"),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
+
+@dataclass(frozen=True)
+class CoreDnsArgs:
+    cluster_name: pulumi.Input[str]
+    version: str | None
+    ctx: AwsContext
+    # The node groups CoreDNS's pods will run on: it is created after them.
+    after: Sequence[pulumi.Resource] = ()
+    configuration_values: str | None = None
+
+
+class CoreDns(pulumi.ComponentResource):
+    """CoreDNS as a managed add-on, created once nodes exist (it needs them to become ACTIVE)."""
+
+    addon: aws.eks.Addon
+
+    def __init__(self, name: str, args: CoreDnsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("eks-platform:cluster:CoreDns", name, None, opts)
+        self.addon = aws.eks.Addon(
+            name,
+            cluster_name=args.cluster_name,
+            addon_name="coredns",
+            addon_version=args.version,
+            configuration_values=args.configuration_values,
+            resolve_conflicts_on_create="OVERWRITE",
+            resolve_conflicts_on_update=CONFLICTS_ON_UPDATE,
+            tags=tagged(args.ctx.tags, name),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.after)),
+        )
+        self.register_outputs({"addonArn": self.addon.arn})
