@@ -147,6 +147,7 @@ class PlatformConfig:
 # ---------------------------------------------------------------------------------------
 def raw_from_runtime(project: str = PROJECT) -> tuple[dict[str, Any], str | None]:
     """All ``<project>:*`` keys (JSON-decoded) and ``aws:region``, read once."""
+    import contextlib
     import json
 
     from pulumi.runtime import config as runtime_config
@@ -159,10 +160,9 @@ def raw_from_runtime(project: str = PROJECT) -> tuple[dict[str, Any], str | None
             continue
         value = runtime_config.get_config(full)
         if isinstance(value, str):
-            try:
+            # Objects arrive as JSON; a plain string stays a string and the reader reports its type.
+            with contextlib.suppress(ValueError):
                 value = json.loads(value)
-            except ValueError:
-                pass  # a plain string value stays a string; the reader reports the type
         raw[name] = value
     return raw, runtime_config.get_config("aws:region")
 

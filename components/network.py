@@ -139,7 +139,7 @@ class Network(pulumi.ComponentResource):
         # No rules: the default security group must not allow anything (CIS AWS 5.4).
         aws.ec2.DefaultSecurityGroup(
             f"{name}-default-sg", vpc_id=vpc.id, ingress=[], egress=[],
-            tags=tagged(base, f"{name}-default-do-not-use"), opts=self._child(),
+            tags=tagged(base, f"{name}-default-sg"), opts=self._child(),
         )
         igw = aws.ec2.InternetGateway(
             f"{name}-igw", vpc_id=vpc.id, tags=tagged(base, f"{name}-igw"), opts=self._child()

@@ -11,8 +11,8 @@ from typing import Any
 import pulumi_aws as aws
 
 from components import config as cfgmod
-from components.config import PlatformConfig
 from components.cluster import Cluster, ClusterArgs, CoreDns, CoreDnsArgs
+from components.config import PlatformConfig
 from components.context import AwsContext
 from components.network import Network, NetworkArgs
 from components.tags import base_tags

@@ -243,7 +243,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         self.records: dict[str, Record] = {}
         self.stack_urn: str | None = None
 
-    def RegisterResource(self, request):  # noqa: N802 (gRPC method name)
+    def RegisterResource(self, request):
         response = super().RegisterResource(request)
         if request.type == "pulumi:pulumi:Stack":
             self.stack_urn = response.urn

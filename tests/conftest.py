@@ -1,0 +1,72 @@
+"""Shared fixtures: the recording mock cloud, whole-stack runs and small component runs."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from tools import plan  # noqa: E402
+from tools.mockcloud import Recording, run_program  # noqa: E402
+
+DATA = Path(__file__).resolve().parent / "data"
+
+
+def flat_config(raw: Mapping[str, Any], region: str = "eu-west-1") -> dict[str, str]:
+    """Project config objects -> the flat JSON-string form the Pulumi CLI passes to programs."""
+    flat = {f"eks-platform:{k}": json.dumps(v) for k, v in raw.items()}
+    flat["aws:region"] = region
+    return flat
+
+
+def run_main(raw: Mapping[str, Any], stack: str = "test", region: str = "eu-west-1") -> Recording:
+    """Run the real __main__.py with a config given as Python objects."""
+    import runpy
+
+    return run_program(
+        lambda: runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__"),
+        config=flat_config(raw, region), stack=stack, region=region,
+    )
+
+
+def run_components(build: Callable[[], Any], stack: str = "test", region: str = "eu-west-1") -> Recording:
+    """Run a small program (a function that constructs components) under the mock cloud."""
+    return run_program(build, config={"aws:region": region}, stack=stack, region=region)
+
+
+_STACKS: dict[str, Recording] = {}
+
+
+def stack_recording(stack: str) -> Recording:
+    """The plan of a checked-in stack file, computed once per test session."""
+    if stack not in _STACKS:
+        _STACKS[stack] = plan.run(ROOT / f"Pulumi.{stack}.yaml", stack)
+    return _STACKS[stack]
+
+
+@pytest.fixture(scope="session")
+def dev() -> Recording:
+    return stack_recording("dev")
+
+
+@pytest.fixture(scope="session")
+def prod() -> Recording:
+    return stack_recording("prod")
+
+
+ADMIN = "arn:aws:iam::111122223333:role/platform-admin"
+
+
+def minimal_config(**overrides: Any) -> dict[str, Any]:
+    """The smallest valid config; overrides replace whole top-level keys."""
+    raw: dict[str, Any] = {"cluster": {"access": {"adminRoleArns": [ADMIN]}}}
+    raw.update(overrides)
+    return raw

@@ -1,0 +1,118 @@
+"""Typed config: defaults, collected problems, key paths, the region's zones."""
+
+import pytest
+
+from components import config as cfgmod
+from components.config import ConfigError
+from tests.conftest import ADMIN, minimal_config
+
+
+def load(raw, region="eu-west-1", stack="dev"):
+    return cfgmod.load(raw, stack=stack, region=region)
+
+
+def test_defaults():
+    cfg = load(minimal_config())
+    assert cfg.cluster.name == "eks-platform-dev"
+    assert cfg.cluster.version == "1.35"
+    assert cfg.cluster.endpoint == cfgmod.EndpointConfig(private_access=True, public_access=False)
+    assert cfg.cluster.log_types == ("api", "audit", "authenticator")
+    assert cfg.cluster.admin_role_arns == (ADMIN,)
+    assert cfg.cluster.protect is False
+    assert cfg.network.cidr == "10.0.0.0/16"
+    assert cfg.network.availability_zones == 2
+    assert cfg.network.nat_gateways == "single"
+    assert cfg.network.flow_logs.enabled is False
+    assert cfg.network.existing is None
+
+
+def test_config_objects_are_frozen():
+    cfg = load(minimal_config())
+    with pytest.raises(AttributeError):
+        cfg.network.cidr = "10.1.0.0/16"
+
+
+def test_every_problem_is_collected_not_just_the_first():
+    with pytest.raises(ConfigError) as err:
+        load({"network": {"cidr": "nope", "natGateways": "x"}, "cluster": {"version": "2.0"}})
+    keys = [p.split(":")[0] for p in err.value.problems]
+    assert sorted(keys) == sorted(["network.cidr", "network.natGateways", "cluster.version", "cluster.access.adminRoleArns"])
+
+
+def test_config_error_is_a_clean_pulumi_run_error():
+    import pulumi
+
+    assert issubclass(ConfigError, pulumi.RunError)
+    message = str(ConfigError(["a.b: bad"]))
+    assert "a.b: bad" in message and "Traceback" not in message
+
+
+def test_unknown_keys_are_problems_with_suggestions():
+    with pytest.raises(ConfigError) as err:
+        load(minimal_config(network={"cidrr": "10.0.0.0/16"}))
+    assert err.value.problems == ['network.cidrr: unknown key (did you mean "cidr"?)']
+
+
+def test_zone_count_defaults_to_the_explicit_zone_list():
+    cfg = load(minimal_config(network={"zoneNames": ["eu-west-1b", "eu-west-1c", "eu-west-1a"]}))
+    assert cfg.network.availability_zones == 3
+    assert cfgmod.check_zones(cfg.network, ("eu-west-1a", "eu-west-1b", "eu-west-1c"), "eu-west-1") == (
+        "eu-west-1b", "eu-west-1c", "eu-west-1a")
+
+
+def test_check_zones_takes_the_first_offered():
+    cfg = load(minimal_config(network={"availabilityZones": 2}))
+    assert cfgmod.check_zones(cfg.network, ("x1a", "x1b", "x1c"), "x1") == ("x1a", "x1b")
+    with pytest.raises(ConfigError, match=r"network\.availabilityZones: 2 is more than the 1 zones x1 offers"):
+        cfgmod.check_zones(cfg.network, ("x1a",), "x1")
+
+
+def test_bring_your_own_vpc():
+    existing = {"vpcId": "vpc-0123456789abcdef0", "privateSubnetIds": ["subnet-01234567", "subnet-89abcdef"],
+                "intraSubnetIds": ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"]}
+    cfg = load(minimal_config(network={"existing": existing}))
+    assert cfg.network.existing == cfgmod.ExistingVpc(
+        vpc_id="vpc-0123456789abcdef0", private_subnet_ids=("subnet-01234567", "subnet-89abcdef"),
+        intra_subnet_ids=("subnet-0123456789abcdef0", "subnet-0123456789abcdef1"))
+    assert cfgmod.check_zones(cfg.network, ("a",), "r") == ()
+
+
+def test_a_subnet_in_two_tiers_is_refused():
+    existing = {"vpcId": "vpc-0123456789abcdef0", "privateSubnetIds": ["subnet-01234567", "subnet-89abcdef"],
+                "publicSubnetIds": ["subnet-01234567"]}
+    with pytest.raises(ConfigError, match=r"also listed in network\.existing\.privateSubnetIds"):
+        load({"network": {"existing": existing}, "cluster": {"controlPlaneSubnets": "private", "access": {"adminRoleArns": [ADMIN]}}})
+
+
+def test_cluster_settings_are_read():
+    cfg = load(minimal_config(cluster={
+        "name": "blue", "version": "1.33", "endpoint": {"publicAccess": True, "publicAccessCidrs": ["198.51.100.0/24"]},
+        "encryption": {"kmsKeyArn": "arn:aws:kms:eu-west-1:111122223333:key/0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d"},
+        "logging": {"types": ["audit"], "retentionDays": 7},
+        "access": {"adminRoleArns": [ADMIN], "readOnlyRoleArns": ["arn:aws:iam::111122223333:role/team/dev"]},
+        "addons": {"vpcCni": {"version": "v1.20.4-eksbuild.1", "prefixDelegation": False, "networkPolicy": True},
+                   "podIdentityAgent": {"enabled": False}},
+        "kubeconfig": {"roleArn": ADMIN, "profile": "platform"},
+        "oidc": {"extraThumbprints": ["ABCDEF0123456789ABCDEF0123456789ABCDEF01"]},
+        "protect": True,
+    }))
+    c = cfg.cluster
+    assert (c.name, c.version, c.protect) == ("blue", "1.33", True)
+    assert c.endpoint.public_access_cidrs == ("198.51.100.0/24",)
+    assert c.addons.vpc_cni_version == "v1.20.4-eksbuild.1"
+    assert (c.addons.prefix_delegation, c.addons.network_policy, c.addons.pod_identity_agent) == (False, True, False)
+    assert c.extra_thumbprints == ("abcdef0123456789abcdef0123456789abcdef01",)
+    assert c.kubeconfig_profile == "platform"
+
+
+def test_raw_from_runtime_reads_only_the_project_namespace():
+    import pulumi
+
+    pulumi.runtime.set_all_config({"eks-platform:network": '{"cidr": "10.1.0.0/16"}', "aws:region": "us-east-1",
+                                   "other:thing": "x"})
+    try:
+        raw, region = cfgmod.raw_from_runtime("eks-platform")
+    finally:
+        pulumi.runtime.set_all_config({})
+    assert raw == {"network": {"cidr": "10.1.0.0/16"}}
+    assert region == "us-east-1"

@@ -1,0 +1,111 @@
+"""Whole program: the dev and prod stack files, the plan's JSON contract, determinism, the graph."""
+
+import json
+from collections import Counter
+
+from tests.conftest import ROOT
+from tools import plan
+
+EXPECTED_OUTPUTS = {
+    "availabilityZones", "vpcId", "vpcCidr", "publicSubnetIds", "privateSubnetIds", "intraSubnetIds", "natPublicIps",
+    "clusterName", "clusterEndpoint", "clusterCertificateAuthority", "clusterVersion", "clusterSecurityGroupId",
+    "clusterAdditionalSecurityGroupId", "kmsKeyArn", "oidcProviderArn", "oidcIssuerUrl", "kubeconfig",
+    "kubeconfigCommand",
+}
+
+
+def count(rec, typ):
+    return len(rec.by_type(typ))
+
+
+def test_dev_network_shape(dev):
+    assert count(dev, "aws:ec2/vpc:Vpc") == 1
+    subnets = dev.by_type("aws:ec2/subnet:Subnet")
+    assert len(subnets) == 6
+    assert Counter(s.inputs["tags"]["eks-platform/tier"] for s in subnets) == {"public": 2, "private": 2, "intra": 2}
+    assert {s.inputs["availabilityZone"] for s in subnets} == {"eu-west-1a", "eu-west-1b"}
+    assert count(dev, "aws:ec2/natGateway:NatGateway") == 1
+    assert count(dev, "aws:ec2/flowLog:FlowLog") == 0
+    assert dev.outputs["availabilityZones"] == ["eu-west-1a", "eu-west-1b"]
+
+
+def test_prod_network_shape(prod):
+    subnets = prod.by_type("aws:ec2/subnet:Subnet")
+    assert len(subnets) == 9
+    assert {s.inputs["availabilityZone"] for s in subnets} == {"eu-west-1a", "eu-west-1b", "eu-west-1c"}
+    assert count(prod, "aws:ec2/natGateway:NatGateway") == 3
+    assert count(prod, "aws:ec2/flowLog:FlowLog") == 1
+    assert count(prod, "aws:ec2/vpcEndpoint:VpcEndpoint") == 9  # s3 gateway + 8 interface endpoints
+    assert len(prod.outputs["natPublicIps"]) == 3
+
+
+def test_outputs_are_exactly_the_documented_set(dev, prod):
+    assert set(dev.outputs) == EXPECTED_OUTPUTS
+    assert set(prod.outputs) == EXPECTED_OUTPUTS
+    readme = (ROOT / "README.md").read_text()
+    for key in EXPECTED_OUTPUTS:
+        assert f"`{key}`" in readme, f"output {key} is not documented in README.md"
+
+
+def test_every_resource_has_a_parent_component(prod):
+    components = {r.urn for r in prod.resources if not r.custom}
+    for r in prod.resources:
+        if r.custom:
+            assert r.parent in components, r.name
+
+
+def test_json_contract(tmp_path, capsys):
+    out = tmp_path / "plan.json"
+    assert plan.main(["dev", "--json", str(out), "--quiet"]) == 0
+    doc = json.loads(out.read_text())
+    assert set(doc) == {"project", "stack", "resources", "outputs"}
+    assert (doc["project"], doc["stack"]) == ("eks-platform", "dev")
+    urns = [r["urn"] for r in doc["resources"]]
+    assert len(urns) == len(set(urns))
+    seen = set()
+    for r in doc["resources"]:
+        assert set(r) == {"urn", "type", "name", "custom", "parent", "dependencies", "provider", "protect",
+                          "ignoreChanges", "inputs"}
+        assert isinstance(r["custom"], bool) and isinstance(r["protect"], bool)
+        assert r["parent"] is None or r["parent"] in seen, "parents are registered before their children"
+        assert all(d in urns for d in r["dependencies"])
+        assert isinstance(r["ignoreChanges"], list) and isinstance(r["inputs"], dict)
+        seen.add(r["urn"])
+    assert doc["outputs"]["kubeconfig"] == "[secret]"
+    assert "Resources by type (dev):" in capsys.readouterr().out
+
+
+def test_two_runs_give_byte_identical_json(tmp_path):
+    a, b = tmp_path / "a.json", tmp_path / "b.json"
+    assert plan.main(["prod", "--json", str(a), "--quiet"]) == 0
+    assert plan.main(["prod", "--json", str(b), "--quiet"]) == 0
+    assert a.read_bytes() == b.read_bytes()
+
+
+def test_tree_shows_the_facts_a_reviewer_wants(dev):
+    text = plan.tree(dev)
+    assert "aws:ec2:Vpc eks-platform-dev-vpc  [cidr=10.10.0.0/16]" in text
+    assert "[cidr=10.10.0.0/19 az=eu-west-1a]" in text
+    assert "aws:eks:Cluster eks-platform-dev-cluster  [version=1.35 private=True public=True publicCidrs=203.0.113.0/24]" in text
+
+
+def test_mermaid_graph(prod, tmp_path):
+    graph = plan.mermaid(prod)
+    assert graph.startswith("flowchart LR\n")
+    assert '["eks-platform-prod<br/><small>eks-platform:network:Network</small>"]' in graph
+    assert "-->|depends on|" in graph
+
+
+def test_secure_values_become_placeholders(tmp_path):
+    f = tmp_path / "Pulumi.s.yaml"
+    f.write_text("config:\n  aws:region: eu-west-1\n  eks-platform:tags:\n    token:\n      secure: AAABBB\n")
+    flat, secrets = plan.stack_config(f, plan.load_project())
+    assert json.loads(flat["eks-platform:tags"]) == {"token": plan.SECRET_PLACEHOLDER}
+    assert secrets == ["eks-platform:tags"]
+    assert flat["eks-platform:network"] == "{}"  # the Pulumi.yaml default
+
+
+def test_architecture_doc_shows_the_current_graph(prod):
+    doc = (ROOT / "docs" / "architecture.md").read_text()
+    block = doc.split("```mermaid\n", 1)[1].split("```", 1)[0]
+    assert block == plan.mermaid(prod), "docs/architecture.md is stale: paste `python -m tools.plan prod --graph`"
