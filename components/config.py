@@ -22,10 +22,11 @@ from typing import Any
 import pulumi
 
 from components import subnets
+from components.configreader import MISSING as _MISSING_SENTINEL
 from components.configreader import Obj, Problems, show
 
 PROJECT = "eks-platform"
-TOP_LEVEL_KEYS = ("tags", "network", "cluster")
+TOP_LEVEL_KEYS = ("tags", "network", "cluster", "nodeGroups")
 
 # EKS Kubernetes versions this program supports (bump with the add-on catalog).
 SUPPORTED_KUBERNETES_VERSIONS = ("1.32", "1.33", "1.34", "1.35")
@@ -52,6 +53,28 @@ _ADDON_VERSION = re.compile(r"^v\d+\.\d+\.\d+-eksbuild\.\d+$")
 _TAG_KEY = re.compile(r"^[\w .:/=+\-@]{1,128}$")
 _TAG_VALUE = re.compile(r"^[\w .:/=+\-@]{0,256}$")
 _AWS_PROFILE = re.compile(r"^[\w.+-]{1,64}$")
+_GROUP_NAME = re.compile(r"^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$")
+_INSTANCE_TYPE = re.compile(r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")
+_AMI_ID = re.compile(r"^ami-[0-9a-f]{8}([0-9a-f]{9})?$")
+_SG_ID = re.compile(r"^sg-[0-9a-f]{8}([0-9a-f]{9})?$")
+_POLICY_ARN = re.compile(r"^arn:aws(-cn|-us-gov)?:iam::(aws|\d{12}):policy/[\w+=,.@/-]+$")
+# Kubernetes label / taint syntax: an optional DNS-subdomain prefix and a name of up to 63 characters.
+_K8S_NAME = re.compile(r"^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")
+_DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+_K8S_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?$")
+# A kubelet may only set labels in these kubernetes.io / k8s.io namespaces (NodeRestriction admission).
+_KUBELET_ALLOWED_LABEL_PREFIXES = ("kubelet.kubernetes.io/", "node.kubernetes.io/")
+_KUBELET_ALLOWED_LABELS = (
+    "beta.kubernetes.io/arch", "beta.kubernetes.io/instance-type", "beta.kubernetes.io/os",
+    "failure-domain.beta.kubernetes.io/region", "failure-domain.beta.kubernetes.io/zone",
+    "kubernetes.io/arch", "kubernetes.io/hostname", "kubernetes.io/os", "node.kubernetes.io/instance-type",
+    "topology.kubernetes.io/region", "topology.kubernetes.io/zone",
+)
+TAINT_EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
+NODE_GROUP_KINDS = ("managed", "selfManaged")
+NODE_OS = ("al2023", "bottlerocket")
+ARCHITECTURES = ("x86_64", "arm64")
+SPOT_STRATEGIES = ("price-capacity-optimized", "capacity-optimized", "capacity-optimized-prioritized", "lowest-price")
 
 
 class ConfigError(pulumi.RunError):
@@ -133,6 +156,64 @@ class ClusterConfig:
 
 
 @dataclass(frozen=True)
+class Taint:
+    key: str
+    value: str
+    effect: str  # Kubernetes spelling: NoSchedule | PreferNoSchedule | NoExecute
+
+
+@dataclass(frozen=True)
+class IngressRule:
+    protocol: str
+    from_port: int
+    to_port: int
+    cidrs: tuple[str, ...]
+    description: str
+
+
+@dataclass(frozen=True)
+class NodeGroupConfig:
+    name: str
+    kind: str
+    os: str = "al2023"
+    architecture: str = "x86_64"
+    instance_types: tuple[str, ...] = ()
+    # managed: ON_DEMAND/SPOT; self-managed: the instances distribution below
+    spot: bool = False
+    on_demand_base_capacity: int = 0
+    on_demand_percentage_above_base: int = 100
+    spot_allocation_strategy: str = "price-capacity-optimized"
+    min_size: int = 1
+    desired_size: int = 1
+    max_size: int = 3
+    labels: Mapping[str, str] = field(default_factory=dict)
+    taints: tuple[Taint, ...] = ()
+    root_volume_gib: int = 50
+    root_volume_iops: int = 3000
+    root_volume_throughput: int = 125
+    imds_hop_limit: int = 2
+    subnets: str = "private"
+    security_group_ids: tuple[str, ...] = ()
+    extra_ingress: tuple[IngressRule, ...] = ()
+    dedicated_role: bool = False
+    extra_policy_arns: tuple[str, ...] = ()
+    max_unavailable: int = 1
+    min_healthy_percentage: int = 90
+    max_pods: int | None = None
+    ami_id: str | None = None
+
+    @property
+    def managed(self) -> bool:
+        return self.kind == "managed"
+
+    @property
+    def uses_spot(self) -> bool:
+        if self.managed:
+            return self.spot
+        return self.on_demand_percentage_above_base < 100 and self.max_size > self.on_demand_base_capacity
+
+
+@dataclass(frozen=True)
 class PlatformConfig:
     project: str
     stack: str
@@ -140,6 +221,11 @@ class PlatformConfig:
     tags: Mapping[str, str]
     network: NetworkConfig
     cluster: ClusterConfig
+    node_groups: Mapping[str, NodeGroupConfig] = field(default_factory=dict)
+
+    @property
+    def self_managed_groups(self) -> dict[str, NodeGroupConfig]:
+        return {k: g for k, g in self.node_groups.items() if not g.managed}
 
 
 # ---------------------------------------------------------------------------------------
@@ -179,12 +265,14 @@ def load(raw: Mapping[str, Any], *, stack: str, region: str | None, project: str
     tags = _tags(root, problems)
     network = _network(root.obj("network"))
     cluster = _cluster(root.obj("cluster"), default_name=f"{project}-{stack}")
+    node_groups = _node_groups(root, network)
     _cross_checks(network, cluster, problems)
     root.done()
     if problems:
         raise ConfigError(problems.items)
     return PlatformConfig(
-        project=project, stack=stack, region=region or "", tags=tags, network=network, cluster=cluster
+        project=project, stack=stack, region=region or "", tags=tags, network=network, cluster=cluster,
+        node_groups=node_groups,
     )
 
 
@@ -478,3 +566,196 @@ def check_zones(network: NetworkConfig, offered: tuple[str, ...], region: str) -
             f"{len(offered)} zones {region} offers ({', '.join(offered)})"
         ])
     return tuple(offered[: network.availability_zones])
+
+
+# ---------------------------------------------------------------------------------------
+# node groups
+# ---------------------------------------------------------------------------------------
+def label_key_problem(key: str) -> str | None:
+    """Why ``key`` is not a label/taint key a node may carry, or None."""
+    prefix, _, name = key.rpartition("/")
+    if not _K8S_NAME.match(name):
+        return "is not a valid Kubernetes label key (name part: 1-63 letters, digits, -, _, .)"
+    if prefix and (len(prefix) > 253 or not _DNS_SUBDOMAIN.match(prefix)):
+        return "has a prefix that is not a DNS subdomain"
+    reserved = prefix.endswith(("kubernetes.io", "k8s.io"))
+    if reserved and key not in _KUBELET_ALLOWED_LABELS and not key.startswith(_KUBELET_ALLOWED_LABEL_PREFIXES):
+        return ("is in a kubernetes.io/k8s.io namespace a kubelet may not set (NodeRestriction); "
+                    "use your own prefix")
+    return None
+
+
+def _labels(o: Obj) -> dict[str, str]:
+    labels = o.string_map("labels")
+    for key, value in labels.items():
+        problem = label_key_problem(key)
+        if problem:
+            o.problems.add(f"{o.at('labels')}.{key}", problem)
+        if not _K8S_VALUE.match(value):
+            o.problems.add(f"{o.at('labels')}.{key}", f"{show(value)} is not a valid label value (0-63 letters, digits, -, _, .)")
+    return labels
+
+
+def _taints(o: Obj) -> tuple[Taint, ...]:
+    raw = o.raw("taints")
+    if raw is None or raw is _MISSING_SENTINEL:
+        return ()
+    if not isinstance(raw, list):
+        o.bad("taints", f"expected a list of {{key, value, effect}}, got {show(raw)}")
+        return ()
+    taints: list[Taint] = []
+    for i, item in enumerate(raw):
+        t = Obj(item, f"{o.at('taints')}[{i}]", o.problems)
+        key = t.string("key", "", required=True)
+        value = t.string("value", "")
+        effect = t.string("effect", "NoSchedule", choices=TAINT_EFFECTS)
+        t.done()
+        if key:
+            problem = label_key_problem(key)
+            if problem:
+                t.bad("key", f"{show(key)} {problem}")
+        if value and not _K8S_VALUE.match(value):
+            t.bad("value", f"{show(value)} is not a valid taint value (0-63 letters, digits, -, _, .)")
+        taints.append(Taint(key or "", value or "", effect or "NoSchedule"))
+    seen: set[tuple[str, str]] = set()
+    for taint in taints:
+        if (taint.key, taint.effect) in seen:
+            o.bad("taints", f"{show(taint.key)} with effect {taint.effect} is listed twice")
+        seen.add((taint.key, taint.effect))
+    return tuple(sorted(taints, key=lambda t: (t.key, t.effect)))
+
+
+def _ingress(o: Obj) -> tuple[IngressRule, ...]:
+    raw = o.raw("extraIngress")
+    if raw is None or raw is _MISSING_SENTINEL:
+        return ()
+    if not isinstance(raw, list):
+        o.bad("extraIngress", f"expected a list of rules, got {show(raw)}")
+        return ()
+    rules = []
+    for i, item in enumerate(raw):
+        r = Obj(item, f"{o.at('extraIngress')}[{i}]", o.problems)
+        proto = r.string("protocol", "tcp", choices=("tcp", "udp"))
+        lo = r.integer("fromPort", None, lo=1, hi=65535)
+        hi = r.integer("toPort", lo, lo=1, hi=65535)
+        cidrs = r.strings("cidrs", required=True)
+        for j, c in enumerate(cidrs):
+            try:
+                net = ipaddress.IPv4Network(c, strict=True)
+                if net.prefixlen == 0:
+                    r.problems.add(f"{r.at('cidrs')}[{j}]", f"{show(c)} opens the nodes to the whole internet")
+            except ValueError:
+                r.problems.add(f"{r.at('cidrs')}[{j}]", f"{show(c)} is not a valid IPv4 network")
+        desc = r.string("description", "", required=True)
+        r.done()
+        if lo is None:
+            r.bad("fromPort", "is required")
+            continue
+        if hi is not None and hi < lo:
+            r.bad("toPort", f"{hi} is below fromPort {lo}")
+        rules.append(IngressRule(proto or "tcp", lo, hi or lo, cidrs, desc or ""))
+    return tuple(rules)
+
+
+def _node_groups(root: Obj, network: NetworkConfig) -> dict[str, NodeGroupConfig]:
+    groups = root.objects("nodeGroups")
+    if not groups:
+        root.bad("nodeGroups", "define at least one node group (CoreDNS and the add-ons need nodes)")
+    out: dict[str, NodeGroupConfig] = {}
+    for name, o in groups.items():
+        if not _GROUP_NAME.match(name):
+            o.problems.add(o.path, "group names are 1-32 lowercase letters, digits and -, used in resource names")
+        out[name] = _node_group(name, o, network)
+    return out
+
+
+def _node_group(name: str, o: Obj, network: NetworkConfig) -> NodeGroupConfig:
+    d = NodeGroupConfig
+    kind = o.string("kind", None, required=True, choices=NODE_GROUP_KINDS)
+    managed = kind == "managed"
+    os_ = o.string("os", d.os, choices=NODE_OS)
+    arch = o.string("architecture", d.architecture, choices=ARCHITECTURES)
+    types = o.strings("instanceTypes", required=True)
+    if o.has("instanceTypes") and not types and isinstance(o.value.get("instanceTypes"), list):
+        o.bad("instanceTypes", "needs at least one instance type")
+    for i, t in enumerate(types):
+        if not _INSTANCE_TYPE.match(t):
+            o.problems.add(f"{o.at('instanceTypes')}[{i}]", f"{show(t)} is not an EC2 instance type (m7i.large)")
+    if len(set(types)) != len(types):
+        o.bad("instanceTypes", f"{show(list(types))} lists a type twice")
+    if len(types) > 20:
+        o.bad("instanceTypes", "at most 20 instance types (an EC2 Auto Scaling limit)")
+
+    cap = o.obj("capacity")
+    spot = False
+    base, pct, strategy = d.on_demand_base_capacity, d.on_demand_percentage_above_base, d.spot_allocation_strategy
+    if managed:
+        spot = cap.string("type", "onDemand", choices=("onDemand", "spot")) == "spot"
+    else:
+        base = cap.integer("onDemandBaseCapacity", d.on_demand_base_capacity, lo=0, hi=1000)
+        pct = cap.integer("onDemandPercentageAboveBase", d.on_demand_percentage_above_base, lo=0, hi=100)
+        strategy = cap.string("spotAllocationStrategy", d.spot_allocation_strategy, choices=SPOT_STRATEGIES)
+    cap.done()
+
+    sc = o.obj("scaling")
+    lo = sc.integer("min", d.min_size, lo=0, hi=1000)
+    hi = sc.integer("max", max(d.max_size, lo or 0), lo=1, hi=1000)
+    desired = sc.integer("desired", lo, lo=0, hi=1000)
+    if lo is not None and hi is not None and lo > hi:
+        sc.bad("min", f"{lo} is greater than max {hi}")
+    elif lo is not None and hi is not None and desired is not None and not lo <= desired <= hi:
+        sc.bad("desired", f"{desired} is not between min {lo} and max {hi}")
+    sc.done()
+
+    labels = _labels(o)
+    taints = _taints(o)
+
+    rv = o.obj("rootVolume")
+    size = rv.integer("sizeGiB", d.root_volume_gib, lo=20, hi=16384)
+    iops = rv.integer("iops", d.root_volume_iops, lo=3000, hi=16000)
+    throughput = rv.integer("throughput", d.root_volume_throughput, lo=125, hi=1000)
+    rv.done()
+
+    imds = o.obj("imds")
+    hop = imds.integer("hopLimit", d.imds_hop_limit, lo=1, hi=2)
+    imds.done()
+
+    tier = o.string("subnets", d.subnets, choices=("private", "public"))
+    if tier == "public" and network.existing is not None and not network.existing.public_subnet_ids:
+        o.bad("subnets", '"public" needs network.existing.publicSubnetIds')
+    sg_ids = o.strings("securityGroupIds")
+    for i, sg in enumerate(sg_ids):
+        if not _SG_ID.match(sg):
+            o.problems.add(f"{o.at('securityGroupIds')}[{i}]", f"{show(sg)} is not a security group id")
+    ingress = _ingress(o)
+
+    iam = o.obj("iam")
+    dedicated = iam.boolean("dedicatedRole", False)
+    policies = iam.strings("extraPolicyArns")
+    for i, arn in enumerate(policies):
+        if not _POLICY_ARN.match(arn):
+            iam.problems.add(f"{iam.at('extraPolicyArns')}[{i}]", f"{show(arn)} is not an IAM policy ARN")
+    if policies and not dedicated:
+        iam.bad("extraPolicyArns", "needs iam.dedicatedRole: true (the shared node role stays minimal)")
+    iam.done()
+
+    up = o.obj("update")
+    max_unavailable = up.integer("maxUnavailable", d.max_unavailable, lo=1, hi=100) if managed else d.max_unavailable
+    min_healthy = up.integer("minHealthyPercentage", d.min_healthy_percentage, lo=0, hi=100) if not managed else d.min_healthy_percentage
+    up.done()
+
+    max_pods = o.integer("maxPods", None, lo=8, hi=737)
+    ami = o.string("amiId")
+    if ami is not None and not _AMI_ID.match(ami):
+        o.bad("amiId", f"{show(ami)} is not an AMI id (ami-0123456789abcdef0)")
+    if ami is not None and managed:
+        o.bad("amiId", "is only for selfManaged groups (managed groups use the EKS-optimized AMI of their os)")
+    o.done()
+    return NodeGroupConfig(
+        name=name, kind=kind or "managed", os=os_, architecture=arch, instance_types=types, spot=spot,
+        on_demand_base_capacity=base, on_demand_percentage_above_base=pct, spot_allocation_strategy=strategy,
+        min_size=lo, desired_size=desired, max_size=hi, labels=labels, taints=taints, root_volume_gib=size,
+        root_volume_iops=iops, root_volume_throughput=throughput, imds_hop_limit=hop, subnets=tier,
+        security_group_ids=sg_ids, extra_ingress=ingress, dedicated_role=dedicated, extra_policy_arns=policies,
+        max_unavailable=max_unavailable, min_healthy_percentage=min_healthy, max_pods=max_pods, ami_id=ami,
+    )

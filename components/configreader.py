@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 _MISSING = object()
+MISSING = _MISSING  # what Obj.raw returns for an absent key
 
 
 def show(value: Any) -> str:

@@ -15,6 +15,20 @@ from components.cluster import Cluster, ClusterArgs, CoreDns, CoreDnsArgs
 from components.config import PlatformConfig
 from components.context import AwsContext
 from components.network import Network, NetworkArgs
+from components.nodegroups import (
+    ClusterRef,
+    ManagedNodeGroup,
+    ManagedNodeGroupArgs,
+    NodeRole,
+    NodeRoleArgs,
+    NodeSecurityGroup,
+    NodeSecurityGroupArgs,
+    SelfManagedNodeGroup,
+    SelfManagedNodeGroupArgs,
+    TerminationQueue,
+    TerminationQueueArgs,
+    asg_name,
+)
 from components.tags import base_tags
 
 
@@ -52,10 +66,13 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
             subnet_ids=control_plane_subnets, ctx=ctx,
         ),
     )
-    node_groups: list = []
+    groups, termination = build_node_groups(cfg, ctx, network, cluster)
     CoreDns(
         f"{cfg.cluster.name}-coredns",
-        CoreDnsArgs(cluster_name=cluster.name, version=cfg.cluster.addons.coredns_version, ctx=ctx, after=node_groups),
+        CoreDnsArgs(
+            cluster_name=cluster.name, version=cfg.cluster.addons.coredns_version, ctx=ctx,
+            after=list(groups.values()),
+        ),
     )
     return {
         "availabilityZones": list(network.zones),
@@ -76,4 +93,82 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
         "oidcIssuerUrl": cluster.oidc.issuer_url,
         "kubeconfig": cluster.kubeconfig,
         "kubeconfigCommand": cluster.kubeconfig_command,
+        "nodeGroups": {name: node_group_outputs(g) for name, g in groups.items()},
+        "terminationQueueUrl": termination.queue_url if termination else None,
     }
+
+
+def node_group_outputs(group: ManagedNodeGroup | SelfManagedNodeGroup) -> dict[str, Any]:
+    if isinstance(group, ManagedNodeGroup):
+        return {"kind": "managed", "nodeGroupName": group.node_group_name, "asgName": group.asg_name,
+                "launchTemplateId": group.launch_template_id, "roleArn": group.role_arn}
+    return {"kind": "selfManaged", "asgName": group.asg_name, "launchTemplateId": group.launch_template_id,
+            "roleArn": group.role_arn}
+
+
+def build_node_groups(
+    cfg: PlatformConfig, ctx: AwsContext, network: Network, cluster: Cluster
+) -> tuple[dict[str, ManagedNodeGroup | SelfManagedNodeGroup], TerminationQueue | None]:
+    """Node roles, the self-managed node security group, termination queue and every group."""
+    name = cfg.cluster.name
+    groups_cfg = cfg.node_groups
+    ref = ClusterRef(
+        name=name, version=cfg.cluster.version, endpoint=cluster.endpoint,
+        certificate_authority=cluster.certificate_authority, service_cidr=cfg.cluster.service_ipv4_cidr,
+        security_group_id=cluster.cluster_security_group_id,
+    )
+    subnets = {"private": network.private_subnet_ids, "public": network.public_subnet_ids}
+
+    roles: dict[str, NodeRole] = {}
+
+    def role_for(group) -> NodeRole:
+        key = group.name if group.dedicated_role else ("managed" if group.managed else "self-managed")
+        if key not in roles:
+            roles[key] = NodeRole(
+                f"{name}-{key}-nodes",
+                NodeRoleArgs(
+                    cluster_name=cluster.name, ctx=ctx, self_managed=not group.managed,
+                    extra_policy_arns=group.extra_policy_arns if group.dedicated_role else (),
+                ),
+            )
+        return roles[key]
+
+    self_managed = {k: g for k, g in groups_cfg.items() if not g.managed}
+    node_sg = termination = None
+    if self_managed:
+        node_sg = NodeSecurityGroup(
+            f"{name}-nodes",
+            NodeSecurityGroupArgs(
+                vpc_id=network.vpc_id, cluster_name=name,
+                cluster_security_group_id=cluster.cluster_security_group_id, ctx=ctx,
+            ),
+        )
+        termination = TerminationQueue(
+            f"{name}-node-termination",
+            TerminationQueueArgs(
+                cluster_name=name, asg_names=tuple(asg_name(name, g) for g in sorted(self_managed)), ctx=ctx,
+            ),
+        )
+
+    groups: dict[str, ManagedNodeGroup | SelfManagedNodeGroup] = {}
+    for key, group in groups_cfg.items():
+        role = role_for(group)
+        after = [*cluster.node_prerequisites, *role.ready]
+        if group.managed:
+            groups[key] = ManagedNodeGroup(
+                f"{name}-{key}",
+                ManagedNodeGroupArgs(
+                    group=group, cluster=ref, subnet_ids=subnets[group.subnets], vpc_id=network.vpc_id,
+                    node_role_arn=role.role_arn, ctx=ctx, depends_on=after,
+                ),
+            )
+        else:
+            groups[key] = SelfManagedNodeGroup(
+                f"{name}-{key}",
+                SelfManagedNodeGroupArgs(
+                    group=group, cluster=ref, subnet_ids=subnets[group.subnets], vpc_id=network.vpc_id,
+                    node_security_group_id=node_sg.security_group_id, instance_profile_arn=role.instance_profile_arn,
+                    role_arn=role.role_arn, ctx=ctx, depends_on=after,
+                ),
+            )
+    return groups, termination

@@ -63,10 +63,13 @@ def prod() -> Recording:
 
 
 ADMIN = "arn:aws:iam::111122223333:role/platform-admin"
+SYSTEM_GROUP = {"kind": "managed", "instanceTypes": ["m7i.large"], "scaling": {"min": 2, "max": 3},
+                "labels": {"node-role": "system"},
+                "taints": [{"key": "CriticalAddonsOnly", "value": "true", "effect": "NoSchedule"}]}
 
 
 def minimal_config(**overrides: Any) -> dict[str, Any]:
     """The smallest valid config; overrides replace whole top-level keys."""
-    raw: dict[str, Any] = {"cluster": {"access": {"adminRoleArns": [ADMIN]}}}
+    raw: dict[str, Any] = {"cluster": {"access": {"adminRoleArns": [ADMIN]}}, "nodeGroups": {"system": SYSTEM_GROUP}}
     raw.update(overrides)
     return raw

@@ -36,7 +36,8 @@ def test_every_problem_is_collected_not_just_the_first():
     with pytest.raises(ConfigError) as err:
         load({"network": {"cidr": "nope", "natGateways": "x"}, "cluster": {"version": "2.0"}})
     keys = [p.split(":")[0] for p in err.value.problems]
-    assert sorted(keys) == sorted(["network.cidr", "network.natGateways", "cluster.version", "cluster.access.adminRoleArns"])
+    assert sorted(keys) == sorted(["network.cidr", "network.natGateways", "cluster.version",
+                                   "cluster.access.adminRoleArns", "nodeGroups"])
 
 
 def test_config_error_is_a_clean_pulumi_run_error():
@@ -81,7 +82,8 @@ def test_a_subnet_in_two_tiers_is_refused():
     existing = {"vpcId": "vpc-0123456789abcdef0", "privateSubnetIds": ["subnet-01234567", "subnet-89abcdef"],
                 "publicSubnetIds": ["subnet-01234567"]}
     with pytest.raises(ConfigError, match=r"also listed in network\.existing\.privateSubnetIds"):
-        load({"network": {"existing": existing}, "cluster": {"controlPlaneSubnets": "private", "access": {"adminRoleArns": [ADMIN]}}})
+        load(minimal_config(network={"existing": existing},
+                            cluster={"controlPlaneSubnets": "private", "access": {"adminRoleArns": [ADMIN]}}))
 
 
 def test_cluster_settings_are_read():

@@ -14,15 +14,14 @@ from components.network import (
     nat_placement,
     subnet_tags,
 )
-from tests.conftest import run_components
+from tests.conftest import minimal_config, run_components
 
 CTX = AwsContext(account_id="111122223333", partition="aws", region="eu-west-1", tags={"team": "platform"})
 ZONES3 = ("eu-west-1a", "eu-west-1b", "eu-west-1c")
 
 
 def build_network(raw_network, zones=ZONES3):
-    cfg = cfgmod.load({"network": raw_network, "cluster": {"access": {"adminRoleArns": ["arn:aws:iam::111122223333:role/a"]}}},
-                      stack="t", region="eu-west-1")
+    cfg = cfgmod.load(minimal_config(network=raw_network), stack="t", region="eu-west-1")
     holder = {}
 
     def program():

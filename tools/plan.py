@@ -162,6 +162,15 @@ def facts(rec) -> str:
         add("size", f"{i.get('minSize')}..{i.get('maxSize')}")
         mip = ((i.get("mixedInstancesPolicy") or {}).get("launchTemplate") or {}).get("overrides") or []
         add("instances", [o.get("instanceType") for o in mip])
+    elif t == "aws:ec2/launchTemplate:LaunchTemplate":
+        add("ami", i.get("imageId"))
+        md = i.get("metadataOptions") or {}
+        add("imds", f"{md.get('httpTokens')}/hop{md.get('httpPutResponseHopLimit')}" if md else None)
+    elif t == "aws:autoscaling/tag:Tag":
+        tag = i.get("tag") or {}
+        add(str(tag.get("key", "")).removeprefix("k8s.io/cluster-autoscaler/node-template/"), tag.get("value"))
+    elif t == "aws:sqs/queue:Queue":
+        add("name", i.get("name"))
     elif t == "aws:eks/addon:Addon":
         add("addon", i.get("addonName"))
         add("version", i.get("addonVersion"))

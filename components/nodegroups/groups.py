@@ -1,0 +1,257 @@
+"""ManagedNodeGroup and SelfManagedNodeGroup, sharing one launch-template builder."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from components.config import NodeGroupConfig
+from components.context import AwsContext
+from components.nodegroups import model
+from components.nodegroups.security import extra_security_group
+from components.tags import tagged
+
+
+@dataclass(frozen=True)
+class ClusterRef:
+    """The cluster facts node groups need (plain where known, Outputs where computed)."""
+
+    name: str
+    version: str
+    endpoint: pulumi.Input[str]
+    certificate_authority: pulumi.Input[str]
+    service_cidr: str
+    security_group_id: pulumi.Input[str]  # the EKS cluster (primary) security group
+
+
+def launch_template(
+    name: str,
+    parent: pulumi.Resource,
+    group: NodeGroupConfig,
+    ctx: AwsContext,
+    security_group_ids: pulumi.Input[Sequence[pulumi.Input[str]]],
+    image_id: pulumi.Input[str] | None = None,
+    user_data: pulumi.Input[str] | None = None,
+    instance_profile_arn: pulumi.Input[str] | None = None,
+) -> aws.ec2.LaunchTemplate:
+    """IMDSv2-only, encrypted gp3 volume, tagged instances/volumes/ENIs."""
+    instance_tags = tagged(ctx.tags, name, **{"eks-platform/node-group": group.name})
+    return aws.ec2.LaunchTemplate(
+        name,
+        description=f"Nodes of group {group.name}",
+        image_id=image_id,
+        user_data=user_data,
+        iam_instance_profile=(
+            aws.ec2.LaunchTemplateIamInstanceProfileArgs(arn=instance_profile_arn) if instance_profile_arn else None
+        ),
+        vpc_security_group_ids=security_group_ids,
+        metadata_options=aws.ec2.LaunchTemplateMetadataOptionsArgs(
+            http_endpoint="enabled",
+            http_tokens="required",
+            http_put_response_hop_limit=group.imds_hop_limit,
+            instance_metadata_tags="disabled",
+        ),
+        block_device_mappings=[aws.ec2.LaunchTemplateBlockDeviceMappingArgs(
+            device_name=model.root_device(group.os),
+            ebs=aws.ec2.LaunchTemplateBlockDeviceMappingEbsArgs(
+                volume_size=group.root_volume_gib,
+                volume_type="gp3",
+                iops=group.root_volume_iops,
+                throughput=group.root_volume_throughput,
+                encrypted="true",
+                delete_on_termination="true",
+            ),
+        )],
+        monitoring=aws.ec2.LaunchTemplateMonitoringArgs(enabled=True),
+        tag_specifications=[
+            aws.ec2.LaunchTemplateTagSpecificationArgs(resource_type=rt, tags=instance_tags)
+            for rt in ("instance", "volume", "network-interface")
+        ],
+        update_default_version=True,
+        tags=tagged(ctx.tags, name),
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# managed
+# ---------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ManagedNodeGroupArgs:
+    group: NodeGroupConfig
+    cluster: ClusterRef
+    subnet_ids: pulumi.Input[Sequence[str]]
+    vpc_id: pulumi.Input[str]
+    node_role_arn: pulumi.Input[str]
+    ctx: AwsContext
+    depends_on: Sequence[pulumi.Resource] = ()
+
+
+class ManagedNodeGroup(pulumi.ComponentResource):
+    node_group: aws.eks.NodeGroup
+    node_group_name: pulumi.Output[str]
+    asg_name: pulumi.Output[str]
+    launch_template_id: pulumi.Output[str]
+    role_arn: pulumi.Output[str]
+
+    def __init__(self, name: str, args: ManagedNodeGroupArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("eks-platform:nodegroups:ManagedNodeGroup", name, None, opts)
+        g, ctx = args.group, args.ctx
+        # A launch template that sets security groups replaces the ones EKS would attach:
+        # list the cluster security group explicitly so nodes keep it.
+        sg_ids: list[pulumi.Input[str]] = [args.cluster.security_group_id, *g.security_group_ids]
+        if g.extra_ingress:
+            sg_ids.append(extra_security_group(name, self, args.vpc_id, g.extra_ingress, ctx).id)
+        lt = launch_template(name, self, g, ctx, security_group_ids=sg_ids)
+        ng = aws.eks.NodeGroup(
+            name,
+            cluster_name=args.cluster.name,
+            node_group_name=g.name,
+            node_role_arn=args.node_role_arn,
+            subnet_ids=args.subnet_ids,
+            instance_types=list(g.instance_types),
+            capacity_type="SPOT" if g.spot else "ON_DEMAND",
+            ami_type=model.managed_ami_type(g.os, g.architecture),
+            scaling_config=aws.eks.NodeGroupScalingConfigArgs(
+                min_size=g.min_size, desired_size=g.desired_size, max_size=g.max_size,
+            ),
+            update_config=aws.eks.NodeGroupUpdateConfigArgs(max_unavailable=g.max_unavailable),
+            labels=model.node_labels(g),
+            taints=[aws.eks.NodeGroupTaintArgs(**t) for t in model.eks_taints(g)],
+            launch_template=aws.eks.NodeGroupLaunchTemplateArgs(id=lt.id, version=lt.latest_version.apply(str)),
+            tags=tagged(ctx.tags, name),
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                depends_on=list(args.depends_on),
+                # cluster-autoscaler owns the desired size once the group exists.
+                ignore_changes=["scalingConfig.desiredSize"],
+            ),
+        )
+        asg_name = ng.resources.apply(lambda rs: rs[0].autoscaling_groups[0].name)
+        # EKS does not copy node-template hints to the ASG it creates; write them so
+        # cluster-autoscaler can scale this group from zero with the right labels/taints.
+        for key, value in model.node_template_tags(g).items():
+            suffix = key.removeprefix(f"{model.CA_PREFIX}/node-template/").replace("/", "-")
+            aws.autoscaling.Tag(
+                f"{name}-ca-{suffix}",
+                autoscaling_group_name=asg_name,
+                tag=aws.autoscaling.TagTagArgs(key=key, value=value, propagate_at_launch=False),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+        self.node_group = ng
+        self.node_group_name = ng.node_group_name
+        self.asg_name = asg_name
+        self.launch_template_id = lt.id
+        self.role_arn = pulumi.Output.from_input(args.node_role_arn)
+        self.register_outputs({"nodeGroupName": self.node_group_name, "asgName": self.asg_name})
+
+
+# ---------------------------------------------------------------------------------------
+# self-managed
+# ---------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class SelfManagedNodeGroupArgs:
+    group: NodeGroupConfig
+    cluster: ClusterRef
+    subnet_ids: pulumi.Input[Sequence[str]]
+    vpc_id: pulumi.Input[str]
+    node_security_group_id: pulumi.Input[str]
+    instance_profile_arn: pulumi.Input[str]
+    role_arn: pulumi.Input[str]
+    ctx: AwsContext
+    depends_on: Sequence[pulumi.Resource] = ()
+
+
+def asg_name(cluster_name: str, group: str) -> str:
+    return f"{cluster_name}-{group}"
+
+
+class SelfManagedNodeGroup(pulumi.ComponentResource):
+    group: aws.autoscaling.Group
+    asg_name: pulumi.Output[str]
+    launch_template_id: pulumi.Output[str]
+    role_arn: pulumi.Output[str]
+    user_data: pulumi.Output[str]
+
+    def __init__(self, name: str, args: SelfManagedNodeGroupArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("eks-platform:nodegroups:SelfManagedNodeGroup", name, None, opts)
+        g, ctx, c = args.group, args.ctx, args.cluster
+        if g.ami_id:
+            image_id: pulumi.Input[str] = g.ami_id
+        else:
+            image_id = aws.ssm.get_parameter_output(
+                name=model.ami_parameter(g.os, g.architecture, c.version),
+                opts=pulumi.InvokeOutputOptions(parent=self),
+            ).value
+        user_data = pulumi.Output.all(c.endpoint, c.certificate_authority).apply(
+            lambda v: model.user_data(model.NodeCluster(c.name, v[0], v[1], c.service_cidr), g)
+        )
+        sg_ids: list[pulumi.Input[str]] = [args.node_security_group_id, *g.security_group_ids]
+        if g.extra_ingress:
+            sg_ids.append(extra_security_group(name, self, args.vpc_id, g.extra_ingress, ctx).id)
+        lt = launch_template(
+            name, self, g, ctx, security_group_ids=sg_ids, image_id=image_id,
+            user_data=user_data.apply(lambda u: base64.b64encode(u.encode()).decode()),
+            instance_profile_arn=args.instance_profile_arn,
+        )
+        dist = model.instances_distribution(g)
+        group = aws.autoscaling.Group(
+            name,
+            name=asg_name(c.name, g.name),
+            vpc_zone_identifiers=args.subnet_ids,
+            min_size=g.min_size,
+            max_size=g.max_size,
+            desired_capacity=g.desired_size,
+            capacity_rebalance=g.uses_spot,
+            mixed_instances_policy=aws.autoscaling.GroupMixedInstancesPolicyArgs(
+                instances_distribution=aws.autoscaling.GroupMixedInstancesPolicyInstancesDistributionArgs(**dist),
+                launch_template=aws.autoscaling.GroupMixedInstancesPolicyLaunchTemplateArgs(
+                    launch_template_specification=(
+                        aws.autoscaling.GroupMixedInstancesPolicyLaunchTemplateLaunchTemplateSpecificationArgs(
+                            launch_template_id=lt.id, version=lt.latest_version.apply(str),
+                        )
+                    ),
+                    overrides=[
+                        aws.autoscaling.GroupMixedInstancesPolicyLaunchTemplateOverrideArgs(instance_type=t)
+                        for t in g.instance_types
+                    ],
+                ),
+            ),
+            # A new launch-template version (AMI, user data) rolls the nodes.
+            instance_refresh=aws.autoscaling.GroupInstanceRefreshArgs(
+                strategy="Rolling",
+                preferences=aws.autoscaling.GroupInstanceRefreshPreferencesArgs(
+                    min_healthy_percentage=g.min_healthy_percentage, skip_matching=True,
+                ),
+            ),
+            health_check_type="EC2",
+            health_check_grace_period=300,
+            termination_policies=["OldestLaunchTemplate", "OldestInstance"],
+            tags=[aws.autoscaling.GroupTagArgs(**t) for t in model.asg_tags(g, c.name, ctx.tags, name)],
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                depends_on=list(args.depends_on),
+                # cluster-autoscaler owns the desired capacity once the group exists.
+                ignore_changes=["desiredCapacity"],
+            ),
+        )
+        # Give the termination handler time to cordon and drain before EC2 terminates.
+        aws.autoscaling.LifecycleHook(
+            f"{name}-terminating",
+            name="node-termination-handler",
+            autoscaling_group_name=group.name,
+            lifecycle_transition="autoscaling:EC2_INSTANCE_TERMINATING",
+            default_result="CONTINUE",
+            heartbeat_timeout=300,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.group = group
+        self.asg_name = group.name
+        self.launch_template_id = lt.id
+        self.role_arn = pulumi.Output.from_input(args.role_arn)
+        self.user_data = user_data
+        self.register_outputs({"asgName": self.asg_name, "launchTemplateId": self.launch_template_id})

@@ -1,0 +1,92 @@
+"""Node IAM: roles for EC2 nodes, their instance profile and (self-managed) EKS access entry."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from components.context import AwsContext
+from components.tags import tagged
+
+# What every node needs: join the cluster, pull images, be reachable through SSM Session Manager.
+# The VPC CNI's permissions are not here: the CNI has its own IRSA role (components.cluster).
+NODE_MANAGED_POLICIES = {
+    "worker": "AmazonEKSWorkerNodePolicy",
+    "ecr-pull": "AmazonEC2ContainerRegistryPullOnly",
+    "ssm": "AmazonSSMManagedInstanceCore",
+}
+
+
+def node_trust_policy(ctx: AwsContext) -> str:
+    return json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow",
+            "Principal": {"Service": ctx.service_principal("ec2")},
+            "Action": "sts:AssumeRole",
+        }],
+    }, sort_keys=True)
+
+
+def policy_key(arn: str) -> str:
+    return arn.rsplit("/", 1)[-1]
+
+
+@dataclass(frozen=True)
+class NodeRoleArgs:
+    cluster_name: pulumi.Input[str]
+    ctx: AwsContext
+    # Self-managed nodes need an instance profile and an EC2_LINUX access entry; EKS makes
+    # both itself for managed node groups.
+    self_managed: bool
+    extra_policy_arns: Sequence[str] = ()
+    depends_on: Sequence[pulumi.Resource] = ()
+
+
+class NodeRole(pulumi.ComponentResource):
+    role_arn: pulumi.Output[str]
+    role_name: pulumi.Output[str]
+    instance_profile_arn: pulumi.Output[str] | None
+    access_entry: aws.eks.AccessEntry | None
+    ready: list[pulumi.Resource]
+
+    def __init__(self, name: str, args: NodeRoleArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("eks-platform:nodegroups:NodeRole", name, None, opts)
+        ctx = args.ctx
+        child = pulumi.ResourceOptions(parent=self)
+        role = aws.iam.Role(
+            name,
+            assume_role_policy=node_trust_policy(ctx),
+            description="EKS worker nodes",
+            tags=tagged(ctx.tags, name),
+            opts=child,
+        )
+        attachments: list[pulumi.Resource] = []
+        policies = {k: ctx.managed_policy(v) for k, v in NODE_MANAGED_POLICIES.items()}
+        policies.update({policy_key(arn): arn for arn in args.extra_policy_arns})
+        for key in sorted(policies):
+            attachments.append(aws.iam.RolePolicyAttachment(
+                f"{name}-{key}", role=role.name, policy_arn=policies[key], opts=child,
+            ))
+        self.instance_profile_arn = None
+        self.access_entry = None
+        if args.self_managed:
+            profile = aws.iam.InstanceProfile(name, role=role.name, tags=tagged(ctx.tags, name), opts=child)
+            self.access_entry = aws.eks.AccessEntry(
+                name,
+                cluster_name=args.cluster_name,
+                principal_arn=role.arn,
+                type="EC2_LINUX",
+                tags=tagged(ctx.tags, name),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.depends_on)),
+            )
+            self.instance_profile_arn = profile.arn
+            attachments.append(self.access_entry)
+        self.role_arn = role.arn
+        self.role_name = role.name
+        self.ready = attachments
+        self.register_outputs({"roleArn": self.role_arn})

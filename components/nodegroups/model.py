@@ -1,0 +1,224 @@
+"""One taint/label model, rendered everywhere it matters (pure functions, golden-file tested).
+
+A node group's labels and taints are declared once (``NodeGroupConfig``) and rendered to:
+
+1. the node itself — EKS API labels/taints for managed groups; for self-managed groups
+   AL2023 nodeadm ``NodeConfig`` kubelet flags in MIME multipart user data, or
+   Bottlerocket TOML ``settings.kubernetes.node-labels`` / ``node-taints``;
+2. cluster-autoscaler node-template ASG tags, so groups can scale from zero;
+3. (in the add-ons) tolerations and nodeSelectors for workloads that must run there.
+
+Everything is sorted so the same config renders byte-identical output.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import yaml
+
+from components.config import NodeGroupConfig, Taint
+
+GROUP_LABEL = "eks-platform/node-group"
+CA_PREFIX = "k8s.io/cluster-autoscaler"
+NTH_MANAGED_TAG = "aws-node-termination-handler/managed"
+MIME_BOUNDARY = "//eks-platform-user-data//"
+
+EKS_TAINT_EFFECT = {"NoSchedule": "NO_SCHEDULE", "PreferNoSchedule": "PREFER_NO_SCHEDULE", "NoExecute": "NO_EXECUTE"}
+
+
+@dataclass(frozen=True)
+class NodeCluster:
+    """What a node needs to know to join the cluster."""
+
+    name: str
+    endpoint: str
+    certificate_authority: str  # base64 PEM, as EKS returns it
+    service_cidr: str
+
+    @property
+    def dns_ip(self) -> str:
+        """The cluster DNS service IP: the tenth address of the service CIDR (EKS convention)."""
+        return str(ipaddress.IPv4Network(self.service_cidr)[10])
+
+
+# ---------------------------------------------------------------------------------------
+# labels and taints
+# ---------------------------------------------------------------------------------------
+def node_labels(group: NodeGroupConfig) -> dict[str, str]:
+    """The group's labels plus ``eks-platform/node-group=<name>``, sorted."""
+    labels = {GROUP_LABEL: group.name, **group.labels}
+    return dict(sorted(labels.items()))
+
+
+def taint_string(t: Taint) -> str:
+    return f"{t.key}={t.value}:{t.effect}" if t.value else f"{t.key}:{t.effect}"
+
+
+def kubelet_flags(group: NodeGroupConfig) -> list[str]:
+    flags = ["--node-labels=" + ",".join(f"{k}={v}" for k, v in node_labels(group).items())]
+    if group.taints:
+        flags.append("--register-with-taints=" + ",".join(taint_string(t) for t in group.taints))
+    return flags
+
+
+def eks_taints(group: NodeGroupConfig) -> list[dict[str, str]]:
+    """Taints in the EKS API form (NO_SCHEDULE, …) for managed node groups."""
+    return [{"key": t.key, "value": t.value, "effect": EKS_TAINT_EFFECT[t.effect]} for t in group.taints]
+
+
+def autoscaler_tags(group: NodeGroupConfig, cluster_name: str) -> dict[str, str]:
+    """Discovery and node-template tags so cluster-autoscaler can find the group and scale it from zero.
+
+    Taint values carry the ``:<Effect>`` suffix cluster-autoscaler requires; without it the
+    template taint is ignored and pods that do not tolerate it get scheduled on paper.
+    """
+    tags = {f"{CA_PREFIX}/enabled": "true", f"{CA_PREFIX}/{cluster_name}": "owned"}
+    for key, value in node_labels(group).items():
+        tags[f"{CA_PREFIX}/node-template/label/{key}"] = value
+    for t in group.taints:
+        tags[f"{CA_PREFIX}/node-template/taint/{t.key}"] = f"{t.value}:{t.effect}"
+    return dict(sorted(tags.items()))
+
+
+def node_template_tags(group: NodeGroupConfig) -> dict[str, str]:
+    """Only the node-template part (what managed groups need written onto their ASG)."""
+    return {k: v for k, v in autoscaler_tags(group, "").items() if "/node-template/" in k}
+
+
+# ---------------------------------------------------------------------------------------
+# AMIs
+# ---------------------------------------------------------------------------------------
+def ami_parameter(os_: str, architecture: str, kubernetes_version: str) -> str:
+    """The public SSM parameter holding the recommended EKS AMI for this OS/arch/version."""
+    if os_ == "bottlerocket":
+        return f"/aws/service/bottlerocket/aws-k8s-{kubernetes_version}/{architecture}/latest/image_id"
+    return (f"/aws/service/eks/optimized-ami/{kubernetes_version}/amazon-linux-2023/"
+            f"{architecture}/standard/recommended/image_id")
+
+
+def managed_ami_type(os_: str, architecture: str) -> str:
+    if os_ == "bottlerocket":
+        return "BOTTLEROCKET_ARM_64" if architecture == "arm64" else "BOTTLEROCKET_x86_64"
+    return "AL2023_ARM_64_STANDARD" if architecture == "arm64" else "AL2023_x86_64_STANDARD"
+
+
+def root_device(os_: str) -> str:
+    """The volume to size: AL2023's root, or Bottlerocket's data volume (its OS volume stays small)."""
+    return "/dev/xvdb" if os_ == "bottlerocket" else "/dev/xvda"
+
+
+# ---------------------------------------------------------------------------------------
+# user data
+# ---------------------------------------------------------------------------------------
+def node_config(cluster: NodeCluster, group: NodeGroupConfig) -> dict:
+    """The nodeadm NodeConfig (node.eks.aws/v1alpha1) for an AL2023 node of ``group``."""
+    kubelet: dict = {"flags": kubelet_flags(group)}
+    if group.max_pods is not None:
+        kubelet["config"] = {"maxPods": group.max_pods}
+    return {
+        "apiVersion": "node.eks.aws/v1alpha1",
+        "kind": "NodeConfig",
+        "spec": {
+            "cluster": {
+                "name": cluster.name,
+                "apiServerEndpoint": cluster.endpoint,
+                "certificateAuthority": cluster.certificate_authority,
+                "cidr": cluster.service_cidr,
+            },
+            "kubelet": kubelet,
+        },
+    }
+
+
+def al2023_user_data(cluster: NodeCluster, group: NodeGroupConfig) -> str:
+    """MIME multipart user data with one ``application/node.eks.aws`` part (nodeadm reads it)."""
+    document = yaml.safe_dump(node_config(cluster, group), sort_keys=True, default_flow_style=False)
+    return (
+        "MIME-Version: 1.0\n"
+        f'Content-Type: multipart/mixed; boundary="{MIME_BOUNDARY}"\n'
+        "\n"
+        f"--{MIME_BOUNDARY}\n"
+        "Content-Type: application/node.eks.aws\n"
+        "\n"
+        "---\n"
+        f"{document}"
+        "\n"
+        f"--{MIME_BOUNDARY}--\n"
+    )
+
+
+def _toml_string(value: str) -> str:
+    # A TOML basic string: JSON's escaping of ASCII text is valid TOML.
+    return json.dumps(value, ensure_ascii=True)
+
+
+def _toml_key(key: str) -> str:
+    return key if key.replace("-", "").replace("_", "").isalnum() else _toml_string(key)
+
+
+def bottlerocket_user_data(cluster: NodeCluster, group: NodeGroupConfig) -> str:
+    """Bottlerocket settings TOML: cluster join, labels, taints, hardened host containers."""
+    lines = [
+        "[settings.kubernetes]",
+        f"api-server = {_toml_string(cluster.endpoint)}",
+        f"cluster-certificate = {_toml_string(cluster.certificate_authority)}",
+        f"cluster-dns-ip = {_toml_string(cluster.dns_ip)}",
+        f"cluster-name = {_toml_string(cluster.name)}",
+    ]
+    if group.max_pods is not None:
+        lines.append(f"max-pods = {group.max_pods}")
+    lines += ["", "[settings.kubernetes.node-labels]"]
+    lines += [f"{_toml_key(k)} = {_toml_string(v)}" for k, v in node_labels(group).items()]
+    if group.taints:
+        lines += ["", "[settings.kubernetes.node-taints]"]
+        by_key: dict[str, list[str]] = {}
+        for t in group.taints:
+            by_key.setdefault(t.key, []).append(f"{t.value}:{t.effect}")
+        for key in sorted(by_key):
+            values = by_key[key]
+            rendered = _toml_string(values[0]) if len(values) == 1 else "[" + ", ".join(map(_toml_string, values)) + "]"
+            lines.append(f"{_toml_key(key)} = {rendered}")
+    lines += [
+        "",
+        "[settings.host-containers.admin]",
+        "enabled = false",
+        "",
+        "[settings.host-containers.control]",
+        "enabled = true",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def user_data(cluster: NodeCluster, group: NodeGroupConfig) -> str:
+    return bottlerocket_user_data(cluster, group) if group.os == "bottlerocket" else al2023_user_data(cluster, group)
+
+
+# ---------------------------------------------------------------------------------------
+# self-managed instances distribution
+# ---------------------------------------------------------------------------------------
+def instances_distribution(group: NodeGroupConfig) -> dict:
+    return {
+        "on_demand_base_capacity": group.on_demand_base_capacity,
+        "on_demand_percentage_above_base_capacity": group.on_demand_percentage_above_base,
+        "on_demand_allocation_strategy": "prioritized",
+        "spot_allocation_strategy": group.spot_allocation_strategy,
+    }
+
+
+def asg_tags(group: NodeGroupConfig, cluster_name: str, base: Mapping[str, str], name: str) -> list[dict]:
+    """Every tag of a self-managed ASG with whether it propagates to instances.
+
+    Propagated: Name, the cluster ownership tag, the termination handler's managed tag (it
+    only drains instances carrying it) and the user's tags. Not propagated: the
+    cluster-autoscaler tags, which only the ASG needs.
+    """
+    propagated = dict(base)
+    propagated.update({"Name": name, f"kubernetes.io/cluster/{cluster_name}": "owned", NTH_MANAGED_TAG: "true"})
+    tags = [{"key": k, "value": v, "propagate_at_launch": True} for k, v in sorted(propagated.items())]
+    tags += [{"key": k, "value": v, "propagate_at_launch": False}
+             for k, v in autoscaler_tags(group, cluster_name).items()]
+    return sorted(tags, key=lambda t: t["key"])

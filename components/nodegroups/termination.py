@@ -1,0 +1,92 @@
+"""Termination infrastructure for self-managed groups: the queue aws-node-termination-handler reads.
+
+EventBridge sends ASG terminate lifecycle actions (for our ASGs only), spot interruption
+warnings, rebalance recommendations, instance state changes and AWS Health scheduled
+changes for EC2 to one SSE-encrypted SQS queue. The handler (queue mode) drains the node
+and completes the lifecycle hook; without a consumer every scale-in would wait for the
+hook's heartbeat timeout.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from components.context import AwsContext
+from components.tags import tagged
+
+
+def event_patterns(asg_names: Sequence[str]) -> dict[str, dict]:
+    """EventBridge patterns keyed by a stable rule suffix."""
+    return {
+        "asg-terminate": {
+            "source": ["aws.autoscaling"],
+            "detail-type": ["EC2 Instance-terminate Lifecycle Action"],
+            "detail": {"AutoScalingGroupName": sorted(asg_names)},
+        },
+        "spot-interruption": {"source": ["aws.ec2"], "detail-type": ["EC2 Spot Instance Interruption Warning"]},
+        "rebalance": {"source": ["aws.ec2"], "detail-type": ["EC2 Instance Rebalance Recommendation"]},
+        "state-change": {"source": ["aws.ec2"], "detail-type": ["EC2 Instance State-change Notification"]},
+        "scheduled-change": {
+            "source": ["aws.health"],
+            "detail-type": ["AWS Health Event"],
+            "detail": {"service": ["EC2"], "eventTypeCategory": ["scheduledChange"]},
+        },
+    }
+
+
+def queue_policy(queue_arn: str, ctx: AwsContext) -> str:
+    """EventBridge and SQS may send to the queue, on behalf of this account only."""
+    return json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Sid": "EventsToQueue",
+            "Effect": "Allow",
+            "Principal": {"Service": [ctx.service_principal("events"), ctx.service_principal("sqs")]},
+            "Action": "sqs:SendMessage",
+            "Resource": queue_arn,
+            "Condition": {"StringEquals": {"aws:SourceAccount": ctx.account_id}},
+        }],
+    }, sort_keys=True)
+
+
+@dataclass(frozen=True)
+class TerminationQueueArgs:
+    cluster_name: str
+    asg_names: tuple[str, ...]
+    ctx: AwsContext
+
+
+class TerminationQueue(pulumi.ComponentResource):
+    queue_url: pulumi.Output[str]
+    queue_arn: pulumi.Output[str]
+
+    def __init__(self, name: str, args: TerminationQueueArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("eks-platform:nodegroups:TerminationQueue", name, None, opts)
+        ctx = args.ctx
+        child = pulumi.ResourceOptions(parent=self)
+        queue = aws.sqs.Queue(
+            name,
+            name=f"{args.cluster_name}-node-termination",
+            sqs_managed_sse_enabled=True,
+            message_retention_seconds=300,
+            tags=tagged(ctx.tags, name),
+            opts=child,
+        )
+        aws.sqs.QueuePolicy(name, queue_url=queue.url, policy=queue.arn.apply(lambda a: queue_policy(a, ctx)), opts=child)
+        for key, pattern in event_patterns(args.asg_names).items():
+            rule = aws.cloudwatch.EventRule(
+                f"{name}-{key}",
+                description=f"{key} events for the node termination handler of {args.cluster_name}",
+                event_pattern=json.dumps(pattern, sort_keys=True),
+                tags=tagged(ctx.tags, f"{name}-{key}"),
+                opts=child,
+            )
+            aws.cloudwatch.EventTarget(f"{name}-{key}", rule=rule.name, arn=queue.arn, opts=child)
+        self.queue_url = queue.url
+        self.queue_arn = queue.arn
+        self.register_outputs({"queueUrl": self.queue_url, "queueArn": self.queue_arn})

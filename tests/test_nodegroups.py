@@ -1,0 +1,227 @@
+"""Node-group components in the dev and prod plans: exact children and security-relevant inputs."""
+
+import base64
+import email
+import json
+import tomllib
+
+import yaml
+
+from components.context import AwsContext
+from components.nodegroups.security import node_rules
+from components.nodegroups.termination import event_patterns, queue_policy
+from tests.conftest import minimal_config, run_main
+
+LT = "aws:ec2/launchTemplate:LaunchTemplate"
+ASG = "aws:autoscaling/group:Group"
+
+
+def lt(rec, name):
+    return rec.one(LT, name).inputs
+
+
+def test_prod_has_the_three_classes(prod):
+    comps = {(r.type.rsplit(":", 1)[-1], r.name) for r in prod.resources if not r.custom}
+    assert ("ManagedNodeGroup", "eks-platform-prod-system") in comps
+    assert ("SelfManagedNodeGroup", "eks-platform-prod-workers") in comps
+    assert ("SelfManagedNodeGroup", "eks-platform-prod-edge") in comps
+    assert ("TerminationQueue", "eks-platform-prod-node-termination") in comps
+    assert ("NodeSecurityGroup", "eks-platform-prod-nodes") in comps
+    kids = lambda n: sorted((r.type, r.name) for r in prod.children(prod.one(  # noqa: E731
+        "eks-platform:nodegroups:SelfManagedNodeGroup", n)))
+    assert kids("eks-platform-prod-workers") == sorted([
+        (LT, "eks-platform-prod-workers"), (ASG, "eks-platform-prod-workers"),
+        ("aws:autoscaling/lifecycleHook:LifecycleHook", "eks-platform-prod-workers-terminating")])
+    assert kids("eks-platform-prod-edge") == sorted([
+        (LT, "eks-platform-prod-edge"), (ASG, "eks-platform-prod-edge"),
+        ("aws:autoscaling/lifecycleHook:LifecycleHook", "eks-platform-prod-edge-terminating"),
+        ("aws:ec2/securityGroup:SecurityGroup", "eks-platform-prod-edge-extra"),
+        ("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+         "eks-platform-prod-edge-extra-tcp-30000-32767-10.0.0.0-16")])
+
+
+def test_launch_templates_require_imdsv2_and_encrypt(prod):
+    for name, hop in (("eks-platform-prod-system", 2), ("eks-platform-prod-workers", 2), ("eks-platform-prod-edge", 1)):
+        i = lt(prod, name)
+        assert i["metadataOptions"] == {"httpEndpoint": "enabled", "httpTokens": "required",
+                                        "httpPutResponseHopLimit": hop, "instanceMetadataTags": "disabled"}
+        (bdm,) = i["blockDeviceMappings"]
+        assert bdm["ebs"]["encrypted"] == "true" and bdm["ebs"]["volumeType"] == "gp3"
+        assert [t["resourceType"] for t in i["tagSpecifications"]] == ["instance", "volume", "network-interface"]
+    assert lt(prod, "eks-platform-prod-edge")["blockDeviceMappings"][0]["deviceName"] == "/dev/xvdb"
+    assert lt(prod, "eks-platform-prod-workers")["blockDeviceMappings"][0]["ebs"]["volumeSize"] == 100
+
+
+def test_managed_launch_template_leaves_bootstrap_to_eks(prod):
+    i = lt(prod, "eks-platform-prod-system")
+    assert "imageId" not in i and "userData" not in i and "iamInstanceProfile" not in i
+    assert i["vpcSecurityGroupIds"] == [prod.outputs["clusterSecurityGroupId"]]
+
+
+def test_managed_node_group(prod):
+    ng = prod.one("aws:eks/nodeGroup:NodeGroup", "eks-platform-prod-system")
+    i = ng.inputs
+    assert i["nodeGroupName"] == "system"
+    assert i["amiType"] == "AL2023_x86_64_STANDARD"
+    assert i["capacityType"] == "ON_DEMAND"
+    assert i["instanceTypes"] == ["m7i.large"]
+    assert i["scalingConfig"] == {"desiredSize": 3, "maxSize": 6, "minSize": 3}
+    assert i["labels"] == {"eks-platform/node-group": "system", "node-role": "system"}
+    assert i["taints"] == [{"effect": "NO_SCHEDULE", "key": "CriticalAddonsOnly", "value": "true"}]
+    assert i["updateConfig"] == {"maxUnavailable": 1}
+    assert i["launchTemplate"]["id"] == prod.outputs["nodeGroups"]["system"]["launchTemplateId"]
+    assert ng.ignore_changes == ["scalingConfig.desiredSize"]
+    assert len(i["subnetIds"]) == 3 and set(i["subnetIds"]) == set(prod.outputs["privateSubnetIds"])
+    # The node prerequisites (CNI, kube-proxy, pod identity agent) come first.
+    deps = set(ng.dependencies)
+    for addon in prod.by_type("aws:eks/addon:Addon"):
+        if addon.inputs["addonName"] != "coredns":
+            assert addon.urn in deps
+    assert prod.one("eks:index:VpcCniAddon", "eks-platform-prod-vpc-cni").urn in deps
+
+
+def test_managed_group_ca_tags_go_on_its_asg(prod):
+    tags = {r.inputs["tag"]["key"]: r.inputs for r in prod.by_type("aws:autoscaling/tag:Tag")}
+    asg = prod.outputs["nodeGroups"]["system"]["asgName"]
+    assert tags["k8s.io/cluster-autoscaler/node-template/taint/CriticalAddonsOnly"]["tag"]["value"] == "true:NoSchedule"
+    assert tags["k8s.io/cluster-autoscaler/node-template/label/node-role"]["tag"]["value"] == "system"
+    assert all(t["autoscalingGroupName"] == asg for t in tags.values())
+    assert all(t["tag"]["propagateAtLaunch"] is False for t in tags.values())
+
+
+def test_self_managed_asg(prod):
+    asg = prod.one(ASG, "eks-platform-prod-workers")
+    i = asg.inputs
+    assert asg.ignore_changes == ["desiredCapacity"]
+    assert i["name"] == "eks-platform-prod-workers"
+    assert (i["minSize"], i["desiredCapacity"], i["maxSize"]) == (2, 2, 30)
+    assert i["capacityRebalance"] is True
+    mip = i["mixedInstancesPolicy"]
+    assert mip["instancesDistribution"] == {
+        "onDemandAllocationStrategy": "prioritized", "onDemandBaseCapacity": 2,
+        "onDemandPercentageAboveBaseCapacity": 25, "spotAllocationStrategy": "price-capacity-optimized"}
+    assert [o["instanceType"] for o in mip["launchTemplate"]["overrides"]] == [
+        "m7i.xlarge", "m6i.xlarge", "m6a.xlarge", "m7a.xlarge"]
+    assert mip["launchTemplate"]["launchTemplateSpecification"]["launchTemplateId"] == \
+        prod.outputs["nodeGroups"]["workers"]["launchTemplateId"]
+    assert i["instanceRefresh"]["strategy"] == "Rolling"
+    tags = {t["key"]: t for t in i["tags"]}
+    assert tags["aws-node-termination-handler/managed"]["propagateAtLaunch"] is True
+    assert tags["k8s.io/cluster-autoscaler/enabled"] == {"key": "k8s.io/cluster-autoscaler/enabled",
+                                                         "propagateAtLaunch": False, "value": "true"}
+    assert tags["k8s.io/cluster-autoscaler/eks-platform-prod"]["value"] == "owned"
+    assert tags["kubernetes.io/cluster/eks-platform-prod"] == {
+        "key": "kubernetes.io/cluster/eks-platform-prod", "propagateAtLaunch": True, "value": "owned"}
+    edge = {t["key"]: t["value"] for t in prod.one(ASG, "eks-platform-prod-edge").inputs["tags"]}
+    assert edge["k8s.io/cluster-autoscaler/node-template/taint/node-role"] == "edge:NoSchedule"
+    assert prod.one(ASG, "eks-platform-prod-edge").inputs["capacityRebalance"] is False
+
+
+def test_lifecycle_hook(prod):
+    hook = prod.one("aws:autoscaling/lifecycleHook:LifecycleHook", "eks-platform-prod-workers-terminating").inputs
+    assert hook["lifecycleTransition"] == "autoscaling:EC2_INSTANCE_TERMINATING"
+    assert hook["defaultResult"] == "CONTINUE"
+    assert hook["heartbeatTimeout"] == 300
+    assert hook["autoscalingGroupName"] == "eks-platform-prod-workers"
+
+
+def test_user_data_decodes_to_the_groups_labels_and_taints(prod):
+    workers = base64.b64decode(lt(prod, "eks-platform-prod-workers")["userData"]).decode()
+    (part,) = email.message_from_string(workers).get_payload()
+    doc = yaml.safe_load(part.get_payload())
+    assert doc["spec"]["cluster"]["name"] == "eks-platform-prod"
+    assert doc["spec"]["cluster"]["apiServerEndpoint"] == prod.outputs["clusterEndpoint"]
+    assert doc["spec"]["cluster"]["certificateAuthority"] == prod.outputs["clusterCertificateAuthority"]
+    assert doc["spec"]["kubelet"]["flags"] == ["--node-labels=eks-platform/node-group=workers,node-role=worker"]
+    edge = tomllib.loads(base64.b64decode(lt(prod, "eks-platform-prod-edge")["userData"]).decode())
+    assert edge["settings"]["kubernetes"]["node-taints"] == {"node-role": "edge:NoSchedule"}
+    assert edge["settings"]["kubernetes"]["node-labels"]["node-role"] == "edge"
+    assert lt(prod, "eks-platform-prod-edge")["imageId"].startswith("ami-")
+    assert "aws:ssm/getParameter:getParameter" in prod.invokes
+
+
+def test_node_roles_and_access_entries(prod):
+    for role in ("eks-platform-prod-self-managed-nodes", "eks-platform-prod-system-nodes"):
+        trust = json.loads(prod.one("aws:iam/role:Role", role).inputs["assumeRolePolicy"])["Statement"][0]
+        assert trust["Principal"] == {"Service": "ec2.amazonaws.com"}
+        attached = sorted(r.inputs["policyArn"].rsplit("/", 1)[1]
+                          for r in prod.by_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+                          if r.name.startswith(role + "-"))
+        assert attached == ["AmazonEC2ContainerRegistryPullOnly", "AmazonEKSWorkerNodePolicy",
+                            "AmazonSSMManagedInstanceCore"]
+    entries = {r.name: r.inputs for r in prod.by_type("aws:eks/accessEntry:AccessEntry")}
+    assert entries["eks-platform-prod-self-managed-nodes"]["type"] == "EC2_LINUX"
+    # EKS creates the entry of a managed group's role itself; a second one would conflict.
+    assert "eks-platform-prod-system-nodes" not in entries
+    asg = prod.one(ASG, "eks-platform-prod-workers")
+    assert prod.one("aws:eks/accessEntry:AccessEntry", "eks-platform-prod-self-managed-nodes").urn in asg.dependencies
+
+
+def test_node_security_group_rules(prod):
+    rules = {r.name.removeprefix("eks-platform-prod-nodes-"): r.inputs
+             for r in prod.resources if r.type.startswith("aws:vpc/securityGroup") and
+             r.name.startswith("eks-platform-prod-nodes-")}
+    assert set(rules) == {r.key for r in node_rules()}
+    cluster_sg = prod.outputs["clusterSecurityGroupId"]
+    assert rules["nodes-from-cluster-kubelet"]["fromPort"] == 10250
+    assert rules["nodes-from-cluster-kubelet"]["referencedSecurityGroupId"] == cluster_sg
+    assert rules["cluster-from-nodes-https"]["securityGroupId"] == cluster_sg
+    assert (rules["nodes-from-cluster-dns-udp"]["ipProtocol"], rules["nodes-from-cluster-dns-udp"]["fromPort"]) == ("udp", 53)
+    assert rules["nodes-egress"]["cidrIpv4"] == "0.0.0.0/0"
+    assert all("cidrIpv4" not in v for k, v in rules.items() if k != "nodes-egress")
+    edge = prod.one("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+                    "eks-platform-prod-edge-extra-tcp-30000-32767-10.0.0.0-16").inputs
+    assert (edge["fromPort"], edge["toPort"], edge["cidrIpv4"]) == (30000, 32767, "10.0.0.0/16")
+
+
+def test_termination_infrastructure(prod):
+    q = prod.one("aws:sqs/queue:Queue", "eks-platform-prod-node-termination").inputs
+    assert q["sqsManagedSseEnabled"] is True
+    rules = {r.name.rsplit("termination-", 1)[1]: json.loads(r.inputs["eventPattern"])
+             for r in prod.by_type("aws:cloudwatch/eventRule:EventRule")}
+    assert set(rules) == {"asg-terminate", "spot-interruption", "rebalance", "state-change", "scheduled-change"}
+    assert rules["asg-terminate"]["detail"]["AutoScalingGroupName"] == ["eks-platform-prod-edge", "eks-platform-prod-workers"]
+    targets = prod.by_type("aws:cloudwatch/eventTarget:EventTarget")
+    assert len(targets) == 5 and {t.inputs["arn"] for t in targets} == {
+        "arn:aws:sqs:eu-west-1:111122223333:eks-platform-prod-node-termination"}
+    assert prod.outputs["terminationQueueUrl"].endswith("/eks-platform-prod-node-termination")
+    policy = json.loads(queue_policy("arn:q", AwsContext("1", "aws", "r")))["Statement"][0]
+    assert policy["Principal"]["Service"] == ["events.amazonaws.com", "sqs.amazonaws.com"]
+    assert policy["Action"] == "sqs:SendMessage" and policy["Resource"] == "arn:q"
+    assert event_patterns(["b", "a"])["asg-terminate"]["detail"]["AutoScalingGroupName"] == ["a", "b"]
+
+
+def test_coredns_waits_for_every_node_group(prod):
+    coredns = prod.one("aws:eks/addon:Addon", "eks-platform-prod-coredns")
+    comps = {r.urn for r in prod.resources if r.type.startswith("eks-platform:nodegroups:") and
+             r.type.endswith("NodeGroup")}
+    assert len(comps) == 3
+    # depends_on a component means every resource in it: the node group and ASGs are among the dependencies.
+    assert prod.one("aws:eks/nodeGroup:NodeGroup", "eks-platform-prod-system").urn in coredns.dependencies
+    assert prod.one(ASG, "eks-platform-prod-workers").urn in coredns.dependencies
+
+
+def test_managed_only_stack_has_no_termination_queue():
+    rec = run_main(minimal_config())
+    assert not rec.by_type("aws:sqs/queue:Queue")
+    assert not rec.by_type("eks-platform:nodegroups:NodeSecurityGroup")
+    assert rec.outputs["terminationQueueUrl"] is None
+
+
+def test_spot_managed_group_and_dedicated_role_with_extra_policy():
+    rec = run_main(minimal_config(nodeGroups={"batch": {
+        "kind": "managed", "os": "bottlerocket", "architecture": "arm64", "instanceTypes": ["m7g.large", "m6g.large"],
+        "capacity": {"type": "spot"}, "scaling": {"min": 0, "max": 5},
+        "iam": {"dedicatedRole": True, "extraPolicyArns": ["arn:aws:iam::111122223333:policy/batch-s3"]}}}))
+    ng = rec.one("aws:eks/nodeGroup:NodeGroup", "eks-platform-test-batch").inputs
+    assert (ng["capacityType"], ng["amiType"]) == ("SPOT", "BOTTLEROCKET_ARM_64")
+    assert ng["scalingConfig"] == {"desiredSize": 0, "maxSize": 5, "minSize": 0}
+    att = rec.one("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "eks-platform-test-batch-nodes-batch-s3")
+    assert att.inputs["policyArn"] == "arn:aws:iam::111122223333:policy/batch-s3"
+
+
+def test_pinned_ami_skips_the_ssm_lookup():
+    rec = run_main(minimal_config(nodeGroups={"w": {"kind": "selfManaged", "instanceTypes": ["m7i.large"],
+                                                    "amiId": "ami-0123456789abcdef0"}}))
+    assert rec.one(LT, "eks-platform-test-w").inputs["imageId"] == "ami-0123456789abcdef0"
+    assert "aws:ssm/getParameter:getParameter" not in rec.invokes
