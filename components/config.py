@@ -26,7 +26,7 @@ from components.configreader import MISSING as _MISSING_SENTINEL
 from components.configreader import Obj, Problems, show
 
 PROJECT = "eks-platform"
-TOP_LEVEL_KEYS = ("tags", "network", "cluster", "nodeGroups")
+TOP_LEVEL_KEYS = ("tags", "network", "cluster", "nodeGroups", "addons")
 
 # EKS Kubernetes versions this program supports (bump with the add-on catalog).
 SUPPORTED_KUBERNETES_VERSIONS = ("1.32", "1.33", "1.34", "1.35")
@@ -214,6 +214,38 @@ class NodeGroupConfig:
 
 
 @dataclass(frozen=True)
+class AddonConfig:
+    enabled: bool = True
+    values: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ExternalSecretsConfig(AddonConfig):
+    ssm_path_prefix: str | None = None
+    secrets_manager_prefix: str | None = None
+    kms_key_arns: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ExternalDnsConfig(AddonConfig):
+    provider: str = "aws"
+    domain_filters: tuple[str, ...] = ()
+    hosted_zone_ids: tuple[str, ...] = ()
+    policy: str = "upsert-only"
+    cloudflare_token_parameter: str | None = None
+
+
+@dataclass(frozen=True)
+class AddonsConfig:
+    system_node_group: str | None = None
+    cluster_autoscaler: AddonConfig = AddonConfig()
+    load_balancer_controller: AddonConfig = AddonConfig()
+    external_secrets: ExternalSecretsConfig = ExternalSecretsConfig(enabled=False)
+    external_dns: ExternalDnsConfig = ExternalDnsConfig(enabled=False)
+    node_termination_handler: AddonConfig = AddonConfig(enabled=False)
+
+
+@dataclass(frozen=True)
 class PlatformConfig:
     project: str
     stack: str
@@ -222,6 +254,7 @@ class PlatformConfig:
     network: NetworkConfig
     cluster: ClusterConfig
     node_groups: Mapping[str, NodeGroupConfig] = field(default_factory=dict)
+    addons: AddonsConfig = AddonsConfig()
 
     @property
     def self_managed_groups(self) -> dict[str, NodeGroupConfig]:
@@ -266,13 +299,14 @@ def load(raw: Mapping[str, Any], *, stack: str, region: str | None, project: str
     network = _network(root.obj("network"))
     cluster = _cluster(root.obj("cluster"), default_name=f"{project}-{stack}")
     node_groups = _node_groups(root, network)
+    addons = _addons(root.obj("addons"), node_groups)
     _cross_checks(network, cluster, problems)
     root.done()
     if problems:
         raise ConfigError(problems.items)
     return PlatformConfig(
         project=project, stack=stack, region=region or "", tags=tags, network=network, cluster=cluster,
-        node_groups=node_groups,
+        node_groups=node_groups, addons=addons,
     )
 
 
@@ -758,4 +792,112 @@ def _node_group(name: str, o: Obj, network: NetworkConfig) -> NodeGroupConfig:
         root_volume_iops=iops, root_volume_throughput=throughput, imds_hop_limit=hop, subnets=tier,
         security_group_ids=sg_ids, extra_ingress=ingress, dedicated_role=dedicated, extra_policy_arns=policies,
         max_unavailable=max_unavailable, min_healthy_percentage=min_healthy, max_pods=max_pods, ami_id=ami,
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# add-ons
+# ---------------------------------------------------------------------------------------
+_HOSTED_ZONE = re.compile(r"^Z[A-Z0-9]{1,31}$")
+_DOMAIN = re.compile(r"^(\*\.)?([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z][-a-z0-9]{0,61}[a-z0-9]$")
+_SSM_PATH = re.compile(r"^(/[A-Za-z0-9_.-]+)+/$")
+_SM_PREFIX = re.compile(r"^[A-Za-z0-9/_+=.@-]+$")
+DNS_POLICIES = ("upsert-only", "sync")
+DNS_PROVIDERS = ("aws", "cloudflare")
+
+
+def _values(o: Obj) -> dict[str, Any]:
+    value = o.raw("values")
+    if value is _MISSING_SENTINEL or value is None:
+        return {}
+    if not isinstance(value, dict):
+        o.bad("values", f"expected an object of Helm values, got {show(value)}")
+        return {}
+    return value
+
+
+def _addons(o: Obj, groups: Mapping[str, NodeGroupConfig]) -> AddonsConfig:
+    default_system = "system" if "system" in groups else None
+    system = o.string("systemNodeGroup", default_system)
+    if system is not None and groups and system not in groups:
+        o.bad("systemNodeGroup", f"{show(system)} is not a node group ({', '.join(sorted(groups))})")
+    has_self_managed = any(not g.managed for g in groups.values())
+
+    ca = o.obj("clusterAutoscaler")
+    cluster_autoscaler = AddonConfig(enabled=ca.boolean("enabled", True), values=_values(ca))
+    ca.done()
+
+    lb = o.obj("awsLoadBalancerController")
+    lbc = AddonConfig(enabled=lb.boolean("enabled", True), values=_values(lb))
+    lb.done()
+
+    es = o.obj("externalSecrets")
+    es_enabled = es.boolean("enabled", es.has("ssmPathPrefix") or es.has("secretsManagerPrefix"))
+    ssm_prefix = es.string("ssmPathPrefix")
+    if ssm_prefix is not None and not _SSM_PATH.match(ssm_prefix):
+        es.bad("ssmPathPrefix", f"{show(ssm_prefix)} must be a Parameter Store path like \"/prod/\" (not \"/\" alone)")
+    sm_prefix = es.string("secretsManagerPrefix")
+    if sm_prefix is not None and (not _SM_PREFIX.match(sm_prefix) or sm_prefix in ("/",)):
+        es.bad("secretsManagerPrefix", f"{show(sm_prefix)} must be a secret name prefix like \"prod/\" (no wildcards)")
+    kms_arns = es.strings("kmsKeyArns")
+    for i, arn in enumerate(kms_arns):
+        if not _KMS_ARN.match(arn):
+            es.problems.add(f"{es.at('kmsKeyArns')}[{i}]", f"{show(arn)} is not a KMS key ARN")
+    if es_enabled and ssm_prefix is None and sm_prefix is None:
+        es.bad("enabled", "needs ssmPathPrefix and/or secretsManagerPrefix: external-secrets is never given access to every secret")
+    external_secrets = ExternalSecretsConfig(
+        enabled=es_enabled, values=_values(es), ssm_path_prefix=ssm_prefix, secrets_manager_prefix=sm_prefix,
+        kms_key_arns=kms_arns,
+    )
+    es.done()
+
+    ed = o.obj("externalDns")
+    ed_enabled = ed.boolean("enabled", ed.has("domainFilters") or ed.has("hostedZoneIds"))
+    provider = ed.string("provider", "aws", choices=DNS_PROVIDERS)
+    domains = tuple(d.lower() for d in ed.strings("domainFilters"))
+    for i, d in enumerate(domains):
+        if not _DOMAIN.match(d):
+            ed.problems.add(f"{ed.at('domainFilters')}[{i}]", f"{show(d)} is not a DNS domain")
+    zones = ed.strings("hostedZoneIds")
+    for i, z in enumerate(zones):
+        if not _HOSTED_ZONE.match(z):
+            ed.problems.add(f"{ed.at('hostedZoneIds')}[{i}]", f"{show(z)} is not a Route 53 hosted zone id (Z0123456789ABC)")
+    policy = ed.string("policy", "upsert-only", choices=DNS_POLICIES)
+    cf = ed.obj("cloudflare")
+    token_param = cf.string("apiTokenParameter")
+    cf.done()
+    if ed_enabled:
+        if not domains:
+            ed.bad("domainFilters", "is required when external-dns is enabled (it must not manage every zone)")
+        if provider == "aws" and not zones:
+            ed.bad("hostedZoneIds", "is required with provider aws: the IAM policy is scoped to these zones")
+        if provider == "cloudflare":
+            if token_param is None:
+                cf.bad("apiTokenParameter", "is required with provider cloudflare (a Parameter Store name)")
+            elif not external_secrets.enabled or not external_secrets.ssm_path_prefix:
+                cf.bad("apiTokenParameter", "needs addons.externalSecrets with an ssmPathPrefix to sync the token")
+            elif not token_param.startswith(external_secrets.ssm_path_prefix):
+                cf.bad("apiTokenParameter", f"{show(token_param)} is outside addons.externalSecrets.ssmPathPrefix "
+                                            f"{show(external_secrets.ssm_path_prefix)}, so external-secrets cannot read it")
+            if zones:
+                ed.bad("hostedZoneIds", "is for provider aws (Route 53)")
+    external_dns = ExternalDnsConfig(
+        enabled=ed_enabled, values=_values(ed), provider=provider or "aws", domain_filters=domains,
+        hosted_zone_ids=zones, policy=policy or "upsert-only", cloudflare_token_parameter=token_param,
+    )
+    ed.done()
+
+    nt = o.obj("nodeTerminationHandler")
+    nth_enabled = nt.boolean("enabled", has_self_managed)
+    if nth_enabled and not has_self_managed and nt.has("enabled"):
+        nt.bad("enabled", "there is no selfManaged node group for the termination handler to serve")
+    if not nth_enabled and has_self_managed and nt.has("enabled"):
+        nt.bad("enabled", "self-managed groups have a terminating lifecycle hook: without the handler every "
+                          "scale-in waits for its heartbeat timeout")
+    nth = AddonConfig(enabled=nth_enabled and has_self_managed, values=_values(nt))
+    nt.done()
+    o.done()
+    return AddonsConfig(
+        system_node_group=system, cluster_autoscaler=cluster_autoscaler, load_balancer_controller=lbc,
+        external_secrets=external_secrets, external_dns=external_dns, node_termination_handler=nth,
     )

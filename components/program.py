@@ -11,6 +11,14 @@ from typing import Any
 import pulumi_aws as aws
 
 from components import config as cfgmod
+from components.addons import (
+    cluster_autoscaler,
+    external_dns,
+    external_secrets,
+    load_balancer_controller,
+    node_termination_handler,
+)
+from components.addons.base import AddonContext, HelmAddon
 from components.cluster import Cluster, ClusterArgs, CoreDns, CoreDnsArgs
 from components.config import PlatformConfig
 from components.context import AwsContext
@@ -67,13 +75,14 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
         ),
     )
     groups, termination = build_node_groups(cfg, ctx, network, cluster)
-    CoreDns(
+    coredns = CoreDns(
         f"{cfg.cluster.name}-coredns",
         CoreDnsArgs(
             cluster_name=cluster.name, version=cfg.cluster.addons.coredns_version, ctx=ctx,
             after=list(groups.values()),
         ),
     )
+    addons = build_addons(cfg, ctx, network, cluster, groups, termination, coredns)
     return {
         "availabilityZones": list(network.zones),
         "vpcId": network.vpc_id,
@@ -95,7 +104,51 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
         "kubeconfigCommand": cluster.kubeconfig_command,
         "nodeGroups": {name: node_group_outputs(g) for name, g in groups.items()},
         "terminationQueueUrl": termination.queue_url if termination else None,
+        "addons": {key: addon.outputs() for key, addon in addons.items()},
     }
+
+
+def build_addons(
+    cfg: PlatformConfig, ctx: AwsContext, network: Network, cluster: Cluster,
+    groups: dict[str, ManagedNodeGroup | SelfManagedNodeGroup], termination: TerminationQueue | None,
+    coredns: CoreDns,
+) -> dict[str, HelmAddon]:
+    """The Helm add-ons, each on the system node group, none waiting on another unless it must."""
+    a = cfg.addons
+    name = cfg.cluster.name
+    system = cfg.node_groups.get(a.system_node_group) if a.system_node_group else None
+    runs_on = [groups[system.name]] if system else list(groups.values())
+    actx = AddonContext(
+        cluster_name=name,
+        kubernetes_version=cfg.cluster.version,
+        region=cfg.region,
+        vpc_id=network.vpc_id,
+        oidc_provider_arn=cluster.oidc.arn,
+        oidc_issuer_url=cluster.oidc.issuer_url,
+        k8s_provider=cluster.provider,
+        system_group=system,
+        aws=ctx,
+        depends_on=[*runs_on, coredns],
+        termination_queue_url=termination.queue_url if termination else None,
+        termination_queue_arn=termination.queue_arn if termination else None,
+        self_managed_asg_names=tuple(asg_name(name, g) for g in sorted(cfg.self_managed_groups)),
+        spot_asg_patterns=cluster_autoscaler.spot_patterns(name, list(cfg.node_groups.values())),
+    )
+    out: dict[str, HelmAddon] = {}
+    if a.cluster_autoscaler.enabled:
+        out["clusterAutoscaler"] = cluster_autoscaler.build(f"{name}-cluster-autoscaler", actx, a.cluster_autoscaler)
+    if a.load_balancer_controller.enabled:
+        out["awsLoadBalancerController"] = load_balancer_controller.build(
+            f"{name}-aws-load-balancer-controller", actx, a.load_balancer_controller)
+    if a.external_secrets.enabled:
+        out["externalSecrets"] = external_secrets.build(f"{name}-external-secrets", actx, a.external_secrets)
+    if a.external_dns.enabled:
+        after = [out["externalSecrets"]] if a.external_dns.provider == "cloudflare" else []
+        out["externalDns"] = external_dns.build(f"{name}-external-dns", actx, a.external_dns, after)
+    if a.node_termination_handler.enabled and termination is not None:
+        out["nodeTerminationHandler"] = node_termination_handler.build(
+            f"{name}-node-termination-handler", actx, a.node_termination_handler)
+    return out
 
 
 def node_group_outputs(group: ManagedNodeGroup | SelfManagedNodeGroup) -> dict[str, Any]:

@@ -194,7 +194,7 @@ def test_existing_kms_key_is_used_not_created():
     rec = run_main(minimal_config(cluster={"encryption": {"kmsKeyArn": arn}, "access": {"adminRoleArns": [ADMIN]}}))
     assert not rec.by_type("aws:kms/key:Key")
     assert rec.outputs["kmsKeyArn"] == arn
-    policy = json.loads(rec.by_type("aws:iam/rolePolicy:RolePolicy")[-1].inputs["policy"])
+    policy = json.loads(rec.one("aws:iam/rolePolicy:RolePolicy", "eks-platform-test-cluster-kms").inputs["policy"])
     assert policy["Statement"][0]["Resource"] == arn
 
 

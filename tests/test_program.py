@@ -10,7 +10,7 @@ EXPECTED_OUTPUTS = {
     "availabilityZones", "vpcId", "vpcCidr", "publicSubnetIds", "privateSubnetIds", "intraSubnetIds", "natPublicIps",
     "clusterName", "clusterEndpoint", "clusterCertificateAuthority", "clusterVersion", "clusterSecurityGroupId",
     "clusterAdditionalSecurityGroupId", "kmsKeyArn", "oidcProviderArn", "oidcIssuerUrl", "kubeconfig",
-    "kubeconfigCommand", "nodeGroups", "terminationQueueUrl",
+    "kubeconfigCommand", "nodeGroups", "terminationQueueUrl", "addons",
 }
 
 

@@ -1,0 +1,192 @@
+"""HelmAddon: one Helm release with its IRSA role, values merged from catalog, cluster and stack.
+
+values = catalog defaults  <-  values computed from the cluster context  <-  stack overrides
+(deep merge, right wins). The service account written into the values is the one the
+IRSA role's trust policy names: both come from one ``ServiceAccount`` object.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.addons.catalog import ChartSpec
+from components.config import AddonConfig, NodeGroupConfig
+from components.context import AwsContext
+from components.identity import IrsaRole, IrsaRoleArgs, ServiceAccount
+from components.nodegroups.model import GROUP_LABEL
+
+IRSA_ANNOTATION = "eks.amazonaws.com/role-arn"
+
+
+# ---------------------------------------------------------------------------------------
+# pure helpers
+# ---------------------------------------------------------------------------------------
+def deep_merge(*layers: Mapping[str, Any]) -> dict[str, Any]:
+    """Merge mappings left to right; nested mappings merge, anything else is replaced."""
+    out: dict[str, Any] = {}
+    for layer in layers:
+        for key, value in layer.items():
+            if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
+                out[key] = deep_merge(out[key], value)
+            else:
+                out[key] = copy.deepcopy(value)
+    return out
+
+
+def node_selector(group: NodeGroupConfig | None) -> dict[str, str]:
+    return {GROUP_LABEL: group.name} if group else {}
+
+
+def tolerations(group: NodeGroupConfig | None) -> list[dict[str, str]]:
+    """Tolerations for exactly the group's taints (same objects as the node's taints)."""
+    if group is None:
+        return []
+    out = []
+    for t in group.taints:
+        if t.value:
+            out.append({"key": t.key, "operator": "Equal", "value": t.value, "effect": t.effect})
+        else:
+            out.append({"key": t.key, "operator": "Exists", "effect": t.effect})
+    return out
+
+
+def placement(group: NodeGroupConfig | None) -> dict[str, Any]:
+    """nodeSelector + tolerations that put a chart's pods on the system node group."""
+    return {"nodeSelector": node_selector(group), "tolerations": tolerations(group)}
+
+
+def service_account_values(sa: ServiceAccount, role_arn: str | None) -> dict[str, Any]:
+    values: dict[str, Any] = {"create": True, "name": sa.name}
+    values["annotations"] = {IRSA_ANNOTATION: role_arn} if role_arn else {}
+    return values
+
+
+def iam_policy_json(document: Mapping[str, Any]) -> str:
+    return json.dumps(document, sort_keys=True, separators=(",", ":"))
+
+
+# ---------------------------------------------------------------------------------------
+# context and component
+# ---------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class AddonContext:
+    """Everything an add-on may need from the platform, passed as one object."""
+
+    cluster_name: str
+    kubernetes_version: str
+    region: str
+    vpc_id: pulumi.Input[str]
+    oidc_provider_arn: pulumi.Input[str]
+    oidc_issuer_url: pulumi.Input[str]
+    k8s_provider: k8s.Provider
+    system_group: NodeGroupConfig | None
+    aws: AwsContext
+    # What every release waits for: the system node group and CoreDNS.
+    depends_on: Sequence[pulumi.Resource] = ()
+    termination_queue_url: pulumi.Input[str] | None = None
+    termination_queue_arn: pulumi.Input[str] | None = None
+    self_managed_asg_names: tuple[str, ...] = ()
+    spot_asg_patterns: tuple[str, ...] = ()
+
+    @property
+    def placement(self) -> dict[str, Any]:
+        return placement(self.system_group)
+
+
+@dataclass(frozen=True)
+class HelmAddonArgs:
+    spec: ChartSpec
+    config: AddonConfig
+    context: AddonContext
+    # values computed from the context: called with the resolved ``inputs`` plus "roleArn"
+    # (the IRSA role's ARN, or None), so Outputs never leak into the values.
+    values: Callable[[Mapping[str, Any]], Mapping[str, Any]]
+    inputs: Mapping[str, pulumi.Input[Any]] = field(default_factory=dict)
+    # IAM policy documents (JSON strings or Outputs of them) keyed by a short name; none -> no role
+    policies: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    create_namespace: bool = True
+    depends_on: Sequence[pulumi.Resource] = ()
+
+
+class HelmAddon(pulumi.ComponentResource):
+    """A Helm release (``kubernetes.helm.v3.Release``) and the IRSA role its service account uses."""
+
+    TYPE = "eks-platform:addons:HelmAddon"
+
+    release: k8s.helm.v3.Release
+    release_name: str
+    namespace: str
+    chart_version: str
+    role: IrsaRole | None
+    role_arn: pulumi.Output[str] | None
+    service_account: ServiceAccount
+
+    def __init__(self, name: str, args: HelmAddonArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__(self.TYPE, name, None, opts)
+        spec, ctx = args.spec, args.context
+        self.service_account = ServiceAccount(spec.namespace, spec.service_account)
+        self.role = None
+        role_arn: pulumi.Input[str | None] = None
+        if args.policies:
+            self.role = IrsaRole(
+                f"{name}-irsa",
+                IrsaRoleArgs(
+                    service_account=self.service_account,
+                    oidc_provider_arn=ctx.oidc_provider_arn,
+                    oidc_issuer_url=ctx.oidc_issuer_url,
+                    ctx=ctx.aws,
+                    policies=args.policies,
+                    description=f"{spec.release_name} in {ctx.cluster_name}",
+                ),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            role_arn = self.role.role_arn
+        before = self.prerequisites(name, args)
+        values = pulumi.Output.all(roleArn=role_arn, **args.inputs).apply(
+            lambda resolved: deep_merge(spec.values, args.values(resolved), args.config.values)
+        )
+        self.release = k8s.helm.v3.Release(
+            name,
+            name=spec.release_name,
+            chart=spec.chart,
+            version=spec.version,
+            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=spec.repository) if spec.repository else None,
+            namespace=spec.namespace,
+            create_namespace=args.create_namespace and spec.namespace != "kube-system",
+            atomic=True,
+            cleanup_on_fail=True,
+            timeout=spec.timeout_seconds,
+            max_history=10,
+            skip_crds=False,
+            values=values,
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                provider=ctx.k8s_provider,
+                depends_on=[*ctx.depends_on, *args.depends_on, *before],
+            ),
+        )
+        self.release_name = spec.release_name
+        self.namespace = spec.namespace
+        self.chart_version = spec.version
+        self.role_arn = self.role.role_arn if self.role else None
+        self.extras(name, args)
+        self.register_outputs({"releaseName": self.release_name, "namespace": self.namespace,
+                               "chartVersion": self.chart_version, "roleArn": self.role_arn})
+
+    def prerequisites(self, name: str, args: HelmAddonArgs) -> list[pulumi.Resource]:
+        """Resources the release needs first (e.g. a secret its pods mount)."""
+        return []
+
+    def extras(self, name: str, args: HelmAddonArgs) -> None:
+        """Resources an add-on adds after its release (custom resources of its CRDs)."""
+
+    def outputs(self) -> dict[str, Any]:
+        return {"releaseName": self.release_name, "namespace": self.namespace, "chartVersion": self.chart_version,
+                "roleArn": self.role_arn}

@@ -1,0 +1,124 @@
+"""cluster-autoscaler: scales node groups with pending pods, spot groups first."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from components.addons.base import (
+    AddonContext,
+    HelmAddon,
+    HelmAddonArgs,
+    iam_policy_json,
+    service_account_values,
+)
+from components.addons.catalog import ChartSpec, catalog
+from components.config import AddonConfig, NodeGroupConfig
+from components.context import AwsContext
+from components.identity import ServiceAccount
+from components.nodegroups.groups import asg_name
+
+KEY = "clusterAutoscaler"
+SPOT_PRIORITY = 50
+DEFAULT_PRIORITY = 10
+
+
+def policy(ctx: AwsContext, cluster_name: str) -> dict[str, Any]:
+    """Read what it must on *, but change only ASGs tagged as this cluster's (owned)."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "Discover",
+                "Effect": "Allow",
+                "Action": [
+                    "autoscaling:DescribeAutoScalingGroups",
+                    "autoscaling:DescribeAutoScalingInstances",
+                    "autoscaling:DescribeLaunchConfigurations",
+                    "autoscaling:DescribeScalingActivities",
+                    "autoscaling:DescribeTags",
+                    "ec2:DescribeImages",
+                    "ec2:DescribeInstanceTypes",
+                    "ec2:DescribeLaunchTemplateVersions",
+                    "ec2:GetInstanceTypesFromInstanceRequirements",
+                ],
+                "Resource": "*",
+            },
+            {
+                "Sid": "DescribeOwnNodegroups",
+                "Effect": "Allow",
+                "Action": ["eks:DescribeNodegroup"],
+                "Resource": ctx.arn("eks", f"nodegroup/{cluster_name}/*/*"),
+            },
+            {
+                "Sid": "ScaleOwnedGroups",
+                "Effect": "Allow",
+                "Action": ["autoscaling:SetDesiredCapacity", "autoscaling:TerminateInstanceInAutoScalingGroup"],
+                "Resource": ctx.arn("autoscaling", "autoScalingGroup:*:autoScalingGroupName/*"),
+                "Condition": {
+                    "StringEquals": {f"aws:ResourceTag/k8s.io/cluster-autoscaler/{cluster_name}": "owned"},
+                },
+            },
+        ],
+    }
+
+
+def spot_patterns(cluster_name: str, groups: Sequence[NodeGroupConfig]) -> tuple[str, ...]:
+    """Regexes matching the ASG names of groups that run on spot (priority expander input)."""
+    out = []
+    for g in groups:
+        if not g.uses_spot:
+            continue
+        out.append(f"^eks-{g.name}-.*" if g.managed else f"^{asg_name(cluster_name, g.name)}$")
+    return tuple(sorted(out))
+
+
+def expander_priorities(patterns: Sequence[str]) -> dict[str, list[str]]:
+    """Spot groups first, then everything else (the seeds' spot-first priority config)."""
+    priorities = {str(DEFAULT_PRIORITY): [".*"]}
+    if patterns:
+        priorities[str(SPOT_PRIORITY)] = list(patterns)
+    return priorities
+
+
+def image_tag(spec: ChartSpec, kubernetes_version: str) -> str:
+    try:
+        return spec.image_tags[kubernetes_version]
+    except KeyError:
+        raise ValueError(
+            f"platform/addons.yaml has no cluster-autoscaler image for Kubernetes {kubernetes_version}"
+        ) from None
+
+
+def values(spec: ChartSpec, ctx: AddonContext, role_arn: str | None) -> dict[str, Any]:
+    return {
+        "cloudProvider": "aws",
+        "awsRegion": ctx.region,
+        "autoDiscovery": {"clusterName": ctx.cluster_name},
+        "image": {"tag": image_tag(spec, ctx.kubernetes_version)},
+        "rbac": {"serviceAccount": service_account_values(ServiceAccount(spec.namespace, spec.service_account), role_arn)},
+        "extraArgs": {
+            "balance-similar-node-groups": True,
+            "expander": "priority,least-waste",
+            "skip-nodes-with-local-storage": False,
+            "skip-nodes-with-system-pods": True,
+        },
+        "expanderPriorities": expander_priorities(ctx.spot_asg_patterns),
+        **ctx.placement,
+    }
+
+
+class ClusterAutoscaler(HelmAddon):
+    TYPE = "eks-platform:addons:ClusterAutoscaler"
+
+
+def build(name: str, ctx: AddonContext, config: AddonConfig) -> ClusterAutoscaler:
+    spec = catalog()[KEY]
+    return ClusterAutoscaler(name, HelmAddonArgs(
+        spec=spec, config=config, context=ctx,
+        values=lambda resolved: values(spec, ctx, resolved["roleArn"]),
+        policies={"autoscaling": iam_policy_json(policy(ctx.aws, ctx.cluster_name))},
+    ))
+
+
+

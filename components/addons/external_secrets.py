@@ -1,0 +1,134 @@
+"""external-secrets: syncs Parameter Store and Secrets Manager into Kubernetes Secrets.
+
+Read access is scoped to the stack's parameter path prefix and secret name prefix; secret
+values never pass through Pulumi config or Helm values.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.addons.base import (
+    AddonContext,
+    HelmAddon,
+    HelmAddonArgs,
+    iam_policy_json,
+    service_account_values,
+)
+from components.addons.catalog import ChartSpec, catalog
+from components.config import ExternalSecretsConfig
+from components.context import AwsContext
+from components.identity import ServiceAccount
+
+KEY = "externalSecrets"
+API_VERSION = "external-secrets.io/v1"
+PARAMETER_STORE = "aws-parameter-store"
+SECRETS_MANAGER = "aws-secrets-manager"
+
+
+def parameter_arns(ctx: AwsContext, path_prefix: str) -> list[str]:
+    """The path itself (GetParametersByPath) and everything under it."""
+    path = path_prefix.rstrip("/")
+    return [ctx.arn("ssm", f"parameter{path}"), ctx.arn("ssm", f"parameter{path}/*")]
+
+
+def policy(ctx: AwsContext, cfg: ExternalSecretsConfig) -> dict[str, Any]:
+    statements: list[dict[str, Any]] = []
+    listing: list[str] = []
+    if cfg.ssm_path_prefix:
+        statements.append({
+            "Sid": "ReadParametersUnderPrefix",
+            "Effect": "Allow",
+            "Action": ["ssm:GetParameter", "ssm:GetParameters", "ssm:GetParametersByPath"],
+            "Resource": parameter_arns(ctx, cfg.ssm_path_prefix),
+        })
+        listing.append("ssm:DescribeParameters")
+    if cfg.secrets_manager_prefix:
+        statements.append({
+            "Sid": "ReadSecretsUnderPrefix",
+            "Effect": "Allow",
+            "Action": ["secretsmanager:DescribeSecret", "secretsmanager:GetResourcePolicy",
+                       "secretsmanager:GetSecretValue", "secretsmanager:ListSecretVersionIds"],
+            "Resource": ctx.arn("secretsmanager", f"secret:{cfg.secrets_manager_prefix}*"),
+        })
+        # BatchGetSecretValue still needs GetSecretValue on each secret, so it reads nothing more.
+        listing += ["secretsmanager:BatchGetSecretValue", "secretsmanager:ListSecrets"]
+    statements.append({"Sid": "ListMetadata", "Effect": "Allow", "Action": sorted(listing), "Resource": "*"})
+    if cfg.kms_key_arns:
+        services = []
+        if cfg.ssm_path_prefix:
+            services.append(f"ssm.{ctx.region}.amazonaws.com")
+        if cfg.secrets_manager_prefix:
+            services.append(f"secretsmanager.{ctx.region}.amazonaws.com")
+        statements.append({
+            "Sid": "DecryptThroughTheSecretServices",
+            "Effect": "Allow",
+            "Action": ["kms:Decrypt"],
+            "Resource": list(cfg.kms_key_arns),
+            "Condition": {"StringEquals": {"kms:ViaService": services}},
+        })
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+def store_manifest(service: str, region: str, sa: ServiceAccount) -> dict[str, Any]:
+    """The spec of a ClusterSecretStore that authenticates as the controller's IRSA service account."""
+    return {
+        "provider": {
+            "aws": {
+                "service": service,
+                "region": region,
+                "auth": {"jwt": {"serviceAccountRef": {"name": sa.name, "namespace": sa.namespace}}},
+            },
+        },
+    }
+
+
+def stores(cfg: ExternalSecretsConfig) -> dict[str, str]:
+    """ClusterSecretStore name -> AWS service, for the sources this stack allows."""
+    out = {}
+    if cfg.ssm_path_prefix:
+        out[PARAMETER_STORE] = "ParameterStore"
+    if cfg.secrets_manager_prefix:
+        out[SECRETS_MANAGER] = "SecretsManager"
+    return out
+
+
+def values(spec: ChartSpec, ctx: AddonContext, role_arn: str | None) -> dict[str, Any]:
+    place = ctx.placement
+    return {
+        "installCRDs": True,
+        "serviceAccount": service_account_values(ServiceAccount(spec.namespace, spec.service_account), role_arn),
+        **place,
+        "webhook": dict(place),
+        "certController": dict(place),
+    }
+
+
+class ExternalSecrets(HelmAddon):
+    TYPE = "eks-platform:addons:ExternalSecrets"
+
+    def extras(self, name: str, args: HelmAddonArgs) -> None:
+        cfg: ExternalSecretsConfig = args.config  # type: ignore[assignment]
+        self.stores: dict[str, k8s.apiextensions.CustomResource] = {}
+        for store, service in stores(cfg).items():
+            self.stores[store] = k8s.apiextensions.CustomResource(
+                f"{name}-{store}",
+                api_version=API_VERSION,
+                kind="ClusterSecretStore",
+                metadata={"name": store, "labels": {"app.kubernetes.io/managed-by": "pulumi"}},
+                spec=store_manifest(service, args.context.region, self.service_account),
+                # The CRDs come with the release: the stores can only exist after it.
+                opts=pulumi.ResourceOptions(parent=self, provider=args.context.k8s_provider, depends_on=[self.release]),
+            )
+
+
+def build(name: str, ctx: AddonContext, config: ExternalSecretsConfig) -> ExternalSecrets:
+    spec = catalog()[KEY]
+    return ExternalSecrets(name, HelmAddonArgs(
+        spec=spec, config=config, context=ctx,
+        values=lambda resolved: values(spec, ctx, resolved["roleArn"]),
+        policies={"read-secrets": iam_policy_json(policy(ctx.aws, config))},
+    ))

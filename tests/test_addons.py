@@ -1,0 +1,299 @@
+"""Add-ons: releases, values, IRSA roles and policies, custom resources, ordering, disabling."""
+
+import json
+
+import pytest
+
+from components.addons import cluster_autoscaler as ca
+from components.addons import external_dns as edns
+from components.addons import external_secrets as eso
+from components.addons import load_balancer_controller as lbc
+from components.addons import node_termination_handler as nth
+from components.addons.base import deep_merge, tolerations
+from components.addons.catalog import catalog
+from components.config import ExternalDnsConfig, ExternalSecretsConfig, NodeGroupConfig, Taint
+from components.context import AwsContext
+from tests.conftest import SYSTEM_GROUP, minimal_config, run_main
+
+REL = "kubernetes:helm.sh/v3:Release"
+CTX = AwsContext(account_id="111122223333", partition="aws", region="eu-west-1")
+EXPECTED_RELEASES = {
+    "clusterAutoscaler": ("cluster-autoscaler", "https://kubernetes.github.io/autoscaler", "9.59.0", "kube-system"),
+    "awsLoadBalancerController": ("aws-load-balancer-controller", "https://aws.github.io/eks-charts", "3.5.0",
+                                  "kube-system"),
+    "externalSecrets": ("external-secrets", "https://charts.external-secrets.io", "2.9.0", "external-secrets"),
+    "externalDns": ("external-dns", "https://kubernetes-sigs.github.io/external-dns/", "1.21.1", "external-dns"),
+    "nodeTerminationHandler": ("oci://public.ecr.aws/aws-ec2/helm/aws-node-termination-handler", None, "0.27.6",
+                               "kube-system"),
+}
+COMPONENT = {
+    "clusterAutoscaler": ("ClusterAutoscaler", "cluster-autoscaler"),
+    "awsLoadBalancerController": ("LoadBalancerController", "aws-load-balancer-controller"),
+    "externalSecrets": ("ExternalSecrets", "external-secrets"),
+    "externalDns": ("ExternalDns", "external-dns"),
+    "nodeTerminationHandler": ("NodeTerminationHandler", "node-termination-handler"),
+}
+
+
+def release(rec, key):
+    return rec.one(REL, f"eks-platform-prod-{COMPONENT[key][1]}")
+
+
+def role_policy(rec, key):
+    (pol,) = [r for r in rec.by_type("aws:iam/rolePolicy:RolePolicy")
+              if r.name.startswith(f"eks-platform-prod-{COMPONENT[key][1]}-irsa-")]
+    return json.loads(pol.inputs["policy"])
+
+
+def trust(rec, key):
+    return json.loads(rec.one("aws:iam/role:Role", f"eks-platform-prod-{COMPONENT[key][1]}-irsa")
+                      .inputs["assumeRolePolicy"])["Statement"][0]
+
+
+@pytest.mark.parametrize("key", sorted(EXPECTED_RELEASES))
+def test_release_chart_version_namespace_and_safety(prod, key):
+    chart, repo, version, namespace = EXPECTED_RELEASES[key]
+    r = release(prod, key)
+    i = r.inputs
+    assert (i["chart"], i["version"], i["namespace"]) == (chart, version, namespace)
+    assert i.get("repositoryOpts", {}).get("repo") == repo
+    assert i["name"] == catalog()[key].release_name
+    assert i["atomic"] is True and i["cleanupOnFail"] is True
+    assert i["maxHistory"] == 10 and i["timeout"] >= 300
+    assert r.provider.endswith("pulumi:providers:kubernetes::eks-platform-prod-k8s")
+    assert prod.outputs["addons"][key]["chartVersion"] == version
+    assert prod.outputs["addons"][key]["namespace"] == namespace
+
+
+@pytest.mark.parametrize("key", sorted(EXPECTED_RELEASES))
+def test_service_account_and_irsa_trust_cannot_drift(prod, key):
+    values = release(prod, key).inputs["values"]
+    sa = values["rbac"]["serviceAccount"] if key == "clusterAutoscaler" else values["serviceAccount"]
+    spec = catalog()[key]
+    stmt = trust(prod, key)
+    issuer = prod.outputs["oidcIssuerUrl"].removeprefix("https://")
+    assert sa["name"] == spec.service_account and sa["create"] is True
+    assert sa["annotations"] == {"eks.amazonaws.com/role-arn": prod.outputs["addons"][key]["roleArn"]}
+    assert stmt["Principal"] == {"Federated": prod.outputs["oidcProviderArn"]}
+    assert stmt["Condition"]["StringEquals"] == {
+        f"{issuer}:sub": f"system:serviceaccount:{spec.namespace}:{spec.service_account}",
+        f"{issuer}:aud": "sts.amazonaws.com",
+    }
+
+
+@pytest.mark.parametrize("key", sorted(EXPECTED_RELEASES))
+def test_runs_on_the_system_nodes(prod, key):
+    values = release(prod, key).inputs["values"]
+    assert values["nodeSelector"] == {"eks-platform/node-group": "system"}
+    assert values["tolerations"] == [
+        {"effect": "NoSchedule", "key": "CriticalAddonsOnly", "operator": "Equal", "value": "true"}]
+    system = prod.one("aws:eks/nodeGroup:NodeGroup", "eks-platform-prod-system").inputs
+    assert system["labels"]["eks-platform/node-group"] == values["nodeSelector"]["eks-platform/node-group"]
+    assert [(t["key"], t["value"]) for t in system["taints"]] == [(t["key"], t["value"]) for t in values["tolerations"]]
+
+
+@pytest.mark.parametrize("key", sorted(EXPECTED_RELEASES))
+def test_no_wildcard_actions_and_writes_are_scoped(prod, key):
+    for st in role_policy(prod, key)["Statement"]:
+        actions = st["Action"] if isinstance(st["Action"], list) else [st["Action"]]
+        assert all(a != "*" and not a.endswith(":*") for a in actions), st
+        resources = st["Resource"] if isinstance(st["Resource"], list) else [st["Resource"]]
+        writes = [a for a in actions if not a.split(":")[1].startswith(("Describe", "Get", "List", "BatchGet"))]
+        if "*" in resources and writes:
+            assert "Condition" in st, f"unconditioned write on *: {st}"
+
+
+def test_cluster_autoscaler_values_and_policy(prod):
+    v = release(prod, "clusterAutoscaler").inputs["values"]
+    assert v["autoDiscovery"] == {"clusterName": "eks-platform-prod"}
+    assert v["awsRegion"] == "eu-west-1" and v["cloudProvider"] == "aws"
+    assert v["image"]["tag"].startswith("v1.35.")
+    assert v["extraArgs"]["balance-similar-node-groups"] is True
+    assert v["extraArgs"]["skip-nodes-with-local-storage"] is False
+    assert v["extraArgs"]["expander"].split(",")[0] == "priority"
+    assert v["expanderPriorities"] == {"10": [".*"], "50": ["^eks-platform-prod-workers$"]}
+    assert v["extraArgs"]["scale-down-unneeded-time"] == "15m"  # the prod stack's override, merged last
+    doc = role_policy(prod, "clusterAutoscaler")
+    by_sid = {s["Sid"]: s for s in doc["Statement"]}
+    assert sorted(by_sid["ScaleOwnedGroups"]["Action"]) == [
+        "autoscaling:SetDesiredCapacity", "autoscaling:TerminateInstanceInAutoScalingGroup"]
+    assert by_sid["ScaleOwnedGroups"]["Condition"] == {
+        "StringEquals": {"aws:ResourceTag/k8s.io/cluster-autoscaler/eks-platform-prod": "owned"}}
+    assert set(by_sid["Discover"]["Action"]) == {
+        "autoscaling:DescribeAutoScalingGroups", "autoscaling:DescribeAutoScalingInstances",
+        "autoscaling:DescribeLaunchConfigurations", "autoscaling:DescribeScalingActivities", "autoscaling:DescribeTags",
+        "ec2:DescribeImages", "ec2:DescribeInstanceTypes", "ec2:DescribeLaunchTemplateVersions",
+        "ec2:GetInstanceTypesFromInstanceRequirements"}
+    assert by_sid["DescribeOwnNodegroups"]["Resource"] == "arn:aws:eks:eu-west-1:111122223333:nodegroup/eks-platform-prod/*/*"
+
+
+def test_cluster_autoscaler_image_follows_the_cluster_minor():
+    spec = catalog()["clusterAutoscaler"]
+    for minor in ("1.32", "1.33", "1.34", "1.35"):
+        assert ca.image_tag(spec, minor).startswith(f"v{minor}.")
+    with pytest.raises(ValueError, match="no cluster-autoscaler image"):
+        ca.image_tag(spec, "1.20")
+
+
+def test_spot_first_priorities():
+    groups = [NodeGroupConfig(name="a", kind="managed", spot=True), NodeGroupConfig(name="b", kind="selfManaged",
+              on_demand_percentage_above_base=0, max_size=5), NodeGroupConfig(name="c", kind="selfManaged")]
+    assert ca.spot_patterns("k", groups) == ("^eks-a-.*", "^k-b$")
+    assert ca.expander_priorities(()) == {"10": [".*"]}
+
+
+def test_load_balancer_controller(prod):
+    v = release(prod, "awsLoadBalancerController").inputs["values"]
+    assert v["clusterName"] == "eks-platform-prod"
+    assert v["region"] == "eu-west-1" and v["vpcId"] == prod.outputs["vpcId"]
+    assert v["replicaCount"] == 2 and v["podDisruptionBudget"] == {"maxUnavailable": 1}
+    doc = role_policy(prod, "awsLoadBalancerController")
+    text = json.dumps(doc)
+    assert "${" not in text and ":*:*:" not in text  # every placeholder filled, no wildcard account/region
+    by_sid = {s["Sid"]: s for s in doc["Statement"]}
+    vpc_arn = f"arn:aws:ec2:eu-west-1:111122223333:vpc/{prod.outputs['vpcId']}"
+    assert by_sid["NodeSecurityGroupRulesInClusterVpc"]["Condition"] == {"ArnEquals": {"ec2:Vpc": vpc_arn}}
+    assert vpc_arn in by_sid["CreateSecurityGroupInClusterVpc"]["Resource"]
+    assert by_sid["CreateTaggedLoadBalancers"]["Condition"] == {"Null": {"aws:RequestTag/elbv2.k8s.aws/cluster": "false"}}
+    assert len(json.dumps(doc, separators=(",", ":"))) < 10240  # the IAM inline-policy size limit
+
+
+def test_lbc_policy_is_partition_aware():
+    doc = lbc.policy(AwsContext("111122223333", "aws-cn", "cn-north-1"), "vpc-0123456789abcdef0")
+    text = json.dumps(doc)
+    assert "arn:aws-cn:elasticloadbalancing:cn-north-1:111122223333:" in text and "arn:aws:" not in text
+
+
+def test_external_secrets_permissions_are_prefix_scoped(prod):
+    doc = role_policy(prod, "externalSecrets")
+    by_sid = {s["Sid"]: s for s in doc["Statement"]}
+    assert by_sid["ReadParametersUnderPrefix"]["Resource"] == [
+        "arn:aws:ssm:eu-west-1:111122223333:parameter/eks-platform/prod",
+        "arn:aws:ssm:eu-west-1:111122223333:parameter/eks-platform/prod/*"]
+    assert by_sid["ReadSecretsUnderPrefix"]["Resource"] == \
+        "arn:aws:secretsmanager:eu-west-1:111122223333:secret:eks-platform/prod/*"
+    assert set(by_sid["ReadSecretsUnderPrefix"]["Action"]) == {
+        "secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret", "secretsmanager:ListSecretVersionIds",
+        "secretsmanager:GetResourcePolicy"}
+    assert by_sid["ListMetadata"] == {"Sid": "ListMetadata", "Effect": "Allow", "Resource": "*", "Action": [
+        "secretsmanager:BatchGetSecretValue", "secretsmanager:ListSecrets", "ssm:DescribeParameters"]}
+    v = release(prod, "externalSecrets").inputs["values"]
+    assert v["installCRDs"] is True
+    assert v["webhook"]["nodeSelector"] == v["certController"]["nodeSelector"] == v["nodeSelector"]
+
+
+def test_external_secrets_kms_keys():
+    cfg = ExternalSecretsConfig(ssm_path_prefix="/a/", kms_key_arns=("arn:aws:kms:eu-west-1:1:key/k",))
+    (kms,) = [s for s in eso.policy(CTX, cfg)["Statement"] if s["Sid"] == "DecryptThroughTheSecretServices"]
+    assert kms["Resource"] == ["arn:aws:kms:eu-west-1:1:key/k"]
+    assert kms["Condition"] == {"StringEquals": {"kms:ViaService": ["ssm.eu-west-1.amazonaws.com"]}}
+
+
+def test_cluster_secret_stores_after_the_release(prod):
+    stores = {r.inputs["metadata"]["name"]: r for r in prod.resources if r.type.endswith(":ClusterSecretStore")}
+    assert set(stores) == {"aws-parameter-store", "aws-secrets-manager"}
+    rel = release(prod, "externalSecrets")
+    for name, service in (("aws-parameter-store", "ParameterStore"), ("aws-secrets-manager", "SecretsManager")):
+        s = stores[name]
+        assert s.inputs["apiVersion"] == "external-secrets.io/v1" and s.inputs["kind"] == "ClusterSecretStore"
+        assert s.inputs["spec"] == {"provider": {"aws": {
+            "service": service, "region": "eu-west-1",
+            "auth": {"jwt": {"serviceAccountRef": {"name": "external-secrets", "namespace": "external-secrets"}}}}}}
+        assert rel.urn in s.dependencies
+        assert s.provider == rel.provider
+
+
+def test_external_dns_route53(prod):
+    v = release(prod, "externalDns").inputs["values"]
+    assert v["provider"] == {"name": "aws"}
+    assert (v["policy"], v["registry"], v["txtOwnerId"]) == ("upsert-only", "txt", "eks-platform-prod")
+    assert v["domainFilters"] == ["example.com"]
+    assert v["extraArgs"] == ["--zone-id-filter=Z0PROD123456789"]
+    doc = role_policy(prod, "externalDns")
+    change = doc["Statement"][0]
+    assert change["Resource"] == ["arn:aws:route53:::hostedzone/Z0PROD123456789"]
+    assert change["Condition"]["ForAllValues:StringEquals"] == {"route53:ChangeResourceRecordSetsActions": [
+        "CREATE", "UPSERT"]}
+    sync = edns.policy(CTX, ExternalDnsConfig(domain_filters=("a.io",), hosted_zone_ids=("Z1",), policy="sync"))
+    assert "DELETE" in sync["Statement"][0]["Condition"]["ForAllValues:StringEquals"][
+        "route53:ChangeResourceRecordSetsActions"]
+
+
+def test_external_dns_cloudflare_token_comes_from_parameter_store():
+    rec = run_main(minimal_config(addons={
+        "externalSecrets": {"ssmPathPrefix": "/team/"},
+        "externalDns": {"provider": "cloudflare", "domainFilters": ["example.org"],
+                        "cloudflare": {"apiTokenParameter": "/team/cloudflare/api-token"}},
+    }))
+    (es,) = [r for r in rec.resources if r.type.endswith(":ExternalSecret")]
+    assert es.inputs["metadata"] == {"name": "cloudflare-api-token", "namespace": "external-dns"}
+    assert es.inputs["spec"] == {
+        "refreshInterval": "1h",
+        "secretStoreRef": {"kind": "ClusterSecretStore", "name": "aws-parameter-store"},
+        "target": {"name": "cloudflare-api-token", "creationPolicy": "Owner"},
+        "data": [{"secretKey": "apiToken", "remoteRef": {"key": "/team/cloudflare/api-token"}}],
+    }
+    rel = rec.one(REL, "eks-platform-test-external-dns")
+    v = rel.inputs["values"]
+    assert v["provider"] == {"name": "cloudflare"}
+    assert v["env"] == [{"name": "CF_API_TOKEN", "valueFrom": {"secretKeyRef": {
+        "name": "cloudflare-api-token", "key": "apiToken"}}}]
+    assert "eks.amazonaws.com/role-arn" not in v["serviceAccount"]["annotations"]
+    assert not [r for r in rec.by_type("aws:iam/role:Role") if "external-dns" in r.name]
+    assert es.urn in rel.dependencies
+    store = [r for r in rec.resources if r.type.endswith(":ClusterSecretStore")][0]
+    assert store.urn in es.dependencies
+    assert rel.inputs["createNamespace"] is False
+
+
+def test_node_termination_handler(prod):
+    v = release(prod, "nodeTerminationHandler").inputs["values"]
+    assert v["enableSqsTerminationDraining"] is True
+    assert v["queueURL"] == prod.outputs["terminationQueueUrl"]
+    assert v["awsRegion"] == "eu-west-1"
+    assert v["managedTag"] == "aws-node-termination-handler/managed"
+    doc = role_policy(prod, "nodeTerminationHandler")
+    by_sid = {s["Sid"]: s for s in doc["Statement"]}
+    assert by_sid["ConsumeTerminationQueue"]["Resource"] == \
+        "arn:aws:sqs:eu-west-1:111122223333:eks-platform-prod-node-termination"
+    assert by_sid["CompleteLifecycleActionsOfOwnGroups"]["Resource"] == [
+        "arn:aws:autoscaling:eu-west-1:111122223333:autoScalingGroup:*:autoScalingGroupName/eks-platform-prod-edge",
+        "arn:aws:autoscaling:eu-west-1:111122223333:autoScalingGroup:*:autoScalingGroupName/eks-platform-prod-workers"]
+    assert nth.policy(CTX, "c", "arn:q", ["x"])["Statement"][2]["Action"] == ["sqs:DeleteMessage", "sqs:ReceiveMessage"]
+
+
+def test_releases_wait_for_system_nodes_and_coredns_but_not_each_other(prod):
+    coredns = prod.one("aws:eks/addon:Addon", "eks-platform-prod-coredns").urn
+    system = prod.one("aws:eks/nodeGroup:NodeGroup", "eks-platform-prod-system").urn
+    workers = prod.one("aws:autoscaling/group:Group", "eks-platform-prod-workers").urn
+    releases = prod.by_type(REL)
+    for r in releases:
+        assert coredns in r.dependencies and system in r.dependencies, r.name
+        assert workers not in r.dependencies, r.name
+        assert not {o.urn for o in releases} & set(r.dependencies), r.name
+
+
+def test_disabling_an_addon_removes_its_release_and_role():
+    rec = run_main(minimal_config(addons={"awsLoadBalancerController": {"enabled": False},
+                                          "clusterAutoscaler": {"enabled": False}}))
+    assert not rec.by_type(REL)
+    assert not [r for r in rec.by_type("aws:iam/role:Role") if "irsa" in r.name]
+    assert rec.outputs["addons"] == {}
+
+
+def test_value_overrides_deep_merge():
+    assert deep_merge({"a": {"b": 1, "c": 2}, "l": [1]}, {"a": {"c": 3}}, {"l": [2], "a": {"d": 4}}) == {
+        "a": {"b": 1, "c": 3, "d": 4}, "l": [2]}
+
+
+def test_tolerations_of_a_taint_without_value():
+    g = NodeGroupConfig(name="g", kind="managed", taints=(Taint("dedicated", "", "NoExecute"),))
+    assert tolerations(g) == [{"key": "dedicated", "operator": "Exists", "effect": "NoExecute"}]
+    assert tolerations(None) == []
+
+
+def test_no_system_group_means_no_selector():
+    raw = minimal_config(nodeGroups={"general": dict(SYSTEM_GROUP, taints=[])})
+    rec = run_main(raw)
+    v = rec.one(REL, "eks-platform-test-cluster-autoscaler").inputs["values"]
+    assert v["nodeSelector"] == {} and v["tolerations"] == []
