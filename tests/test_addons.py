@@ -241,7 +241,7 @@ def test_external_dns_cloudflare_token_comes_from_parameter_store():
     assert "eks.amazonaws.com/role-arn" not in v["serviceAccount"]["annotations"]
     assert not [r for r in rec.by_type("aws:iam/role:Role") if "external-dns" in r.name]
     assert es.urn in rel.dependencies
-    store = [r for r in rec.resources if r.type.endswith(":ClusterSecretStore")][0]
+    (store,) = [r for r in rec.resources if r.type.endswith(":ClusterSecretStore")]
     assert store.urn in es.dependencies
     assert rel.inputs["createNamespace"] is False
 
