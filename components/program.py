@@ -206,7 +206,7 @@ def build_node_groups(
     groups: dict[str, ManagedNodeGroup | SelfManagedNodeGroup] = {}
     for key, group in groups_cfg.items():
         role = role_for(group)
-        after = [*cluster.node_prerequisites, *role.ready]
+        after = [*network.egress_ready, *cluster.node_prerequisites, *role.ready]
         if group.managed:
             groups[key] = ManagedNodeGroup(
                 f"{name}-{key}",

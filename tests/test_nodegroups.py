@@ -225,3 +225,13 @@ def test_pinned_ami_skips_the_ssm_lookup():
                                                     "amiId": "ami-0123456789abcdef0"}}))
     assert rec.one(LT, "eks-platform-test-w").inputs["imageId"] == "ami-0123456789abcdef0"
     assert "aws:ssm/getParameter:getParameter" not in rec.invokes
+
+
+def test_nodes_wait_for_their_way_out(prod):
+    """Nodes must not boot before their private subnets route out (NAT) and the endpoints exist."""
+    for typ, name in (("aws:eks/nodeGroup:NodeGroup", "eks-platform-prod-system"),
+                      (ASG, "eks-platform-prod-workers"), (ASG, "eks-platform-prod-edge")):
+        deps = set(prod.one(typ, name).dependencies)
+        for zone in ("eu-west-1a", "eu-west-1b", "eu-west-1c"):
+            assert prod.one("aws:ec2/route:Route", f"eks-platform-prod-private-{zone}-default").urn in deps
+        assert prod.one("aws:ec2/vpcEndpoint:VpcEndpoint", "eks-platform-prod-ecr-dkr").urn in deps

