@@ -7,7 +7,11 @@ values replaced by placeholders — and prints a resource tree and a count per t
     python -m tools.plan dev
     python -m tools.plan --config-file path/to/Pulumi.x.yaml --json out.json --graph out.mmd
 
-Exit codes: 0 ok; 2 invalid config (only the config messages, on stderr); 1 anything else.
+With ``--policies`` it also runs the guardrails of ``policies/`` (the same functions the
+CrossGuard pack runs in ``pulumi preview``) over the recorded resources.
+
+Exit codes: 0 ok; 2 invalid config (only the config messages, on stderr); 3 a mandatory
+policy violated; 1 anything else.
 """
 
 from __future__ import annotations
@@ -265,6 +269,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, metavar="PATH", help="write the plan as JSON (the documented contract)")
     parser.add_argument("--graph", type=Path, metavar="PATH", help="write a Mermaid flowchart of the components")
     parser.add_argument("--quiet", action="store_true", help="no tree, only the counts")
+    parser.add_argument("--policies", action="store_true",
+                        help="run the guardrails in policies/ over the plan; exit 3 on a mandatory violation")
     parser.add_argument("--critical-path", action="store_true",
                         help="print the longest dependency chain and the estimated time of a first `pulumi up`")
     args = parser.parse_args(argv)
@@ -307,7 +313,30 @@ def main(argv: list[str] | None = None) -> int:
         args.json.write_text(dump_json(recording))
     if args.graph:
         args.graph.write_text(mermaid(recording))
+    if args.policies:
+        text, mandatory = policy_report(recording, stack)
+        print()
+        print(text)
+        if mandatory:
+            return 3
     return 0
+
+
+def policy_report(recording, stack: str) -> tuple[str, int]:
+    """The guardrails over the recorded resources: (report, number of mandatory violations)."""
+    from policies import guardrails
+
+    resources = [guardrails.Resource(r.type, r.name, r.urn, r.inputs, tuple(r.dependencies))
+                 for r in recording.resources]
+    levels = guardrails.levels_for(stack)
+    violations = guardrails.evaluate(resources, levels)
+    active = [p for p in guardrails.POLICIES if levels.get(p.name, p.enforcement) != guardrails.DISABLED]
+    mandatory = [v for v in violations if v.enforcement == guardrails.MANDATORY]
+    lines = [f"Policies ({len(active)} run, policies/guardrails.py): "
+             f"{len(mandatory)} mandatory, {len(violations) - len(mandatory)} advisory violations"]
+    for v in violations:
+        lines.append(f"  [{v.enforcement}] {v.policy}: {v.message}")
+    return "\n".join(lines), len(mandatory)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,56 @@
+"""Builds the CrossGuard pack from guardrails.py (constructing PolicyPack starts the policy server).
+
+    pulumi preview --policy-pack policies [--policy-pack-config policies/config.dev.json]
+"""
+
+import sys
+from pathlib import Path
+
+from pulumi_policy import (
+    EnforcementLevel,
+    PolicyPack,
+    ReportViolation,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import guardrails
+
+
+def _resource(args) -> guardrails.Resource:
+    deps = tuple(d.urn for d in getattr(args, "dependencies", None) or ())
+    return guardrails.Resource(args.resource_type, args.name, args.urn, dict(args.props or {}), deps)
+
+
+def _resource_policy(policy: guardrails.Policy) -> ResourceValidationPolicy:
+    def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+        if args.resource_type not in policy.types:
+            return
+        for message in policy.check(_resource(args)):
+            report_violation(message)
+
+    return ResourceValidationPolicy(
+        name=policy.name, description=policy.description,
+        enforcement_level=EnforcementLevel(policy.enforcement), validate=validate,
+    )
+
+
+def _stack_policy(policy: guardrails.Policy) -> StackValidationPolicy:
+    def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+        resources = [_resource(r) for r in args.resources]
+        for urn, message in policy.stack_check(resources):
+            report_violation(message, urn)
+
+    return StackValidationPolicy(
+        name=policy.name, description=policy.description,
+        enforcement_level=EnforcementLevel(policy.enforcement), validate=validate,
+    )
+
+
+PolicyPack(
+    name="eks-platform-guardrails",
+    policies=[_stack_policy(p) if p.stack_check else _resource_policy(p) for p in guardrails.POLICIES],
+)

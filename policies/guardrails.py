@@ -1,0 +1,399 @@
+"""EKS guardrails: one implementation, run by the CrossGuard pack (``policies/__main__.py``)
+in `pulumi preview`/`up` and by the offline plan (``python -m tools.plan --policies``).
+
+Plain Python on purpose: the offline plan's environment cannot import ``pulumi_policy``
+(it pins an older protobuf than the program's SDKs), so the pack adapts these functions.
+Each check receives a ``Resource`` (inputs in the engine's camelCase) and yields messages
+that name the resource and the fix. Values unknown at preview time (``None`` or not of the
+expected type) are skipped rather than guessed.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+MANDATORY = "mandatory"
+ADVISORY = "advisory"
+DISABLED = "disabled"
+EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
+CA_PREFIX = "k8s.io/cluster-autoscaler"
+NTH_TAG = "aws-node-termination-handler/managed"
+CONFIG_DIR = Path(__file__).resolve().parent
+
+
+@dataclass(frozen=True)
+class Resource:
+    type: str
+    name: str
+    urn: str
+    props: Mapping[str, Any]
+    dependencies: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Policy:
+    name: str
+    description: str
+    enforcement: str
+    types: tuple[str, ...] = ()
+    check: Callable[[Resource], Iterable[str]] | None = None
+    # A stack policy sees every resource at once and yields (urn, message).
+    stack_check: Callable[[Sequence[Resource]], Iterable[tuple[str, str]]] | None = None
+
+
+@dataclass(frozen=True)
+class Violation:
+    policy: str
+    enforcement: str
+    urn: str
+    message: str
+
+
+# ---------------------------------------------------------------------------------------
+# helpers
+# ---------------------------------------------------------------------------------------
+def _list(value: Any) -> list:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def _doc(value: Any) -> dict | None:
+    """An IAM policy document from a JSON string (None when unknown or not JSON)."""
+    if isinstance(value, dict):
+        return value
+    if not isinstance(value, str):
+        return None
+    try:
+        doc = json.loads(value)
+    except ValueError:
+        return None
+    return doc if isinstance(doc, dict) else None
+
+
+def _statements(doc: dict | None) -> list[dict]:
+    return [s for s in _list((doc or {}).get("Statement")) if isinstance(s, dict)]
+
+
+def _tags(props: Mapping[str, Any]) -> dict[str, str]:
+    tags = props.get("tags")
+    if isinstance(tags, dict):
+        return {k: v for k, v in tags.items() if isinstance(v, str)}
+    if isinstance(tags, list):  # ASG tags: [{key, value, propagateAtLaunch}]
+        return {t["key"]: t.get("value", "") for t in tags if isinstance(t, dict) and isinstance(t.get("key"), str)}
+    return {}
+
+
+def _is_world(cidr: Any) -> bool:
+    """0.0.0.0/0, or a range so wide (shorter than /8) it is the internet for practical purposes."""
+    try:
+        return ipaddress.IPv4Network(str(cidr), strict=False).prefixlen < 8
+    except ValueError:
+        return False
+
+
+# ---------------------------------------------------------------------------------------
+# EKS
+# ---------------------------------------------------------------------------------------
+def eks_secrets_encryption(r: Resource) -> Iterable[str]:
+    enc = r.props.get("encryptionConfig")
+    if enc is None:
+        yield f"{r.name}: Kubernetes secrets are not envelope-encrypted. Fix: set encryptionConfig with a KMS key."
+        return
+    if isinstance(enc, dict) and "secrets" not in _list(enc.get("resources")):
+        yield f"{r.name}: encryptionConfig does not cover \"secrets\". Fix: resources: [secrets]."
+
+
+def eks_audit_logs(r: Resource) -> Iterable[str]:
+    types = r.props.get("enabledClusterLogTypes")
+    if types is not None and not isinstance(types, list):
+        return
+    missing = sorted({"audit", "authenticator"} - set(_list(types)))
+    if missing:
+        yield (f"{r.name}: control-plane log types {', '.join(missing)} are off. "
+               "Fix: cluster.logging.types must include audit and authenticator.")
+
+
+def eks_public_endpoint(r: Resource) -> Iterable[str]:
+    vpc = r.props.get("vpcConfig")
+    if not isinstance(vpc, dict) or vpc.get("endpointPublicAccess") is not True:
+        return
+    cidrs = vpc.get("publicAccessCidrs")
+    if cidrs is None or cidrs == []:
+        yield (f"{r.name}: public API endpoint without publicAccessCidrs is open to 0.0.0.0/0. "
+               "Fix: list the networks in cluster.endpoint.publicAccessCidrs or turn publicAccess off.")
+        return
+    wide = [c for c in _list(cidrs) if _is_world(c)]
+    if wide:
+        yield (f"{r.name}: public API endpoint open to {', '.join(map(str, wide))}. "
+               "Fix: narrow cluster.endpoint.publicAccessCidrs.")
+
+
+def eks_authentication_mode(r: Resource) -> Iterable[str]:
+    access = r.props.get("accessConfig")
+    mode = access.get("authenticationMode") if isinstance(access, dict) else None
+    if mode != "API":
+        yield (f"{r.name}: authenticationMode is {mode!r}, so the aws-auth ConfigMap can grant access. "
+               "Fix: accessConfig.authenticationMode: API (access entries only).")
+
+
+def eks_creator_admin(r: Resource) -> Iterable[str]:
+    access = r.props.get("accessConfig")
+    if not isinstance(access, dict) or access.get("bootstrapClusterCreatorAdminPermissions") is not False:
+        yield (f"{r.name}: whoever creates the cluster silently becomes cluster-admin. "
+               "Fix: bootstrapClusterCreatorAdminPermissions: false and admin access entries.")
+
+
+# ---------------------------------------------------------------------------------------
+# nodes
+# ---------------------------------------------------------------------------------------
+def launch_template_imdsv2(r: Resource) -> Iterable[str]:
+    md = r.props.get("metadataOptions")
+    if not isinstance(md, dict) or md.get("httpTokens") != "required":
+        yield f"{r.name}: IMDSv1 is allowed. Fix: metadataOptions.httpTokens: required."
+
+
+def launch_template_encrypted_volumes(r: Resource) -> Iterable[str]:
+    for bdm in _list(r.props.get("blockDeviceMappings")):
+        ebs = bdm.get("ebs") if isinstance(bdm, dict) else None
+        if isinstance(ebs, dict) and str(ebs.get("encrypted")).lower() != "true":
+            yield f"{r.name}: volume {bdm.get('deviceName')} is not encrypted. Fix: ebs.encrypted: true."
+
+
+def _opens_ssh(protocol: Any, from_port: Any, to_port: Any) -> bool:
+    if str(protocol) in ("-1", "all"):
+        return True
+    if str(protocol) not in ("tcp", "6"):
+        return False
+    try:
+        return int(from_port) <= 22 <= int(to_port)
+    except (TypeError, ValueError):
+        return False
+
+
+def _ingress_rules(r: Resource) -> list[tuple[Any, Any, Any, list]]:
+    """(protocol, from port, to port, CIDRs) of every ingress rule a resource declares."""
+    p = r.props
+    if r.type == "aws:ec2/securityGroup:SecurityGroup":
+        return [(x.get("protocol"), x.get("fromPort"), x.get("toPort"), _list(x.get("cidrBlocks")))
+                for x in _list(p.get("ingress")) if isinstance(x, dict)]
+    if r.type == "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule":
+        return [(p.get("ipProtocol"), p.get("fromPort"), p.get("toPort"), _list(p.get("cidrIpv4")))]
+    if r.type == "aws:ec2/securityGroupRule:SecurityGroupRule" and p.get("type") == "ingress":
+        return [(p.get("protocol"), p.get("fromPort"), p.get("toPort"), _list(p.get("cidrBlocks")))]
+    return []
+
+
+def no_ssh_from_world(r: Resource) -> Iterable[str]:
+    for protocol, lo, hi, cidrs in _ingress_rules(r):
+        if any(_is_world(c) for c in cidrs) and _opens_ssh(protocol, lo, hi):
+            yield f"{r.name}: SSH (22) is open to the internet. Fix: use SSM Session Manager, drop the rule."
+
+
+def self_managed_asg_tags(r: Resource) -> Iterable[str]:
+    tags = _tags(r.props)
+    clusters = [k.split("/", 2)[2] for k in tags if k.startswith("kubernetes.io/cluster/")]
+    if not clusters:
+        return  # not an EKS node group
+    raw = r.props.get("tags")
+    propagated = {t.get("key") for t in _list(raw) if isinstance(t, dict) and t.get("propagateAtLaunch") is True}
+    needed = [f"{CA_PREFIX}/enabled", *(f"{CA_PREFIX}/{c}" for c in clusters)]
+    missing = [k for k in needed if k not in tags]
+    if missing:
+        yield (f"{r.name}: cluster-autoscaler cannot discover this node group (missing {', '.join(missing)}). "
+               "Fix: add the discovery tags.")
+    if NTH_TAG not in propagated:
+        yield (f"{r.name}: instances lack the {NTH_TAG} tag, so the termination handler will not drain them. "
+               "Fix: tag the ASG with it, propagated at launch.")
+
+
+def ca_taint_effect(r: Resource) -> Iterable[str]:
+    if r.type == "aws:autoscaling/tag:Tag":
+        tag = r.props.get("tag")
+        items = [(tag.get("key"), tag.get("value"))] if isinstance(tag, dict) else []
+    else:
+        items = list(_tags(r.props).items())
+    for key, value in items:
+        is_taint = isinstance(key, str) and "/node-template/taint/" in key and isinstance(value, str)
+        if is_taint and (":" not in value or value.rsplit(":", 1)[-1] not in EFFECTS):
+            yield (f"{r.name}: node-template taint {key}={value!r} has no :Effect suffix, so cluster-autoscaler "
+                   "ignores it. Fix: value:NoSchedule (or PreferNoSchedule/NoExecute).")
+
+
+# ---------------------------------------------------------------------------------------
+# IAM
+# ---------------------------------------------------------------------------------------
+def irsa_trust(r: Resource) -> Iterable[str]:
+    doc = _doc(r.props.get("assumeRolePolicy"))
+    for st in _statements(doc):
+        if "sts:AssumeRoleWithWebIdentity" not in _list(st.get("Action")) or st.get("Effect") != "Allow":
+            continue
+        equals = (st.get("Condition") or {}).get("StringEquals") or {}
+        has_sub = any(k.endswith(":sub") for k in equals)
+        aud = [v for k, v in equals.items() if k.endswith(":aud")]
+        if not has_sub or aud != ["sts.amazonaws.com"]:
+            yield (f"{r.name}: a web-identity trust without StringEquals on both :sub and :aud lets other service "
+                   "accounts assume the role. Fix: StringEquals <issuer>:sub and <issuer>:aud = sts.amazonaws.com.")
+
+
+def _policy_docs(r: Resource) -> list[dict]:
+    if r.type in ("aws:iam/rolePolicy:RolePolicy", "aws:iam/policy:Policy"):
+        return [d for d in [_doc(r.props.get("policy"))] if d]
+    if r.type == "aws:iam/role:Role":
+        return [d for p in _list(r.props.get("inlinePolicies")) if isinstance(p, dict)
+                for d in [_doc(p.get("policy"))] if d]
+    return []
+
+
+def no_star_actions(r: Resource) -> Iterable[str]:
+    for doc in _policy_docs(r):
+        for st in _statements(doc):
+            if st.get("Effect") != "Allow":
+                continue
+            stars = [a for a in _list(st.get("Action")) if isinstance(a, str) and (a == "*" or a.endswith(":*"))]
+            if stars or "NotAction" in st:
+                yield (f"{r.name}: allows {', '.join(stars) or 'NotAction'}. "
+                       "Fix: list the exact actions the workload calls.")
+
+
+_SCOPED_READS = {
+    "route53:ChangeResourceRecordSets": re.compile(r"^(\*|arn:[^:]+:route53:::hostedzone/\*)$"),
+    "secretsmanager:GetSecretValue": re.compile(r"^(\*|arn:[^:]+:secretsmanager:[^:]*:[^:]*:secret:\*)$"),
+    "ssm:GetParameter": re.compile(r"^(\*|arn:[^:]+:ssm:[^:]*:[^:]*:parameter/?\*)$"),
+    "ssm:GetParameters": re.compile(r"^(\*|arn:[^:]+:ssm:[^:]*:[^:]*:parameter/?\*)$"),
+    "ssm:GetParametersByPath": re.compile(r"^(\*|arn:[^:]+:ssm:[^:]*:[^:]*:parameter/?\*)$"),
+}
+
+
+def no_unscoped_dns_or_secret_reads(r: Resource) -> Iterable[str]:
+    for doc in _policy_docs(r):
+        for st in _statements(doc):
+            if st.get("Effect") != "Allow":
+                continue
+            for action in _list(st.get("Action")):
+                pattern = _SCOPED_READS.get(action)
+                wide = [res for res in _list(st.get("Resource")) if pattern and isinstance(res, str)
+                        and pattern.match(res)]
+                if wide:
+                    yield (f"{r.name}: {action} on {', '.join(wide)} reaches every zone/secret/parameter in the "
+                           "account. Fix: scope it to the stack's hosted zones or name prefix.")
+
+
+# ---------------------------------------------------------------------------------------
+# network
+# ---------------------------------------------------------------------------------------
+def subnet_discovery_tags(r: Resource) -> Iterable[str]:
+    tags = _tags(r.props)
+    tier = tags.get("eks-platform/tier")
+    in_cluster = any(k.startswith("kubernetes.io/cluster/") for k in tags)
+    if tier == "public" and tags.get("kubernetes.io/role/elb") != "1":
+        yield f"{r.name}: public subnet without kubernetes.io/role/elb=1: internet-facing LBs cannot use it. Fix: tag it."
+    elif tier == "private" and tags.get("kubernetes.io/role/internal-elb") != "1":
+        yield (f"{r.name}: private subnet without kubernetes.io/role/internal-elb=1: internal LBs cannot use it. "
+               "Fix: tag it.")
+    elif tier is None and in_cluster and not ({"kubernetes.io/role/elb", "kubernetes.io/role/internal-elb"} & set(tags)):
+        yield f"{r.name}: cluster subnet without a load-balancer role tag. Fix: tag it elb or internal-elb."
+
+
+def vpc_flow_logs(resources: Sequence[Resource]) -> Iterable[tuple[str, str]]:
+    logged = {d for r in resources if r.type == "aws:ec2/flowLog:FlowLog" for d in r.dependencies}
+    for r in resources:
+        if r.type == "aws:ec2/vpc:Vpc" and r.urn not in logged:
+            yield r.urn, f"{r.name}: no VPC flow logs. Fix: network.flowLogs.enabled: true."
+
+
+# ---------------------------------------------------------------------------------------
+# Helm
+# ---------------------------------------------------------------------------------------
+_EXACT_VERSION = re.compile(r"^v?\d+\.\d+\.\d+([-+][0-9A-Za-z.-]+)?$")
+
+
+def helm_pinned_version(r: Resource) -> Iterable[str]:
+    version = r.props.get("version")
+    if not isinstance(version, str) or not _EXACT_VERSION.match(version):
+        yield (f"{r.name}: chart {r.props.get('chart')} is not pinned to an exact version ({version!r}). "
+               "Fix: pin it in platform/addons.yaml.")
+
+
+def helm_atomic(r: Resource) -> Iterable[str]:
+    if r.props.get("atomic") is not True:
+        yield f"{r.name}: a failed install would be left half-applied. Fix: atomic: true."
+
+
+# ---------------------------------------------------------------------------------------
+# the pack
+# ---------------------------------------------------------------------------------------
+CLUSTER = ("aws:eks/cluster:Cluster",)
+LAUNCH_TEMPLATE = ("aws:ec2/launchTemplate:LaunchTemplate",)
+RELEASE = ("kubernetes:helm.sh/v3:Release",)
+IAM_DOCS = ("aws:iam/rolePolicy:RolePolicy", "aws:iam/policy:Policy", "aws:iam/role:Role")
+
+POLICIES: tuple[Policy, ...] = (
+    Policy("eks-secrets-encryption", "EKS secrets are envelope-encrypted with KMS", MANDATORY, CLUSTER,
+           eks_secrets_encryption),
+    Policy("eks-audit-logs", "EKS audit and authenticator logs are on", MANDATORY, CLUSTER, eks_audit_logs),
+    Policy("eks-no-public-endpoint-to-world", "The public API endpoint is not open to 0.0.0.0/0", MANDATORY,
+           CLUSTER, eks_public_endpoint),
+    Policy("eks-authentication-mode-api", "Cluster access through access entries only", MANDATORY, CLUSTER,
+           eks_authentication_mode),
+    Policy("eks-no-creator-admin", "The cluster creator gets no implicit admin", MANDATORY, CLUSTER,
+           eks_creator_admin),
+    Policy("launch-template-imdsv2", "Nodes require IMDSv2", MANDATORY, LAUNCH_TEMPLATE, launch_template_imdsv2),
+    Policy("launch-template-encrypted-volumes", "Node volumes are encrypted", MANDATORY, LAUNCH_TEMPLATE,
+           launch_template_encrypted_volumes),
+    Policy("no-ssh-from-world", "No SSH from the internet", MANDATORY,
+           ("aws:ec2/securityGroup:SecurityGroup", "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+            "aws:ec2/securityGroupRule:SecurityGroupRule"), no_ssh_from_world),
+    Policy("self-managed-asg-tags", "Self-managed node ASGs carry autoscaler and termination-handler tags", MANDATORY,
+           ("aws:autoscaling/group:Group",), self_managed_asg_tags),
+    Policy("ca-taint-effect", "Autoscaler node-template taints carry their :Effect", ADVISORY,
+           ("aws:autoscaling/group:Group", "aws:autoscaling/tag:Tag"), ca_taint_effect),
+    Policy("irsa-trust-sub-and-aud", "Web-identity trusts pin both sub and aud", MANDATORY, ("aws:iam/role:Role",),
+           irsa_trust),
+    Policy("iam-no-star-actions", "No Allow of * actions", MANDATORY, IAM_DOCS, no_star_actions),
+    Policy("iam-scoped-dns-and-secret-reads", "Route 53 changes and secret reads are scoped", MANDATORY, IAM_DOCS,
+           no_unscoped_dns_or_secret_reads),
+    Policy("subnet-lb-discovery-tags", "Subnets carry the load-balancer discovery tags", MANDATORY,
+           ("aws:ec2/subnet:Subnet",), subnet_discovery_tags),
+    Policy("vpc-flow-logs", "VPCs have flow logs (advisory in dev: policies/config.dev.json)", MANDATORY,
+           stack_check=vpc_flow_logs),
+    Policy("helm-pinned-version", "Helm charts are pinned to an exact version", MANDATORY, RELEASE,
+           helm_pinned_version),
+    Policy("helm-atomic", "Helm releases are atomic", MANDATORY, RELEASE, helm_atomic),
+)
+
+
+def levels_for(stack: str | None) -> dict[str, str]:
+    """Per-stack enforcement overrides: the same file `pulumi preview --policy-pack-config` takes."""
+    if not stack:
+        return {}
+    path = CONFIG_DIR / f"config.{stack}.json"
+    if not path.is_file():
+        return {}
+    raw = json.loads(path.read_text())
+    out = {}
+    for name, value in raw.items():
+        out[name] = value.get("enforcementLevel", MANDATORY) if isinstance(value, dict) else str(value)
+    return out
+
+
+def evaluate(resources: Sequence[Resource], levels: Mapping[str, str] | None = None) -> list[Violation]:
+    levels = levels or {}
+    out: list[Violation] = []
+    for policy in POLICIES:
+        level = levels.get(policy.name, policy.enforcement)
+        if level == DISABLED:
+            continue
+        if policy.stack_check is not None:
+            out += [Violation(policy.name, level, urn, msg) for urn, msg in policy.stack_check(resources)]
+            continue
+        for r in resources:
+            if r.type in policy.types and policy.check is not None:
+                out += [Violation(policy.name, level, r.urn, msg) for msg in policy.check(r)]
+    return out

@@ -1,0 +1,165 @@
+"""Guardrails: each policy passes a safe resource and fails an unsafe one; the stacks pass; the
+unsafe stack fails; the CrossGuard pack (pulumi_policy) runs the very same functions."""
+
+import json
+import subprocess
+
+import pytest
+
+from policies import guardrails as g
+from tests.conftest import DATA, ROOT
+from tools import plan
+
+VPC = "urn:vpc"
+
+
+def res(typ, props, name="r", deps=()):
+    return g.Resource(typ, name, f"urn:{name}", props, tuple(deps))
+
+
+def check(policy_name, resource):
+    policy = next(p for p in g.POLICIES if p.name == policy_name)
+    return list(policy.check(resource))
+
+
+CLUSTER_OK = {
+    "encryptionConfig": {"provider": {"keyArn": "arn:aws:kms:r:1:key/k"}, "resources": ["secrets"]},
+    "enabledClusterLogTypes": ["api", "audit", "authenticator"],
+    "vpcConfig": {"endpointPublicAccess": True, "publicAccessCidrs": ["203.0.113.0/24"]},
+    "accessConfig": {"authenticationMode": "API", "bootstrapClusterCreatorAdminPermissions": False},
+}
+TRUST_OK = json.dumps({"Statement": [{"Effect": "Allow", "Action": "sts:AssumeRoleWithWebIdentity", "Condition": {
+    "StringEquals": {"oidc/id/X:sub": "system:serviceaccount:a:b", "oidc/id/X:aud": "sts.amazonaws.com"}}}]})
+TRUST_BAD = json.dumps({"Statement": [{"Effect": "Allow", "Action": "sts:AssumeRoleWithWebIdentity", "Condition": {
+    "StringLike": {"oidc/id/X:sub": "system:serviceaccount:*"}}}]})
+
+
+def policy_doc(action, resource):
+    return json.dumps({"Statement": [{"Effect": "Allow", "Action": action, "Resource": resource}]})
+
+
+CASES = [
+    ("eks-secrets-encryption", "aws:eks/cluster:Cluster", CLUSTER_OK, {**CLUSTER_OK, "encryptionConfig": None}),
+    ("eks-audit-logs", "aws:eks/cluster:Cluster", CLUSTER_OK, {**CLUSTER_OK, "enabledClusterLogTypes": ["api"]}),
+    ("eks-no-public-endpoint-to-world", "aws:eks/cluster:Cluster", CLUSTER_OK,
+     {**CLUSTER_OK, "vpcConfig": {"endpointPublicAccess": True, "publicAccessCidrs": ["0.0.0.0/0"]}}),
+    ("eks-authentication-mode-api", "aws:eks/cluster:Cluster", CLUSTER_OK,
+     {**CLUSTER_OK, "accessConfig": {"authenticationMode": "API_AND_CONFIG_MAP",
+                                     "bootstrapClusterCreatorAdminPermissions": False}}),
+    ("eks-no-creator-admin", "aws:eks/cluster:Cluster", CLUSTER_OK,
+     {**CLUSTER_OK, "accessConfig": {"authenticationMode": "API", "bootstrapClusterCreatorAdminPermissions": True}}),
+    ("launch-template-imdsv2", "aws:ec2/launchTemplate:LaunchTemplate", {"metadataOptions": {"httpTokens": "required"}},
+     {"metadataOptions": {"httpTokens": "optional"}}),
+    ("launch-template-encrypted-volumes", "aws:ec2/launchTemplate:LaunchTemplate",
+     {"blockDeviceMappings": [{"deviceName": "/dev/xvda", "ebs": {"encrypted": "true"}}]},
+     {"blockDeviceMappings": [{"deviceName": "/dev/xvda", "ebs": {"encrypted": "false"}}]}),
+    ("no-ssh-from-world", "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+     {"cidrIpv4": "10.0.0.0/16", "ipProtocol": "tcp", "fromPort": 22, "toPort": 22},
+     {"cidrIpv4": "0.0.0.0/0", "ipProtocol": "tcp", "fromPort": 0, "toPort": 1024}),
+    ("no-ssh-from-world", "aws:ec2/securityGroup:SecurityGroup",
+     {"ingress": [{"protocol": "tcp", "fromPort": 443, "toPort": 443, "cidrBlocks": ["0.0.0.0/0"]}]},
+     {"ingress": [{"protocol": "-1", "fromPort": 0, "toPort": 0, "cidrBlocks": ["0.0.0.0/0"]}]}),
+    ("self-managed-asg-tags", "aws:autoscaling/group:Group",
+     {"tags": [{"key": "kubernetes.io/cluster/c", "value": "owned", "propagateAtLaunch": True},
+               {"key": "k8s.io/cluster-autoscaler/enabled", "value": "true", "propagateAtLaunch": False},
+               {"key": "k8s.io/cluster-autoscaler/c", "value": "owned", "propagateAtLaunch": False},
+               {"key": "aws-node-termination-handler/managed", "value": "true", "propagateAtLaunch": True}]},
+     {"tags": [{"key": "kubernetes.io/cluster/c", "value": "owned", "propagateAtLaunch": True}]}),
+    ("ca-taint-effect", "aws:autoscaling/tag:Tag",
+     {"tag": {"key": "k8s.io/cluster-autoscaler/node-template/taint/dedicated", "value": "gpu:NoSchedule"}},
+     {"tag": {"key": "k8s.io/cluster-autoscaler/node-template/taint/dedicated", "value": "gpu"}}),
+    ("irsa-trust-sub-and-aud", "aws:iam/role:Role", {"assumeRolePolicy": TRUST_OK},
+     {"assumeRolePolicy": TRUST_BAD}),
+    ("iam-no-star-actions", "aws:iam/rolePolicy:RolePolicy", {"policy": policy_doc(["s3:GetObject"], "*")},
+     {"policy": policy_doc("ec2:*", "*")}),
+    ("iam-scoped-dns-and-secret-reads", "aws:iam/rolePolicy:RolePolicy",
+     {"policy": policy_doc("route53:ChangeResourceRecordSets", "arn:aws:route53:::hostedzone/Z1")},
+     {"policy": policy_doc("route53:ChangeResourceRecordSets", "arn:aws:route53:::hostedzone/*")}),
+    ("iam-scoped-dns-and-secret-reads", "aws:iam/rolePolicy:RolePolicy",
+     {"policy": policy_doc("secretsmanager:GetSecretValue", "arn:aws:secretsmanager:r:1:secret:prod/*")},
+     {"policy": policy_doc("secretsmanager:GetSecretValue", "*")}),
+    ("iam-scoped-dns-and-secret-reads", "aws:iam/rolePolicy:RolePolicy",
+     {"policy": policy_doc("ssm:GetParametersByPath", "arn:aws:ssm:r:1:parameter/prod/*")},
+     {"policy": policy_doc("ssm:GetParameter", "arn:aws:ssm:r:1:parameter/*")}),
+    ("subnet-lb-discovery-tags", "aws:ec2/subnet:Subnet",
+     {"tags": {"eks-platform/tier": "public", "kubernetes.io/role/elb": "1"}},
+     {"tags": {"eks-platform/tier": "private"}}),
+    ("helm-pinned-version", "kubernetes:helm.sh/v3:Release", {"chart": "x", "version": "1.2.3"},
+     {"chart": "x", "version": "^1.2"}),
+    ("helm-atomic", "kubernetes:helm.sh/v3:Release", {"atomic": True}, {"atomic": False}),
+]
+
+
+@pytest.mark.parametrize(("name", "typ", "good", "bad"), CASES, ids=[f"{c[0]}-{i}" for i, c in enumerate(CASES)])
+def test_each_policy_passes_good_and_fails_bad(name, typ, good, bad):
+    assert check(name, res(typ, good)) == []
+    messages = check(name, res(typ, bad, name="offender"))
+    assert messages and all(m.startswith("offender: ") and "Fix: " in m for m in messages)
+
+
+def test_every_policy_has_a_case():
+    names = {c[0] for c in CASES} | {"vpc-flow-logs"}
+    assert names == {p.name for p in g.POLICIES}
+    assert next(p for p in g.POLICIES if p.name == "ca-taint-effect").enforcement == g.ADVISORY
+
+
+def test_flow_log_stack_policy():
+    vpc = g.Resource("aws:ec2/vpc:Vpc", "v", VPC, {})
+    logged = g.Resource("aws:ec2/flowLog:FlowLog", "f", "urn:f", {}, (VPC,))
+    assert list(g.vpc_flow_logs([vpc, logged])) == []
+    assert list(g.vpc_flow_logs([vpc])) == [(VPC, "v: no VPC flow logs. Fix: network.flowLogs.enabled: true.")]
+
+
+def test_unknown_values_are_skipped():
+    assert check("irsa-trust-sub-and-aud", res("aws:iam/role:Role", {"assumeRolePolicy": None})) == []
+    assert check("iam-no-star-actions", res("aws:iam/rolePolicy:RolePolicy", {"policy": None})) == []
+
+
+def test_enforcement_per_stack():
+    assert g.levels_for("dev") == {"vpc-flow-logs": "advisory"}
+    assert g.levels_for("prod") == {}
+    disabled = g.evaluate([g.Resource("aws:ec2/vpc:Vpc", "v", VPC, {})], {"vpc-flow-logs": "disabled"})
+    assert disabled == []
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_the_stacks_pass_every_mandatory_policy(stack, capsys):
+    assert plan.main([stack, "--quiet", "--policies"]) == 0
+    out = capsys.readouterr().out
+    assert "Policies (17 run" in out and ": 0 mandatory" in out
+
+
+def test_the_unsafe_stack_fails_with_the_expected_violations(capsys):
+    path = DATA / "unsafe" / "Pulumi.unsafe.yaml"
+    expected = sorted(line.split(": ", 1)[1] for line in path.read_text().splitlines()
+                      if line.startswith("# expect-violation: "))
+    assert plan.main(["--config-file", str(path), "--quiet", "--policies"]) == 3
+    out = capsys.readouterr().out
+    found = sorted({line.split("] ", 1)[1].split(":", 1)[0] for line in out.splitlines()
+                    if line.startswith("  [mandatory] ")})
+    assert found == expected
+
+
+def test_the_crossguard_pack_runs_the_same_functions(tmp_path):
+    python = ROOT / "policies" / "venv" / "bin" / "python"
+    assert python.exists(), "run `make venv` (it creates policies/venv with pulumi-policy)"
+    out = tmp_path / "unsafe.json"
+    assert plan.main(["--config-file", str(DATA / "unsafe" / "Pulumi.unsafe.yaml"), "--quiet", "--json",
+                      str(out)]) == 0
+    proc = subprocess.run([str(python), str(ROOT / "tests" / "pack_driver.py"), str(ROOT / "policies"), str(out)],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout)
+    assert result["pack"] == "eks-platform-guardrails"
+    assert result["policies"] == [p.name for p in g.POLICIES]
+    from_pack = sorted((v["policy"], v["urn"], v["message"]) for v in result["violations"])
+    recording = plan.run(DATA / "unsafe" / "Pulumi.unsafe.yaml", "unsafe")
+    resources = [g.Resource(r.type, r.name, r.urn, r.inputs, tuple(r.dependencies)) for r in recording.resources]
+    in_process = sorted((v.policy, v.urn, v.message) for v in g.evaluate(resources))
+    assert from_pack == in_process and len(in_process) == 3
+
+
+def test_pack_environment_is_separate():
+    main_reqs = (ROOT / "requirements.txt").read_text() + (ROOT / "requirements-dev.txt").read_text()
+    assert "pulumi-policy" not in main_reqs
+    assert "pulumi-policy==1.21.0" in (ROOT / "policies" / "requirements.txt").read_text()
