@@ -631,6 +631,7 @@ def _labels(o: Obj) -> dict[str, str]:
 
 
 def _taints(o: Obj) -> tuple[Taint, ...]:
+    o.record("taints", "list of objects", [])
     raw = o.raw("taints")
     if raw is None or raw is _MISSING_SENTINEL:
         return ()
@@ -639,7 +640,7 @@ def _taints(o: Obj) -> tuple[Taint, ...]:
         return ()
     taints: list[Taint] = []
     for i, item in enumerate(raw):
-        t = Obj(item, f"{o.at('taints')}[{i}]", o.problems)
+        t = o.child(item, f".taints[{i}]", ".taints[]")
         key = t.string("key", "", required=True)
         value = t.string("value", "")
         effect = t.string("effect", "NoSchedule", choices=TAINT_EFFECTS)
@@ -660,6 +661,7 @@ def _taints(o: Obj) -> tuple[Taint, ...]:
 
 
 def _ingress(o: Obj) -> tuple[IngressRule, ...]:
+    o.record("extraIngress", "list of objects", [])
     raw = o.raw("extraIngress")
     if raw is None or raw is _MISSING_SENTINEL:
         return ()
@@ -668,7 +670,7 @@ def _ingress(o: Obj) -> tuple[IngressRule, ...]:
         return ()
     rules = []
     for i, item in enumerate(raw):
-        r = Obj(item, f"{o.at('extraIngress')}[{i}]", o.problems)
+        r = o.child(item, f".extraIngress[{i}]", ".extraIngress[]")
         proto = r.string("protocol", "tcp", choices=("tcp", "udp"))
         lo = r.integer("fromPort", None, lo=1, hi=65535)
         hi = r.integer("toPort", lo, lo=1, hi=65535)
@@ -807,6 +809,7 @@ DNS_PROVIDERS = ("aws", "cloudflare")
 
 
 def _values(o: Obj) -> dict[str, Any]:
+    o.record("values", "object (Helm values)", {})
     value = o.raw("values")
     if value is _MISSING_SENTINEL or value is None:
         return {}

@@ -9,13 +9,29 @@ config to the program as JSON).
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import difflib
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 _MISSING = object()
 MISSING = _MISSING  # what Obj.raw returns for an absent key
+
+# When set, every typed read records its field (template path -> type, default, allowed values):
+# tools/configdoc.py generates docs/configuration.md from it.
+_RECORDER: contextvars.ContextVar[dict[str, dict[str, Any]] | None] = contextvars.ContextVar("recorder", default=None)
+
+
+@contextlib.contextmanager
+def recording() -> Iterator[dict[str, dict[str, Any]]]:
+    fields: dict[str, dict[str, Any]] = {}
+    token = _RECORDER.set(fields)
+    try:
+        yield fields
+    finally:
+        _RECORDER.reset(token)
 
 
 def show(value: Any) -> str:
@@ -66,8 +82,10 @@ def join(path: str, key: str) -> str:
 class Obj:
     """A view of one config object at ``path`` that remembers which keys were read."""
 
-    def __init__(self, value: Any, path: str, problems: Problems) -> None:
+    def __init__(self, value: Any, path: str, problems: Problems, template: str | None = None) -> None:
         self.path = path
+        # The path with map keys and list indexes generalised (nodeGroups.<name>.taints[]).
+        self.template = path if template is None else template
         self.problems = problems
         self.seen: set[str] = set()
         if value is None:
@@ -87,6 +105,15 @@ class Obj:
 
     def at(self, key: str) -> str:
         return join(self.path, key)
+
+    def record(self, key: str, kind: str, default: Any = None, allowed: str | None = None) -> None:
+        fields = _RECORDER.get()
+        if fields is not None:
+            fields.setdefault(join(self.template, key), {"type": kind, "default": default, "allowed": allowed})
+
+    def child(self, value: Any, suffix: str, template_suffix: str) -> Obj:
+        """An object nested in a list or map of this one (its template generalises the suffix)."""
+        return Obj(value, self.path + suffix, self.problems, self.template + template_suffix)
 
     def bad(self, key: str, message: str) -> None:
         self.problems.add(self.at(key), message)
@@ -119,6 +146,8 @@ class Obj:
         required: bool = False,
         choices: Iterable[str] | None = None,
     ) -> Any:
+        self.record(key, "string", "(required)" if required else default,
+                    " \\| ".join(choices) if choices is not None else None)
         value = self._typed(key, default, lambda v: isinstance(v, str), "a string", required)
         if choices is not None and value is not None:
             options = tuple(choices)
@@ -130,6 +159,8 @@ class Obj:
     def integer(
         self, key: str, default: int | None = None, *, lo: int | None = None, hi: int | None = None
     ) -> Any:
+        bounds = None if lo is None and hi is None else f"{'' if lo is None else lo}..{'' if hi is None else hi}"
+        self.record(key, "integer", default, bounds)
         value = self._typed(
             key, default, lambda v: isinstance(v, int) and not isinstance(v, bool), "an integer", False
         )
@@ -144,9 +175,11 @@ class Obj:
         return value
 
     def boolean(self, key: str, default: bool) -> bool:
+        self.record(key, "boolean", default)
         return self._typed(key, default, lambda v: isinstance(v, bool), "true or false", False)
 
     def strings(self, key: str, default: Iterable[str] = (), *, required: bool = False) -> tuple[str, ...]:
+        self.record(key, "list of strings", "(required)" if required else list(default))
         value = self._typed(key, None, lambda v: isinstance(v, list), "a list of strings", required)
         if value is None:
             return tuple(default)
@@ -159,6 +192,7 @@ class Obj:
         return tuple(out)
 
     def string_map(self, key: str) -> dict[str, str]:
+        self.record(key, "map of strings", {})
         value = self._typed(key, None, lambda v: isinstance(v, dict), "an object of strings", False)
         if value is None:
             return {}
@@ -172,15 +206,20 @@ class Obj:
         return out
 
     def obj(self, key: str) -> Obj:
+        self.record(key, "object", {})
         value = self.raw(key)
-        return Obj(None if value is _MISSING else value, self.at(key), self.problems)
+        return Obj(None if value is _MISSING else value, self.at(key), self.problems, join(self.template, key))
 
     def objects(self, key: str) -> dict[str, Obj]:
         """A map of name -> object (node groups, add-ons), sorted by name."""
+        self.record(key, "map of objects", {})
         value = self.raw(key)
         if value is _MISSING or value is None:
             return {}
         if not isinstance(value, dict):
             self.bad(key, f"expected an object, got {kind_of(value)} {show(value)}")
             return {}
-        return {name: Obj(value[name], self.at(key) + "." + name, self.problems) for name in sorted(value)}
+        return {
+            name: Obj(value[name], self.at(key) + "." + name, self.problems, join(self.template, key) + ".<name>")
+            for name in sorted(value)
+        }
