@@ -21,6 +21,7 @@ import pulumi_kubernetes as k8s
 
 from components.config import ClusterConfig
 from components.context import AwsContext
+from components.iamdocs import document, service_trust
 from components.identity import IrsaRole, IrsaRoleArgs, OidcProvider, OidcProviderArgs, ServiceAccount
 from components.tags import tagged
 
@@ -34,27 +35,17 @@ VPC_CNI_SERVICE_ACCOUNT = ServiceAccount("kube-system", "aws-node")
 # pure decisions
 # ---------------------------------------------------------------------------------------
 def cluster_trust_policy(ctx: AwsContext) -> str:
-    return json.dumps({
-        "Version": "2012-10-17",
-        "Statement": [{
-            "Effect": "Allow",
-            "Principal": {"Service": ctx.service_principal("eks")},
-            "Action": ["sts:AssumeRole", "sts:TagSession"],
-            "Condition": {"StringEquals": {"aws:SourceAccount": ctx.account_id}},
-        }],
-    }, sort_keys=True)
+    return service_trust(ctx.service_principal("eks"), ["sts:AssumeRole", "sts:TagSession"],
+                         {"StringEquals": {"aws:SourceAccount": ctx.account_id}})
 
 
 def cluster_kms_policy(key_arn: str) -> str:
     """What the control plane needs on its secrets key (envelope encryption), nothing else."""
-    return json.dumps({
-        "Version": "2012-10-17",
-        "Statement": [{
-            "Effect": "Allow",
-            "Action": ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:ListGrants"],
-            "Resource": key_arn,
-        }],
-    }, sort_keys=True)
+    return document({
+        "Effect": "Allow",
+        "Action": ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:ListGrants"],
+        "Resource": key_arn,
+    })
 
 
 def role_key(arn: str) -> str:

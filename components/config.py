@@ -631,16 +631,8 @@ def _labels(o: Obj) -> dict[str, str]:
 
 
 def _taints(o: Obj) -> tuple[Taint, ...]:
-    o.record("taints", "list of objects", [])
-    raw = o.raw("taints")
-    if raw is None or raw is _MISSING_SENTINEL:
-        return ()
-    if not isinstance(raw, list):
-        o.bad("taints", f"expected a list of {{key, value, effect}}, got {show(raw)}")
-        return ()
     taints: list[Taint] = []
-    for i, item in enumerate(raw):
-        t = o.child(item, f".taints[{i}]", ".taints[]")
+    for t in o.object_list("taints", "{key, value, effect}"):
         key = t.string("key", "", required=True)
         value = t.string("value", "")
         effect = t.string("effect", "NoSchedule", choices=TAINT_EFFECTS)
@@ -661,16 +653,8 @@ def _taints(o: Obj) -> tuple[Taint, ...]:
 
 
 def _ingress(o: Obj) -> tuple[IngressRule, ...]:
-    o.record("extraIngress", "list of objects", [])
-    raw = o.raw("extraIngress")
-    if raw is None or raw is _MISSING_SENTINEL:
-        return ()
-    if not isinstance(raw, list):
-        o.bad("extraIngress", f"expected a list of rules, got {show(raw)}")
-        return ()
     rules = []
-    for i, item in enumerate(raw):
-        r = o.child(item, f".extraIngress[{i}]", ".extraIngress[]")
+    for r in o.object_list("extraIngress", "rules"):
         proto = r.string("protocol", "tcp", choices=("tcp", "udp"))
         lo = r.integer("fromPort", None, lo=1, hi=65535)
         hi = r.integer("toPort", lo, lo=1, hi=65535)

@@ -210,6 +210,17 @@ class Obj:
         value = self.raw(key)
         return Obj(None if value is _MISSING else value, self.at(key), self.problems, join(self.template, key))
 
+    def object_list(self, key: str, what: str) -> list[Obj]:
+        """A list of objects (taints, rules): one child per item, its template indexed by []."""
+        self.record(key, "list of objects", [])
+        value = self.raw(key)
+        if value is _MISSING or value is None:
+            return []
+        if not isinstance(value, list):
+            self.bad(key, f"expected a list of {what}, got {show(value)}")
+            return []
+        return [self.child(item, f".{key}[{i}]", f".{key}[]") for i, item in enumerate(value)]
+
     def objects(self, key: str) -> dict[str, Obj]:
         """A map of name -> object (node groups, add-ons), sorted by name."""
         self.record(key, "map of objects", {})

@@ -7,7 +7,6 @@ changes that do not touch that zone.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -17,6 +16,7 @@ import pulumi_aws as aws
 from components import subnets
 from components.config import NetworkConfig
 from components.context import AwsContext
+from components.iamdocs import document, service_trust
 from components.tags import tagged
 
 
@@ -44,30 +44,19 @@ def nat_placement(mode: str, zones: Sequence[str]) -> dict[str, str]:
 
 def flow_log_trust_policy(ctx: AwsContext) -> str:
     """Only the VPC Flow Logs service, acting for this account, may assume the delivery role."""
-    return json.dumps({
-        "Version": "2012-10-17",
-        "Statement": [{
-            "Effect": "Allow",
-            "Principal": {"Service": ctx.service_principal("vpc-flow-logs")},
-            "Action": "sts:AssumeRole",
-            "Condition": {
-                "StringEquals": {"aws:SourceAccount": ctx.account_id},
-                "ArnLike": {"aws:SourceArn": ctx.arn("ec2", "vpc-flow-log/*")},
-            },
-        }],
-    }, sort_keys=True)
+    return service_trust(ctx.service_principal("vpc-flow-logs"), condition={
+        "StringEquals": {"aws:SourceAccount": ctx.account_id},
+        "ArnLike": {"aws:SourceArn": ctx.arn("ec2", "vpc-flow-log/*")},
+    })
 
 
 def flow_log_policy(log_group_arn: str) -> str:
     """Write access to the one log group (and its streams) the flow log delivers to."""
-    return json.dumps({
-        "Version": "2012-10-17",
-        "Statement": [{
-            "Effect": "Allow",
-            "Action": ["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"],
-            "Resource": [log_group_arn, f"{log_group_arn}:log-stream:*"],
-        }],
-    }, sort_keys=True)
+    return document({
+        "Effect": "Allow",
+        "Action": ["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"],
+        "Resource": [log_group_arn, f"{log_group_arn}:log-stream:*"],
+    })
 
 
 # ---------------------------------------------------------------------------------------

@@ -334,6 +334,10 @@ def policy_report(recording, stack: str) -> tuple[str, int]:
     mandatory = [v for v in violations if v.enforcement == guardrails.MANDATORY]
     lines = [f"Policies ({len(active)} run, policies/guardrails.py): "
              f"{len(mandatory)} mandatory, {len(violations) - len(mandatory)} advisory violations"]
+    for p in active:
+        count = sum(1 for v in violations if v.policy == p.name)
+        level = levels.get(p.name, p.enforcement)
+        lines.append(f"  {'ok  ' if not count else 'FAIL'} {p.name} ({level}){f': {count}' if count else ''}")
     for v in violations:
         lines.append(f"  [{v.enforcement}] {v.policy}: {v.message}")
     return "\n".join(lines), len(mandatory)

@@ -28,6 +28,17 @@ class ClusterRef:
     security_group_id: pulumi.Input[str]  # the EKS cluster (primary) security group
 
 
+def node_security_groups(
+    name: str, parent: pulumi.Resource, group: NodeGroupConfig, base: pulumi.Input[str],
+    vpc_id: pulumi.Input[str], ctx: AwsContext,
+) -> list[pulumi.Input[str]]:
+    """The nodes' security groups: the base group, configured ones, and the group's own extra-ingress SG."""
+    ids: list[pulumi.Input[str]] = [base, *group.security_group_ids]
+    if group.extra_ingress:
+        ids.append(extra_security_group(name, parent, vpc_id, group.extra_ingress, ctx).id)
+    return ids
+
+
 def launch_template(
     name: str,
     parent: pulumi.Resource,
@@ -103,9 +114,7 @@ class ManagedNodeGroup(pulumi.ComponentResource):
         g, ctx = args.group, args.ctx
         # A launch template that sets security groups replaces the ones EKS would attach:
         # list the cluster security group explicitly so nodes keep it.
-        sg_ids: list[pulumi.Input[str]] = [args.cluster.security_group_id, *g.security_group_ids]
-        if g.extra_ingress:
-            sg_ids.append(extra_security_group(name, self, args.vpc_id, g.extra_ingress, ctx).id)
+        sg_ids = node_security_groups(name, self, g, args.cluster.security_group_id, args.vpc_id, ctx)
         lt = launch_template(name, self, g, ctx, security_group_ids=sg_ids)
         ng = aws.eks.NodeGroup(
             name,
@@ -190,9 +199,7 @@ class SelfManagedNodeGroup(pulumi.ComponentResource):
         user_data = pulumi.Output.all(c.endpoint, c.certificate_authority).apply(
             lambda v: model.user_data(model.NodeCluster(c.name, v[0], v[1], c.service_cidr), g)
         )
-        sg_ids: list[pulumi.Input[str]] = [args.node_security_group_id, *g.security_group_ids]
-        if g.extra_ingress:
-            sg_ids.append(extra_security_group(name, self, args.vpc_id, g.extra_ingress, ctx).id)
+        sg_ids = node_security_groups(name, self, g, args.node_security_group_id, args.vpc_id, ctx)
         lt = launch_template(
             name, self, g, ctx, security_group_ids=sg_ids, image_id=image_id,
             user_data=user_data.apply(lambda u: base64.b64encode(u.encode()).decode()),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -10,6 +9,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.context import AwsContext
+from components.iamdocs import service_trust
 from components.tags import tagged
 
 # What every node needs: join the cluster, pull images, be reachable through SSM Session Manager.
@@ -22,14 +22,7 @@ NODE_MANAGED_POLICIES = {
 
 
 def node_trust_policy(ctx: AwsContext) -> str:
-    return json.dumps({
-        "Version": "2012-10-17",
-        "Statement": [{
-            "Effect": "Allow",
-            "Principal": {"Service": ctx.service_principal("ec2")},
-            "Action": "sts:AssumeRole",
-        }],
-    }, sort_keys=True)
+    return service_trust(ctx.service_principal("ec2"))
 
 
 def policy_key(arn: str) -> str:

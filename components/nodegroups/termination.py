@@ -17,6 +17,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.context import AwsContext
+from components.iamdocs import document
 from components.tags import tagged
 
 
@@ -41,17 +42,14 @@ def event_patterns(asg_names: Sequence[str]) -> dict[str, dict]:
 
 def queue_policy(queue_arn: str, ctx: AwsContext) -> str:
     """EventBridge and SQS may send to the queue, on behalf of this account only."""
-    return json.dumps({
-        "Version": "2012-10-17",
-        "Statement": [{
-            "Sid": "EventsToQueue",
-            "Effect": "Allow",
-            "Principal": {"Service": [ctx.service_principal("events"), ctx.service_principal("sqs")]},
-            "Action": "sqs:SendMessage",
-            "Resource": queue_arn,
-            "Condition": {"StringEquals": {"aws:SourceAccount": ctx.account_id}},
-        }],
-    }, sort_keys=True)
+    return document({
+        "Sid": "EventsToQueue",
+        "Effect": "Allow",
+        "Principal": {"Service": [ctx.service_principal("events"), ctx.service_principal("sqs")]},
+        "Action": "sqs:SendMessage",
+        "Resource": queue_arn,
+        "Condition": {"StringEquals": {"aws:SourceAccount": ctx.account_id}},
+    })
 
 
 @dataclass(frozen=True)
