@@ -336,6 +336,8 @@ def _network(o: Obj) -> NetworkConfig:
 
     cidr = o.string("cidr", NetworkConfig.cidr)
     zone_names = o.strings("zoneNames")
+    if 0 < len(zone_names) < 2:
+        o.bad("zoneNames", f"{show(list(zone_names))}: EKS needs at least two availability zones")
     if len(set(zone_names)) != len(zone_names):
         o.bad("zoneNames", f"{show(list(zone_names))} lists a zone twice")
     default_count = len(zone_names) or NetworkConfig.availability_zones
@@ -585,21 +587,38 @@ def _cross_checks(network: NetworkConfig, cluster: ClusterConfig, problems: Prob
                      '"intra" needs network.existing.intraSubnetIds (or set it to "private")')
 
 
-def check_zones(network: NetworkConfig, offered: tuple[str, ...], region: str) -> tuple[str, ...]:
-    """The zones to use, given the zones the region offers; ConfigError when they don't fit."""
+# Zones where EKS cannot place control-plane ENIs (EKS user guide: UnsupportedAvailabilityZoneException).
+EKS_UNSUPPORTED_ZONE_IDS = frozenset({"use1-az3", "usw1-az2", "cac1-az3"})
+
+
+def check_zones(
+    network: NetworkConfig, offered: tuple[str, ...], region: str, zone_ids: tuple[str, ...] = ()
+) -> tuple[str, ...]:
+    """The zones to use, given the zones the region offers (and their ids); ConfigError when they don't fit.
+
+    Zones whose id EKS does not support are never picked automatically and are refused when named.
+    """
     if network.existing is not None:
         return ()
+    ids = dict(zip(offered, zone_ids, strict=False))
+    unsupported = {z for z in offered if ids.get(z) in EKS_UNSUPPORTED_ZONE_IDS}
+    usable = tuple(z for z in offered if z not in unsupported)
     if network.zone_names:
         unknown = [z for z in network.zone_names if z not in offered]
         if unknown:
             raise ConfigError([f"network.zoneNames: {show(unknown)} not offered in {region} ({', '.join(offered)})"])
+        refused = [z for z in network.zone_names if z in unsupported]
+        if refused:
+            raise ConfigError([f"network.zoneNames: {show(refused)} ({', '.join(ids[z] for z in refused)}) cannot "
+                               f"host EKS control planes; use {', '.join(usable)}"])
         return network.zone_names
-    if network.availability_zones > len(offered):
+    if network.availability_zones > len(usable):
+        skipped = f" (EKS cannot use {', '.join(sorted(unsupported))})" if unsupported else ""
         raise ConfigError([
             f"network.availabilityZones: {network.availability_zones} is more than the "
-            f"{len(offered)} zones {region} offers ({', '.join(offered)})"
+            f"{len(usable)} zones {region} offers{skipped} ({', '.join(usable)})"
         ])
-    return tuple(offered[: network.availability_zones])
+    return usable[: network.availability_zones]
 
 
 # ---------------------------------------------------------------------------------------

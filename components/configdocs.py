@@ -32,8 +32,10 @@ FIELD_DOCS: dict[str, str | tuple[str, str]] = {
             "`managed-by`); keys may not start with `aws:`; at most 40.",
     "network": "The VPC.",
     "network.cidr": "VPC CIDR, /16-/28, inside 10/8, 172.16/12, 192.168/16 or 100.64/10.",
-    "network.zoneNames": "Explicit availability zones (must be offered by the region).",
-    "network.availabilityZones": ("How many zones: the first N the region offers.", "2, or the number of zoneNames"),
+    "network.zoneNames": "Explicit availability zones: at least two, offered by the region, and not one EKS cannot "
+                         "use (zone ids use1-az3, usw1-az2, cac1-az3).",
+    "network.availabilityZones": ("How many zones: the first N the region offers that EKS can use.",
+                                  "2, or the number of zoneNames"),
     "network.maxAvailabilityZones": ("The VPC is split into this many per-zone blocks (rounded up to a power of "
                                      "two); unused blocks are room to add zones later.",
                                      "4, or availabilityZones if larger"),

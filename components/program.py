@@ -56,8 +56,8 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
     """Register every resource of the platform; return the stack outputs."""
     zones: tuple[str, ...] = ()
     if cfg.network.existing is None:
-        offered = tuple(aws.get_availability_zones(state="available").names)
-        zones = cfgmod.check_zones(cfg.network, offered, cfg.region)
+        offered = aws.get_availability_zones(state="available")
+        zones = cfgmod.check_zones(cfg.network, tuple(offered.names), cfg.region, tuple(offered.zone_ids))
     ctx = account_context(cfg)
 
     network = Network(

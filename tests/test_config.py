@@ -118,3 +118,23 @@ def test_raw_from_runtime_reads_only_the_project_namespace():
         pulumi.runtime.set_all_config({})
     assert raw == {"network": {"cidr": "10.1.0.0/16"}}
     assert region == "us-east-1"
+
+
+def test_zones_eks_cannot_use_are_skipped_or_refused():
+    cfg = load(minimal_config(network={"availabilityZones": 3}))
+    names = ("us-east-1a", "us-east-1b", "us-east-1c", "us-east-1d")
+    ids = ("use1-az1", "use1-az2", "use1-az3", "use1-az4")
+    assert cfgmod.check_zones(cfg.network, names, "us-east-1", ids) == ("us-east-1a", "us-east-1b", "us-east-1d")
+    four = load(minimal_config(network={"availabilityZones": 4}))
+    with pytest.raises(ConfigError, match=r"4 is more than the 3 zones us-east-1 offers \(EKS cannot use us-east-1c\)"):
+        cfgmod.check_zones(four.network, names, "us-east-1", ids)
+    named = load(minimal_config(network={"zoneNames": ["us-east-1a", "us-east-1c"]}))
+    with pytest.raises(ConfigError, match=r"\(use1-az3\) cannot host EKS control planes"):
+        cfgmod.check_zones(named.network, names, "us-east-1", ids)
+
+
+def test_the_plan_never_picks_an_unsupported_zone():
+    from tests.conftest import run_main
+
+    rec = run_main(minimal_config(network={"availabilityZones": 3}), region="us-east-1")
+    assert rec.outputs["availabilityZones"] == ["us-east-1a", "us-east-1b", "us-east-1d"]
