@@ -22,7 +22,7 @@ from components.addons.base import AddonContext, HelmAddon
 from components.cluster import Cluster, ClusterArgs, CoreDns, CoreDnsArgs
 from components.config import PlatformConfig
 from components.context import AwsContext
-from components.network import Network, NetworkArgs
+from components.network import Network, NetworkArgs, subnet_ids_by_tier
 from components.nodegroups import (
     ClusterRef,
     ManagedNodeGroup,
@@ -64,9 +64,7 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
         cfg.cluster.name,
         NetworkArgs(config=cfg.network, zones=zones, cluster_name=cfg.cluster.name, ctx=ctx),
     )
-    control_plane_subnets = (
-        network.intra_subnet_ids if cfg.cluster.control_plane_subnets == "intra" else network.private_subnet_ids
-    )
+    control_plane_subnets = subnet_ids_by_tier(network)[cfg.cluster.control_plane_subnets]
     cluster = Cluster(
         cfg.cluster.name,
         ClusterArgs(
@@ -170,7 +168,7 @@ def build_node_groups(
         certificate_authority=cluster.certificate_authority, service_cidr=cfg.cluster.service_ipv4_cidr,
         security_group_id=cluster.cluster_security_group_id,
     )
-    subnets = {"private": network.private_subnet_ids, "public": network.public_subnet_ids}
+    subnets = subnet_ids_by_tier(network)
 
     roles: dict[str, NodeRole] = {}
 

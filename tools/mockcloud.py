@@ -286,17 +286,8 @@ class Recording:
             raise KeyError(f"{len(found)} resources of type {typ} named {name}")
         return found[0]
 
-    def named(self, name: str) -> list[Record]:
-        return [r for r in self.resources if r.name == name]
-
     def children(self, parent: Record) -> list[Record]:
         return [r for r in self.resources if r.parent == parent.urn]
-
-    def urn_of(self, urn: str) -> Record:
-        for r in self.resources:
-            if r.urn == urn:
-                return r
-        raise KeyError(urn)
 
     def as_json(self) -> dict[str, Any]:
         return {

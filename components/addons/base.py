@@ -177,8 +177,7 @@ class HelmAddon(pulumi.ComponentResource):
         self.chart_version = spec.version
         self.role_arn = self.role.role_arn if self.role else None
         self.extras(name, args)
-        self.register_outputs({"releaseName": self.release_name, "namespace": self.namespace,
-                               "chartVersion": self.chart_version, "roleArn": self.role_arn})
+        self.register_outputs(self.outputs())
 
     def prerequisites(self, name: str, args: HelmAddonArgs) -> list[pulumi.Resource]:
         """Resources the release needs first (e.g. a secret its pods mount)."""
