@@ -11,7 +11,7 @@ Ordering contract for the node groups (issue: CoreDNS needs nodes):
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import pulumi
@@ -62,6 +62,47 @@ def access_entries(cfg: ClusterConfig, partition: str) -> dict[str, tuple[str, s
     for arn in cfg.read_only_role_arns:
         out[f"view-{role_key(arn)}"] = (arn, policy + VIEW_POLICY)
     return dict(sorted(out.items()))
+
+
+def vpc_cni_configuration(prefix_delegation: bool, network_policy: bool) -> dict:
+    """The vpc-cni add-on's configuration values (its describe-addon-configuration schema).
+
+    Everything the platform decides goes through ``configurationValues`` rather than the
+    component's boolean options: pulumi-eks merges these *over* its own computed env
+    (``mergeConfigurationValues``), so what is written here is what the add-on gets.
+    """
+    return {
+        "enableNetworkPolicy": "true" if network_policy else "false",
+        "env": {"ENABLE_PREFIX_DELEGATION": "true" if prefix_delegation else "false"},
+    }
+
+
+def tag_addons(tags: dict[str, str]) -> Callable[[pulumi.ResourceTransformArgs], pulumi.ResourceTransformResult | None]:
+    """A transform that tags the ``aws.eks.Addon`` a remote component creates.
+
+    pulumi-eks' Python schema types ``VpcCniAddon(tags=...)`` as a list of maps while the
+    component forwards the value to ``aws.eks.Addon`` as its (map) tags, so the argument cannot
+    be used; transforms apply to a remote component's children as well (engine property names).
+    """
+
+    def transform(args: pulumi.ResourceTransformArgs) -> pulumi.ResourceTransformResult | None:
+        if args.type_ != "aws:eks/addon:Addon":
+            return None
+        return pulumi.ResourceTransformResult(props={**args.props, "tags": dict(tags)}, opts=args.opts)
+
+    return transform
+
+
+def addon_version(
+    addon: str, pinned: str | None, kubernetes_version: str, parent: pulumi.Resource
+) -> pulumi.Input[str]:
+    """The pinned version, or the newest one EKS offers for the cluster's minor."""
+    if pinned:
+        return pinned
+    return aws.eks.get_addon_version_output(
+        addon_name=addon, kubernetes_version=kubernetes_version, most_recent=True,
+        opts=pulumi.InvokeOutputOptions(parent=parent),
+    ).version
 
 
 def get_token_args(cluster_name: str, region: str, role_arn: str | None) -> list[str]:
@@ -136,6 +177,7 @@ class Cluster(pulumi.ComponentResource):
         cfg, ctx = args.config, args.ctx
         base = ctx.tags
         child = pulumi.ResourceOptions(parent=self)
+        self._version = cfg.version
 
         role = aws.iam.Role(
             f"{name}-cluster",
@@ -261,17 +303,18 @@ class Cluster(pulumi.ComponentResource):
             opts=child,
         )
         addons = cfg.addons
+        # pulumi-eks' constructor throws unless addon_version or cluster_version is given
+        # (nodejs/eks/addons/cni-addon.ts); we pass both, the version resolved here so the plan shows it.
         vpc_cni = eks.VpcCniAddon(
             f"{name}-vpc-cni",
             cluster_name=cluster.name,
-            addon_version=addons.vpc_cni_version,
-            enable_prefix_delegation=addons.prefix_delegation,
-            enable_network_policy=addons.network_policy,
+            cluster_version=cfg.version,
+            addon_version=addon_version("vpc-cni", addons.vpc_cni_version, cfg.version, self),
+            configuration_values=vpc_cni_configuration(addons.prefix_delegation, addons.network_policy),
             service_account_role_arn=cni_role.role_arn,
             resolve_conflicts_on_create=eks.ResolveConflictsOnCreate.OVERWRITE,
             resolve_conflicts_on_update=eks.ResolveConflictsOnUpdate.OVERWRITE,
-            tags=[tagged(base, f"{name}-vpc-cni")],
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self, transforms=[tag_addons(tagged(base, f"{name}-vpc-cni"))]),
         )
         kube_proxy = self._addon(name, "kube-proxy", cluster, addons.kube_proxy_version, base)
         prerequisites: list[pulumi.Resource] = [vpc_cni, kube_proxy]
@@ -318,7 +361,7 @@ class Cluster(pulumi.ComponentResource):
             f"{name}-{addon}",
             cluster_name=cluster.name,
             addon_name=addon,
-            addon_version=version,
+            addon_version=addon_version(addon, version, self._version, self),
             resolve_conflicts_on_create="OVERWRITE",
             resolve_conflicts_on_update=CONFLICTS_ON_UPDATE,
             tags=tagged(base, f"{name}-{addon}"),
@@ -330,6 +373,7 @@ class Cluster(pulumi.ComponentResource):
 class CoreDnsArgs:
     cluster_name: pulumi.Input[str]
     version: str | None
+    kubernetes_version: str
     ctx: AwsContext
     # The node groups CoreDNS's pods will run on: it is created after them.
     after: Sequence[pulumi.Resource] = ()
@@ -347,7 +391,7 @@ class CoreDns(pulumi.ComponentResource):
             name,
             cluster_name=args.cluster_name,
             addon_name="coredns",
-            addon_version=args.version,
+            addon_version=addon_version("coredns", args.version, args.kubernetes_version, self),
             configuration_values=args.configuration_values,
             resolve_conflicts_on_create="OVERWRITE",
             resolve_conflicts_on_update=CONFLICTS_ON_UPDATE,

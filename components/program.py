@@ -76,7 +76,8 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
     coredns = CoreDns(
         f"{cfg.cluster.name}-coredns",
         CoreDnsArgs(
-            cluster_name=cluster.name, version=cfg.cluster.addons.coredns_version, ctx=ctx,
+            cluster_name=cluster.name, version=cfg.cluster.addons.coredns_version,
+            kubernetes_version=cfg.cluster.version, ctx=ctx,
             after=list(groups.values()),
         ),
     )

@@ -8,7 +8,8 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-import pytest
+import hypothesis.strategies  # noqa: F401  (imported before any test starts Pulumi's worker threads: a
+import pytest  # lazy import later trips CPython 3.11.7's AST recursion-depth check)
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:

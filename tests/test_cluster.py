@@ -137,8 +137,25 @@ def test_vpc_cni_irsa_trust_is_exact(rec):
     }}
     cni = rec.one("eks:index:VpcCniAddon", "blue-vpc-cni").inputs
     assert cni["serviceAccountRoleArn"] == "arn:aws:iam::111122223333:role/blue-vpc-cni"
-    assert cni["enablePrefixDelegation"] is True
     assert cni["resolveConflictsOnUpdate"] == "OVERWRITE"
+
+
+def test_vpc_cni_component_gets_a_version_and_no_list_tags(rec):
+    cni = rec.one("eks:index:VpcCniAddon", "blue-vpc-cni")
+    assert cni.inputs["clusterVersion"] == "1.35"
+    assert cni.inputs["addonVersion"] == "v1.20.4-eksbuild.2"
+    assert "tags" not in cni.inputs
+    # The mock runs the component's constructor: its one child is the EKS add-on, tagged by our transform,
+    # with our configuration values merged over the component's computed env (cni-addon.ts).
+    (addon,) = rec.children(cni)
+    assert addon.type == "aws:eks/addon:Addon"
+    assert addon.inputs["addonName"] == "vpc-cni"
+    assert addon.inputs["addonVersion"] == "v1.20.4-eksbuild.2"
+    assert addon.inputs["tags"]["Name"] == "blue-vpc-cni"
+    config = json.loads(addon.inputs["configurationValues"])
+    assert config["env"]["ENABLE_PREFIX_DELEGATION"] == "true"
+    assert config["enableNetworkPolicy"] == "false"
+    assert config["env"]["AWS_VPC_K8S_CNI_CUSTOM_NETWORK_CFG"] == "false"
 
 
 def test_addon_ordering(rec):

@@ -74,8 +74,9 @@ def test_managed_node_group(prod):
     assert len(i["subnetIds"]) == 3 and set(i["subnetIds"]) == set(prod.outputs["privateSubnetIds"])
     # The node prerequisites (CNI, kube-proxy, pod identity agent) come first.
     deps = set(ng.dependencies)
+    cluster = prod.one("eks-platform:cluster:Cluster", "eks-platform-prod")
     for addon in prod.by_type("aws:eks/addon:Addon"):
-        if addon.inputs["addonName"] != "coredns":
+        if addon.parent == cluster.urn:  # kube-proxy, pod identity agent (the CNI's is its component's child)
             assert addon.urn in deps
     assert prod.one("eks:index:VpcCniAddon", "eks-platform-prod-vpc-cni").urn in deps
 

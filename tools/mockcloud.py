@@ -17,6 +17,7 @@ import asyncio
 import base64
 import hashlib
 import json
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,6 +25,8 @@ from typing import Any
 import pulumi
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc
+
+from tools import remote_components
 
 ACCOUNT_ID = "111122223333"
 SECRET = "[secret]"
@@ -40,6 +43,10 @@ ZONE_ID_PREFIX = {"us-east-1": "use1", "eu-west-1": "euw1", "eu-central-1": "euc
 # The mocked TLS chain of the OIDC issuer: root first, as pulumi-tls documents.
 ROOT_CA_SHA1 = "9e99a48a9960b14926bb7f3b02e22da2b0ab7280"
 LEAF_SHA1 = "0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c"
+
+
+class EngineError(Exception):
+    """What the real engine would stop `pulumi preview` with (the plan exits 1 with this message)."""
 
 
 def h(*parts: str, n: int = 17) -> str:
@@ -108,6 +115,10 @@ class MockCloud(pulumi_mocks.Mocks):
                     "id": a.get("name")}, []
         if token == "aws:ec2/getVpc:getVpc":
             return {"id": a.get("id"), "cidrBlock": "10.20.0.0/16", "arn": self._arn("ec2", f"vpc/{a.get('id')}")}, []
+        if token == "aws:eks/getAddonVersion:getAddonVersion":
+            version = self.addon_version(str(a.get("addonName")), str(a.get("kubernetesVersion")))
+            return {"addonName": a.get("addonName"), "kubernetesVersion": a.get("kubernetesVersion"),
+                    "mostRecent": a.get("mostRecent"), "version": version, "id": a.get("addonName")}, []
         if token == "aws:iam/getPolicyDocument:getPolicyDocument":
             return {"json": json.dumps({"Version": "2012-10-17", "Statement": a.get("statements", [])},
                                        sort_keys=True), "id": "policy"}, []
@@ -124,6 +135,17 @@ class MockCloud(pulumi_mocks.Mocks):
                  "certPem": "-----BEGIN CERTIFICATE-----\nLEAF\n-----END CERTIFICATE-----"},
             ]}, []
         raise NotImplementedError(f"the mock cloud has no answer for invoke {token}; add one in tools/mockcloud.py")
+
+    def addon_version(self, addon: str, kubernetes_version: str) -> str:
+        """The newest version of an EKS add-on for a Kubernetes minor (platform/eks-addons.yaml)."""
+        from components.eksaddons import known_versions
+
+        versions = known_versions(addon, kubernetes_version)
+        if not versions:
+            # What DescribeAddonVersions answers for an add-on/minor it does not offer: nothing to choose.
+            raise EngineError(f"aws:eks/getAddonVersion:getAddonVersion: no {addon} version for Kubernetes "
+                              f"{kubernetes_version}")
+        return versions[0]
 
     # -- resources --------------------------------------------------------------------
     def _arn(self, service: str, resource: str, *, region: bool = True, account: bool = True) -> str:
@@ -242,13 +264,36 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         super().__init__(mocks)
         self.records: dict[str, Record] = {}
         self.stack_urn: str | None = None
+        # Children the emulated remote components registered: child URN -> component URN.
+        self.emulated: dict[str, str] = {}
+        self._claimed: set[str] = set()
+        self._lock = threading.Lock()
+
+    def make_urn(self, parent: str, type_: str, name: str) -> str:
+        """The URN the engine gives (sdk/go/common/resource/urn.go NewURN): the parent's whole qualified
+        type chain, except for children of the root stack, whose type carries no parent."""
+        from pulumi.runtime.settings import get_project, get_stack
+
+        if parent and parent != self.stack_urn:
+            type_ = parent.split("::")[2] + "$" + type_
+        return "urn:pulumi:" + "::".join([get_stack(), get_project(), type_, name])
+
+    def _reserve(self, urn: str) -> None:
+        """Claim a URN once (registrations arrive on worker threads, so check and claim atomically)."""
+        with self._lock:
+            if urn in self._claimed:
+                # pkg/resource/deploy/step_generator.go: the engine stops the deployment here.
+                raise EngineError(f"Duplicate resource URN '{urn}'; try giving it a unique name")
+            self._claimed.add(urn)
 
     def RegisterResource(self, request):
+        if request.type != "pulumi:pulumi:Stack":
+            self._reserve(self.make_urn(request.parent, request.type, request.name))
         response = super().RegisterResource(request)
         if request.type == "pulumi:pulumi:Stack":
             self.stack_urn = response.urn
             return response
-        inputs = rpc.deserialize_properties(request.object, keep_unknowns=True)
+        inputs = plain(rpc.deserialize_properties(request.object, keep_unknowns=True))
         parent = request.parent or None
         self.records[response.urn] = Record(
             urn=response.urn,
@@ -261,11 +306,46 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                       if request.provider else None),
             protect=bool(request.protect),
             ignore_changes=sorted(request.ignoreChanges),
-            inputs=plain(inputs),
+            inputs=inputs,
             delete_before_replace=bool(request.deleteBeforeReplace),
             retain_on_delete=bool(request.retainOnDelete),
         )
+        if request.remote:
+            self._construct(request, response.urn, inputs)
         return response
+
+    def _construct(self, request, urn: str, inputs: dict[str, Any]) -> None:
+        """Run a remote component's constructor as the provider plugin would: checks, then children."""
+        try:
+            children = remote_components.construct(request.type, request.name, inputs, self.mocks.addon_version)
+        except remote_components.ComponentError as err:
+            raise EngineError(f"{request.type} resource '{request.name}': {err}") from None
+        transforms = pulumi_mocks._resolve_callbacks(request.transforms)
+        for child in children:
+            child_inputs = _apply_transforms(transforms, child, request)
+            child_urn = self.make_urn(urn, child.type, child.name)
+            self._reserve(child_urn)
+            ident, state = self.mocks.new_resource(pulumi_mocks.MockResourceArgs(
+                typ=child.type, name=child.name, inputs=child_inputs, provider="", resource_id="", custom=True,
+            ))
+            self.resources[child_urn] = pulumi_mocks.MockMonitor.ResourceRegistration(child_urn, ident, state)
+            self.records[child_urn] = Record(
+                urn=child_urn, type=child.type, name=child.name, custom=True, parent=urn, dependencies=[],
+                provider=None, protect=bool(request.protect), ignore_changes=[], inputs=plain(child_inputs),
+            )
+            self.emulated[child_urn] = urn
+
+
+def _apply_transforms(transforms: list, child: remote_components.Child, request) -> dict[str, Any]:
+    """The component's transforms run on each child the engine registers for it (engine property names)."""
+    from pulumi.resource import ResourceOptions, ResourceTransformArgs
+
+    props = dict(child.inputs)
+    for transform in transforms:
+        result = transform(ResourceTransformArgs(True, child.type, child.name, props, ResourceOptions()))
+        if result is not None:
+            props = dict(result.props)
+    return props
 
 
 @dataclass
@@ -319,6 +399,13 @@ def _resolve(value: Any) -> Any:
     return go(value)
 
 
+def _quiet_engine_errors(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+    """An engine error fails every future of the resource; run_program raises it once, the rest stay quiet."""
+    if isinstance(context.get("exception"), EngineError):
+        return
+    loop.default_exception_handler(context)
+
+
 def run_program(
     program: Callable[[], Any],
     *,
@@ -340,11 +427,15 @@ def run_program(
     region = region or config.get("aws:region") or "eu-west-1"
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
+    loop.set_exception_handler(_quiet_engine_errors)
     cloud = MockCloud(region=region)
     monitor = RecordingMonitor(cloud)
     pulumi.runtime.set_all_config(dict(config), secret_keys or [])
     pulumi_settings.set_root_resource(None)
     pulumi.runtime.set_mocks(cloud, project=project, stack=stack, preview=False, monitor=monitor)
+    # set_mocks renews the RPC manager but not the pending output tasks: a run that failed (an
+    # engine error) leaves tasks of its closed loop there, which the next run would wait on.
+    pulumi_settings.SETTINGS.outputs = set()
 
     constructed: list[pulumi.Resource] = []
     original = pulumi_resource.register_resource
@@ -370,5 +461,10 @@ def run_program(
         loop.close()
         asyncio.set_event_loop(None)
 
-    records = sorted(monitor.records.values(), key=lambda r: (order.get(r.urn, len(order)), r.urn))
+    def position(r: Record) -> tuple[int, int, str]:
+        # A remote component's emulated children come right after the component itself.
+        owner = monitor.emulated.get(r.urn)
+        return (order.get(owner or r.urn, len(order)), 1 if owner else 0, r.urn)
+
+    records = sorted(monitor.records.values(), key=position)
     return Recording(project=project, stack=stack, resources=records, outputs=outputs, invokes=cloud.invokes)

@@ -11,7 +11,8 @@ With ``--policies`` it also runs the guardrails of ``policies/`` (the same funct
 CrossGuard pack runs in ``pulumi preview``) over the recorded resources.
 
 Exit codes: 0 ok; 2 invalid config (only the config messages, on stderr); 3 a mandatory
-policy violated; 1 anything else.
+policy violated; 1 anything else, including an error the real engine would stop with (a
+duplicate URN, a remote component's constructor check), printed as ``error: <message>``.
 """
 
 from __future__ import annotations
@@ -288,6 +289,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
     from components.config import ConfigError
+    from tools.mockcloud import EngineError
 
     try:
         recording = run(stack_file, stack)
@@ -295,6 +297,9 @@ def main(argv: list[str] | None = None) -> int:
         for line in err.problems:
             print(line, file=sys.stderr)
         return 2
+    except EngineError as err:  # what `pulumi preview` itself would stop with
+        print(f"error: {err}", file=sys.stderr)
+        return 1
     except Exception:  # anything else is a bug: show it whole
         traceback.print_exc()
         return 1
