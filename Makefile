@@ -45,7 +45,7 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m tools.bench
 
-## make configdoc: regenerate docs/configuration.md
+## make configdoc: regenerate docs/stack.schema.json and docs/configuration.md from the config models
 configdoc: $(STAMP)
 	$(PY) -m tools.configdoc
 

@@ -10,6 +10,7 @@ Ordering contract for the node groups (issue: CoreDNS needs nodes):
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -49,18 +50,28 @@ def cluster_kms_policy(key_arn: str) -> str:
 
 
 def role_key(arn: str) -> str:
-    """A stable resource-name suffix for a role ARN: its name (paths flattened)."""
+    """A readable resource-name suffix for a role ARN: its path and name (not unique across accounts)."""
     return arn.split(":role/", 1)[1].replace("/", "-")
 
 
+def entry_suffixes(kinds_and_arns: list[tuple[str, str]]) -> dict[str, str]:
+    """``{principal ARN: resource-name suffix}``: ``<kind>-<role path and name>``, plus a digest of the full ARN
+    where two principals would otherwise share a suffix (same role name in another account or path)."""
+    plain = {arn: f"{kind}-{role_key(arn)}" for kind, arn in kinds_and_arns}
+    counts: dict[str, int] = {}
+    for suffix in plain.values():
+        counts[suffix] = counts.get(suffix, 0) + 1
+    return {arn: suffix if counts[suffix] == 1 else f"{suffix}-{hashlib.sha256(arn.encode()).hexdigest()[:8]}"
+            for arn, suffix in plain.items()}
+
+
 def access_entries(cfg: ClusterConfig, partition: str) -> dict[str, tuple[str, str]]:
-    """``{suffix: (principal ARN, access policy ARN)}`` for admins and read-only roles."""
+    """``{suffix: (principal ARN, access policy ARN)}`` for admins and read-only roles, one per principal ARN."""
     policy = f"arn:{partition}:eks::aws:cluster-access-policy/"
-    out: dict[str, tuple[str, str]] = {}
-    for arn in cfg.admin_role_arns:
-        out[f"admin-{role_key(arn)}"] = (arn, policy + ADMIN_POLICY)
-    for arn in cfg.read_only_role_arns:
-        out[f"view-{role_key(arn)}"] = (arn, policy + VIEW_POLICY)
+    principals = [("admin", arn) for arn in cfg.access.admin_role_arns]
+    principals += [("view", arn) for arn in cfg.access.read_only_role_arns]
+    names = entry_suffixes(principals)
+    out = {names[arn]: (arn, policy + (ADMIN_POLICY if kind == "admin" else VIEW_POLICY)) for kind, arn in principals}
     return dict(sorted(out.items()))
 
 
@@ -191,14 +202,14 @@ class Cluster(pulumi.ComponentResource):
             opts=child,
         )
 
-        if cfg.kms_key_arn:
-            key_arn: pulumi.Output[str] = pulumi.Output.from_input(cfg.kms_key_arn)
+        if cfg.encryption.kms_key_arn:
+            key_arn: pulumi.Output[str] = pulumi.Output.from_input(cfg.encryption.kms_key_arn)
         else:
             key = aws.kms.Key(
                 f"{name}-secrets",
                 description=f"Envelope encryption of Kubernetes secrets in EKS cluster {cfg.name}",
                 enable_key_rotation=True,
-                deletion_window_in_days=cfg.kms_deletion_window_days,
+                deletion_window_in_days=cfg.encryption.deletion_window_days,
                 key_usage="ENCRYPT_DECRYPT",
                 customer_master_key_spec="SYMMETRIC_DEFAULT",
                 tags=tagged(base, f"{name}-secrets"),
@@ -213,7 +224,7 @@ class Cluster(pulumi.ComponentResource):
         log_group = aws.cloudwatch.LogGroup(
             f"{name}-control-plane",
             name=f"/aws/eks/{cfg.name}/cluster",
-            retention_in_days=cfg.log_retention_days,
+            retention_in_days=cfg.logging.retention_days,
             tags=tagged(base, f"{name}-control-plane"),
             opts=child,
         )
@@ -254,13 +265,13 @@ class Cluster(pulumi.ComponentResource):
                 provider=aws.eks.ClusterEncryptionConfigProviderArgs(key_arn=key_arn),
                 resources=["secrets"],
             ),
-            enabled_cluster_log_types=list(cfg.log_types),
+            enabled_cluster_log_types=list(cfg.logging.types),
             kubernetes_network_config=aws.eks.ClusterKubernetesNetworkConfigArgs(
                 service_ipv4_cidr=cfg.service_ipv4_cidr, ip_family="ipv4",
             ),
             # We install the VPC CNI, kube-proxy and CoreDNS as managed add-ons ourselves.
             bootstrap_self_managed_addons=False,
-            upgrade_policy=aws.eks.ClusterUpgradePolicyArgs(support_type="STANDARD"),
+            upgrade_policy=aws.eks.ClusterUpgradePolicyArgs(support_type=cfg.upgrade_policy),
             deletion_protection=cfg.protect,
             tags=tagged(base, cfg.name),
             opts=pulumi.ResourceOptions(
@@ -309,18 +320,18 @@ class Cluster(pulumi.ComponentResource):
             f"{name}-vpc-cni",
             cluster_name=cluster.name,
             cluster_version=cfg.version,
-            addon_version=addon_version("vpc-cni", addons.vpc_cni_version, cfg.version, self),
-            configuration_values=vpc_cni_configuration(addons.prefix_delegation, addons.network_policy),
+            addon_version=addon_version("vpc-cni", addons.vpc_cni.version, cfg.version, self),
+            configuration_values=vpc_cni_configuration(addons.vpc_cni.prefix_delegation, addons.vpc_cni.network_policy),
             service_account_role_arn=cni_role.role_arn,
             resolve_conflicts_on_create=eks.ResolveConflictsOnCreate.OVERWRITE,
             resolve_conflicts_on_update=eks.ResolveConflictsOnUpdate.OVERWRITE,
             opts=pulumi.ResourceOptions(parent=self, transforms=[tag_addons(tagged(base, f"{name}-vpc-cni"))]),
         )
-        kube_proxy = self._addon(name, "kube-proxy", cluster, addons.kube_proxy_version, base)
+        kube_proxy = self._addon(name, "kube-proxy", cluster, addons.kube_proxy.version, base)
         prerequisites: list[pulumi.Resource] = [vpc_cni, kube_proxy]
-        if addons.pod_identity_agent:
+        if addons.pod_identity_agent.enabled:
             prerequisites.append(
-                self._addon(name, "eks-pod-identity-agent", cluster, addons.pod_identity_agent_version, base)
+                self._addon(name, "eks-pod-identity-agent", cluster, addons.pod_identity_agent.version, base)
             )
 
         self.eks_cluster = cluster
@@ -335,11 +346,11 @@ class Cluster(pulumi.ComponentResource):
         self.node_prerequisites = prerequisites
         self.kubeconfig = pulumi.Output.secret(
             pulumi.Output.all(cluster.name, cluster.endpoint, self.certificate_authority).apply(
-                lambda v: kubeconfig(v[0], v[1], v[2], ctx.region, cfg.kubeconfig_role_arn, cfg.kubeconfig_profile)
+                lambda v: kubeconfig(v[0], v[1], v[2], ctx.region, cfg.kubeconfig.role_arn, cfg.kubeconfig.profile)
             )
         )
         self.kubeconfig_command = update_kubeconfig_command(
-            cfg.name, ctx.region, cfg.kubeconfig_role_arn, cfg.kubeconfig_profile
+            cfg.name, ctx.region, cfg.kubeconfig.role_arn, cfg.kubeconfig.profile
         )
         self.provider = k8s.Provider(
             f"{name}-k8s",

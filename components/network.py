@@ -116,7 +116,7 @@ class Network(pulumi.ComponentResource):
     def _create(self) -> None:
         cfg, ctx, name = self._args.config, self._args.ctx, self._name
         zones = self._args.zones
-        layout = subnets.carve(cfg.cidr, zones, cfg.max_availability_zones, cfg.subnet_prefix_lengths)
+        layout = subnets.carve(cfg.cidr, zones, cfg.max_azs, cfg.subnet_prefix_lengths.overrides())
         base = ctx.tags
         self.zones = zones
 
@@ -195,7 +195,7 @@ class Network(pulumi.ComponentResource):
                     ))
                 # intra: no route out of the VPC on purpose.
 
-        if cfg.s3_gateway_endpoint:
+        if cfg.endpoints.s3_gateway:
             ready.append(aws.ec2.VpcEndpoint(
                 f"{name}-s3",
                 vpc_id=vpc.id,
@@ -205,7 +205,7 @@ class Network(pulumi.ComponentResource):
                 tags=tagged(base, f"{name}-s3"),
                 opts=self._child(),
             ))
-        if cfg.interface_endpoints:
+        if cfg.endpoints.interface:
             sg = aws.ec2.SecurityGroup(
                 f"{name}-endpoints",
                 vpc_id=vpc.id,
@@ -219,7 +219,7 @@ class Network(pulumi.ComponentResource):
                 opts=self._child(),
             )
             private_ids = [subnet_ids["private"][z] for z in zones]
-            for service in cfg.interface_endpoints:
+            for service in sorted(cfg.endpoints.interface):
                 ready.append(aws.ec2.VpcEndpoint(
                     f"{name}-{service.replace('.', '-')}",
                     vpc_id=vpc.id,

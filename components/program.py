@@ -76,7 +76,7 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
     coredns = CoreDns(
         f"{cfg.cluster.name}-coredns",
         CoreDnsArgs(
-            cluster_name=cluster.name, version=cfg.cluster.addons.coredns_version,
+            cluster_name=cluster.name, version=cfg.cluster.addons.core_dns.version,
             kubernetes_version=cfg.cluster.version, ctx=ctx,
             after=list(groups.values()),
         ),
@@ -174,13 +174,13 @@ def build_node_groups(
     roles: dict[str, NodeRole] = {}
 
     def role_for(group) -> NodeRole:
-        key = group.name if group.dedicated_role else ("managed" if group.managed else "self-managed")
+        key = group.name if group.iam.dedicated_role else ("managed" if group.managed else "self-managed")
         if key not in roles:
             roles[key] = NodeRole(
                 f"{name}-{key}-nodes",
                 NodeRoleArgs(
                     cluster_name=cluster.name, ctx=ctx, self_managed=not group.managed,
-                    extra_policy_arns=group.extra_policy_arns if group.dedicated_role else (),
+                    extra_policy_arns=group.iam.extra_policy_arns,
                 ),
             )
         return roles[key]

@@ -4,6 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+# EC2, Auto Scaling, EKS, IAM...: at most 50 user tags per resource (AWS Tagging Best Practices, "Tag limits").
+MAX_TAGS = 50
+PLATFORM_TAGS = ("eks-platform/project", "eks-platform/stack", "managed-by")
+# The most the platform adds beyond base_tags on any resource other than node-group ASGs (which are counted
+# exactly): a subnet's Name, eks-platform/tier, kubernetes.io/cluster/<name>, the load-balancer role tag and
+# karpenter.sh/discovery.
+MOST_TAGS_ADDED = 5
+
 
 def base_tags(project: str, stack: str, user: Mapping[str, str]) -> dict[str, str]:
     """Tags on every taggable resource: who manages it, plus the user's tags (which win)."""

@@ -69,6 +69,22 @@ SYSTEM_GROUP = {"kind": "managed", "instanceTypes": ["m7i.large"], "scaling": {"
                 "taints": [{"key": "CriticalAddonsOnly", "value": "true", "effect": "NoSchedule"}]}
 
 
+def node_group(name: str, **raw: Any):
+    """A node group as a stack file would declare it (camelCase keys), validated, with its name."""
+    from pydantic import TypeAdapter
+
+    from components.config.nodegroups import NodeGroup
+
+    group = TypeAdapter(NodeGroup).validate_json(json.dumps(raw), strict=True)
+    group._name = name
+    return group
+
+
+def config_model(cls: type, **raw: Any):
+    """A config model from camelCase keys, validated as the stack file would be."""
+    return cls.model_validate_json(json.dumps(raw), strict=True)
+
+
 def minimal_config(**overrides: Any) -> dict[str, Any]:
     """The smallest valid config; overrides replace whole top-level keys."""
     raw: dict[str, Any] = {"cluster": {"access": {"adminRoleArns": [ADMIN]}}, "nodeGroups": {"system": SYSTEM_GROUP}}

@@ -11,9 +11,9 @@ from components.addons import load_balancer_controller as lbc
 from components.addons import node_termination_handler as nth
 from components.addons.base import deep_merge, tolerations
 from components.addons.catalog import catalog
-from components.config import ExternalDnsConfig, ExternalSecretsConfig, NodeGroupConfig, Taint
+from components.config import ExternalDnsConfig, ExternalSecretsConfig
 from components.context import AwsContext
-from tests.conftest import SYSTEM_GROUP, minimal_config, run_main
+from tests.conftest import SYSTEM_GROUP, config_model, minimal_config, node_group, run_main
 
 REL = "kubernetes:helm.sh/v3:Release"
 CTX = AwsContext(account_id="111122223333", partition="aws", region="eu-west-1")
@@ -136,8 +136,10 @@ def test_cluster_autoscaler_image_follows_the_cluster_minor():
 
 
 def test_spot_first_priorities():
-    groups = [NodeGroupConfig(name="a", kind="managed", spot=True), NodeGroupConfig(name="b", kind="selfManaged",
-              on_demand_percentage_above_base=0, max_size=5), NodeGroupConfig(name="c", kind="selfManaged")]
+    groups = [node_group("a", kind="managed", instanceTypes=["m7i.large"], capacity={"type": "spot"}),
+              node_group("b", kind="selfManaged", instanceTypes=["m7i.large"],
+                         capacity={"onDemandPercentageAboveBase": 0}, scaling={"max": 5}),
+              node_group("c", kind="selfManaged", instanceTypes=["m7i.large"])]
     assert ca.spot_patterns("k", groups) == ("^eks-a-.*", "^k-b$")
     assert ca.expander_priorities(()) == {"10": [".*"]}
 
@@ -183,9 +185,10 @@ def test_external_secrets_permissions_are_prefix_scoped(prod):
 
 
 def test_external_secrets_kms_keys():
-    cfg = ExternalSecretsConfig(ssm_path_prefix="/a/", kms_key_arns=("arn:aws:kms:eu-west-1:1:key/k",))
+    key = "arn:aws:kms:eu-west-1:111122223333:key/0b1c2d3e-4f5a-4b7c-8d9e-0f1a2b3c4d5e"
+    cfg = config_model(ExternalSecretsConfig, ssmPathPrefix="/a/", kmsKeyArns=[key])
     (kms,) = [s for s in eso.policy(CTX, cfg)["Statement"] if s["Sid"] == "DecryptThroughTheSecretServices"]
-    assert kms["Resource"] == ["arn:aws:kms:eu-west-1:1:key/k"]
+    assert kms["Resource"] == [key]
     assert kms["Condition"] == {"StringEquals": {"kms:ViaService": ["ssm.eu-west-1.amazonaws.com"]}}
 
 
@@ -214,7 +217,7 @@ def test_external_dns_route53(prod):
     assert change["Resource"] == ["arn:aws:route53:::hostedzone/Z0PROD123456789"]
     assert change["Condition"]["ForAllValues:StringEquals"] == {"route53:ChangeResourceRecordSetsActions": [
         "CREATE", "UPSERT"]}
-    sync = edns.policy(CTX, ExternalDnsConfig(domain_filters=("a.io",), hosted_zone_ids=("Z1",), policy="sync"))
+    sync = edns.policy(CTX, config_model(ExternalDnsConfig, domainFilters=["a.io"], hostedZoneIds=["Z1"], policy="sync"))
     assert "DELETE" in sync["Statement"][0]["Condition"]["ForAllValues:StringEquals"][
         "route53:ChangeResourceRecordSetsActions"]
 
@@ -287,7 +290,7 @@ def test_value_overrides_deep_merge():
 
 
 def test_tolerations_of_a_taint_without_value():
-    g = NodeGroupConfig(name="g", kind="managed", taints=(Taint("dedicated", "", "NoExecute"),))
+    g = node_group("g", kind="managed", instanceTypes=["m7i.large"], taints=[{"key": "dedicated", "effect": "NoExecute"}])
     assert tolerations(g) == [{"key": "dedicated", "operator": "Exists", "effect": "NoExecute"}]
     assert tolerations(None) == []
 

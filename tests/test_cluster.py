@@ -231,3 +231,21 @@ def test_access_entry_plan_partition():
     cfg = cfgmod.load(minimal_config(), stack="s", region="cn-north-1")
     assert cl.access_entries(cfg.cluster, "aws-cn") == {
         "admin-platform-admin": (ADMIN, "arn:aws-cn:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy")}
+
+
+def test_access_entries_are_keyed_by_the_full_principal_arn():
+    from components.cluster import access_entries
+    from components.config import load
+    from tests.conftest import minimal_config
+
+    admins = ["arn:aws:iam::111122223333:role/platform-admin", "arn:aws:iam::444455556666:role/platform-admin",
+              "arn:aws:iam::111122223333:role/ops/platform-admin", "arn:aws:iam::111122223333:role/ops-platform-admin"]
+    cfg = load(minimal_config(cluster={"access": {"adminRoleArns": admins}}), stack="s", region="eu-west-1")
+    entries = access_entries(cfg.cluster, "aws")
+    assert sorted(arn for arn, _ in entries.values()) == sorted(admins)  # four principals, four entries
+    assert len(set(entries)) == 4
+    # Unambiguous names stay readable (and stable); colliding ones get a digest of the full ARN.
+    assert "admin-ops-platform-admin" not in entries
+    assert sum(1 for k in entries if k.startswith("admin-platform-admin-")) == 2
+    single = load(minimal_config(), stack="s", region="eu-west-1")
+    assert list(access_entries(single.cluster, "aws")) == ["admin-platform-admin"]

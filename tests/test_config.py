@@ -15,12 +15,15 @@ def test_defaults():
     cfg = load(minimal_config())
     assert cfg.cluster.name == "eks-platform-dev"
     assert cfg.cluster.version == "1.35"
-    assert cfg.cluster.endpoint == cfgmod.EndpointConfig(private_access=True, public_access=False)
-    assert cfg.cluster.log_types == ("api", "audit", "authenticator")
-    assert cfg.cluster.admin_role_arns == (ADMIN,)
+    assert (cfg.cluster.endpoint.private_access, cfg.cluster.endpoint.public_access) == (True, False)
+    assert cfg.cluster.endpoint.access_host.enabled is False
+    assert cfg.cluster.logging.types == ("api", "audit", "authenticator")
+    assert cfg.cluster.access.admin_role_arns == (ADMIN,)
+    assert cfg.cluster.upgrade_policy == "STANDARD"
     assert cfg.cluster.protect is False
     assert cfg.network.cidr == "10.0.0.0/16"
-    assert cfg.network.availability_zones == 2
+    assert cfg.network.zone_count == 2
+    assert cfg.network.max_azs == 4
     assert cfg.network.nat_gateways == "single"
     assert cfg.network.flow_logs.enabled is False
     assert cfg.network.existing is None
@@ -28,14 +31,16 @@ def test_defaults():
 
 def test_config_objects_are_frozen():
     cfg = load(minimal_config())
-    with pytest.raises(AttributeError):
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="frozen"):
         cfg.network.cidr = "10.1.0.0/16"
 
 
 def test_every_problem_is_collected_not_just_the_first():
     with pytest.raises(ConfigError) as err:
         load({"network": {"cidr": "nope", "natGateways": "x"}, "cluster": {"version": "2.0"}})
-    keys = [p.split(":")[0] for p in err.value.problems]
+    keys = [p.split(": ")[0] for p in err.value.problems]
     assert sorted(keys) == sorted(["network.cidr", "network.natGateways", "cluster.version",
                                    "cluster.access.adminRoleArns", "nodeGroups"])
 
@@ -56,7 +61,7 @@ def test_unknown_keys_are_problems_with_suggestions():
 
 def test_zone_count_defaults_to_the_explicit_zone_list():
     cfg = load(minimal_config(network={"zoneNames": ["eu-west-1b", "eu-west-1c", "eu-west-1a"]}))
-    assert cfg.network.availability_zones == 3
+    assert cfg.network.zone_count == 3
     assert cfgmod.check_zones(cfg.network, ("eu-west-1a", "eu-west-1b", "eu-west-1c"), "eu-west-1") == (
         "eu-west-1b", "eu-west-1c", "eu-west-1a")
 
@@ -72,9 +77,11 @@ def test_bring_your_own_vpc():
     existing = {"vpcId": "vpc-0123456789abcdef0", "privateSubnetIds": ["subnet-01234567", "subnet-89abcdef"],
                 "intraSubnetIds": ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"]}
     cfg = load(minimal_config(network={"existing": existing}))
-    assert cfg.network.existing == cfgmod.ExistingVpc(
-        vpc_id="vpc-0123456789abcdef0", private_subnet_ids=("subnet-01234567", "subnet-89abcdef"),
-        intra_subnet_ids=("subnet-0123456789abcdef0", "subnet-0123456789abcdef1"))
+    e = cfg.network.existing
+    assert e.vpc_id == "vpc-0123456789abcdef0"
+    assert e.private_subnet_ids == ("subnet-01234567", "subnet-89abcdef")
+    assert e.intra_subnet_ids == ("subnet-0123456789abcdef0", "subnet-0123456789abcdef1")
+    assert e.public_subnet_ids == ()
     assert cfgmod.check_zones(cfg.network, ("a",), "r") == ()
 
 
@@ -92,7 +99,7 @@ def test_cluster_settings_are_read():
         "encryption": {"kmsKeyArn": "arn:aws:kms:eu-west-1:111122223333:key/0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d"},
         "logging": {"types": ["audit"], "retentionDays": 7},
         "access": {"adminRoleArns": [ADMIN], "readOnlyRoleArns": ["arn:aws:iam::111122223333:role/team/dev"]},
-        "addons": {"vpcCni": {"version": "v1.20.4-eksbuild.1", "prefixDelegation": False, "networkPolicy": True},
+        "addons": {"vpcCni": {"version": "v1.20.1-eksbuild.3", "prefixDelegation": False, "networkPolicy": True},
                    "podIdentityAgent": {"enabled": False}},
         "kubeconfig": {"roleArn": ADMIN, "profile": "platform"},
         "oidc": {"extraThumbprints": ["ABCDEF0123456789ABCDEF0123456789ABCDEF01"]},
@@ -101,10 +108,11 @@ def test_cluster_settings_are_read():
     c = cfg.cluster
     assert (c.name, c.version, c.protect) == ("blue", "1.33", True)
     assert c.endpoint.public_access_cidrs == ("198.51.100.0/24",)
-    assert c.addons.vpc_cni_version == "v1.20.4-eksbuild.1"
-    assert (c.addons.prefix_delegation, c.addons.network_policy, c.addons.pod_identity_agent) == (False, True, False)
+    assert c.addons.vpc_cni.version == "v1.20.1-eksbuild.3"
+    assert (c.addons.vpc_cni.prefix_delegation, c.addons.vpc_cni.network_policy) == (False, True)
+    assert c.addons.pod_identity_agent.enabled is False
     assert c.extra_thumbprints == ("abcdef0123456789abcdef0123456789abcdef01",)
-    assert c.kubeconfig_profile == "platform"
+    assert c.kubeconfig.profile == "platform"
 
 
 def test_raw_from_runtime_reads_only_the_project_namespace():

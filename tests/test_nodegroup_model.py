@@ -10,9 +10,9 @@ import pytest
 import yaml
 
 from components import config as cfgmod
-from components.config import NodeGroupConfig, Taint
+from components.config.nodegroups import node_label_key_problem
 from components.nodegroups import model
-from tests.conftest import minimal_config
+from tests.conftest import minimal_config, node_group
 
 GOLDEN = os.path.join(os.path.dirname(__file__), "golden")
 CLUSTER = model.NodeCluster(
@@ -21,16 +21,16 @@ CLUSTER = model.NodeCluster(
     certificate_authority=base64.b64encode(b"-----BEGIN CERTIFICATE-----\nfake\n-----END CERTIFICATE-----\n").decode(),
     service_cidr="172.20.0.0/16",
 )
-WORKERS = NodeGroupConfig(
-    name="workers", kind="selfManaged", os="al2023", instance_types=("m7i.xlarge", "m6i.xlarge"),
-    labels={"node-role": "worker", "example.com/team": "payments"},
-    taints=(Taint("dedicated", "payments", "NoSchedule"), Taint("example.com/batch", "", "PreferNoSchedule")),
-    max_pods=110,
+WORKER_TAINTS = [{"key": "dedicated", "value": "payments", "effect": "NoSchedule"},
+                 {"key": "example.com/batch", "effect": "PreferNoSchedule"}]
+WORKERS = node_group(
+    "workers", kind="selfManaged", os="al2023", instanceTypes=["m7i.xlarge", "m6i.xlarge"],
+    labels={"node-role": "worker", "example.com/team": "payments"}, taints=WORKER_TAINTS, maxPods=110,
 )
-EDGE = NodeGroupConfig(
-    name="edge", kind="selfManaged", os="bottlerocket", instance_types=("c7i.large",),
-    labels={"node-role": "edge"},
-    taints=(Taint("node-role", "edge", "NoSchedule"), Taint("node-role", "edge", "NoExecute")),
+EDGE = node_group(
+    "edge", kind="selfManaged", os="bottlerocket", instanceTypes=["c7i.large"], labels={"node-role": "edge"},
+    taints=[{"key": "node-role", "value": "edge", "effect": "NoSchedule"},
+            {"key": "node-role", "value": "edge", "effect": "NoExecute"}],
 )
 
 # The subset of the nodeadm NodeConfig schema (node.eks.aws/v1alpha1) we emit, with the types it declares.
@@ -94,18 +94,18 @@ def test_bottlerocket_user_data_golden_and_parsed_back():
     assert k["cluster-certificate"] == CLUSTER.certificate_authority
     assert k["cluster-dns-ip"] == "172.20.0.10"
     assert k["node-labels"] == {"eks-platform/node-group": "edge", "node-role": "edge"}
-    assert k["node-taints"] == {"node-role": ["edge:NoSchedule", "edge:NoExecute"]}
+    assert k["node-taints"] == {"node-role": ["edge:NoExecute", "edge:NoSchedule"]}
     assert settings["host-containers"]["admin"]["enabled"] is False
 
 
 def test_rendering_is_deterministic_whatever_the_input_order():
-    shuffled = NodeGroupConfig(
-        name="workers", kind="selfManaged", instance_types=("m7i.xlarge",),
-        labels={"node-role": "worker", "example.com/team": "payments"}, taints=WORKERS.taints, max_pods=110,
+    shuffled = node_group(
+        "workers", kind="selfManaged", instanceTypes=["m7i.xlarge"],
+        labels={"node-role": "worker", "example.com/team": "payments"}, taints=WORKER_TAINTS, maxPods=110,
     )
-    reordered = NodeGroupConfig(
-        name="workers", kind="selfManaged", instance_types=("m7i.xlarge",),
-        labels={"example.com/team": "payments", "node-role": "worker"}, taints=WORKERS.taints, max_pods=110,
+    reordered = node_group(
+        "workers", kind="selfManaged", instanceTypes=["m7i.xlarge"],
+        labels={"example.com/team": "payments", "node-role": "worker"}, taints=WORKER_TAINTS[::-1], maxPods=110,
     )
     assert model.al2023_user_data(CLUSTER, shuffled) == model.al2023_user_data(CLUSTER, reordered)
     assert model.autoscaler_tags(shuffled, "c") == model.autoscaler_tags(reordered, "c")
@@ -138,7 +138,7 @@ def test_autoscaler_tags_carry_the_effect():
 @pytest.mark.parametrize("effect,api", [("NoSchedule", "NO_SCHEDULE"), ("PreferNoSchedule", "PREFER_NO_SCHEDULE"),
                                         ("NoExecute", "NO_EXECUTE")])
 def test_eks_taint_effect_mapping(effect, api):
-    g = NodeGroupConfig(name="g", kind="managed", taints=(Taint("k", "v", effect),))
+    g = node_group("g", kind="managed", instanceTypes=["m7i.large"], taints=[{"key": "k", "value": "v", "effect": effect}])
     assert model.eks_taints(g) == [{"key": "k", "value": "v", "effect": api}]
 
 
@@ -173,7 +173,8 @@ def test_asg_tags_propagation():
 @pytest.mark.parametrize("key,ok", [
     ("node-role", True), ("example.com/team", True), ("node.kubernetes.io/exclude-from-external-load-balancers", True),
     ("node-role.kubernetes.io/worker", False), ("kubernetes.io/role", False), ("-bad", False),
-    ("Example.com/x", False), ("a" * 64, False),
+    ("Example.com/x", False), ("a" * 64, False), ("eks-platform/node-group", False), ("eks-platform/x", False),
+    ("café", False), ("role\n", False),
 ])
 def test_label_key_rules(key, ok):
-    assert (cfgmod.label_key_problem(key) is None) is ok
+    assert (node_label_key_problem(key) is None) is ok

@@ -3,6 +3,7 @@
 import json
 from collections import Counter
 
+from components.config.stackfile import SECRET_PLACEHOLDER
 from tests.conftest import ROOT
 from tools import plan
 
@@ -100,7 +101,7 @@ def test_secure_values_become_placeholders(tmp_path):
     f = tmp_path / "Pulumi.s.yaml"
     f.write_text("config:\n  aws:region: eu-west-1\n  eks-platform:tags:\n    token:\n      secure: AAABBB\n")
     flat, secrets = plan.stack_config(f, plan.load_project())
-    assert json.loads(flat["eks-platform:tags"]) == {"token": plan.SECRET_PLACEHOLDER}
+    assert json.loads(flat["eks-platform:tags"]) == {"token": SECRET_PLACEHOLDER}
     assert secrets == ["eks-platform:tags"]
     assert flat["eks-platform:network"] == "{}"  # the Pulumi.yaml default
 

@@ -31,30 +31,15 @@ from typing import Any
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
-SECRET_PLACEHOLDER = "plan-placeholder-secret"
 
 
 # ---------------------------------------------------------------------------------------
 # config: Pulumi.yaml defaults + stack file, flattened the way the Pulumi CLI hands it over
 # ---------------------------------------------------------------------------------------
-def _scrub_secure(value: Any) -> tuple[Any, bool]:
-    """Replace ``{secure: ...}`` values by a placeholder; report whether any was found."""
-    if isinstance(value, dict):
-        if set(value) == {"secure"}:
-            return SECRET_PLACEHOLDER, True
-        found = False
-        out = {}
-        for k, v in value.items():
-            out[k], f = _scrub_secure(v)
-            found = found or f
-        return out, found
-    if isinstance(value, list):
-        items = [_scrub_secure(v) for v in value]
-        return [v for v, _ in items], any(f for _, f in items)
-    return value, False
-
-
 def _encode(value: Any) -> str:
+    """A config value as the Pulumi CLI hands it to the program: text, objects and lists as JSON."""
+    if value is None:
+        return ""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, dict | list):
@@ -67,7 +52,13 @@ def load_project(root: Path = ROOT) -> dict[str, Any]:
 
 
 def stack_config(stack_file: Path, project: Mapping[str, Any]) -> tuple[dict[str, str], list[str]]:
-    """Flat config ``{"ns:key": str}`` and the secret keys, as the Pulumi CLI would pass them."""
+    """Flat config ``{"ns:key": str}`` and the secret keys, as the Pulumi CLI would pass them.
+
+    Pulumi.yaml defaults first, overlaid by the stack file, read by the strict reader
+    (components/config/stackfile.py): a YAML or shape problem is a ConfigError naming the file and line.
+    """
+    from components.config.stackfile import read_stack_file
+
     name = project["name"]
     flat: dict[str, str] = {}
     for key, decl in (project.get("config") or {}).items():
@@ -76,17 +67,9 @@ def stack_config(stack_file: Path, project: Mapping[str, Any]) -> tuple[dict[str
             flat[full] = _encode(decl.get("default", decl.get("value")))
         elif not isinstance(decl, dict):
             flat[full] = _encode(decl)
-    doc = yaml.safe_load(stack_file.read_text()) or {}
-    if not isinstance(doc, dict):
-        raise ValueError(f"{stack_file}: expected a mapping with a config: key")
-    secrets: list[str] = []
-    for key, value in (doc.get("config") or {}).items():
-        full = key if ":" in key else f"{name}:{key}"
-        value, secret = _scrub_secure(value)
-        if secret:
-            secrets.append(full)
-        flat[full] = _encode(value)
-    return flat, sorted(secrets)
+    values, secrets = read_stack_file(stack_file, name)
+    flat.update({k: _encode(v) for k, v in values.items()})
+    return flat, secrets
 
 
 def stack_name_of(path: Path) -> str:

@@ -113,7 +113,7 @@ class ExternalDns(HelmAddon):
             api_version=API_VERSION,
             kind="ExternalSecret",
             metadata={"name": CLOUDFLARE_SECRET, "namespace": args.spec.namespace},
-            spec=cloudflare_token_secret(cfg.cloudflare_token_parameter or "", args.spec.namespace),
+            spec=cloudflare_token_secret(cfg.cloudflare.api_token_parameter or "", args.spec.namespace),
             opts=pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[ns, *args.depends_on]),
         )
         return [ns, secret]

@@ -10,6 +10,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.config import NodeGroupConfig
+from components.config.nodegroups import tag_resource_suffix
 from components.context import AwsContext
 from components.nodegroups import model
 from components.nodegroups.security import extra_security_group
@@ -63,16 +64,16 @@ def launch_template(
         metadata_options=aws.ec2.LaunchTemplateMetadataOptionsArgs(
             http_endpoint="enabled",
             http_tokens="required",
-            http_put_response_hop_limit=group.imds_hop_limit,
+            http_put_response_hop_limit=group.imds.hop_limit,
             instance_metadata_tags="disabled",
         ),
         block_device_mappings=[aws.ec2.LaunchTemplateBlockDeviceMappingArgs(
             device_name=model.root_device(group.os),
             ebs=aws.ec2.LaunchTemplateBlockDeviceMappingEbsArgs(
-                volume_size=group.root_volume_gib,
+                volume_size=group.root_volume.size_gib,
                 volume_type="gp3",
-                iops=group.root_volume_iops,
-                throughput=group.root_volume_throughput,
+                iops=group.root_volume.iops,
+                throughput=group.root_volume.throughput,
                 encrypted="true",
                 delete_on_termination="true",
             ),
@@ -123,12 +124,12 @@ class ManagedNodeGroup(pulumi.ComponentResource):
             node_role_arn=args.node_role_arn,
             subnet_ids=args.subnet_ids,
             instance_types=list(g.instance_types),
-            capacity_type="SPOT" if g.spot else "ON_DEMAND",
+            capacity_type="SPOT" if g.uses_spot else "ON_DEMAND",
             ami_type=model.managed_ami_type(g.os, g.architecture),
             scaling_config=aws.eks.NodeGroupScalingConfigArgs(
-                min_size=g.min_size, desired_size=g.desired_size, max_size=g.max_size,
+                min_size=g.scaling.min, desired_size=g.scaling.desired_size, max_size=g.scaling.max_size,
             ),
-            update_config=aws.eks.NodeGroupUpdateConfigArgs(max_unavailable=g.max_unavailable),
+            update_config=aws.eks.NodeGroupUpdateConfigArgs(max_unavailable=g.update.max_unavailable),
             labels=model.node_labels(g),
             taints=[aws.eks.NodeGroupTaintArgs(**t) for t in model.eks_taints(g)],
             launch_template=aws.eks.NodeGroupLaunchTemplateArgs(id=lt.id, version=lt.latest_version.apply(str)),
@@ -144,9 +145,9 @@ class ManagedNodeGroup(pulumi.ComponentResource):
         # EKS does not copy node-template hints to the ASG it creates; write them so
         # cluster-autoscaler can scale this group from zero with the right labels/taints.
         for key, value in model.node_template_tags(g).items():
-            suffix = key.removeprefix(f"{model.CA_PREFIX}/node-template/").replace("/", "-")
+            kind, _, label = key.removeprefix(f"{model.CA_PREFIX}/node-template/").partition("/")
             aws.autoscaling.Tag(
-                f"{name}-ca-{suffix}",
+                f"{name}-{tag_resource_suffix(kind, label)}",
                 autoscaling_group_name=asg_name,
                 tag=aws.autoscaling.TagTagArgs(key=key, value=value, propagate_at_launch=False),
                 opts=pulumi.ResourceOptions(parent=self),
@@ -210,9 +211,9 @@ class SelfManagedNodeGroup(pulumi.ComponentResource):
             name,
             name=asg_name(c.name, g.name),
             vpc_zone_identifiers=args.subnet_ids,
-            min_size=g.min_size,
-            max_size=g.max_size,
-            desired_capacity=g.desired_size,
+            min_size=g.scaling.min,
+            max_size=g.scaling.max_size,
+            desired_capacity=g.scaling.desired_size,
             capacity_rebalance=g.uses_spot,
             mixed_instances_policy=aws.autoscaling.GroupMixedInstancesPolicyArgs(
                 instances_distribution=aws.autoscaling.GroupMixedInstancesPolicyInstancesDistributionArgs(**dist),
@@ -232,7 +233,7 @@ class SelfManagedNodeGroup(pulumi.ComponentResource):
             instance_refresh=aws.autoscaling.GroupInstanceRefreshArgs(
                 strategy="Rolling",
                 preferences=aws.autoscaling.GroupInstanceRefreshPreferencesArgs(
-                    min_healthy_percentage=g.min_healthy_percentage, skip_matching=True,
+                    min_healthy_percentage=g.update.min_healthy_percentage, skip_matching=True,
                 ),
             ),
             health_check_type="EC2",

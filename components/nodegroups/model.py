@@ -22,6 +22,11 @@ import yaml
 
 from components.config import NodeGroupConfig, Taint
 
+# EKS tags the Auto Scaling group of a managed node group itself: eks:cluster-name, eks:nodegroup-name,
+# k8s.io/cluster-autoscaler/enabled, k8s.io/cluster-autoscaler/<cluster>, kubernetes.io/cluster/<cluster>
+# (EKS User Guide, "Managed node groups": "tagged for auto-discovery by the Cluster Autoscaler").
+EKS_MANAGED_ASG_TAGS = 5
+
 GROUP_LABEL = "eks-platform/node-group"
 CA_PREFIX = "k8s.io/cluster-autoscaler"
 NTH_MANAGED_TAG = "aws-node-termination-handler/managed"
@@ -202,10 +207,10 @@ def user_data(cluster: NodeCluster, group: NodeGroupConfig) -> str:
 # ---------------------------------------------------------------------------------------
 def instances_distribution(group: NodeGroupConfig) -> dict:
     return {
-        "on_demand_base_capacity": group.on_demand_base_capacity,
-        "on_demand_percentage_above_base_capacity": group.on_demand_percentage_above_base,
+        "on_demand_base_capacity": group.capacity.on_demand_base_capacity,
+        "on_demand_percentage_above_base_capacity": group.capacity.on_demand_percentage_above_base,
         "on_demand_allocation_strategy": "prioritized",
-        "spot_allocation_strategy": group.spot_allocation_strategy,
+        "spot_allocation_strategy": group.capacity.spot_allocation_strategy,
     }
 
 
@@ -222,3 +227,10 @@ def asg_tags(group: NodeGroupConfig, cluster_name: str, base: Mapping[str, str],
     tags += [{"key": k, "value": v, "propagate_at_launch": False}
              for k, v in autoscaler_tags(group, cluster_name).items()]
     return sorted(tags, key=lambda t: t["key"])
+
+
+def tag_count(group: NodeGroupConfig, cluster_name: str, base: Mapping[str, str]) -> int:
+    """How many tags the group's Auto Scaling group carries (AWS allows 50)."""
+    if group.managed:
+        return EKS_MANAGED_ASG_TAGS + len(node_template_tags(group))
+    return len(asg_tags(group, cluster_name, base, f"{cluster_name}-{group.name}"))

@@ -109,10 +109,10 @@ def extra_security_group(
     )
     for rule in rules:
         for cidr in rule.cidrs:
-            key = f"{rule.protocol}-{rule.from_port}-{rule.to_port}-{cidr.replace('/', '-')}"
+            key = f"{rule.protocol}-{rule.from_port}-{rule.last_port}-{cidr.replace('/', '-')}"
             aws.vpc.SecurityGroupIngressRule(
                 f"{name}-extra-{key}", security_group_id=sg.id, ip_protocol=rule.protocol,
-                from_port=rule.from_port, to_port=rule.to_port, cidr_ipv4=cidr, description=rule.description,
+                from_port=rule.from_port, to_port=rule.last_port, cidr_ipv4=cidr, description=rule.description,
                 opts=child,
             )
     return sg

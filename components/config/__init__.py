@@ -1,0 +1,310 @@
+"""Typed, validated stack config: pydantic models, read once by ``__main__.py``.
+
+``raw_from_runtime`` reads the project's keys from the Pulumi runtime (objects arrive as JSON
+text); ``load`` validates them section by section — so a problem in one section never hides
+another's — then runs the checks that span sections, and returns a frozen ``PlatformConfig``.
+Every problem is one ``key.path: message`` line; all of them are raised together as one
+``ConfigError`` (a ``pulumi.RunError``: no traceback) before any resource is registered.
+"""
+
+from __future__ import annotations
+
+import difflib
+import ipaddress
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import Field, TypeAdapter, ValidationError
+
+from components.config.addons import (
+    AddonConfig,
+    AddonsConfig,
+    ExternalDnsConfig,
+    ExternalSecretsConfig,
+    NodeTerminationHandlerConfig,
+)
+from components.config.base import Model, TagKey, TagValue, show
+from components.config.cluster import SUPPORTED_KUBERNETES_VERSIONS, ClusterConfig
+from components.config.delivery import DeliveryConfig, Runner
+from components.config.errors import ConfigError, lines
+from components.config.network import SSM_ENDPOINTS, ExistingVpc, NetworkConfig
+from components.config.nodegroups import (
+    GROUP_LABEL,
+    AsgGroup,
+    IngressRule,
+    ManagedGroup,
+    NodeClass,
+    NodeGroups,
+    SelfManagedGroup,
+    Taint,
+    named,
+)
+from components.config.stackfile import flatten_runtime
+
+PROJECT = "eks-platform"
+NodeGroupConfig = AsgGroup  # what the components take: a managed or self-managed group
+
+__all__ = [
+    "GROUP_LABEL",
+    "PROJECT",
+    "SUPPORTED_KUBERNETES_VERSIONS",
+    "AddonConfig",
+    "AddonsConfig",
+    "AsgGroup",
+    "ClusterConfig",
+    "ConfigError",
+    "DeliveryConfig",
+    "ExistingVpc",
+    "ExternalDnsConfig",
+    "ExternalSecretsConfig",
+    "IngressRule",
+    "ManagedGroup",
+    "NetworkConfig",
+    "NodeClass",
+    "NodeGroupConfig",
+    "NodeTerminationHandlerConfig",
+    "PlatformConfig",
+    "Runner",
+    "Sections",
+    "SelfManagedGroup",
+    "Taint",
+    "check_zones",
+    "load",
+    "raw_from_runtime",
+]
+
+
+class Sections(Model):
+    """A stack's config: the project keys (``eks-platform:<key>``) of ``Pulumi.<stack>.yaml``."""
+
+    tags: dict[TagKey, TagValue] = {}
+    """Tags added to every taggable AWS resource, as {key: value}, after eks-platform/project, eks-platform/stack
+    and managed-by; keys may not start with aws:."""
+    network: NetworkConfig = NetworkConfig()
+    """The VPC: cidr, zones, subnet tiers, NAT, endpoints, flow logs; or existing to bring your own."""
+    cluster: ClusterConfig = Field(default_factory=ClusterConfig.model_construct)
+    """The EKS control plane: name, version, endpoint access, encryption, logs, access, managed add-ons."""
+    node_groups: NodeGroups = {}
+    """Node groups keyed by name (the name is the resource-name suffix), one kind each; at least one."""
+    addons: AddonsConfig = AddonsConfig()
+    """The Helm add-ons (chart versions in platform/addons.yaml), with value overrides."""
+    delivery: DeliveryConfig = DeliveryConfig()
+    """How CI reaches the stack: an in-VPC runner for private API endpoints."""
+
+
+class PlatformConfig(Sections):
+    """The validated config of one stack, with what the runtime says about it."""
+
+    project: str
+    stack: str
+    region: str
+
+    @property
+    def self_managed_groups(self) -> dict[str, SelfManagedGroup]:
+        return {k: g for k, g in self.node_groups.items() if isinstance(g, SelfManagedGroup)}
+
+
+_ADAPTERS = {name: TypeAdapter(info.annotation) for name, info in Sections.model_fields.items()}
+_ALIASES = {info.alias: name for name, info in Sections.model_fields.items()}
+
+
+# ---------------------------------------------------------------------------------------
+# reading
+# ---------------------------------------------------------------------------------------
+def raw_from_runtime(project: str = PROJECT) -> tuple[dict[str, Any], str | None]:
+    """All ``<project>:*`` keys, read strictly from the JSON Pulumi hands over, and ``aws:region``."""
+    from pulumi.runtime import config as runtime_config
+
+    keys = set(runtime_config.CONFIG.get()) | set(runtime_config.get_config_env())
+    values = {k: runtime_config.get_config(k) for k in sorted(keys) if k.startswith(f"{project}:")}
+    return flatten_runtime(values, project), runtime_config.get_config("aws:region")
+
+
+def region_problem(region: str | None) -> str | None:
+    if not region:
+        return "aws:region: is required (pulumi config set aws:region eu-west-1)"
+    from pulumi_aws import Region
+
+    known = [r.value for r in Region]
+    if region not in known:
+        hint = difflib.get_close_matches(region, known, n=1)
+        return (f"aws:region: {show(region)} is not a region pulumi-aws knows"
+                + (f' (did you mean "{hint[0]}"?)' if hint else ""))
+    return None
+
+
+def load(raw: Mapping[str, Any], *, stack: str, region: str | None, project: str = PROJECT) -> PlatformConfig:
+    """Validate the whole stack config; raise ConfigError with every problem."""
+    problems: list[str] = []
+    if (message := region_problem(region)) is not None:
+        problems.append(message)
+    for key in sorted(set(raw) - set(_ALIASES)):
+        hint = difflib.get_close_matches(key, sorted(_ALIASES), n=1)
+        problems.append(f"{key}: unknown key" + (f' (did you mean "{hint[0]}"?)' if hint else
+                                                 f" (allowed: {', '.join(sorted(_ALIASES))})"))
+    values: dict[str, Any] = {}
+    for alias, name in _ALIASES.items():
+        value = {} if raw.get(alias) is None else raw[alias]
+        if alias == "cluster" and isinstance(value, dict) and "name" not in value:
+            value = {**value, "name": f"{project}-{stack}"}
+        try:
+            values[name] = _ADAPTERS[name].validate_json(json.dumps(value), strict=True)
+        except ValidationError as err:
+            problems += lines(err, Sections.model_fields[name].annotation, (alias,))
+    problems += cross_checks(values, project, stack)
+    if problems:
+        raise ConfigError(problems)
+    groups = named(values["node_groups"])
+    # Every section is validated already: assemble without validating again.
+    return PlatformConfig.model_construct(
+        project=project, stack=stack, region=region or "", tags=dict(sorted(values["tags"].items())),
+        network=values["network"], cluster=values["cluster"], node_groups=groups,
+        addons=_resolved_addons(values["addons"], groups), delivery=values["delivery"],
+    )
+
+
+def _resolved_addons(addons: AddonsConfig, groups: Mapping[str, NodeClass]) -> AddonsConfig:
+    """Defaults that depend on the node groups."""
+    has_self_managed = any(isinstance(g, SelfManagedGroup) for g in groups.values())
+    nth = addons.node_termination_handler
+    system = addons.system_node_group or ("system" if "system" in groups else None)
+    return addons.model_copy(update={
+        "system_node_group": system,
+        "node_termination_handler": nth.model_copy(update={"enabled": has_self_managed}),
+    })
+
+
+# ---------------------------------------------------------------------------------------
+# checks that span sections (each runs only when the sections it reads are valid)
+# ---------------------------------------------------------------------------------------
+def cross_checks(v: Mapping[str, Any], project: str, stack: str) -> list[str]:
+    out: list[str] = []
+    network, cluster, groups, addons = (v.get(k) for k in ("network", "cluster", "node_groups", "addons"))
+    if network is not None and cluster is not None:
+        out += _network_and_cluster(network, cluster)
+    if groups is not None:
+        if not groups:
+            out.append("nodeGroups: define at least one node group (CoreDNS and the add-ons need nodes)")
+        if network is not None and network.existing is not None and not network.existing.public_subnet_ids:
+            out += [f"nodeGroups.{k}.subnets: \"public\" needs network.existing.publicSubnetIds"
+                    for k, g in sorted(groups.items()) if g.subnets == "public"]
+    if groups is not None and addons is not None:
+        out += _addons_and_groups(addons, groups)
+    if network is not None and v.get("delivery") is not None and v["delivery"].runner.enabled \
+            and network.existing is None and network.nat_gateways == "none":
+        out.append("delivery.runner.enabled: the runner needs a route to GitHub from the private subnets; "
+                   "network.natGateways is none")
+    if groups is not None and v.get("tags") is not None and cluster is not None:
+        out += _tag_limits(v["tags"], groups, cluster.name, project, stack)
+    if cluster is not None:
+        out += _addon_versions(cluster)
+    return out
+
+
+def _network_and_cluster(network: NetworkConfig, cluster: ClusterConfig) -> list[str]:
+    out: list[str] = []
+    if network.existing is None:
+        if ipaddress.IPv4Network(network.cidr).overlaps(ipaddress.IPv4Network(cluster.service_ipv4_cidr)):
+            out.append(f"cluster.serviceIpv4Cidr: {show(cluster.service_ipv4_cidr)} overlaps network.cidr "
+                       f"{show(network.cidr)}")
+        missing = [e for e in SSM_ENDPOINTS if e not in network.endpoints.interface]
+        if cluster.endpoint.access_host.enabled and network.nat_gateways == "none" and missing:
+            out.append(f"cluster.endpoint.accessHost.enabled: with network.natGateways none the host reaches Session "
+                       f"Manager only through interface endpoints; add {', '.join(missing)} to "
+                       "network.endpoints.interface")
+    elif cluster.control_plane_subnets == "intra" and not network.existing.intra_subnet_ids:
+        out.append('cluster.controlPlaneSubnets: "intra" needs network.existing.intraSubnetIds (or set it to "private")')
+    return out
+
+
+def _addons_and_groups(addons: AddonsConfig, groups: Mapping[str, NodeClass]) -> list[str]:
+    out: list[str] = []
+    if addons.system_node_group is not None and groups and addons.system_node_group not in groups:
+        out.append(f"addons.systemNodeGroup: {show(addons.system_node_group)} is not a node group "
+                   f"({', '.join(sorted(groups))})")
+    has_self_managed = any(isinstance(g, SelfManagedGroup) for g in groups.values())
+    enabled = addons.node_termination_handler.enabled
+    if enabled is True and not has_self_managed:
+        out.append("addons.nodeTerminationHandler.enabled: there is no selfManaged node group for the termination "
+                   "handler to serve")
+    if enabled is False and has_self_managed:
+        out.append("addons.nodeTerminationHandler.enabled: self-managed groups have a terminating lifecycle hook: "
+                   "without the handler every scale-in waits for its heartbeat timeout")
+    return out
+
+
+def _tag_limits(user: Mapping[str, str], groups: Mapping[str, NodeClass], cluster_name: str, project: str,
+                stack: str) -> list[str]:
+    """AWS allows 50 tags per resource; the platform adds its own, most of them on node-group ASGs."""
+    from components.nodegroups import model
+    from components.tags import MAX_TAGS, MOST_TAGS_ADDED, base_tags
+
+    out: list[str] = []
+    base = base_tags(project, stack, user)
+    if len(base) + MOST_TAGS_ADDED > MAX_TAGS:
+        out.append(f"tags: {len(user)} tags plus the platform's own ({len(base) - len(user)} on every resource, up to "
+                   f"{MOST_TAGS_ADDED} more on some) exceed the {MAX_TAGS} tags AWS allows per resource")
+    for name, group in sorted(groups.items()):
+        group._name = name
+        counted = model.tag_count(group, cluster_name, base)
+        if counted > MAX_TAGS:
+            out.append(f"nodeGroups.{name}: its Auto Scaling group would carry {counted} tags (stack tags, discovery "
+                       f"and node-template tags from its labels and taints); AWS allows {MAX_TAGS}")
+        for key in model.node_template_tags(group):
+            if len(key) > 128:
+                out.append(f"nodeGroups.{name}: the cluster-autoscaler tag {show(key)} is longer than the 128 "
+                           "characters AWS allows for a tag key; shorten the label or taint key")
+    return out
+
+
+def _addon_versions(cluster: ClusterConfig) -> list[str]:
+    from components.eksaddons import version_problem
+
+    pins = {"vpcCni": ("vpc-cni", cluster.addons.vpc_cni), "coreDns": ("coredns", cluster.addons.core_dns),
+            "kubeProxy": ("kube-proxy", cluster.addons.kube_proxy),
+            "podIdentityAgent": ("eks-pod-identity-agent", cluster.addons.pod_identity_agent)}
+    out: list[str] = []
+    for key, (addon, pin) in pins.items():
+        if pin.version and (message := version_problem(addon, pin.version, cluster.version)):
+            out.append(f"cluster.addons.{key}.version: {message}")
+    return out
+
+
+# ---------------------------------------------------------------------------------------
+# zones (the one check that needs the cloud: runs before any resource is registered)
+# ---------------------------------------------------------------------------------------
+# Zones where EKS cannot place control-plane ENIs (EKS user guide: UnsupportedAvailabilityZoneException).
+EKS_UNSUPPORTED_ZONE_IDS = frozenset({"use1-az3", "usw1-az2", "cac1-az3"})
+
+
+def check_zones(
+    network: NetworkConfig, offered: tuple[str, ...], region: str, zone_ids: tuple[str, ...] = ()
+) -> tuple[str, ...]:
+    """The zones to use, given the zones the region offers (and their ids); ConfigError when they don't fit."""
+    if network.existing is not None:
+        return ()
+    ids = dict(zip(offered, zone_ids, strict=False))
+    unsupported = {z for z in offered if ids.get(z) in EKS_UNSUPPORTED_ZONE_IDS}
+    usable = tuple(z for z in offered if z not in unsupported)
+    if network.zone_names:
+        unknown = [z for z in network.zone_names if z not in offered]
+        if unknown:
+            raise ConfigError([f"network.zoneNames: {show(unknown)} not offered in {region} ({', '.join(offered)})"])
+        refused = [z for z in network.zone_names if z in unsupported]
+        if refused:
+            raise ConfigError([f"network.zoneNames: {show(refused)} ({', '.join(ids[z] for z in refused)}) cannot "
+                               f"host EKS control planes; use {', '.join(usable)}"])
+        return tuple(network.zone_names)
+    if network.zone_count > len(usable):
+        skipped = f" (EKS cannot use {', '.join(sorted(unsupported))})" if unsupported else ""
+        raise ConfigError([
+            f"network.availabilityZones: {network.zone_count} is more than the "
+            f"{len(usable)} zones {region} offers{skipped} ({', '.join(usable)})"
+        ])
+    return usable[: network.zone_count]
+
+
+def dumps(value: Any) -> str:
+    """JSON as the engine would pass it (tests and tools use it to build flat config)."""
+    return json.dumps(value, sort_keys=True)

@@ -1,0 +1,226 @@
+"""``eks-platform:cluster``: the EKS control plane and what comes with it."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from components.config.base import (
+    ROLE_ARN,
+    ROLE_ARN_WHAT,
+    AddonVersion,
+    Cidr,
+    KmsKeyArn,
+    Model,
+    Problems,
+    RetentionDays,
+    RoleArn,
+    Thumbprint,
+    checked,
+    cidrs,
+    integer,
+    items,
+    matches,
+    problem,
+    show,
+    text,
+)
+from components.config.instances import InstanceType
+
+# EKS Kubernetes versions this program supports (bump with platform/addons.yaml and platform/node-images.yaml).
+SUPPORTED_KUBERNETES_VERSIONS = ("1.32", "1.33", "1.34", "1.35")
+CLUSTER_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
+# EKS CreateCluster: name 1-100 characters, [0-9A-Za-z][A-Za-z0-9\-_]*. The platform derives other
+# names from it (IAM roles, queues...), so the real maximum is lower: see components/names.py.
+CLUSTER_NAME = r"[0-9A-Za-z][A-Za-z0-9_-]{0,99}"
+
+
+def _version(value: str) -> str:
+    if value in SUPPORTED_KUBERNETES_VERSIONS:
+        return value
+    fmt = "is not supported" if re.fullmatch(r"1\.[0-9]+", value) else 'is not a Kubernetes minor version like "1.35"'
+    raise problem(f"{show(value)} {fmt} (supported: {', '.join(SUPPORTED_KUBERNETES_VERSIONS)})")
+
+
+def _cluster_name(value: str) -> str:
+    if not re.fullmatch(CLUSTER_NAME, value):
+        raise problem(f"{show(value)} must be 1-100 characters: letters, digits, - and _, starting with a letter or "
+                      "digit")
+    return value
+
+
+def _service_cidr(value: str) -> str:
+    net = ipaddress.IPv4Network(value)
+    private = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")
+    if not 12 <= net.prefixlen <= 24 or not any(net.subnet_of(ipaddress.IPv4Network(r)) for r in private):
+        # EKS CreateCluster kubernetesNetworkConfig.serviceIpv4Cidr.
+        raise problem(f"{show(value)} must be a /12 to /24 inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16")
+    return value
+
+
+KubernetesVersion = checked(str, _version, {"enum": list(SUPPORTED_KUBERNETES_VERSIONS)})
+ClusterName = checked(str, _cluster_name, {"type": "string", "pattern": f"^{CLUSTER_NAME}$", "maxLength": 100})
+ServiceCidr = checked(Cidr, _service_cidr)
+Profile = text(r"[A-Za-z0-9_.+-]{1,64}", "an AWS CLI profile name")
+
+
+class AccessHost(Model):
+    """A small instance for people to reach a private API endpoint through an SSM port forward."""
+
+    enabled: bool = False
+    """Create it (an Auto Scaling group of one, private subnet, no inbound rule, only SSM)."""
+    instance_type: InstanceType = "t3.micro"
+    """Its instance type (x86_64 or Graviton: the AL2023 image follows)."""
+
+
+class Endpoint(Model):
+    """API server endpoint access."""
+
+    private_access: bool = True
+    """API reachable from inside the VPC."""
+    public_access: bool = False
+    """API reachable from the internet..."""
+    public_access_cidrs: cidrs("the endpoint") = ()
+    """...only from these networks; required with publicAccess; 0.0.0.0/0 refused."""
+    access_host: AccessHost = AccessHost()
+
+    @model_validator(mode="after")
+    def _reachable(self) -> Endpoint:
+        found = Problems()
+        if not self.private_access and not self.public_access:
+            found.add("privateAccess", "and publicAccess are both false: nothing could reach the API server")
+        if self.public_access and not self.public_access_cidrs:
+            found.add("publicAccessCidrs", "is required when publicAccess is true (EKS would otherwise open the "
+                                           "endpoint to 0.0.0.0/0)")
+        if not self.public_access and self.public_access_cidrs:
+            found.add("publicAccessCidrs", "is set but publicAccess is false")
+        if self.access_host.enabled and not self.private_access:
+            found.add(("accessHost", "enabled"), "needs privateAccess: true (the host reaches the private endpoint)")
+        found.check()
+        return self
+
+
+class Encryption(Model):
+    """Envelope encryption of Kubernetes secrets."""
+
+    kms_key_arn: KmsKeyArn | None = None
+    """Use this key instead of creating one."""
+    deletion_window_days: integer(7, 30) = 30
+    """Deletion window of the key created here (rotation is always on)."""
+
+
+class Logging(Model):
+    """Control-plane logs."""
+
+    types: items(lambda v: None if v in CLUSTER_LOG_TYPES else
+                 f"is not a control-plane log type ({', '.join(CLUSTER_LOG_TYPES)})", "log type",
+                 schema={"enum": list(CLUSTER_LOG_TYPES)}) = ("api", "audit", "authenticator")
+    """Of api, audit, authenticator, controllerManager, scheduler."""
+    retention_days: RetentionDays = 90
+    """Retention of /aws/eks/<name>/cluster (created before the cluster)."""
+
+
+RoleArns = items(matches(ROLE_ARN, ROLE_ARN_WHAT), "role", schema={"type": "string", "pattern": f"^(?:{ROLE_ARN})$"})
+
+
+class Access(Model):
+    """Access entries (authentication mode API; the creator gets no implicit admin)."""
+
+    admin_role_arns: RoleArns = ()
+    """IAM roles given AmazonEKSClusterAdminPolicy (at least one admin is required)."""
+    read_only_role_arns: RoleArns = ()
+    """IAM roles given AmazonEKSViewPolicy."""
+
+    @model_validator(mode="after")
+    def _someone_administers(self) -> Access:
+        found = Problems()
+        if not self.admin_role_arns:
+            found.add("adminRoleArns", "needs at least one role: the cluster creator gets no admin access, so nobody "
+                                       "could use the cluster")
+        for arn in sorted(set(self.admin_role_arns) & set(self.read_only_role_arns)):
+            found.add("readOnlyRoleArns", f"{show(arn)} is also an admin role")
+        found.check()
+        return self
+
+
+class AddonPin(Model):
+    version: AddonVersion | None = None
+    """Pin the add-on version (else: the newest for the cluster's minor at each `pulumi up`)."""
+
+
+class VpcCni(AddonPin):
+    """The VPC CNI (with its own role)."""
+
+    prefix_delegation: bool = True
+    """/28 prefixes per ENI slot: far more pods per node."""
+    network_policy: bool = False
+    """The VPC CNI's NetworkPolicy agent."""
+
+
+class PodIdentityAgent(AddonPin):
+    """The EKS Pod Identity agent."""
+
+    enabled: bool = True
+    """Install it."""
+
+
+class ManagedAddons(Model):
+    """EKS managed add-ons (each gets an explicit version)."""
+
+    vpc_cni: VpcCni = VpcCni()
+    core_dns: AddonPin = AddonPin()
+    """CoreDNS (installed after the node groups)."""
+    kube_proxy: AddonPin = AddonPin()
+    """kube-proxy."""
+    pod_identity_agent: PodIdentityAgent = PodIdentityAgent()
+
+
+class Kubeconfig(Model):
+    """How the exported kubeconfig authenticates (aws eks get-token)."""
+
+    role_arn: RoleArn | None = None
+    """Role that get-token assumes."""
+    profile: Profile | None = None
+    """AWS CLI profile (AWS_PROFILE) for get-token."""
+
+
+class Oidc(Model):
+    """The IAM OIDC provider."""
+
+    extra_thumbprints: tuple[Thumbprint, ...] = ()
+    """Extra SHA-1 thumbprints (TLS-intercepting proxies) after the issuer root's."""
+
+
+class ClusterConfig(Model):
+    """The EKS control plane."""
+
+    name: ClusterName = Field("", json_schema_extra={"default": "eks-platform-<stack>"})
+    """The cluster name. Default: <project>-<stack>. Its maximum length is what every name derived from it allows
+    (see docs/operations.md, "Names")."""
+    version: KubernetesVersion = "1.35"
+    """Kubernetes minor version (EKS upgrades one minor at a time)."""
+    upgrade_policy: Literal["STANDARD", "EXTENDED"] = "STANDARD"
+    """STANDARD: EKS upgrades the control plane automatically when standard support ends. EXTENDED: the minor
+    stays for up to 12 more months at the extended-support price (per cluster hour)."""
+    service_ipv4_cidr: ServiceCidr = "172.20.0.0/16"
+    """Kubernetes service range; /12-/24, private, must not overlap the VPC."""
+    control_plane_subnets: Literal["private", "intra"] = "intra"
+    """Where EKS places the control-plane ENIs."""
+    endpoint: Endpoint = Endpoint()
+    encryption: Encryption = Encryption()
+    logging: Logging = Logging()
+    # Validated even when absent (default_factory + validate_default), and on its own: "no admin" is reported
+    # alongside any other problem of the cluster section.
+    access: Access = Field(default_factory=dict, validate_default=True)
+    addons: ManagedAddons = ManagedAddons()
+    kubeconfig: Kubeconfig = Kubeconfig()
+    oidc: Oidc = Oidc()
+    protect: bool = False
+    """Pulumi protect + EKS deletion protection on the cluster, protect on the KMS key."""
+
+    @property
+    def extra_thumbprints(self) -> tuple[str, ...]:
+        return tuple(t.lower() for t in self.oidc.extra_thumbprints)

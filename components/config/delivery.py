@@ -1,0 +1,51 @@
+"""``eks-platform:delivery``: how CI reaches the stack (a runner inside the VPC for private endpoints)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import model_validator
+
+from components.config.base import PARTITION, Model, Problems, text
+
+# GitHub: owner 1-39 letters, digits, -; repository 1-100 letters, digits, ., _, -.
+Repository = text(r"[A-Za-z0-9]([A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}", "a GitHub repository (owner/name)")
+# AWS CodeConnections (formerly CodeStar Connections) connection ARNs.
+ConnectionArn = text(rf"arn:{PARTITION}:(codeconnections|codestar-connections):[a-z]{{2}}(-[a-z]+)+-[0-9]:[0-9]{{12}}:"
+                     r"connection/[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}",
+                     "an AWS CodeConnections connection ARN (arn:aws:codeconnections:<region>:<account>:connection/<id>)")
+# A CodeBuild image: a curated image name or an ECR/registry reference.
+Image = text(r"[a-z0-9][a-z0-9._/-]*(:[A-Za-z0-9._-]+)?(@sha256:[0-9a-f]{64})?", "a container image reference",
+             max_len=255)
+
+
+class Runner(Model):
+    """An AWS CodeBuild project hosting GitHub Actions runners inside the VPC (private API endpoints)."""
+
+    enabled: bool = False
+    """Create it."""
+    repository: Repository | None = None
+    """The GitHub repository whose workflow jobs it runs (owner/name)."""
+    connection_arn: ConnectionArn | None = None
+    """An AWS CodeConnections GitHub connection, already authorised in the console."""
+    compute_type: Literal["BUILD_GENERAL1_SMALL", "BUILD_GENERAL1_MEDIUM", "BUILD_GENERAL1_LARGE",
+                          "BUILD_GENERAL1_XLARGE", "BUILD_GENERAL1_2XLARGE"] = "BUILD_GENERAL1_MEDIUM"
+    """CodeBuild EC2 compute (Lambda compute cannot run in a VPC); MEDIUM: 4 vCPU, 7 GB."""
+    image: Image = "aws/codebuild/amazonlinux-x86_64-standard:5.0"
+    """The build image (Amazon Linux 2023 standard image by default)."""
+
+    @model_validator(mode="after")
+    def _complete(self) -> Runner:
+        found = Problems()
+        if self.enabled:
+            for key, value in (("repository", self.repository), ("connectionArn", self.connection_arn)):
+                if value is None:
+                    found.add(key, "is required when the runner is enabled")
+        found.check()
+        return self
+
+
+class DeliveryConfig(Model):
+    """How CI reaches the stack."""
+
+    runner: Runner = Runner()

@@ -1,0 +1,387 @@
+"""``eks-platform:nodeGroups``: node classes keyed by name, one model per ``kind``.
+
+Every kind shares the fields of a node class (OS, architecture, labels, taints, volume, IMDS,
+subnets); each adds what only it can honour, and a field of another kind is refused with
+"does not apply to kind ...". The group's name (the map key) is set after validation.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from pydantic import Field, PrivateAttr, field_validator, model_validator
+
+from components.config.base import (
+    LABEL_KEY_SCHEMA,
+    POLICY_ARN,
+    AmiId,
+    Description,
+    LabelKey,
+    LabelValue,
+    Model,
+    Problems,
+    checked,
+    cidrs,
+    integer,
+    items,
+    label_key_problem,
+    matches,
+    problem,
+    show,
+)
+from components.config.instances import INSTANCE_TYPES, architecture, instance_type_problem
+
+GROUP_LABEL = "eks-platform/node-group"  # the program's own label: every add-on's nodeSelector uses it
+TAINT_EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
+SPOT_STRATEGIES = ("price-capacity-optimized", "capacity-optimized", "capacity-optimized-prioritized", "lowest-price")
+# Group names become resource-name suffixes; "managed" and "self-managed" name the shared node roles.
+GROUP_NAME = r"[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?"
+RESERVED_GROUP_NAMES = ("managed", "self-managed")
+# A kubelet may only set labels in these kubernetes.io / k8s.io namespaces (NodeRestriction admission plugin).
+KUBELET_ALLOWED_LABEL_PREFIXES = ("kubelet.kubernetes.io/", "node.kubernetes.io/")
+KUBELET_ALLOWED_LABELS = (
+    "beta.kubernetes.io/arch", "beta.kubernetes.io/instance-type", "beta.kubernetes.io/os",
+    "failure-domain.beta.kubernetes.io/region", "failure-domain.beta.kubernetes.io/zone",
+    "kubernetes.io/arch", "kubernetes.io/hostname", "kubernetes.io/os", "node.kubernetes.io/instance-type",
+    "topology.kubernetes.io/region", "topology.kubernetes.io/zone",
+)
+# EKS API (CreateNodegroup): at most 50 taints; label and taint keys and values at most 63 characters,
+# label values at least 1 (UpdateLabelsPayload / Taint "Length Constraints").
+EKS_MAX_TAINTS = 50
+EKS_MAX_KEY = 63
+# gp3 (EBS User Guide, "General Purpose SSD volumes"): 3,000-16,000 IOPS, 125-1,000 MiB/s, at most
+# 500 IOPS per GiB and 0.25 MiB/s per provisioned IOPS.
+GP3_MAX_IOPS_PER_GIB = 500
+GP3_MAX_MIBS_PER_IOPS = 0.25
+
+
+def _group_name(value: str) -> str:
+    if not re.fullmatch(GROUP_NAME, value):
+        raise problem("group names are 1-32 lowercase letters, digits and -, used in resource names")
+    if value in RESERVED_GROUP_NAMES:
+        raise problem(f"{show(value)} is reserved: it names the shared node role of that kind")
+    return value
+
+
+GroupName = checked(str, _group_name, {"type": "string", "pattern": f"^{GROUP_NAME}$"})
+
+
+def tag_resource_suffix(kind: str, key: str) -> str:
+    """The name suffix of the ``aws.autoscaling.Tag`` that writes one node-template tag onto a managed group's ASG."""
+    return f"ca-{kind}-{key.replace('/', '-')}"
+
+
+def node_label_key_problem(key: str) -> str | None:
+    """Why ``key`` is not a label a node of ours may carry, or None."""
+    if (message := label_key_problem(key)) is not None:
+        return message
+    prefix = key.rpartition("/")[0]
+    if prefix == GROUP_LABEL.split("/")[0]:
+        return ("is in the platform's own label namespace (eks-platform/): every add-on finds its nodes by "
+                f"{GROUP_LABEL}")
+    reserved = prefix.endswith(("kubernetes.io", "k8s.io"))
+    if reserved and key not in KUBELET_ALLOWED_LABELS and not key.startswith(KUBELET_ALLOWED_LABEL_PREFIXES):
+        return "is in a kubernetes.io/k8s.io namespace a kubelet may not set (NodeRestriction); use your own prefix"
+    return None
+
+
+def _node_label_key(key: str) -> str:
+    if (message := node_label_key_problem(key)) is not None:
+        raise problem(message)
+    return key
+
+
+NodeLabelKey = checked(str, _node_label_key, LABEL_KEY_SCHEMA)
+
+
+class Taint(Model):
+    key: LabelKey
+    """Taint key (label-key syntax)."""
+    value: LabelValue = ""
+    """Taint value (may be empty)."""
+    effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"] = "NoSchedule"
+    """Kubernetes spelling; mapped to NO_SCHEDULE... for managed groups."""
+
+
+class IngressRule(Model):
+    protocol: Literal["tcp", "udp"] = "tcp"
+    from_port: integer(1, 65535)
+    """First port."""
+    to_port: integer(1, 65535) | None = None
+    """Last port. Default: fromPort."""
+    cidrs: cidrs("the nodes", min_items=1)
+    """Source networks; 0.0.0.0/0 refused."""
+    description: Description
+    """Why the rule exists."""
+
+    @property
+    def last_port(self) -> int:
+        return self.to_port or self.from_port
+
+    @model_validator(mode="after")
+    def _ports(self) -> IngressRule:
+        if self.to_port is not None and self.to_port < self.from_port:
+            found = Problems()
+            found.add("toPort", f"{self.to_port} is below fromPort {self.from_port}")
+            found.check()
+        return self
+
+
+class RootVolume(Model):
+    """The node volume (gp3, always encrypted; Bottlerocket: the data volume)."""
+
+    size_gib: Annotated[integer(20, 16384), Field(alias="sizeGiB")] = 50
+    """Size in GiB."""
+    iops: integer(3000, 16000) = 3000
+    """gp3 IOPS (at most 500 per GiB)."""
+    throughput: integer(125, 1000) = 125
+    """gp3 throughput in MiB/s (at most 0.25 per provisioned IOPS)."""
+
+    @model_validator(mode="after")
+    def _ratios(self) -> RootVolume:
+        found = Problems()
+        if self.iops > GP3_MAX_IOPS_PER_GIB * self.size_gib:
+            found.add("iops", f"{self.iops} is more than gp3's {GP3_MAX_IOPS_PER_GIB} IOPS per GiB of a "
+                              f"{self.size_gib} GiB volume (at most {GP3_MAX_IOPS_PER_GIB * self.size_gib})")
+        if self.throughput > GP3_MAX_MIBS_PER_IOPS * self.iops:
+            found.add("throughput", f"{self.throughput} MiB/s is more than gp3's {GP3_MAX_MIBS_PER_IOPS} MiB/s per "
+                                    f"IOPS at {self.iops} IOPS (at most {int(GP3_MAX_MIBS_PER_IOPS * self.iops)})")
+        found.check()
+        return self
+
+
+class Imds(Model):
+    """Instance metadata (IMDSv2 is always required)."""
+
+    hop_limit: integer(1, 2) = 2
+    """1 keeps pods away from instance credentials (add-ons then get region and VPC explicitly)."""
+
+
+class Scaling(Model):
+    """Group size."""
+
+    min: integer(0, 1000) = 1
+    """Minimum size."""
+    max: integer(1, 1000) | None = None
+    """Maximum size. Default: 3, or min if larger."""
+    desired: integer(0, 1000) | None = None
+    """Only set at creation: cluster-autoscaler owns it afterwards. Default: min."""
+
+    @property
+    def max_size(self) -> int:
+        return self.max if self.max is not None else max(3, self.min)
+
+    @property
+    def desired_size(self) -> int:
+        return self.desired if self.desired is not None else self.min
+
+    @model_validator(mode="after")
+    def _bounds(self) -> Scaling:
+        found = Problems()
+        if self.min > self.max_size:
+            found.add("min", f"{self.min} is greater than max {self.max_size}")
+        elif not self.min <= self.desired_size <= self.max_size:
+            found.add("desired", f"{self.desired_size} is not between min {self.min} and max {self.max_size}")
+        found.check()
+        return self
+
+
+class NodeIam(Model):
+    """Node IAM."""
+
+    dedicated_role: bool = False
+    """Its own node role instead of the shared one."""
+    extra_policy_arns: items(matches(POLICY_ARN, "an IAM policy ARN"), "policy") = ()
+    """More managed policies, only on a dedicated role."""
+
+    @model_validator(mode="after")
+    def _dedicated(self) -> NodeIam:
+        if self.extra_policy_arns and not self.dedicated_role:
+            found = Problems()
+            found.add("extraPolicyArns", "needs iam.dedicatedRole: true (the shared node role stays minimal)")
+            found.check()
+        return self
+
+
+def _instance_types(value: str) -> str | None:
+    return instance_type_problem(value)
+
+
+InstanceTypes = items(_instance_types, "instance type", min_items=1, max_items=20,
+                      schema={"enum": sorted(INSTANCE_TYPES)})
+
+
+class NodeClass(Model):
+    """What every kind of node class has."""
+
+    os: Literal["al2023", "bottlerocket"] = "al2023"
+    """Amazon Linux 2023 (nodeadm) or Bottlerocket."""
+    architecture: Literal["x86_64", "arm64"] = "x86_64"
+    """CPU architecture (AMI, AMI type, instance types)."""
+    labels: dict[NodeLabelKey, LabelValue] = {}
+    """Kubernetes labels; eks-platform/node-group=<name> is always added; labels in kubernetes.io/k8s.io
+    namespaces a kubelet may not set are refused."""
+    taints: tuple[Taint, ...] = ()
+    """Taints, rendered to the node, the autoscaler tags and add-on tolerations."""
+    root_volume: RootVolume = RootVolume()
+    imds: Imds = Imds()
+    subnets: Literal["private", "public"] = "private"
+    """Subnet tier of the nodes."""
+
+    _name: str = PrivateAttr("")
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @field_validator("taints")
+    @classmethod
+    def _distinct_taints(cls, taints: tuple[Taint, ...]) -> tuple[Taint, ...]:
+        seen: set[tuple[str, str]] = set()
+        for t in taints:
+            if (t.key, t.effect) in seen:
+                raise problem(f"{show(t.key)} with effect {t.effect} is listed twice")
+            seen.add((t.key, t.effect))
+        return tuple(sorted(taints, key=lambda t: (t.key, t.effect)))
+
+
+class AsgGroup(NodeClass):
+    """An EC2 Auto Scaling group of nodes: managed or self-managed."""
+
+    instance_types: InstanceTypes
+    """1-20 types; self-managed groups spread over them (mixed instances)."""
+    scaling: Scaling = Scaling()
+    security_group_ids: items(matches(r"sg-([0-9a-f]{8}|[0-9a-f]{17})", "a security group id"), "security group") = ()
+    """Existing security groups to add."""
+    extra_ingress: tuple[IngressRule, ...] = ()
+    """A group-specific security group with these rules (e.g. NodePorts on edge nodes)."""
+    iam: NodeIam = NodeIam()
+    max_pods: integer(8, 737) | None = None
+    """kubelet max pods (110 with VPC CNI prefix delegation)."""
+
+    def check_asg(self, found: Problems) -> None:
+        for i, t in enumerate(self.instance_types):
+            if not instance_type_problem(t) and architecture(t) != self.architecture:
+                found.add(("instanceTypes", i), f"{show(t)} is an {architecture(t)} type; the group's architecture "
+                                               f"is {self.architecture}")
+        seen: dict[tuple, int] = {}
+        for i, rule in enumerate(self.extra_ingress):
+            for cidr in rule.cidrs:
+                key = (rule.protocol, rule.from_port, rule.last_port, cidr)
+                if key in seen:
+                    found.add(("extraIngress", i), f"repeats {rule.protocol} {rule.from_port}-{rule.last_port} from "
+                                                   f"{cidr} (extraIngress[{seen[key]}])")
+                seen.setdefault(key, i)
+
+
+class ManagedCapacity(Model):
+    """On-demand or spot."""
+
+    type: Literal["onDemand", "spot"] = "onDemand"
+
+
+class ManagedUpdate(Model):
+    """How EKS replaces nodes."""
+
+    max_unavailable: integer(1, 100) = 1
+    """Nodes replaced at a time."""
+
+
+class ManagedGroup(AsgGroup):
+    """An EKS managed node group (our launch template, EKS's AMI and bootstrap)."""
+
+    kind: Literal["managed"]
+    capacity: ManagedCapacity = ManagedCapacity()
+    update: ManagedUpdate = ManagedUpdate()
+
+    @property
+    def managed(self) -> bool:
+        return True
+
+    @property
+    def uses_spot(self) -> bool:
+        return self.capacity.type == "spot"
+
+    @model_validator(mode="after")
+    def _eks_limits(self) -> ManagedGroup:
+        found = Problems()
+        self.check_asg(found)
+        if len(self.taints) > EKS_MAX_TAINTS:
+            found.add("taints", f"{len(self.taints)} taints; a managed node group allows at most {EKS_MAX_TAINTS}")
+        for i, t in enumerate(self.taints):
+            if len(t.key) > EKS_MAX_KEY:
+                found.add(("taints", i, "key"), f"{show(t.key)} is longer than the {EKS_MAX_KEY} characters a "
+                                                "managed node group allows")
+        for key, value in self.labels.items():
+            if len(key) > EKS_MAX_KEY:
+                found.add(("labels", key), f"is longer than the {EKS_MAX_KEY} characters a managed node group "
+                                           "allows for a label key (prefix included)")
+            if value == "":
+                found.add(("labels", key), "a managed node group cannot carry an empty label value")
+        for kind, keys in (("label", sorted(self.labels)), ("taint", sorted({t.key for t in self.taints}))):
+            by_suffix: dict[str, list[str]] = {}
+            for key in keys:
+                by_suffix.setdefault(tag_resource_suffix(kind, key), []).append(key)
+            for clash in (sorted(k) for k in by_suffix.values() if len(k) > 1):
+                found.add(f"{kind}s", f"{' and '.join(clash)} would share the resource name of their autoscaler tag "
+                                      "on this group's ASG; rename one")
+        found.check()
+        return self
+
+
+class MixedCapacity(Model):
+    """The instances distribution of a self-managed group (spot above a base)."""
+
+    on_demand_base_capacity: integer(0, 1000) = 0
+    """Instances always on-demand."""
+    on_demand_percentage_above_base: integer(0, 100) = 100
+    """Below 100 means spot above the base (capacity rebalance is turned on)."""
+    spot_allocation_strategy: Literal[
+        "price-capacity-optimized", "capacity-optimized", "capacity-optimized-prioritized", "lowest-price"
+    ] = "price-capacity-optimized"
+
+
+class SelfManagedUpdate(Model):
+    """How instance refresh replaces nodes."""
+
+    min_healthy_percentage: integer(0, 100) = 90
+    """Instance refresh floor."""
+
+
+class SelfManagedGroup(AsgGroup):
+    """Our own Auto Scaling group and launch template (mixed instances, spot, lifecycle hook)."""
+
+    kind: Literal["selfManaged"]
+    capacity: MixedCapacity = MixedCapacity()
+    update: SelfManagedUpdate = SelfManagedUpdate()
+    ami_id: AmiId | None = None
+    """Pin an AMI. Default: the node-image catalog's release for the group's OS and architecture."""
+
+    @property
+    def managed(self) -> bool:
+        return False
+
+    @property
+    def uses_spot(self) -> bool:
+        c = self.capacity
+        return c.on_demand_percentage_above_base < 100 and self.scaling.max_size > c.on_demand_base_capacity
+
+    @model_validator(mode="after")
+    def _mixed(self) -> SelfManagedGroup:
+        found = Problems()
+        self.check_asg(found)
+        found.check()
+        return self
+
+
+NodeGroup = Annotated[ManagedGroup | SelfManagedGroup, Field(discriminator="kind")]
+NodeGroups = dict[GroupName, NodeGroup]
+NODE_GROUP_KINDS = ("managed", "selfManaged")
+
+
+def named(groups: dict[str, NodeClass]) -> dict[str, NodeClass]:
+    """The groups with their map keys as names, sorted by name."""
+    for key, group in groups.items():
+        group._name = key
+    return dict(sorted(groups.items()))

@@ -1,0 +1,279 @@
+"""Reading stack config without ever crashing: ``Pulumi.<stack>.yaml`` files and what ``pulumi up`` hands over.
+
+A stack file is read the way the Pulumi CLI reads it (go-yaml v3, YAML 1.2 core schema):
+``yes``/``on`` are strings, not booleans; ``010`` is ten; ``<<`` merge keys work. Anything
+that is not plain JSON data — unknown tags (``!Ref``), dates, binary, sets, infinities,
+non-string or duplicate keys, more than one document, bytes that are not UTF-8 — is a
+problem named with its file and line. Aliases are allowed, but their expansion is bounded
+(an alias bomb or a self-reference is refused before anything is expanded). Problems are
+``ConfigError`` lines, like every other config problem.
+
+At ``pulumi up`` the CLI passes object values as JSON strings; ``parse_runtime_value`` reads
+them with the same rules (duplicate keys, NaN and Infinity refused).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from components.config.base import show
+from components.config.errors import ConfigError, path
+
+MAX_NODES = 20_000  # expanded YAML nodes: a real stack file has a few hundred
+MAX_DEPTH = 64
+STACK_FILE_KEYS = ("config", "encryptedkey", "encryptionsalt", "environment", "secretsprovider")
+SECRET_PLACEHOLDER = "plan-placeholder-secret"
+
+_STR, _INT, _FLOAT, _BOOL, _NULL = (f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null"))
+_MAP, _SEQ, _MERGE, _TIMESTAMP = (f"tag:yaml.org,2002:{t}" for t in ("map", "seq", "merge", "timestamp"))
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader with the YAML 1.2 core schema's implicit types (what go-yaml v3 resolves)."""
+
+
+_Loader.yaml_implicit_resolvers = {}
+for _tag, _regexp, _first in (
+    (_NULL, r"^(?:~|null|Null|NULL|)$", ["~", "n", "N", ""]),
+    (_BOOL, r"^(?:true|True|TRUE|false|False|FALSE)$", list("tTfF")),
+    (_INT, r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$", list("-+0123456789")),
+    (_FLOAT, r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$",
+     list("-+.0123456789")),
+    (_MERGE, r"^(?:<<)$", ["<"]),
+    # Not a YAML 1.2 type: matched only to refuse it (YAML 1.1 tools would read a date here).
+    (_TIMESTAMP, r"^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}(?:(?:[Tt]|[ \t]+)[0-9]{1,2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]*)?"
+                 r"(?:[ \t]*(?:Z|[-+][0-9]{1,2}(?::[0-9]{2})?))?)?$", list("0123456789")),
+):
+    _Loader.add_implicit_resolver(_tag, re.compile(_regexp), _first)
+
+
+def _int(loader: _Loader, node: yaml.ScalarNode) -> int:
+    value = node.value
+    if value.startswith("0o"):
+        return int(value[2:], 8)
+    if value.startswith("0x"):
+        return int(value[2:], 16)
+    return int(value, 10)  # YAML 1.2: 010 is ten, not eight
+
+
+_Loader.add_constructor(_INT, _int)
+
+
+class _Checker:
+    """Walks the composed node graph once: types, keys, aliases (bounded), before anything is built."""
+
+    def __init__(self, where: str) -> None:
+        self.where = where
+        self.problems: list[str] = []
+        self.sizes: dict[int, int] = {}
+        self.active: set[int] = set()
+
+    def fail(self, node: yaml.Node, loc: tuple, message: str) -> None:
+        at = f"{path(loc)}: " if loc else ""
+        self.problems.append(f"{self.where}:{node.start_mark.line + 1}: {at}{message}")
+
+    def walk(self, node: yaml.Node, loc: tuple = (), depth: int = 0) -> int:
+        """The expanded size of ``node`` (aliases counted every time they are used)."""
+        key = id(node)
+        if key in self.active:
+            self.fail(node, loc, "an alias refers to a node that contains it (a cycle)")
+            return MAX_NODES
+        if key in self.sizes:
+            return self.sizes[key]
+        if depth > MAX_DEPTH:
+            self.fail(node, loc, f"nested more than {MAX_DEPTH} levels deep")
+            return MAX_NODES
+        self.active.add(key)
+        size = 1
+        if isinstance(node, yaml.ScalarNode):
+            self.scalar(node, loc)
+        elif isinstance(node, yaml.SequenceNode):
+            if node.tag != _SEQ:
+                self.fail(node, loc, f"the tag {node.tag} is not supported (plain lists only)")
+            for i, item in enumerate(node.value):
+                size += self.walk(item, (*loc, i), depth + 1)
+        elif isinstance(node, yaml.MappingNode):
+            if node.tag != _MAP:
+                self.fail(node, loc, f"the tag {node.tag} is not supported (plain mappings only)")
+            seen: dict[str, int] = {}
+            for k, v in node.value:
+                if k.tag == _MERGE:
+                    size += self.walk(v, loc, depth + 1)
+                    continue
+                if not isinstance(k, yaml.ScalarNode) or k.tag != _STR:
+                    shown = k.value if isinstance(k, yaml.ScalarNode) else "a " + type(k).__name__[:-4].lower()
+                    self.fail(k, loc, f"the key {shown} is not a string (quote it)")
+                    continue
+                if k.value in seen:
+                    self.fail(k, (*loc, k.value), f"is defined twice (first on line {seen[k.value]})")
+                seen[k.value] = k.start_mark.line + 1
+                size += self.walk(v, (*loc, k.value), depth + 1)
+        self.active.discard(key)
+        self.sizes[key] = size
+        return size
+
+    def scalar(self, node: yaml.ScalarNode, loc: tuple) -> None:
+        if node.tag == _TIMESTAMP:
+            self.fail(node, loc, f"unquoted date {node.value}: YAML 1.1 tools read a date, Pulumi a string; quote it "
+                                 f"({show(node.value)})")
+        elif node.tag == _FLOAT and re.search(r"inf|nan", node.value, re.IGNORECASE):
+            self.fail(node, loc, f"{node.value} is not a number JSON can carry")
+        elif node.tag not in (_STR, _INT, _FLOAT, _BOOL, _NULL):
+            self.fail(node, loc, f"the tag {node.tag} is not supported (stack config is plain data: strings, numbers, "
+                                 "booleans, lists and mappings)")
+
+
+def parse_yaml(data: bytes, where: str) -> Any:
+    """The one YAML document in ``data`` as plain JSON data; ConfigError naming ``where`` and lines."""
+    try:
+        content = data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        line = data[: err.start].count(b"\n") + 1
+        raise ConfigError([f"{where}:{line}: byte 0x{data[err.start]:02x} is not UTF-8 (save the file as UTF-8)"]) from None
+    loader = _Loader(content)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        checker = _Checker(where)
+        size = checker.walk(node)
+        if size > MAX_NODES and not checker.problems:
+            checker.fail(node, (), f"aliases expand to more than {MAX_NODES} values (an alias bomb?); write the "
+                                   "values out or use fewer aliases")
+        if checker.problems:
+            raise ConfigError(checker.problems)
+        return loader.construct_document(node)
+    except yaml.MarkedYAMLError as err:
+        mark = err.problem_mark or err.context_mark
+        line = f":{mark.line + 1}" if mark else ""
+        reason = " ".join(str(x) for x in (err.context, err.problem) if x)
+        raise ConfigError([f"{where}{line}: {' '.join(reason.split())}"]) from None
+    except yaml.YAMLError as err:
+        raise ConfigError([f"{where}: {' '.join(str(err).split())}"]) from None
+    finally:
+        loader.dispose()
+
+
+def _scrub_secure(value: Any) -> tuple[Any, bool]:
+    """Replace ``{secure: ...}`` values by a placeholder; report whether any was found."""
+    if isinstance(value, dict):
+        if set(value) == {"secure"}:
+            return SECRET_PLACEHOLDER, True
+        found = False
+        out = {}
+        for k, v in value.items():
+            out[k], f = _scrub_secure(v)
+            found = found or f
+        return out, found
+    if isinstance(value, list):
+        items = [_scrub_secure(v) for v in value]
+        return [v for v, _ in items], any(f for _, f in items)
+    return value, False
+
+
+def read_stack_file(file: Path, project: str) -> tuple[dict[str, Any], list[str]]:
+    """``{"ns:key": value}`` of a stack file (values as data, ``secure:`` replaced) and the secret keys."""
+    where = file.name
+    try:
+        data = file.read_bytes()
+    except OSError as err:
+        raise ConfigError([f"{where}: cannot be read ({err.strerror})"]) from None
+    doc = parse_yaml(data, where)
+    if doc is None:
+        doc = {}
+    if not isinstance(doc, dict):
+        raise ConfigError([f"{where}: expected a mapping with a config: key, got {_kind(doc)}"])
+    problems = [f"{where}: {k}: unknown key (a stack file has {', '.join(STACK_FILE_KEYS)})"
+                for k in doc if k not in STACK_FILE_KEYS]
+    config = doc.get("config") or {}
+    if not isinstance(config, dict):
+        problems.append(f"{where}: config: expected a mapping of settings, got {_kind(config)}")
+        config = {}
+    if problems:
+        raise ConfigError(problems)
+    flat: dict[str, Any] = {}
+    secrets: list[str] = []
+    for key, value in config.items():
+        full = config_key(key)
+        if full is None:
+            problems.append(f"{where}: config[{show(key)}]: is not a configuration key: Pulumi takes "
+                            f"<namespace>:<name> (e.g. {project}:network)")
+            continue
+        value, secret = _scrub_secure(value)
+        if secret:
+            secrets.append(full)
+        flat[full] = value
+    if problems:
+        raise ConfigError(problems)
+    return flat, sorted(secrets)
+
+
+def config_key(key: str) -> str | None:
+    """``<namespace>:<name>`` as the Pulumi CLI parses a stack file's key (sdk/go/common/resource/config/key.go
+    ParseKey: exactly one colon, or the legacy ``<namespace>:config:<name>``), or None when it refuses it."""
+    parts = key.split(":")
+    if len(parts) == 2:
+        return key
+    if len(parts) == 3 and parts[1] == "config" and all(parts):
+        return f"{parts[0]}:{parts[2]}"
+    return None
+
+
+def _kind(value: Any) -> str:
+    from components.config.errors import kind_of
+
+    return f"{kind_of(value)} {show(value)}"
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in pairs:
+        if k in out:
+            raise ValueError(f"the key {show(k)} appears twice")
+        out[k] = v
+    return out
+
+
+def _no_constants(name: str) -> Any:
+    raise ValueError(f"{name} is not a number JSON can carry")
+
+
+def parse_runtime_value(key: str, value: Any) -> Any:
+    """A config value as the Pulumi runtime hands it over (objects as JSON text), read strictly."""
+    if not isinstance(value, str):
+        return value
+    stripped = value.strip()
+    if not stripped or stripped[0] not in "[{":
+        try:  # numbers and booleans arrive as text too
+            return json.loads(stripped, parse_constant=_no_constants)
+        except ValueError:
+            return value
+    try:
+        return json.loads(value, object_pairs_hook=_no_duplicates, parse_constant=_no_constants)
+    except RecursionError:
+        raise ConfigError([f"{key}: nested too deeply"]) from None
+    except ValueError as err:
+        raise ConfigError([f"{key}: {' '.join(str(err).split())}"]) from None
+
+
+def flatten_runtime(values: Mapping[str, Any], project: str) -> dict[str, Any]:
+    """``{name: value}`` for the project's keys of a flat runtime config."""
+    out: dict[str, Any] = {}
+    problems: list[str] = []
+    for full in sorted(values):
+        namespace, _, name = full.partition(":")
+        if namespace != project:
+            continue
+        try:
+            out[name] = parse_runtime_value(name, values[full])
+        except ConfigError as err:
+            problems += err.problems
+    if problems:
+        raise ConfigError(problems)
+    return out

@@ -1,0 +1,115 @@
+"""Mutation testing of the stack files: whatever a stack file contains, the plan exits 0 or 2, cleanly.
+
+hypothesis mutates Pulumi.dev.yaml and Pulumi.prod.yaml the ways that once crashed, hung or
+slipped through (see the bad-config corpus, where each distinct failure found is a case):
+values replaced by anything JSON can hold (control characters, Unicode, huge numbers, wrong
+types), keys dropped, renamed or added, and raw text edits — dates, unknown tags, non-string
+keys, aliases and alias bombs, broken indentation, bytes that are not UTF-8.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import time
+from pathlib import Path
+from typing import Any
+
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from components.config.stackfile import parse_yaml
+from tests.conftest import ROOT
+from tests.test_bad_config import LINE
+from tools import plan
+
+BASES = {name: parse_yaml((ROOT / name).read_bytes(), name) for name in ("Pulumi.dev.yaml", "Pulumi.prod.yaml")}
+
+scalars = st.one_of(
+    st.none(), st.booleans(), st.integers(-(2**70), 2**70), st.floats(allow_nan=False, allow_infinity=False),
+    st.text(max_size=30), st.sampled_from(["", " ", "m7i.large\n", "café", "١٢٣", "10.0.0.0/255.255.0.0", "\x00",
+                                           "yes", "1.35", "eks-platform/node-group", "a" * 300]),
+)
+values = st.recursive(scalars, lambda inner: st.one_of(st.lists(inner, max_size=4),
+                                                       st.dictionaries(st.text(max_size=12), inner, max_size=4)),
+                      max_leaves=12)
+TEXT_EDITS = [
+    "  eks-platform:tags:\n    created: 2024-01-01\n",
+    "  eks-platform:tags: !Ref Tags\n",
+    "  eks-platform:tags:\n    1: one\n",
+    "  eks-platform:tags: &t {a: *t}\n",
+    "  eks-platform:tags: {a: &a0 [x], b: &a1 [*a0, *a0, *a0, *a0, *a0, *a0, *a0, *a0, *a0, *a0], "
+    "c: &a2 [*a1, *a1, *a1, *a1, *a1, *a1, *a1, *a1, *a1, *a1], d: &a3 [*a2, *a2, *a2, *a2, *a2, *a2, *a2, *a2, "
+    "*a2, *a2], e: [*a3, *a3, *a3, *a3, *a3, *a3, *a3, *a3, *a3, *a3]}\n",
+    "\t broken: [\n",
+    "  eks-platform:network:\n    cidr: 10.0.0.0/16\n",
+]
+
+
+def paths(node: Any, prefix: tuple = ()) -> list[tuple]:
+    out = [prefix]
+    if isinstance(node, dict):
+        for k, v in node.items():
+            out += paths(v, (*prefix, k))
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            out += paths(v, (*prefix, i))
+    return out
+
+
+def replace(node: Any, path: tuple, value: Any, how: str) -> Any:
+    if not path:
+        return value
+    head, rest = path[0], path[1:]
+    copy = dict(node) if isinstance(node, dict) else list(node)
+    if not rest and how == "delete":
+        del copy[head]
+        return copy
+    if not rest and how == "rename" and isinstance(copy, dict):
+        copy[str(head)[:-1] or "x"] = copy.pop(head)
+        return copy
+    copy[head] = replace(copy[head], rest, value, how)
+    return copy
+
+
+@st.composite
+def mutated(draw) -> bytes:
+    name = draw(st.sampled_from(sorted(BASES)))
+    doc = BASES[name]
+    for _ in range(draw(st.integers(1, 3))):
+        if not paths(doc)[1:]:
+            break
+        path = draw(st.sampled_from(paths(doc)[1:]))
+        how = draw(st.sampled_from(["value", "value", "delete", "rename"]))
+        doc = replace(doc, path, draw(values), how)
+    text = yaml.safe_dump(doc, allow_unicode=draw(st.booleans()), sort_keys=False).encode()
+    if draw(st.booleans()):
+        edit = draw(st.sampled_from([*TEXT_EDITS, "BYTE"]))
+        lines = text.split(b"\n")
+        at = draw(st.integers(1, max(1, len(lines) - 1)))
+        insert = b"  x: caf\xe9" if edit == "BYTE" else edit.encode().rstrip(b"\n")
+        text = b"\n".join([*lines[:at], insert, *lines[at:]])
+    return text
+
+
+@settings(max_examples=70, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(mutated())
+def test_any_stack_file_plans_or_is_refused_cleanly(tmp_path_factory, content):
+    path = Path(tmp_path_factory.mktemp("m")) / "Pulumi.mutant.yaml"
+    path.write_bytes(content)
+    out, err = io.StringIO(), io.StringIO()
+    start = time.perf_counter()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = plan.main(["--config-file", str(path), "--quiet"])
+    elapsed = time.perf_counter() - start
+    assert code in (0, 2), err.getvalue()
+    assert "Traceback" not in err.getvalue()
+    assert elapsed < 10, f"{elapsed:.1f} s"
+    if code == 2:
+        assert out.getvalue() == ""
+        lines = err.getvalue().splitlines()
+        assert lines
+        for line in lines:
+            assert LINE.match(line), f"not a clean 'key: message' line: {line!r}"
