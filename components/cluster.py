@@ -124,9 +124,14 @@ def get_token_args(cluster_name: str, region: str, role_arn: str | None) -> list
 
 
 def kubeconfig(
-    cluster_name: str, endpoint: str, ca_data: str, region: str, role_arn: str | None, profile: str | None
+    cluster_name: str, endpoint: str, ca_data: str, region: str, role_arn: str | None, profile: str | None,
+    tunnel_port: int | None = None,
 ) -> str:
-    """A kubeconfig whose user authenticates with ``aws eks get-token`` (no static credentials)."""
+    """A kubeconfig whose user authenticates with ``aws eks get-token`` (no static credentials).
+
+    With ``tunnel_port`` it talks to ``https://localhost:<port>`` (an SSM port forward to the endpoint)
+    and checks the API server's certificate against the endpoint's name (``tls-server-name``).
+    """
     user_exec: dict = {
         "apiVersion": "client.authentication.k8s.io/v1beta1",
         "command": "aws",
@@ -138,12 +143,31 @@ def kubeconfig(
     return json.dumps({
         "apiVersion": "v1",
         "kind": "Config",
-        "clusters": [{"name": cluster_name, "cluster": {"server": endpoint, "certificate-authority-data": ca_data}}],
+        "clusters": [{"name": cluster_name, "cluster": server_entry(endpoint, ca_data, tunnel_port)}],
         "contexts": [{"name": cluster_name, "context": {"cluster": cluster_name, "user": cluster_name}}],
         "current-context": cluster_name,
         "preferences": {},
         "users": [{"name": cluster_name, "user": {"exec": user_exec}}],
     }, sort_keys=True)
+
+
+def server_entry(endpoint: str, ca_data: str, tunnel_port: int | None) -> dict[str, str]:
+    entry = {"server": endpoint, "certificate-authority-data": ca_data}
+    if tunnel_port is not None:
+        entry["server"] = f"https://localhost:{tunnel_port}"
+        entry["tls-server-name"] = endpoint.removeprefix("https://").rstrip("/")
+    return entry
+
+
+def provider_identity(ctx: AwsContext, cluster_name: str) -> str:
+    """The Kubernetes provider's ``cluster_identifier``: stable for the life of the cluster.
+
+    pulumi-kubernetes replaces its provider (and every object it manages) when the kubeconfig's
+    active cluster entry changes or is unknown at preview, unless a set, unchanged identifier
+    says it is the same cluster (provider/pkg/provider/provider.go, DiffConfig). So it must not
+    contain anything that moves: not the endpoint, not the tunnel.
+    """
+    return f"eks:{ctx.partition}:{ctx.region}:{ctx.account_id}:{cluster_name}"
 
 
 def update_kubeconfig_command(cluster_name: str, region: str, role_arn: str | None, profile: str | None) -> str:
@@ -165,6 +189,8 @@ class ClusterArgs:
     vpc_cidr: pulumi.Input[str]
     subnet_ids: pulumi.Input[Sequence[str]]
     ctx: AwsContext
+    # An SSM port forward on localhost:<port> to the private endpoint (EKS_PLATFORM_API_TUNNEL_PORT).
+    tunnel_port: int | None = None
 
 
 class Cluster(pulumi.ComponentResource):
@@ -185,23 +211,72 @@ class Cluster(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: ClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("eks-platform:cluster:Cluster", name, None, opts)
-        cfg, ctx = args.config, args.ctx
-        base = ctx.tags
-        child = pulumi.ResourceOptions(parent=self)
-        self._version = cfg.version
+        self._name, self._cfg, self._ctx = name, args.config, args.ctx
+        cfg = args.config
+        role, role_ready = self._control_plane_role()
+        key_arn, key_ready = self._secrets_key(role)
+        sg = self._security_group(args)
+        cluster = self._control_plane(args, role, key_arn, sg, [*role_ready, key_ready, self._log_group()])
+        self._access_entries(cluster)
+        self.oidc = OidcProvider(
+            f"{name}-oidc",
+            OidcProviderArgs(issuer_url=cluster.identities.apply(lambda ids: ids[0].oidcs[0].issuer),
+                             extra_thumbprints=cfg.extra_thumbprints, ctx=args.ctx),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.node_prerequisites = self._node_prerequisites(cluster)
 
+        self.eks_cluster = cluster
+        self.name = cluster.name
+        self.endpoint = cluster.endpoint
+        self.certificate_authority = cluster.certificate_authority.apply(lambda ca: ca.data)
+        self.version = cluster.version
+        self.cluster_security_group_id = cluster.vpc_config.apply(lambda v: v.cluster_security_group_id)
+        self.additional_security_group_id = sg.id
+        self.service_ipv4_cidr = cfg.service_ipv4_cidr
+        self.kms_key_arn = key_arn
+        self.kubeconfig = self._kubeconfig(cluster)
+        self.kubeconfig_command = update_kubeconfig_command(
+            cfg.name, args.ctx.region, cfg.kubeconfig.role_arn, cfg.kubeconfig.profile
+        )
+        self.provider = k8s.Provider(
+            f"{name}-k8s",
+            kubeconfig=self.kubeconfig if args.tunnel_port is None else self._kubeconfig(cluster, args.tunnel_port),
+            cluster_identifier=provider_identity(args.ctx, cfg.name),
+            enable_server_side_apply=True,
+            delete_unreachable=False,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=self.node_prerequisites),
+        )
+        self.register_outputs({
+            "name": self.name,
+            "endpoint": self.endpoint,
+            "version": self.version,
+            "oidcProviderArn": self.oidc.arn,
+            "kubeconfig": self.kubeconfig,
+        })
+
+    # -- pieces, in the order they are created ---------------------------------------
+    def _child(self, **extra) -> pulumi.ResourceOptions:
+        return pulumi.ResourceOptions(parent=self, **extra)
+
+    def _control_plane_role(self) -> tuple[aws.iam.Role, list[pulumi.Resource]]:
+        name, cfg, ctx = self._name, self._cfg, self._ctx
         role = aws.iam.Role(
             f"{name}-cluster",
             assume_role_policy=cluster_trust_policy(ctx),
             description=f"EKS control plane of {cfg.name}",
-            tags=tagged(base, f"{name}-cluster"),
-            opts=child,
+            tags=tagged(ctx.tags, f"{name}-cluster"),
+            opts=self._child(),
         )
         policy = aws.iam.RolePolicyAttachment(
             f"{name}-cluster-policy", role=role.name, policy_arn=ctx.managed_policy("AmazonEKSClusterPolicy"),
-            opts=child,
+            opts=self._child(),
         )
+        return role, [policy]
 
+    def _secrets_key(self, role: aws.iam.Role) -> tuple[pulumi.Output[str], pulumi.Resource]:
+        """The key of envelope encryption (created here unless given) and the role's grant on it."""
+        name, cfg, ctx = self._name, self._cfg, self._ctx
         if cfg.encryption.kms_key_arn:
             key_arn: pulumi.Output[str] = pulumi.Output.from_input(cfg.encryption.kms_key_arn)
         else:
@@ -212,41 +287,55 @@ class Cluster(pulumi.ComponentResource):
                 deletion_window_in_days=cfg.encryption.deletion_window_days,
                 key_usage="ENCRYPT_DECRYPT",
                 customer_master_key_spec="SYMMETRIC_DEFAULT",
-                tags=tagged(base, f"{name}-secrets"),
-                opts=pulumi.ResourceOptions(parent=self, protect=cfg.protect),
+                tags=tagged(ctx.tags, f"{name}-secrets"),
+                opts=self._child(protect=cfg.protect),
             )
-            aws.kms.Alias(f"{name}-secrets", name=f"alias/eks/{cfg.name}", target_key_id=key.key_id, opts=child)
+            aws.kms.Alias(f"{name}-secrets", name=f"alias/eks/{cfg.name}", target_key_id=key.key_id,
+                          opts=self._child())
             key_arn = key.arn
-        kms_policy = aws.iam.RolePolicy(
-            f"{name}-cluster-kms", role=role.id, policy=key_arn.apply(cluster_kms_policy), opts=child
+        grant = aws.iam.RolePolicy(
+            f"{name}-cluster-kms", role=role.id, policy=key_arn.apply(cluster_kms_policy), opts=self._child()
         )
+        return key_arn, grant
 
-        log_group = aws.cloudwatch.LogGroup(
+    def _log_group(self) -> aws.cloudwatch.LogGroup:
+        """Created before the cluster, so its retention applies from the first log line."""
+        name, cfg = self._name, self._cfg
+        return aws.cloudwatch.LogGroup(
             f"{name}-control-plane",
             name=f"/aws/eks/{cfg.name}/cluster",
             retention_in_days=cfg.logging.retention_days,
-            tags=tagged(base, f"{name}-control-plane"),
-            opts=child,
+            tags=tagged(self._ctx.tags, f"{name}-control-plane"),
+            opts=self._child(),
         )
 
+    def _security_group(self, args: ClusterArgs) -> aws.ec2.SecurityGroup:
+        name, cfg = self._name, self._cfg
         sg = aws.ec2.SecurityGroup(
             f"{name}-cluster",
             vpc_id=args.vpc_id,
             description=f"Additional security group of the EKS control plane of {cfg.name}",
-            tags=tagged(base, f"{name}-cluster"),
-            opts=child,
+            tags=tagged(self._ctx.tags, f"{name}-cluster"),
+            opts=self._child(),
         )
+        # The private endpoint from anywhere in the VPC: nodes, the CI runner, the access host.
         aws.vpc.SecurityGroupIngressRule(
             f"{name}-cluster-https-from-vpc",
             security_group_id=sg.id,
             ip_protocol="tcp", from_port=443, to_port=443,
             cidr_ipv4=args.vpc_cidr,
             description="Kubernetes API (private endpoint) from inside the VPC",
-            opts=child,
+            opts=self._child(),
         )
+        return sg
 
-        cluster = aws.eks.Cluster(
-            f"{name}-cluster",
+    def _control_plane(
+        self, args: ClusterArgs, role: aws.iam.Role, key_arn: pulumi.Output[str], sg: aws.ec2.SecurityGroup,
+        after: list[pulumi.Resource],
+    ) -> aws.eks.Cluster:
+        cfg = self._cfg
+        return aws.eks.Cluster(
+            f"{self._name}-cluster",
             name=cfg.name,
             version=cfg.version,
             role_arn=role.arn,
@@ -273,16 +362,16 @@ class Cluster(pulumi.ComponentResource):
             bootstrap_self_managed_addons=False,
             upgrade_policy=aws.eks.ClusterUpgradePolicyArgs(support_type=cfg.upgrade_policy),
             deletion_protection=cfg.protect,
-            tags=tagged(base, cfg.name),
-            opts=pulumi.ResourceOptions(
-                parent=self, protect=cfg.protect, depends_on=[log_group, policy, kms_policy],
-            ),
+            tags=tagged(self._ctx.tags, cfg.name),
+            opts=self._child(protect=cfg.protect, depends_on=after),
         )
 
-        for suffix, (principal, policy_arn) in access_entries(cfg, ctx.partition).items():
+    def _access_entries(self, cluster: aws.eks.Cluster) -> None:
+        name, ctx = self._name, self._ctx
+        for suffix, (principal, policy_arn) in access_entries(self._cfg, ctx.partition).items():
             entry = aws.eks.AccessEntry(
                 f"{name}-{suffix}", cluster_name=cluster.name, principal_arn=principal, type="STANDARD",
-                tags=tagged(base, f"{name}-{suffix}"), opts=child,
+                tags=tagged(ctx.tags, f"{name}-{suffix}"), opts=self._child(),
             )
             aws.eks.AccessPolicyAssociation(
                 f"{name}-{suffix}",
@@ -290,17 +379,12 @@ class Cluster(pulumi.ComponentResource):
                 principal_arn=entry.principal_arn,
                 policy_arn=policy_arn,
                 access_scope=aws.eks.AccessPolicyAssociationAccessScopeArgs(type="cluster"),
-                opts=child,
+                opts=self._child(),
             )
 
-        issuer = cluster.identities.apply(lambda ids: ids[0].oidcs[0].issuer)
-        self.oidc = OidcProvider(
-            f"{name}-oidc",
-            OidcProviderArgs(issuer_url=issuer, extra_thumbprints=cfg.extra_thumbprints, ctx=ctx),
-            opts=child,
-        )
-
-        # Node prerequisites: networking and identity agents, before any node joins.
+    def _node_prerequisites(self, cluster: aws.eks.Cluster) -> list[pulumi.Resource]:
+        """Networking and identity agents, in place before any node joins."""
+        name, cfg, ctx = self._name, self._cfg, self._ctx
         cni_role = IrsaRole(
             f"{name}-vpc-cni",
             IrsaRoleArgs(
@@ -311,7 +395,7 @@ class Cluster(pulumi.ComponentResource):
                 managed_policy_arns={"cni": ctx.managed_policy("AmazonEKS_CNI_Policy")},
                 description="VPC CNI (aws-node): ENI and IP address management",
             ),
-            opts=child,
+            opts=self._child(),
         )
         addons = cfg.addons
         # pulumi-eks' constructor throws unless addon_version or cluster_version is given
@@ -325,54 +409,31 @@ class Cluster(pulumi.ComponentResource):
             service_account_role_arn=cni_role.role_arn,
             resolve_conflicts_on_create=eks.ResolveConflictsOnCreate.OVERWRITE,
             resolve_conflicts_on_update=eks.ResolveConflictsOnUpdate.OVERWRITE,
-            opts=pulumi.ResourceOptions(parent=self, transforms=[tag_addons(tagged(base, f"{name}-vpc-cni"))]),
+            opts=self._child(transforms=[tag_addons(tagged(ctx.tags, f"{name}-vpc-cni"))]),
         )
-        kube_proxy = self._addon(name, "kube-proxy", cluster, addons.kube_proxy.version, base)
-        prerequisites: list[pulumi.Resource] = [vpc_cni, kube_proxy]
+        prerequisites: list[pulumi.Resource] = [
+            vpc_cni, self._addon(name, "kube-proxy", cluster, addons.kube_proxy.version, ctx.tags)]
         if addons.pod_identity_agent.enabled:
             prerequisites.append(
-                self._addon(name, "eks-pod-identity-agent", cluster, addons.pod_identity_agent.version, base)
+                self._addon(name, "eks-pod-identity-agent", cluster, addons.pod_identity_agent.version, ctx.tags)
             )
+        return prerequisites
 
-        self.eks_cluster = cluster
-        self.name = cluster.name
-        self.endpoint = cluster.endpoint
-        self.certificate_authority = cluster.certificate_authority.apply(lambda ca: ca.data)
-        self.version = cluster.version
-        self.cluster_security_group_id = cluster.vpc_config.apply(lambda v: v.cluster_security_group_id)
-        self.additional_security_group_id = sg.id
-        self.service_ipv4_cidr = cfg.service_ipv4_cidr
-        self.kms_key_arn = key_arn
-        self.node_prerequisites = prerequisites
-        self.kubeconfig = pulumi.Output.secret(
+    def _kubeconfig(self, cluster: aws.eks.Cluster, tunnel_port: int | None = None) -> pulumi.Output[str]:
+        cfg, region = self._cfg, self._ctx.region
+        return pulumi.Output.secret(
             pulumi.Output.all(cluster.name, cluster.endpoint, self.certificate_authority).apply(
-                lambda v: kubeconfig(v[0], v[1], v[2], ctx.region, cfg.kubeconfig.role_arn, cfg.kubeconfig.profile)
+                lambda v: kubeconfig(v[0], v[1], v[2], region, cfg.kubeconfig.role_arn, cfg.kubeconfig.profile,
+                                     tunnel_port)
             )
         )
-        self.kubeconfig_command = update_kubeconfig_command(
-            cfg.name, ctx.region, cfg.kubeconfig.role_arn, cfg.kubeconfig.profile
-        )
-        self.provider = k8s.Provider(
-            f"{name}-k8s",
-            kubeconfig=self.kubeconfig,
-            enable_server_side_apply=True,
-            delete_unreachable=False,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=prerequisites),
-        )
-        self.register_outputs({
-            "name": self.name,
-            "endpoint": self.endpoint,
-            "version": self.version,
-            "oidcProviderArn": self.oidc.arn,
-            "kubeconfig": self.kubeconfig,
-        })
 
     def _addon(self, name: str, addon: str, cluster: aws.eks.Cluster, version: str | None, base) -> aws.eks.Addon:
         return aws.eks.Addon(
             f"{name}-{addon}",
             cluster_name=cluster.name,
             addon_name=addon,
-            addon_version=addon_version(addon, version, self._version, self),
+            addon_version=addon_version(addon, version, self._cfg.version, self),
             resolve_conflicts_on_create="OVERWRITE",
             resolve_conflicts_on_update=CONFLICTS_ON_UPDATE,
             tags=tagged(base, f"{name}-{addon}"),

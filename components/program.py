@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pulumi
 import pulumi_aws as aws
 
 from components import config as cfgmod
@@ -37,6 +38,14 @@ from components.nodegroups import (
     TerminationQueueArgs,
     asg_name,
 )
+from components.private_access import (
+    AccessHost,
+    AccessHostArgs,
+    CiRunner,
+    CiRunnerArgs,
+    port_forward_command,
+    runner_label_variable,
+)
 from components.tags import base_tags
 
 
@@ -52,8 +61,12 @@ def account_context(cfg: PlatformConfig) -> AwsContext:
     )
 
 
-def build(cfg: PlatformConfig) -> dict[str, Any]:
-    """Register every resource of the platform; return the stack outputs."""
+def build(cfg: PlatformConfig, tunnel_port: int | None = None) -> dict[str, Any]:
+    """Register every resource of the platform; return the stack outputs.
+
+    ``tunnel_port``: the Kubernetes provider talks to https://localhost:<port> (an SSM port forward to a
+    private endpoint) instead of the endpoint itself.
+    """
     zones: tuple[str, ...] = ()
     if cfg.network.existing is None:
         offered = aws.get_availability_zones(state="available")
@@ -64,12 +77,13 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
         cfg.cluster.name,
         NetworkArgs(config=cfg.network, zones=zones, cluster_name=cfg.cluster.name, ctx=ctx),
     )
+    reach = build_private_access(cfg, ctx, network)
     control_plane_subnets = subnet_ids_by_tier(network)[cfg.cluster.control_plane_subnets]
     cluster = Cluster(
         cfg.cluster.name,
         ClusterArgs(
             config=cfg.cluster, vpc_id=network.vpc_id, vpc_cidr=network.vpc_cidr,
-            subnet_ids=control_plane_subnets, ctx=ctx,
+            subnet_ids=control_plane_subnets, ctx=ctx, tunnel_port=tunnel_port,
         ),
     )
     groups, termination = build_node_groups(cfg, ctx, network, cluster)
@@ -104,7 +118,49 @@ def build(cfg: PlatformConfig) -> dict[str, Any]:
         "nodeGroups": {name: node_group_outputs(g) for name, g in groups.items()},
         "terminationQueueUrl": termination.queue_url if termination else None,
         "addons": {key: addon.outputs() for key, addon in addons.items()},
+        **private_access_outputs(cfg, cluster, reach),
     }
+
+
+def build_private_access(
+    cfg: PlatformConfig, ctx: AwsContext, network: Network
+) -> dict[str, CiRunner | AccessHost]:
+    """The in-VPC CI runner and the SSM access host: after the network only, never after the cluster."""
+    private = subnet_ids_by_tier(network)["private"]
+    name = cfg.cluster.name
+    out: dict[str, CiRunner | AccessHost] = {}
+    if cfg.delivery.runner.enabled:
+        out["runner"] = CiRunner(f"{name}-ci-runner", CiRunnerArgs(
+            config=cfg.delivery.runner, cluster_name=name, vpc_id=network.vpc_id, subnet_ids=private, ctx=ctx,
+            depends_on=network.egress_ready,
+        ))
+    if cfg.cluster.endpoint.access_host.enabled:
+        out["accessHost"] = AccessHost(f"{name}-access-host", AccessHostArgs(
+            config=cfg.cluster.endpoint.access_host, cluster_name=name, vpc_id=network.vpc_id, subnet_ids=private,
+            ctx=ctx, depends_on=network.egress_ready,
+        ))
+    return out
+
+
+def private_access_outputs(
+    cfg: PlatformConfig, cluster: Cluster, reach: dict[str, CiRunner | AccessHost]
+) -> dict[str, Any]:
+    from components.cluster import kubeconfig
+    from components.private_access import LOCAL_PORT
+
+    out: dict[str, Any] = {}
+    runner = reach.get("runner")
+    if isinstance(runner, CiRunner):
+        out["ciRunner"] = {"projectName": runner.project_name, "runsOn": runner_label_variable(runner.project_name)}
+    host = reach.get("accessHost")
+    if isinstance(host, AccessHost):
+        region, kc = cfg.region, cfg.cluster.kubeconfig
+        out["accessHostCommand"] = pulumi.Output.all(host.asg_name, cluster.endpoint).apply(
+            lambda v: port_forward_command(region, v[0], v[1]))
+        out["accessKubeconfig"] = pulumi.Output.secret(
+            pulumi.Output.all(cluster.name, cluster.endpoint, cluster.certificate_authority).apply(
+                lambda v: kubeconfig(v[0], v[1], v[2], region, kc.role_arn, kc.profile, LOCAL_PORT)))
+    return out
 
 
 def build_addons(

@@ -309,6 +309,23 @@ def vpc_flow_logs(resources: Sequence[Resource]) -> Iterable[tuple[str, str]]:
 
 
 # ---------------------------------------------------------------------------------------
+# logs and CI
+# ---------------------------------------------------------------------------------------
+def log_group_retention(r: Resource) -> Iterable[str]:
+    days = r.props.get("retentionInDays")
+    if days is None or days == 0:
+        yield (f"{r.name}: log group {r.props.get('name') or ''} keeps its events forever (cost, and logs that "
+               "outlive their purpose). Fix: set retentionInDays.")
+
+
+def codebuild_unprivileged(r: Resource) -> Iterable[str]:
+    env = r.props.get("environment")
+    if isinstance(env, dict) and env.get("privilegedMode") is True:
+        yield (f"{r.name}: the build container runs privileged (root on the build host; a CI runner that "
+               "deploys the platform must not). Fix: privilegedMode: false.")
+
+
+# ---------------------------------------------------------------------------------------
 # Helm
 # ---------------------------------------------------------------------------------------
 _EXACT_VERSION = re.compile(r"^v?\d+\.\d+\.\d+([-+][0-9A-Za-z.-]+)?$")
@@ -363,24 +380,66 @@ POLICIES: tuple[Policy, ...] = (
            ("aws:ec2/subnet:Subnet",), subnet_discovery_tags),
     Policy("vpc-flow-logs", "VPCs have flow logs (advisory in dev: policies/config.dev.json)", MANDATORY,
            stack_check=vpc_flow_logs),
+    Policy("log-group-retention", "Log groups expire their events", MANDATORY,
+           ("aws:cloudwatch/logGroup:LogGroup",), log_group_retention),
+    Policy("codebuild-unprivileged", "CodeBuild (CI runner) containers are not privileged", MANDATORY,
+           ("aws:codebuild/project:Project",), codebuild_unprivileged),
     Policy("helm-pinned-version", "Helm charts are pinned to an exact version", MANDATORY, RELEASE,
            helm_pinned_version),
     Policy("helm-atomic", "Helm releases are atomic", MANDATORY, RELEASE, helm_atomic),
 )
 
 
-def levels_for(stack: str | None) -> dict[str, str]:
-    """Per-stack enforcement overrides: the same file `pulumi preview --policy-pack-config` takes."""
-    if not stack:
-        return {}
-    path = CONFIG_DIR / f"config.{stack}.json"
-    if not path.is_file():
-        return {}
-    raw = json.loads(path.read_text())
-    out = {}
+LEVELS = ("advisory", "mandatory", "remediate", "disabled")  # CrossGuard's EnforcementLevel values
+
+
+class PolicyConfigError(Exception):
+    """A policy config file that `pulumi preview --policy-pack-config` would refuse: one line per problem."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+
+def config_path(stack: str) -> Path:
+    return CONFIG_DIR / f"config.{stack}.json"
+
+
+def parse_levels(raw: Any, where: str) -> dict[str, str]:
+    """Enforcement levels from a policy config document (``{"all": level, "<policy>": level | {...}}``)."""
+    if not isinstance(raw, dict):
+        raise PolicyConfigError([f"{where}: expected an object of policy names, got {type(raw).__name__}"])
+    known = {p.name for p in POLICIES}
+    out: dict[str, str] = {}
+    problems: list[str] = []
     for name, value in raw.items():
-        out[name] = value.get("enforcementLevel", MANDATORY) if isinstance(value, dict) else str(value)
+        level = value.get("enforcementLevel", MANDATORY) if isinstance(value, dict) else value
+        if name != "all" and name not in known:
+            problems.append(f"{where}: {name}: is not a policy of this pack ({', '.join(sorted(known))})")
+        elif level not in LEVELS:
+            problems.append(f"{where}: {name}: {json.dumps(level)} is not a CrossGuard enforcement level "
+                            f"({', '.join(LEVELS)})")
+        else:
+            out[name] = level
+    if problems:
+        raise PolicyConfigError(problems)
+    if "all" in out:
+        default = out.pop("all")
+        out = {p.name: out.get(p.name, default) for p in POLICIES}
     return out
+
+
+def levels_for(stack: str | None) -> dict[str, str]:
+    """Per-stack enforcement levels: the same file the workflow passes as policyPackConfigs."""
+    if not stack or not config_path(stack).is_file():
+        return {}
+    path = config_path(stack)
+    where = f"policies/{path.name}"
+    try:
+        raw = json.loads(path.read_text())
+    except ValueError as err:
+        raise PolicyConfigError([f"{where}: not JSON ({err})"]) from None
+    return parse_levels(raw, where)
 
 
 def evaluate(resources: Sequence[Resource], levels: Mapping[str, str] | None = None) -> list[Violation]:
@@ -390,6 +449,8 @@ def evaluate(resources: Sequence[Resource], levels: Mapping[str, str] | None = N
         level = levels.get(policy.name, policy.enforcement)
         if level == DISABLED:
             continue
+        # The pack has no remediations: a remediate level enforces like mandatory.
+        level = MANDATORY if level == "remediate" else level
         if policy.stack_check is not None:
             out += [Violation(policy.name, level, urn, msg) for urn, msg in policy.stack_check(resources)]
             continue

@@ -87,6 +87,9 @@ CASES = [
     ("helm-pinned-version", "kubernetes:helm.sh/v3:Release", {"chart": "x", "version": "1.2.3"},
      {"chart": "x", "version": "^1.2"}),
     ("helm-atomic", "kubernetes:helm.sh/v3:Release", {"atomic": True}, {"atomic": False}),
+    ("log-group-retention", "aws:cloudwatch/logGroup:LogGroup", {"retentionInDays": 30}, {"name": "/x"}),
+    ("codebuild-unprivileged", "aws:codebuild/project:Project", {"environment": {"privilegedMode": False}},
+     {"environment": {"privilegedMode": True}}),
 ]
 
 
@@ -117,7 +120,8 @@ def test_unknown_values_are_skipped():
 
 def test_enforcement_per_stack():
     assert g.levels_for("dev") == {"vpc-flow-logs": "advisory"}
-    assert g.levels_for("prod") == {}
+    assert set(g.levels_for("prod").values()) == {"mandatory"}
+    assert set(g.levels_for("prod")) == {p.name for p in g.POLICIES}
     disabled = g.evaluate([g.Resource("aws:ec2/vpc:Vpc", "v", VPC, {})], {"vpc-flow-logs": "disabled"})
     assert disabled == []
 
@@ -126,7 +130,7 @@ def test_enforcement_per_stack():
 def test_the_stacks_pass_every_mandatory_policy(stack, capsys):
     assert plan.main([stack, "--quiet", "--policies"]) == 0
     out = capsys.readouterr().out
-    assert "Policies (17 run" in out and ": 0 mandatory" in out
+    assert f"Policies ({len(g.POLICIES)} run" in out and ": 0 mandatory" in out
 
 
 def test_the_unsafe_stack_fails_with_the_expected_violations(capsys):
@@ -163,3 +167,43 @@ def test_pack_environment_is_separate():
     main_reqs = (ROOT / "requirements.txt").read_text() + (ROOT / "requirements-dev.txt").read_text()
     assert "pulumi-policy" not in main_reqs
     assert "pulumi-policy==1.21.0" in (ROOT / "policies" / "requirements.txt").read_text()
+
+
+def test_every_stack_has_a_policy_config_and_the_workflow_passes_it():
+    from tests.conftest import ROOT
+
+    stacks = sorted(p.name[len("Pulumi."):-len(".yaml")] for p in ROOT.glob("Pulumi.*.yaml"))
+    assert stacks == ["dev", "prod"]
+    for stack in stacks:
+        assert g.config_path(stack).is_file(), f"policies/config.{stack}.json is missing"
+        g.levels_for(stack)  # parses and validates
+    workflow = (ROOT / ".github" / "workflows" / "pulumi-stack.yml").read_text()
+    assert "policyPackConfigs: policies/config.${{ inputs.stack }}.json" in workflow
+
+
+@pytest.mark.parametrize("raw,problem", [
+    ({"vpc-flow-logs": "warn"}, 'p.json: vpc-flow-logs: "warn" is not a CrossGuard enforcement level '
+                                "(advisory, mandatory, remediate, disabled)"),
+    ({"vpc-flowlogs": "advisory"}, "p.json: vpc-flowlogs: is not a policy of this pack"),
+    ({"all": {"enforcementLevel": "off"}}, 'p.json: all: "off" is not a CrossGuard enforcement level'),
+    (["advisory"], "p.json: expected an object of policy names, got list"),
+])
+def test_bad_policy_configs_are_refused(raw, problem):
+    with pytest.raises(g.PolicyConfigError) as err:
+        g.parse_levels(raw, "p.json")
+    assert err.value.problems[0].startswith(problem)
+
+
+def test_a_bad_policy_level_stops_the_plan_before_anything_registers(tmp_path, monkeypatch, capsys):
+    from tests.conftest import ROOT
+    from tools import plan
+
+    monkeypatch.setattr(g, "CONFIG_DIR", tmp_path)
+    (tmp_path / "config.dev.json").write_text('{"vpc-flow-logs": "warn"}')
+    ran = []
+    monkeypatch.setattr(plan, "run", lambda *a: ran.append(a))
+    assert plan.main(["dev", "--policies", "--quiet"]) == 2
+    assert capsys.readouterr().err.startswith('policies/config.dev.json: vpc-flow-logs: "warn" is not a CrossGuard')
+    assert ran == []
+    assert ROOT
+

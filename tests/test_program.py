@@ -40,11 +40,16 @@ def test_prod_network_shape(prod):
     assert len(prod.outputs["natPublicIps"]) == 3
 
 
+# Outputs of the optional parts (private access, CI runner), present only when configured.
+PRIVATE_ACCESS_OUTPUTS = {"accessHostCommand", "accessKubeconfig", "ciRunner"}
+
+
 def test_outputs_are_exactly_the_documented_set(dev, prod):
     assert set(dev.outputs) == EXPECTED_OUTPUTS
-    assert set(prod.outputs) == EXPECTED_OUTPUTS
+    assert set(prod.outputs) == EXPECTED_OUTPUTS | PRIVATE_ACCESS_OUTPUTS
+    assert prod.outputs["accessKubeconfig"] == "[secret]"
     readme = (ROOT / "README.md").read_text()
-    for key in EXPECTED_OUTPUTS:
+    for key in EXPECTED_OUTPUTS | PRIVATE_ACCESS_OUTPUTS:
         assert f"`{key}`" in readme, f"output {key} is not documented in README.md"
 
 

@@ -54,6 +54,11 @@ def test_preview_on_pull_requests_per_stack():
     assert job["strategy"]["matrix"]["stack"] == ["dev", "prod"]
     assert "matrix.stack" in job["concurrency"]["group"]
     assert job["with"]["command"] == "preview"
+    # Each stack runs where its API endpoint is reachable: a runner (and tunnel switch) per stack.
+    assert {i["stack"]: (i["runner"], i["tunnel"]) for i in job["strategy"]["matrix"]["include"]} == {
+        "dev": ("RUNNER_DEV", "TUNNEL_DEV"), "prod": ("RUNNER_PROD", "TUNNEL_PROD")}
+    assert job["with"]["runner"] == "${{ vars[matrix.runner] || '[\"ubuntu-24.04\"]' }}".replace('\\"', '"')
+    assert job["with"]["tunnel"] == "${{ vars[matrix.tunnel] == 'true' }}"
 
 
 def test_deploy_dev_then_prod_one_at_a_time():
@@ -62,7 +67,10 @@ def test_deploy_dev_then_prod_one_at_a_time():
     dev, prod = wf["jobs"]["dev"], wf["jobs"]["prod"]
     assert prod["needs"] == "dev"
     for job, stack in ((dev, "dev"), (prod, "prod")):
-        assert job["with"] == {"stack": stack, "command": "up"}
+        upper = stack.upper()
+        assert job["with"] == {"stack": stack, "command": "up",
+                               "runner": f"${{{{ vars.RUNNER_{upper} || '[\"ubuntu-24.04\"]' }}}}",
+                               "tunnel": f"${{{{ vars.TUNNEL_{upper} == 'true' }}}}"}
         assert job["concurrency"]["cancel-in-progress"] is False
         assert stack in job["concurrency"]["group"]
 
@@ -80,6 +88,18 @@ def test_reusable_stack_workflow():
     assert pulumi["command"] == "${{ inputs.command }}"
     assert pulumi["comment-on-pr"] == "${{ inputs.command == 'preview' }}"
     assert pulumi["policyPacks"] == "policies"
+    assert pulumi["policyPackConfigs"] == "policies/config.${{ inputs.stack }}.json"
+    # The runner per stack: labels, or the CodeBuild project label completed with the run id and attempt.
+    assert "format('{0}-{1}-{2}', inputs.runner, github.run_id, github.run_attempt)" in job["runs-on"]
+    assert "fromJSON(inputs.runner)" in job["runs-on"]
+    # The preflight runs before the Pulumi command, and the tunnel (when asked for) before both.
+    names = [s.get("name", s.get("uses")) for s in job["steps"]]
+    preflight = names.index("Preflight - the Kubernetes API answers from this runner")
+    tunnel = names.index("Open the SSM tunnel to the API (through the access host)")
+    assert tunnel < preflight < names.index("pulumi ${{ inputs.command }}")
+    assert "tools.preflight" in job["steps"][preflight]["run"] and "--timeout 15" in job["steps"][preflight]["run"]
+    assert job["steps"][tunnel]["if"] == "inputs.tunnel"
+    assert job["env"]["EKS_PLATFORM_API_TUNNEL_PORT"] == "${{ inputs.tunnel && '8443' || '' }}"
     # The CLI version is pinned, and to the SDK version requirements.txt pins.
     sdk = re.search(r"^pulumi==(\S+)$", (ROOT / "requirements.txt").read_text(), re.M).group(1)
     assert wf["env"]["PULUMI_VERSION"] == sdk

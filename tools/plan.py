@@ -274,6 +274,15 @@ def main(argv: list[str] | None = None) -> int:
     from components.config import ConfigError
     from tools.mockcloud import EngineError
 
+    levels: dict[str, str] = {}
+    if args.policies:  # read before anything is registered: a bad level is a config problem
+        from policies.guardrails import PolicyConfigError, levels_for
+
+        try:
+            levels = levels_for(stack)
+        except PolicyConfigError as err:
+            print("\n".join(err.problems), file=sys.stderr)
+            return 2
     try:
         recording = run(stack_file, stack)
     except ConfigError as err:
@@ -302,7 +311,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.graph:
         args.graph.write_text(mermaid(recording))
     if args.policies:
-        text, mandatory = policy_report(recording, stack)
+        text, mandatory = policy_report(recording, stack, levels)
         print()
         print(text)
         if mandatory:
@@ -310,13 +319,13 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def policy_report(recording, stack: str) -> tuple[str, int]:
+def policy_report(recording, stack: str, levels: dict[str, str] | None = None) -> tuple[str, int]:
     """The guardrails over the recorded resources: (report, number of mandatory violations)."""
     from policies import guardrails
 
     resources = [guardrails.Resource(r.type, r.name, r.urn, r.inputs, tuple(r.dependencies))
                  for r in recording.resources]
-    levels = guardrails.levels_for(stack)
+    levels = guardrails.levels_for(stack) if levels is None else levels
     violations = guardrails.evaluate(resources, levels)
     active = [p for p in guardrails.POLICIES if levels.get(p.name, p.enforcement) != guardrails.DISABLED]
     mandatory = [v for v in violations if v.enforcement == guardrails.MANDATORY]

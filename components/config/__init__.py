@@ -25,8 +25,8 @@ from components.config.addons import (
     NodeTerminationHandlerConfig,
 )
 from components.config.base import Model, TagKey, TagValue, show
-from components.config.cluster import SUPPORTED_KUBERNETES_VERSIONS, ClusterConfig
-from components.config.delivery import DeliveryConfig, Runner
+from components.config.cluster import SUPPORTED_KUBERNETES_VERSIONS, AccessHostConfig, ClusterConfig
+from components.config.delivery import DeliveryConfig, RunnerConfig
 from components.config.errors import ConfigError, lines
 from components.config.network import SSM_ENDPOINTS, ExistingVpc, NetworkConfig
 from components.config.nodegroups import (
@@ -49,6 +49,7 @@ __all__ = [
     "GROUP_LABEL",
     "PROJECT",
     "SUPPORTED_KUBERNETES_VERSIONS",
+    "AccessHostConfig",
     "AddonConfig",
     "AddonsConfig",
     "AsgGroup",
@@ -65,7 +66,7 @@ __all__ = [
     "NodeGroupConfig",
     "NodeTerminationHandlerConfig",
     "PlatformConfig",
-    "Runner",
+    "RunnerConfig",
     "Sections",
     "SelfManagedGroup",
     "Taint",
@@ -303,6 +304,15 @@ def check_zones(
             f"{len(usable)} zones {region} offers{skipped} ({', '.join(usable)})"
         ])
     return usable[: network.zone_count]
+
+
+def tunnel_port(value: str | None) -> int | None:
+    """EKS_PLATFORM_API_TUNNEL_PORT: a local port (1024-65535), or unset."""
+    if value is None or value == "":
+        return None
+    if not value.isascii() or not value.isdigit() or not 1024 <= int(value) <= 65535:
+        raise ConfigError([f"EKS_PLATFORM_API_TUNNEL_PORT: {show(value)} is not a local port (1024-65535)"])
+    return int(value)
 
 
 def dumps(value: Any) -> str:

@@ -67,7 +67,7 @@ ServiceCidr = checked(Cidr, _service_cidr)
 Profile = text(r"[A-Za-z0-9_.+-]{1,64}", "an AWS CLI profile name")
 
 
-class AccessHost(Model):
+class AccessHostConfig(Model):
     """A small instance for people to reach a private API endpoint through an SSM port forward."""
 
     enabled: bool = False
@@ -85,7 +85,7 @@ class Endpoint(Model):
     """API reachable from the internet..."""
     public_access_cidrs: cidrs("the endpoint") = ()
     """...only from these networks; required with publicAccess; 0.0.0.0/0 refused."""
-    access_host: AccessHost = AccessHost()
+    access_host: AccessHostConfig = AccessHostConfig()
 
     @model_validator(mode="after")
     def _reachable(self) -> Endpoint:

@@ -19,7 +19,7 @@ Image = text(r"[a-z0-9][a-z0-9._/-]*(:[A-Za-z0-9._-]+)?(@sha256:[0-9a-f]{64})?",
              max_len=255)
 
 
-class Runner(Model):
+class RunnerConfig(Model):
     """An AWS CodeBuild project hosting GitHub Actions runners inside the VPC (private API endpoints)."""
 
     enabled: bool = False
@@ -35,7 +35,7 @@ class Runner(Model):
     """The build image (Amazon Linux 2023 standard image by default)."""
 
     @model_validator(mode="after")
-    def _complete(self) -> Runner:
+    def _complete(self) -> RunnerConfig:
         found = Problems()
         if self.enabled:
             for key, value in (("repository", self.repository), ("connectionArn", self.connection_arn)):
@@ -48,4 +48,4 @@ class Runner(Model):
 class DeliveryConfig(Model):
     """How CI reaches the stack."""
 
-    runner: Runner = Runner()
+    runner: RunnerConfig = RunnerConfig()

@@ -1,0 +1,259 @@
+"""Reaching a private API endpoint: a CI runner inside the VPC, and an SSM access host for people.
+
+* ``CiRunner``: an AWS CodeBuild project that hosts GitHub Actions runners (a webhook on
+  ``WORKFLOW_JOB_QUEUED``), in the private subnets with an egress-only security group. Its
+  service role can write its own log group and create the network interfaces CodeBuild needs
+  in those subnets; jobs on it assume the deploy role by GitHub OIDC exactly as elsewhere.
+* ``AccessHost``: one small AL2023 instance, in an Auto Scaling group of one so it heals
+  itself, in a private subnet, with only ``AmazonSSMManagedInstanceCore``, no inbound rule,
+  IMDSv2 and an encrypted volume. People (and CI without a runner) open an SSM port forward
+  through it to the API endpoint.
+
+Neither depends on the cluster or on any Kubernetes resource, so a new private stack can be
+bootstrapped: ``pulumi up --target`` the network and these first, then the rest from inside.
+The cluster's additional security group admits 443 from the VPC CIDR, which covers both.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from components.config import AccessHostConfig, RunnerConfig
+from components.config.instances import architecture
+from components.context import AwsContext
+from components.iamdocs import document, service_trust
+from components.tags import tagged
+
+LOCAL_PORT = 8443
+SSM_DOCUMENT = "AWS-StartPortForwardingSessionToRemoteHost"
+# The latest AL2023 image, per architecture (Amazon Linux 2023 User Guide, "AL2023 on EC2": public SSM
+# parameters). The access host runs no workload: following the newest image is what we want.
+AL2023_PARAMETER = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-{arch}"
+RUNNER_LOG_RETENTION_DAYS = 30
+
+
+# ---------------------------------------------------------------------------------------
+# pure decisions
+# ---------------------------------------------------------------------------------------
+def runner_project_name(cluster_name: str) -> str:
+    """The CodeBuild project name, which the runner label names (codebuild-<project>-<run id>-<attempt>)."""
+    return f"{cluster_name}-gh-runner"
+
+
+def codebuild_trust(ctx: AwsContext, project_arn: str) -> str:
+    """Only CodeBuild, building this project in this account, may assume the role (confused deputy)."""
+    return service_trust(ctx.service_principal("codebuild"), condition={
+        "StringEquals": {"aws:SourceAccount": ctx.account_id},
+        "ArnLike": {"aws:SourceArn": project_arn},
+    })
+
+
+def runner_policy(ctx: AwsContext, log_group_arn: str, subnet_arns: Sequence[str], connection_arn: str) -> str:
+    """Logs to its own group, the VPC network interfaces CodeBuild needs in its subnets, its GitHub connection.
+
+    CodeBuild User Guide, "Use CodeBuild with Amazon VPC": the Describe*/Create/DeleteNetworkInterface
+    actions have no resource-level scoping; CreateNetworkInterfacePermission does, on the subnets and the
+    CodeBuild service.
+    """
+    return document(
+        {"Sid": "OwnLogs", "Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+         "Resource": [log_group_arn, f"{log_group_arn}:log-stream:*"]},
+        {"Sid": "VpcNetworkInterfaces", "Effect": "Allow",
+         "Action": ["ec2:CreateNetworkInterface", "ec2:DeleteNetworkInterface", "ec2:DescribeDhcpOptions",
+                    "ec2:DescribeNetworkInterfaces", "ec2:DescribeSecurityGroups", "ec2:DescribeSubnets",
+                    "ec2:DescribeVpcs"],
+         "Resource": "*"},
+        {"Sid": "NetworkInterfacePermissionInOwnSubnets", "Effect": "Allow",
+         "Action": ["ec2:CreateNetworkInterfacePermission"],
+         "Resource": ctx.arn("ec2", "network-interface/*"),
+         "Condition": {"StringEquals": {"ec2:Subnet": sorted(subnet_arns),
+                                        "ec2:AuthorizedService": ctx.service_principal("codebuild")}}},
+        {"Sid": "GitHubConnection", "Effect": "Allow",
+         "Action": ["codeconnections:GetConnection", "codeconnections:GetConnectionToken",
+                    "codestar-connections:GetConnection", "codestar-connections:GetConnectionToken",
+                    "codestar-connections:UseConnection"],
+         "Resource": connection_arn},
+    )
+
+
+def port_forward_command(region: str, asg_name: str, endpoint: str, port: int = LOCAL_PORT) -> str:
+    """The shell command that forwards localhost:<port> to the API endpoint through the access host."""
+    host = endpoint.removeprefix("https://").rstrip("/")
+    find = (f"aws ec2 describe-instances --region {region} --filters "
+            f"Name=tag:aws:autoscaling:groupName,Values={asg_name} Name=instance-state-name,Values=running "
+            "--query 'Reservations[0].Instances[0].InstanceId' --output text")
+    parameters = json.dumps({"host": [host], "portNumber": ["443"], "localPortNumber": [str(port)]})
+    return (f"aws ssm start-session --region {region} --target \"$({find})\" --document-name {SSM_DOCUMENT} "
+            f"--parameters {shlex.quote(parameters)}")
+
+
+def runner_label_variable(project: str) -> str:
+    """What to put in the repository variable RUNNER_<STACK> for jobs to run on this project."""
+    return f"codebuild-{project}"
+
+
+# ---------------------------------------------------------------------------------------
+# components
+# ---------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class CiRunnerArgs:
+    config: RunnerConfig
+    cluster_name: str
+    vpc_id: pulumi.Input[str]
+    subnet_ids: pulumi.Input[Sequence[str]]
+    ctx: AwsContext
+    depends_on: Sequence[pulumi.Resource] = ()
+
+
+class CiRunner(pulumi.ComponentResource):
+    project_name: str
+    security_group_id: pulumi.Output[str]
+    role_arn: pulumi.Output[str]
+
+    def __init__(self, name: str, args: CiRunnerArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("eks-platform:delivery:CiRunner", name, None, opts)
+        cfg, ctx = args.config, args.ctx
+        child = pulumi.ResourceOptions(parent=self)
+        project = runner_project_name(args.cluster_name)
+        project_arn = ctx.arn("codebuild", f"project/{project}")
+        logs = aws.cloudwatch.LogGroup(
+            f"{name}-logs", name=f"/aws/codebuild/{project}", retention_in_days=RUNNER_LOG_RETENTION_DAYS,
+            tags=tagged(ctx.tags, f"{name}-logs"), opts=child,
+        )
+        sg = aws.ec2.SecurityGroup(
+            name, vpc_id=args.vpc_id, description=f"GitHub Actions runner of {args.cluster_name}: egress only",
+            ingress=[], egress=[aws.ec2.SecurityGroupEgressArgs(
+                protocol="tcp", from_port=443, to_port=443, cidr_blocks=["0.0.0.0/0"],
+                description="HTTPS to GitHub, AWS APIs, registries and the Kubernetes API",
+            )],
+            tags=tagged(ctx.tags, name), opts=child,
+        )
+        role = aws.iam.Role(
+            name, assume_role_policy=codebuild_trust(ctx, project_arn),
+            description=f"CodeBuild service role of the GitHub runner of {args.cluster_name}",
+            tags=tagged(ctx.tags, name), opts=child,
+        )
+        subnet_arns = pulumi.Output.from_input(args.subnet_ids).apply(
+            lambda ids: [ctx.arn("ec2", f"subnet/{i}") for i in ids])
+        policy = aws.iam.RolePolicy(
+            name, role=role.id,
+            policy=pulumi.Output.all(logs.arn, subnet_arns).apply(
+                lambda v: runner_policy(ctx, v[0], v[1], cfg.connection_arn or "")),
+            opts=child,
+        )
+        codebuild = aws.codebuild.Project(
+            name,
+            name=project,
+            description=f"GitHub Actions runners for {cfg.repository} inside the VPC of {args.cluster_name}",
+            service_role=role.arn,
+            source=aws.codebuild.ProjectSourceArgs(
+                type="GITHUB", location=f"https://github.com/{cfg.repository}.git",
+                auth=aws.codebuild.ProjectSourceAuthArgs(type="CODECONNECTIONS", resource=cfg.connection_arn),
+            ),
+            artifacts=aws.codebuild.ProjectArtifactsArgs(type="NO_ARTIFACTS"),
+            environment=aws.codebuild.ProjectEnvironmentArgs(
+                compute_type=cfg.compute_type, image=cfg.image,
+                type="ARM_CONTAINER" if "aarch64" in cfg.image else "LINUX_CONTAINER",
+                image_pull_credentials_type="CODEBUILD", privileged_mode=False,
+            ),
+            vpc_config=aws.codebuild.ProjectVpcConfigArgs(
+                vpc_id=args.vpc_id, subnets=args.subnet_ids, security_group_ids=[sg.id],
+            ),
+            logs_config=aws.codebuild.ProjectLogsConfigArgs(
+                cloudwatch_logs=aws.codebuild.ProjectLogsConfigCloudwatchLogsArgs(group_name=logs.name,
+                                                                                   status="ENABLED"),
+            ),
+            build_timeout=180,  # a first `pulumi up` of a stack takes ~20 minutes; an upgrade can take hours
+            queued_timeout=60,
+            tags=tagged(ctx.tags, project),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[policy, *args.depends_on]),
+        )
+        aws.codebuild.Webhook(
+            name, project_name=codebuild.name, build_type="BUILD",
+            filter_groups=[aws.codebuild.WebhookFilterGroupArgs(filters=[
+                aws.codebuild.WebhookFilterGroupFilterArgs(type="EVENT", pattern="WORKFLOW_JOB_QUEUED"),
+            ])],
+            opts=child,
+        )
+        self.project_name = project
+        self.security_group_id = sg.id
+        self.role_arn = role.arn
+        self.register_outputs({"projectName": project, "roleArn": self.role_arn})
+
+
+@dataclass(frozen=True)
+class AccessHostArgs:
+    config: AccessHostConfig
+    cluster_name: str
+    vpc_id: pulumi.Input[str]
+    subnet_ids: pulumi.Input[Sequence[str]]
+    ctx: AwsContext
+    depends_on: Sequence[pulumi.Resource] = ()
+
+
+class AccessHost(pulumi.ComponentResource):
+    asg_name: pulumi.Output[str]
+    security_group_id: pulumi.Output[str]
+
+    def __init__(self, name: str, args: AccessHostArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("eks-platform:delivery:AccessHost", name, None, opts)
+        cfg, ctx = args.config, args.ctx
+        child = pulumi.ResourceOptions(parent=self)
+        role = aws.iam.Role(
+            name, assume_role_policy=service_trust(ctx.service_principal("ec2")),
+            description=f"SSM access host of {args.cluster_name}: Session Manager only",
+            tags=tagged(ctx.tags, name), opts=child,
+        )
+        ssm = aws.iam.RolePolicyAttachment(
+            f"{name}-ssm", role=role.name, policy_arn=ctx.managed_policy("AmazonSSMManagedInstanceCore"), opts=child,
+        )
+        profile = aws.iam.InstanceProfile(name, role=role.name, tags=tagged(ctx.tags, name), opts=child)
+        sg = aws.ec2.SecurityGroup(
+            name, vpc_id=args.vpc_id, description=f"SSM access host of {args.cluster_name}: no inbound",
+            ingress=[], egress=[aws.ec2.SecurityGroupEgressArgs(
+                protocol="tcp", from_port=443, to_port=443, cidr_blocks=["0.0.0.0/0"],
+                description="HTTPS to Session Manager and the Kubernetes API",
+            )],
+            tags=tagged(ctx.tags, name), opts=child,
+        )
+        image = aws.ssm.get_parameter_output(
+            name=AL2023_PARAMETER.format(arch="arm64" if architecture(cfg.instance_type) == "arm64" else "x86_64"),
+            opts=pulumi.InvokeOutputOptions(parent=self),
+        ).value
+        lt = aws.ec2.LaunchTemplate(
+            name, description=f"SSM access host of {args.cluster_name}", image_id=image,
+            instance_type=cfg.instance_type,
+            iam_instance_profile=aws.ec2.LaunchTemplateIamInstanceProfileArgs(arn=profile.arn),
+            vpc_security_group_ids=[sg.id],
+            metadata_options=aws.ec2.LaunchTemplateMetadataOptionsArgs(
+                http_endpoint="enabled", http_tokens="required", http_put_response_hop_limit=1,
+                instance_metadata_tags="disabled",
+            ),
+            block_device_mappings=[aws.ec2.LaunchTemplateBlockDeviceMappingArgs(
+                device_name="/dev/xvda",
+                ebs=aws.ec2.LaunchTemplateBlockDeviceMappingEbsArgs(
+                    volume_size=8, volume_type="gp3", encrypted="true", delete_on_termination="true",
+                ),
+            )],
+            tag_specifications=[aws.ec2.LaunchTemplateTagSpecificationArgs(resource_type=rt, tags=tagged(ctx.tags, name))
+                                for rt in ("instance", "volume", "network-interface")],
+            update_default_version=True,
+            tags=tagged(ctx.tags, name), opts=child,
+        )
+        group = aws.autoscaling.Group(
+            name, vpc_zone_identifiers=args.subnet_ids, min_size=1, max_size=1, desired_capacity=1,
+            launch_template=aws.autoscaling.GroupLaunchTemplateArgs(id=lt.id, version=lt.latest_version.apply(str)),
+            health_check_type="EC2",
+            tags=[aws.autoscaling.GroupTagArgs(key=k, value=v, propagate_at_launch=True)
+                  for k, v in tagged(ctx.tags, name).items()],
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[ssm, *args.depends_on]),
+        )
+        self.asg_name = group.name
+        self.security_group_id = sg.id
+        self.register_outputs({"asgName": self.asg_name})
