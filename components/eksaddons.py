@@ -9,16 +9,16 @@ installed at creation while the control plane moves on.
 from __future__ import annotations
 
 import functools
-from pathlib import Path
 
-import yaml
+from components import datafiles
+from components.datafiles import PLATFORM
 
-TABLE = Path(__file__).resolve().parent.parent / "platform" / "eks-addons.yaml"
+TABLE = PLATFORM / "eks-addons.yaml"
 
 
 @functools.cache
 def table() -> dict[str, dict[str, tuple[str, ...]]]:
-    raw = yaml.safe_load(TABLE.read_text())
+    raw = datafiles.load(TABLE)
     return {addon: {str(minor): tuple(versions) for minor, versions in by_minor.items()}
             for addon, by_minor in raw.items()}
 

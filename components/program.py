@@ -20,6 +20,7 @@ from components.addons import (
     node_termination_handler,
 )
 from components.addons.base import AddonContext, HelmAddon
+from components.addons.catalog import COMPONENT_SUFFIXES
 from components.cluster import Cluster, ClusterArgs, CoreDns, CoreDnsArgs
 from components.config import PlatformConfig
 from components.context import AwsContext
@@ -190,19 +191,23 @@ def build_addons(
         spot_asg_patterns=cluster_autoscaler.spot_patterns(name, list(cfg.node_groups.values())),
     )
     out: dict[str, HelmAddon] = {}
+
+    def named(key: str) -> str:
+        return f"{name}-{COMPONENT_SUFFIXES[key]}"
+
     if a.cluster_autoscaler.enabled:
-        out["clusterAutoscaler"] = cluster_autoscaler.build(f"{name}-cluster-autoscaler", actx, a.cluster_autoscaler)
+        out["clusterAutoscaler"] = cluster_autoscaler.build(named("clusterAutoscaler"), actx, a.cluster_autoscaler)
     if a.load_balancer_controller.enabled:
         out["awsLoadBalancerController"] = load_balancer_controller.build(
-            f"{name}-aws-load-balancer-controller", actx, a.load_balancer_controller)
+            named("awsLoadBalancerController"), actx, a.load_balancer_controller)
     if a.external_secrets.enabled:
-        out["externalSecrets"] = external_secrets.build(f"{name}-external-secrets", actx, a.external_secrets)
+        out["externalSecrets"] = external_secrets.build(named("externalSecrets"), actx, a.external_secrets)
     if a.external_dns.enabled:
         after = [out["externalSecrets"]] if a.external_dns.provider == "cloudflare" else []
-        out["externalDns"] = external_dns.build(f"{name}-external-dns", actx, a.external_dns, after)
+        out["externalDns"] = external_dns.build(named("externalDns"), actx, a.external_dns, after)
     if a.node_termination_handler.enabled and termination is not None:
         out["nodeTerminationHandler"] = node_termination_handler.build(
-            f"{name}-node-termination-handler", actx, a.node_termination_handler)
+            named("nodeTerminationHandler"), actx, a.node_termination_handler)
     return out
 
 

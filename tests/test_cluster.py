@@ -1,6 +1,7 @@
 """Cluster and identity: exact children and the security-relevant inputs."""
 
 import json
+import re
 
 import pytest
 
@@ -136,7 +137,7 @@ def test_vpc_cni_irsa_trust_is_exact(rec):
         f"{issuer}:aud": "sts.amazonaws.com",
     }}
     cni = rec.one("eks:index:VpcCniAddon", "blue-vpc-cni").inputs
-    assert cni["serviceAccountRoleArn"] == "arn:aws:iam::111122223333:role/blue-vpc-cni"
+    assert re.fullmatch(r"arn:aws:iam::111122223333:role/blue-vpc-cni-[0-9a-f]{7}", cni["serviceAccountRoleArn"])
     assert cni["resolveConflictsOnUpdate"] == "OVERWRITE"
 
 

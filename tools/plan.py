@@ -28,8 +28,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -48,7 +46,9 @@ def _encode(value: Any) -> str:
 
 
 def load_project(root: Path = ROOT) -> dict[str, Any]:
-    return yaml.safe_load((root / "Pulumi.yaml").read_text())
+    from components import datafiles
+
+    return datafiles.load(root / "Pulumi.yaml")
 
 
 def stack_config(stack_file: Path, project: Mapping[str, Any]) -> tuple[dict[str, str], list[str]]:

@@ -6,12 +6,10 @@ import functools
 import string
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-import yaml
-
-PLATFORM = Path(__file__).resolve().parent.parent.parent / "platform"
+from components import datafiles
+from components.datafiles import PLATFORM
 
 
 @dataclass(frozen=True)
@@ -32,9 +30,19 @@ class ChartSpec:
         return self.chart.rsplit("/", 1)[-1]
 
 
+# The name suffix of each add-on's component (and so of its children, its role among them).
+COMPONENT_SUFFIXES = {
+    "clusterAutoscaler": "cluster-autoscaler",
+    "awsLoadBalancerController": "aws-load-balancer-controller",
+    "externalSecrets": "external-secrets",
+    "externalDns": "external-dns",
+    "nodeTerminationHandler": "node-termination-handler",
+}
+
+
 @functools.cache
 def catalog() -> dict[str, ChartSpec]:
-    raw = yaml.safe_load((PLATFORM / "addons.yaml").read_text())
+    raw = datafiles.load(PLATFORM / "addons.yaml")
     return {
         key: ChartSpec(
             key=key,
@@ -53,7 +61,7 @@ def catalog() -> dict[str, ChartSpec]:
 
 @functools.cache
 def _policy_template(name: str) -> list[dict[str, Any]]:
-    return yaml.safe_load((PLATFORM / "iam" / f"{name}.yaml").read_text())["statements"]
+    return datafiles.load(PLATFORM / "iam" / f"{name}.yaml")["statements"]
 
 
 def policy_document(name: str, substitutions: Mapping[str, str]) -> dict[str, Any]:

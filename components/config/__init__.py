@@ -200,7 +200,22 @@ def cross_checks(v: Mapping[str, Any], project: str, stack: str) -> list[str]:
         out += _tag_limits(v["tags"], groups, cluster.name, project, stack)
     if cluster is not None:
         out += _addon_versions(cluster)
+    if all(v.get(k) is not None for k in ("network", "cluster", "node_groups", "addons", "delivery")) and groups:
+        out += _name_lengths(v)
     return out
+
+
+def _name_lengths(v: Mapping[str, Any]) -> list[str]:
+    """Names built from the cluster name must fit every AWS limit (components/names.py)."""
+    from types import SimpleNamespace
+
+    from components.names import cluster_name_problem
+
+    groups = named(dict(v["node_groups"]))
+    shaped = SimpleNamespace(network=v["network"], cluster=v["cluster"], node_groups=groups,
+                             addons=_resolved_addons(v["addons"], groups), delivery=v["delivery"])
+    problem = cluster_name_problem(shaped)
+    return [problem] if problem else []
 
 
 def _network_and_cluster(network: NetworkConfig, cluster: ClusterConfig) -> list[str]:

@@ -120,7 +120,9 @@ class ManagedNodeGroup(pulumi.ComponentResource):
         ng = aws.eks.NodeGroup(
             name,
             cluster_name=args.cluster.name,
-            node_group_name=g.name,
+            # Autonamed (<component>-<7 random>): a change that forces replacement creates the new group
+            # before the old one goes, which a fixed name would make fail with "already exists". The
+            # provider keeps the name a group already has (autonames are only made on create).
             node_role_arn=args.node_role_arn,
             subnet_ids=args.subnet_ids,
             instance_types=list(g.instance_types),

@@ -40,6 +40,9 @@ def event_patterns(asg_names: Sequence[str]) -> dict[str, dict]:
     }
 
 
+RULE_KEYS = tuple(event_patterns(()))
+
+
 def queue_policy(queue_arn: str, ctx: AwsContext) -> str:
     """EventBridge and SQS may send to the queue, on behalf of this account only."""
     return document({

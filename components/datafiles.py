@@ -1,0 +1,20 @@
+"""The platform's data files (platform/, Pulumi.yaml): read with libyaml when PyYAML has it (the wheels do).
+
+These files are ours and plain YAML, so the fast C loader is safe for them; stack files go through the
+strict reader in components/config/stackfile.py instead.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+PLATFORM = ROOT / "platform"
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def load(path: Path) -> Any:
+    return yaml.load(path.read_text(), Loader=_LOADER)
