@@ -28,7 +28,7 @@ from components.config import AccessHostConfig, RunnerConfig
 from components.config.instances import architecture
 from components.context import AwsContext
 from components.iamdocs import document, service_trust
-from components.tags import tagged
+from components.tags import identity, tagged
 
 LOCAL_PORT = 8443
 SSM_DOCUMENT = "AWS-StartPortForwardingSessionToRemoteHost"
@@ -241,7 +241,8 @@ class AccessHost(pulumi.ComponentResource):
                     volume_size=8, volume_type="gp3", encrypted="true", delete_on_termination="true",
                 ),
             )],
-            tag_specifications=[aws.ec2.LaunchTemplateTagSpecificationArgs(resource_type=rt, tags=tagged(ctx.tags, name))
+            # Identity tags only (a tag here is template data): the ASG propagates the stack's tags.
+            tag_specifications=[aws.ec2.LaunchTemplateTagSpecificationArgs(resource_type=rt, tags=identity(ctx.tags, name))
                                 for rt in ("instance", "volume", "network-interface")],
             update_default_version=True,
             tags=tagged(ctx.tags, name), opts=child,

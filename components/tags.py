@@ -20,6 +20,15 @@ def base_tags(project: str, stack: str, user: Mapping[str, str]) -> dict[str, st
     return dict(sorted(tags.items()))
 
 
+def identity(base: Mapping[str, str], name: str, **extra: str) -> dict[str, str]:
+    """Only the tags that never change for a resource: the platform's own, its Name and ``extra``.
+
+    For launch-template data, which is versioned: a tag there is part of the template, so a new one
+    rolls every instance launched from it. Stack-wide tags go on the Auto Scaling group instead.
+    """
+    return tagged({k: v for k, v in base.items() if k in PLATFORM_TAGS}, name, **extra)
+
+
 def tagged(base: Mapping[str, str], name: str | None = None, **extra: str) -> dict[str, str]:
     """``base`` plus a Name tag and extra tags, sorted so previews never churn on order."""
     tags = dict(base)

@@ -142,13 +142,27 @@ def test_eks_taint_effect_mapping(effect, api):
     assert model.eks_taints(g) == [{"key": "k", "value": "v", "effect": api}]
 
 
-def test_ami_parameters_and_types():
-    assert model.ami_parameter("al2023", "x86_64", "1.35") == \
-        "/aws/service/eks/optimized-ami/1.35/amazon-linux-2023/x86_64/standard/recommended/image_id"
-    assert model.ami_parameter("al2023", "arm64", "1.34") == \
-        "/aws/service/eks/optimized-ami/1.34/amazon-linux-2023/arm64/standard/recommended/image_id"
-    assert model.ami_parameter("bottlerocket", "x86_64", "1.35") == \
-        "/aws/service/bottlerocket/aws-k8s-1.35/x86_64/latest/image_id"
+def test_image_parameters_name_exactly_the_catalogs_release():
+    from components import nodeimages
+
+    assert nodeimages.image_parameter("1.35", "al2023", "x86_64", "1.35.0-20261105") == (
+        "/aws/service/eks/optimized-ami/1.35/amazon-linux-2023/x86_64/standard/"
+        "amazon-eks-node-al2023-x86_64-standard-1.35-v20261105/image_id")
+    assert nodeimages.image_parameter("1.34", "al2023", "arm64", "1.34.2-20261105").endswith(
+        "/arm64/standard/amazon-eks-node-al2023-arm64-standard-1.34-v20261105/image_id")
+    assert nodeimages.image_parameter("1.35", "bottlerocket", "x86_64", "1.52.0-8f2e1d3c") == \
+        "/aws/service/bottlerocket/aws-k8s-1.35/x86_64/1.52.0-8f2e1d3c/image_id"
+    with pytest.raises(ValueError, match="not an AL2023 EKS AMI release"):
+        nodeimages.image_parameter("1.35", "al2023", "x86_64", "latest")
+    # Every supported minor has every OS and architecture.
+    from components.config import SUPPORTED_KUBERNETES_VERSIONS
+
+    for minor in SUPPORTED_KUBERNETES_VERSIONS:
+        for os_ in nodeimages.OPERATING_SYSTEMS:
+            for arch in nodeimages.ARCHITECTURES:
+                assert nodeimages.missing_problem(minor, os_, arch) is None, (minor, os_, arch)
+    assert "platform/node-images.yaml has no al2023 x86_64 image for Kubernetes 1.20" in \
+        nodeimages.missing_problem("1.20", "al2023", "x86_64")
     assert model.managed_ami_type("al2023", "x86_64") == "AL2023_x86_64_STANDARD"
     assert model.managed_ami_type("al2023", "arm64") == "AL2023_ARM_64_STANDARD"
     assert model.managed_ami_type("bottlerocket", "arm64") == "BOTTLEROCKET_ARM_64"

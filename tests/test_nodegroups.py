@@ -9,7 +9,6 @@ import tomllib
 import yaml
 
 from components.context import AwsContext
-from components.nodegroups.security import node_rules
 from components.nodegroups.termination import event_patterns, queue_policy
 from tests.conftest import minimal_config, run_main
 
@@ -84,13 +83,25 @@ def test_managed_node_group(prod):
     assert prod.one("eks:index:VpcCniAddon", "eks-platform-prod-vpc-cni").urn in deps
 
 
-def test_managed_group_ca_tags_go_on_its_asg(prod):
+def test_managed_group_ca_tags_and_stack_tags_go_on_its_asg(prod):
     tags = {r.inputs["tag"]["key"]: r.inputs for r in prod.by_type("aws:autoscaling/tag:Tag")}
     asg = prod.outputs["nodeGroups"]["system"]["asgName"]
     assert tags["k8s.io/cluster-autoscaler/node-template/taint/CriticalAddonsOnly"]["tag"]["value"] == "true:NoSchedule"
     assert tags["k8s.io/cluster-autoscaler/node-template/label/node-role"]["tag"]["value"] == "system"
     assert all(t["autoscalingGroupName"] == asg for t in tags.values())
-    assert all(t["tag"]["propagateAtLaunch"] is False for t in tags.values())
+    template = {k: t for k, t in tags.items() if "/node-template/" in k}
+    assert all(t["tag"]["propagateAtLaunch"] is False for t in template.values())
+    # The stack's own tags reach the instances from the ASG, propagated at launch, not from the launch template.
+    stack = {k: t for k, t in tags.items() if "/node-template/" not in k}
+    assert {k: t["tag"]["value"] for k, t in stack.items()} == {"cost-center": "platform", "environment": "prod"}
+    assert all(t["tag"]["propagateAtLaunch"] is True for t in stack.values())
+
+
+def test_launch_templates_carry_only_identity_tags(prod):
+    for lt in prod.by_type("aws:ec2/launchTemplate:LaunchTemplate"):
+        for spec in lt.inputs["tagSpecifications"]:
+            assert "cost-center" not in spec["tags"] and "environment" not in spec["tags"], lt.name
+            assert spec["tags"]["eks-platform/stack"] == "prod"
 
 
 def test_self_managed_asg(prod):
@@ -165,12 +176,17 @@ def test_node_security_group_rules(prod):
     rules = {r.name.removeprefix("eks-platform-prod-nodes-"): r.inputs
              for r in prod.resources if r.type.startswith("aws:vpc/securityGroup") and
              r.name.startswith("eks-platform-prod-nodes-")}
-    assert set(rules) == {r.key for r in node_rules()}
+    assert set(rules) == {"nodes-from-nodes", "nodes-from-cluster", "cluster-from-nodes", "nodes-egress"}
     cluster_sg = prod.outputs["clusterSecurityGroupId"]
-    assert rules["nodes-from-cluster-kubelet"]["fromPort"] == 10250
-    assert rules["nodes-from-cluster-kubelet"]["referencedSecurityGroupId"] == cluster_sg
-    assert rules["cluster-from-nodes-https"]["securityGroupId"] == cluster_sg
-    assert (rules["nodes-from-cluster-dns-udp"]["ipProtocol"], rules["nodes-from-cluster-dns-udp"]["fromPort"]) == ("udp", 53)
+    nodes_sg = prod.one("aws:ec2/securityGroup:SecurityGroup", "eks-platform-prod-nodes")
+    # All traffic, both ways, between the node kinds (as EKS allows among managed nodes): any port, TCP and UDP.
+    assert rules["nodes-from-cluster"]["ipProtocol"] == rules["cluster-from-nodes"]["ipProtocol"] == "-1"
+    assert rules["nodes-from-cluster"]["referencedSecurityGroupId"] == cluster_sg
+    assert rules["cluster-from-nodes"]["securityGroupId"] == cluster_sg
+    assert nodes_sg.urn in prod.one("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+                                    "eks-platform-prod-nodes-cluster-from-nodes").dependencies
+    assert rules["nodes-from-nodes"]["ipProtocol"] == "-1"
+    assert all("fromPort" not in v for v in rules.values())
     assert rules["nodes-egress"]["cidrIpv4"] == "0.0.0.0/0"
     assert all("cidrIpv4" not in v for k, v in rules.items() if k != "nodes-egress")
     edge = prod.one("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",

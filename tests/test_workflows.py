@@ -111,3 +111,43 @@ def test_reusable_stack_workflow():
 def test_every_workflow_declares_least_permissions(path):
     wf = yaml.safe_load(path.read_text())
     assert "permissions" in wf, f"{path.name} inherits the repository's default token permissions"
+
+
+def test_the_offline_diff_runs_for_every_pull_request_without_secrets():
+    raw = (WF / "offline-diff.yml").read_text()
+    wf = load("offline-diff.yml")
+    assert list(wf["on"]) == ["pull_request"]  # forks too
+    assert wf["permissions"] == {"contents": "read"}
+    assert "secrets." not in raw and "id-token" not in raw
+    run = "\n".join(s.get("run", "") for s in wf["jobs"]["diff"]["steps"])
+    assert "for file in Pulumi.*.yaml" in run
+    assert "tools.plan \"$stack\" --quiet --diff" in run and "--diff-json" in run
+    assert "tools.diff out/diff-*.json > out/comment.md" in run
+    refs = [s["with"]["ref"] for s in wf["jobs"]["diff"]["steps"] if s.get("uses", "").startswith("actions/checkout")
+            and "with" in s]
+    assert refs == ["${{ github.event.pull_request.base.sha }}"]
+
+
+def test_the_comment_is_posted_by_a_privileged_run_that_never_runs_pr_code():
+    wf = load("offline-diff-comment.yml")
+    assert wf["on"] == {"workflow_run": {"workflows": ["offline-diff"], "types": ["completed"]}}
+    assert wf["permissions"] == {"actions": "read", "contents": "read", "pull-requests": "write"}
+    steps = wf["jobs"]["comment"]["steps"]
+    assert not any(s.get("uses", "").startswith("actions/checkout") for s in steps)
+    post = steps[-1]["run"]
+    # The artifact is untrusted: the PR number must be a number whose PR is at the run's head commit.
+    assert '[[ "$pr" =~ ^[0-9]+$ ]]' in post and '.head.sha' in post and "$HEAD_SHA" in post
+    assert "PATCH" in post and "POST" in post  # updated in place when it exists
+
+
+def test_the_comment_has_one_section_per_stack():
+    from tools import diff
+
+    docs = [{"stack": s, "base": "b", "summary": {"create": 0, "update": 1, "replace": 0, "delete": 0},
+             "changes": [{"urn": "u", "type": "aws:ec2/launchTemplate:LaunchTemplate", "name": f"{s}-lt", "op": "update",
+                          "paths": ["userData"], "replaced_by": [], "rolls_nodes": "rolls"}],
+             "errors": []} for s in ("prod", "dev")]
+    text = diff.markdown(docs)
+    assert text.splitlines()[0] == diff.MARKER
+    assert text.index("<b>dev</b>") < text.index("<b>prod</b>")
+    assert "1 rolling nodes: ok" in text and "! ~  aws:ec2:LaunchTemplate prod-lt  [userData]  ROLLS NODES: rolls" in text

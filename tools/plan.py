@@ -255,6 +255,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quiet", action="store_true", help="no tree, only the counts")
     parser.add_argument("--policies", action="store_true",
                         help="run the guardrails in policies/ over the plan; exit 3 on a mandatory violation")
+    parser.add_argument("--diff", type=Path, metavar="BASE",
+                        help="what changes against BASE: a plan JSON (--json of the base branch) or a stack file "
+                             "(planned with this code); exit 3 when the change hits an error flag")
+    parser.add_argument("--diff-json", type=Path, metavar="PATH", help="write the diff as JSON too")
     parser.add_argument("--critical-path", action="store_true",
                         help="print the longest dependency chain and the estimated time of a first `pulumi up`")
     args = parser.parse_args(argv)
@@ -310,13 +314,44 @@ def main(argv: list[str] | None = None) -> int:
         args.json.write_text(dump_json(recording))
     if args.graph:
         args.graph.write_text(mermaid(recording))
+    status = 0
+    if args.diff:
+        try:
+            base = base_plan(args.diff, stack)
+        except ConfigError as err:
+            for line in err.problems:
+                print(f"{args.diff.name}: {line}", file=sys.stderr)
+            return 2
+        from tools.diff import diff as diff_plans
+        from tools.diff import dump_json as dump_diff
+        from tools.diff import render as render_diff
+
+        result = diff_plans(base, recording.as_json(), str(args.diff))
+        print()
+        print(render_diff(result))
+        if args.diff_json:
+            args.diff_json.write_text(dump_diff(result))
+        status = 3 if result.errors else 0
     if args.policies:
         text, mandatory = policy_report(recording, stack, levels)
         print()
         print(text)
         if mandatory:
             return 3
-    return 0
+    return status
+
+
+def base_plan(path: Path, stack: str) -> dict[str, Any]:
+    """The base of a diff: a plan JSON as it is, or a stack file planned now (same stack name, so URNs match)."""
+    text = path.read_text(errors="replace") if path.is_file() else ""
+    if text.lstrip().startswith("{"):
+        try:
+            doc = json.loads(text)
+        except ValueError:
+            doc = None
+        if isinstance(doc, dict) and isinstance(doc.get("resources"), list):
+            return doc
+    return run(path, stack).as_json()
 
 
 def policy_report(recording, stack: str, levels: dict[str, str] | None = None) -> tuple[str, int]:

@@ -192,6 +192,8 @@ def cross_checks(v: Mapping[str, Any], project: str, stack: str) -> list[str]:
                     for k, g in sorted(groups.items()) if g.subnets == "public"]
     if groups is not None and addons is not None:
         out += _addons_and_groups(addons, groups)
+    if groups is not None and cluster is not None:
+        out += _node_images(groups, cluster.version)
     if network is not None and v.get("delivery") is not None and v["delivery"].runner.enabled \
             and network.existing is None and network.nat_gateways == "none":
         out.append("delivery.runner.enabled: the runner needs a route to GitHub from the private subnets; "
@@ -247,6 +249,19 @@ def _addons_and_groups(addons: AddonsConfig, groups: Mapping[str, NodeClass]) ->
     if enabled is False and has_self_managed:
         out.append("addons.nodeTerminationHandler.enabled: self-managed groups have a terminating lifecycle hook: "
                    "without the handler every scale-in waits for its heartbeat timeout")
+    return out
+
+
+def _node_images(groups: Mapping[str, NodeClass], kubernetes_version: str) -> list[str]:
+    """Every group's image comes from platform/node-images.yaml (a self-managed group may pin amiId instead)."""
+    from components.nodeimages import missing_problem
+
+    out = []
+    for name, g in sorted(groups.items()):
+        if isinstance(g, SelfManagedGroup) and g.ami_id:
+            continue
+        if (message := missing_problem(kubernetes_version, g.os, g.architecture)) is not None:
+            out.append(f"nodeGroups.{name}: {message}")
     return out
 
 

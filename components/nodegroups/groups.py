@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
 
+from components import nodeimages
 from components.config import NodeGroupConfig
 from components.config.nodegroups import tag_resource_suffix
 from components.context import AwsContext
@@ -51,7 +53,7 @@ def launch_template(
     instance_profile_arn: pulumi.Input[str] | None = None,
 ) -> aws.ec2.LaunchTemplate:
     """IMDSv2-only, encrypted gp3 volume, tagged instances/volumes/ENIs."""
-    instance_tags = tagged(ctx.tags, name, **{"eks-platform/node-group": group.name})
+    instance_tags = model.identity_tags(ctx.tags, name, group)
     return aws.ec2.LaunchTemplate(
         name,
         description=f"Nodes of group {group.name}",
@@ -89,6 +91,12 @@ def launch_template(
     )
 
 
+def tag_suffix(key: str) -> str:
+    """A resource-name suffix for a tag key: readable, and unique whatever characters the key has."""
+    slug = "".join(ch if ch.isalnum() or ch in "-_." else "-" for ch in key)[:32]
+    return f"{slug}-{hashlib.sha256(key.encode()).hexdigest()[:6]}"
+
+
 # ---------------------------------------------------------------------------------------
 # managed
 # ---------------------------------------------------------------------------------------
@@ -120,6 +128,10 @@ class ManagedNodeGroup(pulumi.ComponentResource):
         ng = aws.eks.NodeGroup(
             name,
             cluster_name=args.cluster.name,
+            # Follows the control plane: version and releaseVersion are Optional+Computed in the provider,
+            # so leaving them unset would mean "never change" (terraform-provider-aws eks/node_group.go).
+            version=args.cluster.version,
+            release_version=nodeimages.release(args.cluster.version, g.os, g.architecture),
             # Autonamed (<component>-<7 random>): a change that forces replacement creates the new group
             # before the old one goes, which a fixed name would make fail with "already exists". The
             # provider keeps the name a group already has (autonames are only made on create).
@@ -152,6 +164,15 @@ class ManagedNodeGroup(pulumi.ComponentResource):
                 f"{name}-{tag_resource_suffix(kind, label)}",
                 autoscaling_group_name=asg_name,
                 tag=aws.autoscaling.TagTagArgs(key=key, value=value, propagate_at_launch=False),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+        # Stack-wide tags reach the instances through the ASG EKS creates (propagated at launch), not through
+        # the launch template, so editing them rolls no node.
+        for key, value in model.propagated_stack_tags(ctx.tags).items():
+            aws.autoscaling.Tag(
+                f"{name}-tag-{tag_suffix(key)}",
+                autoscaling_group_name=asg_name,
+                tag=aws.autoscaling.TagTagArgs(key=key, value=value, propagate_at_launch=True),
                 opts=pulumi.ResourceOptions(parent=self),
             )
         self.node_group = ng
@@ -195,8 +216,11 @@ class SelfManagedNodeGroup(pulumi.ComponentResource):
         if g.ami_id:
             image_id: pulumi.Input[str] = g.ami_id
         else:
+            # Exactly the catalog's release, never the moving "recommended" parameter: nodes roll when
+            # platform/node-images.yaml changes, not when AWS publishes an image.
             image_id = aws.ssm.get_parameter_output(
-                name=model.ami_parameter(g.os, g.architecture, c.version),
+                name=nodeimages.image_parameter(c.version, g.os, g.architecture,
+                                                nodeimages.release(c.version, g.os, g.architecture)),
                 opts=pulumi.InvokeOutputOptions(parent=self),
             ).value
         user_data = pulumi.Output.all(c.endpoint, c.certificate_authority).apply(

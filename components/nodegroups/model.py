@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import yaml
 
 from components.config import NodeGroupConfig, Taint
+from components.tags import PLATFORM_TAGS, identity
 
 # EKS tags the Auto Scaling group of a managed node group itself: eks:cluster-name, eks:nodegroup-name,
 # k8s.io/cluster-autoscaler/enabled, k8s.io/cluster-autoscaler/<cluster>, kubernetes.io/cluster/<cluster>
@@ -97,14 +98,6 @@ def node_template_tags(group: NodeGroupConfig) -> dict[str, str]:
 # ---------------------------------------------------------------------------------------
 # AMIs
 # ---------------------------------------------------------------------------------------
-def ami_parameter(os_: str, architecture: str, kubernetes_version: str) -> str:
-    """The public SSM parameter holding the recommended EKS AMI for this OS/arch/version."""
-    if os_ == "bottlerocket":
-        return f"/aws/service/bottlerocket/aws-k8s-{kubernetes_version}/{architecture}/latest/image_id"
-    return (f"/aws/service/eks/optimized-ami/{kubernetes_version}/amazon-linux-2023/"
-            f"{architecture}/standard/recommended/image_id")
-
-
 def managed_ami_type(os_: str, architecture: str) -> str:
     if os_ == "bottlerocket":
         return "BOTTLEROCKET_ARM_64" if architecture == "arm64" else "BOTTLEROCKET_x86_64"
@@ -214,6 +207,16 @@ def instances_distribution(group: NodeGroupConfig) -> dict:
     }
 
 
+def identity_tags(base: Mapping[str, str], name: str, group: NodeGroupConfig) -> dict[str, str]:
+    """The tags a launch template writes on instances, volumes and ENIs: only ones that never change.
+
+    Launch-template data is versioned: a new tag there is a new version, which rolls every node of
+    the group. Stack-wide tags (environment, cost-center...) reach instances through the Auto
+    Scaling group instead (propagated at launch), so editing them rolls nothing.
+    """
+    return identity(base, name, **{GROUP_LABEL: group.name})
+
+
 def asg_tags(group: NodeGroupConfig, cluster_name: str, base: Mapping[str, str], name: str) -> list[dict]:
     """Every tag of a self-managed ASG with whether it propagates to instances.
 
@@ -232,5 +235,10 @@ def asg_tags(group: NodeGroupConfig, cluster_name: str, base: Mapping[str, str],
 def tag_count(group: NodeGroupConfig, cluster_name: str, base: Mapping[str, str]) -> int:
     """How many tags the group's Auto Scaling group carries (AWS allows 50)."""
     if group.managed:
-        return EKS_MANAGED_ASG_TAGS + len(node_template_tags(group))
+        return EKS_MANAGED_ASG_TAGS + len(node_template_tags(group)) + len(propagated_stack_tags(base))
     return len(asg_tags(group, cluster_name, base, f"{cluster_name}-{group.name}"))
+
+
+def propagated_stack_tags(base: Mapping[str, str]) -> dict[str, str]:
+    """Stack-wide tags a managed group's ASG propagates to its instances (the launch template has only identity)."""
+    return {k: v for k, v in base.items() if k not in PLATFORM_TAGS}

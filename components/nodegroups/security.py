@@ -32,28 +32,19 @@ class Rule:
 
 
 def node_rules() -> list[Rule]:
-    """The rules between the self-managed node group SG ("nodes") and the cluster SG ("cluster")."""
+    """The rules between the self-managed node group SG ("nodes") and the cluster SG ("cluster").
+
+    All traffic both ways, as the cluster security group allows among managed nodes and the control
+    plane: pods talk to pods (any port, TCP and UDP) whatever kind of node they run on, the control
+    plane reaches kubelets and webhooks, nodes reach the API and CoreDNS wherever it runs.
+    """
     return [
         Rule("nodes-from-nodes", "nodes", "nodes", "ingress", "-1", 0, 0,
-             "node to node: pods, CoreDNS, ephemeral ports"),
-        Rule("nodes-from-cluster-https", "nodes", "cluster", "ingress", "tcp", 443, 443,
-             "control plane to admission webhooks on 443"),
-        Rule("nodes-from-cluster-kubelet", "nodes", "cluster", "ingress", "tcp", 10250, 10250,
-             "control plane to kubelet"),
-        Rule("nodes-from-cluster-ephemeral", "nodes", "cluster", "ingress", "tcp", 1025, 65535,
-             "control plane and managed nodes to webhooks, extension API servers and pods"),
-        Rule("nodes-from-cluster-dns-udp", "nodes", "cluster", "ingress", "udp", 53, 53,
-             "pods on managed nodes to CoreDNS on these nodes"),
-        Rule("nodes-from-cluster-dns-tcp", "nodes", "cluster", "ingress", "tcp", 53, 53,
-             "pods on managed nodes to CoreDNS on these nodes"),
-        Rule("cluster-from-nodes-https", "cluster", "nodes", "ingress", "tcp", 443, 443,
-             "nodes to the Kubernetes API"),
-        Rule("cluster-from-nodes-dns-udp", "cluster", "nodes", "ingress", "udp", 53, 53,
-             "pods on self-managed nodes to CoreDNS on managed nodes"),
-        Rule("cluster-from-nodes-dns-tcp", "cluster", "nodes", "ingress", "tcp", 53, 53,
-             "pods on self-managed nodes to CoreDNS on managed nodes"),
-        Rule("cluster-from-nodes-ephemeral", "cluster", "nodes", "ingress", "tcp", 1025, 65535,
-             "pods on self-managed nodes to pods and webhooks on managed nodes"),
+             "self-managed node to self-managed node: pods, CoreDNS, kubelet"),
+        Rule("nodes-from-cluster", "nodes", "cluster", "ingress", "-1", 0, 0,
+             "control plane and managed nodes to self-managed nodes: kubelet, webhooks, pods"),
+        Rule("cluster-from-nodes", "cluster", "nodes", "ingress", "-1", 0, 0,
+             "self-managed nodes to the control plane and managed nodes: API, CoreDNS, pods"),
         Rule("nodes-egress", "nodes", "anywhere", "egress", "-1", 0, 0,
              "nodes to AWS APIs, registries and the internet (through NAT)"),
     ]

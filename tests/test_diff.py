@@ -1,0 +1,150 @@
+"""The replacement-aware diff (--diff): what a change replaces, which nodes it rolls, what it refuses."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.conftest import ROOT, stack_recording
+from tools import diff, plan
+
+PROD = (ROOT / "Pulumi.prod.yaml").read_text()
+
+
+def planned(tmp_path, text: str, name: str = "Pulumi.prod.yaml") -> dict:
+    folder = tmp_path / name.replace(".", "-")
+    folder.mkdir()
+    path = folder / "Pulumi.prod.yaml"  # the stack name decides the URNs: keep "prod"
+    path.write_text(text)
+    return plan.run(path, "prod").as_json()
+
+
+def changed(text: str, old: str, new: str) -> str:
+    assert old in text, old
+    return text.replace(old, new, 1)
+
+
+@pytest.fixture(scope="module")
+def prod_plan() -> dict:
+    return stack_recording("prod").as_json()
+
+
+def by_name(d: diff.Diff, name: str, typ: str) -> diff.Change:
+    (c,) = [c for c in d.changes if c.name == name and c.type == typ]
+    return c
+
+
+def test_no_change_no_diff(prod_plan):
+    d = diff.diff(prod_plan, prod_plan)
+    assert d.changes == [] and d.errors == []
+
+
+def test_instance_types_replace_the_managed_group(tmp_path, prod_plan):
+    new = planned(tmp_path, changed(PROD, "      instanceTypes: [m7i.large]\n      scaling: {min: 3",
+                                    "      instanceTypes: [m7i.xlarge]\n      scaling: {min: 3"))
+    d = diff.diff(prod_plan, new)
+    group = by_name(d, "eks-platform-prod-system", "aws:eks/nodeGroup:NodeGroup")
+    assert (group.op, group.replaced_by) == ("replace", ["instanceTypes"])
+    assert group.rolls_nodes
+    assert d.errors == []
+    assert "+- aws:eks:NodeGroup eks-platform-prod-system  replaced because instanceTypes changed" in diff.render(d)
+
+
+def test_a_label_on_a_self_managed_group_rolls_its_nodes_through_its_launch_template(tmp_path, prod_plan):
+    new = planned(tmp_path, changed(PROD, "      labels: {node-role: worker}", "      labels: {node-role: worker, team: core}"))
+    d = diff.diff(prod_plan, new)
+    lt = by_name(d, "eks-platform-prod-workers", "aws:ec2/launchTemplate:LaunchTemplate")
+    assert (lt.op, lt.paths) == ("update", ["userData"])
+    assert "launch-template version" in lt.rolls_nodes
+    asg = by_name(d, "eks-platform-prod-workers", "aws:autoscaling/group:Group")
+    assert (asg.op, asg.paths, asg.rolls_nodes) == ("update", ["tags"], None)  # the CA node-template tag
+    assert {c.name for c in d.changes if c.rolls_nodes} == {"eks-platform-prod-workers"}
+
+
+def test_a_stack_wide_tag_rolls_no_node(tmp_path, prod_plan):
+    new = planned(tmp_path, changed(PROD, "    cost-center: platform", "    cost-center: payments"))
+    d = diff.diff(prod_plan, new)
+    assert d.changes and all(c.op == "update" for c in d.changes)
+    assert [c.name for c in d.changes if c.rolls_nodes] == []
+    # Launch templates change only their own tags (not versioned template data).
+    for c in d.changes:
+        if c.type == "aws:ec2/launchTemplate:LaunchTemplate":
+            assert c.paths == ["tags.cost-center"]
+    assert "aws:autoscaling/tag:Tag" in {c.type for c in d.changes}  # managed groups: the ASG propagates it
+
+
+def test_an_upgrade_moves_the_cluster_its_node_groups_and_add_ons(tmp_path, prod_plan):
+    base = planned(tmp_path, changed(PROD, 'version: "1.35"', 'version: "1.34"'), "base")
+    d = diff.diff(base, prod_plan)
+    assert d.errors == []
+    cluster = by_name(d, "eks-platform-prod-cluster", "aws:eks/cluster:Cluster")
+    assert (cluster.op, cluster.paths) == ("update", ["version"])
+    group = by_name(d, "eks-platform-prod-system", "aws:eks/nodeGroup:NodeGroup")
+    assert group.op == "update" and {"version", "releaseVersion"} <= set(group.paths) and group.rolls_nodes
+    for addon in ("eks-platform-prod-kube-proxy", "eks-platform-prod-coredns"):
+        assert "addonVersion" in by_name(d, addon, "aws:eks/addon:Addon").paths
+    for name in ("eks-platform-prod-workers", "eks-platform-prod-edge"):  # a new AMI for the new minor
+        lt = by_name(d, name, "aws:ec2/launchTemplate:LaunchTemplate")
+        assert "imageId" in lt.paths and lt.rolls_nodes
+
+
+def test_plans_at_1_34_and_1_35_pin_every_version(tmp_path, prod_plan):
+    """Managed groups follow the cluster's minor with a release; every EKS add-on has an explicit version."""
+    older = planned(tmp_path, changed(PROD, 'version: "1.35"', 'version: "1.34"'), "older")
+    seen = {}
+    for doc, minor in ((older, "1.34"), (prod_plan, "1.35")):
+        resources = doc["resources"]
+        for group in (r for r in resources if r["type"] == "aws:eks/nodeGroup:NodeGroup"):
+            assert group["inputs"]["version"] == minor
+            assert group["inputs"]["releaseVersion"].startswith(f"{minor}.")
+        addons = {r["inputs"]["addonName"]: r["inputs"]["addonVersion"]
+                  for r in resources if r["type"] == "aws:eks/addon:Addon"}
+        assert set(addons) == {"vpc-cni", "kube-proxy", "eks-pod-identity-agent", "coredns"}
+        assert all(addons.values())
+        seen[minor] = addons
+    assert seen["1.34"]["kube-proxy"] != seen["1.35"]["kube-proxy"]
+    assert seen["1.34"]["coredns"] != seen["1.35"]["coredns"]
+
+
+def test_skipping_a_minor_is_refused(tmp_path, prod_plan, capsys):
+    base_file = tmp_path / "base.yaml"
+    base_file.write_text(changed(PROD, 'version: "1.35"', 'version: "1.33"'))
+    out = tmp_path / "diff.json"
+    code = plan.main(["prod", "--quiet", "--diff", str(base_file), "--diff-json", str(out)])
+    assert code == 3
+    doc = json.loads(out.read_text())
+    assert doc["errors"] == ["eks-platform-prod-cluster: Kubernetes 1.33 -> 1.35 skips a minor; EKS upgrades one "
+                             "minor at a time (1.33 -> 1.34 first)."]
+    assert doc["summary"]["update"] > 0
+    assert "ERROR eks-platform-prod-cluster: Kubernetes 1.33 -> 1.35 skips a minor" in capsys.readouterr().out
+
+
+def test_replacing_the_protected_cluster_is_refused(tmp_path, prod_plan):
+    new = planned(tmp_path, changed(PROD, "  eks-platform:cluster:\n", "  eks-platform:cluster:\n"
+                                                                       "    serviceIpv4Cidr: 172.21.0.0/16\n"))
+    d = diff.diff(prod_plan, new)
+    cluster = by_name(d, "eks-platform-prod-cluster", "aws:eks/cluster:Cluster")
+    assert cluster.replaced_by == ["kubernetesNetworkConfig.serviceIpv4Cidr"]
+    assert any(e.startswith("eks-platform-prod-cluster (aws:eks/cluster:Cluster) is protected and would be replaced")
+               for e in d.errors)
+
+
+def test_a_plan_json_is_a_base_too(tmp_path, prod_plan, capsys):
+    base = tmp_path / "base.json"
+    base.write_text(json.dumps(prod_plan))
+    assert plan.main(["prod", "--quiet", "--diff", str(base)]) == 0
+    assert "no changes" in capsys.readouterr().out
+
+
+def test_the_replace_table_covers_every_type_the_program_registers(prod_plan):
+    missing = {r["type"] for r in prod_plan["resources"] if r["custom"] and r["type"] not in diff.REPLACE_ON_CHANGE
+               and not r["type"].startswith("kubernetes:")}
+    assert missing == set()
+
+
+def test_changed_paths_and_version_jumps():
+    assert diff.changed_paths({"a": {"b": 1, "c": [1]}}, {"a": {"b": 2, "c": [1]}, "d": 1}) == ["a.b", "d"]
+    assert diff._version_jump("c", "1.34", "1.35") == []
+    assert "downgrade" in diff._version_jump("c", "1.35", "1.34")[0]
+    assert diff.replacing("kubernetes:example.com/v1:Thing", True, ["metadata.name", "spec.x"]) == ["metadata.name"]

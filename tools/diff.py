@@ -1,0 +1,279 @@
+"""What a change will do: the offline plan of a stack against a base plan, resource by resource.
+
+    python -m tools.plan prod --diff BASE [--diff-json PATH]
+
+BASE is a plan JSON (``--json`` of the base branch) or a stack file (e.g. ``git show
+main:Pulumi.prod.yaml > base.yaml``), planned with the current code. Each resource is created,
+deleted, updated or replaced, with the input paths that changed; a replacement names the inputs
+that force it, from the table below (what the providers mark ForceNew / RequiresReplace at the
+pinned versions). Flags: changes that roll nodes; errors — replacing a protected resource, a
+cluster version jump of more than one minor (EKS upgrades one at a time) or a downgrade.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+# Inputs whose change replaces the resource (engine property paths; a path covers what is below it).
+# aws: terraform-provider-aws internal/service/<service>/<resource>.go, ForceNew at the provider
+# version pulumi-aws 7.51 embeds; kubernetes: pulumi-kubernetes (provider/pkg/provider, the object's
+# identity: apiVersion, kind, name, namespace; a Helm release's name and namespace).
+REPLACE_ON_CHANGE: dict[str, tuple[str, ...]] = {
+    # ec2/vpc.go, subnet.go, eip.go, nat_gateway.go, route_table.go, route.go, vpc_endpoint.go, flow_log.go
+    "aws:ec2/vpc:Vpc": ("cidrBlock", "instanceTenancy", "ipv4IpamPoolId"),
+    "aws:ec2/subnet:Subnet": ("vpcId", "cidrBlock", "availabilityZone", "availabilityZoneId"),
+    "aws:ec2/eip:Eip": ("domain", "address", "publicIpv4Pool"),
+    "aws:ec2/natGateway:NatGateway": ("allocationId", "subnetId", "connectivityType", "privateIp"),
+    "aws:ec2/routeTable:RouteTable": ("vpcId",),
+    "aws:ec2/routeTableAssociation:RouteTableAssociation": ("subnetId", "gatewayId"),
+    "aws:ec2/route:Route": ("routeTableId", "destinationCidrBlock", "destinationIpv6CidrBlock",
+                            "destinationPrefixListId"),
+    "aws:ec2/internetGateway:InternetGateway": (),
+    "aws:ec2/vpcEndpoint:VpcEndpoint": ("vpcId", "serviceName", "vpcEndpointType"),
+    "aws:ec2/flowLog:FlowLog": ("vpcId", "trafficType", "logDestination", "logDestinationType", "iamRoleArn",
+                                "maxAggregationInterval", "logFormat"),
+    # ec2/security_group.go (description and name are ForceNew), vpc/security_group_*_rule.go
+    "aws:ec2/securityGroup:SecurityGroup": ("name", "namePrefix", "vpcId", "description"),
+    "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": ("vpcId",),
+    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": ("securityGroupId",),
+    "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": ("securityGroupId",),
+    # ec2/launch_template.go: any other change is a new version (update)
+    "aws:ec2/launchTemplate:LaunchTemplate": ("name", "namePrefix"),
+    "aws:cloudwatch/logGroup:LogGroup": ("name", "namePrefix", "logGroupClass"),
+    "aws:cloudwatch/eventRule:EventRule": ("name", "namePrefix", "eventBusName"),
+    "aws:cloudwatch/eventTarget:EventTarget": ("rule", "targetId", "eventBusName"),
+    # iam/role.go, role_policy.go, role_policy_attachment.go, instance_profile.go, openid_connect_provider.go
+    "aws:iam/role:Role": ("name", "namePrefix", "path"),
+    "aws:iam/rolePolicy:RolePolicy": ("name", "namePrefix", "role"),
+    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": ("role", "policyArn"),
+    "aws:iam/instanceProfile:InstanceProfile": ("name", "namePrefix", "path"),
+    "aws:iam/openIdConnectProvider:OpenIdConnectProvider": ("url",),
+    "aws:kms/key:Key": ("customerMasterKeySpec", "keyUsage", "multiRegion"),
+    "aws:kms/alias:Alias": ("name", "namePrefix"),
+    # eks/cluster.go: subnets and security groups update in place at this provider version
+    "aws:eks/cluster:Cluster": ("name", "roleArn", "bootstrapSelfManagedAddons",
+                                "accessConfig.bootstrapClusterCreatorAdminPermissions",
+                                "kubernetesNetworkConfig.ipFamily", "kubernetesNetworkConfig.serviceIpv4Cidr",
+                                "outpostConfig", "remoteNetworkConfig"),
+    # eks/node_group.go (version, releaseVersion, launchTemplate.version, labels, taints, scaling update)
+    "aws:eks/nodeGroup:NodeGroup": ("amiType", "capacityType", "clusterName", "diskSize", "instanceTypes",
+                                    "launchTemplate.id", "launchTemplate.name", "nodeGroupName",
+                                    "nodeGroupNamePrefix", "nodeRoleArn", "remoteAccess", "subnetIds"),
+    "aws:eks/addon:Addon": ("clusterName", "addonName"),
+    "aws:eks/accessEntry:AccessEntry": ("clusterName", "principalArn", "type"),
+    "aws:eks/accessPolicyAssociation:AccessPolicyAssociation": ("clusterName", "principalArn", "policyArn",
+                                                                "accessScope"),
+    "aws:eks/podIdentityAssociation:PodIdentityAssociation": ("clusterName", "namespace", "serviceAccount"),
+    "aws:eks/fargateProfile:FargateProfile": ("clusterName", "fargateProfileName", "podExecutionRoleArn",
+                                              "selectors", "subnetIds"),
+    "aws:eks/identityProviderConfig:IdentityProviderConfig": ("clusterName", "oidc"),
+    # autoscaling/group.go, lifecycle_hook.go, tag.go
+    "aws:autoscaling/group:Group": ("name", "namePrefix"),
+    "aws:autoscaling/lifecycleHook:LifecycleHook": ("name", "autoscalingGroupName"),
+    "aws:autoscaling/tag:Tag": ("autoscalingGroupName", "tag.key"),
+    "aws:sqs/queue:Queue": ("name", "namePrefix", "fifoQueue"),
+    "aws:sqs/queuePolicy:QueuePolicy": ("queueUrl",),
+    "aws:codebuild/project:Project": ("name",),
+    "aws:codebuild/webhook:Webhook": ("projectName",),
+    "aws:lb/loadBalancer:LoadBalancer": ("name", "namePrefix", "internal", "loadBalancerType"),
+    "aws:lb/targetGroup:TargetGroup": ("name", "namePrefix", "port", "protocol", "protocolVersion", "vpcId",
+                                       "targetType"),
+    "aws:lb/listener:Listener": ("loadBalancerArn",),
+    "aws:route53/record:Record": ("zoneId", "name", "type", "setIdentifier"),
+    # pulumi-kubernetes
+    "kubernetes:helm.sh/v3:Release": ("name", "namespace"),
+    "pulumi:providers:kubernetes": ("clusterIdentifier",),
+}
+# Any custom Kubernetes object: its identity.
+KUBERNETES_IDENTITY = ("apiVersion", "kind", "metadata.name", "metadata.namespace")
+# Changes that replace nodes, per type: (paths, what happens).
+ROLLS_NODES: dict[str, tuple[tuple[str, ...], str]] = {
+    "aws:ec2/launchTemplate:LaunchTemplate": (
+        ("imageId", "userData", "blockDeviceMappings", "metadataOptions", "tagSpecifications", "vpcSecurityGroupIds",
+         "iamInstanceProfile", "instanceType", "networkInterfaces", "monitoring"),
+        "a new launch-template version: the group's nodes are replaced"),
+    "aws:eks/nodeGroup:NodeGroup": (
+        ("version", "releaseVersion", "launchTemplate.version"), "EKS replaces the group's nodes (rolling)"),
+    "aws:autoscaling/group:Group": (
+        ("launchTemplate", "mixedInstancesPolicy.launchTemplate.launchTemplateSpecification"),
+        "instance refresh replaces the group's nodes"),
+}
+OPS = ("create", "replace", "update", "delete")
+
+
+@dataclass
+class Change:
+    urn: str
+    type: str
+    name: str
+    op: str  # create | update | replace | delete
+    paths: list[str] = field(default_factory=list)
+    replaced_by: list[str] = field(default_factory=list)  # the changed paths that force the replacement
+    rolls_nodes: str | None = None
+
+
+@dataclass
+class Diff:
+    stack: str
+    base: str
+    changes: list[Change]
+    errors: list[str]
+
+    def summary(self) -> dict[str, int]:
+        return {op: sum(1 for c in self.changes if c.op == op) for op in OPS}
+
+    def as_json(self) -> dict[str, Any]:
+        return {"stack": self.stack, "base": self.base, "summary": self.summary(),
+                "changes": [asdict(c) for c in self.changes], "errors": self.errors}
+
+
+def changed_paths(old: Any, new: Any, prefix: str = "") -> list[str]:
+    """Dotted paths of the inputs that differ (lists compare whole: their order and contents)."""
+    if isinstance(old, Mapping) and isinstance(new, Mapping):
+        out: list[str] = []
+        for key in sorted(set(old) | set(new)):
+            out += changed_paths(old.get(key), new.get(key), f"{prefix}.{key}" if prefix else key)
+        return out
+    return [] if old == new else [prefix or "(all)"]
+
+
+def _covers(rule: str, path: str) -> bool:
+    return path == rule or path.startswith(rule + ".") or rule.startswith(path + ".")
+
+
+def replacing(type_: str, custom: bool, paths: list[str]) -> list[str]:
+    rules = REPLACE_ON_CHANGE.get(type_)
+    if rules is None and type_.startswith("kubernetes:") and custom:
+        rules = KUBERNETES_IDENTITY
+    return [p for p in paths if any(_covers(r, p) for r in rules or ())]
+
+
+def _minor(version: Any) -> tuple[int, int] | None:
+    try:
+        major, minor = str(version).split(".")[:2]
+        return int(major), int(minor)
+    except ValueError:
+        return None
+
+
+def diff(base: Mapping[str, Any], new: Mapping[str, Any], base_name: str = "base") -> Diff:
+    old_by = {r["urn"]: r for r in base["resources"]}
+    new_by = {r["urn"]: r for r in new["resources"]}
+    changes: list[Change] = []
+    errors: list[str] = []
+    for r in new["resources"]:
+        before = old_by.get(r["urn"])
+        if before is None:
+            changes.append(Change(r["urn"], r["type"], r["name"], "create"))
+            continue
+        if not r["custom"]:
+            continue
+        paths = changed_paths(before["inputs"], r["inputs"])
+        if not paths:
+            continue
+        forced = replacing(r["type"], r["custom"], paths)
+        change = Change(r["urn"], r["type"], r["name"], "replace" if forced else "update", paths, forced)
+        rolls = ROLLS_NODES.get(r["type"])
+        if forced and r["type"] in ("aws:eks/nodeGroup:NodeGroup", "aws:autoscaling/group:Group"):
+            change.rolls_nodes = "the group is replaced: every node is new"
+        elif rolls and any(_covers(rule, p) for rule in rolls[0] for p in paths):
+            change.rolls_nodes = rolls[1]
+        if forced and (before.get("protect") or r.get("protect")):
+            errors.append(f"{r['name']} ({r['type']}) is protected and would be replaced (changed: "
+                          f"{', '.join(forced)}): refused. Unprotect it on purpose first (docs/operations.md).")
+        if r["type"] == "aws:eks/cluster:Cluster":
+            errors += _version_jump(r["name"], before["inputs"].get("version"), r["inputs"].get("version"))
+        changes.append(change)
+    for r in base["resources"]:
+        if r["urn"] not in new_by:
+            changes.append(Change(r["urn"], r["type"], r["name"], "delete"))
+            if r.get("protect"):
+                errors.append(f"{r['name']} ({r['type']}) is protected and would be deleted: refused.")
+    return Diff(new.get("stack", ""), base_name, changes, errors)
+
+
+def _version_jump(name: str, old: Any, new: Any) -> list[str]:
+    a, b = _minor(old), _minor(new)
+    if not a or not b or a == b:
+        return []
+    if b < a:
+        return [f"{name}: Kubernetes {old} -> {new} is a downgrade; EKS cannot downgrade a control plane."]
+    if b[0] != a[0] or b[1] - a[1] > 1:
+        return [f"{name}: Kubernetes {old} -> {new} skips a minor; EKS upgrades one minor at a time "
+                f"({old} -> {a[0]}.{a[1] + 1} first)."]
+    return []
+
+
+def short_type(typ: str) -> str:
+    parts = typ.split(":")
+    return f"{parts[0]}:{parts[1].split('/')[0]}:{parts[2]}" if len(parts) == 3 and "/" in parts[1] else typ
+
+
+def render(d: Diff) -> str:
+    s = d.summary()
+    lines = [f"Diff of {d.stack} against {d.base}: {s['create']} to create, {s['update']} to update, "
+             f"{s['replace']} to replace, {s['delete']} to delete"]
+    marks = {"create": "+ ", "update": "~ ", "replace": "+-", "delete": "- "}
+    for op in ("replace", "update", "create", "delete"):
+        for c in (c for c in d.changes if c.op == op):
+            detail = ""
+            if c.op == "replace":
+                detail = f"  replaced because {', '.join(c.replaced_by)} changed"
+            elif c.op == "update":
+                detail = f"  [{', '.join(c.paths)}]"
+            if c.rolls_nodes:
+                detail += f"  ROLLS NODES: {c.rolls_nodes}"
+            lines.append(f"  {marks[op]} {short_type(c.type)} {c.name}{detail}")
+    if not d.changes:
+        lines.append("  no changes")
+    for e in d.errors:
+        lines.append(f"  ERROR {e}")
+    return "\n".join(lines)
+
+
+def dump_json(d: Diff) -> str:
+    return json.dumps(d.as_json(), indent=2, sort_keys=True) + "\n"
+
+
+MARKER = "<!-- eks-platform offline diff -->"
+
+
+def markdown(diffs: list[dict[str, Any]]) -> str:
+    """One pull-request comment for the diffs of every stack (--diff-json documents)."""
+    lines = [MARKER, "### Offline plan diff", "",
+             "What this pull request changes in each stack, from the offline plan (no cloud credentials); "
+             "`+-` replaces, `~` updates in place. `pulumi preview` shows the live view.", ""]
+    for doc in sorted(diffs, key=lambda d: d.get("stack", "")):
+        s = doc["summary"]
+        verdict = "**refused**" if doc["errors"] else "ok"
+        lines += [f"<details><summary><b>{doc['stack']}</b>: {s['create']} to create, {s['update']} to update, "
+                  f"{s['replace']} to replace, {s['delete']} to delete, "
+                  f"{sum(1 for c in doc['changes'] if c.get('rolls_nodes'))} rolling nodes: {verdict}</summary>", "",
+                  "```diff"]
+        d = Diff(doc["stack"], doc["base"], [Change(**c) for c in doc["changes"]], doc["errors"])
+        lines += [("! " + line.strip()) if "ERROR" in line or "ROLLS NODES" in line else line
+                  for line in render(d).splitlines()[1:]]
+        lines += ["```", "</details>", ""]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+    import sys
+    from pathlib import Path
+
+    parser = argparse.ArgumentParser(prog="python -m tools.diff", description="Render --diff-json files as one "
+                                     "pull-request comment (Markdown) on stdout.")
+    parser.add_argument("diffs", nargs="+", type=Path)
+    args = parser.parse_args(argv)
+    sys.stdout.write(markdown([json.loads(p.read_text()) for p in args.diffs]))
+    return 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(main())
