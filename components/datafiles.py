@@ -17,4 +17,8 @@ _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def load(path: Path) -> Any:
-    return yaml.load(path.read_text(), Loader=_LOADER)
+    return loads(path.read_text())
+
+
+def loads(text: str) -> Any:
+    return yaml.load(text, Loader=_LOADER)

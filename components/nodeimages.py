@@ -21,7 +21,12 @@ ARCHITECTURES = ("x86_64", "arm64")
 
 @functools.cache
 def catalog() -> dict[str, dict[str, dict[str, str]]]:
-    raw = datafiles.load(CATALOG)
+    return parse(CATALOG.read_text())
+
+
+def parse(text: str) -> dict[str, dict[str, dict[str, str]]]:
+    """minor -> os -> architecture -> release, every key and value a string."""
+    raw = datafiles.loads(text) or {}
     return {str(minor): {os_: {arch: str(v) for arch, v in by_arch.items()} for os_, by_arch in by_os.items()}
             for minor, by_os in raw.items()}
 

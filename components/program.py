@@ -21,6 +21,7 @@ from components.addons import (
 )
 from components.addons.base import AddonContext, HelmAddon
 from components.addons.catalog import COMPONENT_SUFFIXES
+from components.addons.catalog import catalog as addon_catalog
 from components.cluster import Cluster, ClusterArgs, CoreDns, CoreDnsArgs
 from components.config import PlatformConfig
 from components.context import AwsContext
@@ -201,7 +202,10 @@ def build_addons(
         out["awsLoadBalancerController"] = load_balancer_controller.build(
             named("awsLoadBalancerController"), actx, a.load_balancer_controller)
     if a.external_secrets.enabled:
-        out["externalSecrets"] = external_secrets.build(named("externalSecrets"), actx, a.external_secrets)
+        # the Cloudflare token's ExternalSecret lives in external-dns's namespace
+        own = [addon_catalog()["externalDns"].namespace] \
+            if a.external_dns.enabled and a.external_dns.provider == "cloudflare" else []
+        out["externalSecrets"] = external_secrets.build(named("externalSecrets"), actx, a.external_secrets, own)
     if a.external_dns.enabled:
         after = [out["externalSecrets"]] if a.external_dns.provider == "cloudflare" else []
         out["externalDns"] = external_dns.build(named("externalDns"), actx, a.external_dns, after)

@@ -343,6 +343,17 @@ def helm_atomic(r: Resource) -> Iterable[str]:
         yield f"{r.name}: a failed install would be left half-applied. Fix: atomic: true."
 
 
+_PINNED_SOURCE = re.compile(r"^https://[^/]+/.*/v?\d+\.\d+\.\d+([-+][0-9A-Za-z.-]+)?/")
+
+
+def manifests_pinned(r: Resource) -> Iterable[str]:
+    """Manifests applied from the network come over https from a released tag, never a branch."""
+    for source in _list(r.props.get("files")):
+        if isinstance(source, str) and "://" in source and not _PINNED_SOURCE.match(source):
+            yield (f"{r.name}: {source} is not an https URL of a released tag (a branch moves under the "
+                   "program). Fix: pin it to the chart's tag in platform/addons.yaml.")
+
+
 # ---------------------------------------------------------------------------------------
 # the pack
 # ---------------------------------------------------------------------------------------
@@ -387,6 +398,8 @@ POLICIES: tuple[Policy, ...] = (
     Policy("helm-pinned-version", "Helm charts are pinned to an exact version", MANDATORY, RELEASE,
            helm_pinned_version),
     Policy("helm-atomic", "Helm releases are atomic", MANDATORY, RELEASE, helm_atomic),
+    Policy("manifests-pinned", "Manifests (CRDs) applied from the network are pinned to a released tag", MANDATORY,
+           ("kubernetes:yaml/v2:ConfigGroup", "kubernetes:yaml/v2:ConfigFile"), manifests_pinned),
 )
 
 

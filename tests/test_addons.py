@@ -192,6 +192,27 @@ def test_external_secrets_kms_keys():
     assert kms["Condition"] == {"StringEquals": {"kms:ViaService": ["ssm.eu-west-1.amazonaws.com"]}}
 
 
+def test_secret_store_conditions_default_to_no_namespace():
+    none = config_model(ExternalSecretsConfig, ssmPathPrefix="/p/")
+    assert eso.conditions(none) == [eso.NO_NAMESPACE]
+    # a selector no namespace satisfies: kubernetes.io/metadata.name is on every namespace
+    assert eso.NO_NAMESPACE == {"namespaceSelector": {"matchExpressions": [
+        {"key": "kubernetes.io/metadata.name", "operator": "DoesNotExist"}]}}
+    assert eso.conditions(none, ["external-dns"]) == [{"namespaces": ["external-dns"]}]
+
+
+def test_secret_store_conditions_names_and_selector_are_alternatives():
+    cfg = config_model(ExternalSecretsConfig, ssmPathPrefix="/p/", namespaces=["team-b", "team-a"],
+                       namespaceSelector={"matchLabels": {"secrets": "yes"},
+                                          "matchExpressions": [{"key": "tier", "operator": "In",
+                                                                "values": ["web", "api"]}]})
+    assert eso.conditions(cfg, ["external-dns", "team-a"]) == [
+        {"namespaces": ["external-dns", "team-a", "team-b"]},
+        {"namespaceSelector": {"matchLabels": {"secrets": "yes"},
+                               "matchExpressions": [{"key": "tier", "operator": "In", "values": ["api", "web"]}]}},
+    ]
+
+
 def test_cluster_secret_stores_after_the_release(prod):
     stores = {r.inputs["metadata"]["name"]: r for r in prod.resources if r.type.endswith(":ClusterSecretStore")}
     assert set(stores) == {"aws-parameter-store", "aws-secrets-manager"}
@@ -199,9 +220,11 @@ def test_cluster_secret_stores_after_the_release(prod):
     for name, service in (("aws-parameter-store", "ParameterStore"), ("aws-secrets-manager", "SecretsManager")):
         s = stores[name]
         assert s.inputs["apiVersion"] == "external-secrets.io/v1" and s.inputs["kind"] == "ClusterSecretStore"
-        assert s.inputs["spec"] == {"provider": {"aws": {
-            "service": service, "region": "eu-west-1",
-            "auth": {"jwt": {"serviceAccountRef": {"name": "external-secrets", "namespace": "external-secrets"}}}}}}
+        assert s.inputs["spec"] == {
+            "conditions": [{"namespaceSelector": {"matchLabels": {"eks-platform/external-secrets": "allowed"}}}],
+            "provider": {"aws": {
+                "service": service, "region": "eu-west-1",
+                "auth": {"jwt": {"serviceAccountRef": {"name": "external-secrets", "namespace": "external-secrets"}}}}}}
         assert rel.urn in s.dependencies
         assert s.provider == rel.provider
 
@@ -246,6 +269,8 @@ def test_external_dns_cloudflare_token_comes_from_parameter_store():
     assert es.urn in rel.dependencies
     (store,) = [r for r in rec.resources if r.type.endswith(":ClusterSecretStore")]
     assert store.urn in es.dependencies
+    # the token's namespace is allowed automatically, and nothing else
+    assert store.inputs["spec"]["conditions"] == [{"namespaces": ["external-dns"]}]
     assert rel.inputs["createNamespace"] is False
 
 
@@ -300,3 +325,49 @@ def test_no_system_group_means_no_selector():
     rec = run_main(raw)
     v = rec.one(REL, "eks-platform-test-cluster-autoscaler").inputs["values"]
     assert v["nodeSelector"] == {} and v["tolerations"] == []
+
+
+LBC_CRDS = "https://raw.githubusercontent.com/kubernetes-sigs/aws-load-balancer-controller/v{v}/helm/" \
+           "aws-load-balancer-controller/crds/{f}"
+
+
+def test_the_load_balancer_controllers_crds_are_applied_at_the_charts_version(prod):
+    rel = release(prod, "awsLoadBalancerController")
+    crds = prod.one("kubernetes:yaml/v2:ConfigGroup", "eks-platform-prod-aws-load-balancer-controller-crds")
+    assert crds.inputs["files"] == [LBC_CRDS.format(v="3.5.0", f="crds.yaml"),
+                                    LBC_CRDS.format(v="3.5.0", f="gateway-crds.yaml")]
+    assert crds.provider == rel.provider and crds.urn in rel.dependencies
+    assert rel.inputs["skipCrds"] is True  # Helm would install them once and never upgrade them
+    # charts whose CRDs are templates (external-secrets: installCRDs) or that have none keep Helm's default
+    for key in ("externalSecrets", "clusterAutoscaler", "externalDns", "nodeTerminationHandler"):
+        assert release(prod, key).inputs["skipCrds"] is False, key
+    assert len(prod.by_type("kubernetes:yaml/v2:ConfigGroup")) == 1
+
+
+def test_a_chart_bump_updates_its_crds_in_the_diff(prod, monkeypatch):
+    from components import datafiles
+    from components.addons import catalog as catalog_module
+    from tests.conftest import ROOT
+    from tools import diff, plan
+
+    real = datafiles.load
+
+    def bumped(path):  # platform/addons.yaml with only the chart version raised
+        data = real(path)
+        if path.name == "addons.yaml":
+            data["awsLoadBalancerController"]["version"] = "3.6.0"
+        return data
+
+    monkeypatch.setattr(datafiles, "load", bumped)
+    catalog_module.catalog.cache_clear()
+    try:
+        new = plan.run(ROOT / "Pulumi.prod.yaml", "prod")
+    finally:
+        catalog_module.catalog.cache_clear()
+    d = diff.diff(json.loads(plan.dump_json(prod)), json.loads(plan.dump_json(new)))
+    changed = {c.name: c for c in d.changes}
+    crds = changed["eks-platform-prod-aws-load-balancer-controller-crds"]
+    assert (crds.op, crds.paths) == ("update", ["files"])
+    rel = changed["eks-platform-prod-aws-load-balancer-controller"]
+    assert rel.op == "update" and "version" in rel.paths
+    assert d.errors == []

@@ -146,3 +146,23 @@ def test_the_plan_never_picks_an_unsupported_zone():
 
     rec = run_main(minimal_config(network={"availabilityZones": 3}), region="us-east-1")
     assert rec.outputs["availabilityZones"] == ["us-east-1a", "us-east-1b", "us-east-1d"]
+
+
+def test_a_node_image_missing_from_the_catalog_names_the_file_and_key(monkeypatch):
+    from components import nodeimages
+
+    thin = {minor: {os_: {a: v for a, v in by_arch.items() if (minor, os_, a) != ("1.35", "al2023", "arm64")}
+                    for os_, by_arch in by_os.items()} for minor, by_os in nodeimages.catalog().items()}
+    monkeypatch.setattr(nodeimages, "catalog", lambda: thin)
+    raw = minimal_config(cluster={"version": "1.35", "access": {"adminRoleArns": [ADMIN]}}, nodeGroups={
+        "graviton": {"kind": "managed", "instanceTypes": ["m7g.large"], "architecture": "arm64"},
+        "pinned": {"kind": "selfManaged", "instanceTypes": ["m7g.large"], "architecture": "arm64",
+                   "amiId": "ami-0123456789abcdef0"},
+        "x86": {"kind": "managed", "instanceTypes": ["m7i.large"]},
+    })
+    with pytest.raises(ConfigError) as err:
+        load(raw)
+    # one line, for the group that needs the catalog (a pinned amiId does not)
+    assert err.value.problems == [
+        'nodeGroups.graviton: platform/node-images.yaml has no al2023 arm64 image for Kubernetes 1.35 '
+        '(key "1.35".al2023.arm64); add it or run `python -m tools.node_images --refresh`']

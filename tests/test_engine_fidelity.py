@@ -119,3 +119,38 @@ def test_the_plan_exits_1_with_the_components_message_when_the_program_omits_the
     assert code == 1
     assert err.startswith("error: eks:index:VpcCniAddon resource 'eks-platform-dev-vpc-cni': You need to specify")
     assert "Traceback" not in err
+
+
+def test_config_group_children_are_the_manifests_objects_named_as_the_provider_names_them():
+    import pulumi_kubernetes as k8s
+
+    from components.addons.base import take_over_crds
+
+    def program():
+        k8s.yaml.v2.ConfigGroup("widgets", files=["tests/data/manifests/widgets-crd.yaml"],
+                                opts=pulumi.ResourceOptions(transforms=[take_over_crds]))
+
+    rec = run_components(program)
+    crd = rec.one("kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition", "widgets:widgets.example.com")
+    ns = rec.one("kubernetes:core/v1:Namespace", "widgets:widgets")
+    group = rec.one("kubernetes:yaml/v2:ConfigGroup", "widgets")
+    assert crd.parent == group.urn and ns.parent == group.urn
+    # the registered transform ran on the child CRD only
+    assert crd.inputs["metadata"]["annotations"] == {"pulumi.com/patchForce": "true"}
+    assert "annotations" not in ns.inputs["metadata"]
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    ({"files": "crds.yaml"}, "files: expected an array of strings"),
+    ({"files": ["http://example.com/v1.0.0/crds.yaml"]}, "only https sources"),
+    ({"files": ["tests/data/manifests/nope.yaml"]}, "reading YAML file from disk: open tests/data/manifests/nope.yaml"),
+    ({"files": [], "skipAwait": "yes"}, "skipAwait: expected bool"),
+])
+def test_config_group_arguments_are_checked_like_the_provider(args, message):
+    with pytest.raises(remote_components.ComponentError, match=message):
+        remote_components.construct("kubernetes:yaml/v2:ConfigGroup", "g", args, lambda a, v: "x")
+
+
+def test_config_group_urls_register_no_children_offline():
+    assert remote_components.construct("kubernetes:yaml/v2:ConfigGroup", "g",
+                                       {"files": ["https://example.com/v1.0.0/crds.yaml"]}, lambda a, v: "x") == []

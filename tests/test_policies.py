@@ -88,6 +88,11 @@ CASES = [
      {"chart": "x", "version": "^1.2"}),
     ("helm-atomic", "kubernetes:helm.sh/v3:Release", {"atomic": True}, {"atomic": False}),
     ("log-group-retention", "aws:cloudwatch/logGroup:LogGroup", {"retentionInDays": 30}, {"name": "/x"}),
+    ("manifests-pinned", "kubernetes:yaml/v2:ConfigGroup",
+     {"files": ["https://raw.githubusercontent.com/o/r/v3.5.0/crds/crds.yaml", "local/crd.yaml"]},
+     {"files": ["https://raw.githubusercontent.com/o/r/main/crds/crds.yaml"]}),
+    ("manifests-pinned", "kubernetes:yaml/v2:ConfigGroup", {"files": []},
+     {"files": ["http://example.com/v1.2.3/crds.yaml"]}),
     ("codebuild-unprivileged", "aws:codebuild/project:Project", {"environment": {"privilegedMode": False}},
      {"environment": {"privilegedMode": True}}),
 ]

@@ -151,3 +151,17 @@ def test_the_comment_has_one_section_per_stack():
     assert text.splitlines()[0] == diff.MARKER
     assert text.index("<b>dev</b>") < text.index("<b>prod</b>")
     assert "1 rolling nodes: ok" in text and "! ~  aws:ec2:LaunchTemplate prod-lt  [userData]  ROLLS NODES: rolls" in text
+
+
+def test_node_images_are_refreshed_in_a_pull_request_never_deployed_directly():
+    wf = load("node-images.yml")
+    assert set(wf["on"]) == {"schedule", "workflow_dispatch"}
+    assert wf["permissions"] == {"contents": "write", "pull-requests": "write", "id-token": "write"}
+    steps = {s.get("name", s.get("uses")): s for s in wf["jobs"]["refresh"]["steps"]}
+    assert steps["AWS credentials (OIDC)"]["with"]["role-to-assume"] == "${{ vars.AWS_PREVIEW_ROLE_ARN }}"
+    assert "tools.node_images --refresh" in steps["Refresh the catalog"]["run"]
+    pr = steps["Open or update the pull request"]
+    assert pr["if"] == "steps.refresh.outputs.changed == 'true'"
+    # only the catalog is committed, on its own branch, through a pull request
+    assert "-- platform/node-images.yaml" in pr["run"] and "gh pr create" in pr["run"]
+    assert "git push --force origin \"$branch\"" in pr["run"] and "main" not in pr["run"]

@@ -145,6 +145,8 @@ def _covers(rule: str, path: str) -> bool:
 
 
 def replacing(type_: str, custom: bool, paths: list[str]) -> list[str]:
+    if not custom:
+        return []  # a component is never replaced itself; its children are
     rules = REPLACE_ON_CHANGE.get(type_)
     if rules is None and type_.startswith("kubernetes:") and custom:
         rules = KUBERNETES_IDENTITY
@@ -169,8 +171,8 @@ def diff(base: Mapping[str, Any], new: Mapping[str, Any], base_name: str = "base
         if before is None:
             changes.append(Change(r["urn"], r["type"], r["name"], "create"))
             continue
-        if not r["custom"]:
-            continue
+        # Components: ours register no inputs; a remote one (VpcCniAddon, ConfigGroup) is updated when its
+        # inputs change (the provider constructs it again and diffs its children).
         paths = changed_paths(before["inputs"], r["inputs"])
         if not paths:
             continue

@@ -72,6 +72,20 @@ def stack_config(stack_file: Path, project: Mapping[str, Any]) -> tuple[dict[str
     return flat, secrets
 
 
+def platform_config(stack: str, root: Path = ROOT):
+    """The validated config of ``Pulumi.<stack>.yaml`` as the program would read it (raises ConfigError).
+
+    For the tools that act on a deployed stack (preflight, teardown): the same defaults, reader and models.
+    """
+    from components.config import load
+    from components.config.stackfile import flatten_runtime
+
+    project = load_project(root)
+    flat, _ = stack_config(root / f"Pulumi.{stack}.yaml", project)
+    raw = flatten_runtime(flat, project["name"])
+    return load(raw, stack=stack, region=flat.get("aws:region"), project=project["name"])
+
+
 def stack_name_of(path: Path) -> str:
     m = re.match(r"^Pulumi\.(.+)\.ya?ml$", path.name)
     return m.group(1) if m else path.stem

@@ -19,9 +19,7 @@ import ssl
 import sys
 import tempfile
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_TIMEOUT = 15.0
 
 
@@ -110,13 +108,11 @@ def main(argv: list[str] | None = None) -> int:
                         help="print the SSM port-forward command through the access host (to run in the background)")
     args = parser.parse_args(argv)
 
-    from components.config import ConfigError, load
-    from components.config.stackfile import read_stack_file
+    from components.config import ConfigError
+    from tools.plan import platform_config
 
     try:
-        values, _ = read_stack_file(ROOT / f"Pulumi.{args.stack}.yaml", "eks-platform")
-        raw = {k.split(":", 1)[1]: v for k, v in values.items() if k.startswith("eks-platform:")}
-        cfg = load(raw, stack=args.stack, region=values.get("aws:region"))
+        cfg = platform_config(args.stack)
     except ConfigError as err:
         print("\n".join(err.problems), file=sys.stderr)
         return 2

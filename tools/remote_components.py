@@ -143,9 +143,58 @@ def vpc_cni_addon(name: str, args: Mapping[str, Any], resolve_version: Callable[
     return children
 
 
+# ---------------------------------------------------------------------------------------
+# kubernetes:yaml/v2:ConfigGroup (pulumi-kubernetes provider/pkg/provider/yaml/v2/configgroup.go, yaml.go)
+# ---------------------------------------------------------------------------------------
+def config_group(name: str, args: Mapping[str, Any], resolve_version: Callable[[str, str], str]) -> list[Child]:
+    """The constructor of ``kubernetes:yaml/v2:ConfigGroup``: argument types, then the manifests' objects.
+
+    The provider fetches every absolute URL in ``files`` (``http.Get``) and reads anything else from
+    disk, relative to the program. Offline, URLs cannot be fetched: they must be absolute https URLs
+    pinned to a tag (the guardrail ``crd-sources-pinned`` says why), and their objects are not
+    emulated; local files are parsed as the provider would and their objects become children named
+    ``<resourcePrefix or name>:<[namespace/]name>``.
+    """
+    files = args.get("files")
+    if files is not None and files != UNKNOWN and (
+            not isinstance(files, list) or not all(isinstance(f, str) for f in files)):
+        raise ComponentError(f"setting args: files: expected an array of strings, got {json.dumps(files)}")
+    for key, want in (("yaml", str), ("resourcePrefix", str), ("skipAwait", bool), ("objs", list)):
+        value = args.get(key)
+        if value is not None and value != UNKNOWN and not isinstance(value, want):
+            raise ComponentError(f"setting args: {key}: expected {want.__name__}, got {json.dumps(value)}")
+    children: list[Child] = []
+    prefix = args.get("resourcePrefix") or name
+    for file in files or []:
+        if "://" in file:
+            if not file.startswith("https://"):
+                raise ComponentError(f"fetching YAML over network: {file}: only https sources are allowed here")
+            continue
+        import yaml  # a local manifest: parse it as the provider would
+
+        from tools.plan import ROOT
+
+        path = ROOT / file
+        if not path.is_file():
+            raise ComponentError(f"reading YAML file from disk: open {file}: no such file or directory")
+        for obj in yaml.safe_load_all(path.read_text()):
+            if not obj:
+                continue
+            if not obj.get("kind") or not obj.get("apiVersion"):
+                raise ComponentError(f"Kubernetes resources require a kind and apiVersion: `{json.dumps(obj)}`")
+            meta = obj.get("metadata") or {}
+            if not meta.get("name"):
+                raise ComponentError(f"Kubernetes resources require a .metadata.name: `{json.dumps(obj)}`")
+            resource = f"{meta['namespace']}/{meta['name']}" if meta.get("namespace") else meta["name"]
+            group, _, version = obj["apiVersion"].rpartition("/")
+            children.append(Child(f"kubernetes:{group or 'core'}/{version}:{obj['kind']}", f"{prefix}:{resource}", obj))
+    return children
+
+
 # Every remote component type the program may register, and its emulation.
 COMPONENTS: dict[str, Callable[[str, Mapping[str, Any], Callable[[str, str], str]], list[Child]]] = {
     "eks:index:VpcCniAddon": vpc_cni_addon,
+    "kubernetes:yaml/v2:ConfigGroup": config_group,
 }
 
 

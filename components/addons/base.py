@@ -115,6 +115,22 @@ class HelmAddonArgs:
     depends_on: Sequence[pulumi.Resource] = ()
 
 
+CRD_TYPE = "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition"
+
+
+def take_over_crds(args: pulumi.ResourceTransformArgs) -> pulumi.ResourceTransformResult | None:
+    """CRDs that Helm installed (a cluster made before the program applied them) change managers.
+
+    ``pulumi.com/patchForce`` makes the server-side apply take the fields Helm's client-side create
+    owns, instead of failing on the conflict (pulumi-kubernetes, "Server-side apply": patchForce).
+    """
+    if args.type_ != CRD_TYPE:
+        return None
+    metadata = dict(args.props.get("metadata") or {})
+    metadata["annotations"] = {**(metadata.get("annotations") or {}), "pulumi.com/patchForce": "true"}
+    return pulumi.ResourceTransformResult(props={**args.props, "metadata": metadata}, opts=args.opts)
+
+
 class HelmAddon(pulumi.ComponentResource):
     """A Helm release (``kubernetes.helm.v3.Release``) and the IRSA role its service account uses."""
 
@@ -148,7 +164,10 @@ class HelmAddon(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self),
             )
             role_arn = self.role.role_arn
-        before = self.prerequisites(name, args)
+        before = list(self.prerequisites(name, args))
+        self.crds = self._crds(name, spec, ctx)
+        if self.crds is not None:
+            before.append(self.crds)
         values = pulumi.Output.all(roleArn=role_arn, **args.inputs).apply(
             lambda resolved: deep_merge(spec.values, args.values(resolved), args.config.values)
         )
@@ -164,7 +183,7 @@ class HelmAddon(pulumi.ComponentResource):
             cleanup_on_fail=True,
             timeout=spec.timeout_seconds,
             max_history=10,
-            skip_crds=False,
+            skip_crds=bool(spec.crds),  # the program applies them (self.crds), at the chart's version
             values=values,
             opts=pulumi.ResourceOptions(
                 parent=self,
@@ -178,6 +197,17 @@ class HelmAddon(pulumi.ComponentResource):
         self.role_arn = self.role.role_arn if self.role else None
         self.extras(name, args)
         self.register_outputs(self.outputs())
+
+    def _crds(self, name: str, spec: ChartSpec, ctx: AddonContext) -> k8s.yaml.v2.ConfigGroup | None:
+        """The chart's CRDs at its version, so a chart bump upgrades them (Helm never upgrades crds/)."""
+        if not spec.crds:
+            return None
+        return k8s.yaml.v2.ConfigGroup(
+            f"{name}-crds",
+            files=list(spec.crds),
+            opts=pulumi.ResourceOptions(parent=self, provider=ctx.k8s_provider, depends_on=list(ctx.depends_on),
+                                        transforms=[take_over_crds]),
+        )
 
     def prerequisites(self, name: str, args: HelmAddonArgs) -> list[pulumi.Resource]:
         """Resources the release needs first (e.g. a secret its pods mount)."""

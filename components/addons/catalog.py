@@ -23,6 +23,9 @@ class ChartSpec:
     timeout_seconds: int
     values: Mapping[str, Any] = field(default_factory=dict)
     image_tags: Mapping[str, str] = field(default_factory=dict)
+    # The chart's CRD manifests at exactly this version (applied by the program, not by Helm: Helm installs
+    # a chart's crds/ once and never upgrades them).
+    crds: tuple[str, ...] = ()
 
     @property
     def release_name(self) -> str:
@@ -54,6 +57,7 @@ def catalog() -> dict[str, ChartSpec]:
             timeout_seconds=int(entry.get("timeoutSeconds", 300)),
             values=entry.get("values") or {},
             image_tags={str(k): str(v) for k, v in (entry.get("imageTags") or {}).items()},
+            crds=tuple(str(url).format(version=entry["version"]) for url in entry.get("crds") or ()),
         )
         for key, entry in raw.items()
     }

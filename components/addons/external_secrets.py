@@ -6,6 +6,8 @@ values never pass through Pulumi config or Helm values.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import pulumi
@@ -27,6 +29,11 @@ KEY = "externalSecrets"
 API_VERSION = "external-secrets.io/v1"
 PARAMETER_STORE = "aws-parameter-store"
 SECRETS_MANAGER = "aws-secrets-manager"
+# A condition no namespace meets: every namespace carries kubernetes.io/metadata.name (set by the API
+# server since Kubernetes 1.21). Needed because a store with no conditions serves every namespace
+# (external-secrets pkg/controllers/secretstore/client_manager.go, shouldProcessSecret).
+NO_NAMESPACE = {"namespaceSelector": {"matchExpressions": [
+    {"key": "kubernetes.io/metadata.name", "operator": "DoesNotExist"}]}}
 
 
 def parameter_arns(ctx: AwsContext, path_prefix: str) -> list[str]:
@@ -73,9 +80,11 @@ def policy(ctx: AwsContext, cfg: ExternalSecretsConfig) -> dict[str, Any]:
     return {"Version": "2012-10-17", "Statement": statements}
 
 
-def store_manifest(service: str, region: str, sa: ServiceAccount) -> dict[str, Any]:
+def store_manifest(service: str, region: str, sa: ServiceAccount,
+                   allowed: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     """The spec of a ClusterSecretStore that authenticates as the controller's IRSA service account."""
     return {
+        "conditions": [dict(c) for c in allowed],
         "provider": {
             "aws": {
                 "service": service,
@@ -96,6 +105,22 @@ def stores(cfg: ExternalSecretsConfig) -> dict[str, str]:
     return out
 
 
+def conditions(cfg: ExternalSecretsConfig, platform_namespaces: Sequence[str] = ()) -> list[dict[str, Any]]:
+    """The ClusterSecretStores' ``spec.conditions``: which namespaces' ExternalSecrets they serve.
+
+    external-secrets serves a namespace when any condition matches it (a listed name or the label
+    selector), so the named namespaces (config plus the platform's own, such as external-dns's for the
+    Cloudflare token) and the selector are two conditions. With neither, a condition nothing matches:
+    secrets stay unreadable until a namespace is allowed on purpose.
+    """
+    out: list[dict[str, Any]] = []
+    if names := sorted(set(cfg.namespaces) | set(platform_namespaces)):
+        out.append({"namespaces": names})
+    if cfg.namespace_selector is not None:
+        out.append({"namespaceSelector": cfg.namespace_selector.manifest()})
+    return out or [NO_NAMESPACE]
+
+
 def values(spec: ChartSpec, ctx: AddonContext, role_arn: str | None) -> dict[str, Any]:
     place = ctx.placement
     return {
@@ -107,11 +132,19 @@ def values(spec: ChartSpec, ctx: AddonContext, role_arn: str | None) -> dict[str
     }
 
 
+@dataclass(frozen=True)
+class ExternalSecretsArgs(HelmAddonArgs):
+    # namespaces of the platform's own ExternalSecrets, always allowed by the stores' conditions
+    platform_namespaces: tuple[str, ...] = ()
+
+
 class ExternalSecrets(HelmAddon):
     TYPE = "eks-platform:addons:ExternalSecrets"
 
     def extras(self, name: str, args: HelmAddonArgs) -> None:
+        assert isinstance(args, ExternalSecretsArgs)
         cfg: ExternalSecretsConfig = args.config  # type: ignore[assignment]
+        self.allowed = conditions(cfg, args.platform_namespaces)
         self.stores: dict[str, k8s.apiextensions.CustomResource] = {}
         for store, service in stores(cfg).items():
             self.stores[store] = k8s.apiextensions.CustomResource(
@@ -119,16 +152,19 @@ class ExternalSecrets(HelmAddon):
                 api_version=API_VERSION,
                 kind="ClusterSecretStore",
                 metadata={"name": store, "labels": {"app.kubernetes.io/managed-by": "pulumi"}},
-                spec=store_manifest(service, args.context.region, self.service_account),
+                spec=store_manifest(service, args.context.region, self.service_account, self.allowed),
                 # The CRDs come with the release: the stores can only exist after it.
                 opts=pulumi.ResourceOptions(parent=self, provider=args.context.k8s_provider, depends_on=[self.release]),
             )
 
 
-def build(name: str, ctx: AddonContext, config: ExternalSecretsConfig) -> ExternalSecrets:
+def build(name: str, ctx: AddonContext, config: ExternalSecretsConfig,
+          platform_namespaces: Sequence[str] = ()) -> ExternalSecrets:
+    """``platform_namespaces``: namespaces of the platform's own ExternalSecrets (always allowed)."""
     spec = catalog()[KEY]
-    return ExternalSecrets(name, HelmAddonArgs(
+    return ExternalSecrets(name, ExternalSecretsArgs(
         spec=spec, config=config, context=ctx,
         values=lambda resolved: values(spec, ctx, resolved["roleArn"]),
         policies={"read-secrets": iam_policy_json(policy(ctx.aws, config))},
+        platform_namespaces=tuple(platform_namespaces),
     ))

@@ -60,7 +60,7 @@ class ExternalSecretsConfig(Model):
     kms_key_arns: items(matches(KMS_KEY_ARN, KMS_KEY_ARN_WHAT), "key") = ()
     """Customer-managed keys of those secrets (kms:Decrypt via the services only)."""
     namespaces: items(matches(_DNS_LABEL, "a namespace name (DNS label)"), "namespace") = ()
-    """Namespaces whose ExternalSecretsConfig may use the stores (the ClusterSecretStores' conditions)."""
+    """Namespaces whose ExternalSecrets may use the stores (the ClusterSecretStores' conditions)."""
     namespace_selector: LabelSelector | None = None
     """...and/or namespaces carrying these labels. With neither, no namespace may read (except the platform's own)."""
     values: dict[str, Any] = {}
@@ -89,7 +89,7 @@ def _parameter_name(value: str) -> str:
 
 
 class CloudflareConfig(Model):
-    """CloudflareConfig settings."""
+    """Cloudflare settings."""
 
     api_token_parameter: checked(str, _parameter_name) | None = None
     """Parameter Store name of the API token, under externalSecrets.ssmPathPrefix; synced by an ExternalSecret."""
@@ -101,7 +101,7 @@ class ExternalDnsConfig(Model):
     enabled_setting: bool | None = Field(None, alias="enabled")
     """Install it. Default: true when domains or zones are set."""
     provider: Literal["aws", "cloudflare"] = "aws"
-    """Route 53 or CloudflareConfig."""
+    """Route 53 or Cloudflare."""
     domain_filters: items(lambda v: None if re.fullmatch(_DOMAIN, v.lower()) else "is not a DNS domain", "domain") = ()
     """Record changes are limited to these domains (IAM condition too); required when enabled."""
     hosted_zone_ids: items(matches(r"Z[A-Z0-9]{1,31}", "a Route 53 hosted zone id (Z0123456789ABC)"), "zone") = ()
