@@ -95,6 +95,15 @@ def test_tree_shows_the_facts_a_reviewer_wants(dev):
     assert "aws:eks:Cluster eks-platform-dev-cluster  [version=1.35 private=True public=True publicCidrs=203.0.113.0/24]" in text
 
 
+def test_tree_shows_what_upgrades_and_scoping_depend_on(prod):
+    text = plan.tree(prod)
+    assert "version=1.35 release=1.35.0-20261105" in text  # the managed group follows the control plane
+    assert "kubernetes:yaml:ConfigGroup eks-platform-prod-aws-load-balancer-controller-crds  " \
+           "[tag=v3.5.0 files=crds.yaml,gateway-crds.yaml]" in text
+    assert ('ClusterSecretStore eks-platform-prod-external-secrets-aws-parameter-store  [service=ParameterStore '
+            'namespaces={"namespaceSelector":{"matchLabels":{"eks-platform/external-secrets":"allowed"}}}]') in text
+
+
 def test_mermaid_graph(prod, tmp_path):
     graph = plan.mermaid(prod)
     assert graph.startswith("flowchart LR\n")

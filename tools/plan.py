@@ -160,6 +160,8 @@ def facts(rec) -> str:
         add("capacity", i.get("capacityType"))
         sc = i.get("scalingConfig") or {}
         add("size", f"{sc.get('minSize')}..{sc.get('maxSize')}" if sc else None)
+        add("version", i.get("version"))
+        add("release", i.get("releaseVersion"))
     elif t == "aws:autoscaling/group:Group":
         add("size", f"{i.get('minSize')}..{i.get('maxSize')}")
         mip = ((i.get("mixedInstancesPolicy") or {}).get("launchTemplate") or {}).get("overrides") or []
@@ -179,6 +181,14 @@ def facts(rec) -> str:
     elif t.startswith("kubernetes:helm.sh/v3:Release"):
         add("chart", f"{i.get('chart')}@{i.get('version')}")
         add("namespace", i.get("namespace"))
+    elif t == "kubernetes:yaml/v2:ConfigGroup":
+        files = [str(f) for f in i.get("files") or []]
+        add("tag", ",".join(sorted({m.group(1) for f in files if (m := re.search(r"/(v\d+\.\d+\.\d+)/", f))})))
+        add("files", [f.rsplit("/", 1)[-1] for f in files])
+    elif t == "kubernetes:external-secrets.io/v1:ClusterSecretStore":
+        spec = i.get("spec") or {}
+        add("service", ((spec.get("provider") or {}).get("aws") or {}).get("service"))
+        add("namespaces", [json.dumps(c, sort_keys=True, separators=(",", ":")) for c in spec.get("conditions") or []])
     elif t == "aws:kms/key:Key":
         add("rotation", i.get("enableKeyRotation"))
     elif t == "aws:eks/accessPolicyAssociation:AccessPolicyAssociation":
