@@ -101,6 +101,18 @@ def runner_label_variable(project: str) -> str:
 # ---------------------------------------------------------------------------------------
 # components
 # ---------------------------------------------------------------------------------------
+def https_out_only(name: str, vpc_id: pulumi.Input[str], description: str, egress: str, ctx: AwsContext,
+                   opts: pulumi.ResourceOptions) -> aws.ec2.SecurityGroup:
+    """A security group with no inbound rule and HTTPS out (both the runner and the access host only dial out)."""
+    return aws.ec2.SecurityGroup(
+        name, vpc_id=vpc_id, description=description,
+        ingress=[], egress=[aws.ec2.SecurityGroupEgressArgs(
+            protocol="tcp", from_port=443, to_port=443, cidr_blocks=["0.0.0.0/0"], description=egress,
+        )],
+        tags=tagged(ctx.tags, name), opts=opts,
+    )
+
+
 @dataclass(frozen=True)
 class CiRunnerArgs:
     config: RunnerConfig
@@ -126,14 +138,8 @@ class CiRunner(pulumi.ComponentResource):
             f"{name}-logs", name=f"/aws/codebuild/{project}", retention_in_days=RUNNER_LOG_RETENTION_DAYS,
             tags=tagged(ctx.tags, f"{name}-logs"), opts=child,
         )
-        sg = aws.ec2.SecurityGroup(
-            name, vpc_id=args.vpc_id, description=f"GitHub Actions runner of {args.cluster_name}: egress only",
-            ingress=[], egress=[aws.ec2.SecurityGroupEgressArgs(
-                protocol="tcp", from_port=443, to_port=443, cidr_blocks=["0.0.0.0/0"],
-                description="HTTPS to GitHub, AWS APIs, registries and the Kubernetes API",
-            )],
-            tags=tagged(ctx.tags, name), opts=child,
-        )
+        sg = https_out_only(name, args.vpc_id, f"GitHub Actions runner of {args.cluster_name}: egress only",
+                            "HTTPS to GitHub, AWS APIs, registries and the Kubernetes API", ctx, child)
         role = aws.iam.Role(
             name, assume_role_policy=codebuild_trust(ctx, project_arn),
             description=f"CodeBuild service role of the GitHub runner of {args.cluster_name}",
@@ -214,14 +220,8 @@ class AccessHost(pulumi.ComponentResource):
             f"{name}-ssm", role=role.name, policy_arn=ctx.managed_policy("AmazonSSMManagedInstanceCore"), opts=child,
         )
         profile = aws.iam.InstanceProfile(name, role=role.name, tags=tagged(ctx.tags, name), opts=child)
-        sg = aws.ec2.SecurityGroup(
-            name, vpc_id=args.vpc_id, description=f"SSM access host of {args.cluster_name}: no inbound",
-            ingress=[], egress=[aws.ec2.SecurityGroupEgressArgs(
-                protocol="tcp", from_port=443, to_port=443, cidr_blocks=["0.0.0.0/0"],
-                description="HTTPS to Session Manager and the Kubernetes API",
-            )],
-            tags=tagged(ctx.tags, name), opts=child,
-        )
+        sg = https_out_only(name, args.vpc_id, f"SSM access host of {args.cluster_name}: no inbound",
+                            "HTTPS to Session Manager and the Kubernetes API", ctx, child)
         image = aws.ssm.get_parameter_output(
             name=AL2023_PARAMETER.format(arch="arm64" if architecture(cfg.instance_type) == "arm64" else "x86_64"),
             opts=pulumi.InvokeOutputOptions(parent=self),

@@ -86,6 +86,17 @@ def platform_config(stack: str, root: Path = ROOT):
     return load(raw, stack=stack, region=flat.get("aws:region"), project=project["name"])
 
 
+def platform_config_or_report(stack: str, root: Path = ROOT):
+    """``platform_config``, or None after printing its problems to stderr (the tools then exit 2)."""
+    from components.config import ConfigError
+
+    try:
+        return platform_config(stack, root)
+    except ConfigError as err:
+        print("\n".join(err.problems), file=sys.stderr)
+        return None
+
+
 def stack_name_of(path: Path) -> str:
     m = re.match(r"^Pulumi\.(.+)\.ya?ml$", path.name)
     return m.group(1) if m else path.stem

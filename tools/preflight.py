@@ -108,13 +108,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="print the SSM port-forward command through the access host (to run in the background)")
     args = parser.parse_args(argv)
 
-    from components.config import ConfigError
-    from tools.plan import platform_config
+    from tools.plan import platform_config_or_report
 
-    try:
-        cfg = platform_config(args.stack)
-    except ConfigError as err:
-        print("\n".join(err.problems), file=sys.stderr)
+    if (cfg := platform_config_or_report(args.stack)) is None:
         return 2
     found = endpoint_of(cfg.cluster.name, cfg.region)
     if found is None:

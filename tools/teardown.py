@@ -348,13 +348,9 @@ def main(argv: list[str] | None = None, *, session: Any = None, api_client: Any 
     parser.add_argument("--pulumi", default="pulumi", help="the Pulumi CLI")
     args = parser.parse_args(argv)
 
-    from components.config import ConfigError
-    from tools.plan import platform_config
+    from tools.plan import platform_config_or_report
 
-    try:
-        cfg = platform_config(args.stack)
-    except ConfigError as err:
-        print("\n".join(err.problems), file=sys.stderr)
+    if (cfg := platform_config_or_report(args.stack)) is None:
         return 2
     if session is None:
         import boto3

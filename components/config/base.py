@@ -172,6 +172,17 @@ def matches(pattern: str, what: str) -> Callable[[str], str | None]:
     return lambda value: None if compiled.fullmatch(value) else f"is not {what}"
 
 
+def raising(check: Callable[[str], str | None]) -> Callable[[str], str]:
+    """A validator for ``checked`` from a problem function (why the value is wrong, or None)."""
+
+    def validate(value: str) -> str:
+        if (message := check(value)) is not None:
+            raise problem(f"{show(value)} {message}")
+        return value
+
+    return validate
+
+
 def checked(base: Any, check: Callable[[Any], Any], schema: dict[str, Any] | None = None) -> Any:
     """``base`` with an extra check (which raises ``problem``) and, optionally, its own schema."""
     meta: list[Any] = [AfterValidator(check)]
@@ -194,15 +205,8 @@ def cidr_problem(value: str) -> str | None:
     return None
 
 
-def _cidr(value: str) -> str:
-    message = cidr_problem(value)
-    if message:
-        raise problem(f"{show(value)} {message}")
-    return value
-
-
 CIDR_SCHEMA = {"type": "string", "pattern": f"^{_DOTTED_PREFIX}$"}
-Cidr = checked(str, _cidr, CIDR_SCHEMA)
+Cidr = checked(str, raising(cidr_problem), CIDR_SCHEMA)
 
 
 def cidrs(world: str | None = None, *, min_items: int = 0) -> Any:
@@ -267,15 +271,8 @@ def label_key_problem(key: str) -> str | None:
     return None
 
 
-def _label_key(value: str) -> str:
-    message = label_key_problem(value)
-    if message:
-        raise problem(f"{show(value)} {message}")
-    return value
-
-
 LABEL_KEY_SCHEMA = {"type": "string", "pattern": f"^{LABEL_KEY}$", "maxLength": 317}
-LabelKey = checked(str, _label_key, LABEL_KEY_SCHEMA)
+LabelKey = checked(str, raising(label_key_problem), LABEL_KEY_SCHEMA)
 LabelValue = text(LABEL_VALUE, "a valid label value (0-63 letters, digits, -, _, . starting and ending "
                   "alphanumeric)", max_len=63, min_len=0)
 

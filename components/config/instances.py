@@ -14,7 +14,7 @@ import re
 
 from pulumi_aws.ec2 import InstanceType as _SdkInstanceType
 
-from components.config.base import checked, problem, show
+from components.config.base import checked, raising
 
 INSTANCE_TYPES: frozenset[str] = frozenset(t.value for t in _SdkInstanceType)
 
@@ -43,11 +43,4 @@ def instance_type_problem(value: str) -> str | None:
     return None
 
 
-def _instance_type(value: str) -> str:
-    message = instance_type_problem(value)
-    if message:
-        raise problem(f"{show(value)} {message}")
-    return value
-
-
-InstanceType = checked(str, _instance_type, {"enum": sorted(INSTANCE_TYPES)})
+InstanceType = checked(str, raising(instance_type_problem), {"enum": sorted(INSTANCE_TYPES)})
