@@ -16,6 +16,7 @@ random chars is longer than maximum length N" (pulumi-terraform-bridge / pulumi 
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -106,6 +107,25 @@ class Derived:
     type: str
     name: str  # the physical name (an autoname is the logical name + the suffix)
     what: str  # what it is, for the message
+    path: str | None = None  # the config key that names it too (reported there, not on cluster.name)
+
+
+def hashed(base: str, *immutable: Any) -> str:
+    """``<base>-<6 hex>`` from the inputs that replace the resource: a replacement gets a new name, so the new
+    one is created before the old one is deleted (the AWS Load Balancer Controller names its own load balancers
+    and target groups the same way, pkg/service/model_build_target_group.go buildTargetGroupName)."""
+    digest = hashlib.sha256("|".join(map(str, immutable)).encode()).hexdigest()
+    return f"{base}-{digest[:HASH_CHARS]}"
+
+
+HASH_CHARS = 6
+
+
+def load_balancer_names(cluster: str, key: str, lb: Any) -> tuple[str, str]:
+    """(load balancer name, target group name) of a platform-owned load balancer (both at most 32 characters)."""
+    base = f"{cluster}-{key}"
+    return (hashed(base, lb.type, lb.scheme),
+            hashed(base, lb.target.traffic_port, lb.target_protocol, lb.target.target_type))
 
 
 def _auto(type_: str, logical: str, what: str) -> Derived:
@@ -146,6 +166,24 @@ def derived(cfg: Any) -> list[Derived]:
         out.append(_auto(role, f"{c}-ci-runner", "the CI runner's role"))
     if cfg.cluster.endpoint.access_host.enabled:
         out.append(_auto(role, f"{c}-access-host", "the access host's role"))
+    for key, lb in sorted(cfg.workloads.load_balancers.items()):
+        lb_name, tg_name = load_balancer_names(c, key, lb)
+        path = f"workloads.loadBalancers.{key}"
+        out += [Derived("aws:lb/loadBalancer:LoadBalancer", lb_name, f"the load balancer {key}", path),
+                Derived("aws:lb/targetGroup:TargetGroup", tg_name, f"the target group of {key}", path)]
+    return out
+
+
+def name_problems(cfg: Any) -> list[str]:
+    """``key.path: message`` lines for names built from the config that exceed their AWS limits."""
+    out = [p] if (p := cluster_name_problem(cfg)) else []
+    for d in derived(cfg):
+        limit = LIMITS[d.type]
+        if d.path and len(d.name) > limit.max_len:
+            line = (f"{d.path}: {d.what} would be named {json.dumps(d.name)}, {len(d.name)} characters; "
+                    f"at most {limit.max_len} ({limit.source}): shorten the key or cluster.name")
+            if line.split(":")[0] not in {x.split(":")[0] for x in out}:
+                out.append(line)
     return out
 
 
@@ -154,6 +192,8 @@ def cluster_name_problem(cfg: Any) -> str | None:
     c = cfg.cluster.name
     worst: tuple[int, Derived] | None = None
     for d in derived(cfg):
+        if d.path:
+            continue  # reported at its own key
         limit = LIMITS[d.type].max_len
         room = limit - (len(d.name) - len(c))  # the longest cluster name this one allows
         if worst is None or room < worst[0]:

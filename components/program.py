@@ -25,6 +25,7 @@ from components.addons.catalog import catalog as addon_catalog
 from components.cluster import Cluster, ClusterArgs, CoreDns, CoreDnsArgs
 from components.config import PlatformConfig
 from components.context import AwsContext
+from components.loadbalancers import LoadBalancerArgs, PlatformLoadBalancer
 from components.network import Network, NetworkArgs, subnet_ids_by_tier
 from components.nodegroups import (
     ClusterRef,
@@ -98,6 +99,7 @@ def build(cfg: PlatformConfig, tunnel_port: int | None = None) -> dict[str, Any]
         ),
     )
     addons = build_addons(cfg, ctx, network, cluster, groups, termination, coredns)
+    balancers = build_load_balancers(cfg, ctx, network, cluster, addons)
     return {
         "availabilityZones": list(network.zones),
         "vpcId": network.vpc_id,
@@ -120,6 +122,7 @@ def build(cfg: PlatformConfig, tunnel_port: int | None = None) -> dict[str, Any]
         "nodeGroups": {name: node_group_outputs(g) for name, g in groups.items()},
         "terminationQueueUrl": termination.queue_url if termination else None,
         "addons": {key: addon.outputs() for key, addon in addons.items()},
+        "loadBalancers": {key: lb.outputs() for key, lb in balancers.items()},
         **private_access_outputs(cfg, cluster, reach),
     }
 
@@ -213,6 +216,22 @@ def build_addons(
         out["nodeTerminationHandler"] = node_termination_handler.build(
             named("nodeTerminationHandler"), actx, a.node_termination_handler)
     return out
+
+
+def build_load_balancers(
+    cfg: PlatformConfig, ctx: AwsContext, network: Network, cluster: Cluster, addons: dict[str, HelmAddon]
+) -> dict[str, PlatformLoadBalancer]:
+    """Platform-owned load balancers, each bound to its Service once the controller serves the binding."""
+    tiers = subnet_ids_by_tier(network)
+    return {
+        key: PlatformLoadBalancer(f"{cfg.cluster.name}-lb-{key}", LoadBalancerArgs(
+            key=key, config=lb, cluster_name=cfg.cluster.name, vpc_id=network.vpc_id, vpc_cidr=network.vpc_cidr,
+            subnet_ids=tiers["public" if lb.scheme == "internet-facing" else "private"],
+            deletion_protection=cfg.cluster.protect if lb.deletion_protection is None else lb.deletion_protection,
+            k8s_provider=cluster.provider, controller=addons["awsLoadBalancerController"], ctx=ctx,
+        ))
+        for key, lb in sorted(cfg.workloads.load_balancers.items())
+    }
 
 
 def node_group_outputs(group: ManagedNodeGroup | SelfManagedNodeGroup) -> dict[str, Any]:

@@ -309,6 +309,57 @@ def vpc_flow_logs(resources: Sequence[Resource]) -> Iterable[tuple[str, str]]:
 
 
 # ---------------------------------------------------------------------------------------
+# load balancers (the platform's own, workloads.loadBalancers)
+# ---------------------------------------------------------------------------------------
+LB = "aws:lb/loadBalancer:LoadBalancer"
+LISTENER = "aws:lb/listener:Listener"
+SG_INGRESS = ("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "aws:ec2/securityGroupRule:SecurityGroupRule")
+
+
+def _by_urn(resources: Sequence[Resource]) -> dict[str, Resource]:
+    return {r.urn: r for r in resources}
+
+
+def _load_balancer_of(r: Resource, by_urn: Mapping[str, Resource]) -> Resource | None:
+    return next((by_urn[d] for d in r.dependencies if d in by_urn and by_urn[d].type == LB), None)
+
+
+def lb_internet_facing_tls(resources: Sequence[Resource]) -> Iterable[tuple[str, str]]:
+    """A listener of an internet-facing load balancer speaks TLS (HTTPS/TLS) or only redirects to HTTPS."""
+    by_urn = _by_urn(resources)
+    for r in resources:
+        if r.type != LISTENER or (lb := _load_balancer_of(r, by_urn)) is None or lb.props.get("internal") is not False:
+            continue
+        if r.props.get("protocol") in ("HTTPS", "TLS"):
+            continue
+        actions = _list(r.props.get("defaultActions"))
+        if actions and all(isinstance(a, dict) and a.get("type") == "redirect"
+                           and (a.get("redirect") or {}).get("protocol") == "HTTPS" for a in actions):
+            continue
+        yield r.urn, (f"{r.name}: {r.props.get('protocol')} listener on internet-facing {lb.name}. Fix: HTTPS/TLS "
+                      "with a certificate, or a redirect to HTTPS.")
+
+
+def lb_internal_not_world(resources: Sequence[Resource]) -> Iterable[tuple[str, str]]:
+    """No 0.0.0.0/0 into the security groups of an internal load balancer."""
+    internal_sgs = {d for r in resources if r.type == LB and r.props.get("internal") is True for d in r.dependencies}
+    for r in resources:
+        ours = r.urn in internal_sgs if r.type == "aws:ec2/securityGroup:SecurityGroup" else (
+            r.type in SG_INGRESS and bool(set(r.dependencies) & internal_sgs))
+        if ours and any(_is_world(c) for _, _, _, cidrs in _ingress_rules(r) for c in cidrs):
+            yield r.urn, f"{r.name}: an internal load balancer open to the internet. Fix: list the client networks."
+
+
+def lb_deletion_protection(resources: Sequence[Resource]) -> Iterable[tuple[str, str]]:
+    """In a protected stack (the EKS cluster has deletion protection), load balancers have it too."""
+    if not any(r.type == "aws:eks/cluster:Cluster" and r.props.get("deletionProtection") is True for r in resources):
+        return
+    for r in resources:
+        if r.type == LB and r.props.get("enableDeletionProtection") is not True:
+            yield r.urn, f"{r.name}: no deletion protection in a protected stack. Fix: leave deletionProtection unset."
+
+
+# ---------------------------------------------------------------------------------------
 # logs and CI
 # ---------------------------------------------------------------------------------------
 def log_group_retention(r: Resource) -> Iterable[str]:
@@ -398,6 +449,12 @@ POLICIES: tuple[Policy, ...] = (
     Policy("helm-pinned-version", "Helm charts are pinned to an exact version", MANDATORY, RELEASE,
            helm_pinned_version),
     Policy("helm-atomic", "Helm releases are atomic", MANDATORY, RELEASE, helm_atomic),
+    Policy("lb-internet-facing-tls", "Internet-facing listeners use TLS or redirect to HTTPS", MANDATORY,
+           stack_check=lb_internet_facing_tls),
+    Policy("lb-internal-not-world", "Internal load balancers admit no 0.0.0.0/0", MANDATORY,
+           stack_check=lb_internal_not_world),
+    Policy("lb-deletion-protection", "Load balancers of a protected stack have deletion protection", MANDATORY,
+           stack_check=lb_deletion_protection),
     Policy("manifests-pinned", "Manifests (CRDs) applied from the network are pinned to a released tag", MANDATORY,
            ("kubernetes:yaml/v2:ConfigGroup", "kubernetes:yaml/v2:ConfigFile"), manifests_pinned),
 )

@@ -148,3 +148,18 @@ def test_changed_paths_and_version_jumps():
     assert diff._version_jump("c", "1.34", "1.35") == []
     assert "downgrade" in diff._version_jump("c", "1.35", "1.34")[0]
     assert diff.replacing("kubernetes:example.com/v1:Thing", True, ["metadata.name", "spec.x"]) == ["metadata.name"]
+
+
+def test_replace_on_changes_of_the_program_counts_as_a_replacement(prod):
+    """The TargetGroupBinding's targetGroupARN is immutable in the controller's webhook: the program asks for a
+    replacement (replaceOnChanges), and --diff must say so."""
+    base = prod.as_json()
+    binding = next(r for r in base["resources"] if r["type"].endswith(":TargetGroupBinding"))
+    assert binding["replaceOnChanges"] == ["spec.targetGroupARN", "spec.targetType"]
+    changed = json.loads(json.dumps(base))
+    for r in changed["resources"]:
+        if r["urn"] == binding["urn"]:
+            r["inputs"]["spec"]["targetGroupARN"] = "arn:aws:elasticloadbalancing:eu-west-1:1:targetgroup/x/1"
+    result = diff.diff(base, changed)
+    [change] = [c for c in result.changes if c.urn == binding["urn"]]
+    assert change.op == "replace" and change.replaced_by == ["spec.targetGroupARN"]

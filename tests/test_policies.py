@@ -106,7 +106,7 @@ def test_each_policy_passes_good_and_fails_bad(name, typ, good, bad):
 
 
 def test_every_policy_has_a_case():
-    names = {c[0] for c in CASES} | {"vpc-flow-logs"}
+    names = {c[0] for c in CASES} | {"vpc-flow-logs", *LB_STACK_POLICIES}
     assert names == {p.name for p in g.POLICIES}
     assert next(p for p in g.POLICIES if p.name == "ca-taint-effect").enforcement == g.ADVISORY
 
@@ -116,6 +116,39 @@ def test_flow_log_stack_policy():
     logged = g.Resource("aws:ec2/flowLog:FlowLog", "f", "urn:f", {}, (VPC,))
     assert list(g.vpc_flow_logs([vpc, logged])) == []
     assert list(g.vpc_flow_logs([vpc])) == [(VPC, "v: no VPC flow logs. Fix: network.flowLogs.enabled: true.")]
+
+
+LB_STACK_POLICIES = ("lb-internet-facing-tls", "lb-internal-not-world", "lb-deletion-protection")
+
+
+def _lb_stack(internal: bool, protocol: str, actions: list, cidr: str, protected: bool, lb_protected: bool):
+    sg = g.Resource("aws:ec2/securityGroup:SecurityGroup", "sg", "urn:sg", {})
+    lb = g.Resource(g.LB, "lb", "urn:lb", {"internal": internal, "enableDeletionProtection": lb_protected},
+                    ("urn:sg",))
+    rule = g.Resource("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "in", "urn:in",
+                      {"ipProtocol": "tcp", "fromPort": 443, "toPort": 443, "cidrIpv4": cidr}, ("urn:sg",))
+    listener = g.Resource(g.LISTENER, "listener", "urn:l", {"protocol": protocol, "defaultActions": actions},
+                          ("urn:lb",))
+    cluster = g.Resource("aws:eks/cluster:Cluster", "c", "urn:c", {"deletionProtection": protected})
+    return [sg, lb, rule, listener, cluster]
+
+
+def test_load_balancer_stack_policies():
+    forward = [{"type": "forward", "targetGroupArn": "arn:tg"}]
+    redirect = [{"type": "redirect", "redirect": {"protocol": "HTTPS", "port": "443", "statusCode": "HTTP_301"}}]
+    good = [_lb_stack(False, "HTTPS", forward, "0.0.0.0/0", True, True),
+            _lb_stack(False, "HTTP", redirect, "0.0.0.0/0", True, True),
+            _lb_stack(True, "TCP", forward, "10.0.0.0/16", False, False)]
+    for stack in good:
+        assert [v for v in g.evaluate(stack) if v.policy in LB_STACK_POLICIES] == []
+    bad = {
+        "lb-internet-facing-tls": _lb_stack(False, "HTTP", forward, "0.0.0.0/0", False, False),
+        "lb-internal-not-world": _lb_stack(True, "TCP", forward, "0.0.0.0/0", False, False),
+        "lb-deletion-protection": _lb_stack(True, "TCP", forward, "10.0.0.0/16", True, False),
+    }
+    for name, stack in bad.items():
+        found = [v for v in g.evaluate(stack) if v.policy in LB_STACK_POLICIES]
+        assert [v.policy for v in found] == [name] and "Fix: " in found[0].message
 
 
 def test_unknown_values_are_skipped():

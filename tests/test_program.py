@@ -11,7 +11,7 @@ EXPECTED_OUTPUTS = {
     "availabilityZones", "vpcId", "vpcCidr", "publicSubnetIds", "privateSubnetIds", "intraSubnetIds", "natPublicIps",
     "clusterName", "clusterEndpoint", "clusterCertificateAuthority", "clusterVersion", "clusterSecurityGroupId",
     "clusterAdditionalSecurityGroupId", "kmsKeyArn", "oidcProviderArn", "oidcIssuerUrl", "kubeconfig",
-    "kubeconfigCommand", "nodeGroups", "terminationQueueUrl", "addons",
+    "kubeconfigCommand", "nodeGroups", "terminationQueueUrl", "addons", "loadBalancers",
 }
 
 

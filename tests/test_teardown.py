@@ -189,6 +189,48 @@ def test_allow_protected_unprotects_then_destroys(aws):
                             [*base, "destroy", "--yes", "--stack", "prod"]]
 
 
+def platform_owned(cloud: Cloud, stack: str) -> dict[str, str]:
+    """The stack's workloads.loadBalancers as `pulumi up` made them: named by the program, deletion protection on,
+    not tagged for the controller; and their TargetGroupBindings."""
+    from components.names import load_balancer_names
+
+    cfg = plan.platform_config(stack)
+    out = {}
+    for key, lb in cfg.workloads.load_balancers.items():
+        name = load_balancer_names(cfg.cluster.name, key, lb)[0]
+        arn = cloud.elbv2.create_load_balancer(Name=name, Subnets=cloud.subnets, Type=lb.type)[
+            "LoadBalancers"][0]["LoadBalancerArn"]
+        cloud.elbv2.modify_load_balancer_attributes(
+            LoadBalancerArn=arn, Attributes=[{"Key": "deletion_protection.enabled", "Value": "true"}])
+        out[name] = arn
+    return out
+
+
+def test_platform_owned_load_balancers_lose_deletion_protection_only_when_allowed(aws, capsys):
+    cloud = Cloud("eks-platform-prod")
+    with FakeKube(on_delete=cloud.controller_deletes) as kube:
+        populate(cloud, kube)
+        kube.add("TargetGroupBinding", "ledger", "ledger", serviceRef={"name": "ledger-db", "port": 5432})
+        owned = platform_owned(cloud, "prod")
+        assert len(owned) == 2
+        pulumi = Pulumi()
+        assert teardown.main(["prod", "--execute", "--interval", "0.05"], session=SESSION,
+                             api_client=kube.client(), run=pulumi) == 1
+        assert kube.deleted == [] and pulumi.calls == []
+        out = capsys.readouterr().out
+        assert "load balancers with deletion protection on: 2" in out
+        assert all(f"  {name}" in out for name in owned)
+        # they are the program's, not the controller's: never counted as leftovers to wait for
+        assert not any(f"load balancer {name}" in out for name in owned)
+        assert teardown.main(["prod", "--execute", "--allow-protected", "--interval", "0.05"], session=SESSION,
+                             api_client=kube.client(), run=pulumi) == 0
+        assert ("TargetGroupBinding", "ledger", "ledger") in kube.deleted  # before pulumi destroy
+    for arn in owned.values():
+        attributes = cloud.elbv2.describe_load_balancer_attributes(LoadBalancerArn=arn)["Attributes"]
+        assert {"Key": "deletion_protection.enabled", "Value": "false"} in attributes
+    assert pulumi.calls[-1] == ["pulumi", "--cwd", str(ROOT), "destroy", "--yes", "--stack", "prod"]
+
+
 def test_a_missing_controller_times_out_with_what_is_left(aws, capsys):
     cloud = Cloud("eks-platform-dev")
     with FakeKube(on_delete=None) as kube:  # nothing deletes the load balancers

@@ -144,13 +144,15 @@ def _covers(rule: str, path: str) -> bool:
     return path == rule or path.startswith(rule + ".") or rule.startswith(path + ".")
 
 
-def replacing(type_: str, custom: bool, paths: list[str]) -> list[str]:
+def replacing(type_: str, custom: bool, paths: list[str], replace_on_changes: tuple[str, ...] = ()) -> list[str]:
+    """The changed paths that replace the resource: the provider's ForceNew ones and the program's own
+    ``replaceOnChanges`` resource option."""
     if not custom:
         return []  # a component is never replaced itself; its children are
     rules = REPLACE_ON_CHANGE.get(type_)
     if rules is None and type_.startswith("kubernetes:") and custom:
         rules = KUBERNETES_IDENTITY
-    return [p for p in paths if any(_covers(r, p) for r in rules or ())]
+    return [p for p in paths if any(_covers(r, p) for r in (*(rules or ()), *replace_on_changes))]
 
 
 def _minor(version: Any) -> tuple[int, int] | None:
@@ -176,7 +178,7 @@ def diff(base: Mapping[str, Any], new: Mapping[str, Any], base_name: str = "base
         paths = changed_paths(before["inputs"], r["inputs"])
         if not paths:
             continue
-        forced = replacing(r["type"], r["custom"], paths)
+        forced = replacing(r["type"], r["custom"], paths, tuple(r.get("replaceOnChanges", ())))
         change = Change(r["urn"], r["type"], r["name"], "replace" if forced else "update", paths, forced)
         rolls = ROLLS_NODES.get(r["type"])
         if forced and r["type"] in ("aws:eks/nodeGroup:NodeGroup", "aws:autoscaling/group:Group"):

@@ -235,6 +235,20 @@ class MockCloud(pulumi_mocks.Mocks):
             out.update(arn=self._arn("autoscaling", f"autoScalingGroup:{h('asg', name)}:autoScalingGroupName/{inputs.get('name') or ident}"))
         elif typ == "aws:cloudwatch/eventRule:EventRule":
             out.update(arn=self._arn("events", f"rule/{inputs.get('name') or ident}"))
+        elif typ == "aws:lb/loadBalancer:LoadBalancer":
+            lb_name = inputs.get("name") or out.get("name") or ident
+            app = inputs.get("loadBalancerType", "application") == "application"
+            suffix = f"{'app' if app else 'net'}/{lb_name}/{h('lb', name, n=16)}"
+            host = f"{'internal-' if inputs.get('internal') else ''}{lb_name}-{h('dns', name, n=10)}"
+            # ALB: <name>-<id>.<region>.elb.amazonaws.com, NLB: <name>-<id>.elb.<region>.amazonaws.com; the
+            # canonical hosted zone ids are eu-west-1's (ELB endpoints table), used for every region here.
+            out.update(arn=self._arn("elasticloadbalancing", f"loadbalancer/{suffix}"), arnSuffix=suffix,
+                       dnsName=f"{host}.{r}.elb.amazonaws.com" if app else f"{host}.elb.{r}.amazonaws.com",
+                       zoneId="Z32O12XQLNTSW2" if app else "Z2IFOLAFXWLO4F")
+        elif typ == "aws:lb/targetGroup:TargetGroup":
+            tg_name = inputs.get("name") or out.get("name") or ident
+            suffix = f"targetgroup/{tg_name}/{h('tg', name, n=16)}"
+            out.update(arn=self._arn("elasticloadbalancing", suffix), arnSuffix=suffix)
         elif typ.startswith("aws:"):
             service = typ.split(":")[1].split("/")[0]
             out.setdefault("arn", self._arn(service, f"{typ.split(':')[-1].lower()}/{ident}"))
@@ -258,12 +272,14 @@ class Record:
     inputs: dict[str, Any]
     delete_before_replace: bool = False
     retain_on_delete: bool = False
+    replace_on_changes: list[str] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
         return {
             "urn": self.urn, "type": self.type, "name": self.name, "custom": self.custom, "parent": self.parent,
             "dependencies": self.dependencies, "provider": self.provider, "protect": self.protect,
             "ignoreChanges": self.ignore_changes, "inputs": self.inputs,
+            **({"replaceOnChanges": self.replace_on_changes} if self.replace_on_changes else {}),
         }
 
 
@@ -330,6 +346,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
             inputs=recorded,
             delete_before_replace=bool(request.deleteBeforeReplace),
             retain_on_delete=bool(request.retainOnDelete),
+            replace_on_changes=sorted(request.replaceOnChanges),
         )
         if request.remote:
             self._construct(request, urn, recorded)

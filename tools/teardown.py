@@ -20,7 +20,10 @@ DependencyViolation. In order, this tool
    until none remains and no ELB or leaked CNI ENI holds the subnets, deleting leaked CNI ENIs on the
    way (the CNI's own rule: available and created over 5 minutes ago); with ``--delete-leftovers``,
    deletes through the AWS API what is still there at the deadline (a controller that is already gone);
-4. with ``--allow-protected``: ``pulumi state unprotect --all`` and EKS deletion protection off;
+4. with ``--allow-protected``: ``pulumi state unprotect --all``, EKS deletion protection off, and deletion
+   protection off on the platform-owned load balancers (``workloads.loadBalancers``: in the Pulumi state, so
+   `pulumi destroy` deletes them — after their TargetGroupBindings, which step 3 already removed, so the
+   controller has deregistered the targets and revoked the node security-group rules it opened);
 5. runs ``pulumi destroy --yes`` for the stack.
 
 Exit 0 when done (or the dry run listed everything), 1 when something is left or refused, 2 on
@@ -286,6 +289,29 @@ def protected_resources(stack: str) -> list[str]:
     return sorted(f"{r.type} {r.name}" for r in recording.resources if r.protect)
 
 
+DELETION_PROTECTION = "deletion_protection.enabled"  # ELBv2 load balancer attribute
+
+
+def protected_load_balancers(aws: Aws, cfg: Any) -> dict[str, str]:
+    """{name: ARN} of the stack's platform-owned load balancers (workloads.loadBalancers) that exist with
+    deletion protection on: `pulumi destroy` cannot delete them until it is off."""
+    from components.names import load_balancer_names
+
+    names = {load_balancer_names(cfg.cluster.name, key, lb)[0] for key, lb in cfg.workloads.load_balancers.items()}
+    out: dict[str, str] = {}
+    if not names:
+        return out
+    elbv2 = aws("elbv2")
+    for page in elbv2.get_paginator("describe_load_balancers").paginate():
+        for lb in page["LoadBalancers"]:
+            if lb["LoadBalancerName"] not in names:
+                continue
+            attributes = elbv2.describe_load_balancer_attributes(LoadBalancerArn=lb["LoadBalancerArn"])["Attributes"]
+            if {"Key": DELETION_PROTECTION, "Value": "true"} in attributes:
+                out[lb["LoadBalancerName"]] = lb["LoadBalancerArn"]
+    return dict(sorted(out.items()))
+
+
 def describe_cluster(aws: Aws, name: str) -> dict[str, Any] | None:
     eks = aws("eks")
     try:
@@ -317,6 +343,7 @@ class Inventory:
     objects: list[KubeObject]
     leftovers: Leftovers
     protected: list[str]
+    protected_load_balancers: dict[str, str] = field(default_factory=dict)
 
     def report(self, stack: str, cluster: str) -> str:
         lines = [f"stack {stack}, cluster {cluster}"
@@ -329,6 +356,8 @@ class Inventory:
         lines.append("protected (pulumi protect" + (", EKS deletion protection on" if deletion_protection else "")
                      + f"): {len(self.protected)}")
         lines += [f"  {p}" for p in self.protected]
+        lines.append(f"load balancers with deletion protection on: {len(self.protected_load_balancers)}")
+        lines += [f"  {n}" for n in self.protected_load_balancers]
         return "\n".join(lines)
 
 
@@ -364,12 +393,12 @@ def main(argv: list[str] | None = None, *, session: Any = None, api_client: Any 
     vpc_id = vpc_of(aws, cluster)
     objects = cluster_objects(api_client) if cluster is not None else []
     left = aws_leftovers(aws, name, vpc_id)
-    inventory = Inventory(cluster, objects, left, protected_resources(args.stack))
+    inventory = Inventory(cluster, objects, left, protected_resources(args.stack), protected_load_balancers(aws, cfg))
     print(inventory.report(args.stack, name), flush=True)
     if not args.execute:
         print("dry run: nothing was deleted (run with --execute)")
         return 0
-    if inventory.protected and not args.allow_protected:
+    if (inventory.protected or inventory.protected_load_balancers) and not args.allow_protected:
         print(f"error: stack {args.stack} has protected resources (listed above); nothing was deleted. "
               "Re-run with --allow-protected to unprotect and destroy them.", file=sys.stderr)
         return 1
@@ -396,6 +425,11 @@ def main(argv: list[str] | None = None, *, session: Any = None, api_client: Any 
             aws("eks").update_cluster_config(name=name, deletionProtection=False)
             aws("eks").get_waiter("cluster_active").wait(name=name)
             print(f"EKS deletion protection of {name} is off", flush=True)
+    if inventory.protected_load_balancers and args.allow_protected:
+        for lb_name, arn in inventory.protected_load_balancers.items():
+            aws("elbv2").modify_load_balancer_attributes(
+                LoadBalancerArn=arn, Attributes=[{"Key": DELETION_PROTECTION, "Value": "false"}])
+            print(f"deletion protection of load balancer {lb_name} is off", flush=True)
     return run([*cmd, "destroy", "--yes", "--stack", args.stack]).returncode
 
 

@@ -41,6 +41,7 @@ from components.config.nodegroups import (
     named,
 )
 from components.config.stackfile import flatten_runtime
+from components.config.workloads import LoadBalancer, WorkloadsConfig
 
 PROJECT = "eks-platform"
 NodeGroupConfig = AsgGroup  # what the components take: a managed or self-managed group
@@ -60,6 +61,7 @@ __all__ = [
     "ExternalDnsConfig",
     "ExternalSecretsConfig",
     "IngressRule",
+    "LoadBalancer",
     "ManagedGroup",
     "NetworkConfig",
     "NodeClass",
@@ -70,6 +72,7 @@ __all__ = [
     "Sections",
     "SelfManagedGroup",
     "Taint",
+    "WorkloadsConfig",
     "check_zones",
     "load",
     "raw_from_runtime",
@@ -92,6 +95,8 @@ class Sections(Model):
     """The Helm add-ons (chart versions in platform/addons.yaml), with value overrides."""
     delivery: DeliveryConfig = DeliveryConfig()
     """How CI reaches the stack: an in-VPC runner for private API endpoints."""
+    workloads: WorkloadsConfig = WorkloadsConfig()
+    """What the platform builds for application teams: load balancers bound to Services."""
 
 
 class PlatformConfig(Sections):
@@ -162,6 +167,7 @@ def load(raw: Mapping[str, Any], *, stack: str, region: str | None, project: str
         project=project, stack=stack, region=region or "", tags=dict(sorted(values["tags"].items())),
         network=values["network"], cluster=values["cluster"], node_groups=groups,
         addons=_resolved_addons(values["addons"], groups), delivery=values["delivery"],
+        workloads=values["workloads"],
     )
 
 
@@ -202,8 +208,26 @@ def cross_checks(v: Mapping[str, Any], project: str, stack: str) -> list[str]:
         out += _tag_limits(v["tags"], groups, cluster.name, project, stack)
     if cluster is not None:
         out += _addon_versions(cluster)
-    if all(v.get(k) is not None for k in ("network", "cluster", "node_groups", "addons", "delivery")) and groups:
+    if network is not None and cluster is not None and addons is not None and v.get("workloads") is not None:
+        out += _load_balancers(v["workloads"], network, cluster, addons)
+    if all(v.get(k) is not None for k in ("network", "cluster", "node_groups", "addons", "delivery", "workloads")) \
+            and groups:
         out += _name_lengths(v)
+    return out
+
+
+def _load_balancers(w: WorkloadsConfig, network: NetworkConfig, cluster: ClusterConfig,
+                    addons: AddonsConfig) -> list[str]:
+    out: list[str] = []
+    for key, lb in sorted(w.load_balancers.items()):
+        at = f"workloads.loadBalancers.{key}"
+        if not addons.aws_load_balancer_controller.enabled:
+            out.append(f"{at}: its TargetGroupBinding needs the AWS Load Balancer Controller "
+                       "(addons.awsLoadBalancerController.enabled is false)")
+        if lb.scheme == "internet-facing" and network.existing is not None and not network.existing.public_subnet_ids:
+            out.append(f"{at}.scheme: \"internet-facing\" needs public subnets (network.existing.publicSubnetIds)")
+        if cluster.protect and lb.deletion_protection is False:
+            out.append(f"{at}.deletionProtection: false is refused in a protected stack (cluster.protect is true)")
     return out
 
 
@@ -211,13 +235,13 @@ def _name_lengths(v: Mapping[str, Any]) -> list[str]:
     """Names built from the cluster name must fit every AWS limit (components/names.py)."""
     from types import SimpleNamespace
 
-    from components.names import cluster_name_problem
+    from components.names import name_problems
 
     groups = named(dict(v["node_groups"]))
     shaped = SimpleNamespace(network=v["network"], cluster=v["cluster"], node_groups=groups,
-                             addons=_resolved_addons(v["addons"], groups), delivery=v["delivery"])
-    problem = cluster_name_problem(shaped)
-    return [problem] if problem else []
+                             addons=_resolved_addons(v["addons"], groups), delivery=v["delivery"],
+                             workloads=v["workloads"])
+    return name_problems(shaped)
 
 
 def _network_and_cluster(network: NetworkConfig, cluster: ClusterConfig) -> list[str]:

@@ -8,6 +8,10 @@ from typing import Any, Literal
 from pydantic import Field, field_validator, model_validator
 
 from components.config.base import (
+    DNS_LABEL,
+    DOMAIN,
+    HOSTED_ZONE_ID,
+    HOSTED_ZONE_ID_WHAT,
     KMS_KEY_ARN,
     KMS_KEY_ARN_WHAT,
     Model,
@@ -21,8 +25,6 @@ from components.config.base import (
 from components.config.kube import LabelSelector
 from components.config.nodegroups import GroupName
 
-_DNS_LABEL = r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?"
-_DOMAIN = rf"(\*\.)?({_DNS_LABEL}\.)+[a-z][-a-z0-9]{{0,61}}[a-z0-9]"
 # Parameter Store names: letters, digits and .-_/ (SSM PutParameter), a path ends with "/".
 _SSM_PATH = r"(/[A-Za-z0-9_.-]+)+/"
 # Secrets Manager names: letters, digits and /_+=.@- (CreateSecret); no wildcards.
@@ -59,7 +61,7 @@ class ExternalSecretsConfig(Model):
     """e.g. prod/: read access to secrets so named and an aws-secrets-manager ClusterSecretStore."""
     kms_key_arns: items(matches(KMS_KEY_ARN, KMS_KEY_ARN_WHAT), "key") = ()
     """Customer-managed keys of those secrets (kms:Decrypt via the services only)."""
-    namespaces: items(matches(_DNS_LABEL, "a namespace name (DNS label)"), "namespace") = ()
+    namespaces: items(matches(DNS_LABEL, "a namespace name (DNS label)"), "namespace") = ()
     """Namespaces whose ExternalSecrets may use the stores (the ClusterSecretStores' conditions)."""
     namespace_selector: LabelSelector | None = None
     """...and/or namespaces carrying these labels. With neither, no namespace may read (except the platform's own)."""
@@ -102,9 +104,9 @@ class ExternalDnsConfig(Model):
     """Install it. Default: true when domains or zones are set."""
     provider: Literal["aws", "cloudflare"] = "aws"
     """Route 53 or Cloudflare."""
-    domain_filters: items(lambda v: None if re.fullmatch(_DOMAIN, v.lower()) else "is not a DNS domain", "domain") = ()
+    domain_filters: items(lambda v: None if re.fullmatch(DOMAIN, v.lower()) else "is not a DNS domain", "domain") = ()
     """Record changes are limited to these domains (IAM condition too); required when enabled."""
-    hosted_zone_ids: items(matches(r"Z[A-Z0-9]{1,31}", "a Route 53 hosted zone id (Z0123456789ABC)"), "zone") = ()
+    hosted_zone_ids: items(matches(HOSTED_ZONE_ID, HOSTED_ZONE_ID_WHAT), "zone") = ()
     """IAM is scoped to these zones (required with aws)."""
     policy: Literal["upsert-only", "sync"] = "upsert-only"
     """sync also deletes records (and only then gets DELETE)."""

@@ -253,6 +253,12 @@ TagKey = text(rf"(?![aA][wW][sS]:){_TAG_CHARS}{{1,128}}", "a valid AWS tag key (
               "_.:/=+-@; no aws: prefix)", max_len=128)
 TagValue = text(rf"{_TAG_CHARS}{{0,256}}", "a valid AWS tag value (0-256 characters)", max_len=256, min_len=0)
 _LABEL = r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?"  # an RFC 1123 DNS label
+DNS_LABEL = _LABEL
+# A DNS name: labels, the last one starting with a letter; "*." allowed first where wildcards are.
+DOMAIN = rf"(\*\.)?({_LABEL}\.)+[a-z][-a-z0-9]{{0,61}}[a-z0-9]"
+# Route 53 hosted zone ids (Route 53 API reference, HostedZone.Id: up to 32 characters).
+HOSTED_ZONE_ID = r"Z[A-Z0-9]{1,31}"
+HOSTED_ZONE_ID_WHAT = "a Route 53 hosted zone id (Z0123456789ABC)"
 
 # -- Kubernetes names (k8s.io/apimachinery/pkg/util/validation) --------------------------
 _QUALIFIED = r"[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?"
