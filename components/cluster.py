@@ -442,14 +442,35 @@ class Cluster(pulumi.ComponentResource):
 
 
 @dataclass(frozen=True)
-class CoreDnsArgs:
+class NodeAddonArgs:
     cluster_name: pulumi.Input[str]
     version: str | None
     kubernetes_version: str
     ctx: AwsContext
-    # The node groups CoreDNS's pods will run on: it is created after them.
+    # The node groups the add-on's pods will run on: it is created after them.
     after: Sequence[pulumi.Resource] = ()
     configuration_values: str | None = None
+    service_account_role_arn: pulumi.Input[str] | None = None
+
+
+CoreDnsArgs = NodeAddonArgs
+
+
+def node_addon(name: str, addon: str, args: NodeAddonArgs, parent: pulumi.Resource) -> aws.eks.Addon:
+    """A managed add-on whose pods need nodes: created after the node groups, since EKS reports it ACTIVE (and
+    the provider stops waiting) only once its pods run."""
+    return aws.eks.Addon(
+        name,
+        cluster_name=args.cluster_name,
+        addon_name=addon,
+        addon_version=addon_version(addon, args.version, args.kubernetes_version, parent),
+        configuration_values=args.configuration_values,
+        service_account_role_arn=args.service_account_role_arn,
+        resolve_conflicts_on_create="OVERWRITE",
+        resolve_conflicts_on_update=CONFLICTS_ON_UPDATE,
+        tags=tagged(args.ctx.tags, name),
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=list(args.after)),
+    )
 
 
 class CoreDns(pulumi.ComponentResource):
@@ -457,17 +478,20 @@ class CoreDns(pulumi.ComponentResource):
 
     addon: aws.eks.Addon
 
-    def __init__(self, name: str, args: CoreDnsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(self, name: str, args: NodeAddonArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("eks-platform:cluster:CoreDns", name, None, opts)
-        self.addon = aws.eks.Addon(
-            name,
-            cluster_name=args.cluster_name,
-            addon_name="coredns",
-            addon_version=addon_version("coredns", args.version, args.kubernetes_version, self),
-            configuration_values=args.configuration_values,
-            resolve_conflicts_on_create="OVERWRITE",
-            resolve_conflicts_on_update=CONFLICTS_ON_UPDATE,
-            tags=tagged(args.ctx.tags, name),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.after)),
-        )
+        self.addon = node_addon(name, "coredns", args, self)
+        self.register_outputs({"addonArn": self.addon.arn})
+
+
+class MetricsServer(pulumi.ComponentResource):
+    """metrics-server, the EKS community add-on, on the system nodes: the Metrics API that HorizontalPodAutoscalers
+    and ``kubectl top`` read. Its configuration values are the upstream chart's (kubernetes-sigs/metrics-server
+    charts/metrics-server/values.yaml: top-level nodeSelector and tolerations)."""
+
+    addon: aws.eks.Addon
+
+    def __init__(self, name: str, args: NodeAddonArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("eks-platform:cluster:MetricsServer", name, None, opts)
+        self.addon = node_addon(name, "metrics-server", args, self)
         self.register_outputs({"addonArn": self.addon.arn})

@@ -162,6 +162,8 @@ def derived(cfg: Any) -> list[Derived]:
                "nodeTerminationHandler": bool(a.node_termination_handler.enabled)}
     out += [_auto(role, f"{c}-{COMPONENT_SUFFIXES[key]}-irsa", f"the role of add-on {COMPONENT_SUFFIXES[key]}")
             for key, on in enabled.items() if on]
+    if cfg.cluster.addons.ebs_csi.enabled:
+        out.append(_auto(role, f"{c}-ebs-csi", "the EBS CSI driver's role"))
     if cfg.delivery.runner.enabled:
         out.append(_auto(role, f"{c}-ci-runner", "the CI runner's role"))
     if cfg.cluster.endpoint.access_host.enabled:

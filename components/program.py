@@ -6,6 +6,7 @@ before the first resource is registered, so a bad config creates nothing.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pulumi
@@ -19,10 +20,10 @@ from components.addons import (
     load_balancer_controller,
     node_termination_handler,
 )
-from components.addons.base import AddonContext, HelmAddon
+from components.addons.base import AddonContext, HelmAddon, placement
 from components.addons.catalog import COMPONENT_SUFFIXES
 from components.addons.catalog import catalog as addon_catalog
-from components.cluster import Cluster, ClusterArgs, CoreDns, CoreDnsArgs
+from components.cluster import Cluster, ClusterArgs, CoreDns, CoreDnsArgs, MetricsServer, NodeAddonArgs
 from components.config import PlatformConfig
 from components.context import AwsContext
 from components.loadbalancers import LoadBalancerArgs, PlatformLoadBalancer
@@ -49,6 +50,8 @@ from components.private_access import (
     port_forward_command,
     runner_label_variable,
 )
+from components.storage import EbsCsi, EbsCsiArgs
+from components.storage import configuration_values as ebs_csi_values
 from components.tags import base_tags
 
 
@@ -98,6 +101,7 @@ def build(cfg: PlatformConfig, tunnel_port: int | None = None) -> dict[str, Any]
             after=list(groups.values()),
         ),
     )
+    build_node_addons(cfg, ctx, cluster, groups)
     addons = build_addons(cfg, ctx, network, cluster, groups, termination, coredns)
     balancers = build_load_balancers(cfg, ctx, network, cluster, addons)
     return {
@@ -215,6 +219,33 @@ def build_addons(
     if a.node_termination_handler.enabled and termination is not None:
         out["nodeTerminationHandler"] = node_termination_handler.build(
             named("nodeTerminationHandler"), actx, a.node_termination_handler)
+    return out
+
+
+def build_node_addons(
+    cfg: PlatformConfig, ctx: AwsContext, cluster: Cluster, groups: dict[str, ManagedNodeGroup | SelfManagedNodeGroup]
+) -> dict[str, pulumi.ComponentResource]:
+    """The managed add-ons whose pods need nodes (besides CoreDNS): the EBS CSI driver and metrics-server, each
+    with its controller on the system node group."""
+    m, name = cfg.cluster.addons, cfg.cluster.name
+    system = cfg.node_groups.get(cfg.addons.system_node_group) if cfg.addons.system_node_group else None
+    on_system = placement(system) if system else {}
+    after = [groups[system.name]] if system else list(groups.values())
+    out: dict[str, pulumi.ComponentResource] = {}
+    if m.ebs_csi.enabled:
+        out["ebsCsi"] = EbsCsi(f"{name}-ebs-csi", EbsCsiArgs(
+            addon=NodeAddonArgs(cluster_name=cluster.name, version=m.ebs_csi.version,
+                                kubernetes_version=cfg.cluster.version, ctx=ctx, after=list(groups.values()),
+                                configuration_values=ebs_csi_values(on_system)),
+            kms_key_arn=m.ebs_csi.kms_key_arn, oidc_provider_arn=cluster.oidc.arn,
+            oidc_issuer_url=cluster.oidc.issuer_url, k8s_provider=cluster.provider, ctx=ctx,
+        ))
+    if m.metrics_server.enabled:
+        out["metricsServer"] = MetricsServer(f"{name}-metrics-server", NodeAddonArgs(
+            cluster_name=cluster.name, version=m.metrics_server.version, kubernetes_version=cfg.cluster.version,
+            ctx=ctx, after=after,
+            configuration_values=json.dumps(on_system, sort_keys=True, separators=(",", ":")) if on_system else None,
+        ))
     return out
 
 

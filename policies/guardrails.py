@@ -359,6 +359,13 @@ def lb_deletion_protection(resources: Sequence[Resource]) -> Iterable[tuple[str,
             yield r.urn, f"{r.name}: no deletion protection in a protected stack. Fix: leave deletionProtection unset."
 
 
+def storage_class_encrypted(r: Resource) -> Iterable[str]:
+    """EBS volumes provisioned through a StorageClass are encrypted (ebs.csi.aws.com parameters.encrypted)."""
+    encrypted = str((r.props.get("parameters") or {}).get("encrypted", "")).lower() == "true"
+    if r.props.get("provisioner") in ("ebs.csi.aws.com", "kubernetes.io/aws-ebs") and not encrypted:
+        yield f"{r.name}: EBS StorageClass without encryption. Fix: parameters.encrypted: \"true\"."
+
+
 # ---------------------------------------------------------------------------------------
 # logs and CI
 # ---------------------------------------------------------------------------------------
@@ -455,6 +462,8 @@ POLICIES: tuple[Policy, ...] = (
            stack_check=lb_internal_not_world),
     Policy("lb-deletion-protection", "Load balancers of a protected stack have deletion protection", MANDATORY,
            stack_check=lb_deletion_protection),
+    Policy("storage-class-encrypted", "EBS StorageClasses encrypt their volumes", MANDATORY,
+           ("kubernetes:storage.k8s.io/v1:StorageClass",), storage_class_encrypted),
     Policy("manifests-pinned", "Manifests (CRDs) applied from the network are pinned to a released tag", MANDATORY,
            ("kubernetes:yaml/v2:ConfigGroup", "kubernetes:yaml/v2:ConfigFile"), manifests_pinned),
 )

@@ -318,7 +318,9 @@ def _addon_versions(cluster: ClusterConfig) -> list[str]:
 
     pins = {"vpcCni": ("vpc-cni", cluster.addons.vpc_cni), "coreDns": ("coredns", cluster.addons.core_dns),
             "kubeProxy": ("kube-proxy", cluster.addons.kube_proxy),
-            "podIdentityAgent": ("eks-pod-identity-agent", cluster.addons.pod_identity_agent)}
+            "podIdentityAgent": ("eks-pod-identity-agent", cluster.addons.pod_identity_agent),
+            "ebsCsi": ("aws-ebs-csi-driver", cluster.addons.ebs_csi),
+            "metricsServer": ("metrics-server", cluster.addons.metrics_server)}
     out: list[str] = []
     for key, (addon, pin) in pins.items():
         if pin.version and (message := version_problem(addon, pin.version, cluster.version)):

@@ -167,6 +167,24 @@ class PodIdentityAgent(AddonPin):
     """Install it."""
 
 
+class EbsCsi(AddonPin):
+    """The Amazon EBS CSI driver (managed add-on, its own IRSA role) and a default encrypted gp3 StorageClass."""
+
+    enabled: bool = True
+    """Install it (without a CSI driver no PersistentVolumeClaim binds)."""
+    kms_key_arn: KmsKeyArn | None = None
+    """Encrypt volumes with this customer key (its key policy must let the driver's role use it); default: the
+    account's aws/ebs key."""
+
+
+class MetricsServer(AddonPin):
+    """metrics-server (the EKS community add-on): the resource metrics HorizontalPodAutoscalers and kubectl top
+    read."""
+
+    enabled: bool = True
+    """Install it."""
+
+
 class ManagedAddons(Model):
     """EKS managed add-ons (each gets an explicit version)."""
 
@@ -176,6 +194,8 @@ class ManagedAddons(Model):
     kube_proxy: AddonPin = AddonPin()
     """kube-proxy."""
     pod_identity_agent: PodIdentityAgent = PodIdentityAgent()
+    ebs_csi: EbsCsi = EbsCsi()
+    metrics_server: MetricsServer = MetricsServer()
 
 
 class Kubeconfig(Model):

@@ -1,0 +1,92 @@
+"""EBS CSI with a default encrypted gp3 class, and metrics-server: decisions and the prod plan."""
+
+from __future__ import annotations
+
+import json
+
+from components import storage
+from components.addons.base import placement
+from tests.conftest import node_group
+
+KEY = "arn:aws:kms:eu-west-1:111122223333:key/0b6c1f7e-3d2a-4e5f-9a8b-7c6d5e4f3a2b"
+P = "eks-platform-prod"
+
+
+def test_kms_policy_only_grants_for_aws_resources_on_that_key():
+    doc = storage.kms_policy(KEY)
+    grants, use = doc["Statement"]
+    assert grants["Condition"] == {"Bool": {"kms:GrantIsForAWSResource": "true"}}
+    assert grants["Resource"] == use["Resource"] == [KEY]
+    assert "kms:CreateGrant" in grants["Action"] and "kms:CreateGrant" not in use["Action"]
+
+
+def test_gp3_parameters_are_always_encrypted():
+    assert storage.gp3_parameters(None) == {"type": "gp3", "encrypted": "true", "csi.storage.k8s.io/fstype": "ext4"}
+    assert storage.gp3_parameters(KEY)["kmsKeyId"] == KEY
+
+
+def test_configuration_values_place_the_controller_and_tolerate_every_taint_on_nodes():
+    system = node_group("system", kind="managed", instanceTypes=["m7i.large"],
+                        taints=[{"key": "CriticalAddonsOnly", "value": "true", "effect": "NoSchedule"}])
+    values = json.loads(storage.configuration_values(placement(system)))
+    assert values["node"] == {"tolerateAllTaints": True}
+    assert values["controller"]["nodeSelector"] == {"eks-platform/node-group": "system"}
+    assert {"key": "CriticalAddonsOnly", "operator": "Equal", "value": "true", "effect": "NoSchedule"} in \
+        values["controller"]["tolerations"]
+    assert json.loads(storage.configuration_values({})) == {"node": {"tolerateAllTaints": True}}
+
+
+def kids(rec, typ, name):
+    return {(c.type, c.name): c for c in rec.children(rec.one(typ, name))}
+
+
+def test_ebs_csi_children_role_and_order(prod):
+    c = kids(prod, "eks-platform:cluster:EbsCsi", f"{P}-ebs-csi")
+    assert set(c) == {
+        ("eks-platform:identity:IrsaRole", f"{P}-ebs-csi"),
+        ("aws:eks/addon:Addon", f"{P}-ebs-csi"),
+        ("kubernetes:storage.k8s.io/v1:StorageClass", f"{P}-ebs-csi-gp3"),
+        ("kubernetes:storage.k8s.io/v1:StorageClassPatch", f"{P}-ebs-csi-gp2-not-default"),
+    }
+    addon = c[("aws:eks/addon:Addon", f"{P}-ebs-csi")]
+    role = prod.one("aws:iam/role:Role", f"{P}-ebs-csi")
+    assert addon.inputs["addonName"] == "aws-ebs-csi-driver"
+    assert addon.inputs["serviceAccountRoleArn"].startswith(f"arn:aws:iam::111122223333:role/{P}-ebs-csi-")
+    trust = json.loads(role.inputs["assumeRolePolicy"])
+    cond = trust["Statement"][0]["Condition"]["StringEquals"]
+    assert [v for k, v in cond.items() if k.endswith(":sub")] == ["system:serviceaccount:kube-system:ebs-csi-controller-sa"]
+    attached = [r for r in prod.by_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+                if r.name == f"{P}-ebs-csi-ebs"]
+    assert attached[0].inputs["policyArn"] == "arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy"
+    # created after every node group: EKS reports it ACTIVE only once its pods run
+    groups = [r.urn for r in prod.by_type("aws:eks/nodeGroup:NodeGroup")] + \
+             [r.urn for r in prod.by_type("aws:autoscaling/group:Group") if "SelfManagedNodeGroup" in r.urn]
+    assert set(groups) <= set(addon.dependencies)
+    values = json.loads(addon.inputs["configurationValues"])
+    assert values["controller"]["nodeSelector"] == {"eks-platform/node-group": "system"}
+
+
+def test_default_storage_class_is_encrypted_gp3_and_gp2_is_demoted(prod):
+    c = kids(prod, "eks-platform:cluster:EbsCsi", f"{P}-ebs-csi")
+    sc = c[("kubernetes:storage.k8s.io/v1:StorageClass", f"{P}-ebs-csi-gp3")].inputs
+    assert sc["metadata"] == {"name": "gp3", "annotations": {"storageclass.kubernetes.io/is-default-class": "true"}}
+    assert sc["provisioner"] == "ebs.csi.aws.com" and sc["parameters"]["encrypted"] == "true"
+    assert (sc["volumeBindingMode"], sc["allowVolumeExpansion"], sc["reclaimPolicy"]) == (
+        "WaitForFirstConsumer", True, "Delete")
+    gp2 = c[("kubernetes:storage.k8s.io/v1:StorageClassPatch", f"{P}-ebs-csi-gp2-not-default")].inputs
+    assert gp2["metadata"]["name"] == "gp2"
+    assert gp2["metadata"]["annotations"]["storageclass.kubernetes.io/is-default-class"] == "false"
+    addon_urn = c[("aws:eks/addon:Addon", f"{P}-ebs-csi")].urn
+    assert addon_urn in c[("kubernetes:storage.k8s.io/v1:StorageClass", f"{P}-ebs-csi-gp3")].dependencies
+
+
+def test_metrics_server_is_the_eks_add_on_on_the_system_nodes(prod, dev):
+    for rec, p in ((prod, P), (dev, "eks-platform-dev")):
+        c = kids(rec, "eks-platform:cluster:MetricsServer", f"{p}-metrics-server")
+        [addon] = c.values()
+        assert addon.inputs["addonName"] == "metrics-server"
+        values = json.loads(addon.inputs["configurationValues"])
+        assert values["nodeSelector"] == {"eks-platform/node-group": "system"}
+        system = rec.one("eks-platform:nodegroups:ManagedNodeGroup", f"{p}-system")
+        node_group_urns = [x.urn for x in rec.children(system) if x.type == "aws:eks/nodeGroup:NodeGroup"]
+        assert set(node_group_urns) <= set(addon.dependencies)
