@@ -453,8 +453,6 @@ class NodeAddonArgs:
     service_account_role_arn: pulumi.Input[str] | None = None
 
 
-CoreDnsArgs = NodeAddonArgs
-
 
 def node_addon(name: str, addon: str, args: NodeAddonArgs, parent: pulumi.Resource) -> aws.eks.Addon:
     """A managed add-on whose pods need nodes: created after the node groups, since EKS reports it ACTIVE (and

@@ -144,7 +144,9 @@ class PlatformLoadBalancer(pulumi.ComponentResource):
         """Admits allowedCidrs (default: the VPC) on the listener ports; sends only to the target ports."""
         a, lb, name = self._args, self._args.config, self._name
         sg = aws.ec2.SecurityGroup(
-            f"{name}-sg", vpc_id=a.vpc_id, description=f"Load balancer {self.lb_name}", tags=self._tags(f"{name}-sg"),
+            # description is ForceNew: it names the key, not the hashed load-balancer name that changes on replacement
+            f"{name}-sg", vpc_id=a.vpc_id, description=f"Load balancer {a.key} of EKS cluster {a.cluster_name}",
+            tags=self._tags(f"{name}-sg"),
             opts=self._child(),
         )
         sources: Sequence[pulumi.Input[str]] = lb.allowed_cidrs or [a.vpc_cidr]

@@ -177,15 +177,16 @@ def derived(cfg: Any) -> list[Derived]:
 
 
 def name_problems(cfg: Any) -> list[str]:
-    """``key.path: message`` lines for names built from the config that exceed their AWS limits."""
+    """``key.path: message`` lines for names built from the config that exceed their AWS limits: one for
+    cluster.name, one per other key that names resources (its first name over the limit)."""
     out = [p] if (p := cluster_name_problem(cfg)) else []
+    reported: set[str] = set()
     for d in derived(cfg):
         limit = LIMITS[d.type]
-        if d.path and len(d.name) > limit.max_len:
-            line = (f"{d.path}: {d.what} would be named {json.dumps(d.name)}, {len(d.name)} characters; "
-                    f"at most {limit.max_len} ({limit.source}): shorten the key or cluster.name")
-            if line.split(":")[0] not in {x.split(":")[0] for x in out}:
-                out.append(line)
+        if d.path and d.path not in reported and len(d.name) > limit.max_len:
+            reported.add(d.path)
+            out.append(f"{d.path}: {d.what} would be named {json.dumps(d.name)}, {len(d.name)} characters; "
+                       f"at most {limit.max_len} ({limit.source}): shorten the key or cluster.name")
     return out
 
 

@@ -23,7 +23,7 @@ from components.addons import (
 from components.addons.base import AddonContext, HelmAddon, placement
 from components.addons.catalog import COMPONENT_SUFFIXES
 from components.addons.catalog import catalog as addon_catalog
-from components.cluster import Cluster, ClusterArgs, CoreDns, CoreDnsArgs, MetricsServer, NodeAddonArgs
+from components.cluster import Cluster, ClusterArgs, CoreDns, MetricsServer, NodeAddonArgs
 from components.config import PlatformConfig
 from components.context import AwsContext
 from components.loadbalancers import LoadBalancerArgs, PlatformLoadBalancer
@@ -95,7 +95,7 @@ def build(cfg: PlatformConfig, tunnel_port: int | None = None) -> dict[str, Any]
     groups, termination = build_node_groups(cfg, ctx, network, cluster)
     coredns = CoreDns(
         f"{cfg.cluster.name}-coredns",
-        CoreDnsArgs(
+        NodeAddonArgs(
             cluster_name=cluster.name, version=cfg.cluster.addons.core_dns.version,
             kubernetes_version=cfg.cluster.version, ctx=ctx,
             after=list(groups.values()),
@@ -172,6 +172,16 @@ def private_access_outputs(
     return out
 
 
+def system_group(
+    cfg: PlatformConfig, groups: dict[str, ManagedNodeGroup | SelfManagedNodeGroup]
+) -> tuple[cfgmod.NodeGroupConfig | None, list[pulumi.Resource]]:
+    """The system node group's config (None without one) and the groups a system add-on waits for: that group,
+    or every group when there is none."""
+    name = cfg.addons.system_node_group
+    system = cfg.node_groups.get(name) if name else None
+    return system, [groups[system.name]] if system else list(groups.values())
+
+
 def build_addons(
     cfg: PlatformConfig, ctx: AwsContext, network: Network, cluster: Cluster,
     groups: dict[str, ManagedNodeGroup | SelfManagedNodeGroup], termination: TerminationQueue | None,
@@ -180,8 +190,7 @@ def build_addons(
     """The Helm add-ons, each on the system node group, none waiting on another unless it must."""
     a = cfg.addons
     name = cfg.cluster.name
-    system = cfg.node_groups.get(a.system_node_group) if a.system_node_group else None
-    runs_on = [groups[system.name]] if system else list(groups.values())
+    system, runs_on = system_group(cfg, groups)
     actx = AddonContext(
         cluster_name=name,
         kubernetes_version=cfg.cluster.version,
@@ -228,9 +237,8 @@ def build_node_addons(
     """The managed add-ons whose pods need nodes (besides CoreDNS): the EBS CSI driver and metrics-server, each
     with its controller on the system node group."""
     m, name = cfg.cluster.addons, cfg.cluster.name
-    system = cfg.node_groups.get(cfg.addons.system_node_group) if cfg.addons.system_node_group else None
+    system, after = system_group(cfg, groups)
     on_system = placement(system) if system else {}
-    after = [groups[system.name]] if system else list(groups.values())
     out: dict[str, pulumi.ComponentResource] = {}
     if m.ebs_csi.enabled:
         out["ebsCsi"] = EbsCsi(f"{name}-ebs-csi", EbsCsiArgs(

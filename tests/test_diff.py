@@ -164,3 +164,9 @@ def test_replace_on_changes_of_the_program_counts_as_a_replacement(prod):
     result = diff.diff(base, changed)
     [change] = [c for c in result.changes if c.urn == binding["urn"]]
     assert change.op == "replace" and change.replaced_by == ["spec.targetGroupARN"]
+
+
+def test_storage_class_parameters_replace_it():
+    """pulumi-kubernetes replaces a StorageClass whose parameters or provisioner change (they are immutable)."""
+    sc = "kubernetes:storage.k8s.io/v1:StorageClass"
+    assert diff.replacing(sc, True, ["parameters.kmsKeyId", "metadata.annotations.x"]) == ["parameters.kmsKeyId"]

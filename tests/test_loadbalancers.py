@@ -161,6 +161,9 @@ def test_internet_facing_alb_children(prod):
         ("aws:route53/record:Record", f"{p}-dns"),
         ("kubernetes:elbv2.k8s.aws/v1beta1:TargetGroupBinding", f"{p}-binding"),
     }
+    # ForceNew: stays the same when the hashed load-balancer name changes
+    assert kids[("aws:ec2/securityGroup:SecurityGroup", f"{p}-sg")].inputs["description"] == \
+        "Load balancer web of EKS cluster eks-platform-prod"
     balancer = kids[("aws:lb/loadBalancer:LoadBalancer", p)].inputs
     assert balancer["internal"] is False and balancer["loadBalancerType"] == "application"
     assert balancer["enableDeletionProtection"] is True  # prod is protected

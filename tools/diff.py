@@ -85,6 +85,10 @@ REPLACE_ON_CHANGE: dict[str, tuple[str, ...]] = {
     "aws:route53/record:Record": ("zoneId", "name", "type", "setIdentifier"),
     # pulumi-kubernetes
     "kubernetes:helm.sh/v3:Release": ("name", "namespace"),
+    # provider/pkg/provider/diff.go forceNewProperties: a StorageClass's parameters and provisioner (the
+    # provider deletes the named object first)
+    "kubernetes:storage.k8s.io/v1:StorageClass": ("apiVersion", "kind", "metadata.name", "parameters",
+                                                  "provisioner"),
     "pulumi:providers:kubernetes": ("clusterIdentifier",),
 }
 # Any custom Kubernetes object: its identity.
