@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_aws as aws
@@ -21,12 +21,15 @@ import pulumi_eks as eks
 import pulumi_kubernetes as k8s
 
 from components.config import ClusterConfig
+from components.config.cluster import VpcCni
 from components.context import AwsContext
 from components.iamdocs import document, service_trust
 from components.identity import IrsaRole, IrsaRoleArgs, OidcProvider, OidcProviderArgs, ServiceAccount
 from components.tags import tagged
 
 ADMIN_POLICY = "AmazonEKSClusterAdminPolicy"
+# The node label ipamd reads to pick its ENIConfig (well-known label kubelet sets from the instance's zone).
+ENI_CONFIG_LABEL = "topology.kubernetes.io/zone"
 VIEW_POLICY = "AmazonEKSViewPolicy"
 CONFLICTS_ON_UPDATE = "OVERWRITE"
 VPC_CNI_SERVICE_ACCOUNT = ServiceAccount("kube-system", "aws-node")
@@ -75,17 +78,40 @@ def access_entries(cfg: ClusterConfig, partition: str) -> dict[str, tuple[str, s
     return dict(sorted(out.items()))
 
 
-def vpc_cni_configuration(prefix_delegation: bool, network_policy: bool) -> dict:
+def vpc_cni_configuration(cni: VpcCni, custom_networking: bool) -> dict:
     """The vpc-cni add-on's configuration values (its describe-addon-configuration schema).
 
     Everything the platform decides goes through ``configurationValues`` rather than the
     component's boolean options: pulumi-eks merges these *over* its own computed env
-    (``mergeConfigurationValues``), so what is written here is what the add-on gets.
+    (``mergeConfigurationValues``), so what is written here is what the add-on gets. That matters for
+    custom networking: in pulumi-eks 4.x ``customNetworkConfig=True`` alone still ends as
+    ``AWS_VPC_K8S_CNI_CUSTOM_NETWORK_CFG="false"`` (a later assignment of the same variable wins).
     """
-    return {
-        "enableNetworkPolicy": "true" if network_policy else "false",
-        "env": {"ENABLE_PREFIX_DELEGATION": "true" if prefix_delegation else "false"},
-    }
+    env = {"ENABLE_PREFIX_DELEGATION": _flag(cni.prefix_delegation)}
+    values: dict = {"enableNetworkPolicy": _flag(cni.network_policy), "env": env}
+    psg = cni.pod_security_groups
+    if psg.enabled:
+        # EKS user guide, "Security groups for Pods": branch ENIs, the enforcing mode, and TCP early demux off so
+        # kubelet probes (from the node's primary ENI) reach pods on branch ENIs.
+        env["ENABLE_POD_ENI"] = "true"
+        env["POD_SECURITY_GROUP_ENFORCING_MODE"] = psg.enforcing_mode
+        values["init"] = {"env": {"DISABLE_TCP_EARLY_DEMUX": "true"}}
+    if custom_networking:
+        # EKS user guide, "Custom networking": secondary ENIs from the ENIConfig named after the node's zone.
+        env["AWS_VPC_K8S_CNI_CUSTOM_NETWORK_CFG"] = "true"
+        env["ENI_CONFIG_LABEL_DEF"] = ENI_CONFIG_LABEL
+    return values
+
+
+def eni_config_spec(subnet_id: pulumi.Input[str], cluster_security_group_id: pulumi.Input[str]) -> dict:
+    """An ENIConfig's spec (crd.k8s.amazonaws.com/v1alpha1): pods' ENIs in the pod subnet with the EKS cluster
+    security group, the group pods on managed nodes have without custom networking. One group only: the load
+    balancer controller edits the one group of a target ENI tagged kubernetes.io/cluster/<name>."""
+    return {"subnet": subnet_id, "securityGroups": [cluster_security_group_id]}
+
+
+def _flag(value: bool) -> str:
+    return "true" if value else "false"
 
 
 def tag_addons(tags: dict[str, str]) -> Callable[[pulumi.ResourceTransformArgs], pulumi.ResourceTransformResult | None]:
@@ -191,6 +217,9 @@ class ClusterArgs:
     ctx: AwsContext
     # An SSM port forward on localhost:<port> to the private endpoint (EKS_PLATFORM_API_TUNNEL_PORT).
     tunnel_port: int | None = None
+    # Custom networking: the pod subnets, keyed by zone (or, in a brought VPC, by subnet id: the zone is looked up).
+    pod_subnets: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    zones: tuple[str, ...] = ()
 
 
 class Cluster(pulumi.ComponentResource):
@@ -208,10 +237,12 @@ class Cluster(pulumi.ComponentResource):
     provider: k8s.Provider
     eks_cluster: aws.eks.Cluster
     node_prerequisites: list[pulumi.Resource]
+    vpc_cni: pulumi.Resource
 
     def __init__(self, name: str, args: ClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("eks-platform:cluster:Cluster", name, None, opts)
         self._name, self._cfg, self._ctx = name, args.config, args.ctx
+        self._pod_subnets, self._zones = dict(args.pod_subnets), args.zones
         cfg = args.config
         role, role_ready = self._control_plane_role()
         key_arn, key_ready = self._secrets_key(role)
@@ -225,6 +256,7 @@ class Cluster(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
         self.node_prerequisites = self._node_prerequisites(cluster)
+        self.vpc_cni = self.node_prerequisites[0]
 
         self.eks_cluster = cluster
         self.name = cluster.name
@@ -247,6 +279,8 @@ class Cluster(pulumi.ComponentResource):
             delete_unreachable=False,
             opts=pulumi.ResourceOptions(parent=self, depends_on=self.node_prerequisites),
         )
+        # A new list: the provider waits for the list above, the node groups also for the ENIConfigs.
+        self.node_prerequisites = [*self.node_prerequisites, *self._eni_configs()]
         self.register_outputs({
             "name": self.name,
             "endpoint": self.endpoint,
@@ -272,7 +306,14 @@ class Cluster(pulumi.ComponentResource):
             f"{name}-cluster-policy", role=role.name, policy_arn=ctx.managed_policy("AmazonEKSClusterPolicy"),
             opts=self._child(),
         )
-        return role, [policy]
+        ready: list[pulumi.Resource] = [policy]
+        if cfg.addons.vpc_cni.pod_security_groups.enabled:
+            # The VPC resource controller (run by EKS) creates the trunk and branch ENIs with the cluster role.
+            ready.append(aws.iam.RolePolicyAttachment(
+                f"{name}-vpc-resource-controller", role=role.name,
+                policy_arn=ctx.managed_policy("AmazonEKSVPCResourceController"), opts=self._child(),
+            ))
+        return role, ready
 
     def _secrets_key(self, role: aws.iam.Role) -> tuple[pulumi.Output[str], pulumi.Resource]:
         """The key of envelope encryption (created here unless given) and the role's grant on it."""
@@ -405,7 +446,7 @@ class Cluster(pulumi.ComponentResource):
             cluster_name=cluster.name,
             cluster_version=cfg.version,
             addon_version=addon_version("vpc-cni", addons.vpc_cni.version, cfg.version, self),
-            configuration_values=vpc_cni_configuration(addons.vpc_cni.prefix_delegation, addons.vpc_cni.network_policy),
+            configuration_values=vpc_cni_configuration(addons.vpc_cni, bool(self._pod_subnets)),
             service_account_role_arn=cni_role.role_arn,
             resolve_conflicts_on_create=eks.ResolveConflictsOnCreate.OVERWRITE,
             resolve_conflicts_on_update=eks.ResolveConflictsOnUpdate.OVERWRITE,
@@ -418,6 +459,26 @@ class Cluster(pulumi.ComponentResource):
                 self._addon(name, "eks-pod-identity-agent", cluster, addons.pod_identity_agent.version, ctx.tags)
             )
         return prerequisites
+
+    def _eni_configs(self) -> list[pulumi.Resource]:
+        """Custom networking: one ENIConfig per zone, named after it (ENI_CONFIG_LABEL_DEF selects by the node's
+        zone label); created before any node joins, since ipamd reads it only when a node starts."""
+        out: list[pulumi.Resource] = []
+        for key, subnet_id in sorted(self._pod_subnets.items()):
+            zone: pulumi.Input[str] = key
+            if key not in self._zones:  # a brought VPC: keyed by subnet id
+                zone = aws.ec2.get_subnet_output(id=subnet_id, opts=pulumi.InvokeOutputOptions(parent=self)
+                                                 ).availability_zone
+            out.append(k8s.apiextensions.CustomResource(
+                f"{self._name}-eniconfig-{key}",
+                api_version="crd.k8s.amazonaws.com/v1alpha1",
+                kind="ENIConfig",
+                metadata={"name": zone, "labels": {"app.kubernetes.io/managed-by": "eks-platform"}},
+                spec=eni_config_spec(subnet_id, self.cluster_security_group_id),
+                # the CRD comes with the VPC CNI add-on
+                opts=pulumi.ResourceOptions(parent=self, provider=self.provider, depends_on=[self.vpc_cni]),
+            ))
+        return out
 
     def _kubeconfig(self, cluster: aws.eks.Cluster, tunnel_port: int | None = None) -> pulumi.Output[str]:
         cfg, region = self._cfg, self._ctx.region

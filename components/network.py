@@ -30,6 +30,7 @@ def subnet_tags(tier: str, cluster_name: str) -> dict[str, str]:
         tags["kubernetes.io/role/elb"] = "1"
     elif tier == "private":
         tags["kubernetes.io/role/internal-elb"] = "1"
+    # pod subnets carry no load-balancer role: the controllers must never place a load balancer there
     return tags
 
 
@@ -78,6 +79,9 @@ class Network(pulumi.ComponentResource):
     private_subnet_ids: pulumi.Output[list[str]]
     intra_subnet_ids: pulumi.Output[list[str]]
     nat_public_ips: pulumi.Output[list[str]]
+    # Custom networking: {zone: pod subnet id} (a brought VPC: keyed by the subnet's position, zones resolved later).
+    pod_subnets: dict[str, pulumi.Output[str]]
+    pod_subnet_ids: pulumi.Output[list[str]]
     # What nodes need before they boot: their subnets' routes out (NAT) and the endpoints.
     egress_ready: list[pulumi.Resource]
 
@@ -95,6 +99,7 @@ class Network(pulumi.ComponentResource):
             "publicSubnetIds": self.public_subnet_ids,
             "privateSubnetIds": self.private_subnet_ids,
             "intraSubnetIds": self.intra_subnet_ids,
+            "podSubnetIds": self.pod_subnet_ids,
         })
 
     def _child(self, **extra) -> pulumi.ResourceOptions:
@@ -111,6 +116,8 @@ class Network(pulumi.ComponentResource):
         self.intra_subnet_ids = pulumi.Output.from_input(list(existing.intra_subnet_ids))
         self.nat_public_ips = pulumi.Output.from_input([])
         self.egress_ready = []
+        self.pod_subnets = {sid: pulumi.Output.from_input(sid) for sid in existing.pod_subnet_ids}
+        self.pod_subnet_ids = pulumi.Output.from_input(list(existing.pod_subnet_ids))
 
     # -- a new VPC ------------------------------------------------------------------
     def _create(self) -> None:
@@ -170,6 +177,7 @@ class Network(pulumi.ComponentResource):
         route_tables: dict[str, list[pulumi.Output[str]]] = {t: [] for t in subnets.TIERS}
         ready: list[pulumi.Resource] = []
         placement = nat_placement(cfg.nat_gateways, zones)
+        private_route_tables: dict[str, aws.ec2.RouteTable] = {}
         for zone in zones:
             for tier in subnets.TIERS:
                 rt = aws.ec2.RouteTable(
@@ -177,6 +185,8 @@ class Network(pulumi.ComponentResource):
                     tags=tagged(base, f"{name}-{tier}-{zone}", **{"eks-platform/tier": tier}),
                     opts=self._child(),
                 )
+                if tier == "private":
+                    private_route_tables[zone] = rt
                 route_tables[tier].append(rt.id)
                 ready.append(aws.ec2.RouteTableAssociation(
                     f"{name}-{tier}-{zone}", route_table_id=rt.id, subnet_id=subnet_ids[tier][zone],
@@ -194,6 +204,9 @@ class Network(pulumi.ComponentResource):
                         opts=self._child(),
                     ))
                 # intra: no route out of the VPC on purpose.
+
+        self.pod_subnets = self._pod_subnets(vpc, private_route_tables, ready)
+        self.pod_subnet_ids = pulumi.Output.all(*self.pod_subnets.values())
 
         if cfg.endpoints.s3_gateway:
             ready.append(aws.ec2.VpcEndpoint(
@@ -243,6 +256,36 @@ class Network(pulumi.ComponentResource):
         self.nat_public_ips = pulumi.Output.all(*nat_ips)
         self.egress_ready = ready
 
+    def _pod_subnets(
+        self, vpc: aws.ec2.Vpc, route_tables: Mapping[str, aws.ec2.RouteTable], ready: list[pulumi.Resource]
+    ) -> dict[str, pulumi.Output[str]]:
+        """Custom networking: the pod CIDR associated to the VPC, one pod subnet per zone, each routed through its
+        zone's private route table (same NAT and S3 endpoint as the nodes)."""
+        cfg, base, name = self._args.config, self._args.ctx.tags, self._name
+        if cfg.pod_cidr is None:
+            return {}
+        association = aws.ec2.VpcIpv4CidrBlockAssociation(
+            f"{name}-pod-cidr", vpc_id=vpc.id, cidr_block=cfg.pod_cidr, opts=self._child(),
+        )
+        out: dict[str, pulumi.Output[str]] = {}
+        for spec in subnets.pod_subnets(cfg.pod_cidr, self.zones, cfg.max_azs):
+            # A subnet can only be carved from a CIDR once it is associated (depends_on: vpc_id alone does not wait).
+            sn = aws.ec2.Subnet(
+                f"{name}-pod-{spec.zone}",
+                vpc_id=vpc.id,
+                cidr_block=spec.cidr,
+                availability_zone=spec.zone,
+                map_public_ip_on_launch=False,
+                tags=tagged(base, f"{name}-pod-{spec.zone}", **subnet_tags("pod", self._args.cluster_name)),
+                opts=self._child(depends_on=[association]),
+            )
+            ready.append(aws.ec2.RouteTableAssociation(
+                f"{name}-pod-{spec.zone}", route_table_id=route_tables[spec.zone].id, subnet_id=sn.id,
+                opts=self._child(),
+            ))
+            out[spec.zone] = sn.id
+        return out
+
     def _flow_logs(self, vpc: aws.ec2.Vpc) -> None:
         cfg, ctx, name = self._args.config.flow_logs, self._args.ctx, self._name
         group = aws.cloudwatch.LogGroup(
@@ -283,4 +326,5 @@ def subnet_ids_by_tier(network: Network) -> Mapping[str, pulumi.Output[list[str]
         "public": network.public_subnet_ids,
         "private": network.private_subnet_ids,
         "intra": network.intra_subnet_ids,
+        "pod": network.pod_subnet_ids,
     }

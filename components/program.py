@@ -42,6 +42,7 @@ from components.nodegroups import (
     TerminationQueueArgs,
     asg_name,
 )
+from components.podsecurity import PodSecurityGroups, PodSecurityGroupsArgs
 from components.private_access import (
     AccessHost,
     AccessHostArgs,
@@ -90,9 +91,10 @@ def build(cfg: PlatformConfig, tunnel_port: int | None = None) -> dict[str, Any]
         ClusterArgs(
             config=cfg.cluster, vpc_id=network.vpc_id, vpc_cidr=network.vpc_cidr,
             subnet_ids=control_plane_subnets, ctx=ctx, tunnel_port=tunnel_port,
+            pod_subnets=network.pod_subnets, zones=network.zones,
         ),
     )
-    groups, termination = build_node_groups(cfg, ctx, network, cluster)
+    groups, termination, node_sg = build_node_groups(cfg, ctx, network, cluster)
     coredns = CoreDns(
         f"{cfg.cluster.name}-coredns",
         NodeAddonArgs(
@@ -104,6 +106,7 @@ def build(cfg: PlatformConfig, tunnel_port: int | None = None) -> dict[str, Any]
     build_node_addons(cfg, ctx, cluster, groups)
     addons = build_addons(cfg, ctx, network, cluster, groups, termination, coredns)
     balancers = build_load_balancers(cfg, ctx, network, cluster, addons)
+    pod_groups = build_pod_security_groups(cfg, ctx, network, cluster, node_sg)
     return {
         "availabilityZones": list(network.zones),
         "vpcId": network.vpc_id,
@@ -111,6 +114,7 @@ def build(cfg: PlatformConfig, tunnel_port: int | None = None) -> dict[str, Any]
         "publicSubnetIds": network.public_subnet_ids,
         "privateSubnetIds": network.private_subnet_ids,
         "intraSubnetIds": network.intra_subnet_ids,
+        "podSubnetIds": network.pod_subnet_ids,
         "natPublicIps": network.nat_public_ips,
         "clusterName": cluster.name,
         "clusterEndpoint": cluster.endpoint,
@@ -127,6 +131,7 @@ def build(cfg: PlatformConfig, tunnel_port: int | None = None) -> dict[str, Any]
         "terminationQueueUrl": termination.queue_url if termination else None,
         "addons": {key: addon.outputs() for key, addon in addons.items()},
         "loadBalancers": {key: lb.outputs() for key, lb in balancers.items()},
+        "podSecurityGroupIds": pod_groups.security_group_ids if pod_groups else {},
         **private_access_outputs(cfg, cluster, reach),
     }
 
@@ -273,6 +278,20 @@ def build_load_balancers(
     }
 
 
+def build_pod_security_groups(
+    cfg: PlatformConfig, ctx: AwsContext, network: Network, cluster: Cluster, node_sg: NodeSecurityGroup | None
+) -> PodSecurityGroups | None:
+    """Workload security groups and their SecurityGroupPolicies (branch ENIs)."""
+    if not cfg.workloads.security_groups:
+        return None
+    return PodSecurityGroups(f"{cfg.cluster.name}-pods", PodSecurityGroupsArgs(
+        groups=cfg.workloads.security_groups, cluster_name=cfg.cluster.name, vpc_id=network.vpc_id,
+        cluster_security_group_id=cluster.cluster_security_group_id,
+        node_security_group_id=node_sg.security_group_id if node_sg else None,
+        k8s_provider=cluster.provider, ctx=ctx, depends_on=(cluster.vpc_cni,),
+    ))
+
+
 def node_group_outputs(group: ManagedNodeGroup | SelfManagedNodeGroup) -> dict[str, Any]:
     if isinstance(group, ManagedNodeGroup):
         return {"kind": "managed", "nodeGroupName": group.node_group_name, "asgName": group.asg_name,
@@ -283,7 +302,7 @@ def node_group_outputs(group: ManagedNodeGroup | SelfManagedNodeGroup) -> dict[s
 
 def build_node_groups(
     cfg: PlatformConfig, ctx: AwsContext, network: Network, cluster: Cluster
-) -> tuple[dict[str, ManagedNodeGroup | SelfManagedNodeGroup], TerminationQueue | None]:
+) -> tuple[dict[str, ManagedNodeGroup | SelfManagedNodeGroup], TerminationQueue | None, NodeSecurityGroup | None]:
     """Node roles, the self-managed node security group, termination queue and every group."""
     name = cfg.cluster.name
     groups_cfg = cfg.node_groups
@@ -344,6 +363,8 @@ def build_node_groups(
                     group=group, cluster=ref, subnet_ids=subnets[group.subnets], vpc_id=network.vpc_id,
                     node_security_group_id=node_sg.security_group_id, instance_profile_arn=role.instance_profile_arn,
                     role_arn=role.role_arn, ctx=ctx, depends_on=after,
+                    custom_networking=cfg.network.custom_networking,
+                    prefix_delegation=cfg.cluster.addons.vpc_cni.prefix_delegation,
                 ),
             )
-    return groups, termination
+    return groups, termination, node_sg

@@ -123,6 +123,49 @@ def layout_problems(
     return problems
 
 
+# Ranges a secondary VPC CIDR for pods may come from (EKS user guide, "Custom networking": 100.64.0.0/10 and
+# 198.19.0.0/16 are the ranges meant for it). The VPC guide's association restrictions ("VPC CIDR blocks",
+# "IPv4 CIDR block association restrictions") also decide: a VPC whose primary CIDR is in an RFC 1918 range may add
+# more of that range (never another RFC 1918 range) and 198.19.0.0/16; one whose primary is in 100.64.0.0/10 may add
+# neither RFC 1918 nor 198.19.0.0/16.
+SHARED_ADDRESS_SPACE = ipaddress.IPv4Network("100.64.0.0/10")
+BENCHMARK_RANGE = ipaddress.IPv4Network("198.19.0.0/16")
+RFC1918 = tuple(ipaddress.IPv4Network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
+
+
+def pod_ranges(vpc_cidr: str) -> tuple[ipaddress.IPv4Network, ...]:
+    """The ranges a pod CIDR may be taken from, given the VPC's primary CIDR."""
+    vpc = ipaddress.IPv4Network(vpc_cidr)
+    same = tuple(r for r in RFC1918 if vpc.subnet_of(r))
+    benchmark = () if vpc.subnet_of(SHARED_ADDRESS_SPACE) else (BENCHMARK_RANGE,)
+    return (SHARED_ADDRESS_SPACE, *benchmark, *same)
+
+
+def pod_cidr_problems(pod_cidr: str, vpc_cidr: str, max_azs: int) -> list[str]:
+    """Why ``pod_cidr`` cannot be the pod CIDR of a VPC whose primary CIDR is ``vpc_cidr`` (valid CIDRs both)."""
+    pod, vpc = ipaddress.IPv4Network(pod_cidr), ipaddress.IPv4Network(vpc_cidr)
+    if not AWS_MIN_PREFIX <= pod.prefixlen <= AWS_MAX_PREFIX:
+        return [f'"{pod_cidr}" must have a prefix between /16 and /28 (an AWS VPC CIDR block limit)']
+    ranges = pod_ranges(vpc_cidr)
+    if not any(pod.subnet_of(r) for r in ranges):
+        return [f'"{pod_cidr}" is not in {" or ".join(map(str, ranges))} (the ranges a VPC with primary CIDR '
+                f'{vpc_cidr} may add for pods)']
+    if pod.overlaps(vpc):
+        return [f'"{pod_cidr}" overlaps network.cidr "{vpc_cidr}"']
+    if block_prefix(pod.prefixlen, max_azs) > AWS_MAX_PREFIX:
+        return [f'"{pod_cidr}" is too small to split into {max_azs} availability-zone blocks of at least '
+                f"/{AWS_MAX_PREFIX}"]
+    return []
+
+
+def pod_subnets(pod_cidr: str, zones: Sequence[str], max_azs: int) -> tuple[SubnetSpec, ...]:
+    """Zone *i* gets block *i* of the pod CIDR whole, as the VPC's own blocks are laid out (free blocks stay room
+    for zones added later)."""
+    pod = ipaddress.IPv4Network(pod_cidr)
+    blocks = list(pod.subnets(new_prefix=block_prefix(pod.prefixlen, max_azs)))
+    return tuple(SubnetSpec("pod", zone, i, str(blocks[i])) for i, zone in enumerate(zones))
+
+
 def carve(
     vpc_cidr: str, zones: Sequence[str], max_azs: int, overrides: Mapping[str, int | None] | None = None
 ) -> SubnetLayout:

@@ -359,6 +359,21 @@ def lb_deletion_protection(resources: Sequence[Resource]) -> Iterable[tuple[str,
             yield r.urn, f"{r.name}: no deletion protection in a protected stack. Fix: leave deletionProtection unset."
 
 
+POD_SG_TAG = "eks-platform/pod-security-group"
+
+
+def pod_sg_not_world(resources: Sequence[Resource]) -> Iterable[tuple[str, str]]:
+    """No 0.0.0.0/0 into the security groups of pods (security groups for pods): pods are reached through load
+    balancers, whose own groups face the clients."""
+    pod_sgs = {r.urn for r in resources
+               if r.type == "aws:ec2/securityGroup:SecurityGroup" and POD_SG_TAG in _tags(r.props)}
+    for r in resources:
+        ours = r.urn in pod_sgs if r.type == "aws:ec2/securityGroup:SecurityGroup" else (
+            r.type in SG_INGRESS and bool(set(r.dependencies) & pod_sgs))
+        if ours and any(_is_world(c) for _, _, _, cidrs in _ingress_rules(r) for c in cidrs):
+            yield r.urn, f"{r.name}: pods open to the internet. Fix: a load balancer in front, or the client networks."
+
+
 def storage_class_encrypted(r: Resource) -> Iterable[str]:
     """EBS volumes provisioned through a StorageClass are encrypted (ebs.csi.aws.com parameters.encrypted)."""
     encrypted = str((r.props.get("parameters") or {}).get("encrypted", "")).lower() == "true"
@@ -462,6 +477,7 @@ POLICIES: tuple[Policy, ...] = (
            stack_check=lb_internal_not_world),
     Policy("lb-deletion-protection", "Load balancers of a protected stack have deletion protection", MANDATORY,
            stack_check=lb_deletion_protection),
+    Policy("pod-sg-not-world", "Pod security groups admit no 0.0.0.0/0", MANDATORY, stack_check=pod_sg_not_world),
     Policy("storage-class-encrypted", "EBS StorageClasses encrypt their volumes", MANDATORY,
            ("kubernetes:storage.k8s.io/v1:StorageClass",), storage_class_encrypted),
     Policy("manifests-pinned", "Manifests (CRDs) applied from the network are pinned to a released tag", MANDATORY,

@@ -54,6 +54,30 @@ TARGET_GROUP_BINDING_V1BETA1 = _obj({
 }, ("apiVersion", "kind", "spec"))
 
 
+# amazon-vpc-resource-controller-k8s: config/crd/bases/vpcresources.k8s.aws_securitygrouppolicies.yaml
+# (installed by EKS itself), version v1beta1.
+SECURITY_GROUP_POLICY_V1BETA1 = _obj({
+    "apiVersion": {"const": "vpcresources.k8s.aws/v1beta1"},
+    "kind": {"const": "SecurityGroupPolicy"},
+    "metadata": {"type": "object"},
+    "spec": _obj({
+        "podSelector": _LABEL_SELECTOR,
+        "serviceAccountSelector": _LABEL_SELECTOR,
+        "securityGroups": _obj({"groupIds": {"type": "array", "items": {"type": "string"}, "minItems": 1}}),
+    }),
+}, ("apiVersion", "kind", "spec"))
+
+# amazon-vpc-cni-k8s: charts/aws-vpc-cni/crds/customresourcedefinition.yaml, eniconfigs.crd.k8s.amazonaws.com
+# v1alpha1 (cluster-scoped; the spec's fields are declared, subnet required).
+ENI_CONFIG_V1ALPHA1 = _obj({
+    "apiVersion": {"const": "crd.k8s.amazonaws.com/v1alpha1"},
+    "kind": {"const": "ENIConfig"},
+    "metadata": {"type": "object", "required": ["name"], "not": {"required": ["namespace"]}},
+    "spec": _obj({"securityGroups": {"type": "array", "items": {"type": "string"}},
+                  "subnet": {"type": "string"}}, ("subnet",)),
+}, ("apiVersion", "kind", "spec"))
+
+
 def problems(schema: dict[str, Any], obj: Any) -> list[str]:
     """Every schema violation of ``obj`` as ``path: message``."""
     validator = jsonschema.Draft202012Validator(schema)

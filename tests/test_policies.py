@@ -109,7 +109,7 @@ def test_each_policy_passes_good_and_fails_bad(name, typ, good, bad):
 
 
 def test_every_policy_has_a_case():
-    names = {c[0] for c in CASES} | {"vpc-flow-logs", *LB_STACK_POLICIES}
+    names = {c[0] for c in CASES} | {"vpc-flow-logs", "pod-sg-not-world", *LB_STACK_POLICIES}
     assert names == {p.name for p in g.POLICIES}
     assert next(p for p in g.POLICIES if p.name == "ca-taint-effect").enforcement == g.ADVISORY
 
@@ -152,6 +152,21 @@ def test_load_balancer_stack_policies():
     for name, stack in bad.items():
         found = [v for v in g.evaluate(stack) if v.policy in LB_STACK_POLICIES]
         assert [v.policy for v in found] == [name] and "Fix: " in found[0].message
+
+
+def _pod_stack(cidr: str, tagged: bool) -> list:
+    tags = {"eks-platform/pod-security-group": "payments"} if tagged else {}
+    sg = g.Resource("aws:ec2/securityGroup:SecurityGroup", "sg", "urn:sg", {"tags": tags})
+    rule = g.Resource("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "in", "urn:in",
+                      {"ipProtocol": "tcp", "fromPort": 8080, "toPort": 8080, "cidrIpv4": cidr}, ("urn:sg",))
+    return [sg, rule]
+
+
+def test_pod_security_groups_admit_no_world():
+    assert list(g.pod_sg_not_world(_pod_stack("10.0.0.0/16", True))) == []
+    assert list(g.pod_sg_not_world(_pod_stack("0.0.0.0/0", False))) == []  # not a pod group: other policies
+    found = list(g.pod_sg_not_world(_pod_stack("0.0.0.0/0", True)))
+    assert [urn for urn, _ in found] == ["urn:in"] and "Fix: " in found[0][1]
 
 
 def test_unknown_values_are_skipped():

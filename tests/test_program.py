@@ -12,6 +12,7 @@ EXPECTED_OUTPUTS = {
     "clusterName", "clusterEndpoint", "clusterCertificateAuthority", "clusterVersion", "clusterSecurityGroupId",
     "clusterAdditionalSecurityGroupId", "kmsKeyArn", "oidcProviderArn", "oidcIssuerUrl", "kubeconfig",
     "kubeconfigCommand", "nodeGroups", "terminationQueueUrl", "addons", "loadBalancers",
+    "podSubnetIds", "podSecurityGroupIds",
 }
 
 

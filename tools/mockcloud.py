@@ -16,12 +16,16 @@ from __future__ import annotations
 import asyncio
 import base64
 import concurrent.futures
+import functools
 import gc
+import gzip
 import hashlib
+import importlib.util
 import json
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pulumi
@@ -57,6 +61,29 @@ class EngineError(Exception):
 
 def h(*parts: str, n: int = 17) -> str:
     return hashlib.sha256("/".join(parts).encode()).hexdigest()[:n]
+
+
+@functools.cache
+def _instance_types() -> dict[str, Any]:
+    """DescribeInstanceTypes answers as moto records them (its ec2/resources/instance_types.json.gz: AWS's own
+    data), read without importing moto's EC2 models."""
+    spec = importlib.util.find_spec("moto")
+    assert spec is not None and spec.submodule_search_locations, "moto is a test dependency (requirements-dev.txt)"
+    path = Path(spec.submodule_search_locations[0]) / "ec2" / "resources" / "instance_types.json.gz"
+    with gzip.open(path, "rt", encoding="utf-8") as f:
+        return json.load(f)
+
+
+def instance_type(name: str) -> dict[str, Any]:
+    """``aws.ec2.get_instance_type`` for ``name``: the fields the program reads, as the provider returns them."""
+    info = _instance_types().get(name)
+    if info is None:
+        raise EngineError(f"aws:ec2/getInstanceType:getInstanceType: no EC2 instance type {name!r}")
+    net = info["NetworkInfo"]
+    return {"id": name, "instanceType": name, "defaultVcpus": info["VCpuInfo"]["DefaultVCpus"],
+            "hypervisor": info.get("Hypervisor", ""), "maximumNetworkInterfaces": net["MaximumNetworkInterfaces"],
+            "maximumIpv4AddressesPerInterface": net["Ipv4AddressesPerInterface"],
+            "memorySize": info["MemoryInfo"]["SizeInMiB"]}
 
 
 def partition_of(region: str) -> str:
@@ -121,6 +148,14 @@ class MockCloud(pulumi_mocks.Mocks):
                     "id": a.get("name")}, []
         if token == "aws:ec2/getVpc:getVpc":
             return {"id": a.get("id"), "cidrBlock": "10.20.0.0/16", "arn": self._arn("ec2", f"vpc/{a.get('id')}")}, []
+        if token == "aws:ec2/getSubnet:getSubnet":
+            zones = ZONES.get(region, tuple(f"{region}{s}" for s in "abc"))
+            sid = str(a.get("id"))
+            zone = zones[int(hashlib.sha256(sid.encode()).hexdigest(), 16) % len(zones)]
+            return {"id": sid, "availabilityZone": zone, "vpcId": "vpc-0123456789abcdef0",
+                    "arn": self._arn("ec2", f"subnet/{sid}")}, []
+        if token == "aws:ec2/getInstanceType:getInstanceType":
+            return instance_type(str(a.get("instanceType"))), []
         if token == "aws:eks/getAddonVersion:getAddonVersion":
             version = self.addon_version(str(a.get("addonName")), str(a.get("kubernetesVersion")))
             return {"addonName": a.get("addonName"), "kubernetesVersion": a.get("kubernetesVersion"),

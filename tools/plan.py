@@ -200,6 +200,12 @@ def facts(rec) -> str:
         spec = i.get("spec") or {}
         add("service", ((spec.get("provider") or {}).get("aws") or {}).get("service"))
         add("namespaces", [json.dumps(c, sort_keys=True, separators=(",", ":")) for c in spec.get("conditions") or []])
+    elif t == "kubernetes:vpcresources.k8s.aws/v1beta1:SecurityGroupPolicy":
+        add("namespace", (i.get("metadata") or {}).get("namespace"))
+    elif t == "kubernetes:crd.k8s.amazonaws.com/v1alpha1:ENIConfig":
+        add("zone", (i.get("metadata") or {}).get("name"))
+    elif t == "aws:ec2/vpcIpv4CidrBlockAssociation:VpcIpv4CidrBlockAssociation":
+        add("cidr", i.get("cidrBlock"))
     elif t == "aws:kms/key:Key":
         add("rotation", i.get("enableKeyRotation"))
     elif t == "aws:eks/accessPolicyAssociation:AccessPolicyAssociation":
@@ -209,6 +215,25 @@ def facts(rec) -> str:
     if rec.ignore_changes:
         out.append("ignoreChanges=" + ",".join(rec.ignore_changes))
     return ("  [" + " ".join(out) + "]") if out else ""
+
+
+def pod_density(recording) -> str | None:
+    """With security groups for pods: how many pods with their own group a node of each instance type takes."""
+    from components.config.instances import branch_enis
+
+    cni = next((r for r in recording.by_type("aws:eks/addon:Addon") if r.inputs.get("addonName") == "vpc-cni"), None)
+    values = cni.inputs.get("configurationValues") if cni else None
+    if not isinstance(values, str) or json.loads(values).get("env", {}).get("ENABLE_POD_ENI") != "true":
+        return None
+    types = {t for r in recording.by_type("aws:eks/nodeGroup:NodeGroup") for t in r.inputs.get("instanceTypes") or []}
+    for r in recording.by_type("aws:autoscaling/group:Group"):
+        overrides = ((r.inputs.get("mixedInstancesPolicy") or {}).get("launchTemplate") or {}).get("overrides") or []
+        types |= {o["instanceType"] for o in overrides if isinstance(o.get("instanceType"), str)}
+    lines = ["Pods with their own security groups per node (branch ENIs; other pods are counted as before):"]
+    for t in sorted(types):
+        n = branch_enis(t)
+        lines.append(f"  {t:<22} {n if n is not None else 'not in the platform table: see the VPC resource controller'}")
+    return "\n".join(lines)
 
 
 def tree(recording) -> str:
@@ -340,6 +365,9 @@ def main(argv: list[str] | None = None) -> int:
         print()
     print(f"Resources by type ({stack}):")
     print(counts(recording))
+    if (density := pod_density(recording)) is not None:
+        print()
+        print(density)
     if args.critical_path:
         from tools.critical_path import report
 

@@ -210,6 +210,8 @@ def cross_checks(v: Mapping[str, Any], project: str, stack: str) -> list[str]:
         out += _addon_versions(cluster)
     if network is not None and cluster is not None and addons is not None and v.get("workloads") is not None:
         out += _load_balancers(v["workloads"], network, cluster, addons)
+    if cluster is not None and groups is not None and v.get("workloads") is not None:
+        out += _pod_security_groups(v["workloads"], cluster, groups)
     if all(v.get(k) is not None for k in ("network", "cluster", "node_groups", "addons", "delivery", "workloads")) \
             and groups:
         out += _name_lengths(v)
@@ -231,6 +233,24 @@ def _load_balancers(w: WorkloadsConfig, network: NetworkConfig, cluster: Cluster
     return out
 
 
+def _pod_security_groups(w: WorkloadsConfig, cluster: ClusterConfig, groups: Mapping[str, NodeClass]) -> list[str]:
+    from components.config.instances import branch_eni_problem
+
+    out: list[str] = []
+    enabled = cluster.addons.vpc_cni.pod_security_groups.enabled
+    if w.security_groups and not enabled:
+        out.append("workloads.securityGroups: pods get their own security groups only through branch ENIs; set "
+                   "cluster.addons.vpcCni.podSecurityGroups.enabled: true")
+    if enabled:
+        # Any group may run a selected pod (a SecurityGroupPolicy does not pick nodes), so every group needs them.
+        for name, group in sorted(groups.items()):
+            for i, itype in enumerate(getattr(group, "instance_types", ())):
+                if (message := branch_eni_problem(itype)) is not None:
+                    out.append(f"nodeGroups.{name}.instanceTypes[{i}]: {show(itype)} {message} "
+                               "(cluster.addons.vpcCni.podSecurityGroups.enabled is true)")
+    return out
+
+
 def _name_lengths(v: Mapping[str, Any]) -> list[str]:
     """Names built from the cluster name must fit every AWS limit (components/names.py)."""
     from types import SimpleNamespace
@@ -247,9 +267,13 @@ def _name_lengths(v: Mapping[str, Any]) -> list[str]:
 def _network_and_cluster(network: NetworkConfig, cluster: ClusterConfig) -> list[str]:
     out: list[str] = []
     if network.existing is None:
-        if ipaddress.IPv4Network(network.cidr).overlaps(ipaddress.IPv4Network(cluster.service_ipv4_cidr)):
+        service = ipaddress.IPv4Network(cluster.service_ipv4_cidr)
+        if ipaddress.IPv4Network(network.cidr).overlaps(service):
             out.append(f"cluster.serviceIpv4Cidr: {show(cluster.service_ipv4_cidr)} overlaps network.cidr "
                        f"{show(network.cidr)}")
+        if network.pod_cidr is not None and ipaddress.IPv4Network(network.pod_cidr).overlaps(service):
+            out.append(f"network.podCidr: {show(network.pod_cidr)} overlaps cluster.serviceIpv4Cidr "
+                       f"{show(cluster.service_ipv4_cidr)}")
         missing = [e for e in SSM_ENDPOINTS if e not in network.endpoints.interface]
         if cluster.endpoint.access_host.enabled and network.nat_gateways == "none" and missing:
             out.append(f"cluster.endpoint.accessHost.enabled: with network.natGateways none the host reaches Session "

@@ -151,6 +151,20 @@ class AddonPin(Model):
     """Pin the add-on version (else: the newest for the cluster's minor at each `pulumi up`)."""
 
 
+class PodSecurityGroups(Model):
+    """Security groups for pods: pods matched by a SecurityGroupPolicy (workloads.securityGroups) get a branch ENI
+    with their own security groups instead of the node's."""
+
+    enabled: bool = False
+    """Configure the VPC CNI for branch ENIs (ENABLE_POD_ENI) and give the cluster role the
+    AmazonEKSVPCResourceController policy. Every node group must then use instance types with branch ENIs (Nitro,
+    not the t family)."""
+    enforcing_mode: Literal["strict", "standard"] = "strict"
+    """strict: only the pod's own groups apply, even to traffic between pods on one node; standard: the node's
+    groups also apply to that traffic (needed with NodeLocal DNSCache or Services with externalTrafficPolicy:
+    Local)."""
+
+
 class VpcCni(AddonPin):
     """The VPC CNI (with its own role)."""
 
@@ -158,6 +172,7 @@ class VpcCni(AddonPin):
     """/28 prefixes per ENI slot: far more pods per node."""
     network_policy: bool = False
     """The VPC CNI's NetworkPolicy agent."""
+    pod_security_groups: PodSecurityGroups = PodSecurityGroups()
 
 
 class PodIdentityAgent(AddonPin):

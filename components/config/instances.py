@@ -37,6 +37,38 @@ def burstable(instance_type: str) -> bool:
     return re.fullmatch(r"t[0-9][a-z]*", family(instance_type)) is not None
 
 
+# Families on the Xen hypervisor (EC2 User Guide, "Instances built on the AWS Nitro System": every family not listed
+# there). Branch ENIs (security groups for pods) need a Nitro instance outside the t family (EKS user guide,
+# "Security groups for Pods"; the VPC resource controller marks only those types trunking-compatible).
+XEN_FAMILIES = frozenset({
+    "c1", "c3", "c4", "d2", "f1", "g2", "g3", "g3s", "h1", "i2", "i3", "m1", "m2", "m3", "m4", "p2", "p3", "r3", "r4",
+    "t1", "t2", "x1", "x1e",
+})
+
+
+def branch_eni_problem(instance_type: str) -> str | None:
+    """Why nodes of ``instance_type`` cannot give pods their own security groups, or None."""
+    if burstable(instance_type):
+        return "is a burstable (t family) type, which has no branch ENIs for pods with security groups"
+    if family(instance_type) in XEN_FAMILIES and not instance_type.endswith(".metal"):
+        return "runs on the Xen hypervisor, which has no branch ENIs for pods with security groups (use a Nitro type)"
+    return None
+
+
+# Branch ENIs per node (pods with their own security groups) of the general-purpose, compute and memory families of
+# generations 5-8 (m/c/r, any suffix but the high-frequency "z" ones) up to 4xlarge: uniform there in the VPC resource
+# controller's limits (aws/amazon-vpc-resource-controller-k8s pkg/aws/vpc/limits.go, BranchInterface). Larger sizes
+# and other families vary: None, and the plan says so.
+_BRANCH_ENIS_BY_SIZE = {"medium": 4, "large": 9, "xlarge": 18, "2xlarge": 38, "4xlarge": 54}
+
+
+def branch_enis(instance_type: str) -> int | None:
+    fam, _, size = instance_type.partition(".")
+    if re.fullmatch(r"[mcr][5-8][a-y-]*", fam) and "z" not in fam:
+        return _BRANCH_ENIS_BY_SIZE.get(size)
+    return None
+
+
 def instance_type_problem(value: str) -> str | None:
     if value not in INSTANCE_TYPES:
         return "is not an EC2 instance type known to pulumi-aws (e.g. m7i.large)"

@@ -83,12 +83,18 @@ class ExistingVpc(Model):
     """Public subnets (for internet-facing load balancers, public node groups)."""
     intra_subnet_ids: SubnetIds = ()
     """Intra subnets; required when cluster.controlPlaneSubnets is intra."""
+    pod_subnet_ids: SubnetIds = ()
+    """Pod subnets (custom networking: pods take their addresses here, not in the nodes' subnets), one per zone of
+    the private subnets, in a secondary CIDR of the VPC; an ENIConfig named after each subnet's zone is created."""
 
     @model_validator(mode="after")
     def _tiers(self) -> ExistingVpc:
         found = Problems()
+        if self.pod_subnet_ids and len(self.pod_subnet_ids) != len(self.private_subnet_ids):
+            found.add("podSubnetIds", f"{len(self.pod_subnet_ids)} subnets for {len(self.private_subnet_ids)} zones "
+                                      "(privateSubnetIds): custom networking needs one pod subnet per zone")
         seen: dict[str, str] = {}
-        for key in ("privateSubnetIds", "publicSubnetIds", "intraSubnetIds"):
+        for key in ("privateSubnetIds", "publicSubnetIds", "intraSubnetIds", "podSubnetIds"):
             for sid in getattr(self, _snake(key)):
                 if sid in seen and seen[sid] != key:
                     found.add(key, f"{show(sid)} is also listed in network.existing.{seen[sid]}")
@@ -119,7 +125,15 @@ class NetworkConfig(Model):
     """One NAT gateway for all zones (cheap), one per zone (no cross-zone dependency), or none."""
     endpoints: Endpoints = Endpoints()
     flow_logs: FlowLogs = FlowLogs()
+    pod_cidr: Cidr | None = None
+    """Custom networking: a secondary VPC CIDR (from 100.64.0.0/10, 198.19.0.0/16 or the primary CIDR's RFC 1918
+    range) split into one pod subnet per zone, routed like the private tier; pods take their addresses there and
+    nodes keep theirs in the private subnets (e.g. 100.64.0.0/16)."""
     existing: ExistingVpc | None = None
+
+    @property
+    def custom_networking(self) -> bool:
+        return self.pod_cidr is not None or bool(self.existing and self.existing.pod_subnet_ids)
 
     @property
     def zone_count(self) -> int:
@@ -143,9 +157,12 @@ class NetworkConfig(Model):
         if self.zone_names and self.availability_zones and self.availability_zones != len(self.zone_names):
             found.add("availabilityZones", f"{self.availability_zones} does not match the {len(self.zone_names)} "
                                            "zones in network.zoneNames")
-        for key, message in subnets.layout_problems(self.cidr, self.zone_count, self.max_azs,
-                                                    self.subnet_prefix_lengths.overrides()):
+        layout = subnets.layout_problems(self.cidr, self.zone_count, self.max_azs, self.subnet_prefix_lengths.overrides())
+        for key, message in layout:
             found.add(tuple(key.split(".")), message)
+        if self.pod_cidr is not None and not layout:
+            for message in subnets.pod_cidr_problems(self.pod_cidr, self.cidr, self.max_azs):
+                found.add("podCidr", message)
         found.check()
         return self
 

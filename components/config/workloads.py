@@ -18,6 +18,7 @@ from components.config.base import (
     HOSTED_ZONE_ID,
     HOSTED_ZONE_ID_WHAT,
     PARTITION,
+    Description,
     Model,
     Problems,
     cidrs,
@@ -25,6 +26,7 @@ from components.config.base import (
     show,
     text,
 )
+from components.config.kube import LabelSelector
 
 Port = integer(1, 65535)
 # Kubernetes: namespaces are RFC 1123 labels, Services RFC 1035 labels (start with a letter)
@@ -275,8 +277,125 @@ def _ip_protocols(protocol: str) -> tuple[str, ...]:
     return {"UDP": ("udp",), "TCP_UDP": ("tcp", "udp")}.get(protocol, ("tcp",))
 
 
+# A workload security group's key: the SecurityGroupPolicy's name (an RFC 1123 label) and part of AWS names.
+SecurityGroupKey = text(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?",
+                        "a security group key (lowercase letters, digits and -, not first or last)", max_len=40)
+PeerCidrs = cidrs()  # world checked per direction below
+CLUSTER_PEER = "cluster"
+RESERVED_PEERS = frozenset({CLUSTER_PEER, "nodes"})
+WORLD = "0.0.0.0/0"
+
+
+class PodRule(Model):
+    """One rule of a pod security group: a protocol and ports, and who is on the other side."""
+
+    description: Description
+    """Why the rule exists (required: it is what an auditor reads)."""
+    protocol: Literal["tcp", "udp", "icmp", "all"] = "tcp"
+    """tcp, udp (with ports), icmp or all (without)."""
+    from_port: Port | None = None
+    """First port (tcp and udp)."""
+    to_port: Port | None = None
+    """Last port. Default: fromPort."""
+    cidrs: PeerCidrs = ()
+    """Networks on the other side; 0.0.0.0/0 is refused for ingress, and for egress on every port."""
+    security_groups: tuple[SecurityGroupKey, ...] = ()
+    """Other workload security groups on the other side (their keys), or "cluster": the EKS cluster security group
+    (control plane, managed nodes and pods without a group of their own)."""
+
+    @property
+    def last_port(self) -> int | None:
+        return self.to_port or self.from_port
+
+    @model_validator(mode="after")
+    def _shape(self) -> PodRule:
+        found = Problems()
+        if self.protocol in ("tcp", "udp") and self.from_port is None:
+            found.add("fromPort", f"is required for {self.protocol}")
+        if self.protocol in ("icmp", "all"):
+            for key, value in (("fromPort", self.from_port), ("toPort", self.to_port)):
+                if value is not None:
+                    found.add(key, f"does not apply to protocol {self.protocol}")
+        if self.to_port is not None and self.from_port is not None and self.to_port < self.from_port:
+            found.add("toPort", f"{self.to_port} is below fromPort {self.from_port}")
+        if not self.cidrs and not self.security_groups:
+            found.add("", "needs cidrs or securityGroups: who is on the other side")
+        found.check()
+        return self
+
+
+class PodSecurityGroup(Model):
+    """A security group for the pods a SecurityGroupPolicy selects in one namespace (branch ENIs: needs
+    cluster.addons.vpcCni.podSecurityGroups.enabled). Kubelet probes from the nodes and DNS to CoreDNS are always
+    allowed; everything else is what ingress and egress say."""
+
+    namespace: Namespace
+    """The namespace of the pods (it must exist: the SecurityGroupPolicy is created in it)."""
+    pod_selector: LabelSelector | None = None
+    """The pods, by their labels."""
+    service_account_selector: LabelSelector | None = None
+    """The pods, by their service account's labels (with podSelector: pods matching both)."""
+    ingress: tuple[PodRule, ...] = ()
+    """Who may connect to the pods."""
+    egress: tuple[PodRule, ...] = ()
+    """Where the pods may connect (besides DNS)."""
+    probe_ports: tuple[Port, ...] = ()
+    """The ports kubelet probes reach (TCP from the nodes). Default: every TCP port, since probes target whatever
+    port the pod serves; list them to close the rest to the nodes (and to pods without a group of their own, which
+    share the nodes' security group)."""
+
+    @model_validator(mode="after")
+    def _shape(self) -> PodSecurityGroup:
+        found = Problems()
+        if self.pod_selector is None and self.service_account_selector is None:
+            found.add("", "needs podSelector or serviceAccountSelector: which pods get the group")
+        for i, rule in enumerate(self.ingress):
+            if WORLD in rule.cidrs:
+                found.add(("ingress", i, "cidrs"), f"{show(WORLD)} opens the pods to the whole internet; put a load "
+                                                   "balancer in front of them (workloads.loadBalancers)")
+        for i, rule in enumerate(self.egress):
+            if WORLD in rule.cidrs and rule.protocol == "all":
+                found.add(("egress", i, "cidrs"), f"{show(WORLD)} on every protocol and port; name the protocol and "
+                                                  "ports the pods need")
+        for direction in ("ingress", "egress"):
+            count = self.rule_count(direction)
+            if count > MAX_SG_RULES:
+                found.add(direction, f"{count} rules (with the platform's own); a security group allows "
+                                     f"{MAX_SG_RULES} per direction")
+        found.check()
+        return self
+
+    def rule_count(self, direction: str) -> int:
+        """AWS rules in one direction: one per peer of each rule, plus the platform's (probes or DNS, from/to the
+        cluster and node groups)."""
+        rules = self.ingress if direction == "ingress" else self.egress
+        own = 2 * max(1, len(self.probe_ports)) if direction == "ingress" else 4
+        return own + sum(len(r.cidrs) + len(r.security_groups) for r in rules)
+
+
 class WorkloadsConfig(Model):
     """What the platform builds for application teams."""
+
+    security_groups: dict[SecurityGroupKey, PodSecurityGroup] = {}
+    """Security groups for pods, keyed by name: a security group and a SecurityGroupPolicy each."""
+
+    @model_validator(mode="after")
+    def _peers(self) -> WorkloadsConfig:
+        found = Problems()
+        known = set(self.security_groups) | {CLUSTER_PEER}
+        for key in sorted(set(self.security_groups) & RESERVED_PEERS):
+            found.add(("securityGroups", key), "is reserved (rules name the cluster's and the nodes' security groups "
+                                              "so); choose another key")
+        for key, group in sorted(self.security_groups.items()):
+            for direction in ("ingress", "egress"):
+                for i, rule in enumerate(getattr(group, direction)):
+                    for j, peer in enumerate(rule.security_groups):
+                        if peer not in known:
+                            found.add(("securityGroups", key, direction, i, "securityGroups", j),
+                                      f"{show(peer)} is not a workload security group "
+                                      f"({', '.join(sorted(known))})")
+        found.check()
+        return self
 
     load_balancers: dict[LoadBalancerKey, LoadBalancer] = {}
     """Load balancers owned by the platform, keyed by name, each bound to a Service with a TargetGroupBinding."""

@@ -197,6 +197,10 @@ class SelfManagedNodeGroupArgs:
     role_arn: pulumi.Input[str]
     ctx: AwsContext
     depends_on: Sequence[pulumi.Resource] = ()
+    # VPC CNI modes that change how many pods a node can address (the kubelet must be told: nodeadm and Bottlerocket
+    # compute max pods from the instance type alone).
+    custom_networking: bool = False
+    prefix_delegation: bool = True
 
 
 def asg_name(cluster_name: str, group: str) -> str:
@@ -223,8 +227,8 @@ class SelfManagedNodeGroup(pulumi.ComponentResource):
                                                 nodeimages.release(c.version, g.os, g.architecture)),
                 opts=pulumi.InvokeOutputOptions(parent=self),
             ).value
-        user_data = pulumi.Output.all(c.endpoint, c.certificate_authority).apply(
-            lambda v: model.user_data(model.NodeCluster(c.name, v[0], v[1], c.service_cidr), g)
+        user_data = pulumi.Output.all(c.endpoint, c.certificate_authority, self._max_pods(args)).apply(
+            lambda v: model.user_data(model.NodeCluster(c.name, v[0], v[1], c.service_cidr), g, v[2])
         )
         sg_ids = node_security_groups(name, self, g, args.node_security_group_id, args.vpc_id, ctx)
         lt = launch_template(
@@ -289,3 +293,19 @@ class SelfManagedNodeGroup(pulumi.ComponentResource):
         self.role_arn = pulumi.Output.from_input(args.role_arn)
         self.user_data = user_data
         self.register_outputs({"asgName": self.asg_name, "launchTemplateId": self.launch_template_id})
+
+    def _max_pods(self, args: SelfManagedNodeGroupArgs) -> pulumi.Input[int | None]:
+        """With custom networking and no maxPods of the group's own: what its smallest instance type can address,
+        from DescribeInstanceTypes. Otherwise None (nodeadm's or Bottlerocket's own default)."""
+        if not args.custom_networking or args.group.max_pods is not None:
+            return None
+        lookups = [aws.ec2.get_instance_type_output(instance_type=t, opts=pulumi.InvokeOutputOptions(parent=self))
+                   for t in args.group.instance_types]
+        return pulumi.Output.all(*[
+            pulumi.Output.all(t.instance_type, t.maximum_network_interfaces, t.maximum_ipv4_addresses_per_interface,
+                              t.default_vcpus, t.hypervisor)
+            for t in lookups
+        ]).apply(lambda rows: model.group_max_pods(
+            [model.EniCapacity(r[0], r[1], r[2], r[3], r[4] == "nitro") for r in rows],
+            custom_networking=True, prefix_delegation=args.prefix_delegation,
+        ))

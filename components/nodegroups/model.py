@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import yaml
@@ -112,11 +112,46 @@ def root_device(os_: str) -> str:
 # ---------------------------------------------------------------------------------------
 # user data
 # ---------------------------------------------------------------------------------------
-def node_config(cluster: NodeCluster, group: NodeGroupConfig) -> dict:
-    """The nodeadm NodeConfig (node.eks.aws/v1alpha1) for an AL2023 node of ``group``."""
+@dataclass(frozen=True)
+class EniCapacity:
+    """What DescribeInstanceTypes says about an instance type's networking (aws.ec2.get_instance_type)."""
+
+    instance_type: str
+    enis: int
+    ips_per_eni: int
+    vcpus: int
+    nitro: bool
+
+
+# EKS's recommended ceilings (amazon-eks-ami max-pods-calculator.sh): 110 pods up to 30 vCPUs, 250 above.
+MAX_PODS_CEILING_LOW_CPU, MAX_PODS_CEILING_HIGH_CPU = 110, 250
+IPS_PER_PREFIX = 16  # a /28 IPv4 prefix
+
+
+def max_pods(capacity: EniCapacity, *, custom_networking: bool, prefix_delegation: bool) -> int:
+    """Pods a node can address, as amazon-eks-ami's max-pods-calculator.sh computes it: with custom networking the
+    primary ENI carries no pods (ENIs - 1); each ENI gives (IPs - 1) addresses, or (IPs - 1) /28 prefixes of 16 with
+    prefix delegation (Nitro only); + 2 for host-network pods; capped at 110 (<= 30 vCPUs) or 250."""
+    enis = capacity.enis - 1 if custom_networking else capacity.enis
+    per_eni = capacity.ips_per_eni - 1
+    if prefix_delegation and capacity.nitro:
+        per_eni *= IPS_PER_PREFIX
+    ceiling = MAX_PODS_CEILING_HIGH_CPU if capacity.vcpus > 30 else MAX_PODS_CEILING_LOW_CPU
+    return min(ceiling, enis * per_eni + 2)
+
+
+def group_max_pods(capacities: Sequence[EniCapacity], *, custom_networking: bool, prefix_delegation: bool) -> int:
+    """One launch template serves every type of a mixed group: the smallest type decides."""
+    return min(max_pods(c, custom_networking=custom_networking, prefix_delegation=prefix_delegation)
+               for c in capacities)
+
+
+def node_config(cluster: NodeCluster, group: NodeGroupConfig, pods: int | None = None) -> dict:
+    """The nodeadm NodeConfig (node.eks.aws/v1alpha1) for an AL2023 node of ``group``; ``pods``: the max pods the
+    platform computed (custom networking), unless the group sets its own."""
     kubelet: dict = {"flags": kubelet_flags(group)}
-    if group.max_pods is not None:
-        kubelet["config"] = {"maxPods": group.max_pods}
+    if (limit := group.max_pods or pods) is not None:
+        kubelet["config"] = {"maxPods": limit}
     return {
         "apiVersion": "node.eks.aws/v1alpha1",
         "kind": "NodeConfig",
@@ -132,9 +167,9 @@ def node_config(cluster: NodeCluster, group: NodeGroupConfig) -> dict:
     }
 
 
-def al2023_user_data(cluster: NodeCluster, group: NodeGroupConfig) -> str:
+def al2023_user_data(cluster: NodeCluster, group: NodeGroupConfig, pods: int | None = None) -> str:
     """MIME multipart user data with one ``application/node.eks.aws`` part (nodeadm reads it)."""
-    document = yaml.safe_dump(node_config(cluster, group), sort_keys=True, default_flow_style=False)
+    document = yaml.safe_dump(node_config(cluster, group, pods), sort_keys=True, default_flow_style=False)
     return (
         "MIME-Version: 1.0\n"
         f'Content-Type: multipart/mixed; boundary="{MIME_BOUNDARY}"\n'
@@ -158,7 +193,7 @@ def _toml_key(key: str) -> str:
     return key if key.replace("-", "").replace("_", "").isalnum() else _toml_string(key)
 
 
-def bottlerocket_user_data(cluster: NodeCluster, group: NodeGroupConfig) -> str:
+def bottlerocket_user_data(cluster: NodeCluster, group: NodeGroupConfig, pods: int | None = None) -> str:
     """Bottlerocket settings TOML: cluster join, labels, taints, hardened host containers."""
     lines = [
         "[settings.kubernetes]",
@@ -167,8 +202,8 @@ def bottlerocket_user_data(cluster: NodeCluster, group: NodeGroupConfig) -> str:
         f"cluster-dns-ip = {_toml_string(cluster.dns_ip)}",
         f"cluster-name = {_toml_string(cluster.name)}",
     ]
-    if group.max_pods is not None:
-        lines.append(f"max-pods = {group.max_pods}")
+    if (limit := group.max_pods or pods) is not None:
+        lines.append(f"max-pods = {limit}")
     lines += ["", "[settings.kubernetes.node-labels]"]
     lines += [f"{_toml_key(k)} = {_toml_string(v)}" for k, v in node_labels(group).items()]
     if group.taints:
@@ -191,8 +226,9 @@ def bottlerocket_user_data(cluster: NodeCluster, group: NodeGroupConfig) -> str:
     return "\n".join(lines) + "\n"
 
 
-def user_data(cluster: NodeCluster, group: NodeGroupConfig) -> str:
-    return bottlerocket_user_data(cluster, group) if group.os == "bottlerocket" else al2023_user_data(cluster, group)
+def user_data(cluster: NodeCluster, group: NodeGroupConfig, pods: int | None = None) -> str:
+    render = bottlerocket_user_data if group.os == "bottlerocket" else al2023_user_data
+    return render(cluster, group, pods)
 
 
 # ---------------------------------------------------------------------------------------
