@@ -217,9 +217,8 @@ class ClusterArgs:
     ctx: AwsContext
     # An SSM port forward on localhost:<port> to the private endpoint (EKS_PLATFORM_API_TUNNEL_PORT).
     tunnel_port: int | None = None
-    # Custom networking: the pod subnets, keyed by zone (or, in a brought VPC, by subnet id: the zone is looked up).
-    pod_subnets: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
-    zones: tuple[str, ...] = ()
+    # Custom networking: {key: (zone, pod subnet id)} (Network.pod_subnets).
+    pod_subnets: Mapping[str, tuple[pulumi.Input[str], pulumi.Input[str]]] = field(default_factory=dict)
 
 
 class Cluster(pulumi.ComponentResource):
@@ -242,7 +241,7 @@ class Cluster(pulumi.ComponentResource):
     def __init__(self, name: str, args: ClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("eks-platform:cluster:Cluster", name, None, opts)
         self._name, self._cfg, self._ctx = name, args.config, args.ctx
-        self._pod_subnets, self._zones = dict(args.pod_subnets), args.zones
+        self._pod_subnets = dict(args.pod_subnets)
         cfg = args.config
         role, role_ready = self._control_plane_role()
         key_arn, key_ready = self._secrets_key(role)
@@ -464,11 +463,7 @@ class Cluster(pulumi.ComponentResource):
         """Custom networking: one ENIConfig per zone, named after it (ENI_CONFIG_LABEL_DEF selects by the node's
         zone label); created before any node joins, since ipamd reads it only when a node starts."""
         out: list[pulumi.Resource] = []
-        for key, subnet_id in sorted(self._pod_subnets.items()):
-            zone: pulumi.Input[str] = key
-            if key not in self._zones:  # a brought VPC: keyed by subnet id
-                zone = aws.ec2.get_subnet_output(id=subnet_id, opts=pulumi.InvokeOutputOptions(parent=self)
-                                                 ).availability_zone
+        for key, (zone, subnet_id) in sorted(self._pod_subnets.items()):
             out.append(k8s.apiextensions.CustomResource(
                 f"{self._name}-eniconfig-{key}",
                 api_version="crd.k8s.amazonaws.com/v1alpha1",

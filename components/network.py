@@ -79,8 +79,8 @@ class Network(pulumi.ComponentResource):
     private_subnet_ids: pulumi.Output[list[str]]
     intra_subnet_ids: pulumi.Output[list[str]]
     nat_public_ips: pulumi.Output[list[str]]
-    # Custom networking: {zone: pod subnet id} (a brought VPC: keyed by the subnet's position, zones resolved later).
-    pod_subnets: dict[str, pulumi.Output[str]]
+    # Custom networking: {key: (zone, pod subnet id)}, keyed by zone (a brought VPC: by subnet id, its zone looked up).
+    pod_subnets: dict[str, tuple[pulumi.Input[str], pulumi.Input[str]]]
     pod_subnet_ids: pulumi.Output[list[str]]
     # What nodes need before they boot: their subnets' routes out (NAT) and the endpoints.
     egress_ready: list[pulumi.Resource]
@@ -116,7 +116,11 @@ class Network(pulumi.ComponentResource):
         self.intra_subnet_ids = pulumi.Output.from_input(list(existing.intra_subnet_ids))
         self.nat_public_ips = pulumi.Output.from_input([])
         self.egress_ready = []
-        self.pod_subnets = {sid: pulumi.Output.from_input(sid) for sid in existing.pod_subnet_ids}
+        self.pod_subnets = {
+            sid: (aws.ec2.get_subnet_output(id=sid, opts=pulumi.InvokeOutputOptions(parent=self)).availability_zone,
+                  sid)
+            for sid in existing.pod_subnet_ids
+        }
         self.pod_subnet_ids = pulumi.Output.from_input(list(existing.pod_subnet_ids))
 
     # -- a new VPC ------------------------------------------------------------------
@@ -146,16 +150,7 @@ class Network(pulumi.ComponentResource):
 
         subnet_ids: dict[str, dict[str, pulumi.Output[str]]] = {t: {} for t in subnets.TIERS}
         for spec in layout.subnets:
-            sn = aws.ec2.Subnet(
-                f"{name}-{spec.tier}-{spec.zone}",
-                vpc_id=vpc.id,
-                cidr_block=spec.cidr,
-                availability_zone=spec.zone,
-                map_public_ip_on_launch=False,
-                tags=tagged(base, f"{name}-{spec.tier}-{spec.zone}", **subnet_tags(spec.tier, self._args.cluster_name)),
-                opts=self._child(),
-            )
-            subnet_ids[spec.tier][spec.zone] = sn.id
+            subnet_ids[spec.tier][spec.zone] = self._subnet(vpc, spec).id
 
         nat_ids: dict[str, pulumi.Output[str]] = {}
         nat_ips: list[pulumi.Output[str]] = []
@@ -206,7 +201,7 @@ class Network(pulumi.ComponentResource):
                 # intra: no route out of the VPC on purpose.
 
         self.pod_subnets = self._pod_subnets(vpc, private_route_tables, ready)
-        self.pod_subnet_ids = pulumi.Output.all(*self.pod_subnets.values())
+        self.pod_subnet_ids = pulumi.Output.all(*[sid for _, sid in self.pod_subnets.values()])
 
         if cfg.endpoints.s3_gateway:
             ready.append(aws.ec2.VpcEndpoint(
@@ -256,34 +251,39 @@ class Network(pulumi.ComponentResource):
         self.nat_public_ips = pulumi.Output.all(*nat_ips)
         self.egress_ready = ready
 
+    def _subnet(self, vpc: aws.ec2.Vpc, spec: subnets.SubnetSpec, **opts) -> aws.ec2.Subnet:
+        """One subnet of a tier in a zone, with the tier's discovery tags."""
+        name = f"{self._name}-{spec.tier}-{spec.zone}"
+        return aws.ec2.Subnet(
+            name,
+            vpc_id=vpc.id,
+            cidr_block=spec.cidr,
+            availability_zone=spec.zone,
+            map_public_ip_on_launch=False,
+            tags=tagged(self._args.ctx.tags, name, **subnet_tags(spec.tier, self._args.cluster_name)),
+            opts=self._child(**opts),
+        )
+
     def _pod_subnets(
         self, vpc: aws.ec2.Vpc, route_tables: Mapping[str, aws.ec2.RouteTable], ready: list[pulumi.Resource]
-    ) -> dict[str, pulumi.Output[str]]:
+    ) -> dict[str, tuple[pulumi.Input[str], pulumi.Input[str]]]:
         """Custom networking: the pod CIDR associated to the VPC, one pod subnet per zone, each routed through its
         zone's private route table (same NAT and S3 endpoint as the nodes)."""
-        cfg, base, name = self._args.config, self._args.ctx.tags, self._name
+        cfg, name = self._args.config, self._name
         if cfg.pod_cidr is None:
             return {}
         association = aws.ec2.VpcIpv4CidrBlockAssociation(
             f"{name}-pod-cidr", vpc_id=vpc.id, cidr_block=cfg.pod_cidr, opts=self._child(),
         )
-        out: dict[str, pulumi.Output[str]] = {}
+        out: dict[str, tuple[pulumi.Input[str], pulumi.Input[str]]] = {}
         for spec in subnets.pod_subnets(cfg.pod_cidr, self.zones, cfg.max_azs):
             # A subnet can only be carved from a CIDR once it is associated (depends_on: vpc_id alone does not wait).
-            sn = aws.ec2.Subnet(
-                f"{name}-pod-{spec.zone}",
-                vpc_id=vpc.id,
-                cidr_block=spec.cidr,
-                availability_zone=spec.zone,
-                map_public_ip_on_launch=False,
-                tags=tagged(base, f"{name}-pod-{spec.zone}", **subnet_tags("pod", self._args.cluster_name)),
-                opts=self._child(depends_on=[association]),
-            )
+            sn = self._subnet(vpc, spec, depends_on=[association])
             ready.append(aws.ec2.RouteTableAssociation(
                 f"{name}-pod-{spec.zone}", route_table_id=route_tables[spec.zone].id, subnet_id=sn.id,
                 opts=self._child(),
             ))
-            out[spec.zone] = sn.id
+            out[spec.zone] = (spec.zone, sn.id)
         return out
 
     def _flow_logs(self, vpc: aws.ec2.Vpc) -> None:

@@ -91,7 +91,7 @@ def build(cfg: PlatformConfig, tunnel_port: int | None = None) -> dict[str, Any]
         ClusterArgs(
             config=cfg.cluster, vpc_id=network.vpc_id, vpc_cidr=network.vpc_cidr,
             subnet_ids=control_plane_subnets, ctx=ctx, tunnel_port=tunnel_port,
-            pod_subnets=network.pod_subnets, zones=network.zones,
+            pod_subnets=network.pod_subnets,
         ),
     )
     groups, termination, node_sg = build_node_groups(cfg, ctx, network, cluster)

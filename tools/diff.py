@@ -25,6 +25,9 @@ REPLACE_ON_CHANGE: dict[str, tuple[str, ...]] = {
     # ec2/vpc.go, subnet.go, eip.go, nat_gateway.go, route_table.go, route.go, vpc_endpoint.go, flow_log.go
     "aws:ec2/vpc:Vpc": ("cidrBlock", "instanceTenancy", "ipv4IpamPoolId"),
     "aws:ec2/subnet:Subnet": ("vpcId", "cidrBlock", "availabilityZone", "availabilityZoneId"),
+    # ec2/vpc_ipv4_cidr_block_association.go: no Update at all
+    "aws:ec2/vpcIpv4CidrBlockAssociation:VpcIpv4CidrBlockAssociation": ("vpcId", "cidrBlock", "ipv4IpamPoolId",
+                                                                        "ipv4NetmaskLength"),
     "aws:ec2/eip:Eip": ("domain", "address", "publicIpv4Pool"),
     "aws:ec2/natGateway:NatGateway": ("allocationId", "subnetId", "connectivityType", "privateIp"),
     "aws:ec2/routeTable:RouteTable": ("vpcId",),
