@@ -10,7 +10,6 @@ Ordering contract for the node groups (issue: CoreDNS needs nodes):
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -20,17 +19,22 @@ import pulumi_aws as aws
 import pulumi_eks as eks
 import pulumi_kubernetes as k8s
 
+from components.access import access_entries, add_access_entry
 from components.config import ClusterConfig
 from components.config.cluster import VpcCni
 from components.context import AwsContext
 from components.iamdocs import document, service_trust
-from components.identity import IrsaRole, IrsaRoleArgs, OidcProvider, OidcProviderArgs, ServiceAccount
+from components.identity import (
+    OidcProvider,
+    OidcProviderArgs,
+    ServiceAccount,
+    ServiceAccountRole,
+    ServiceAccountRoleArgs,
+)
 from components.tags import tagged
 
-ADMIN_POLICY = "AmazonEKSClusterAdminPolicy"
 # The node label ipamd reads to pick its ENIConfig (well-known label kubelet sets from the instance's zone).
 ENI_CONFIG_LABEL = "topology.kubernetes.io/zone"
-VIEW_POLICY = "AmazonEKSViewPolicy"
 CONFLICTS_ON_UPDATE = "OVERWRITE"
 VPC_CNI_SERVICE_ACCOUNT = ServiceAccount("kube-system", "aws-node")
 
@@ -50,32 +54,6 @@ def cluster_kms_policy(key_arn: str) -> str:
         "Action": ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:ListGrants"],
         "Resource": key_arn,
     })
-
-
-def role_key(arn: str) -> str:
-    """A readable resource-name suffix for a role ARN: its path and name (not unique across accounts)."""
-    return arn.split(":role/", 1)[1].replace("/", "-")
-
-
-def entry_suffixes(kinds_and_arns: list[tuple[str, str]]) -> dict[str, str]:
-    """``{principal ARN: resource-name suffix}``: ``<kind>-<role path and name>``, plus a digest of the full ARN
-    where two principals would otherwise share a suffix (same role name in another account or path)."""
-    plain = {arn: f"{kind}-{role_key(arn)}" for kind, arn in kinds_and_arns}
-    counts: dict[str, int] = {}
-    for suffix in plain.values():
-        counts[suffix] = counts.get(suffix, 0) + 1
-    return {arn: suffix if counts[suffix] == 1 else f"{suffix}-{hashlib.sha256(arn.encode()).hexdigest()[:8]}"
-            for arn, suffix in plain.items()}
-
-
-def access_entries(cfg: ClusterConfig, partition: str) -> dict[str, tuple[str, str]]:
-    """``{suffix: (principal ARN, access policy ARN)}`` for admins and read-only roles, one per principal ARN."""
-    policy = f"arn:{partition}:eks::aws:cluster-access-policy/"
-    principals = [("admin", arn) for arn in cfg.access.admin_role_arns]
-    principals += [("view", arn) for arn in cfg.access.read_only_role_arns]
-    names = entry_suffixes(principals)
-    out = {names[arn]: (arn, policy + (ADMIN_POLICY if kind == "admin" else VIEW_POLICY)) for kind, arn in principals}
-    return dict(sorted(out.items()))
 
 
 def vpc_cni_configuration(cni: VpcCni, custom_networking: bool) -> dict:
@@ -407,37 +385,26 @@ class Cluster(pulumi.ComponentResource):
         )
 
     def _access_entries(self, cluster: aws.eks.Cluster) -> None:
-        name, ctx = self._name, self._ctx
-        for suffix, (principal, policy_arn) in access_entries(self._cfg, ctx.partition).items():
-            entry = aws.eks.AccessEntry(
-                f"{name}-{suffix}", cluster_name=cluster.name, principal_arn=principal, type="STANDARD",
-                tags=tagged(ctx.tags, f"{name}-{suffix}"), opts=self._child(),
-            )
-            aws.eks.AccessPolicyAssociation(
-                f"{name}-{suffix}",
-                cluster_name=cluster.name,
-                principal_arn=entry.principal_arn,
-                policy_arn=policy_arn,
-                access_scope=aws.eks.AccessPolicyAssociationAccessScopeArgs(type="cluster"),
-                opts=self._child(),
-            )
+        for suffix, spec in access_entries(self._cfg.access).items():
+            add_access_entry(f"{self._name}-{suffix}", spec, cluster.name, self._ctx, self)
 
     def _node_prerequisites(self, cluster: aws.eks.Cluster) -> list[pulumi.Resource]:
         """Networking and identity agents, in place before any node joins."""
         name, cfg, ctx = self._name, self._cfg, self._ctx
-        cni_role = IrsaRole(
+        addons = cfg.addons
+        mechanism = addons.vpc_cni.identity or "podIdentity"
+        # pulumi-eks' VpcCniAddon takes no pod identity associations: with Pod Identity the role gets a standalone
+        # association for kube-system/aws-node (created before any node, so aws-node pods start with credentials).
+        cni_role = ServiceAccountRole(
             f"{name}-vpc-cni",
-            IrsaRoleArgs(
-                service_account=VPC_CNI_SERVICE_ACCOUNT,
-                oidc_provider_arn=self.oidc.arn,
-                oidc_issuer_url=self.oidc.issuer_url,
-                ctx=ctx,
-                managed_policy_arns={"cni": ctx.managed_policy("AmazonEKS_CNI_Policy")},
-                description="VPC CNI (aws-node): ENI and IP address management",
+            ServiceAccountRoleArgs(
+                service_account=VPC_CNI_SERVICE_ACCOUNT, mechanism=mechanism, cluster_name=cfg.name,
+                cluster=cluster.name, oidc_provider_arn=self.oidc.arn, oidc_issuer_url=self.oidc.issuer_url,
+                ctx=ctx, managed_policy_arns={"cni": ctx.managed_policy("AmazonEKS_CNI_Policy")},
+                description="VPC CNI (aws-node): ENI and IP address management", formerly=f"{name}-vpc-cni",
             ),
             opts=self._child(),
         )
-        addons = cfg.addons
         # pulumi-eks' constructor throws unless addon_version or cluster_version is given
         # (nodejs/eks/addons/cni-addon.ts); we pass both, the version resolved here so the plan shows it.
         vpc_cni = eks.VpcCniAddon(
@@ -446,13 +413,13 @@ class Cluster(pulumi.ComponentResource):
             cluster_version=cfg.version,
             addon_version=addon_version("vpc-cni", addons.vpc_cni.version, cfg.version, self),
             configuration_values=vpc_cni_configuration(addons.vpc_cni, bool(self._pod_subnets)),
-            service_account_role_arn=cni_role.role_arn,
+            service_account_role_arn=cni_role.annotation_arn,
             resolve_conflicts_on_create=eks.ResolveConflictsOnCreate.OVERWRITE,
             resolve_conflicts_on_update=eks.ResolveConflictsOnUpdate.OVERWRITE,
             opts=self._child(transforms=[tag_addons(tagged(ctx.tags, f"{name}-vpc-cni"))]),
         )
         prerequisites: list[pulumi.Resource] = [
-            vpc_cni, self._addon(name, "kube-proxy", cluster, addons.kube_proxy.version, ctx.tags)]
+            vpc_cni, self._addon(name, "kube-proxy", cluster, addons.kube_proxy.version, ctx.tags), cni_role]
         if addons.pod_identity_agent.enabled:
             prerequisites.append(
                 self._addon(name, "eks-pod-identity-agent", cluster, addons.pod_identity_agent.version, ctx.tags)
@@ -507,6 +474,7 @@ class NodeAddonArgs:
     after: Sequence[pulumi.Resource] = ()
     configuration_values: str | None = None
     service_account_role_arn: pulumi.Input[str] | None = None
+    pod_identity_associations: Sequence[aws.eks.AddonPodIdentityAssociationArgs] | None = None
 
 
 
@@ -520,6 +488,7 @@ def node_addon(name: str, addon: str, args: NodeAddonArgs, parent: pulumi.Resour
         addon_version=addon_version(addon, args.version, args.kubernetes_version, parent),
         configuration_values=args.configuration_values,
         service_account_role_arn=args.service_account_role_arn,
+        pod_identity_associations=list(args.pod_identity_associations) if args.pod_identity_associations else None,
         resolve_conflicts_on_create="OVERWRITE",
         resolve_conflicts_on_update=CONFLICTS_ON_UPDATE,
         tags=tagged(args.ctx.tags, name),

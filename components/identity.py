@@ -1,8 +1,8 @@
-"""Workload identity: the cluster's IAM OIDC provider and IRSA roles.
+"""Workload identity: the cluster's IAM OIDC provider and roles for service accounts (EKS Pod Identity or IRSA).
 
-An ``IrsaRole`` is made for exactly one ``ServiceAccount``; the same object feeds the
-role's trust policy and (in the add-ons) the Helm values that create the service
-account, so the two cannot drift apart.
+A ``ServiceAccountRole`` is made for exactly one ``ServiceAccount``; the same object feeds the role's trust
+policy, the Pod Identity association and (in the add-ons) the Helm values that create the service account, so
+they cannot drift apart.
 """
 
 from __future__ import annotations
@@ -98,37 +98,82 @@ class OidcProvider(pulumi.ComponentResource):
         self.register_outputs({"arn": self.arn, "issuerUrl": self.issuer_url})
 
 
+POD_IDENTITY_PRINCIPAL = "pods.eks.amazonaws.com"
+# The session tags EKS Pod Identity sets on every AssumeRole (EKS user guide, "Create IAM role with trust policy
+# required by EKS Pod Identity"): the trust pins the role to one cluster, namespace and service account.
+POD_IDENTITY_TAGS = ("eks-cluster-name", "kubernetes-namespace", "kubernetes-service-account")
+IRSA_ANNOTATION = "eks.amazonaws.com/role-arn"
+WORKLOAD_IDENTITY_TAG = "eks-platform/workload-identity"  # on the roles of workloads.identities (guardrails)
+
+
+def pod_identity_trust_policy(cluster_name: str, sa: ServiceAccount) -> str:
+    """The EKS Auth service may assume the role (and tag the session) for ``sa`` in ``cluster_name`` only."""
+    return json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Sid": "PodIdentity",
+            "Effect": "Allow",
+            "Principal": {"Service": POD_IDENTITY_PRINCIPAL},
+            "Action": ["sts:AssumeRole", "sts:TagSession"],
+            "Condition": {"StringEquals": dict(zip(
+                (f"aws:RequestTag/{t}" for t in POD_IDENTITY_TAGS), (cluster_name, sa.namespace, sa.name),
+                strict=True))},
+        }],
+    }, sort_keys=True)
+
+
+def service_account_annotations(mechanism: str, role_arn: str | None) -> dict[str, str]:
+    """What the service account carries: the role annotation with IRSA, nothing with Pod Identity."""
+    return {IRSA_ANNOTATION: role_arn} if mechanism == "irsa" and role_arn else {}
+
+
 @dataclass(frozen=True)
-class IrsaRoleArgs:
+class ServiceAccountRoleArgs:
     service_account: ServiceAccount
-    oidc_provider_arn: pulumi.Input[str]
-    oidc_issuer_url: pulumi.Input[str]
+    mechanism: str  # "podIdentity" | "irsa"
+    cluster_name: str
     ctx: AwsContext
+    # The cluster resource's name output: the association waits for the cluster.
+    cluster: pulumi.Input[str] | None = None
+    oidc_provider_arn: pulumi.Input[str] | None = None
+    oidc_issuer_url: pulumi.Input[str] | None = None
     # Inline policy documents (JSON strings or Outputs of them), keyed by a stable short name.
     policies: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
-    managed_policy_arns: Mapping[str, str] = field(default_factory=dict)
+    managed_policy_arns: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     description: str = ""
+    # False for EKS managed add-ons: the add-on owns its association (pod_identity_associations).
+    associate: bool = True
+    # The logical name this role had as an IrsaRole component (so existing roles are kept, not replaced).
+    formerly: str | None = None
+    extra_tags: Mapping[str, str] = field(default_factory=dict)
 
 
-class IrsaRole(pulumi.ComponentResource):
-    """An IAM role that exactly one Kubernetes service account may assume through IRSA."""
+class ServiceAccountRole(pulumi.ComponentResource):
+    """An IAM role that exactly one Kubernetes service account may use: through EKS Pod Identity (trust in
+    pods.eks.amazonaws.com pinned by session tags, plus the association) or IRSA (trust in the cluster's OIDC
+    provider pinned by sub and aud)."""
+
+    TYPE = "eks-platform:identity:ServiceAccountRole"
 
     role_arn: pulumi.Output[str]
     role_name: pulumi.Output[str]
     service_account: ServiceAccount
+    mechanism: str
+    association: aws.eks.PodIdentityAssociation | None
 
-    def __init__(self, name: str, args: IrsaRoleArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("eks-platform:identity:IrsaRole", name, None, opts)
-        sa = args.service_account
-        trust = pulumi.Output.all(args.oidc_provider_arn, args.oidc_issuer_url).apply(
-            lambda v: irsa_trust_policy(v[0], v[1], sa)
-        )
+    def __init__(self, name: str, args: ServiceAccountRoleArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        if args.formerly:
+            aliases = [pulumi.Alias(name=args.formerly, type_="eks-platform:identity:IrsaRole")]
+            opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(aliases=aliases))
+        super().__init__(self.TYPE, name, None, opts)
+        sa, self.mechanism, self.service_account = args.service_account, args.mechanism, args.service_account
         role = aws.iam.Role(
             name,
-            assume_role_policy=trust,
-            description=args.description or f"IRSA role for {sa.namespace}/{sa.name}",
+            assume_role_policy=self._trust(args),
+            description=args.description or f"{sa.namespace}/{sa.name} in {args.cluster_name}",
             max_session_duration=3600,
-            tags=tagged(args.ctx.tags, name, **{"eks-platform/service-account": f"{sa.namespace}.{sa.name}"}),
+            tags=tagged(args.ctx.tags, name, **{"eks-platform/service-account": f"{sa.namespace}.{sa.name}"},
+                        **args.extra_tags),
             opts=pulumi.ResourceOptions(parent=self),
         )
         for key in sorted(args.policies):
@@ -140,7 +185,30 @@ class IrsaRole(pulumi.ComponentResource):
                 f"{name}-{key}", role=role.name, policy_arn=args.managed_policy_arns[key],
                 opts=pulumi.ResourceOptions(parent=self),
             )
-        self.service_account = sa
+        self.association = None
+        if args.mechanism == "podIdentity" and args.associate:
+            self.association = aws.eks.PodIdentityAssociation(
+                name,
+                cluster_name=args.cluster if args.cluster is not None else args.cluster_name,
+                namespace=sa.namespace,
+                service_account=sa.name,
+                role_arn=role.arn,
+                tags=tagged(args.ctx.tags, name),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
         self.role_arn = role.arn
         self.role_name = role.name
         self.register_outputs({"roleArn": self.role_arn})
+
+    @staticmethod
+    def _trust(args: ServiceAccountRoleArgs) -> pulumi.Input[str]:
+        sa = args.service_account
+        if args.mechanism == "podIdentity":
+            return pod_identity_trust_policy(args.cluster_name, sa)
+        return pulumi.Output.all(args.oidc_provider_arn, args.oidc_issuer_url).apply(
+            lambda v: irsa_trust_policy(v[0], v[1], sa))
+
+    @property
+    def annotation_arn(self) -> pulumi.Output[str] | None:
+        """The ARN for the service account's IRSA annotation (None with Pod Identity)."""
+        return self.role_arn if self.mechanism == "irsa" else None

@@ -39,6 +39,7 @@ class Limit:
 LIMITS: dict[str, Limit] = {
     "aws:iam/role:Role": Limit("name", 64, "IAM CreateRole RoleName: 1-64 (IAM quotas)"),
     "aws:iam/policy:Policy": Limit("name", 128, "IAM CreatePolicy PolicyName: 1-128"),
+    "aws:iam/group:Group": Limit("name", 128, "IAM CreateGroup GroupName: 1-128", autonamed=False),
     "aws:iam/rolePolicy:RolePolicy": Limit("name", 128, "IAM PutRolePolicy PolicyName: 1-128"),
     "aws:iam/instanceProfile:InstanceProfile": Limit("name", 128, "IAM CreateInstanceProfile: 1-128"),
     "aws:cloudwatch/eventRule:EventRule": Limit("name", 64, "EventBridge PutRule Name: 1-64"),
@@ -135,7 +136,8 @@ def _auto(type_: str, logical: str, what: str) -> Derived:
 def derived(cfg: Any) -> list[Derived]:
     """Every name with a limit of ``TIGHT`` or less the program builds from ``cfg`` (a PlatformConfig-shaped
     object). A test keeps this equal to what the program registers."""
-    from components.addons.catalog import COMPONENT_SUFFIXES
+    from components.access import admin_role_name
+    from components.addons.catalog import COMPONENT_SUFFIXES, ROLE_SUFFIXES
     from components.nodegroups.termination import RULE_KEYS
 
     c = cfg.cluster.name
@@ -160,7 +162,7 @@ def derived(cfg: Any) -> list[Derived]:
                "externalSecrets": a.external_secrets.enabled,
                "externalDns": a.external_dns.enabled and a.external_dns.provider == "aws",
                "nodeTerminationHandler": bool(a.node_termination_handler.enabled)}
-    out += [_auto(role, f"{c}-{COMPONENT_SUFFIXES[key]}-irsa", f"the role of add-on {COMPONENT_SUFFIXES[key]}")
+    out += [_auto(role, f"{c}-{ROLE_SUFFIXES[key]}", f"the role of add-on {COMPONENT_SUFFIXES[key]}")
             for key, on in enabled.items() if on]
     if cfg.cluster.addons.ebs_csi.enabled:
         out.append(_auto(role, f"{c}-ebs-csi", "the EBS CSI driver's role"))
@@ -168,6 +170,12 @@ def derived(cfg: Any) -> list[Derived]:
         out.append(_auto(role, f"{c}-ci-runner", "the CI runner's role"))
     if cfg.cluster.endpoint.access_host.enabled:
         out.append(_auto(role, f"{c}-access-host", "the access host's role"))
+    access = cfg.cluster.access
+    if access.admin_role.create:
+        out.append(Derived(role, admin_role_name(c), "the people's admin role"))
+    for key in sorted(cfg.workloads.identities):
+        out.append(Derived(role, f"{c}-identity-{key}-{'x' * RANDOM_CHARS}", f"the role of identity {key}",
+                           f"workloads.identities.{key}"))
     for key, lb in sorted(cfg.workloads.load_balancers.items()):
         lb_name, tg_name = load_balancer_names(c, key, lb)
         path = f"workloads.loadBalancers.{key}"

@@ -13,6 +13,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components import config as cfgmod
+from components.access import AdminRoleArgs, OidcSignIn, OidcSignInArgs, PeopleAdminRole
 from components.addons import (
     cluster_autoscaler,
     external_dns,
@@ -23,9 +24,24 @@ from components.addons import (
 from components.addons.base import AddonContext, HelmAddon, placement
 from components.addons.catalog import COMPONENT_SUFFIXES
 from components.addons.catalog import catalog as addon_catalog
-from components.cluster import Cluster, ClusterArgs, CoreDns, MetricsServer, NodeAddonArgs
+from components.cluster import (
+    Cluster,
+    ClusterArgs,
+    CoreDns,
+    MetricsServer,
+    NodeAddonArgs,
+    update_kubeconfig_command,
+)
 from components.config import PlatformConfig
+from components.config.identity import statements_document
 from components.context import AwsContext
+from components.identity import (
+    WORKLOAD_IDENTITY_TAG,
+    ServiceAccount,
+    ServiceAccountRole,
+    ServiceAccountRoleArgs,
+    service_account_annotations,
+)
 from components.loadbalancers import LoadBalancerArgs, PlatformLoadBalancer
 from components.network import Network, NetworkArgs, subnet_ids_by_tier
 from components.nodegroups import (
@@ -107,6 +123,8 @@ def build(cfg: PlatformConfig, tunnel_port: int | None = None) -> dict[str, Any]
     addons = build_addons(cfg, ctx, network, cluster, groups, termination, coredns)
     balancers = build_load_balancers(cfg, ctx, network, cluster, addons)
     pod_groups = build_pod_security_groups(cfg, ctx, network, cluster, node_sg)
+    identities = build_workload_identities(cfg, ctx, cluster)
+    people = build_people_access(cfg, ctx, cluster)
     return {
         "availabilityZones": list(network.zones),
         "vpcId": network.vpc_id,
@@ -132,8 +150,54 @@ def build(cfg: PlatformConfig, tunnel_port: int | None = None) -> dict[str, Any]
         "addons": {key: addon.outputs() for key, addon in addons.items()},
         "loadBalancers": {key: lb.outputs() for key, lb in balancers.items()},
         "podSecurityGroupIds": pod_groups.security_group_ids if pod_groups else {},
+        "workloadIdentities": {key: identity_outputs(role) for key, role in identities.items()},
+        **people,
         **private_access_outputs(cfg, cluster, reach),
     }
+
+
+def build_workload_identities(cfg: PlatformConfig, ctx: AwsContext, cluster: Cluster) -> dict[str, ServiceAccountRole]:
+    """A role per workload identity: its managed policies, its inline statements, and its Pod Identity association
+    or IRSA trust."""
+    out: dict[str, ServiceAccountRole] = {}
+    for key, identity in sorted(cfg.workloads.identities.items()):
+        name = f"{cfg.cluster.name}-identity-{key}"
+        out[key] = ServiceAccountRole(name, ServiceAccountRoleArgs(
+            service_account=ServiceAccount(identity.namespace, identity.service_account),
+            mechanism=identity.mechanism, cluster_name=cfg.cluster.name, cluster=cluster.name, ctx=ctx,
+            oidc_provider_arn=cluster.oidc.arn, oidc_issuer_url=cluster.oidc.issuer_url,
+            policies={"inline": statements_document(identity.statements)} if identity.statements else {},
+            managed_policy_arns={f"policy-{i}": arn for i, arn in enumerate(identity.policy_arns)},
+            description=f"workload identity {key}: {identity.namespace}/{identity.service_account}",
+            extra_tags={WORKLOAD_IDENTITY_TAG: key},
+        ))
+    return out
+
+
+def identity_outputs(role: ServiceAccountRole) -> dict[str, Any]:
+    sa = role.service_account
+    return {"roleArn": role.role_arn, "mechanism": role.mechanism, "namespace": sa.namespace,
+            "serviceAccount": sa.name,
+            "serviceAccountAnnotations": role.role_arn.apply(lambda arn: service_account_annotations(role.mechanism,
+                                                                                                     arn))}
+
+
+def build_people_access(cfg: PlatformConfig, ctx: AwsContext, cluster: Cluster) -> dict[str, Any]:
+    """The admin role people assume and OIDC sign-in; their stack outputs."""
+    c, access = cfg.cluster.name, cfg.cluster.access
+    out: dict[str, Any] = {"adminRoleArn": None, "adminKubeconfigCommand": None, "oidcIdentityProvider": None}
+    if access.admin_role.create:
+        admin = PeopleAdminRole(f"{c}-people-admin", AdminRoleArgs(
+            config=access.admin_role, cluster_name=c, cluster=cluster.name, ctx=ctx))
+        out["adminRoleArn"] = admin.role_arn
+        out["adminKubeconfigCommand"] = admin.role_arn.apply(
+            lambda arn: update_kubeconfig_command(c, cfg.region, arn, None))
+    oidc = cfg.cluster.identity_providers.oidc
+    if oidc is not None:
+        OidcSignIn(f"{c}-sso", OidcSignInArgs(config=oidc, cluster=cluster.name, k8s_provider=cluster.provider,
+                                              ctx=ctx))
+        out["oidcIdentityProvider"] = {"issuerUrl": oidc.issuer_url, "groups": sorted(oidc.group_bindings)}
+    return out
 
 
 def build_private_access(
@@ -201,6 +265,8 @@ def build_addons(
         kubernetes_version=cfg.cluster.version,
         region=cfg.region,
         vpc_id=network.vpc_id,
+        cluster=cluster.name,
+        identity=a.identity,
         oidc_provider_arn=cluster.oidc.arn,
         oidc_issuer_url=cluster.oidc.issuer_url,
         k8s_provider=cluster.provider,
@@ -250,7 +316,8 @@ def build_node_addons(
             addon=NodeAddonArgs(cluster_name=cluster.name, version=m.ebs_csi.version,
                                 kubernetes_version=cfg.cluster.version, ctx=ctx, after=list(groups.values()),
                                 configuration_values=ebs_csi_values(on_system)),
-            kms_key_arn=m.ebs_csi.kms_key_arn, oidc_provider_arn=cluster.oidc.arn,
+            kms_key_arn=m.ebs_csi.kms_key_arn, mechanism=m.ebs_csi.identity or cfg.addons.identity,
+            cluster_name=name, oidc_provider_arn=cluster.oidc.arn,
             oidc_issuer_url=cluster.oidc.issuer_url, k8s_provider=cluster.provider, ctx=ctx,
         ))
     if m.metrics_server.enabled:

@@ -1,8 +1,8 @@
 """Block storage for workloads: the Amazon EBS CSI driver and a default encrypted gp3 StorageClass.
 
 Without a CSI driver no PersistentVolumeClaim binds (Kubernetes removed the in-tree EBS provisioner's
-migration fallback). The driver runs as the EKS managed add-on ``aws-ebs-csi-driver`` with its own IRSA role
-for the controller's service account (``kube-system/ebs-csi-controller-sa``), the controller on the system nodes
+migration fallback). The driver runs as the EKS managed add-on ``aws-ebs-csi-driver`` with its own role for the
+controller's service account (EKS Pod Identity through the add-on's own association, or IRSA) (``kube-system/ebs-csi-controller-sa``), the controller on the system nodes
 and the node DaemonSet on every node (any taint), so a volume can be attached wherever its pod lands.
 """
 
@@ -13,11 +13,12 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import pulumi
+import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from components.cluster import NodeAddonArgs, node_addon
 from components.context import AwsContext
-from components.identity import IrsaRole, IrsaRoleArgs, ServiceAccount
+from components.identity import ServiceAccount, ServiceAccountRole, ServiceAccountRoleArgs
 
 ADDON = "aws-ebs-csi-driver"
 CONTROLLER_SERVICE_ACCOUNT = ServiceAccount("kube-system", "ebs-csi-controller-sa")
@@ -68,6 +69,8 @@ def gp3_parameters(kms_key_arn: str | None) -> dict[str, str]:
 class EbsCsiArgs:
     addon: NodeAddonArgs
     kms_key_arn: str | None
+    mechanism: str
+    cluster_name: str
     oidc_provider_arn: pulumi.Input[str]
     oidc_issuer_url: pulumi.Input[str]
     k8s_provider: pulumi.ProviderResource
@@ -75,21 +78,28 @@ class EbsCsiArgs:
 
 
 class EbsCsi(pulumi.ComponentResource):
-    role: IrsaRole
+    role: ServiceAccountRole
     addon: Any
     storage_class: k8s.storage.v1.StorageClass
 
     def __init__(self, name: str, args: EbsCsiArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("eks-platform:cluster:EbsCsi", name, None, opts)
         policies = {"kms": json.dumps(kms_policy(args.kms_key_arn), sort_keys=True)} if args.kms_key_arn else {}
-        self.role = IrsaRole(name, IrsaRoleArgs(
-            service_account=CONTROLLER_SERVICE_ACCOUNT, oidc_provider_arn=args.oidc_provider_arn,
-            oidc_issuer_url=args.oidc_issuer_url, ctx=args.ctx,
+        sa = CONTROLLER_SERVICE_ACCOUNT
+        self.role = ServiceAccountRole(name, ServiceAccountRoleArgs(
+            service_account=sa, mechanism=args.mechanism, cluster_name=args.cluster_name, ctx=args.ctx,
+            oidc_provider_arn=args.oidc_provider_arn, oidc_issuer_url=args.oidc_issuer_url,
             managed_policy_arns={"ebs": args.ctx.managed_policy(MANAGED_POLICY)}, policies=policies,
             description="EBS CSI driver controller: volumes, snapshots, attachments",
+            associate=False, formerly=name,  # the add-on owns its association (pod_identity_associations)
         ), opts=pulumi.ResourceOptions(parent=self))
-        addon_args = replace(args.addon, service_account_role_arn=self.role.role_arn,
-                             after=[*args.addon.after, self.role])
+        # Pod Identity: the add-on's own association (EBS CSI >= v1.26; the catalog's versions all are).
+        if args.mechanism == "podIdentity":
+            addon_args = replace(args.addon, after=[*args.addon.after, self.role], pod_identity_associations=[
+                aws.eks.AddonPodIdentityAssociationArgs(role_arn=self.role.role_arn, service_account=sa.name)])
+        else:
+            addon_args = replace(args.addon, service_account_role_arn=self.role.role_arn,
+                                 after=[*args.addon.after, self.role])
         self.addon = node_addon(name, ADDON, addon_args, self)
         k8s_opts = pulumi.ResourceOptions(parent=self, provider=args.k8s_provider)
         self.storage_class = k8s.storage.v1.StorageClass(

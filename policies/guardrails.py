@@ -242,8 +242,67 @@ def irsa_trust(r: Resource) -> Iterable[str]:
                    "accounts assume the role. Fix: StringEquals <issuer>:sub and <issuer>:aud = sts.amazonaws.com.")
 
 
+POD_IDENTITY = "pods.eks.amazonaws.com"
+
+
+def pod_identity_trust(r: Resource) -> Iterable[str]:
+    doc = _doc(r.props.get("assumeRolePolicy"))
+    for st in _statements(doc):
+        principal = st.get("Principal") if isinstance(st.get("Principal"), dict) else {}
+        if st.get("Effect") != "Allow" or POD_IDENTITY not in _list(principal.get("Service")):
+            continue
+        equals = (st.get("Condition") or {}).get("StringEquals") or {}
+        missing = [k for k in ("aws:RequestTag/kubernetes-namespace", "aws:RequestTag/kubernetes-service-account")
+                   if not isinstance(equals.get(k), str)]
+        if missing:
+            yield (f"{r.name}: a Pod Identity trust without StringEquals on {' and '.join(missing)} lets any service "
+                   "account with an association assume the role. Fix: pin the namespace and service account.")
+
+
+def _wildcard_principal(principal: Any) -> bool:
+    if principal == "*":
+        return True
+    return isinstance(principal, dict) and any("*" in _list(v) for v in principal.values())
+
+
+def no_wildcard_trust(r: Resource) -> Iterable[str]:
+    for st in _statements(_doc(r.props.get("assumeRolePolicy"))):
+        if st.get("Effect") == "Allow" and (_wildcard_principal(st.get("Principal")) or "NotPrincipal" in st):
+            yield f"{r.name}: the trust policy lets any principal assume the role. Fix: name the principals."
+
+
+# AWS managed policies no platform or workload role needs.
+BROAD_POLICIES = re.compile(r"^arn:[^:]+:iam::aws:policy/(AdministratorAccess|PowerUserAccess|IAMFullAccess)$")
+
+
+def no_admin_policies(r: Resource) -> Iterable[str]:
+    arn = r.props.get("policyArn")
+    if isinstance(arn, str) and BROAD_POLICIES.match(arn):
+        yield f"{r.name}: attaches {arn}. Fix: a policy with the actions the role calls."
+
+
+# Action names that only read (by IAM naming convention); anything else counts as a write.
+READ_PREFIXES = ("Get", "List", "Describe", "Head", "BatchGet", "Query", "Scan", "Search", "Lookup")
+WORKLOAD_IDENTITY_TAG = "eks-platform/workload-identity"
+
+
+def workload_role_scoped_writes(resources: Sequence[Resource]) -> Iterable[tuple[str, str]]:
+    """Inline policies of workload roles (tagged eks-platform/workload-identity): no write on * without a
+    condition (the policy names its role through its dependencies)."""
+    workload_roles = {r.urn for r in resources if r.type == "aws:iam/role:Role" and WORKLOAD_IDENTITY_TAG in _tags(r.props)}
+    for r in resources:
+        if r.type != "aws:iam/rolePolicy:RolePolicy" or not workload_roles & set(r.dependencies):
+            continue
+        for st in _statements(_doc(r.props.get("policy"))):
+            writes = [a for a in _list(st.get("Action")) if isinstance(a, str) and ":" in a
+                      and not a.split(":", 1)[1].startswith(READ_PREFIXES)]
+            if st.get("Effect") == "Allow" and "*" in _list(st.get("Resource")) and writes and not st.get("Condition"):
+                yield (r.urn, f"{r.name}: {', '.join(writes[:3])} on * without a condition. Fix: name the resources "
+                              "or scope them with a condition.")
+
+
 def _policy_docs(r: Resource) -> list[dict]:
-    if r.type in ("aws:iam/rolePolicy:RolePolicy", "aws:iam/policy:Policy"):
+    if r.type in ("aws:iam/rolePolicy:RolePolicy", "aws:iam/policy:Policy", "aws:iam/groupPolicy:GroupPolicy"):
         return [d for d in [_doc(r.props.get("policy"))] if d]
     if r.type == "aws:iam/role:Role":
         return [d for p in _list(r.props.get("inlinePolicies")) if isinstance(p, dict)
@@ -433,7 +492,8 @@ def manifests_pinned(r: Resource) -> Iterable[str]:
 CLUSTER = ("aws:eks/cluster:Cluster",)
 LAUNCH_TEMPLATE = ("aws:ec2/launchTemplate:LaunchTemplate",)
 RELEASE = ("kubernetes:helm.sh/v3:Release",)
-IAM_DOCS = ("aws:iam/rolePolicy:RolePolicy", "aws:iam/policy:Policy", "aws:iam/role:Role")
+IAM_DOCS = ("aws:iam/rolePolicy:RolePolicy", "aws:iam/policy:Policy", "aws:iam/role:Role",
+            "aws:iam/groupPolicy:GroupPolicy")
 
 POLICIES: tuple[Policy, ...] = (
     Policy("eks-secrets-encryption", "EKS secrets are envelope-encrypted with KMS", MANDATORY, CLUSTER,
@@ -457,6 +517,15 @@ POLICIES: tuple[Policy, ...] = (
            ("aws:autoscaling/group:Group", "aws:autoscaling/tag:Tag"), ca_taint_effect),
     Policy("irsa-trust-sub-and-aud", "Web-identity trusts pin both sub and aud", MANDATORY, ("aws:iam/role:Role",),
            irsa_trust),
+    Policy("pod-identity-trust-pinned", "Pod Identity trusts pin namespace and service account", MANDATORY,
+           ("aws:iam/role:Role",), pod_identity_trust),
+    Policy("iam-no-wildcard-trust", "No role trusts every principal", MANDATORY, ("aws:iam/role:Role",),
+           no_wildcard_trust),
+    Policy("iam-no-admin-policies", "No AdministratorAccess, PowerUserAccess or IAMFullAccess", MANDATORY,
+           ("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "aws:iam/groupPolicyAttachment:GroupPolicyAttachment"),
+           no_admin_policies),
+    Policy("workload-role-scoped-writes", "Workload roles write only to named or conditioned resources", MANDATORY,
+           stack_check=workload_role_scoped_writes),
     Policy("iam-no-star-actions", "No Allow of * actions", MANDATORY, IAM_DOCS, no_star_actions),
     Policy("iam-scoped-dns-and-secret-reads", "Route 53 changes and secret reads are scoped", MANDATORY, IAM_DOCS,
            no_unscoped_dns_or_secret_reads),

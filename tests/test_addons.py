@@ -1,4 +1,5 @@
-"""Add-ons: releases, values, IRSA roles and policies, custom resources, ordering, disabling."""
+"""Add-ons: releases, values, roles (EKS Pod Identity by default, IRSA) and policies, custom resources, ordering,
+disabling."""
 
 import json
 
@@ -10,7 +11,7 @@ from components.addons import external_secrets as eso
 from components.addons import load_balancer_controller as lbc
 from components.addons import node_termination_handler as nth
 from components.addons.base import deep_merge, tolerations
-from components.addons.catalog import catalog
+from components.addons.catalog import ROLE_SUFFIXES, catalog
 from components.config import ExternalDnsConfig, ExternalSecretsConfig
 from components.context import AwsContext
 from tests.conftest import SYSTEM_GROUP, config_model, minimal_config, node_group, run_main
@@ -39,15 +40,32 @@ def release(rec, key):
     return rec.one(REL, f"eks-platform-prod-{COMPONENT[key][1]}")
 
 
-def role_policy(rec, key):
+def role_policy(rec, key, cluster="eks-platform-prod"):
     (pol,) = [r for r in rec.by_type("aws:iam/rolePolicy:RolePolicy")
-              if r.name.startswith(f"eks-platform-prod-{COMPONENT[key][1]}-irsa-")]
+              if r.name.startswith(f"{cluster}-{ROLE_SUFFIXES[key]}-")]
     return json.loads(pol.inputs["policy"])
 
 
-def trust(rec, key):
-    return json.loads(rec.one("aws:iam/role:Role", f"eks-platform-prod-{COMPONENT[key][1]}-irsa")
+def trust(rec, key, cluster="eks-platform-prod"):
+    return json.loads(rec.one("aws:iam/role:Role", f"{cluster}-{ROLE_SUFFIXES[key]}")
                       .inputs["assumeRolePolicy"])["Statement"][0]
+
+
+def service_account_values_of(rec, key, cluster="eks-platform-prod"):
+    values = rec.one(REL, f"{cluster}-{COMPONENT[key][1]}").inputs["values"]
+    return values["rbac"]["serviceAccount"] if key == "clusterAutoscaler" else values["serviceAccount"]
+
+
+@pytest.fixture(scope="module")
+def irsa():
+    """Every add-on, with addons.identity: irsa."""
+    return run_main(minimal_config(
+        cluster={"name": "irsa", "access": {"adminRoleArns": ["arn:aws:iam::111122223333:role/platform-admin"]}},
+        nodeGroups={"system": SYSTEM_GROUP, "workers": {"kind": "selfManaged", "instanceTypes": ["m7i.large"],
+                                                         "scaling": {"min": 1, "max": 2}}},
+        addons={"identity": "irsa", "externalSecrets": {"ssmPathPrefix": "/irsa/"},
+                "externalDns": {"domainFilters": ["example.com"], "hostedZoneIds": ["Z0123456789ABC"]}},
+    ))
 
 
 @pytest.mark.parametrize("key", sorted(EXPECTED_RELEASES))
@@ -66,19 +84,60 @@ def test_release_chart_version_namespace_and_safety(prod, key):
 
 
 @pytest.mark.parametrize("key", sorted(EXPECTED_RELEASES))
-def test_service_account_and_irsa_trust_cannot_drift(prod, key):
-    values = release(prod, key).inputs["values"]
-    sa = values["rbac"]["serviceAccount"] if key == "clusterAutoscaler" else values["serviceAccount"]
+def test_pod_identity_by_default_service_account_association_and_trust_cannot_drift(prod, key):
+    sa = service_account_values_of(prod, key)
     spec = catalog()[key]
-    stmt = trust(prod, key)
-    issuer = prod.outputs["oidcIssuerUrl"].removeprefix("https://")
     assert sa["name"] == spec.service_account and sa["create"] is True
-    assert sa["annotations"] == {"eks.amazonaws.com/role-arn": prod.outputs["addons"][key]["roleArn"]}
-    assert stmt["Principal"] == {"Federated": prod.outputs["oidcProviderArn"]}
+    assert sa["annotations"] == {}  # no IRSA annotation: the Pod Identity webhook injects the credentials
+    (assoc,) = [r for r in prod.by_type("aws:eks/podIdentityAssociation:PodIdentityAssociation")
+                if r.name == f"eks-platform-prod-{ROLE_SUFFIXES[key]}"]
+    role = prod.one("aws:iam/role:Role", f"eks-platform-prod-{ROLE_SUFFIXES[key]}")
+    assert (assoc.inputs["namespace"], assoc.inputs["serviceAccount"]) == (spec.namespace, spec.service_account)
+    assert assoc.inputs["clusterName"] == "eks-platform-prod"
+    assert assoc.inputs["roleArn"] == prod.outputs["addons"][key]["roleArn"]
+    assert role.urn in assoc.dependencies
+    stmt = trust(prod, key)
+    assert stmt["Principal"] == {"Service": "pods.eks.amazonaws.com"}
+    assert stmt["Action"] == ["sts:AssumeRole", "sts:TagSession"]
+    assert stmt["Condition"] == {"StringEquals": {
+        "aws:RequestTag/eks-cluster-name": "eks-platform-prod",
+        "aws:RequestTag/kubernetes-namespace": spec.namespace,
+        "aws:RequestTag/kubernetes-service-account": spec.service_account,
+    }}
+    assert prod.outputs["addons"][key]["identity"] == "podIdentity"
+    # the association exists before the release's pods are admitted
+    assert assoc.urn in release(prod, key).dependencies
+
+
+@pytest.mark.parametrize("key", sorted(EXPECTED_RELEASES))
+def test_irsa_service_account_annotation_and_trust_cannot_drift(irsa, key):
+    sa = service_account_values_of(irsa, key, "irsa")
+    spec = catalog()[key]
+    stmt = trust(irsa, key, "irsa")
+    issuer = irsa.outputs["oidcIssuerUrl"].removeprefix("https://")
+    assert sa["name"] == spec.service_account and sa["create"] is True
+    assert sa["annotations"] == {"eks.amazonaws.com/role-arn": irsa.outputs["addons"][key]["roleArn"]}
+    assert stmt["Principal"] == {"Federated": irsa.outputs["oidcProviderArn"]}
     assert stmt["Condition"]["StringEquals"] == {
         f"{issuer}:sub": f"system:serviceaccount:{spec.namespace}:{spec.service_account}",
         f"{issuer}:aud": "sts.amazonaws.com",
     }
+    assert irsa.outputs["addons"][key]["identity"] == "irsa"
+
+
+def test_irsa_creates_no_pod_identity_association(irsa):
+    assert irsa.by_type("aws:eks/podIdentityAssociation:PodIdentityAssociation") == []
+    (ebs,) = [a for a in irsa.by_type("aws:eks/addon:Addon") if a.inputs["addonName"] == "aws-ebs-csi-driver"]
+    assert ebs.inputs["serviceAccountRoleArn"] and not ebs.inputs.get("podIdentityAssociations")
+
+
+def test_one_addon_may_override_the_mechanism():
+    rec = run_main(minimal_config(addons={"awsLoadBalancerController": {"identity": "irsa"}}))
+    roles = {r.name: json.loads(r.inputs["assumeRolePolicy"])["Statement"][0]["Principal"]
+             for r in rec.by_type("aws:iam/role:Role")}
+    assert "Federated" in roles["eks-platform-test-lbc-role"]
+    assert roles["eks-platform-test-ca-role"] == {"Service": "pods.eks.amazonaws.com"}
+    assert rec.outputs["addons"]["awsLoadBalancerController"]["identity"] == "irsa"
 
 
 @pytest.mark.parametrize("key", sorted(EXPECTED_RELEASES))
@@ -222,11 +281,16 @@ def test_cluster_secret_stores_after_the_release(prod):
         assert s.inputs["apiVersion"] == "external-secrets.io/v1" and s.inputs["kind"] == "ClusterSecretStore"
         assert s.inputs["spec"] == {
             "conditions": [{"namespaceSelector": {"matchLabels": {"eks-platform/external-secrets": "allowed"}}}],
-            "provider": {"aws": {
-                "service": service, "region": "eu-west-1",
-                "auth": {"jwt": {"serviceAccountRef": {"name": "external-secrets", "namespace": "external-secrets"}}}}}}
+            # Pod Identity: no auth block, the controller's own credentials
+            "provider": {"aws": {"service": service, "region": "eu-west-1"}}}
         assert rel.urn in s.dependencies
         assert s.provider == rel.provider
+
+
+def test_cluster_secret_store_authenticates_with_a_token_under_irsa(irsa):
+    (store,) = [r for r in irsa.resources if r.type.endswith(":ClusterSecretStore")]
+    assert store.inputs["spec"]["provider"]["aws"]["auth"] == {
+        "jwt": {"serviceAccountRef": {"name": "external-secrets", "namespace": "external-secrets"}}}
 
 
 def test_external_dns_route53(prod):
@@ -305,7 +369,7 @@ def test_disabling_an_addon_removes_its_release_and_role():
     rec = run_main(minimal_config(addons={"awsLoadBalancerController": {"enabled": False},
                                           "clusterAutoscaler": {"enabled": False}}))
     assert not rec.by_type(REL)
-    assert not [r for r in rec.by_type("aws:iam/role:Role") if "irsa" in r.name]
+    assert not [r for r in rec.by_type("aws:iam/role:Role") if r.name.endswith(("-lbc-role", "-autoscaler-role"))]
     assert rec.outputs["addons"] == {}
 
 

@@ -6,7 +6,6 @@ import re
 import pytest
 
 from components import cluster as cl
-from components import config as cfgmod
 from components.identity import ServiceAccount, irsa_trust_policy, issuer_host_path, thumbprints
 from tests.conftest import ADMIN, minimal_config, run_main
 from tools.mockcloud import ROOT_CA_SHA1
@@ -44,7 +43,7 @@ def test_cluster_children_exactly(rec):
         ("aws:eks:AccessEntry", "blue-view-team-dev"),
         ("aws:eks:AccessPolicyAssociation", "blue-view-team-dev"),
         ("eks-platform:identity:OidcProvider", "blue-oidc"),
-        ("eks-platform:identity:IrsaRole", "blue-vpc-cni"),
+        ("eks-platform:identity:ServiceAccountRole", "blue-vpc-cni"),
         ("eks:index:VpcCniAddon", "blue-vpc-cni"),
         ("aws:eks:Addon", "blue-kube-proxy"),
         ("aws:eks:Addon", "blue-eks-pod-identity-agent"),
@@ -126,7 +125,26 @@ def test_oidc_thumbprint_is_the_chain_root_plus_extras(rec):
     assert "tls:index/getCertificate:getCertificate" in rec.invokes
 
 
-def test_vpc_cni_irsa_trust_is_exact(rec):
+def test_vpc_cni_uses_pod_identity_by_default(rec):
+    role = rec.one("aws:iam/role:Role", "blue-vpc-cni")
+    stmt = json.loads(role.inputs["assumeRolePolicy"])["Statement"][0]
+    assert stmt["Principal"] == {"Service": "pods.eks.amazonaws.com"}
+    assert stmt["Action"] == ["sts:AssumeRole", "sts:TagSession"]
+    assert stmt["Condition"]["StringEquals"]["aws:RequestTag/kubernetes-service-account"] == "aws-node"
+    assoc = rec.one("aws:eks/podIdentityAssociation:PodIdentityAssociation", "blue-vpc-cni")
+    assert (assoc.inputs["clusterName"], assoc.inputs["namespace"], assoc.inputs["serviceAccount"]) == (
+        "blue", "kube-system", "aws-node")
+    assert re.fullmatch(r"arn:aws:iam::111122223333:role/blue-vpc-cni-[0-9a-f]{7}", assoc.inputs["roleArn"])
+    cni = rec.one("eks:index:VpcCniAddon", "blue-vpc-cni").inputs
+    assert "serviceAccountRoleArn" not in cni  # no IRSA annotation on aws-node
+    # aws-node on every new node must find the association: every node group waits for it
+    (group,) = rec.by_type("aws:eks/nodeGroup:NodeGroup")
+    assert assoc.urn in group.dependencies
+
+
+def test_vpc_cni_irsa_trust_is_exact():
+    rec = run_main(minimal_config(cluster={"name": "blue", "access": {"adminRoleArns": [ADMIN]},
+                                           "addons": {"vpcCni": {"identity": "irsa"}}}))
     role = rec.one("aws:iam/role:Role", "blue-vpc-cni")
     stmt = json.loads(role.inputs["assumeRolePolicy"])["Statement"][0]
     issuer = rec.outputs["oidcIssuerUrl"].removeprefix("https://")
@@ -138,7 +156,7 @@ def test_vpc_cni_irsa_trust_is_exact(rec):
     }}
     cni = rec.one("eks:index:VpcCniAddon", "blue-vpc-cni").inputs
     assert re.fullmatch(r"arn:aws:iam::111122223333:role/blue-vpc-cni-[0-9a-f]{7}", cni["serviceAccountRoleArn"])
-    assert cni["resolveConflictsOnUpdate"] == "OVERWRITE"
+    assert "blue-vpc-cni" not in [a.name for a in rec.by_type("aws:eks/podIdentityAssociation:PodIdentityAssociation")]
 
 
 def test_vpc_cni_component_gets_a_version_and_no_list_tags(rec):
@@ -228,25 +246,3 @@ def test_pure_thumbprints_keep_root_first_without_repeats():
     assert thumbprints("AA" * 20, ["bb" * 20, "aa" * 20]) == ["aa" * 20, "bb" * 20]
 
 
-def test_access_entry_plan_partition():
-    cfg = cfgmod.load(minimal_config(), stack="s", region="cn-north-1")
-    assert cl.access_entries(cfg.cluster, "aws-cn") == {
-        "admin-platform-admin": (ADMIN, "arn:aws-cn:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy")}
-
-
-def test_access_entries_are_keyed_by_the_full_principal_arn():
-    from components.cluster import access_entries
-    from components.config import load
-    from tests.conftest import minimal_config
-
-    admins = ["arn:aws:iam::111122223333:role/platform-admin", "arn:aws:iam::444455556666:role/platform-admin",
-              "arn:aws:iam::111122223333:role/ops/platform-admin", "arn:aws:iam::111122223333:role/ops-platform-admin"]
-    cfg = load(minimal_config(cluster={"access": {"adminRoleArns": admins}}), stack="s", region="eu-west-1")
-    entries = access_entries(cfg.cluster, "aws")
-    assert sorted(arn for arn, _ in entries.values()) == sorted(admins)  # four principals, four entries
-    assert len(set(entries)) == 4
-    # Unambiguous names stay readable (and stable); colliding ones get a digest of the full ARN.
-    assert "admin-ops-platform-admin" not in entries
-    assert sum(1 for k in entries if k.startswith("admin-platform-admin-")) == 2
-    single = load(minimal_config(), stack="s", region="eu-west-1")
-    assert list(access_entries(single.cluster, "aws")) == ["admin-platform-admin"]

@@ -104,7 +104,7 @@ def test_cluster_settings_are_read():
         "kubeconfig": {"roleArn": ADMIN, "profile": "platform"},
         "oidc": {"extraThumbprints": ["ABCDEF0123456789ABCDEF0123456789ABCDEF01"]},
         "protect": True,
-    }))
+    }, addons={"identity": "irsa"}))
     c = cfg.cluster
     assert (c.name, c.version, c.protect) == ("blue", "1.33", True)
     assert c.endpoint.public_access_cidrs == ("198.51.100.0/24",)

@@ -54,10 +54,10 @@ def test_the_default_cluster_name_of_a_long_stack_name_gets_a_config_message():
 
 def test_the_mock_fails_the_plan_when_a_name_would_not_fit(monkeypatch):
     monkeypatch.setattr(names, "cluster_name_problem", lambda cfg: None)
-    raw = minimal_config(cluster={"name": "c" * 30, "access": {"adminRoleArns": [ADMIN]}},
+    raw = minimal_config(cluster={"name": "c" * 45, "access": {"adminRoleArns": [ADMIN]}},
                          nodeGroups={"system": SYSTEM_GROUP})
     with pytest.raises(EngineError, match=r"could not make instance of 'aws:iam/role:Role': name '"
-                                          r"c{30}-aws-load-balancer-controller-irsa-' plus 7 random chars"):
+                                          r"c{45}-managed-nodes-' plus 7 random chars"):
         run_main(raw)
 
 

@@ -32,6 +32,9 @@ TRUST_OK = json.dumps({"Statement": [{"Effect": "Allow", "Action": "sts:AssumeRo
     "StringEquals": {"oidc/id/X:sub": "system:serviceaccount:a:b", "oidc/id/X:aud": "sts.amazonaws.com"}}}]})
 TRUST_BAD = json.dumps({"Statement": [{"Effect": "Allow", "Action": "sts:AssumeRoleWithWebIdentity", "Condition": {
     "StringLike": {"oidc/id/X:sub": "system:serviceaccount:*"}}}]})
+POD_TRUST_OK = json.dumps({"Statement": [{"Effect": "Allow", "Principal": {"Service": "pods.eks.amazonaws.com"},
+                                          "Action": ["sts:AssumeRole", "sts:TagSession"], "Condition": {"StringEquals": {
+    "aws:RequestTag/kubernetes-namespace": "ns", "aws:RequestTag/kubernetes-service-account": "sa"}}}]})
 
 
 def policy_doc(action, resource):
@@ -70,6 +73,18 @@ CASES = [
      {"tag": {"key": "k8s.io/cluster-autoscaler/node-template/taint/dedicated", "value": "gpu"}}),
     ("irsa-trust-sub-and-aud", "aws:iam/role:Role", {"assumeRolePolicy": TRUST_OK},
      {"assumeRolePolicy": TRUST_BAD}),
+    ("pod-identity-trust-pinned", "aws:iam/role:Role", {"assumeRolePolicy": POD_TRUST_OK},
+     {"assumeRolePolicy": json.dumps({"Statement": [{"Effect": "Allow", "Principal": {
+         "Service": "pods.eks.amazonaws.com"}, "Action": ["sts:AssumeRole", "sts:TagSession"]}]})}),
+    ("iam-no-wildcard-trust", "aws:iam/role:Role", {"assumeRolePolicy": POD_TRUST_OK},
+     {"assumeRolePolicy": json.dumps({"Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"},
+                                                     "Action": "sts:AssumeRole"}]})}),
+    ("iam-no-wildcard-trust", "aws:iam/role:Role", {"assumeRolePolicy": TRUST_OK},
+     {"assumeRolePolicy": json.dumps({"Statement": [{"Effect": "Allow", "Principal": "*",
+                                                     "Action": "sts:AssumeRole"}]})}),
+    ("iam-no-admin-policies", "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+     {"policyArn": "arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy"},
+     {"policyArn": "arn:aws:iam::aws:policy/AdministratorAccess"}),
     ("iam-no-star-actions", "aws:iam/rolePolicy:RolePolicy", {"policy": policy_doc(["s3:GetObject"], "*")},
      {"policy": policy_doc("ec2:*", "*")}),
     ("iam-scoped-dns-and-secret-reads", "aws:iam/rolePolicy:RolePolicy",
@@ -109,7 +124,8 @@ def test_each_policy_passes_good_and_fails_bad(name, typ, good, bad):
 
 
 def test_every_policy_has_a_case():
-    names = {c[0] for c in CASES} | {"vpc-flow-logs", "pod-sg-not-world", *LB_STACK_POLICIES}
+    names = {c[0] for c in CASES} | {"vpc-flow-logs", "pod-sg-not-world", "workload-role-scoped-writes",
+                                     *LB_STACK_POLICIES}
     assert names == {p.name for p in g.POLICIES}
     assert next(p for p in g.POLICIES if p.name == "ca-taint-effect").enforcement == g.ADVISORY
 
@@ -122,6 +138,24 @@ def test_flow_log_stack_policy():
 
 
 LB_STACK_POLICIES = ("lb-internet-facing-tls", "lb-internal-not-world", "lb-deletion-protection")
+
+
+def test_workload_role_scoped_writes_stack_policy():
+    role = g.Resource("aws:iam/role:Role", "app", "urn:role", {"tags": {"eks-platform/workload-identity": "app"}})
+    addon_role = g.Resource("aws:iam/role:Role", "lbc", "urn:lbc", {"tags": {}})
+
+    def inline(urn, role_urn, statement):
+        return g.Resource("aws:iam/rolePolicy:RolePolicy", urn, urn,
+                          {"policy": json.dumps({"Statement": [statement]})}, (role_urn,))
+
+    write = {"Effect": "Allow", "Action": ["s3:PutObject"], "Resource": "*"}
+    scoped = {**write, "Condition": {"StringEquals": {"aws:ResourceTag/team": "a"}}}
+    read = {"Effect": "Allow", "Action": ["s3:GetObject", "ec2:DescribeInstances"], "Resource": "*"}
+    found = list(g.workload_role_scoped_writes([
+        role, addon_role, inline("bad", "urn:role", write), inline("ok1", "urn:role", scoped),
+        inline("ok2", "urn:role", read), inline("addon", "urn:lbc", write)]))
+    assert found == [("bad", "bad: s3:PutObject on * without a condition. Fix: name the resources or scope them "
+                             "with a condition.")]
 
 
 def _lb_stack(internal: bool, protocol: str, actions: list, cidr: str, protected: bool, lb_protected: bool):

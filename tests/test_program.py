@@ -12,7 +12,8 @@ EXPECTED_OUTPUTS = {
     "clusterName", "clusterEndpoint", "clusterCertificateAuthority", "clusterVersion", "clusterSecurityGroupId",
     "clusterAdditionalSecurityGroupId", "kmsKeyArn", "oidcProviderArn", "oidcIssuerUrl", "kubeconfig",
     "kubeconfigCommand", "nodeGroups", "terminationQueueUrl", "addons", "loadBalancers",
-    "podSubnetIds", "podSecurityGroupIds",
+    "podSubnetIds", "podSecurityGroupIds", "workloadIdentities", "adminRoleArn", "adminKubeconfigCommand",
+    "oidcIdentityProvider",
 }
 
 

@@ -43,7 +43,7 @@ def kids(rec, typ, name):
 def test_ebs_csi_children_role_and_order(prod):
     c = kids(prod, "eks-platform:cluster:EbsCsi", f"{P}-ebs-csi")
     assert set(c) == {
-        ("eks-platform:identity:IrsaRole", f"{P}-ebs-csi"),
+        ("eks-platform:identity:ServiceAccountRole", f"{P}-ebs-csi"),
         ("aws:eks/addon:Addon", f"{P}-ebs-csi"),
         ("kubernetes:storage.k8s.io/v1:StorageClass", f"{P}-ebs-csi-gp3"),
         ("kubernetes:storage.k8s.io/v1:StorageClassPatch", f"{P}-ebs-csi-gp2-not-default"),
@@ -51,10 +51,16 @@ def test_ebs_csi_children_role_and_order(prod):
     addon = c[("aws:eks/addon:Addon", f"{P}-ebs-csi")]
     role = prod.one("aws:iam/role:Role", f"{P}-ebs-csi")
     assert addon.inputs["addonName"] == "aws-ebs-csi-driver"
-    assert addon.inputs["serviceAccountRoleArn"].startswith(f"arn:aws:iam::111122223333:role/{P}-ebs-csi-")
+    # Pod Identity through the add-on's own association (no standalone one, no IRSA role ARN)
+    (assoc,) = addon.inputs["podIdentityAssociations"]
+    assert assoc["serviceAccount"] == "ebs-csi-controller-sa"
+    assert assoc["roleArn"].startswith(f"arn:aws:iam::111122223333:role/{P}-ebs-csi-")
+    assert "serviceAccountRoleArn" not in addon.inputs
+    assert f"{P}-ebs-csi" not in [a.name for a in prod.by_type("aws:eks/podIdentityAssociation:PodIdentityAssociation")]
     trust = json.loads(role.inputs["assumeRolePolicy"])
     cond = trust["Statement"][0]["Condition"]["StringEquals"]
-    assert [v for k, v in cond.items() if k.endswith(":sub")] == ["system:serviceaccount:kube-system:ebs-csi-controller-sa"]
+    assert cond == {"aws:RequestTag/eks-cluster-name": P, "aws:RequestTag/kubernetes-namespace": "kube-system",
+                    "aws:RequestTag/kubernetes-service-account": "ebs-csi-controller-sa"}
     attached = [r for r in prod.by_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
                 if r.name == f"{P}-ebs-csi-ebs"]
     assert attached[0].inputs["policyArn"] == "arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy"

@@ -52,6 +52,9 @@ REPLACE_ON_CHANGE: dict[str, tuple[str, ...]] = {
     "aws:iam/role:Role": ("name", "namePrefix", "path"),
     "aws:iam/rolePolicy:RolePolicy": ("name", "namePrefix", "role"),
     "aws:iam/rolePolicyAttachment:RolePolicyAttachment": ("role", "policyArn"),
+    # iam/group.go (UpdateGroup renames in place), group_policy.go
+    "aws:iam/group:Group": (),
+    "aws:iam/groupPolicy:GroupPolicy": ("name", "namePrefix", "group"),
     "aws:iam/instanceProfile:InstanceProfile": ("name", "namePrefix", "path"),
     "aws:iam/openIdConnectProvider:OpenIdConnectProvider": ("url",),
     "aws:kms/key:Key": ("customerMasterKeySpec", "keyUsage", "multiRegion"),

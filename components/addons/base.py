@@ -1,8 +1,9 @@
-"""HelmAddon: one Helm release with its IRSA role, values merged from catalog, cluster and stack.
+"""HelmAddon: one Helm release with its role, values merged from catalog, cluster and stack.
 
 values = catalog defaults  <-  values computed from the cluster context  <-  stack overrides
-(deep merge, right wins). The service account written into the values is the one the
-IRSA role's trust policy names: both come from one ``ServiceAccount`` object.
+(deep merge, right wins). The service account written into the values is the one the role's
+trust policy (and, with EKS Pod Identity, its association) names: all come from one
+``ServiceAccount`` object.
 """
 
 from __future__ import annotations
@@ -16,13 +17,11 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.addons.catalog import ChartSpec
+from components.addons.catalog import ROLE_SUFFIXES, ChartSpec
 from components.config import AddonConfig, NodeGroupConfig
 from components.context import AwsContext
-from components.identity import IrsaRole, IrsaRoleArgs, ServiceAccount
+from components.identity import IRSA_ANNOTATION, ServiceAccount, ServiceAccountRole, ServiceAccountRoleArgs
 from components.nodegroups.model import GROUP_LABEL
-
-IRSA_ANNOTATION = "eks.amazonaws.com/role-arn"
 
 
 # ---------------------------------------------------------------------------------------
@@ -63,6 +62,7 @@ def placement(group: NodeGroupConfig | None) -> dict[str, Any]:
 
 
 def service_account_values(sa: ServiceAccount, role_arn: str | None) -> dict[str, Any]:
+    """The chart's serviceAccount block: ``role_arn`` is the IRSA role (None with Pod Identity: no annotation)."""
     values: dict[str, Any] = {"create": True, "name": sa.name}
     values["annotations"] = {IRSA_ANNOTATION: role_arn} if role_arn else {}
     return values
@@ -83,6 +83,9 @@ class AddonContext:
     kubernetes_version: str
     region: str
     vpc_id: pulumi.Input[str]
+    # The cluster resource's name (an Output: what waits for the cluster) and the default identity mechanism.
+    cluster: pulumi.Input[str]
+    identity: str
     oidc_provider_arn: pulumi.Input[str]
     oidc_issuer_url: pulumi.Input[str]
     k8s_provider: k8s.Provider
@@ -106,7 +109,7 @@ class HelmAddonArgs:
     config: AddonConfig
     context: AddonContext
     # values computed from the context: called with the resolved ``inputs`` plus "roleArn"
-    # (the IRSA role's ARN, or None), so Outputs never leak into the values.
+    # (the IRSA role's ARN for the service account annotation, or None), so Outputs never leak into the values.
     values: Callable[[Mapping[str, Any]], Mapping[str, Any]]
     inputs: Mapping[str, pulumi.Input[Any]] = field(default_factory=dict)
     # IAM policy documents (JSON strings or Outputs of them) keyed by a short name; none -> no role
@@ -132,7 +135,8 @@ def take_over_crds(args: pulumi.ResourceTransformArgs) -> pulumi.ResourceTransfo
 
 
 class HelmAddon(pulumi.ComponentResource):
-    """A Helm release (``kubernetes.helm.v3.Release``) and the IRSA role its service account uses."""
+    """A Helm release (``kubernetes.helm.v3.Release``) and the role its service account uses (EKS Pod Identity or
+    IRSA, ``config.identity``)."""
 
     TYPE = "eks-platform:addons:HelmAddon"
 
@@ -140,31 +144,32 @@ class HelmAddon(pulumi.ComponentResource):
     release_name: str
     namespace: str
     chart_version: str
-    role: IrsaRole | None
+    role: ServiceAccountRole | None
     role_arn: pulumi.Output[str] | None
     service_account: ServiceAccount
+    mechanism: str
 
     def __init__(self, name: str, args: HelmAddonArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(self.TYPE, name, None, opts)
         spec, ctx = args.spec, args.context
         self.service_account = ServiceAccount(spec.namespace, spec.service_account)
+        self.mechanism = getattr(args.config, "identity", None) or ctx.identity
         self.role = None
         role_arn: pulumi.Input[str | None] = None
         if args.policies:
-            self.role = IrsaRole(
-                f"{name}-irsa",
-                IrsaRoleArgs(
-                    service_account=self.service_account,
-                    oidc_provider_arn=ctx.oidc_provider_arn,
-                    oidc_issuer_url=ctx.oidc_issuer_url,
-                    ctx=ctx.aws,
-                    policies=args.policies,
-                    description=f"{spec.release_name} in {ctx.cluster_name}",
+            self.role = ServiceAccountRole(
+                f"{ctx.cluster_name}-{ROLE_SUFFIXES[spec.key]}",
+                ServiceAccountRoleArgs(
+                    service_account=self.service_account, mechanism=self.mechanism, cluster_name=ctx.cluster_name,
+                    cluster=ctx.cluster, ctx=ctx.aws, oidc_provider_arn=ctx.oidc_provider_arn,
+                    oidc_issuer_url=ctx.oidc_issuer_url, policies=args.policies,
+                    description=f"{spec.release_name} in {ctx.cluster_name}", formerly=f"{name}-irsa",
                 ),
                 opts=pulumi.ResourceOptions(parent=self),
             )
-            role_arn = self.role.role_arn
-        before = list(self.prerequisites(name, args))
+            role_arn = self.role.annotation_arn
+        # The association exists before the pods: the Pod Identity webhook injects credentials at admission.
+        before = [*([self.role] if self.role else []), *self.prerequisites(name, args)]
         self.crds = self._crds(name, spec, ctx)
         if self.crds is not None:
             before.append(self.crds)
@@ -218,4 +223,4 @@ class HelmAddon(pulumi.ComponentResource):
 
     def outputs(self) -> dict[str, Any]:
         return {"releaseName": self.release_name, "namespace": self.namespace, "chartVersion": self.chart_version,
-                "roleArn": self.role_arn}
+                "roleArn": self.role_arn, "identity": self.mechanism if self.role else None}

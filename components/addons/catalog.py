@@ -43,6 +43,17 @@ COMPONENT_SUFFIXES = {
 }
 
 
+# The logical name of each add-on's role after the cluster name (<cluster>-<suffix>): short, so the autonamed IAM
+# role (64 characters with its 8-character random suffix) leaves room for a long cluster name.
+ROLE_SUFFIXES = {
+    "clusterAutoscaler": "ca-role",
+    "awsLoadBalancerController": "lbc-role",
+    "externalSecrets": "secrets-role",
+    "externalDns": "dns-role",
+    "nodeTerminationHandler": "nth-role",
+}
+
+
 @functools.cache
 def catalog() -> dict[str, ChartSpec]:
     raw = datafiles.load(PLATFORM / "addons.yaml")

@@ -80,19 +80,18 @@ def policy(ctx: AwsContext, cfg: ExternalSecretsConfig) -> dict[str, Any]:
     return {"Version": "2012-10-17", "Statement": statements}
 
 
-def store_manifest(service: str, region: str, sa: ServiceAccount,
-                   allowed: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-    """The spec of a ClusterSecretStore that authenticates as the controller's IRSA service account."""
-    return {
-        "conditions": [dict(c) for c in allowed],
-        "provider": {
-            "aws": {
-                "service": service,
-                "region": region,
-                "auth": {"jwt": {"serviceAccountRef": {"name": sa.name, "namespace": sa.namespace}}},
-            },
-        },
-    }
+def store_manifest(service: str, region: str, sa: ServiceAccount, allowed: Sequence[Mapping[str, Any]],
+                   mechanism: str = "podIdentity") -> dict[str, Any]:
+    """The spec of a ClusterSecretStore that reads as the controller's role.
+
+    With IRSA the store authenticates with a token of the controller's service account (``auth.jwt``); with EKS
+    Pod Identity it has no ``auth`` block and uses the controller pod's own credentials (external-secrets AWS
+    provider docs: without auth the SDK's default chain, where Pod Identity's container credentials are).
+    """
+    aws: dict[str, Any] = {"service": service, "region": region}
+    if mechanism == "irsa":
+        aws["auth"] = {"jwt": {"serviceAccountRef": {"name": sa.name, "namespace": sa.namespace}}}
+    return {"conditions": [dict(c) for c in allowed], "provider": {"aws": aws}}
 
 
 def stores(cfg: ExternalSecretsConfig) -> dict[str, str]:
@@ -152,7 +151,8 @@ class ExternalSecrets(HelmAddon):
                 api_version=API_VERSION,
                 kind="ClusterSecretStore",
                 metadata={"name": store, "labels": {"app.kubernetes.io/managed-by": "pulumi"}},
-                spec=store_manifest(service, args.context.region, self.service_account, self.allowed),
+                spec=store_manifest(service, args.context.region, self.service_account, self.allowed,
+                                    self.mechanism),
                 # The CRDs come with the release: the stores can only exist after it.
                 opts=pulumi.ResourceOptions(parent=self, provider=args.context.k8s_provider, depends_on=[self.release]),
             )

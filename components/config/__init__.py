@@ -165,21 +165,58 @@ def load(raw: Mapping[str, Any], *, stack: str, region: str | None, project: str
     # Every section is validated already: assemble without validating again.
     return PlatformConfig.model_construct(
         project=project, stack=stack, region=region or "", tags=dict(sorted(values["tags"].items())),
-        network=values["network"], cluster=values["cluster"], node_groups=groups,
-        addons=_resolved_addons(values["addons"], groups), delivery=values["delivery"],
+        network=values["network"], cluster=_resolved_cluster(values["cluster"], values["addons"].identity),
+        node_groups=groups, addons=_resolved_addons(values["addons"], groups), delivery=values["delivery"],
         workloads=values["workloads"],
     )
 
 
+HELM_ADDON_FIELDS = ("cluster_autoscaler", "aws_load_balancer_controller", "external_secrets", "external_dns",
+                     "node_termination_handler")
+
+
 def _resolved_addons(addons: AddonsConfig, groups: Mapping[str, NodeClass]) -> AddonsConfig:
-    """Defaults that depend on the node groups."""
+    """Defaults that depend on the node groups, and each add-on's identity mechanism (addons.identity unless it
+    sets its own)."""
     has_self_managed = any(isinstance(g, SelfManagedGroup) for g in groups.values())
-    nth = addons.node_termination_handler
     system = addons.system_node_group or ("system" if "system" in groups else None)
-    return addons.model_copy(update={
-        "system_node_group": system,
-        "node_termination_handler": nth.model_copy(update={"enabled": has_self_managed}),
+    update: dict[str, Any] = {
+        field: getattr(addons, field).model_copy(update={"identity": getattr(addons, field).identity or addons.identity})
+        for field in HELM_ADDON_FIELDS
+    }
+    update["node_termination_handler"] = update["node_termination_handler"].model_copy(
+        update={"enabled": has_self_managed})
+    return addons.model_copy(update={"system_node_group": system, **update})
+
+
+def _resolved_cluster(cluster: ClusterConfig, default: str) -> ClusterConfig:
+    """The EKS managed add-ons with a role follow addons.identity unless they set their own."""
+    managed = cluster.addons
+    resolved = managed.model_copy(update={
+        key: getattr(managed, key).model_copy(update={"identity": getattr(managed, key).identity or default})
+        for key in ("vpc_cni", "ebs_csi")
     })
+    return cluster.model_copy(update={"addons": resolved})
+
+
+def service_account_roles(cluster: ClusterConfig, addons: AddonsConfig) -> dict[tuple[str, str], tuple[str, str]]:
+    """``{(namespace, service account): (config path, mechanism)}`` of every platform role (add-ons, EKS managed
+    add-ons), enabled ones only, mechanisms resolved."""
+    from components.addons.catalog import catalog
+
+    specs = catalog()
+    out: dict[tuple[str, str], tuple[str, str]] = {
+        ("kube-system", "aws-node"): ("cluster.addons.vpcCni", cluster.addons.vpc_cni.identity or addons.identity)}
+    if cluster.addons.ebs_csi.enabled:
+        out[("kube-system", "ebs-csi-controller-sa")] = (
+            "cluster.addons.ebsCsi", cluster.addons.ebs_csi.identity or addons.identity)
+    for field in HELM_ADDON_FIELDS:
+        addon = getattr(addons, field)
+        key = Sections.model_fields["addons"].annotation.model_fields[field].alias
+        if addon.enabled and key in specs:
+            spec = specs[key]
+            out[(spec.namespace, spec.service_account)] = (f"addons.{key}", addon.identity or addons.identity)
+    return out
 
 
 # ---------------------------------------------------------------------------------------
@@ -208,6 +245,8 @@ def cross_checks(v: Mapping[str, Any], project: str, stack: str) -> list[str]:
         out += _tag_limits(v["tags"], groups, cluster.name, project, stack)
     if cluster is not None:
         out += _addon_versions(cluster)
+    if cluster is not None and addons is not None and v.get("workloads") is not None and groups is not None:
+        out += _identities(cluster, _resolved_addons(addons, named(dict(groups))), v["workloads"])
     if network is not None and cluster is not None and addons is not None and v.get("workloads") is not None:
         out += _load_balancers(v["workloads"], network, cluster, addons)
     if cluster is not None and groups is not None and v.get("workloads") is not None:
@@ -248,6 +287,25 @@ def _pod_security_groups(w: WorkloadsConfig, cluster: ClusterConfig, groups: Map
                 if (message := branch_eni_problem(itype)) is not None:
                     out.append(f"nodeGroups.{name}.instanceTypes[{i}]: {show(itype)} {message} "
                                "(cluster.addons.vpcCni.podSecurityGroups.enabled is true)")
+    return out
+
+
+def _identities(cluster: ClusterConfig, addons: AddonsConfig, w: WorkloadsConfig) -> list[str]:
+    """One role per service account across the platform and the workloads; Pod Identity needs its agent."""
+    out: list[str] = []
+    platform = service_account_roles(cluster, addons)
+    for key, identity in sorted(w.identities.items()):
+        owner = platform.get((identity.namespace, identity.service_account))
+        if owner is not None:
+            out.append(f"workloads.identities.{key}.serviceAccount: "
+                       f"{show(identity.namespace + '/' + identity.service_account)} is {owner[0]}'s service "
+                       "account; give the workload its own")
+    users = [path for path, mechanism in sorted(platform.values()) if mechanism == "podIdentity"]
+    users += [f"workloads.identities.{k}" for k, i in sorted(w.identities.items()) if i.mechanism == "podIdentity"]
+    if users and not cluster.addons.pod_identity_agent.enabled:
+        shown = ", ".join(users[:3]) + (", ..." if len(users) > 3 else "")
+        out.append(f"cluster.addons.podIdentityAgent.enabled: false, but {shown} use EKS Pod Identity, which needs "
+                   "the agent on every node; enable it or set addons.identity: irsa")
     return out
 
 

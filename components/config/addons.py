@@ -22,6 +22,7 @@ from components.config.base import (
     problem,
     show,
 )
+from components.config.identity import Mechanism
 from components.config.kube import LabelSelector
 from components.config.nodegroups import GroupName
 
@@ -46,6 +47,8 @@ def _sm_prefix(value: str) -> str:
 class AddonConfig(Model):
     enabled: bool = True
     """Install it."""
+    identity: Mechanism | None = None
+    """How its service account gets the add-on's role: podIdentity or irsa. Default: addons.identity."""
     values: dict[str, Any] = {}
     """Helm value overrides, deep-merged last."""
 
@@ -65,6 +68,8 @@ class ExternalSecretsConfig(Model):
     """Namespaces whose ExternalSecrets may use the stores (the ClusterSecretStores' conditions)."""
     namespace_selector: LabelSelector | None = None
     """...and/or namespaces carrying these labels. With neither, no namespace may read (except the platform's own)."""
+    identity: Mechanism | None = None
+    """How its service account gets the add-on's role: podIdentity or irsa. Default: addons.identity."""
     values: dict[str, Any] = {}
     """Helm value overrides, deep-merged last."""
 
@@ -111,6 +116,8 @@ class ExternalDnsConfig(Model):
     policy: Literal["upsert-only", "sync"] = "upsert-only"
     """sync also deletes records (and only then gets DELETE)."""
     cloudflare: CloudflareConfig = CloudflareConfig()
+    identity: Mechanism | None = None
+    """How its service account gets the add-on's role: podIdentity or irsa. Default: addons.identity."""
     values: dict[str, Any] = {}
     """Helm value overrides, deep-merged last."""
 
@@ -148,6 +155,8 @@ class NodeTerminationHandlerConfig(Model):
     enabled: bool | None = None
     """Cannot be off while self-managed groups (with their lifecycle hook) exist. Default: true with self-managed
     groups."""
+    identity: Mechanism | None = None
+    """How its service account gets the add-on's role: podIdentity or irsa. Default: addons.identity."""
     values: dict[str, Any] = {}
     """Helm value overrides, deep-merged last."""
 
@@ -155,6 +164,11 @@ class NodeTerminationHandlerConfig(Model):
 class AddonsConfig(Model):
     """Helm add-ons, each on the system node group."""
 
+    identity: Mechanism = "podIdentity"
+    """How add-ons (Helm and EKS managed) get their AWS roles. podIdentity: the role trusts pods.eks.amazonaws.com
+    and an EKS Pod Identity association names the service account (needs cluster.addons.podIdentityAgent); irsa:
+    the role trusts the cluster's OIDC provider and the service account carries eks.amazonaws.com/role-arn. Each
+    add-on may override it (its identity key)."""
     system_node_group: GroupName | None = None
     """The group whose label and taints place every add-on. Default: `system` if that group exists."""
     cluster_autoscaler: AddonConfig = AddonConfig()

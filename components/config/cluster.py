@@ -28,6 +28,7 @@ from components.config.base import (
     show,
     text,
 )
+from components.config.identity import AccessEntry, AdminRole, IdentityProviders, Key, Mechanism
 from components.config.instances import InstanceType
 
 # EKS Kubernetes versions this program supports (bump with platform/addons.yaml and platform/node-images.yaml).
@@ -130,18 +131,34 @@ class Access(Model):
     """Access entries (authentication mode API; the creator gets no implicit admin)."""
 
     admin_role_arns: RoleArns = ()
-    """IAM roles given AmazonEKSClusterAdminPolicy (at least one admin is required)."""
+    """IAM roles given AmazonEKSClusterAdminPolicy (shorthand for entries with policy clusterAdmin)."""
     read_only_role_arns: RoleArns = ()
-    """IAM roles given AmazonEKSViewPolicy."""
+    """IAM roles given AmazonEKSViewPolicy (shorthand for entries with policy view)."""
+    entries: dict[Key, AccessEntry] = {}
+    """Access entries keyed by name (the resource names derive from the key): a principal, a policy cluster-wide
+    or in namespaces, Kubernetes groups."""
+    admin_role: AdminRole = AdminRole()
 
     @model_validator(mode="after")
     def _someone_administers(self) -> Access:
         found = Problems()
-        if not self.admin_role_arns:
-            found.add("adminRoleArns", "needs at least one role: the cluster creator gets no admin access, so nobody "
+        cluster_admins = [e for e in self.entries.values() if e.policy == "clusterAdmin"]
+        if not self.admin_role_arns and not cluster_admins and not self.admin_role.create:
+            found.add("adminRoleArns", "needs at least one role (or an entry with policy clusterAdmin, or "
+                                       "adminRole.create): the cluster creator gets no admin access, so nobody "
                                        "could use the cluster")
         for arn in sorted(set(self.admin_role_arns) & set(self.read_only_role_arns)):
             found.add("readOnlyRoleArns", f"{show(arn)} is also an admin role")
+        # EKS CreateAccessEntry: one entry per principal ARN.
+        seen = {arn: "adminRoleArns" for arn in self.admin_role_arns}
+        seen.update({arn: "readOnlyRoleArns" for arn in self.read_only_role_arns if arn not in seen})
+        for key, entry in sorted(self.entries.items()):
+            if entry.principal_arn in seen:
+                found.add(("entries", key, "principalArn"), f"{show(entry.principal_arn)} already has an access "
+                                                            f"entry ({seen[entry.principal_arn]}); EKS allows one "
+                                                            "per principal")
+            else:
+                seen[entry.principal_arn] = f"entries.{key}"
         found.check()
         return self
 
@@ -168,6 +185,8 @@ class PodSecurityGroups(Model):
 class VpcCni(AddonPin):
     """The VPC CNI (with its own role)."""
 
+    identity: Mechanism | None = None
+    """How aws-node gets its role: podIdentity or irsa. Default: addons.identity."""
     prefix_delegation: bool = True
     """/28 prefixes per ENI slot: far more pods per node."""
     network_policy: bool = False
@@ -187,6 +206,8 @@ class EbsCsi(AddonPin):
 
     enabled: bool = True
     """Install it (without a CSI driver no PersistentVolumeClaim binds)."""
+    identity: Mechanism | None = None
+    """How the controller gets its role: podIdentity or irsa. Default: addons.identity."""
     kms_key_arn: KmsKeyArn | None = None
     """Encrypt volumes with this customer key (its key policy must let the driver's role use it); default: the
     account's aws/ebs key."""
@@ -253,6 +274,7 @@ class ClusterConfig(Model):
     addons: ManagedAddons = ManagedAddons()
     kubeconfig: Kubeconfig = Kubeconfig()
     oidc: Oidc = Oidc()
+    identity_providers: IdentityProviders = IdentityProviders()
     protect: bool = False
     """Pulumi protect + EKS deletion protection on the cluster, protect on the KMS key."""
 

@@ -6,7 +6,10 @@ from typing import Literal
 
 from pydantic import model_validator
 
-from components.config.base import LabelKey, LabelValue, Model, Problems
+from components.config.base import DNS_LABEL, LabelKey, LabelValue, Model, Problems, text
+
+# Namespaces are RFC 1123 labels (k8s.io/apimachinery/pkg/util/validation IsDNS1123Label).
+Namespace = text(DNS_LABEL, "a namespace name (RFC 1123 label: 1-63 lowercase letters, digits, -)", max_len=63)
 
 
 class SelectorRequirement(Model):

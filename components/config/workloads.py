@@ -13,7 +13,6 @@ from typing import Literal
 from pydantic import model_validator
 
 from components.config.base import (
-    DNS_LABEL,
     DOMAIN,
     HOSTED_ZONE_ID,
     HOSTED_ZONE_ID_WHAT,
@@ -26,12 +25,12 @@ from components.config.base import (
     show,
     text,
 )
-from components.config.kube import LabelSelector
+from components.config.identity import Key, WorkloadIdentity
+from components.config.kube import LabelSelector, Namespace
 
 Port = integer(1, 65535)
-# Kubernetes: namespaces are RFC 1123 labels, Services RFC 1035 labels (start with a letter)
-# (k8s.io/apimachinery/pkg/util/validation IsDNS1123Label / IsDNS1035Label).
-Namespace = text(DNS_LABEL, "a namespace name (RFC 1123 label: 1-63 lowercase letters, digits, -)", max_len=63)
+# Kubernetes: Services are RFC 1035 labels (start with a letter) (k8s.io/apimachinery/pkg/util/validation
+# IsDNS1035Label).
 ServiceName = text(r"[a-z]([-a-z0-9]{0,61}[a-z0-9])?",
                    "a Service name (RFC 1035 label: 1-63 lowercase letters, digits, -, starting with a letter)",
                    max_len=63)
@@ -399,3 +398,20 @@ class WorkloadsConfig(Model):
 
     load_balancers: dict[LoadBalancerKey, LoadBalancer] = {}
     """Load balancers owned by the platform, keyed by name, each bound to a Service with a TargetGroupBinding."""
+    identities: dict[Key, WorkloadIdentity] = {}
+    """AWS roles for application service accounts, keyed by name: a role each, with an EKS Pod Identity
+    association or an IRSA trust."""
+
+    @model_validator(mode="after")
+    def _one_role_per_service_account(self) -> WorkloadsConfig:
+        found = Problems()
+        seen: dict[tuple[str, str], str] = {}
+        for key, identity in sorted(self.identities.items()):
+            account = (identity.namespace, identity.service_account)
+            if account in seen:
+                found.add(("identities", key, "serviceAccount"),
+                          f"{show('/'.join(account))} already has a role (identities.{seen[account]}); a service "
+                          "account has one")
+            seen.setdefault(account, key)
+        found.check()
+        return self
