@@ -58,6 +58,7 @@ from components.nodegroups import (
     TerminationQueueArgs,
     asg_name,
 )
+from components.nodegroups.model import NodeCapacity, reservation_problems
 from components.podsecurity import PodSecurityGroups, PodSecurityGroupsArgs
 from components.private_access import (
     AccessHost,
@@ -94,6 +95,7 @@ def build(cfg: PlatformConfig, tunnel_port: int | None = None) -> dict[str, Any]
     if cfg.network.existing is None:
         offered = aws.get_availability_zones(state="available")
         zones = cfgmod.check_zones(cfg.network, tuple(offered.names), cfg.region, tuple(offered.zone_ids))
+    capacities = node_capacities(cfg)
     ctx = account_context(cfg)
 
     network = Network(
@@ -110,7 +112,7 @@ def build(cfg: PlatformConfig, tunnel_port: int | None = None) -> dict[str, Any]
             pod_subnets=network.pod_subnets,
         ),
     )
-    groups, termination, node_sg = build_node_groups(cfg, ctx, network, cluster)
+    groups, termination, node_sg = build_node_groups(cfg, ctx, network, cluster, capacities)
     coredns = CoreDns(
         f"{cfg.cluster.name}-coredns",
         NodeAddonArgs(
@@ -367,10 +369,31 @@ def node_group_outputs(group: ManagedNodeGroup | SelfManagedNodeGroup) -> dict[s
             "roleArn": group.role_arn}
 
 
+def node_capacities(cfg: PlatformConfig) -> dict[str, tuple[NodeCapacity, ...]]:
+    """``{group: capacities of its types}`` for groups whose kubelet keeps resources back, from DescribeInstanceTypes
+    before any resource is registered; a ConfigError when the reservations leave a type nothing for pods."""
+    out: dict[str, tuple[NodeCapacity, ...]] = {}
+    problems: list[str] = []
+    for name, g in sorted(cfg.node_groups.items()):
+        if not g.kubelet.reserves and "memory.available" not in g.kubelet.eviction_hard:
+            continue
+        found = {}
+        for itype in g.instance_types:
+            info = aws.ec2.get_instance_type(instance_type=itype)
+            found[itype] = NodeCapacity(vcpus=info.default_vcpus, memory_mib=info.memory_size)
+        problems += [f"nodeGroups.{name}.kubelet: {m}" for m in reservation_problems(g, found)]
+        out[name] = tuple(found[t] for t in sorted(found))
+    if problems:
+        raise cfgmod.ConfigError(problems)
+    return out
+
+
 def build_node_groups(
-    cfg: PlatformConfig, ctx: AwsContext, network: Network, cluster: Cluster
+    cfg: PlatformConfig, ctx: AwsContext, network: Network, cluster: Cluster,
+    capacities: dict[str, tuple[NodeCapacity, ...]] | None = None,
 ) -> tuple[dict[str, ManagedNodeGroup | SelfManagedNodeGroup], TerminationQueue | None, NodeSecurityGroup | None]:
     """Node roles, the self-managed node security group, termination queue and every group."""
+    capacities = capacities or {}
     name = cfg.cluster.name
     groups_cfg = cfg.node_groups
     ref = ClusterRef(
@@ -420,7 +443,7 @@ def build_node_groups(
                 f"{name}-{key}",
                 ManagedNodeGroupArgs(
                     group=group, cluster=ref, subnet_ids=subnets[group.subnets], vpc_id=network.vpc_id,
-                    node_role_arn=role.role_arn, ctx=ctx, depends_on=after,
+                    node_role_arn=role.role_arn, ctx=ctx, depends_on=after, capacities=capacities.get(key, ()),
                 ),
             )
         else:
@@ -432,6 +455,7 @@ def build_node_groups(
                     role_arn=role.role_arn, ctx=ctx, depends_on=after,
                     custom_networking=cfg.network.custom_networking,
                     prefix_delegation=cfg.cluster.addons.vpc_cni.prefix_delegation,
+                    capacities=capacities.get(key, ()),
                 ),
             )
     return groups, termination, node_sg

@@ -8,6 +8,7 @@ subnets); each adds what only it can honour, and a field of another kind is refu
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from typing import Annotated, Literal
 
 from pydantic import Field, PrivateAttr, field_validator, model_validator
@@ -151,6 +152,80 @@ class RootVolume(Model):
         return self
 
 
+# Kubernetes resource quantities (k8s.io/apimachinery resource.Quantity), parsed with the kubernetes client's
+# parse_quantity; the pattern is for the JSON Schema.
+QUANTITY = r"[0-9]+(\.[0-9]+)?(m|k|Ki|Mi|Gi|Ti|Pi|Ei|M|G|T|P|E)?"
+# kubelet hard-eviction signals (kubelet "Node-pressure eviction"): a quantity or a percentage.
+EVICTION_SIGNALS = ("memory.available", "nodefs.available", "nodefs.inodesFree", "imagefs.available",
+                    "imagefs.inodesFree", "pid.available")
+
+
+def quantity(value: str) -> Decimal | None:
+    """The value of a Kubernetes quantity, or None when it is not one."""
+    from kubernetes.utils import parse_quantity
+
+    if not re.fullmatch(QUANTITY, value):
+        return None
+    try:
+        return Decimal(parse_quantity(value))
+    except (ValueError, ArithmeticError):
+        return None
+
+
+def _quantity(value: str) -> str:
+    if quantity(value) is None:
+        raise problem(f"{show(value)} is not a Kubernetes quantity (100m, 1, 512Mi, 2Gi)")
+    return value
+
+
+def _threshold(value: str) -> str:
+    if re.fullmatch(r"([0-9]|[1-9][0-9])(\.[0-9]+)?%", value) or quantity(value) is not None:
+        return value
+    raise problem(f"{show(value)} is not a quantity or a percentage below 100% (500Mi, 10%)")
+
+
+Quantity = checked(str, _quantity, {"type": "string", "pattern": f"^{QUANTITY}$"})
+Threshold = checked(str, _threshold, {"type": "string"})
+
+
+class Reserved(Model):
+    """Resources kept from pods (kubelet kubeReserved / systemReserved)."""
+
+    cpu: Quantity | None = None
+    """e.g. 100m."""
+    memory: Quantity | None = None
+    """e.g. 512Mi."""
+    ephemeral_storage: Quantity | None = None
+    """e.g. 1Gi."""
+
+    def as_kubelet(self) -> dict[str, str]:
+        """kubelet's keys: cpu, memory, ephemeral-storage (sorted)."""
+        out = {"cpu": self.cpu, "ephemeral-storage": self.ephemeral_storage, "memory": self.memory}
+        return {k: v for k, v in out.items() if v is not None}
+
+
+class Kubelet(Model):
+    """kubelet settings of the class, rendered into nodeadm's NodeConfig, Bottlerocket settings or the
+    EC2NodeClass."""
+
+    max_pods: integer(8, 737) | None = None
+    """Pods per node. Not on managed AL2023 groups: EKS's own NodeConfig part comes after ours and sets maxPods."""
+    kube_reserved: Reserved = Reserved()
+    """For the kubelet and the container runtime. Default: nodeadm's / Bottlerocket's from the instance type."""
+    system_reserved: Reserved = Reserved()
+    """For the OS daemons."""
+    eviction_hard: dict[Literal[EVICTION_SIGNALS], Threshold] = {}
+    """Hard eviction thresholds by signal, e.g. {memory.available: 200Mi, nodefs.available: 10%}."""
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.max_pods or self.reserves or self.eviction_hard)
+
+    @property
+    def reserves(self) -> bool:
+        return bool(self.kube_reserved.as_kubelet() or self.system_reserved.as_kubelet())
+
+
 class Imds(Model):
     """Instance metadata (IMDSv2 is always required)."""
 
@@ -228,6 +303,7 @@ class NodeClass(Model):
     imds: Imds = Imds()
     subnets: Literal["private", "public"] = "private"
     """Subnet tier of the nodes."""
+    kubelet: Kubelet = Kubelet()
 
     _name: str = PrivateAttr("")
 
@@ -257,10 +333,16 @@ class AsgGroup(NodeClass):
     extra_ingress: tuple[IngressRule, ...] = ()
     """A group-specific security group with these rules (e.g. NodePorts on edge nodes)."""
     iam: NodeIam = NodeIam()
-    max_pods: integer(8, 737) | None = None
-    """kubelet max pods (110 with VPC CNI prefix delegation)."""
+    max_pods_setting: integer(8, 737) | None = Field(None, alias="maxPods")
+    """Former spelling of kubelet.maxPods (still read)."""
+
+    @property
+    def max_pods(self) -> int | None:
+        return self.kubelet.max_pods or self.max_pods_setting
 
     def check_asg(self, found: Problems) -> None:
+        if self.max_pods_setting is not None and self.kubelet.max_pods is not None:
+            found.add("maxPods", "and kubelet.maxPods are both set; keep kubelet.maxPods")
         for i, t in enumerate(self.instance_types):
             if not instance_type_problem(t) and architecture(t) != self.architecture:
                 found.add(("instanceTypes", i), f"{show(t)} is an {architecture(t)} type; the group's architecture "
@@ -307,6 +389,13 @@ class ManagedGroup(AsgGroup):
     def _eks_limits(self) -> ManagedGroup:
         found = Problems()
         self.check_asg(found)
+        if self.max_pods is not None and self.os == "al2023":
+            # EKS merges its own NodeConfig part after ours, and a later part wins for the fields both set
+            # (nodeadm api.MergeNodeConfigs, mergo WithOverride): EKS's maxPods replaces ours.
+            found.add(("kubelet", "maxPods") if self.kubelet.max_pods else "maxPods",
+                      f"{self.max_pods} cannot be honoured on a managed AL2023 group: EKS's NodeConfig comes after "
+                      "ours and sets maxPods from the instance type; use a selfManaged group, or Bottlerocket "
+                      "(whose settings EKS merges under ours)")
         if len(self.taints) > EKS_MAX_TAINTS:
             found.add("taints", f"{len(self.taints)} taints; a managed node group allows at most {EKS_MAX_TAINTS}")
         for i, t in enumerate(self.taints):

@@ -109,6 +109,8 @@ class ManagedNodeGroupArgs:
     node_role_arn: pulumi.Input[str]
     ctx: AwsContext
     depends_on: Sequence[pulumi.Resource] = ()
+    # DescribeInstanceTypes of the group's types (with kubelet reservations): the node template's cpu/memory
+    capacities: tuple[model.NodeCapacity, ...] = ()
 
 
 class ManagedNodeGroup(pulumi.ComponentResource):
@@ -124,7 +126,9 @@ class ManagedNodeGroup(pulumi.ComponentResource):
         # A launch template that sets security groups replaces the ones EKS would attach:
         # list the cluster security group explicitly so nodes keep it.
         sg_ids = node_security_groups(name, self, g, args.cluster.security_group_id, args.vpc_id, ctx)
-        lt = launch_template(name, self, g, ctx, security_group_ids=sg_ids)
+        extra = model.managed_user_data(g)
+        lt = launch_template(name, self, g, ctx, security_group_ids=sg_ids,
+                             user_data=base64.b64encode(extra.encode()).decode() if extra else None)
         ng = aws.eks.NodeGroup(
             name,
             cluster_name=args.cluster.name,
@@ -158,7 +162,7 @@ class ManagedNodeGroup(pulumi.ComponentResource):
         asg_name = ng.resources.apply(lambda rs: rs[0].autoscaling_groups[0].name)
         # EKS does not copy node-template hints to the ASG it creates; write them so
         # cluster-autoscaler can scale this group from zero with the right labels/taints.
-        for key, value in model.node_template_tags(g).items():
+        for key, value in model.node_template_tags(g, args.capacities).items():
             kind, _, label = key.removeprefix(f"{model.CA_PREFIX}/node-template/").partition("/")
             aws.autoscaling.Tag(
                 f"{name}-{tag_resource_suffix(kind, label)}",
@@ -197,6 +201,8 @@ class SelfManagedNodeGroupArgs:
     role_arn: pulumi.Input[str]
     ctx: AwsContext
     depends_on: Sequence[pulumi.Resource] = ()
+    # DescribeInstanceTypes of the group's types (with kubelet reservations): the node template's cpu/memory
+    capacities: tuple[model.NodeCapacity, ...] = ()
     # VPC CNI modes that change how many pods a node can address (the kubelet must be told: nodeadm and Bottlerocket
     # compute max pods from the instance type alone).
     custom_networking: bool = False
@@ -269,7 +275,7 @@ class SelfManagedNodeGroup(pulumi.ComponentResource):
             health_check_type="EC2",
             health_check_grace_period=300,
             termination_policies=["OldestLaunchTemplate", "OldestInstance"],
-            tags=[aws.autoscaling.GroupTagArgs(**t) for t in model.asg_tags(g, c.name, ctx.tags, name)],
+            tags=[aws.autoscaling.GroupTagArgs(**t) for t in model.asg_tags(g, c.name, ctx.tags, name, args.capacities)],
             opts=pulumi.ResourceOptions(
                 parent=self,
                 depends_on=list(args.depends_on),

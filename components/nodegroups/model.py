@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import yaml
 
 from components.config import NodeGroupConfig, Taint
+from components.config.nodegroups import quantity
 from components.tags import PLATFORM_TAGS, identity
 
 # EKS tags the Auto Scaling group of a managed node group itself: eks:cluster-name, eks:nodegroup-name,
@@ -76,23 +77,84 @@ def eks_taints(group: NodeGroupConfig) -> list[dict[str, str]]:
     return [{"key": t.key, "value": t.value, "effect": EKS_TAINT_EFFECT[t.effect]} for t in group.taints]
 
 
-def autoscaler_tags(group: NodeGroupConfig, cluster_name: str) -> dict[str, str]:
+@dataclass(frozen=True)
+class NodeCapacity:
+    """What DescribeInstanceTypes says a node of one type has (aws.ec2.get_instance_type)."""
+
+    vcpus: int
+    memory_mib: int
+
+
+MIB = 1 << 20
+
+
+def _memory_eviction_mib(group: NodeGroupConfig, memory_mib: int) -> int:
+    threshold = group.kubelet.eviction_hard.get("memory.available")
+    if threshold is None:
+        return 0
+    if threshold.endswith("%"):
+        return int(memory_mib * float(threshold[:-1]) / 100)
+    return int(quantity(threshold) / MIB)
+
+
+def withheld(group: NodeGroupConfig, memory_mib: int) -> tuple[int, int]:
+    """(millicores, MiB) the kubelet keeps from pods on a node with ``memory_mib``: kube + system reserved, and the
+    memory eviction threshold (allocatable = capacity - reserved - hard eviction, kubelet "Reserve Compute
+    Resources")."""
+    k = group.kubelet
+    cpu = sum(int(quantity(r.cpu) * 1000) for r in (k.kube_reserved, k.system_reserved) if r.cpu)
+    memory = sum(int(quantity(r.memory) / MIB) for r in (k.kube_reserved, k.system_reserved) if r.memory)
+    return cpu, memory + _memory_eviction_mib(group, memory_mib)
+
+
+def allocatable(group: NodeGroupConfig, capacities: Sequence[NodeCapacity]) -> dict[str, str]:
+    """cpu and memory a node of the group offers pods, for cluster-autoscaler's node template: the smallest type
+    decides (over-reporting would scale up nodes the pod does not fit on)."""
+    cpu = min(c.vcpus * 1000 - withheld(group, c.memory_mib)[0] for c in capacities)
+    memory = min(c.memory_mib - withheld(group, c.memory_mib)[1] for c in capacities)
+    return {"cpu": f"{cpu}m", "memory": f"{memory}Mi"}
+
+
+def reservation_problems(group: NodeGroupConfig, capacities: Mapping[str, NodeCapacity]) -> list[str]:
+    """Why the reservations leave a type of the group nothing for pods (a message per type), or []."""
+    out = []
+    for itype, c in sorted(capacities.items()):
+        cpu, memory = withheld(group, c.memory_mib)
+        if cpu >= c.vcpus * 1000:
+            out.append(f"kubelet reservations keep {cpu}m CPU; {itype} has {c.vcpus * 1000}m")
+        if memory >= c.memory_mib:
+            out.append(f"kubelet reservations and memory eviction keep {memory}Mi; {itype} has {c.memory_mib}Mi")
+    return out
+
+
+def autoscaler_tags(group: NodeGroupConfig, cluster_name: str,
+                    capacities: Sequence[NodeCapacity] = ()) -> dict[str, str]:
     """Discovery and node-template tags so cluster-autoscaler can find the group and scale it from zero.
 
     Taint values carry the ``:<Effect>`` suffix cluster-autoscaler requires; without it the
-    template taint is ignored and pods that do not tolerate it get scheduled on paper.
+    template taint is ignored and pods that do not tolerate it get scheduled on paper. With kubelet
+    reservations (and the capacities of the group's types) the node template's cpu and memory are what pods
+    get (``node-template/resources/<name>``, cluster-autoscaler's AWS provider README).
     """
     tags = {f"{CA_PREFIX}/enabled": "true", f"{CA_PREFIX}/{cluster_name}": "owned"}
     for key, value in node_labels(group).items():
         tags[f"{CA_PREFIX}/node-template/label/{key}"] = value
     for t in group.taints:
         tags[f"{CA_PREFIX}/node-template/taint/{t.key}"] = f"{t.value}:{t.effect}"
+    if capacities and group.kubelet.reserves:
+        for resource, value in allocatable(group, capacities).items():
+            tags[f"{CA_PREFIX}/node-template/resources/{resource}"] = value
     return dict(sorted(tags.items()))
 
 
-def node_template_tags(group: NodeGroupConfig) -> dict[str, str]:
+def resource_tag_count(group: NodeGroupConfig) -> int:
+    """How many node-template resource tags the group gets (cpu and memory, with reservations)."""
+    return 2 if group.kubelet.reserves else 0
+
+
+def node_template_tags(group: NodeGroupConfig, capacities: Sequence[NodeCapacity] = ()) -> dict[str, str]:
     """Only the node-template part (what managed groups need written onto their ASG)."""
-    return {k: v for k, v in autoscaler_tags(group, "").items() if "/node-template/" in k}
+    return {k: v for k, v in autoscaler_tags(group, "", capacities).items() if "/node-template/" in k}
 
 
 # ---------------------------------------------------------------------------------------
@@ -146,12 +208,28 @@ def group_max_pods(capacities: Sequence[EniCapacity], *, custom_networking: bool
                for c in capacities)
 
 
+def kubelet_config(group: NodeGroupConfig, pods: int | None = None) -> dict:
+    """The KubeletConfiguration fields the class sets (nodeadm ``spec.kubelet.config``; the EC2NodeClass ``kubelet``
+    block uses the same names): maxPods (the group's, else ``pods``), kubeReserved, systemReserved, evictionHard."""
+    k = group.kubelet
+    out: dict = {}
+    if (limit := group.max_pods or pods) is not None:
+        out["maxPods"] = limit
+    if reserved := k.kube_reserved.as_kubelet():
+        out["kubeReserved"] = reserved
+    if reserved := k.system_reserved.as_kubelet():
+        out["systemReserved"] = reserved
+    if k.eviction_hard:
+        out["evictionHard"] = dict(sorted(k.eviction_hard.items()))
+    return out
+
+
 def node_config(cluster: NodeCluster, group: NodeGroupConfig, pods: int | None = None) -> dict:
     """The nodeadm NodeConfig (node.eks.aws/v1alpha1) for an AL2023 node of ``group``; ``pods``: the max pods the
     platform computed (custom networking), unless the group sets its own."""
     kubelet: dict = {"flags": kubelet_flags(group)}
-    if (limit := group.max_pods or pods) is not None:
-        kubelet["config"] = {"maxPods": limit}
+    if config := kubelet_config(group, pods):
+        kubelet["config"] = config
     return {
         "apiVersion": "node.eks.aws/v1alpha1",
         "kind": "NodeConfig",
@@ -169,7 +247,11 @@ def node_config(cluster: NodeCluster, group: NodeGroupConfig, pods: int | None =
 
 def al2023_user_data(cluster: NodeCluster, group: NodeGroupConfig, pods: int | None = None) -> str:
     """MIME multipart user data with one ``application/node.eks.aws`` part (nodeadm reads it)."""
-    document = yaml.safe_dump(node_config(cluster, group, pods), sort_keys=True, default_flow_style=False)
+    return _mime_node_config(node_config(cluster, group, pods))
+
+
+def _mime_node_config(config: dict) -> str:
+    document = yaml.safe_dump(config, sort_keys=True, default_flow_style=False)
     return (
         "MIME-Version: 1.0\n"
         f'Content-Type: multipart/mixed; boundary="{MIME_BOUNDARY}"\n'
@@ -204,6 +286,7 @@ def bottlerocket_user_data(cluster: NodeCluster, group: NodeGroupConfig, pods: i
     ]
     if (limit := group.max_pods or pods) is not None:
         lines.append(f"max-pods = {limit}")
+    lines += _bottlerocket_kubelet_tables(group)
     lines += ["", "[settings.kubernetes.node-labels]"]
     lines += [f"{_toml_key(k)} = {_toml_string(v)}" for k, v in node_labels(group).items()]
     if group.taints:
@@ -224,6 +307,35 @@ def bottlerocket_user_data(cluster: NodeCluster, group: NodeGroupConfig, pods: i
         "enabled = true",
     ]
     return "\n".join(lines) + "\n"
+
+
+def _bottlerocket_kubelet_tables(group: NodeGroupConfig) -> list[str]:
+    """[settings.kubernetes.kube-reserved], system-reserved, eviction-hard (Bottlerocket settings reference)."""
+    k = group.kubelet
+    lines: list[str] = []
+    for table, values in (("kube-reserved", k.kube_reserved.as_kubelet()),
+                          ("system-reserved", k.system_reserved.as_kubelet()),
+                          ("eviction-hard", dict(sorted(k.eviction_hard.items())))):
+        if values:
+            lines += ["", f"[settings.kubernetes.{table}]"]
+            lines += [f"{_toml_key(key)} = {_toml_string(value)}" for key, value in values.items()]
+    return lines
+
+
+def managed_user_data(group: NodeGroupConfig) -> str | None:
+    """What a managed group's launch template adds to EKS's own user data: the kubelet settings only (EKS joins
+    the node, sets labels and taints). AL2023: a NodeConfig part with ``spec.kubelet.config`` (EKS's part comes
+    after it and wins for maxPods, which config refuses there); Bottlerocket: TOML that EKS merges under ours.
+    None without kubelet settings: the template then carries no user data at all."""
+    if not group.kubelet.configured and group.max_pods is None:
+        return None
+    if group.os == "bottlerocket":
+        lines = ["[settings.kubernetes]"]
+        if group.max_pods is not None:
+            lines.append(f"max-pods = {group.max_pods}")
+        return "\n".join(lines + _bottlerocket_kubelet_tables(group)) + "\n"
+    return _mime_node_config({"apiVersion": "node.eks.aws/v1alpha1", "kind": "NodeConfig",
+                              "spec": {"kubelet": {"config": kubelet_config(group)}}})
 
 
 def user_data(cluster: NodeCluster, group: NodeGroupConfig, pods: int | None = None) -> str:
@@ -253,7 +365,8 @@ def identity_tags(base: Mapping[str, str], name: str, group: NodeGroupConfig) ->
     return identity(base, name, **{GROUP_LABEL: group.name})
 
 
-def asg_tags(group: NodeGroupConfig, cluster_name: str, base: Mapping[str, str], name: str) -> list[dict]:
+def asg_tags(group: NodeGroupConfig, cluster_name: str, base: Mapping[str, str], name: str,
+             capacities: Sequence[NodeCapacity] = ()) -> list[dict]:
     """Every tag of a self-managed ASG with whether it propagates to instances.
 
     Propagated: Name, the cluster ownership tag, the termination handler's managed tag (it
@@ -264,15 +377,16 @@ def asg_tags(group: NodeGroupConfig, cluster_name: str, base: Mapping[str, str],
     propagated.update({"Name": name, f"kubernetes.io/cluster/{cluster_name}": "owned", NTH_MANAGED_TAG: "true"})
     tags = [{"key": k, "value": v, "propagate_at_launch": True} for k, v in sorted(propagated.items())]
     tags += [{"key": k, "value": v, "propagate_at_launch": False}
-             for k, v in autoscaler_tags(group, cluster_name).items()]
+             for k, v in autoscaler_tags(group, cluster_name, capacities).items()]
     return sorted(tags, key=lambda t: t["key"])
 
 
 def tag_count(group: NodeGroupConfig, cluster_name: str, base: Mapping[str, str]) -> int:
     """How many tags the group's Auto Scaling group carries (AWS allows 50)."""
     if group.managed:
-        return EKS_MANAGED_ASG_TAGS + len(node_template_tags(group)) + len(propagated_stack_tags(base))
-    return len(asg_tags(group, cluster_name, base, f"{cluster_name}-{group.name}"))
+        return (EKS_MANAGED_ASG_TAGS + len(node_template_tags(group)) + resource_tag_count(group)
+                + len(propagated_stack_tags(base)))
+    return len(asg_tags(group, cluster_name, base, f"{cluster_name}-{group.name}")) + resource_tag_count(group)
 
 
 def propagated_stack_tags(base: Mapping[str, str]) -> dict[str, str]:
