@@ -79,7 +79,7 @@ def test_max_pods_on_a_managed_al2023_group_is_refused_with_the_reason():
 def test_old_and_new_max_pods_spelling():
     g = node_group("w", kind="selfManaged", instanceTypes=["m7i.large"], maxPods=30)
     assert g.max_pods == 30
-    with pytest.raises(ConfigError, match="and kubelet.maxPods are both set"):
+    with pytest.raises(ConfigError, match=r"and kubelet\.maxPods are both set"):
         load(minimal_config(nodeGroups={"system": SYSTEM_GROUP, "w": {
             "kind": "selfManaged", "instanceTypes": ["m7i.large"], "maxPods": 30, "kubelet": {"maxPods": 40}}}),
             stack="s", region="eu-west-1")
