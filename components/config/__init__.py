@@ -30,14 +30,18 @@ from components.config.delivery import DeliveryConfig, RunnerConfig
 from components.config.errors import ConfigError, lines
 from components.config.network import SSM_ENDPOINTS, ExistingVpc, NetworkConfig
 from components.config.nodegroups import (
+    FARGATE_MAX_PROFILES,
     GROUP_LABEL,
     AsgGroup,
+    FargateGroup,
     IngressRule,
+    KarpenterGroup,
     ManagedGroup,
     NodeClass,
     NodeGroups,
     SelfManagedGroup,
     Taint,
+    asg_groups,
     named,
 )
 from components.config.stackfile import flatten_runtime
@@ -105,6 +109,9 @@ class PlatformConfig(Sections):
     project: str
     stack: str
     region: str
+    # nodeGroups split by backend (node_groups keeps the Auto Scaling group kinds)
+    karpenter_pools: dict[str, KarpenterGroup] = {}
+    fargate_profiles: dict[str, FargateGroup] = {}
 
     @property
     def self_managed_groups(self) -> dict[str, SelfManagedGroup]:
@@ -166,8 +173,10 @@ def load(raw: Mapping[str, Any], *, stack: str, region: str | None, project: str
     return PlatformConfig.model_construct(
         project=project, stack=stack, region=region or "", tags=dict(sorted(values["tags"].items())),
         network=values["network"], cluster=_resolved_cluster(values["cluster"], values["addons"].identity),
-        node_groups=groups, addons=_resolved_addons(values["addons"], groups), delivery=values["delivery"],
-        workloads=values["workloads"],
+        node_groups=asg_groups(groups), addons=_resolved_addons(values["addons"], groups),
+        delivery=values["delivery"], workloads=values["workloads"],
+        karpenter_pools={k: g for k, g in groups.items() if isinstance(g, KarpenterGroup)},
+        fargate_profiles={k: g for k, g in groups.items() if isinstance(g, FargateGroup)},
     )
 
 
@@ -186,6 +195,11 @@ def _resolved_addons(addons: AddonsConfig, groups: Mapping[str, NodeClass]) -> A
     }
     update["node_termination_handler"] = update["node_termination_handler"].model_copy(
         update={"enabled": has_self_managed})
+    karpenter = addons.karpenter
+    update["karpenter"] = karpenter.model_copy(update={
+        "identity": karpenter.identity or addons.identity,
+        "enabled_setting": karpenter.enabled_setting if karpenter.enabled_setting is not None else any(
+            isinstance(g, KarpenterGroup) for g in groups.values())})
     return addons.model_copy(update={"system_node_group": system, **update})
 
 
@@ -228,11 +242,15 @@ def cross_checks(v: Mapping[str, Any], project: str, stack: str) -> list[str]:
     if network is not None and cluster is not None:
         out += _network_and_cluster(network, cluster)
     if groups is not None:
-        if not groups:
-            out.append("nodeGroups: define at least one node group (CoreDNS and the add-ons need nodes)")
+        if not asg_groups(groups):
+            out.append("nodeGroups: define at least one managed or selfManaged node group (CoreDNS, the add-ons and "
+                       "the Karpenter controller need nodes that exist before them)")
+        if len([g for g in groups.values() if isinstance(g, FargateGroup)]) > FARGATE_MAX_PROFILES:
+            out.append(f"nodeGroups: more than {FARGATE_MAX_PROFILES} fargate groups; EKS allows "
+                       f"{FARGATE_MAX_PROFILES} Fargate profiles per cluster")
         if network is not None and network.existing is not None and not network.existing.public_subnet_ids:
             out += [f"nodeGroups.{k}.subnets: \"public\" needs network.existing.publicSubnetIds"
-                    for k, g in sorted(groups.items()) if g.subnets == "public"]
+                    for k, g in sorted(asg_groups(groups).items()) if g.subnets == "public"]
     if groups is not None and addons is not None:
         out += _addons_and_groups(addons, groups)
     if groups is not None and cluster is not None:
@@ -242,11 +260,12 @@ def cross_checks(v: Mapping[str, Any], project: str, stack: str) -> list[str]:
         out.append("delivery.runner.enabled: the runner needs a route to GitHub from the private subnets; "
                    "network.natGateways is none")
     if groups is not None and v.get("tags") is not None and cluster is not None:
-        out += _tag_limits(v["tags"], groups, cluster.name, project, stack)
+        out += _tag_limits(v["tags"], asg_groups(groups), cluster.name, project, stack)
     if cluster is not None:
         out += _addon_versions(cluster)
     if cluster is not None and addons is not None and v.get("workloads") is not None and groups is not None:
         out += _identities(cluster, _resolved_addons(addons, named(dict(groups))), v["workloads"])
+        out += _fargate_and_pod_identity(groups, v["workloads"])
     if network is not None and cluster is not None and addons is not None and v.get("workloads") is not None:
         out += _load_balancers(v["workloads"], network, cluster, addons)
     if cluster is not None and groups is not None and v.get("workloads") is not None:
@@ -290,6 +309,15 @@ def _pod_security_groups(w: WorkloadsConfig, cluster: ClusterConfig, groups: Map
     return out
 
 
+def _fargate_and_pod_identity(groups: Mapping[str, Any], w: WorkloadsConfig) -> list[str]:
+    """EKS Pod Identity does not work on Fargate: an identity whose namespace a Fargate profile takes whole."""
+    whole = {sel.namespace: name for name, g in sorted(groups.items()) if isinstance(g, FargateGroup)
+             for sel in g.selectors if not sel.labels}
+    return [f"workloads.identities.{key}.mechanism: podIdentity does not work on Fargate, and "
+            f"nodeGroups.{whole[i.namespace]} runs every pod of namespace {show(i.namespace)} there; use irsa"
+            for key, i in sorted(w.identities.items()) if i.mechanism == "podIdentity" and i.namespace in whole]
+
+
 def _identities(cluster: ClusterConfig, addons: AddonsConfig, w: WorkloadsConfig) -> list[str]:
     """One role per service account across the platform and the workloads; Pod Identity needs its agent."""
     out: list[str] = []
@@ -316,9 +344,11 @@ def _name_lengths(v: Mapping[str, Any]) -> list[str]:
     from components.names import name_problems
 
     groups = named(dict(v["node_groups"]))
-    shaped = SimpleNamespace(network=v["network"], cluster=v["cluster"], node_groups=groups,
+    shaped = SimpleNamespace(network=v["network"], cluster=v["cluster"], node_groups=asg_groups(groups),
                              addons=_resolved_addons(v["addons"], groups), delivery=v["delivery"],
-                             workloads=v["workloads"])
+                             workloads=v["workloads"],
+                             karpenter_pools={k: g for k, g in groups.items() if isinstance(g, KarpenterGroup)},
+                             fargate_profiles={k: g for k, g in groups.items() if isinstance(g, FargateGroup)})
     return name_problems(shaped)
 
 
@@ -344,9 +374,22 @@ def _network_and_cluster(network: NetworkConfig, cluster: ClusterConfig) -> list
 
 def _addons_and_groups(addons: AddonsConfig, groups: Mapping[str, NodeClass]) -> list[str]:
     out: list[str] = []
-    if addons.system_node_group is not None and groups and addons.system_node_group not in groups:
-        out.append(f"addons.systemNodeGroup: {show(addons.system_node_group)} is not a node group "
-                   f"({', '.join(sorted(groups))})")
+    asg = asg_groups(dict(groups))
+    system = addons.system_node_group
+    if system is not None and groups and system not in groups:
+        out.append(f"addons.systemNodeGroup: {show(system)} is not a node group ({', '.join(sorted(groups))})")
+    elif system is not None and system in groups and system not in asg:
+        out.append(f"addons.systemNodeGroup: {show(system)} is a {groups[system].kind} group; the add-ons (and the "
+                   "Karpenter controller) need a managed or selfManaged group that exists before them")
+    karpenter = addons.karpenter.enabled_setting
+    has_pools = any(isinstance(g, KarpenterGroup) for g in groups.values())
+    if karpenter is True and not has_pools:
+        out.append("addons.karpenter.enabled: there is no karpenter node group for it to provision")
+    if karpenter is False and has_pools:
+        out.append("addons.karpenter.enabled: karpenter node groups need the Karpenter controller")
+    if (karpenter or has_pools) and (system or ("system" if "system" in asg else None)) not in asg:
+        out.append("addons.karpenter: the controller must run on a managed or selfManaged system node group (never "
+                   "on nodes it manages): add a group named system or set addons.systemNodeGroup")
     has_self_managed = any(isinstance(g, SelfManagedGroup) for g in groups.values())
     enabled = addons.node_termination_handler.enabled
     if enabled is True and not has_self_managed:
@@ -364,7 +407,7 @@ def _node_images(groups: Mapping[str, NodeClass], kubernetes_version: str) -> li
 
     out = []
     for name, g in sorted(groups.items()):
-        if isinstance(g, SelfManagedGroup) and g.ami_id:
+        if isinstance(g, FargateGroup) or (isinstance(g, SelfManagedGroup) and g.ami_id):
             continue
         if (message := missing_problem(kubernetes_version, g.os, g.architecture)) is not None:
             out.append(f"nodeGroups.{name}: {message}")

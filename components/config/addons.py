@@ -161,6 +161,21 @@ class NodeTerminationHandlerConfig(Model):
     """Helm value overrides, deep-merged last."""
 
 
+class KarpenterConfig(Model):
+    """The Karpenter controller (provisions the karpenter node groups)."""
+
+    enabled_setting: bool | None = Field(None, alias="enabled")
+    """Install it. Default: true when a karpenter node group exists."""
+    identity: Mechanism | None = None
+    """How its service account gets the controller's role: podIdentity or irsa. Default: addons.identity."""
+    values: dict[str, Any] = {}
+    """Helm value overrides, deep-merged last."""
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.enabled_setting)
+
+
 class AddonsConfig(Model):
     """Helm add-ons, each on the system node group."""
 
@@ -178,6 +193,7 @@ class AddonsConfig(Model):
     external_secrets: ExternalSecretsConfig = ExternalSecretsConfig()
     external_dns: ExternalDnsConfig = ExternalDnsConfig()
     node_termination_handler: NodeTerminationHandlerConfig = NodeTerminationHandlerConfig()
+    karpenter: KarpenterConfig = KarpenterConfig()
 
     @property
     def load_balancer_controller(self) -> AddonConfig:

@@ -32,6 +32,7 @@ from components.config.base import (
     show,
 )
 from components.config.instances import INSTANCE_TYPES, architecture, instance_type_problem
+from components.config.kube import Namespace
 
 GROUP_LABEL = "eks-platform/node-group"  # the program's own label: every add-on's nodeSelector uses it
 TAINT_EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
@@ -464,12 +465,162 @@ class SelfManagedGroup(AsgGroup):
         return self
 
 
-NodeGroup = Annotated[ManagedGroup | SelfManagedGroup, Field(discriminator="kind")]
+# -- Karpenter ----------------------------------------------------------------------------
+# Instance categories Karpenter knows (karpenter.k8s.aws/instance-category: the letters before the generation).
+INSTANCE_CATEGORIES = ("a", "c", "d", "f", "g", "h", "i", "im", "inf", "is", "m", "p", "r", "t", "trn", "u", "vt", "x",
+                       "z")
+# A Go duration as Karpenter's CRDs accept it (NodePool consolidateAfter / expireAfter: ^(([0-9]+(s|m|h))+|Never)$).
+DURATION = r"([0-9]+(s|m|h))+"
+
+
+def _family(value: str) -> str | None:
+    from components.config.instances import INSTANCE_TYPES, family
+
+    families = {family(t) for t in INSTANCE_TYPES}
+    return None if value in families else "is not an EC2 instance family (m7i, c7g, r6i...)"
+
+
+def _duration(never: bool) -> object:
+    pattern = f"{DURATION}|Never" if never else DURATION
+    what = "a duration like 30s, 5m or 720h" + (" (or Never)" if never else "")
+
+    def check(value: str) -> str:
+        if not re.fullmatch(pattern, value):
+            raise problem(f"{show(value)} is not {what}")
+        return value
+
+    return checked(str, check, {"type": "string", "pattern": f"^({pattern})$"})
+
+
+class KarpenterCapacity(Model):
+    """Purchase options Karpenter may choose from."""
+
+    type: Literal["spot", "onDemand", "spotAndOnDemand"] = "onDemand"
+    """spotAndOnDemand lets Karpenter prefer spot and fall back to on-demand."""
+
+
+class KarpenterLimits(Model):
+    """The most a pool may provision in total (NodePool spec.limits)."""
+
+    cpu: Quantity | None = None
+    """e.g. 1000."""
+    memory: Quantity | None = None
+    """e.g. 1000Gi."""
+
+
+class Disruption(Model):
+    """When Karpenter replaces or removes nodes."""
+
+    consolidation_policy: Literal["WhenEmptyOrUnderutilized", "WhenEmpty"] = "WhenEmptyOrUnderutilized"
+    """Consolidate under-used nodes too, or only empty ones."""
+    consolidate_after: _duration(never=True) = "1m"
+    """How long a node must be consolidatable first."""
+    expire_after: _duration(never=True) = "720h"
+    """Nodes are replaced after this age (new images, patches)."""
+
+
+class KarpenterGroup(NodeClass):
+    """A Karpenter NodePool and its EC2NodeClass: nodes launched per pending pod, no Auto Scaling group."""
+
+    kind: Literal["karpenter"]
+    instance_types: items(_instance_types, "instance type", max_items=100, schema={"enum": sorted(INSTANCE_TYPES)}) = ()
+    """Exactly these types..."""
+    instance_families: items(_family, "instance family") = ()
+    """...or any size of these families (m7i, c7g)..."""
+    instance_categories: items(lambda v: None if v in INSTANCE_CATEGORIES else
+                               f"is not an instance category ({', '.join(INSTANCE_CATEGORIES)})", "category",
+                               schema={"enum": list(INSTANCE_CATEGORIES)}) = ()
+    """...or any type of these categories (c, m, r), from minGeneration on."""
+    min_generation: integer(1, 20) | None = None
+    """With instanceCategories: generations after minGeneration - 1 (e.g. 6: 6th generation and later)."""
+    capacity: KarpenterCapacity = KarpenterCapacity()
+    limits: KarpenterLimits = KarpenterLimits()
+    disruption: Disruption = Disruption()
+
+    @property
+    def managed(self) -> bool:
+        return False
+
+    @model_validator(mode="after")
+    def _selector(self) -> KarpenterGroup:
+        found = Problems()
+        given = [k for k, v in (("instanceTypes", self.instance_types), ("instanceFamilies", self.instance_families),
+                                ("instanceCategories", self.instance_categories)) if v]
+        if len(given) != 1:
+            found.add("", "needs exactly one of instanceTypes, instanceFamilies or instanceCategories"
+                          + (f" (has {' and '.join(given)})" if given else ""))
+        if self.min_generation is not None and not self.instance_categories:
+            found.add("minGeneration", "applies to instanceCategories only")
+        for i, t in enumerate(self.instance_types):
+            if not instance_type_problem(t) and architecture(t) != self.architecture:
+                found.add(("instanceTypes", i), f"{show(t)} is an {architecture(t)} type; the pool's architecture "
+                                               f"is {self.architecture}")
+        if self.subnets != "private":
+            found.add("subnets", "Karpenter nodes go to the private subnets (found by the karpenter.sh/discovery tag)")
+        found.check()
+        return self
+
+
+# -- Fargate --------------------------------------------------------------------------------
+# EKS CreateFargateProfile: at most 5 selectors, 5 labels per selector; 10 profiles per cluster (service quota).
+FARGATE_MAX_SELECTORS = 5
+FARGATE_MAX_LABELS = 5
+FARGATE_MAX_PROFILES = 10
+
+
+class FargateSelector(Model):
+    """Pods that run on Fargate: in this namespace (and with these labels)."""
+
+    namespace: Namespace
+    """The pods' namespace."""
+    labels: dict[LabelKey, LabelValue] = {}
+    """...and only pods carrying all these labels (at most 5)."""
+
+    @model_validator(mode="after")
+    def _labels(self) -> FargateSelector:
+        if len(self.labels) > FARGATE_MAX_LABELS:
+            found = Problems()
+            found.add("labels", f"has {len(self.labels)} labels; a Fargate selector allows {FARGATE_MAX_LABELS}")
+            found.check()
+        return self
+
+
+class FargateGroup(Model):
+    """A Fargate profile: matching pods run on Fargate, one pod per micro-VM (no nodes to manage, no DaemonSets)."""
+
+    kind: Literal["fargate"]
+    selectors: tuple[FargateSelector, ...]
+    """1-5 selectors; a pod matching any runs on Fargate."""
+
+    _name: str = PrivateAttr("")
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @model_validator(mode="after")
+    def _count(self) -> FargateGroup:
+        found = Problems()
+        if not self.selectors:
+            found.add("selectors", "needs at least one selector")
+        if len(self.selectors) > FARGATE_MAX_SELECTORS:
+            found.add("selectors", f"has {len(self.selectors)} selectors; a Fargate profile allows "
+                                   f"{FARGATE_MAX_SELECTORS}")
+        found.check()
+        return self
+
+
+NodeGroup = Annotated[ManagedGroup | SelfManagedGroup | KarpenterGroup | FargateGroup, Field(discriminator="kind")]
 NodeGroups = dict[GroupName, NodeGroup]
-NODE_GROUP_KINDS = ("managed", "selfManaged")
+NODE_GROUP_KINDS = ("managed", "selfManaged", "karpenter", "fargate")
 
 
-def named(groups: dict[str, NodeClass]) -> dict[str, NodeClass]:
+def asg_groups(groups: dict[str, object]) -> dict[str, AsgGroup]:
+    """The groups backed by an Auto Scaling group (managed and self-managed)."""
+    return {k: g for k, g in groups.items() if isinstance(g, AsgGroup)}
+
+
+def named(groups: dict[str, NodeClass | FargateGroup]) -> dict[str, NodeClass | FargateGroup]:
     """The groups with their map keys as names, sorted by name."""
     for key, group in groups.items():
         group._name = key
