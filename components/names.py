@@ -161,7 +161,8 @@ def derived(cfg: Any) -> list[Derived]:
                "awsLoadBalancerController": a.aws_load_balancer_controller.enabled,
                "externalSecrets": a.external_secrets.enabled,
                "externalDns": a.external_dns.enabled and a.external_dns.provider == "aws",
-               "nodeTerminationHandler": bool(a.node_termination_handler.enabled)}
+               "nodeTerminationHandler": bool(a.node_termination_handler.enabled),
+               "karpenter": bool(a.karpenter.enabled)}
     out += [_auto(role, f"{c}-{ROLE_SUFFIXES[key]}", f"the role of add-on {COMPONENT_SUFFIXES[key]}")
             for key, on in enabled.items() if on]
     if cfg.cluster.addons.ebs_csi.enabled:
@@ -170,6 +171,18 @@ def derived(cfg: Any) -> list[Derived]:
         out.append(_auto(role, f"{c}-ci-runner", "the CI runner's role"))
     if cfg.cluster.endpoint.access_host.enabled:
         out.append(_auto(role, f"{c}-access-host", "the access host's role"))
+    if getattr(cfg, "karpenter_pools", None):
+        from components.nodegroups.karpenter import interruption_patterns, interruption_queue_name
+
+        out.append(_auto(role, f"{c}-karpenter-nodes", "the Karpenter node role"))
+        out.append(Derived(queue, interruption_queue_name(c), "Karpenter's interruption queue"))
+        out += [_auto(rule, f"{c}-karpenter-{key}", f"the EventBridge rule karpenter-{key}")
+                for key in interruption_patterns()]
+    fargate = dict(getattr(cfg, "fargate_profiles", {}) or {})
+    if fargate:
+        out.append(_auto(role, f"{c}-fargate", "the Fargate pod execution role"))
+    out += [Derived("aws:eks/fargateProfile:FargateProfile", f"{c}-{key}-{'x' * RANDOM_CHARS}",
+                    f"the Fargate profile {key}", f"nodeGroups.{key}") for key in sorted(fargate)]
     access = cfg.cluster.access
     if access.admin_role.create:
         out.append(Derived(role, admin_role_name(c), "the people's admin role"))

@@ -23,13 +23,16 @@ from components.tags import tagged
 # ---------------------------------------------------------------------------------------
 # pure decisions
 # ---------------------------------------------------------------------------------------
-def subnet_tags(tier: str, cluster_name: str) -> dict[str, str]:
-    """Discovery tags EKS and the AWS Load Balancer Controller rely on."""
+def subnet_tags(tier: str, cluster_name: str, karpenter: bool = False) -> dict[str, str]:
+    """Discovery tags EKS and the AWS Load Balancer Controller rely on (and Karpenter's, on the private subnets its
+    EC2NodeClasses select)."""
     tags = {"eks-platform/tier": tier, f"kubernetes.io/cluster/{cluster_name}": "shared"}
     if tier == "public":
         tags["kubernetes.io/role/elb"] = "1"
     elif tier == "private":
         tags["kubernetes.io/role/internal-elb"] = "1"
+        if karpenter:
+            tags["karpenter.sh/discovery"] = cluster_name
     # pod subnets carry no load-balancer role: the controllers must never place a load balancer there
     return tags
 
@@ -69,6 +72,7 @@ class NetworkArgs:
     zones: tuple[str, ...]
     cluster_name: str
     ctx: AwsContext
+    karpenter_discovery: bool = False
 
 
 class Network(pulumi.ComponentResource):
@@ -260,7 +264,8 @@ class Network(pulumi.ComponentResource):
             cidr_block=spec.cidr,
             availability_zone=spec.zone,
             map_public_ip_on_launch=False,
-            tags=tagged(self._args.ctx.tags, name, **subnet_tags(spec.tier, self._args.cluster_name)),
+            tags=tagged(self._args.ctx.tags, name, **subnet_tags(spec.tier, self._args.cluster_name,
+                                                                  self._args.karpenter_discovery)),
             opts=self._child(**opts),
         )
 

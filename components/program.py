@@ -18,6 +18,7 @@ from components.addons import (
     cluster_autoscaler,
     external_dns,
     external_secrets,
+    karpenter,
     load_balancer_controller,
     node_termination_handler,
 )
@@ -58,6 +59,8 @@ from components.nodegroups import (
     TerminationQueueArgs,
     asg_name,
 )
+from components.nodegroups.fargate import FargateProfiles, FargateProfilesArgs
+from components.nodegroups.karpenter import KarpenterNodes, KarpenterNodesArgs
 from components.nodegroups.model import NodeCapacity, reservation_problems
 from components.podsecurity import PodSecurityGroups, PodSecurityGroupsArgs
 from components.private_access import (
@@ -100,7 +103,8 @@ def build(cfg: PlatformConfig, tunnel_port: int | None = None) -> dict[str, Any]
 
     network = Network(
         cfg.cluster.name,
-        NetworkArgs(config=cfg.network, zones=zones, cluster_name=cfg.cluster.name, ctx=ctx),
+        NetworkArgs(config=cfg.network, zones=zones, cluster_name=cfg.cluster.name, ctx=ctx,
+                    karpenter_discovery=bool(cfg.karpenter_pools)),
     )
     reach = build_private_access(cfg, ctx, network)
     control_plane_subnets = subnet_ids_by_tier(network)[cfg.cluster.control_plane_subnets]
@@ -113,6 +117,8 @@ def build(cfg: PlatformConfig, tunnel_port: int | None = None) -> dict[str, Any]
         ),
     )
     groups, termination, node_sg = build_node_groups(cfg, ctx, network, cluster, capacities)
+    fargate = build_fargate(cfg, ctx, network, cluster)
+    karpenter_nodes = build_karpenter_nodes(cfg, ctx, cluster)
     coredns = CoreDns(
         f"{cfg.cluster.name}-coredns",
         NodeAddonArgs(
@@ -122,7 +128,7 @@ def build(cfg: PlatformConfig, tunnel_port: int | None = None) -> dict[str, Any]
         ),
     )
     build_node_addons(cfg, ctx, cluster, groups)
-    addons = build_addons(cfg, ctx, network, cluster, groups, termination, coredns)
+    addons = build_addons(cfg, ctx, network, cluster, groups, termination, coredns, karpenter_nodes)
     balancers = build_load_balancers(cfg, ctx, network, cluster, addons)
     pod_groups = build_pod_security_groups(cfg, ctx, network, cluster, node_sg)
     identities = build_workload_identities(cfg, ctx, cluster)
@@ -147,7 +153,9 @@ def build(cfg: PlatformConfig, tunnel_port: int | None = None) -> dict[str, Any]
         "oidcIssuerUrl": cluster.oidc.issuer_url,
         "kubeconfig": cluster.kubeconfig,
         "kubeconfigCommand": cluster.kubeconfig_command,
-        "nodeGroups": {name: node_group_outputs(g) for name, g in groups.items()},
+        "nodeGroups": {**{name: node_group_outputs(g) for name, g in groups.items()},
+                       **(fargate_outputs(fargate) if fargate else {}),
+                       **karpenter_outputs(cfg, karpenter_nodes)},
         "terminationQueueUrl": termination.queue_url if termination else None,
         "addons": {key: addon.outputs() for key, addon in addons.items()},
         "loadBalancers": {key: lb.outputs() for key, lb in balancers.items()},
@@ -256,7 +264,7 @@ def system_group(
 def build_addons(
     cfg: PlatformConfig, ctx: AwsContext, network: Network, cluster: Cluster,
     groups: dict[str, ManagedNodeGroup | SelfManagedNodeGroup], termination: TerminationQueue | None,
-    coredns: CoreDns,
+    coredns: CoreDns, karpenter_nodes: KarpenterNodes | None = None,
 ) -> dict[str, HelmAddon]:
     """The Helm add-ons, each on the system node group, none waiting on another unless it must."""
     a = cfg.addons
@@ -301,6 +309,10 @@ def build_addons(
     if a.node_termination_handler.enabled and termination is not None:
         out["nodeTerminationHandler"] = node_termination_handler.build(
             named("nodeTerminationHandler"), actx, a.node_termination_handler)
+    if a.karpenter.enabled and karpenter_nodes is not None:
+        brought = cfg.network.existing.private_subnet_ids if cfg.network.existing else ()
+        out["karpenter"] = karpenter.build(named("karpenter"), actx, a.karpenter, cfg.karpenter_pools,
+                                           karpenter_nodes, subnet_ids=list(brought))
     return out
 
 
@@ -361,6 +373,36 @@ def build_pod_security_groups(
     ))
 
 
+def build_karpenter_nodes(cfg: PlatformConfig, ctx: AwsContext, cluster: Cluster) -> KarpenterNodes | None:
+    """Karpenter's node role (EC2_LINUX access entry) and interruption queue, when karpenter groups exist."""
+    if not cfg.karpenter_pools:
+        return None
+    return KarpenterNodes(f"{cfg.cluster.name}-karpenter-nodes", KarpenterNodesArgs(
+        cluster_name=cfg.cluster.name, cluster=cluster.name, ctx=ctx))
+
+
+def karpenter_outputs(cfg: PlatformConfig, nodes: KarpenterNodes | None) -> dict[str, Any]:
+    if nodes is None:
+        return {}
+    return {key: {"kind": "karpenter", "nodePool": key, "nodeClass": key, "roleArn": nodes.role.role_arn}
+            for key in sorted(cfg.karpenter_pools)}
+
+
+def build_fargate(cfg: PlatformConfig, ctx: AwsContext, network: Network, cluster: Cluster) -> FargateProfiles | None:
+    """The fargate node groups: a profile each (private subnets), one pod execution role."""
+    if not cfg.fargate_profiles:
+        return None
+    return FargateProfiles(f"{cfg.cluster.name}-fargate", FargateProfilesArgs(
+        profiles=cfg.fargate_profiles, cluster_name=cfg.cluster.name, cluster=cluster.name,
+        subnet_ids=subnet_ids_by_tier(network)["private"], ctx=ctx, depends_on=network.egress_ready,
+    ))
+
+
+def fargate_outputs(fargate: FargateProfiles) -> dict[str, Any]:
+    return {key: {"kind": "fargate", "profileName": p.fargate_profile_name, "podExecutionRoleArn": fargate.role_arn}
+            for key, p in fargate.profiles.items()}
+
+
 def node_group_outputs(group: ManagedNodeGroup | SelfManagedNodeGroup) -> dict[str, Any]:
     if isinstance(group, ManagedNodeGroup):
         return {"kind": "managed", "nodeGroupName": group.node_group_name, "asgName": group.asg_name,
@@ -419,14 +461,16 @@ def build_node_groups(
 
     self_managed = {k: g for k, g in groups_cfg.items() if not g.managed}
     node_sg = termination = None
-    if self_managed:
+    if self_managed or cfg.karpenter_pools:
         node_sg = NodeSecurityGroup(
             f"{name}-nodes",
             NodeSecurityGroupArgs(
                 vpc_id=network.vpc_id, cluster_name=name,
                 cluster_security_group_id=cluster.cluster_security_group_id, ctx=ctx,
+                karpenter_discovery=bool(cfg.karpenter_pools),
             ),
         )
+    if self_managed:
         termination = TerminationQueue(
             f"{name}-node-termination",
             TerminationQueueArgs(

@@ -166,6 +166,24 @@ def launch_template_encrypted_volumes(r: Resource) -> Iterable[str]:
             yield f"{r.name}: volume {bdm.get('deviceName')} is not encrypted. Fix: ebs.encrypted: true."
 
 
+def karpenter_node_class(r: Resource) -> Iterable[str]:
+    """An EC2NodeClass launches nodes too: IMDSv2 and encrypted volumes, like a launch template."""
+    spec = r.props.get("spec")
+    if not isinstance(spec, dict):
+        return
+    tokens = (spec.get("metadataOptions") or {}).get("httpTokens")
+    if tokens not in (None, "required") or "metadataOptions" not in spec:
+        yield f"{r.name}: EC2NodeClass without metadataOptions.httpTokens: required. Fix: require IMDSv2."
+    mappings = spec.get("blockDeviceMappings")
+    if not isinstance(mappings, list) or not mappings:
+        yield f"{r.name}: EC2NodeClass without blockDeviceMappings: the volume's encryption is left to defaults. " \
+              "Fix: an encrypted gp3 volume."
+        return
+    for m in mappings:
+        if isinstance(m, dict) and (m.get("ebs") or {}).get("encrypted") is not True:
+            yield f"{r.name}: EC2NodeClass volume {m.get('deviceName')} is not encrypted. Fix: ebs.encrypted: true."
+
+
 def _opens_ssh(protocol: Any, from_port: Any, to_port: Any) -> bool:
     if str(protocol) in ("-1", "all"):
         return True
@@ -508,6 +526,8 @@ POLICIES: tuple[Policy, ...] = (
     Policy("launch-template-imdsv2", "Nodes require IMDSv2", MANDATORY, LAUNCH_TEMPLATE, launch_template_imdsv2),
     Policy("launch-template-encrypted-volumes", "Node volumes are encrypted", MANDATORY, LAUNCH_TEMPLATE,
            launch_template_encrypted_volumes),
+    Policy("karpenter-node-class-imdsv2-encrypted", "Karpenter nodes require IMDSv2 and encrypt their volumes",
+           MANDATORY, ("kubernetes:karpenter.k8s.aws/v1:EC2NodeClass",), karpenter_node_class),
     Policy("no-ssh-from-world", "No SSH from the internet", MANDATORY,
            ("aws:ec2/securityGroup:SecurityGroup", "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
             "aws:ec2/securityGroupRule:SecurityGroupRule"), no_ssh_from_world),

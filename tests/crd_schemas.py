@@ -78,6 +78,97 @@ ENI_CONFIG_V1ALPHA1 = _obj({
 }, ("apiVersion", "kind", "spec"))
 
 
+# Karpenter 1.14.1 (chart 1.14.1): pkg/apis/crds/karpenter.sh_nodepools.yaml, karpenter.sh/v1 NodePool, and
+# karpenter.k8s.aws_ec2nodeclasses.yaml, karpenter.k8s.aws/v1 EC2NodeClass. The patterns are the CRDs' own
+# validations as facts: quantities, durations (consolidateAfter/expireAfter), volume sizes, requirement operators.
+_QUANTITY = {"type": "string", "pattern": r"^(\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|"
+                                          r"([eE](\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))))?$"}
+_DURATION_OR_NEVER = {"type": "string", "pattern": r"^(([0-9]+(s|m|h))+|Never)$"}
+_RESERVED = {"type": "object", "propertyNames": {"enum": ["cpu", "memory", "ephemeral-storage", "pid"]},
+             "additionalProperties": _QUANTITY}
+_TAINT = _obj({"key": {"type": "string"}, "value": {"type": "string"},
+               "effect": {"enum": ["NoSchedule", "PreferNoSchedule", "NoExecute"]}}, ("key", "effect"))
+NODE_POOL_V1 = _obj({
+    "apiVersion": {"const": "karpenter.sh/v1"},
+    "kind": {"const": "NodePool"},
+    "metadata": {"type": "object", "required": ["name"], "not": {"required": ["namespace"]}},
+    "spec": _obj({
+        "template": _obj({
+            "metadata": _obj({"labels": {"type": "object", "additionalProperties": {"type": "string"}},
+                              "annotations": {"type": "object"}}),
+            "spec": _obj({
+                "nodeClassRef": _obj({"group": {"type": "string"}, "kind": {"type": "string"},
+                                      "name": {"type": "string"}}, ("group", "kind", "name")),
+                "requirements": {"type": "array", "maxItems": 100, "items": _obj({
+                    "key": {"type": "string", "maxLength": 316},
+                    "operator": {"enum": ["In", "NotIn", "Exists", "DoesNotExist", "Gt", "Lt"]},
+                    "values": {"type": "array", "items": {"type": "string"}, "maxLength": 63},
+                    "minValues": {"type": "integer", "minimum": 1, "maximum": 50}}, ("key", "operator"))},
+                "taints": {"type": "array", "items": _TAINT},
+                "startupTaints": {"type": "array", "items": _TAINT},
+                "expireAfter": _DURATION_OR_NEVER,
+                "terminationGracePeriod": {"type": "string"},
+            }, ("nodeClassRef", "requirements")),
+        }, ("spec",)),
+        "disruption": _obj({
+            "consolidationPolicy": {"enum": ["WhenEmpty", "WhenEmptyOrUnderutilized"]},
+            "consolidateAfter": _DURATION_OR_NEVER,
+            "budgets": {"type": "array", "maxItems": 50},
+        }, ("consolidateAfter",)),
+        "limits": {"type": "object", "additionalProperties": _QUANTITY},
+        "weight": {"type": "integer", "minimum": 1, "maximum": 100},
+        "replicas": {"type": "integer"},
+    }, ("template",)),
+}, ("apiVersion", "kind", "spec"))
+
+_SELECTOR_TERMS = {"type": "array", "minItems": 1, "maxItems": 30, "items": _obj({
+    "tags": {"type": "object", "maxProperties": 20, "additionalProperties": {"type": "string", "minLength": 1}},
+    "id": {"type": "string"}, "name": {"type": "string"}})}
+EC2_NODE_CLASS_V1 = _obj({
+    "apiVersion": {"const": "karpenter.k8s.aws/v1"},
+    "kind": {"const": "EC2NodeClass"},
+    "metadata": {"type": "object", "required": ["name"], "not": {"required": ["namespace"]}},
+    "spec": _obj({
+        "role": {"type": "string", "maxLength": 64},
+        "instanceProfile": {"type": "string"},
+        "amiFamily": {"enum": ["AL2", "AL2023", "Bottlerocket", "Custom", "Windows2019", "Windows2022", "Windows2025"]},
+        "amiSelectorTerms": {"type": "array", "minItems": 1, "maxItems": 30, "items": _obj({
+            "alias": {"type": "string", "pattern": r"^(al2|al2023|bottlerocket|windows2019|windows2022|windows2025)@"
+                                                   r"(latest|v[^\s]+)$"},
+            "id": {"type": "string"}, "name": {"type": "string"}, "owner": {"type": "string"},
+            "tags": {"type": "object"}, "ssmParameter": {"type": "string"}})},
+        "subnetSelectorTerms": _SELECTOR_TERMS,
+        "securityGroupSelectorTerms": _SELECTOR_TERMS,
+        "metadataOptions": _obj({
+            "httpEndpoint": {"enum": ["enabled", "disabled"]},
+            "httpProtocolIPv6": {"enum": ["enabled", "disabled"]},
+            "httpPutResponseHopLimit": {"type": "integer", "minimum": 1, "maximum": 64},
+            "httpTokens": {"enum": ["required", "optional"]}}),
+        "blockDeviceMappings": {"type": "array", "maxItems": 50, "items": _obj({
+            "deviceName": {"type": "string"}, "rootVolume": {"type": "boolean"},
+            "ebs": _obj({
+                "deleteOnTermination": {"type": "boolean"}, "encrypted": {"type": "boolean"},
+                "iops": {"type": "integer"}, "throughput": {"type": "integer"}, "kmsKeyID": {"type": "string"},
+                "snapshotID": {"type": "string"},
+                "volumeSize": {"type": "string", "pattern": r"^[1-9][0-9]*(Gi|G|Ti|T)$"},
+                "volumeType": {"enum": ["standard", "io1", "io2", "gp2", "sc1", "st1", "gp3"]}})})},
+        "kubelet": _obj({
+            "maxPods": {"type": "integer", "minimum": 0},
+            "kubeReserved": _RESERVED, "systemReserved": _RESERVED,
+            "evictionHard": {"type": "object", "propertyNames": {"enum": [
+                "memory.available", "nodefs.available", "nodefs.inodesFree", "imagefs.available",
+                "imagefs.inodesFree", "pid.available"]}, "additionalProperties": {"type": "string"}},
+            "clusterDNS": {"type": "array", "items": {"type": "string"}}}),
+        "tags": {"type": "object", "additionalProperties": {"type": "string"}, "propertyNames": {"not": {
+            "pattern": r"^(kubernetes\.io/cluster/|karpenter\.sh/nodepool$|karpenter\.sh/nodeclaim$|"
+                       r"karpenter\.k8s\.aws/ec2nodeclass$|eks:eks-cluster-name$)"}}},
+        "userData": {"type": "string"},
+        "detailedMonitoring": {"type": "boolean"},
+        "associatePublicIPAddress": {"type": "boolean"},
+    }, ("amiSelectorTerms", "securityGroupSelectorTerms", "subnetSelectorTerms")),
+}, ("apiVersion", "kind", "spec"))
+
+
 def problems(schema: dict[str, Any], obj: Any) -> list[str]:
     """Every schema violation of ``obj`` as ``path: message``."""
     validator = jsonschema.Draft202012Validator(schema)

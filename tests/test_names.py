@@ -11,11 +11,16 @@ from tools.mockcloud import EngineError
 CONNECTION = "arn:aws:codeconnections:eu-west-1:111122223333:connection/0b1c2d3e-4f5a-4b7c-8d9e-0f1a2b3c4d5e"
 EVERYTHING = {
     "network": {"flowLogs": {"enabled": True}},
-    "cluster": {"endpoint": {"accessHost": {"enabled": True}}, "access": {"adminRoleArns": [ADMIN]}},
+    "cluster": {"endpoint": {"accessHost": {"enabled": True}},
+                "access": {"adminRoleArns": [ADMIN], "adminRole": {"create": True}}},
     "nodeGroups": {"system": {**SYSTEM_GROUP, "iam": {"dedicatedRole": True}},
                    "workers": {"kind": "selfManaged", "instanceTypes": ["m7i.large"]},
                    "batch": {"kind": "selfManaged", "instanceTypes": ["m7i.large"], "iam": {"dedicatedRole": True}},
-                   "edge": {"kind": "managed", "instanceTypes": ["m7i.large"]}},
+                   "edge": {"kind": "managed", "instanceTypes": ["m7i.large"]},
+                   "pool": {"kind": "karpenter", "instanceCategories": ["m"]},
+                   "jobs": {"kind": "fargate", "selectors": [{"namespace": "jobs"}]}},
+    "workloads": {"identities": {"app": {"namespace": "app", "serviceAccount": "app",
+                                         "policyArns": ["arn:aws:iam::aws:policy/ReadOnlyAccess"]}}},
     "addons": {"externalSecrets": {"ssmPathPrefix": "/p/"},
                "externalDns": {"domainFilters": ["a.io"], "hostedZoneIds": ["Z1"]}},
     "delivery": {"runner": {"enabled": True, "repository": "acme/p", "connectionArn": CONNECTION}},

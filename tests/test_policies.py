@@ -73,6 +73,11 @@ CASES = [
      {"tag": {"key": "k8s.io/cluster-autoscaler/node-template/taint/dedicated", "value": "gpu"}}),
     ("irsa-trust-sub-and-aud", "aws:iam/role:Role", {"assumeRolePolicy": TRUST_OK},
      {"assumeRolePolicy": TRUST_BAD}),
+    ("karpenter-node-class-imdsv2-encrypted", "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass",
+     {"spec": {"metadataOptions": {"httpTokens": "required"},
+               "blockDeviceMappings": [{"deviceName": "/dev/xvda", "ebs": {"encrypted": True}}]}},
+     {"spec": {"metadataOptions": {"httpTokens": "optional"},
+               "blockDeviceMappings": [{"deviceName": "/dev/xvda", "ebs": {"encrypted": False}}]}}),
     ("pod-identity-trust-pinned", "aws:iam/role:Role", {"assumeRolePolicy": POD_TRUST_OK},
      {"assumeRolePolicy": json.dumps({"Statement": [{"Effect": "Allow", "Principal": {
          "Service": "pods.eks.amazonaws.com"}, "Action": ["sts:AssumeRole", "sts:TagSession"]}]})}),

@@ -40,6 +40,7 @@ COMPONENT_SUFFIXES = {
     "externalSecrets": "external-secrets",
     "externalDns": "external-dns",
     "nodeTerminationHandler": "node-termination-handler",
+    "karpenter": "karpenter",
 }
 
 
@@ -51,6 +52,7 @@ ROLE_SUFFIXES = {
     "externalSecrets": "secrets-role",
     "externalDns": "dns-role",
     "nodeTerminationHandler": "nth-role",
+    "karpenter": "karpenter-role",
 }
 
 
@@ -88,7 +90,7 @@ def policy_document(name: str, substitutions: Mapping[str, str]) -> dict[str, An
         if isinstance(value, list):
             return [fill(v) for v in value]
         if isinstance(value, dict):
-            return {k: fill(v) for k, v in value.items()}
+            return {fill(k): fill(v) for k, v in value.items()}
         return value
 
     statements = []

@@ -312,6 +312,10 @@ class NodeClass(Model):
     def name(self) -> str:
         return self._name
 
+    @property
+    def max_pods(self) -> int | None:
+        return self.kubelet.max_pods
+
     @field_validator("taints")
     @classmethod
     def _distinct_taints(cls, taints: tuple[Taint, ...]) -> tuple[Taint, ...]:

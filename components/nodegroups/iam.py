@@ -37,6 +37,8 @@ class NodeRoleArgs:
     # both itself for managed node groups.
     self_managed: bool
     extra_policy_arns: Sequence[str] = ()
+    # Karpenter makes the instance profiles of its nodes itself (from the EC2NodeClass role)
+    instance_profile: bool = True
     depends_on: Sequence[pulumi.Resource] = ()
 
 
@@ -68,7 +70,9 @@ class NodeRole(pulumi.ComponentResource):
         self.instance_profile_arn = None
         self.access_entry = None
         if args.self_managed:
-            profile = aws.iam.InstanceProfile(name, role=role.name, tags=tagged(ctx.tags, name), opts=child)
+            if args.instance_profile:
+                profile = aws.iam.InstanceProfile(name, role=role.name, tags=tagged(ctx.tags, name), opts=child)
+                self.instance_profile_arn = profile.arn
             self.access_entry = aws.eks.AccessEntry(
                 name,
                 cluster_name=args.cluster_name,
@@ -77,7 +81,6 @@ class NodeRole(pulumi.ComponentResource):
                 tags=tagged(ctx.tags, name),
                 opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.depends_on)),
             )
-            self.instance_profile_arn = profile.arn
             attachments.append(self.access_entry)
         self.role_arn = role.arn
         self.role_name = role.name

@@ -56,6 +56,8 @@ class NodeSecurityGroupArgs:
     cluster_name: str
     cluster_security_group_id: pulumi.Input[str]
     ctx: AwsContext
+    # Karpenter's EC2NodeClasses select it by karpenter.sh/discovery
+    karpenter_discovery: bool = False
 
 
 class NodeSecurityGroup(pulumi.ComponentResource):
@@ -68,7 +70,8 @@ class NodeSecurityGroup(pulumi.ComponentResource):
             name,
             vpc_id=args.vpc_id,
             description=f"Self-managed nodes of EKS cluster {args.cluster_name}",
-            tags=tagged(args.ctx.tags, name, **{f"kubernetes.io/cluster/{args.cluster_name}": "owned"}),
+            tags=tagged(args.ctx.tags, name, **{f"kubernetes.io/cluster/{args.cluster_name}": "owned"},
+                        **({"karpenter.sh/discovery": args.cluster_name} if args.karpenter_discovery else {})),
             opts=child,
         )
         groups = {"nodes": sg.id, "cluster": args.cluster_security_group_id}

@@ -1,4 +1,5 @@
-"""Termination infrastructure for self-managed groups: the queue aws-node-termination-handler reads.
+"""Termination infrastructure: the queue aws-node-termination-handler reads for self-managed groups (and, with
+other patterns, Karpenter's interruption queue).
 
 EventBridge sends ASG terminate lifecycle actions (for our ASGs only), spot interruption
 warnings, rebalance recommendations, instance state changes and AWS Health scheduled
@@ -10,7 +11,7 @@ hook's heartbeat timeout.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import pulumi
@@ -60,6 +61,9 @@ class TerminationQueueArgs:
     cluster_name: str
     asg_names: tuple[str, ...]
     ctx: AwsContext
+    queue_name: str | None = None  # default <cluster>-node-termination
+    patterns: Mapping[str, dict] | None = None  # default: the node termination handler's (event_patterns)
+    consumer: str = "the node termination handler"
 
 
 class TerminationQueue(pulumi.ComponentResource):
@@ -72,17 +76,18 @@ class TerminationQueue(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         queue = aws.sqs.Queue(
             name,
-            name=f"{args.cluster_name}-node-termination",
+            name=args.queue_name or f"{args.cluster_name}-node-termination",
             sqs_managed_sse_enabled=True,
             message_retention_seconds=300,
             tags=tagged(ctx.tags, name),
             opts=child,
         )
         aws.sqs.QueuePolicy(name, queue_url=queue.url, policy=queue.arn.apply(lambda a: queue_policy(a, ctx)), opts=child)
-        for key, pattern in event_patterns(args.asg_names).items():
+        patterns = args.patterns if args.patterns is not None else event_patterns(args.asg_names)
+        for key, pattern in patterns.items():
             rule = aws.cloudwatch.EventRule(
                 f"{name}-{key}",
-                description=f"{key} events for the node termination handler of {args.cluster_name}",
+                description=f"{key} events for {args.consumer} of {args.cluster_name}",
                 event_pattern=json.dumps(pattern, sort_keys=True),
                 tags=tagged(ctx.tags, f"{name}-{key}"),
                 opts=child,

@@ -1,0 +1,101 @@
+"""Karpenter: the controller (on the system node group, never on nodes it manages) and, after its release, an
+EC2NodeClass and a NodePool per karpenter node group."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.addons.base import (
+    AddonContext,
+    HelmAddon,
+    HelmAddonArgs,
+    iam_policy_json,
+    service_account_values,
+)
+from components.addons.catalog import ChartSpec, catalog, policy_document
+from components.config.addons import KarpenterConfig
+from components.config.nodegroups import KarpenterGroup
+from components.context import AwsContext
+from components.identity import ServiceAccount
+from components.nodegroups import karpenter as model
+from components.nodegroups.model import GROUP_LABEL
+
+KEY = "karpenter"
+POLICY = "karpenter"
+
+
+def policy(ctx: AwsContext, cluster_name: str, node_role_arn: str, queue_arn: str) -> dict[str, Any]:
+    """The catalog's policy template, pinned to this partition, region, account, cluster, node role and queue."""
+    return policy_document(POLICY, {
+        "partition": ctx.partition, "region": ctx.region, "account": ctx.account_id, "cluster": cluster_name,
+        "nodeRoleArn": node_role_arn, "queueArn": queue_arn,
+    })
+
+
+def values(spec: ChartSpec, ctx: AddonContext, role_arn: str | None, queue_name: str) -> dict[str, Any]:
+    """Chart values (charts/karpenter/values.yaml at 1.14.1): settings.clusterName and settings.interruptionQueue
+    (the queue's name), the service account, the system group's placement. The chart's own affinity
+    (karpenter.sh/nodepool DoesNotExist) stays: the controller never runs on a node it manages."""
+    place = ctx.placement
+    return {
+        "settings": {"clusterName": ctx.cluster_name, "interruptionQueue": queue_name},
+        "serviceAccount": service_account_values(ServiceAccount(spec.namespace, spec.service_account), role_arn),
+        "nodeSelector": {"kubernetes.io/os": "linux", **place["nodeSelector"]},
+        "tolerations": place["tolerations"],
+    }
+
+
+@dataclass(frozen=True)
+class KarpenterArgs(HelmAddonArgs):
+    pools: Mapping[str, KarpenterGroup] = field(default_factory=dict)
+    node_role_name: pulumi.Input[str] = ""
+    # a brought VPC: the EC2NodeClass selects its private subnets by id (the program does not tag them)
+    subnet_ids: pulumi.Input[Sequence[str]] = ()
+
+
+class Karpenter(HelmAddon):
+    TYPE = "eks-platform:addons:Karpenter"
+
+    def extras(self, name: str, args: HelmAddonArgs) -> None:
+        assert isinstance(args, KarpenterArgs)
+        ctx = args.context
+        opts = pulumi.ResourceOptions(parent=self, provider=ctx.k8s_provider, depends_on=[self.release])
+        self.node_classes: dict[str, k8s.apiextensions.CustomResource] = {}
+        self.node_pools: dict[str, k8s.apiextensions.CustomResource] = {}
+        labels = {"app.kubernetes.io/managed-by": "eks-platform"}
+        for key, group in sorted(args.pools.items()):
+            spec = pulumi.Output.all(args.node_role_name, args.subnet_ids).apply(
+                lambda v, g=group: model.ec2_node_class(
+                    g, cluster_name=ctx.cluster_name, kubernetes_version=ctx.kubernetes_version, role_name=v[0],
+                    tags=ctx.aws.tags, subnet_ids=list(v[1] or ())))
+            self.node_classes[key] = k8s.apiextensions.CustomResource(
+                f"{name}-{key}-class", api_version=model.NODECLASS_API, kind="EC2NodeClass",
+                metadata={"name": key, "labels": {**labels, GROUP_LABEL: key}}, spec=spec, opts=opts,
+            )
+            self.node_pools[key] = k8s.apiextensions.CustomResource(
+                f"{name}-{key}-pool", api_version=model.NODEPOOL_API, kind="NodePool",
+                metadata={"name": key, "labels": {**labels, GROUP_LABEL: key}}, spec=model.node_pool(group),
+                opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(
+                    depends_on=[self.release, self.node_classes[key]])),
+            )
+
+
+def build(name: str, ctx: AddonContext, config: KarpenterConfig, pools: Mapping[str, KarpenterGroup],
+          nodes: model.KarpenterNodes, subnet_ids: pulumi.Input[Sequence[str]] = ()) -> Karpenter:
+    spec = catalog()[KEY]
+    queue_name = model.interruption_queue_name(ctx.cluster_name)
+    document = pulumi.Output.all(nodes.role.role_arn, nodes.queue.queue_arn).apply(
+        lambda v: iam_policy_json(policy(ctx.aws, ctx.cluster_name, v[0], v[1])))
+    return Karpenter(name, KarpenterArgs(
+        spec=spec, config=config, context=ctx,
+        values=lambda resolved: values(spec, ctx, resolved["roleArn"], queue_name),
+        policies={"controller": document},
+        # the queue and node role (with its access entry) exist before the controller starts
+        depends_on=[nodes],
+        pools=dict(pools), node_role_name=nodes.role.role_name, subnet_ids=subnet_ids,
+    ))
