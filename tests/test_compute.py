@@ -149,6 +149,9 @@ def test_node_role_has_an_ec2_linux_entry_and_no_instance_profile(rec):
 def test_interruption_queue_and_rules(rec):
     q = rec.one("aws:sqs/queue:Queue", f"{C}-karpenter").inputs
     assert q["name"] == f"{C}-karpenter" and q["sqsManagedSseEnabled"] is True and q["messageRetentionSeconds"] == 300
+    policy = json.loads(rec.one("aws:sqs/queuePolicy:QueuePolicy", f"{C}-karpenter").inputs["policy"])
+    deny = next(st for st in policy["Statement"] if st["Effect"] == "Deny")
+    assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
     rules = {r.name.removeprefix(f"{C}-karpenter-"): json.loads(r.inputs["eventPattern"])
              for r in rec.by_type("aws:cloudwatch/eventRule:EventRule") if r.name.startswith(f"{C}-karpenter-")}
     assert rules == km.interruption_patterns()

@@ -45,15 +45,26 @@ RULE_KEYS = tuple(event_patterns(()))
 
 
 def queue_policy(queue_arn: str, ctx: AwsContext) -> str:
-    """EventBridge and SQS may send to the queue, on behalf of this account only."""
-    return document({
-        "Sid": "EventsToQueue",
-        "Effect": "Allow",
-        "Principal": {"Service": [ctx.service_principal("events"), ctx.service_principal("sqs")]},
-        "Action": "sqs:SendMessage",
-        "Resource": queue_arn,
-        "Condition": {"StringEquals": {"aws:SourceAccount": ctx.account_id}},
-    })
+    """EventBridge and SQS may send to the queue, on behalf of this account only; nothing reaches it without TLS
+    (the deny the Karpenter getting-started template puts on its queue)."""
+    return document(
+        {
+            "Sid": "EventsToQueue",
+            "Effect": "Allow",
+            "Principal": {"Service": [ctx.service_principal("events"), ctx.service_principal("sqs")]},
+            "Action": "sqs:SendMessage",
+            "Resource": queue_arn,
+            "Condition": {"StringEquals": {"aws:SourceAccount": ctx.account_id}},
+        },
+        {
+            "Sid": "DenyInsecureTransport",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "sqs:*",
+            "Resource": queue_arn,
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+        },
+    )
 
 
 @dataclass(frozen=True)
