@@ -1,7 +1,8 @@
 """A fake Kubernetes API server (plain HTTP, in a thread) for the real kubernetes client.
 
-It serves the few REST paths tools/teardown.py uses — list Services, Ingresses and TargetGroupBindings
-across namespaces, delete one — and plays the AWS Load Balancer Controller: deleting a Service or an
+It serves the few REST paths tools/teardown.py uses — list Services, Ingresses, TargetGroupBindings (across
+namespaces) and Karpenter NodePools (cluster-scoped), delete one — and plays the controllers (``on_delete``), e.g.
+the AWS Load Balancer Controller: deleting a Service or an
 Ingress deletes, in the AWS mock (moto), the load balancer, target groups and security group tagged
 with its stack (``service.k8s.aws/stack`` / ``ingress.k8s.aws/stack`` = ``<namespace>/<name>``), after
 ``controller_delay`` seconds, or never when the controller is "down".
@@ -18,13 +19,16 @@ from typing import Any
 
 import kubernetes
 
-ROUTES = {  # (list path, namespaced item path prefix) -> kind
+ROUTES = {  # kind -> (list path, item path: namespace and name, or only a name for a cluster-scoped kind)
     "Service": ("/api/v1/services", r"/api/v1/namespaces/([^/]+)/services/([^/]+)"),
     "Ingress": ("/apis/networking.k8s.io/v1/ingresses", r"/apis/networking.k8s.io/v1/namespaces/([^/]+)/ingresses/([^/]+)"),
     "TargetGroupBinding": ("/apis/elbv2.k8s.aws/v1beta1/targetgroupbindings",
                            r"/apis/elbv2.k8s.aws/v1beta1/namespaces/([^/]+)/targetgroupbindings/([^/]+)"),
+    "NodePool": ("/apis/karpenter.sh/v1/nodepools", r"/apis/karpenter.sh/v1/nodepools/()([^/]+)"),
 }
-API_VERSIONS = {"Service": "v1", "Ingress": "networking.k8s.io/v1", "TargetGroupBinding": "elbv2.k8s.aws/v1beta1"}
+API_VERSIONS = {"Service": "v1", "Ingress": "networking.k8s.io/v1", "TargetGroupBinding": "elbv2.k8s.aws/v1beta1",
+                "NodePool": "karpenter.sh/v1"}
+CRD_KINDS = ("TargetGroupBinding", "NodePool")  # 404 on list when their CRDs are not installed
 
 
 class FakeKube:
@@ -53,7 +57,7 @@ class FakeKube:
                 path = self.path.split("?")[0]
                 for kind, (list_path, _) in ROUTES.items():
                     if path == list_path:
-                        if kind == "TargetGroupBinding" and not fake.crd_installed:
+                        if kind in CRD_KINDS and not fake.crd_installed:
                             return self._send(404, {"kind": "Status", "apiVersion": "v1", "status": "Failure",
                                                     "reason": "NotFound", "code": 404})
                         items = [o for (k, _, _), o in sorted(fake.objects.items()) if k == kind]
@@ -83,11 +87,9 @@ class FakeKube:
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     def add(self, kind: str, namespace: str, name: str, **spec: Any) -> None:
-        self.objects[(kind, namespace, name)] = {
-            "apiVersion": API_VERSIONS[kind], "kind": kind,
-            "metadata": {"name": name, "namespace": namespace, "uid": f"{kind}-{namespace}-{name}"},
-            "spec": spec,
-        }
+        metadata = {"name": name, "uid": f"{kind}-{namespace}-{name}", **({"namespace": namespace} if namespace else {})}
+        self.objects[(kind, namespace, name)] = {"apiVersion": API_VERSIONS[kind], "kind": kind, "metadata": metadata,
+                                                 "spec": spec}
 
     def client(self) -> kubernetes.client.ApiClient:
         configuration = kubernetes.client.Configuration()

@@ -76,6 +76,31 @@ class Cloud:
             TagSpecifications=[{"ResourceType": "network-interface", "Tags": tags}])["NetworkInterface"][
             "NetworkInterfaceId"]
 
+    def karpenter_node(self, pool: str, cluster: str | None = None) -> str:
+        """An instance Karpenter launched for NodePool ``pool``."""
+        tags = [{"Key": teardown.KARPENTER_NODEPOOL_TAG, "Value": pool},
+                {"Key": f"kubernetes.io/cluster/{cluster or self.cluster}", "Value": "owned"}]
+        return self.ec2.run_instances(ImageId="ami-12345678", MinCount=1, MaxCount=1, InstanceType="m7g.large",
+                                      SubnetId=self.subnets[0],
+                                      TagSpecifications=[{"ResourceType": "instance", "Tags": tags}])["Instances"][0][
+            "InstanceId"]
+
+    def running(self) -> set[str]:
+        return {i["InstanceId"] for r in self.ec2.describe_instances()["Reservations"] for i in r["Instances"]
+                if i["State"]["Name"] not in ("terminated", "shutting-down")}
+
+    def karpenter_deletes(self, kind: str, namespace: str, name: str) -> None:
+        """What Karpenter (and the Load Balancer Controller) do when an object goes: a NodePool's nodes end."""
+        if kind != "NodePool":
+            return self.controller_deletes(kind, namespace, name)
+        ids = [i["InstanceId"] for r in self.ec2.describe_instances(Filters=[
+            {"Name": f"tag:{teardown.KARPENTER_NODEPOOL_TAG}", "Values": [name]},
+            {"Name": f"tag:kubernetes.io/cluster/{self.cluster}", "Values": ["owned"]}])["Reservations"]
+            for i in r["Instances"]]
+        if ids:
+            self.ec2.terminate_instances(InstanceIds=ids)
+        return None
+
     def load_balancer_names(self) -> set[str]:
         return {lb["LoadBalancerName"] for lb in self.elbv2.describe_load_balancers()["LoadBalancers"]}
 
@@ -156,7 +181,7 @@ def test_execute_deletes_the_objects_waits_for_the_controller_then_destroys(aws,
         assert ("Service", "shop", "internal") in kube.objects
     out = capsys.readouterr().out
     assert "waiting for the controllers" in out  # the controller took its time, and progress was shown
-    assert "no load balancer, target group, security group or network interface is left" in out
+    assert "no Karpenter instance, load balancer, target group, security group or network interface is left" in out
     assert cloud.load_balancer_names() == {"k8s-other-cluster"}  # another cluster's stays
     assert made["leaked"] not in cloud.enis() and {made["young"], made["foreign"]} <= cloud.enis()
     assert pulumi.calls == [["pulumi", "--cwd", str(ROOT), "destroy", "--yes", "--stack", "dev"]]
@@ -302,3 +327,36 @@ def test_elb_interfaces_are_recognised_by_their_description():
     assert teardown.elb_interface_of("ELB k8s-shop-web", names)
     assert not teardown.elb_interface_of("ELB net/k8s-shop-web2/0123", names)
     assert not teardown.elb_interface_of("aws-K8S-i-1", names)
+
+
+def test_karpenter_nodes_are_listed_and_their_node_pools_deleted_last(aws, capsys):
+    cloud = Cloud("eks-platform-dev")
+    with FakeKube(on_delete=cloud.karpenter_deletes, controller_delay=0.2) as kube:
+        populate(cloud, kube)
+        kube.add("NodePool", "", "batch")
+        mine = cloud.karpenter_node("batch")
+        other = cloud.karpenter_node("batch", cluster="someone-else")
+        assert teardown.main(["dev"], session=SESSION, api_client=kube.client(), run=Pulumi()) == 0
+        out = capsys.readouterr().out
+        assert "  NodePool batch\n" in out and f"instance {mine} (Karpenter, NodePool batch)" in out
+        assert other not in out and "1 Karpenter instance" in out
+        pulumi = Pulumi()
+        assert teardown.main(["dev", "--execute", "--interval", "0.1", "--timeout", "20"],
+                             session=SESSION, api_client=kube.client(), run=pulumi) == 0
+        assert kube.deleted[-1] == ("NodePool", "", "batch")  # after the load balancers' objects
+    assert mine not in cloud.running() and other in cloud.running()
+    assert pulumi.calls[-1][-3:] == ["--yes", "--stack", "dev"]
+
+
+def test_karpenter_nodes_without_their_controller_are_terminated_with_delete_leftovers(aws, capsys):
+    cloud = Cloud("eks-platform-dev")
+    with FakeKube(on_delete=None, crd_installed=False) as kube:  # Karpenter (and its CRDs) already gone
+        node = cloud.karpenter_node("batch")
+        pulumi = Pulumi()
+        assert teardown.main(["dev", "--execute", "--interval", "0.05", "--timeout", "0.2"],
+                             session=SESSION, api_client=kube.client(), run=pulumi) == 1
+        assert f"instance {node} (Karpenter, NodePool batch)" in capsys.readouterr().err
+        assert teardown.main(["dev", "--execute", "--delete-leftovers", "--interval", "0.05", "--timeout", "0.2"],
+                             session=SESSION, api_client=kube.client(), run=pulumi) == 0
+    assert node not in cloud.running()
+    assert f"terminated instance {node} (Karpenter, NodePool batch)" in capsys.readouterr().out

@@ -10,13 +10,14 @@ VPC CNI leaked) are not in the Pulumi state, so deleting the subnets and the VPC
 DependencyViolation. In order, this tool
 
 1. reads the stack's config (the program's own models) and asks EKS for the cluster;
-2. lists the Services of type LoadBalancer, Ingresses and TargetGroupBindings in the cluster (the
-   kubernetes client, with the kubeconfig of ``$(pulumi stack output kubeconfigCommand)``), the load
-   balancers, target groups and security groups tagged for this cluster by the controllers
-   (``elbv2.k8s.aws/cluster``; ``kubernetes.io/cluster/<name>`` for classic ELBs), the ENIs the VPC CNI
+2. lists the Services of type LoadBalancer, Ingresses, TargetGroupBindings and Karpenter NodePools in the
+   cluster (the kubernetes client, with the kubeconfig of ``$(pulumi stack output kubeconfigCommand)``), the
+   load balancers, target groups and security groups tagged for this cluster by the controllers
+   (``elbv2.k8s.aws/cluster``; ``kubernetes.io/cluster/<name>`` for classic ELBs), the instances Karpenter
+   launched for it (``karpenter.sh/nodepool`` + ``kubernetes.io/cluster/<name>=owned``), the ENIs the VPC CNI
    leaked and the resources the program protects (from the offline plan);
 3. with ``--execute``: refuses a protected stack unless ``--allow-protected``; deletes those
-   Kubernetes objects, so the controller deletes its AWS resources; waits (bounded, with progress)
+   Kubernetes objects (NodePools last), so the controllers delete their AWS resources; waits (bounded, with progress)
    until none remains and no ELB or leaked CNI ENI holds the subnets, deleting leaked CNI ENIs on the
    way (the CNI's own rule: available and created over 5 minutes ago); with ``--delete-leftovers``,
    deletes through the AWS API what is still there at the deadline (a controller that is already gone);
@@ -51,6 +52,8 @@ CNI_DESCRIPTION_PREFIX = "aws-K8S-"
 # younger available ENIs may be on their way to being attached to a node.
 CNI_COOLDOWN = datetime.timedelta(minutes=5)
 TGB = ("elbv2.k8s.aws", "v1beta1", "targetgroupbindings")
+NODEPOOL = ("karpenter.sh", "v1", "nodepools")  # cluster-scoped
+KARPENTER_NODEPOOL_TAG = "karpenter.sh/nodepool"  # on every instance Karpenter launches (with the cluster's tag)
 DEFAULT_TIMEOUT = 900.0
 DEFAULT_INTERVAL = 15.0
 
@@ -75,12 +78,12 @@ def legacy_cluster_tag(cluster: str) -> str:
 
 @dataclass(frozen=True, order=True)
 class KubeObject:
-    kind: str  # Service | Ingress | TargetGroupBinding
-    namespace: str
+    kind: str  # Service | Ingress | TargetGroupBinding | NodePool
+    namespace: str  # "" for a cluster-scoped kind
     name: str
 
     def __str__(self) -> str:
-        return f"{self.kind} {self.namespace}/{self.name}"
+        return f"{self.kind} {self.namespace}/{self.name}" if self.namespace else f"{self.kind} {self.name}"
 
 
 @dataclass
@@ -92,19 +95,22 @@ class Leftovers:
     target_groups: dict[str, str] = field(default_factory=dict)  # ARN -> name
     security_groups: dict[str, str] = field(default_factory=dict)  # id -> name
     enis: dict[str, str] = field(default_factory=dict)  # id -> why it holds a subnet
+    instances: dict[str, str] = field(default_factory=dict)  # id -> the NodePool that launched it (Karpenter)
 
     def empty(self) -> bool:
         return not (self.load_balancers or self.classic_load_balancers or self.target_groups
-                    or self.security_groups or self.enis)
+                    or self.security_groups or self.enis or self.instances)
 
     def summary(self) -> str:
-        parts = [(len(self.load_balancers) + len(self.classic_load_balancers), "load balancer"),
+        parts = [(len(self.instances), "Karpenter instance"),
+                 (len(self.load_balancers) + len(self.classic_load_balancers), "load balancer"),
                  (len(self.target_groups), "target group"), (len(self.security_groups), "security group"),
                  (len(self.enis), "network interface")]
         return ", ".join(f"{n} {what}{'s' if n != 1 else ''}" for n, what in parts if n) or "nothing"
 
     def lines(self) -> list[str]:
-        return ([f"load balancer {name} ({arn})" for arn, name in sorted(self.load_balancers.items())]
+        return ([f"instance {i} (Karpenter, NodePool {pool})" for i, pool in sorted(self.instances.items())]
+                + [f"load balancer {name} ({arn})" for arn, name in sorted(self.load_balancers.items())]
                 + [f"classic load balancer {name}" for name in sorted(self.classic_load_balancers)]
                 + [f"target group {name} ({arn})" for arn, name in sorted(self.target_groups.items())]
                 + [f"security group {name} ({sg})" for sg, name in sorted(self.security_groups.items())]
@@ -114,40 +120,51 @@ class Leftovers:
 # ---------------------------------------------------------------------------------------
 # Kubernetes
 # ---------------------------------------------------------------------------------------
-def cluster_objects(api_client: Any) -> list[KubeObject]:
-    """Services of type LoadBalancer, Ingresses and TargetGroupBindings, all namespaces."""
+def _custom_items(api_client: Any, group: tuple[str, str, str]) -> list[dict[str, Any]]:
+    """A custom resource's objects across the cluster; none when its CRD is not installed (404)."""
     from kubernetes import client
     from kubernetes.client.exceptions import ApiException
+
+    try:
+        return client.CustomObjectsApi(api_client).list_cluster_custom_object(*group)["items"]
+    except ApiException as err:
+        if err.status != 404:
+            raise
+        return []
+
+
+def cluster_objects(api_client: Any) -> list[KubeObject]:
+    """Services of type LoadBalancer, Ingresses and TargetGroupBindings, all namespaces; Karpenter NodePools."""
+    from kubernetes import client
 
     out = [KubeObject("Service", s.metadata.namespace, s.metadata.name)
            for s in client.CoreV1Api(api_client).list_service_for_all_namespaces().items
            if s.spec and s.spec.type == "LoadBalancer"]
     out += [KubeObject("Ingress", i.metadata.namespace, i.metadata.name)
             for i in client.NetworkingV1Api(api_client).list_ingress_for_all_namespaces().items]
-    try:
-        bindings = client.CustomObjectsApi(api_client).list_cluster_custom_object(*TGB)["items"]
-    except ApiException as err:
-        if err.status != 404:  # 404: the CRD is not installed, so there are none
-            raise
-        bindings = []
-    out += [KubeObject("TargetGroupBinding", b["metadata"]["namespace"], b["metadata"]["name"]) for b in bindings]
+    out += [KubeObject("TargetGroupBinding", b["metadata"]["namespace"], b["metadata"]["name"])
+            for b in _custom_items(api_client, TGB)]
+    out += [KubeObject("NodePool", "", p["metadata"]["name"]) for p in _custom_items(api_client, NODEPOOL)]
     return sorted(out)
 
 
 def delete_objects(api_client: Any, objects: Iterable[KubeObject]) -> None:
-    """Delete, Ingresses and Services first (their controller deletes what it made), then bindings."""
+    """Delete, Ingresses and Services first (their controller deletes what it made), then bindings, then NodePools
+    (Karpenter drains and terminates their nodes)."""
     from kubernetes import client
     from kubernetes.client.exceptions import ApiException
 
     core, net = client.CoreV1Api(api_client), client.NetworkingV1Api(api_client)
     custom = client.CustomObjectsApi(api_client)
-    order = {"Ingress": 0, "Service": 1, "TargetGroupBinding": 2}
+    order = {"Ingress": 0, "Service": 1, "TargetGroupBinding": 2, "NodePool": 3}
     for o in sorted(objects, key=lambda o: (order[o.kind], o)):
         try:
             if o.kind == "Service":
                 core.delete_namespaced_service(o.name, o.namespace)
             elif o.kind == "Ingress":
                 net.delete_namespaced_ingress(o.name, o.namespace)
+            elif o.kind == "NodePool":
+                custom.delete_cluster_custom_object(*NODEPOOL, o.name)
             else:
                 custom.delete_namespaced_custom_object(TGB[0], TGB[1], o.namespace, TGB[2], o.name)
         except ApiException as err:
@@ -213,6 +230,7 @@ def aws_leftovers(aws: Aws, cluster: str, vpc_id: str | None, lb_names: Iterable
             if owned({t["Key"]: t["Value"] for t in d.get("Tags", [])}, cluster):
                 found.classic_load_balancers.append(d["LoadBalancerName"])
     ec2 = aws("ec2")
+    found.instances = karpenter_instances(ec2, cluster)
     # Security groups: the controller's own, and the in-tree provider's k8s-elb-* groups. Not every group
     # tagged kubernetes.io/cluster/<name>: the cluster's and the nodes' groups carry it and are Pulumi's.
     for flt in ({"Name": f"tag:{LBC_CLUSTER_TAG}", "Values": [cluster]},
@@ -234,6 +252,21 @@ def aws_leftovers(aws: Aws, cluster: str, vpc_id: str | None, lb_names: Iterable
     return found
 
 
+def karpenter_instances(ec2: Any, cluster: str) -> dict[str, str]:
+    """Instances Karpenter launched for this cluster that are not terminated: ``{id: NodePool}``. They are not in the
+    Pulumi state and hold the subnets, the node security group and (through their instance profile) the node role."""
+    filters = [{"Name": f"tag:{legacy_cluster_tag(cluster)}", "Values": ["owned"]},
+               {"Name": "tag-key", "Values": [KARPENTER_NODEPOOL_TAG]},
+               {"Name": "instance-state-name", "Values": ["pending", "running", "stopping", "stopped"]}]
+    out: dict[str, str] = {}
+    for page in ec2.get_paginator("describe_instances").paginate(Filters=filters):
+        for reservation in page["Reservations"]:
+            for i in reservation["Instances"]:
+                tags = {t["Key"]: t["Value"] for t in i.get("Tags", [])}
+                out[i["InstanceId"]] = tags.get(KARPENTER_NODEPOOL_TAG, "")
+    return out
+
+
 def delete_leaked_enis(aws: Aws, left: Leftovers) -> None:
     ec2 = aws("ec2")
     for eni, why in sorted(left.enis.items()):
@@ -245,6 +278,10 @@ def delete_leaked_enis(aws: Aws, left: Leftovers) -> None:
 def delete_directly(aws: Aws, left: Leftovers) -> None:
     """Delete leftovers through the AWS API (the controller that owns them is gone)."""
     elbv2, ec2 = aws("elbv2"), aws("ec2")
+    if left.instances:
+        ec2.terminate_instances(InstanceIds=sorted(left.instances))
+        for i, pool in sorted(left.instances.items()):
+            print(f"terminated instance {i} (Karpenter, NodePool {pool})", flush=True)
     for arn, name in sorted(left.load_balancers.items()):
         elbv2.delete_load_balancer(LoadBalancerArn=arn)
         print(f"deleted load balancer {name}", flush=True)
@@ -268,7 +305,7 @@ def wait_until_gone(fetch: Callable[[], Leftovers], timeout: float, interval: fl
     while True:
         left = fetch()
         if left.empty():
-            print("no load balancer, target group, security group or network interface is left", flush=True)
+            print("no Karpenter instance, load balancer, target group, security group or network interface is left", flush=True)
             return left
         elapsed = clock() - start
         if elapsed >= timeout:
