@@ -416,7 +416,9 @@ def node_capacities(cfg: PlatformConfig) -> dict[str, tuple[NodeCapacity, ...]]:
     before any resource is registered; a ConfigError when the reservations leave a type nothing for pods."""
     out: dict[str, tuple[NodeCapacity, ...]] = {}
     problems: list[str] = []
-    for name, g in sorted(cfg.node_groups.items()):
+    # karpenter pools that name their instance types are checked too (families and categories are open-ended)
+    checked = {**cfg.node_groups, **{k: g for k, g in cfg.karpenter_pools.items() if g.instance_types}}
+    for name, g in sorted(checked.items()):
         if not g.kubelet.reserves and "memory.available" not in g.kubelet.eviction_hard:
             continue
         found = {}

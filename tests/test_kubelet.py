@@ -160,3 +160,12 @@ def test_kubelet_settings_are_deterministic():
     again = node_group("w", kind="managed", instanceTypes=["m7i.large"],
                        kubelet=json.loads(json.dumps(dict(reversed(list(RESERVES.items()))))))
     assert model.managed_user_data(g) == model.managed_user_data(again)
+
+
+def test_karpenter_pools_with_instance_types_are_checked_too():
+    raw = minimal_config(nodeGroups={"system": SYSTEM_GROUP, "pool": {
+        "kind": "karpenter", "instanceTypes": ["t3.micro"], "kubelet": {"systemReserved": {"memory": "2Gi"}}}})
+    with pytest.raises(Exception) as err:
+        run_main(raw)
+    assert "nodeGroups.pool.kubelet: kubelet reservations and memory eviction keep 2048Mi; t3.micro has 1024Mi" in str(
+        err.value)
