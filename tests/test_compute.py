@@ -281,3 +281,14 @@ def test_guardrails_pass_and_cover_the_node_classes(rec):
     assert [v for v in g.evaluate(resources, g.levels_for("dev")) if v.enforcement == g.MANDATORY] == []
     policy = next(p for p in g.POLICIES if p.name == "karpenter-node-class-imdsv2-encrypted")
     assert sum(1 for r in resources if r.type in policy.types) == 2
+
+
+def test_pod_security_groups_need_branch_enis_on_karpenter_nodes_too():
+    text = refused({"a": {"kind": "karpenter", "instanceCategories": ["m", "t"]},
+                    "b": {"kind": "karpenter", "instanceFamilies": ["m7i", "t3"]},
+                    "c": {"kind": "karpenter", "instanceTypes": ["m4.large"]}},
+                   cluster={"access": {"adminRoleArns": [ADMIN]},
+                            "addons": {"vpcCni": {"podSecurityGroups": {"enabled": True}}}})
+    assert 'nodeGroups.a.instanceCategories[1]: "t" is the burstable category' in text
+    assert 'nodeGroups.b.instanceFamilies[1]: "t3" is a burstable (t family) type' in text
+    assert 'nodeGroups.c.instanceTypes[0]: "m4.large" runs on the Xen hypervisor' in text

@@ -306,6 +306,17 @@ def _pod_security_groups(w: WorkloadsConfig, cluster: ClusterConfig, groups: Map
                 if (message := branch_eni_problem(itype)) is not None:
                     out.append(f"nodeGroups.{name}.instanceTypes[{i}]: {show(itype)} {message} "
                                "(cluster.addons.vpcCni.podSecurityGroups.enabled is true)")
+            if isinstance(group, KarpenterGroup):
+                # Karpenter picks the type: the selector itself must rule out types without branch ENIs
+                for i, fam in enumerate(group.instance_families):
+                    if (message := branch_eni_problem(f"{fam}.large")) is not None:
+                        out.append(f"nodeGroups.{name}.instanceFamilies[{i}]: {show(fam)} {message} "
+                                   "(cluster.addons.vpcCni.podSecurityGroups.enabled is true)")
+                for i, cat in enumerate(group.instance_categories):
+                    if cat == "t":
+                        out.append(f"nodeGroups.{name}.instanceCategories[{i}]: \"t\" is the burstable category, which "
+                                   "has no branch ENIs for pods with security groups (cluster.addons.vpcCni."
+                                   "podSecurityGroups.enabled is true)")
     return out
 
 
