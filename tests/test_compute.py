@@ -292,3 +292,12 @@ def test_pod_security_groups_need_branch_enis_on_karpenter_nodes_too():
     assert 'nodeGroups.a.instanceCategories[1]: "t" is the burstable category' in text
     assert 'nodeGroups.b.instanceFamilies[1]: "t3" is a burstable (t family) type' in text
     assert 'nodeGroups.c.instanceTypes[0]: "m4.large" runs on the Xen hypervisor' in text
+
+
+def test_fargate_may_not_take_the_platform_namespaces_whole():
+    text = refused({"f": {"kind": "fargate", "selectors": [{"namespace": "kube-system"},
+                                                            {"namespace": "kube-system", "labels": {"app": "x"}},
+                                                            {"namespace": "external-dns"}]}})
+    assert 'nodeGroups.f.selectors[0].namespace: "kube-system" holds the platform\'s add-ons' in text
+    assert 'nodeGroups.f.selectors[2].namespace: "external-dns" holds' in text
+    assert "selectors[1]" not in text

@@ -321,12 +321,28 @@ def _pod_security_groups(w: WorkloadsConfig, cluster: ClusterConfig, groups: Map
 
 
 def _fargate_and_pod_identity(groups: Mapping[str, Any], w: WorkloadsConfig) -> list[str]:
-    """EKS Pod Identity does not work on Fargate: an identity whose namespace a Fargate profile takes whole."""
-    whole = {sel.namespace: name for name, g in sorted(groups.items()) if isinstance(g, FargateGroup)
-             for sel in g.selectors if not sel.labels}
-    return [f"workloads.identities.{key}.mechanism: podIdentity does not work on Fargate, and "
+    """What Fargate cannot run: pods of an identity using EKS Pod Identity (unsupported there), and the platform's
+    own namespaces taken whole (DaemonSets never run on Fargate; add-ons are pinned to the system group)."""
+    from components.addons.catalog import catalog
+
+    platform = {"kube-system"} | {spec.namespace for spec in catalog().values()}
+    out: list[str] = []
+    whole: dict[str, str] = {}
+    for name, g in sorted(groups.items()):
+        if not isinstance(g, FargateGroup):
+            continue
+        for i, sel in enumerate(g.selectors):
+            if sel.labels:
+                continue
+            whole.setdefault(sel.namespace, name)
+            if sel.namespace in platform:
+                out.append(f"nodeGroups.{name}.selectors[{i}].namespace: {show(sel.namespace)} holds the platform's "
+                           "add-ons (placed on the system group; DaemonSets never run on Fargate); select pods there "
+                           "by labels")
+    out += [f"workloads.identities.{key}.mechanism: podIdentity does not work on Fargate, and "
             f"nodeGroups.{whole[i.namespace]} runs every pod of namespace {show(i.namespace)} there; use irsa"
             for key, i in sorted(w.identities.items()) if i.mechanism == "podIdentity" and i.namespace in whole]
+    return out
 
 
 def _identities(cluster: ClusterConfig, addons: AddonsConfig, w: WorkloadsConfig) -> list[str]:
