@@ -96,6 +96,8 @@ REPLACE_ON_CHANGE: dict[str, tuple[str, ...]] = {
     "kubernetes:storage.k8s.io/v1:StorageClass": ("apiVersion", "kind", "metadata.name", "parameters",
                                                   "provisioner"),
     "pulumi:providers:kubernetes": ("clusterIdentifier",),
+    # roleRef is immutable in the API (RBAC validation); pulumi-kubernetes replaces the binding
+    "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding": ("apiVersion", "kind", "metadata.name", "roleRef"),
 }
 # Any custom Kubernetes object: its identity.
 KUBERNETES_IDENTITY = ("apiVersion", "kind", "metadata.name", "metadata.namespace")
