@@ -350,13 +350,24 @@ def test_karpenter_nodes_are_listed_and_their_node_pools_deleted_last(aws, capsy
 
 def test_karpenter_nodes_without_their_controller_are_terminated_with_delete_leftovers(aws, capsys):
     cloud = Cloud("eks-platform-dev")
+    iam = SESSION.client("iam")
+    iam.create_role(RoleName="nodes", AssumeRolePolicyDocument="{}")
+    profile = "eks-platform-dev_123"
+    iam.create_instance_profile(InstanceProfileName=profile, Path=f"/karpenter/{REGION}/eks-platform-dev/uid-1/")
+    iam.add_role_to_instance_profile(InstanceProfileName=profile, RoleName="nodes")
+    iam.create_instance_profile(InstanceProfileName="other", Path=f"/karpenter/{REGION}/someone-else/uid-2/")
     with FakeKube(on_delete=None, crd_installed=False) as kube:  # Karpenter (and its CRDs) already gone
         node = cloud.karpenter_node("batch")
         pulumi = Pulumi()
         assert teardown.main(["dev", "--execute", "--interval", "0.05", "--timeout", "0.2"],
                              session=SESSION, api_client=kube.client(), run=pulumi) == 1
-        assert f"instance {node} (Karpenter, NodePool batch)" in capsys.readouterr().err
+        err = capsys.readouterr().err
+        assert f"instance {node} (Karpenter, NodePool batch)" in err
+        assert f"instance profile {profile} (Karpenter, role nodes)" in err
         assert teardown.main(["dev", "--execute", "--delete-leftovers", "--interval", "0.05", "--timeout", "0.2"],
                              session=SESSION, api_client=kube.client(), run=pulumi) == 0
     assert node not in cloud.running()
-    assert f"terminated instance {node} (Karpenter, NodePool batch)" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert f"terminated instance {node} (Karpenter, NodePool batch)" in out
+    assert f"deleted instance profile {profile} (Karpenter)" in out
+    assert [p["InstanceProfileName"] for p in iam.list_instance_profiles()["InstanceProfiles"]] == ["other"]

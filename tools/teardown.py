@@ -14,8 +14,9 @@ DependencyViolation. In order, this tool
    cluster (the kubernetes client, with the kubeconfig of ``$(pulumi stack output kubeconfigCommand)``), the
    load balancers, target groups and security groups tagged for this cluster by the controllers
    (``elbv2.k8s.aws/cluster``; ``kubernetes.io/cluster/<name>`` for classic ELBs), the instances Karpenter
-   launched for it (``karpenter.sh/nodepool`` + ``kubernetes.io/cluster/<name>=owned``), the ENIs the VPC CNI
-   leaked and the resources the program protects (from the offline plan);
+   launched for it (``karpenter.sh/nodepool`` + ``kubernetes.io/cluster/<name>=owned``) and its instance profiles
+   (``/karpenter/<region>/<name>/``), the ENIs the VPC CNI leaked and the resources the program protects (from the
+   offline plan);
 3. with ``--execute``: refuses a protected stack unless ``--allow-protected``; deletes those
    Kubernetes objects (NodePools last), so the controllers delete their AWS resources; waits (bounded, with progress)
    until none remains and no ELB or leaked CNI ENI holds the subnets, deleting leaked CNI ENIs on the
@@ -96,6 +97,9 @@ class Leftovers:
     security_groups: dict[str, str] = field(default_factory=dict)  # id -> name
     enis: dict[str, str] = field(default_factory=dict)  # id -> why it holds a subnet
     instances: dict[str, str] = field(default_factory=dict)  # id -> the NodePool that launched it (Karpenter)
+    # Karpenter's instance profiles (name -> roles): they hold the node role, so `pulumi destroy` cannot delete it
+    # while they exist. Not waited for: the EC2NodeClasses' deletion (in `pulumi destroy`) removes them.
+    instance_profiles: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def empty(self) -> bool:
         return not (self.load_balancers or self.classic_load_balancers or self.target_groups
@@ -103,6 +107,7 @@ class Leftovers:
 
     def summary(self) -> str:
         parts = [(len(self.instances), "Karpenter instance"),
+                 (len(self.instance_profiles), "Karpenter instance profile"),
                  (len(self.load_balancers) + len(self.classic_load_balancers), "load balancer"),
                  (len(self.target_groups), "target group"), (len(self.security_groups), "security group"),
                  (len(self.enis), "network interface")]
@@ -110,6 +115,8 @@ class Leftovers:
 
     def lines(self) -> list[str]:
         return ([f"instance {i} (Karpenter, NodePool {pool})" for i, pool in sorted(self.instances.items())]
+                + [f"instance profile {p} (Karpenter, role {', '.join(roles) or 'none'})"
+                   for p, roles in sorted(self.instance_profiles.items())]
                 + [f"load balancer {name} ({arn})" for arn, name in sorted(self.load_balancers.items())]
                 + [f"classic load balancer {name}" for name in sorted(self.classic_load_balancers)]
                 + [f"target group {name} ({arn})" for arn, name in sorted(self.target_groups.items())]
@@ -231,6 +238,7 @@ def aws_leftovers(aws: Aws, cluster: str, vpc_id: str | None, lb_names: Iterable
                 found.classic_load_balancers.append(d["LoadBalancerName"])
     ec2 = aws("ec2")
     found.instances = karpenter_instances(ec2, cluster)
+    found.instance_profiles = karpenter_instance_profiles(aws("iam"), ec2.meta.region_name, cluster)
     # Security groups: the controller's own, and the in-tree provider's k8s-elb-* groups. Not every group
     # tagged kubernetes.io/cluster/<name>: the cluster's and the nodes' groups carry it and are Pulumi's.
     for flt in ({"Name": f"tag:{LBC_CLUSTER_TAG}", "Values": [cluster]},
@@ -265,6 +273,25 @@ def karpenter_instances(ec2: Any, cluster: str) -> dict[str, str]:
                 tags = {t["Key"]: t["Value"] for t in i.get("Tags", [])}
                 out[i["InstanceId"]] = tags.get(KARPENTER_NODEPOOL_TAG, "")
     return out
+
+
+def karpenter_instance_profiles(iam: Any, region: str, cluster: str) -> dict[str, tuple[str, ...]]:
+    """Instance profiles Karpenter made for this cluster's EC2NodeClasses: ``{name: roles}``. Karpenter 1.14 puts them
+    under the path ``/karpenter/<region>/<cluster>/<EC2NodeClass uid>/`` (pkg/providers/instanceprofile FormatPath)."""
+    prefix = f"/karpenter/{region}/{cluster}/"
+    return {p["InstanceProfileName"]: tuple(sorted(r["RoleName"] for r in p.get("Roles", [])))
+            for page in iam.get_paginator("list_instance_profiles").paginate(PathPrefix=prefix)
+            for p in page["InstanceProfiles"] if p.get("Path", "").startswith(prefix)}  # (moto ignores PathPrefix)
+
+
+def delete_instance_profiles(aws: Aws, left: Leftovers) -> None:
+    """Karpenter's instance profiles, when Karpenter is gone: the node role can then be deleted."""
+    iam = aws("iam")
+    for name, roles in sorted(left.instance_profiles.items()):
+        for role in roles:
+            iam.remove_role_from_instance_profile(InstanceProfileName=name, RoleName=role)
+        iam.delete_instance_profile(InstanceProfileName=name)
+        print(f"deleted instance profile {name} (Karpenter)", flush=True)
 
 
 def delete_leaked_enis(aws: Aws, left: Leftovers) -> None:
@@ -450,9 +477,11 @@ def main(argv: list[str] | None = None, *, session: Any = None, api_client: Any 
         left = wait_until_gone(lambda: aws_leftovers(aws, name, vpc_id, seen), args.timeout, args.interval)
     if not left.empty():
         print("error: still there after the deadline (the subnets cannot be deleted while they are):\n  "
-              + "\n  ".join(left.lines()) + "\nIs the Load Balancer Controller running? Re-run with "
-              "--delete-leftovers to delete them through the AWS API.", file=sys.stderr)
+              + "\n  ".join(left.lines()) + "\nAre the Load Balancer Controller and Karpenter running? Re-run "
+              "with --delete-leftovers to delete them through the AWS API.", file=sys.stderr)
         return 1
+    if args.delete_leftovers and left.instance_profiles:
+        delete_instance_profiles(aws, left)  # Karpenter is gone: nothing else will
 
     cmd = [args.pulumi, "--cwd", str(ROOT)]
     if inventory.protected:
