@@ -312,7 +312,8 @@ def build_addons(
     if a.karpenter.enabled and karpenter_nodes is not None:
         brought = cfg.network.existing.private_subnet_ids if cfg.network.existing else ()
         out["karpenter"] = karpenter.build(named("karpenter"), actx, a.karpenter, cfg.karpenter_pools,
-                                           karpenter_nodes, subnet_ids=list(brought))
+                                           karpenter_nodes, subnet_ids=list(brought),
+                                           custom_networking=cfg.network.custom_networking)
     return out
 
 

@@ -301,3 +301,11 @@ def test_fargate_may_not_take_the_platform_namespaces_whole():
     assert 'nodeGroups.f.selectors[0].namespace: "kube-system" holds the platform\'s add-ons' in text
     assert 'nodeGroups.f.selectors[2].namespace: "external-dns" holds' in text
     assert "selectors[1]" not in text
+
+
+def test_custom_networking_reserves_the_primary_eni_for_karpenter():
+    rec = run_main(minimal_config(network={"podCidr": "100.64.0.0/16"},
+                                  nodeGroups={"system": SYSTEM_GROUP, "k": {"kind": "karpenter",
+                                                                            "instanceCategories": ["m"]}}))
+    settings = rec.one("kubernetes:helm.sh/v3:Release", "eks-platform-test-karpenter").inputs["values"]["settings"]
+    assert settings["reservedENIs"] == "1"

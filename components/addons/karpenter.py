@@ -37,13 +37,19 @@ def policy(ctx: AwsContext, cluster_name: str, node_role_arn: str, queue_arn: st
     })
 
 
-def values(spec: ChartSpec, ctx: AddonContext, role_arn: str | None, queue_name: str) -> dict[str, Any]:
+def values(spec: ChartSpec, ctx: AddonContext, role_arn: str | None, queue_name: str,
+           custom_networking: bool = False) -> dict[str, Any]:
     """Chart values (charts/karpenter/values.yaml at 1.14.1): settings.clusterName and settings.interruptionQueue
     (the queue's name), the service account, the system group's placement. The chart's own affinity
-    (karpenter.sh/nodepool DoesNotExist) stays: the controller never runs on a node it manages."""
+    (karpenter.sh/nodepool DoesNotExist) stays: the controller never runs on a node it manages. With VPC CNI custom
+    networking the primary ENI carries no pods: settings.reservedENIs "1" keeps Karpenter's max-pods and
+    kube-reserved right (the chart's comment on reservedENIs)."""
     place = ctx.placement
+    settings = {"clusterName": ctx.cluster_name, "interruptionQueue": queue_name}
+    if custom_networking:
+        settings["reservedENIs"] = "1"
     return {
-        "settings": {"clusterName": ctx.cluster_name, "interruptionQueue": queue_name},
+        "settings": settings,
         "serviceAccount": service_account_values(ServiceAccount(spec.namespace, spec.service_account), role_arn),
         "nodeSelector": {"kubernetes.io/os": "linux", **place["nodeSelector"]},
         "tolerations": place["tolerations"],
@@ -86,14 +92,15 @@ class Karpenter(HelmAddon):
 
 
 def build(name: str, ctx: AddonContext, config: KarpenterConfig, pools: Mapping[str, KarpenterGroup],
-          nodes: model.KarpenterNodes, subnet_ids: pulumi.Input[Sequence[str]] = ()) -> Karpenter:
+          nodes: model.KarpenterNodes, subnet_ids: pulumi.Input[Sequence[str]] = (),
+          custom_networking: bool = False) -> Karpenter:
     spec = catalog()[KEY]
     queue_name = model.interruption_queue_name(ctx.cluster_name)
     document = pulumi.Output.all(nodes.role.role_arn, nodes.queue.queue_arn).apply(
         lambda v: iam_policy_json(policy(ctx.aws, ctx.cluster_name, v[0], v[1])))
     return Karpenter(name, KarpenterArgs(
         spec=spec, config=config, context=ctx,
-        values=lambda resolved: values(spec, ctx, resolved["roleArn"], queue_name),
+        values=lambda resolved: values(spec, ctx, resolved["roleArn"], queue_name, custom_networking),
         policies={"controller": document},
         # the queue and node role (with its access entry) exist before the controller starts
         depends_on=[nodes],
