@@ -91,7 +91,9 @@ def add_access_entry(name: str, spec: EntrySpec, cluster_name: pulumi.Input[str]
             name, cluster_name=cluster_name, principal_arn=entry.principal_arn,
             policy_arn=policy_arn(ctx.partition, spec.policy),
             access_scope=aws.eks.AccessPolicyAssociationAccessScopeArgs(**access_scope(spec)),
-            opts=pulumi.ResourceOptions(parent=parent),
+            # keyed by (principal, policy): a replacement created first would be undone by the old one's delete
+            # (DisassociateAccessPolicy), so the old goes first
+            opts=pulumi.ResourceOptions(parent=parent, delete_before_replace=True),
         )
     return entry
 

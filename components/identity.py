@@ -122,9 +122,9 @@ def pod_identity_trust_policy(cluster_name: str, sa: ServiceAccount) -> str:
     }, sort_keys=True)
 
 
-def service_account_annotations(mechanism: str, role_arn: str | None) -> dict[str, str]:
-    """What the service account carries: the role annotation with IRSA, nothing with Pod Identity."""
-    return {IRSA_ANNOTATION: role_arn} if mechanism == "irsa" and role_arn else {}
+def service_account_annotations(irsa_role_arn: str | None) -> dict[str, str]:
+    """What the service account carries: the role annotation with IRSA, nothing with Pod Identity (None)."""
+    return {IRSA_ANNOTATION: irsa_role_arn} if irsa_role_arn else {}
 
 
 @dataclass(frozen=True)
@@ -212,3 +212,11 @@ class ServiceAccountRole(pulumi.ComponentResource):
     def annotation_arn(self) -> pulumi.Output[str] | None:
         """The ARN for the service account's IRSA annotation (None with Pod Identity)."""
         return self.role_arn if self.mechanism == "irsa" else None
+
+    def addon_identity(self) -> dict:
+        """The ``aws.eks.Addon`` inputs that give an EKS managed add-on this role: its own Pod Identity association
+        (made with ``associate=False``), or the IRSA role ARN."""
+        if self.mechanism == "podIdentity":
+            return {"pod_identity_associations": [aws.eks.AddonPodIdentityAssociationArgs(
+                role_arn=self.role_arn, service_account=self.service_account.name)]}
+        return {"service_account_role_arn": self.role_arn}

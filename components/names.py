@@ -171,14 +171,14 @@ def derived(cfg: Any) -> list[Derived]:
         out.append(_auto(role, f"{c}-ci-runner", "the CI runner's role"))
     if cfg.cluster.endpoint.access_host.enabled:
         out.append(_auto(role, f"{c}-access-host", "the access host's role"))
-    if getattr(cfg, "karpenter_pools", None):
+    if cfg.karpenter_pools:
         from components.nodegroups.karpenter import interruption_patterns, interruption_queue_name
 
         out.append(_auto(role, f"{c}-karpenter-nodes", "the Karpenter node role"))
         out.append(Derived(queue, interruption_queue_name(c), "Karpenter's interruption queue"))
         out += [_auto(rule, f"{c}-karpenter-{key}", f"the EventBridge rule karpenter-{key}")
                 for key in interruption_patterns()]
-    fargate = dict(getattr(cfg, "fargate_profiles", {}) or {})
+    fargate = cfg.fargate_profiles
     if fargate:
         out.append(_auto(role, f"{c}-fargate", "the Fargate pod execution role"))
     out += [Derived("aws:eks/fargateProfile:FargateProfile", f"{c}-{key}-{'x' * RANDOM_CHARS}",

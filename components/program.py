@@ -188,8 +188,8 @@ def identity_outputs(role: ServiceAccountRole) -> dict[str, Any]:
     sa = role.service_account
     return {"roleArn": role.role_arn, "mechanism": role.mechanism, "namespace": sa.namespace,
             "serviceAccount": sa.name,
-            "serviceAccountAnnotations": role.role_arn.apply(lambda arn: service_account_annotations(role.mechanism,
-                                                                                                     arn))}
+            "serviceAccountAnnotations": pulumi.Output.from_input(role.annotation_arn).apply(
+                service_account_annotations)}
 
 
 def build_people_access(cfg: PlatformConfig, ctx: AwsContext, cluster: Cluster) -> dict[str, Any]:

@@ -13,7 +13,6 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import pulumi
-import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from components.cluster import NodeAddonArgs, node_addon
@@ -94,12 +93,7 @@ class EbsCsi(pulumi.ComponentResource):
             associate=False, formerly=name,  # the add-on owns its association (pod_identity_associations)
         ), opts=pulumi.ResourceOptions(parent=self))
         # Pod Identity: the add-on's own association (EBS CSI >= v1.26; the catalog's versions all are).
-        if args.mechanism == "podIdentity":
-            addon_args = replace(args.addon, after=[*args.addon.after, self.role], pod_identity_associations=[
-                aws.eks.AddonPodIdentityAssociationArgs(role_arn=self.role.role_arn, service_account=sa.name)])
-        else:
-            addon_args = replace(args.addon, service_account_role_arn=self.role.role_arn,
-                                 after=[*args.addon.after, self.role])
+        addon_args = replace(args.addon, after=[*args.addon.after, self.role], **self.role.addon_identity())
         self.addon = node_addon(name, ADDON, addon_args, self)
         k8s_opts = pulumi.ResourceOptions(parent=self, provider=args.k8s_provider)
         self.storage_class = k8s.storage.v1.StorageClass(

@@ -122,8 +122,8 @@ def test_pure_trust_and_annotations():
         "aws:RequestTag/eks-cluster-name": "c", "aws:RequestTag/kubernetes-namespace": "ns",
         "aws:RequestTag/kubernetes-service-account": "sa"}}
     assert list(g.pod_identity_trust(g.Resource("aws:iam/role:Role", "r", "u", {"assumeRolePolicy": doc}))) == []
-    assert service_account_annotations("podIdentity", "arn") == {}
-    assert service_account_annotations("irsa", "arn") == {"eks.amazonaws.com/role-arn": "arn"}
+    assert service_account_annotations(None) == {}  # Pod Identity
+    assert service_account_annotations("arn") == {"eks.amazonaws.com/role-arn": "arn"}
 
 
 @pytest.mark.parametrize(("action", "read"), [
@@ -171,6 +171,12 @@ def test_inline_policy_size_is_bounded():
 # ---------------------------------------------------------------------------------------
 # access entries
 # ---------------------------------------------------------------------------------------
+def test_policy_associations_are_replaced_delete_first(rec):
+    # keyed by (principal, policy): a create-first replacement would be undone by the old one's delete
+    assert all(r.delete_before_replace for r in
+               rec.by_type("aws:eks/accessPolicyAssociation:AccessPolicyAssociation"))
+
+
 def test_scoped_access_entries(rec):
     entry = one(rec, "aws:eks/accessEntry:AccessEntry", f"{C}-access-dev-team")
     assert (entry["principalArn"], entry["type"], entry["kubernetesGroups"]) == (DEV, "STANDARD", ["dev-team"])

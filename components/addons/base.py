@@ -20,7 +20,12 @@ import pulumi_kubernetes as k8s
 from components.addons.catalog import ROLE_SUFFIXES, ChartSpec
 from components.config import AddonConfig, NodeGroupConfig
 from components.context import AwsContext
-from components.identity import IRSA_ANNOTATION, ServiceAccount, ServiceAccountRole, ServiceAccountRoleArgs
+from components.identity import (
+    ServiceAccount,
+    ServiceAccountRole,
+    ServiceAccountRoleArgs,
+    service_account_annotations,
+)
 from components.nodegroups.model import GROUP_LABEL
 
 
@@ -63,9 +68,7 @@ def placement(group: NodeGroupConfig | None) -> dict[str, Any]:
 
 def service_account_values(sa: ServiceAccount, role_arn: str | None) -> dict[str, Any]:
     """The chart's serviceAccount block: ``role_arn`` is the IRSA role (None with Pod Identity: no annotation)."""
-    values: dict[str, Any] = {"create": True, "name": sa.name}
-    values["annotations"] = {IRSA_ANNOTATION: role_arn} if role_arn else {}
-    return values
+    return {"create": True, "name": sa.name, "annotations": service_account_annotations(role_arn)}
 
 
 def iam_policy_json(document: Mapping[str, Any]) -> str:

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from pydantic import Field, TypeAdapter, ValidationError
+from pydantic.alias_generators import to_camel
 
 from components.config.addons import (
     AddonConfig,
@@ -226,7 +227,7 @@ def service_account_roles(cluster: ClusterConfig, addons: AddonsConfig) -> dict[
             "cluster.addons.ebsCsi", cluster.addons.ebs_csi.identity or addons.identity)
     for field in HELM_ADDON_FIELDS:
         addon = getattr(addons, field)
-        key = Sections.model_fields["addons"].annotation.model_fields[field].alias
+        key = to_camel(field)
         if addon.enabled and key in specs:
             spec = specs[key]
             out[(spec.namespace, spec.service_account)] = (f"addons.{key}", addon.identity or addons.identity)

@@ -288,7 +288,17 @@ InstanceTypes = items(_instance_types, "instance type", min_items=1, max_items=2
                       schema={"enum": sorted(INSTANCE_TYPES)})
 
 
-class NodeClass(Model):
+class Named(Model):
+    """A node group: its name is the map key, set after validation (``named``)."""
+
+    _name: str = PrivateAttr("")
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+
+class NodeClass(Named):
     """What every kind of node class has."""
 
     os: Literal["al2023", "bottlerocket"] = "al2023"
@@ -305,12 +315,6 @@ class NodeClass(Model):
     subnets: Literal["private", "public"] = "private"
     """Subnet tier of the nodes."""
     kubelet: Kubelet = Kubelet()
-
-    _name: str = PrivateAttr("")
-
-    @property
-    def name(self) -> str:
-        return self._name
 
     @property
     def max_pods(self) -> int | None:
@@ -484,16 +488,13 @@ def _family(value: str) -> str | None:
     return None if value in families else "is not an EC2 instance family (m7i, c7g, r6i...)"
 
 
-def _duration(never: bool) -> object:
-    pattern = f"{DURATION}|Never" if never else DURATION
-    what = "a duration like 30s, 5m or 720h" + (" (or Never)" if never else "")
+def _duration(value: str) -> str:
+    if not re.fullmatch(f"{DURATION}|Never", value):
+        raise problem(f"{show(value)} is not a duration like 30s, 5m or 720h (or Never)")
+    return value
 
-    def check(value: str) -> str:
-        if not re.fullmatch(pattern, value):
-            raise problem(f"{show(value)} is not {what}")
-        return value
 
-    return checked(str, check, {"type": "string", "pattern": f"^({pattern})$"})
+Duration = checked(str, _duration, {"type": "string", "pattern": f"^({DURATION}|Never)$"})
 
 
 class KarpenterCapacity(Model):
@@ -517,9 +518,9 @@ class Disruption(Model):
 
     consolidation_policy: Literal["WhenEmptyOrUnderutilized", "WhenEmpty"] = "WhenEmptyOrUnderutilized"
     """Consolidate under-used nodes too, or only empty ones."""
-    consolidate_after: _duration(never=True) = "1m"
+    consolidate_after: Duration = "1m"
     """How long a node must be consolidatable first."""
-    expire_after: _duration(never=True) = "720h"
+    expire_after: Duration = "720h"
     """Nodes are replaced after this age (new images, patches)."""
 
 
@@ -540,10 +541,6 @@ class KarpenterGroup(NodeClass):
     capacity: KarpenterCapacity = KarpenterCapacity()
     limits: KarpenterLimits = KarpenterLimits()
     disruption: Disruption = Disruption()
-
-    @property
-    def managed(self) -> bool:
-        return False
 
     @model_validator(mode="after")
     def _selector(self) -> KarpenterGroup:
@@ -589,18 +586,12 @@ class FargateSelector(Model):
         return self
 
 
-class FargateGroup(Model):
+class FargateGroup(Named):
     """A Fargate profile: matching pods run on Fargate, one pod per micro-VM (no nodes to manage, no DaemonSets)."""
 
     kind: Literal["fargate"]
     selectors: tuple[FargateSelector, ...]
     """1-5 selectors; a pod matching any runs on Fargate."""
-
-    _name: str = PrivateAttr("")
-
-    @property
-    def name(self) -> str:
-        return self._name
 
     @model_validator(mode="after")
     def _count(self) -> FargateGroup:
