@@ -12,11 +12,11 @@ from __future__ import annotations
 import difflib
 import ipaddress
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from pydantic import Field, TypeAdapter, ValidationError
-from pydantic.alias_generators import to_camel
+from pydantic.alias_generators import to_snake
 
 from components.config.addons import (
     AddonConfig,
@@ -169,38 +169,40 @@ def load(raw: Mapping[str, Any], *, stack: str, region: str | None, project: str
     problems += cross_checks(values, project, stack)
     if problems:
         raise ConfigError(problems)
-    groups = named(values["node_groups"])
-    # Every section is validated already: assemble without validating again.
+    return _assemble(values, project, stack, region or "")
+
+
+def _assemble(values: Mapping[str, Any], project: str, stack: str, region: str) -> PlatformConfig:
+    """The config from its validated sections (not validated again): node groups named and split by backend,
+    defaults that depend on other sections resolved. Cross-section checks assemble it before every section is
+    valid: a section that failed is None then, and those checks do not read it."""
+    groups = named(dict(values["node_groups"]))
+    addons = _resolved_addons(values["addons"], groups)
     return PlatformConfig.model_construct(
-        project=project, stack=stack, region=region or "", tags=dict(sorted(values["tags"].items())),
-        network=values["network"], cluster=_resolved_cluster(values["cluster"], values["addons"].identity),
-        node_groups=asg_groups(groups), addons=_resolved_addons(values["addons"], groups),
-        delivery=values["delivery"], workloads=values["workloads"],
+        project=project, stack=stack, region=region, tags=dict(sorted((values.get("tags") or {}).items())),
+        network=values.get("network"), cluster=_resolved_cluster(values["cluster"], addons.identity),
+        node_groups=asg_groups(groups), addons=addons, delivery=values.get("delivery"),
+        workloads=values.get("workloads"),
         karpenter_pools={k: g for k, g in groups.items() if isinstance(g, KarpenterGroup)},
         fargate_profiles={k: g for k, g in groups.items() if isinstance(g, FargateGroup)},
     )
 
 
-HELM_ADDON_FIELDS = ("cluster_autoscaler", "aws_load_balancer_controller", "external_secrets", "external_dns",
-                     "node_termination_handler")
-
-
-def _resolved_addons(addons: AddonsConfig, groups: Mapping[str, NodeClass]) -> AddonsConfig:
+def _resolved_addons(addons: AddonsConfig, groups: Mapping[str, NodeClass | FargateGroup]) -> AddonsConfig:
     """Defaults that depend on the node groups, and each add-on's identity mechanism (addons.identity unless it
     sets its own)."""
     has_self_managed = any(isinstance(g, SelfManagedGroup) for g in groups.values())
-    system = addons.system_node_group or ("system" if "system" in groups else None)
+    karpenter = addons.karpenter.enabled_setting
     update: dict[str, Any] = {
         field: getattr(addons, field).model_copy(update={"identity": getattr(addons, field).identity or addons.identity})
-        for field in HELM_ADDON_FIELDS
+        for field in AddonsConfig.model_fields if hasattr(getattr(addons, field), "identity")
     }
     update["node_termination_handler"] = update["node_termination_handler"].model_copy(
         update={"enabled": has_self_managed})
-    karpenter = addons.karpenter
-    update["karpenter"] = karpenter.model_copy(update={
-        "identity": karpenter.identity or addons.identity,
-        "enabled_setting": karpenter.enabled_setting if karpenter.enabled_setting is not None else any(
-            isinstance(g, KarpenterGroup) for g in groups.values())})
+    update["karpenter"] = update["karpenter"].model_copy(update={"enabled_setting": karpenter if karpenter is not None
+                                                                 else any(isinstance(g, KarpenterGroup)
+                                                                          for g in groups.values())})
+    system = addons.system_node_group or ("system" if "system" in groups else None)
     return addons.model_copy(update={"system_node_group": system, **update})
 
 
@@ -214,23 +216,19 @@ def _resolved_cluster(cluster: ClusterConfig, default: str) -> ClusterConfig:
     return cluster.model_copy(update={"addons": resolved})
 
 
-def service_account_roles(cluster: ClusterConfig, addons: AddonsConfig) -> dict[tuple[str, str], tuple[str, str]]:
+def service_account_roles(cfg: PlatformConfig) -> dict[tuple[str, str], tuple[str, str]]:
     """``{(namespace, service account): (config path, mechanism)}`` of every platform role (add-ons, EKS managed
-    add-ons), enabled ones only, mechanisms resolved."""
+    add-ons) of an assembled config: enabled ones only."""
     from components.addons.catalog import catalog
 
-    specs = catalog()
-    out: dict[tuple[str, str], tuple[str, str]] = {
-        ("kube-system", "aws-node"): ("cluster.addons.vpcCni", cluster.addons.vpc_cni.identity or addons.identity)}
-    if cluster.addons.ebs_csi.enabled:
-        out[("kube-system", "ebs-csi-controller-sa")] = (
-            "cluster.addons.ebsCsi", cluster.addons.ebs_csi.identity or addons.identity)
-    for field in HELM_ADDON_FIELDS:
-        addon = getattr(addons, field)
-        key = to_camel(field)
-        if addon.enabled and key in specs:
-            spec = specs[key]
-            out[(spec.namespace, spec.service_account)] = (f"addons.{key}", addon.identity or addons.identity)
+    managed = cfg.cluster.addons
+    out = {("kube-system", "aws-node"): ("cluster.addons.vpcCni", managed.vpc_cni.identity)}
+    if managed.ebs_csi.enabled:
+        out[("kube-system", "ebs-csi-controller-sa")] = ("cluster.addons.ebsCsi", managed.ebs_csi.identity)
+    for key, spec in catalog().items():  # every catalog add-on has a role (components/addons/catalog.ROLE_SUFFIXES)
+        addon = getattr(cfg.addons, to_snake(key))
+        if addon.enabled:
+            out[(spec.namespace, spec.service_account)] = (f"addons.{key}", addon.identity)
     return out
 
 
@@ -238,43 +236,56 @@ def service_account_roles(cluster: ClusterConfig, addons: AddonsConfig) -> dict[
 # checks that span sections (each runs only when the sections it reads are valid)
 # ---------------------------------------------------------------------------------------
 def cross_checks(v: Mapping[str, Any], project: str, stack: str) -> list[str]:
+    """Each check runs when the sections it reads (by field name) are valid."""
+    def assembled(*_: Any) -> PlatformConfig:
+        return _assemble(v, project, stack, "")
+
+    checks: tuple[tuple[tuple[str, ...], Callable[..., list[str]]], ...] = (
+        (("network", "cluster"), _network_and_cluster),
+        (("node_groups",), _groups),
+        (("node_groups", "network"), _public_groups),
+        (("addons", "node_groups"), _addons_and_groups),
+        (("node_groups", "cluster"), lambda groups, cluster: _node_images(groups, cluster.version)),
+        (("delivery", "network"), _runner_route),
+        (("tags", "node_groups", "cluster"),
+         lambda tags, groups, cluster: _tag_limits(tags, asg_groups(groups), cluster.name, project, stack)),
+        (("cluster",), _addon_versions),
+        (("cluster", "addons", "workloads", "node_groups"), lambda *_: _identities(assembled())),
+        (("node_groups", "workloads"), _fargate_and_pod_identity),
+        (("workloads", "network", "cluster", "addons"), _load_balancers),
+        (("workloads", "cluster", "node_groups"), _pod_security_groups),
+        (tuple(Sections.model_fields), lambda *_: _name_lengths(assembled()) if v["node_groups"] else []),
+    )
     out: list[str] = []
-    network, cluster, groups, addons = (v.get(k) for k in ("network", "cluster", "node_groups", "addons"))
-    if network is not None and cluster is not None:
-        out += _network_and_cluster(network, cluster)
-    if groups is not None:
-        if not asg_groups(groups):
-            out.append("nodeGroups: define at least one managed or selfManaged node group (CoreDNS, the add-ons and "
-                       "the Karpenter controller need nodes that exist before them)")
-        if len([g for g in groups.values() if isinstance(g, FargateGroup)]) > FARGATE_MAX_PROFILES:
-            out.append(f"nodeGroups: more than {FARGATE_MAX_PROFILES} fargate groups; EKS allows "
-                       f"{FARGATE_MAX_PROFILES} Fargate profiles per cluster")
-        if network is not None and network.existing is not None and not network.existing.public_subnet_ids:
-            out += [f"nodeGroups.{k}.subnets: \"public\" needs network.existing.publicSubnetIds"
-                    for k, g in sorted(asg_groups(groups).items()) if g.subnets == "public"]
-    if groups is not None and addons is not None:
-        out += _addons_and_groups(addons, groups)
-    if groups is not None and cluster is not None:
-        out += _node_images(groups, cluster.version)
-    if network is not None and v.get("delivery") is not None and v["delivery"].runner.enabled \
-            and network.existing is None and network.nat_gateways == "none":
-        out.append("delivery.runner.enabled: the runner needs a route to GitHub from the private subnets; "
-                   "network.natGateways is none")
-    if groups is not None and v.get("tags") is not None and cluster is not None:
-        out += _tag_limits(v["tags"], asg_groups(groups), cluster.name, project, stack)
-    if cluster is not None:
-        out += _addon_versions(cluster)
-    if cluster is not None and addons is not None and v.get("workloads") is not None and groups is not None:
-        out += _identities(cluster, _resolved_addons(addons, named(dict(groups))), v["workloads"])
-        out += _fargate_and_pod_identity(groups, v["workloads"])
-    if network is not None and cluster is not None and addons is not None and v.get("workloads") is not None:
-        out += _load_balancers(v["workloads"], network, cluster, addons)
-    if cluster is not None and groups is not None and v.get("workloads") is not None:
-        out += _pod_security_groups(v["workloads"], cluster, groups)
-    if all(v.get(k) is not None for k in ("network", "cluster", "node_groups", "addons", "delivery", "workloads")) \
-            and groups:
-        out += _name_lengths(v)
+    for needs, check in checks:
+        if all(v.get(k) is not None for k in needs):
+            out += check(*(v[k] for k in needs))
     return out
+
+
+def _groups(groups: Mapping[str, Any]) -> list[str]:
+    out = []
+    if not asg_groups(dict(groups)):
+        out.append("nodeGroups: define at least one managed or selfManaged node group (CoreDNS, the add-ons and "
+                   "the Karpenter controller need nodes that exist before them)")
+    if len([g for g in groups.values() if isinstance(g, FargateGroup)]) > FARGATE_MAX_PROFILES:
+        out.append(f"nodeGroups: more than {FARGATE_MAX_PROFILES} fargate groups; EKS allows "
+                   f"{FARGATE_MAX_PROFILES} Fargate profiles per cluster")
+    return out
+
+
+def _public_groups(groups: Mapping[str, Any], network: NetworkConfig) -> list[str]:
+    if network.existing is None or network.existing.public_subnet_ids:
+        return []
+    return [f"nodeGroups.{k}.subnets: \"public\" needs network.existing.publicSubnetIds"
+            for k, g in sorted(asg_groups(dict(groups)).items()) if g.subnets == "public"]
+
+
+def _runner_route(delivery: DeliveryConfig, network: NetworkConfig) -> list[str]:
+    if delivery.runner.enabled and network.existing is None and network.nat_gateways == "none":
+        return ["delivery.runner.enabled: the runner needs a route to GitHub from the private subnets; "
+                "network.natGateways is none"]
+    return []
 
 
 def _load_balancers(w: WorkloadsConfig, network: NetworkConfig, cluster: ClusterConfig,
@@ -346,10 +357,10 @@ def _fargate_and_pod_identity(groups: Mapping[str, Any], w: WorkloadsConfig) -> 
     return out
 
 
-def _identities(cluster: ClusterConfig, addons: AddonsConfig, w: WorkloadsConfig) -> list[str]:
+def _identities(cfg: PlatformConfig) -> list[str]:
     """One role per service account across the platform and the workloads; Pod Identity needs its agent."""
     out: list[str] = []
-    platform = service_account_roles(cluster, addons)
+    w, platform = cfg.workloads, service_account_roles(cfg)
     for key, identity in sorted(w.identities.items()):
         owner = platform.get((identity.namespace, identity.service_account))
         if owner is not None:
@@ -358,26 +369,18 @@ def _identities(cluster: ClusterConfig, addons: AddonsConfig, w: WorkloadsConfig
                        "account; give the workload its own")
     users = [path for path, mechanism in sorted(platform.values()) if mechanism == "podIdentity"]
     users += [f"workloads.identities.{k}" for k, i in sorted(w.identities.items()) if i.mechanism == "podIdentity"]
-    if users and not cluster.addons.pod_identity_agent.enabled:
+    if users and not cfg.cluster.addons.pod_identity_agent.enabled:
         shown = ", ".join(users[:3]) + (", ..." if len(users) > 3 else "")
         out.append(f"cluster.addons.podIdentityAgent.enabled: false, but {shown} use EKS Pod Identity, which needs "
                    "the agent on every node; enable it or set addons.identity: irsa")
     return out
 
 
-def _name_lengths(v: Mapping[str, Any]) -> list[str]:
+def _name_lengths(cfg: PlatformConfig) -> list[str]:
     """Names built from the cluster name must fit every AWS limit (components/names.py)."""
-    from types import SimpleNamespace
-
     from components.names import name_problems
 
-    groups = named(dict(v["node_groups"]))
-    shaped = SimpleNamespace(network=v["network"], cluster=v["cluster"], node_groups=asg_groups(groups),
-                             addons=_resolved_addons(v["addons"], groups), delivery=v["delivery"],
-                             workloads=v["workloads"],
-                             karpenter_pools={k: g for k, g in groups.items() if isinstance(g, KarpenterGroup)},
-                             fargate_profiles={k: g for k, g in groups.items() if isinstance(g, FargateGroup)})
-    return name_problems(shaped)
+    return name_problems(cfg)
 
 
 def _network_and_cluster(network: NetworkConfig, cluster: ClusterConfig) -> list[str]:

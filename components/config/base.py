@@ -237,12 +237,10 @@ KMS_KEY_ARN = (rf"arn:{PARTITION}:kms:[a-z]{{2}}(-[a-z]+)+-[0-9]:{ACCOUNT}:key/"
 ROLE_ARN_WHAT = "an IAM role ARN (arn:aws:iam::111122223333:role/name)"
 KMS_KEY_ARN_WHAT = "a KMS key ARN (arn:aws:kms:<region>:<account>:key/<uuid>)"
 RoleArn = text(ROLE_ARN, ROLE_ARN_WHAT, max_len=2048)
-PolicyArn = text(POLICY_ARN, "an IAM policy ARN", max_len=2048)
 KmsKeyArn = text(KMS_KEY_ARN, KMS_KEY_ARN_WHAT)
 SUBNET_ID = r"subnet-([0-9a-f]{8}|[0-9a-f]{17})"
 SUBNET_ID_WHAT = "a subnet id (subnet-0123456789abcdef0)"
 VpcId = text(r"vpc-([0-9a-f]{8}|[0-9a-f]{17})", "a VPC id (vpc-0123456789abcdef0)")
-SubnetId = text(r"subnet-([0-9a-f]{8}|[0-9a-f]{17})", "a subnet id (subnet-0123456789abcdef0)")
 AmiId = text(r"ami-([0-9a-f]{8}|[0-9a-f]{17})", "an AMI id (ami-0123456789abcdef0)")
 Thumbprint = text(r"[0-9a-fA-F]{40}", "a SHA-1 thumbprint (40 hex characters)")
 AddonVersion = text(r"v[0-9]+\.[0-9]+\.[0-9]+-eksbuild\.[0-9]+", "an EKS add-on version (v1.19.0-eksbuild.1)")

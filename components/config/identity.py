@@ -38,7 +38,6 @@ from components.config.base import (
 from components.config.kube import Namespace
 
 Mechanism = Literal["podIdentity", "irsa"]
-MECHANISMS = ("podIdentity", "irsa")
 
 # Keys that name resources (<cluster>-identity-<key>, <cluster>-access-<key>): like node-group names.
 Key = text(r"[a-z0-9]([-a-z0-9]{0,30}[a-z0-9])?", "a key of 1-32 lowercase letters, digits and - (not first or "

@@ -35,8 +35,6 @@ from components.config.instances import INSTANCE_TYPES, architecture, instance_t
 from components.config.kube import Namespace
 
 GROUP_LABEL = "eks-platform/node-group"  # the program's own label: every add-on's nodeSelector uses it
-TAINT_EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
-SPOT_STRATEGIES = ("price-capacity-optimized", "capacity-optimized", "capacity-optimized-prioritized", "lowest-price")
 # Group names become resource-name suffixes; "managed" and "self-managed" name the shared node roles.
 GROUP_NAME = r"[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?"
 RESERVED_GROUP_NAMES = ("managed", "self-managed")
@@ -280,11 +278,7 @@ class NodeIam(Model):
         return self
 
 
-def _instance_types(value: str) -> str | None:
-    return instance_type_problem(value)
-
-
-InstanceTypes = items(_instance_types, "instance type", min_items=1, max_items=20,
+InstanceTypes = items(instance_type_problem, "instance type", min_items=1, max_items=20,
                       schema={"enum": sorted(INSTANCE_TYPES)})
 
 
@@ -320,6 +314,13 @@ class NodeClass(Named):
     def max_pods(self) -> int | None:
         return self.kubelet.max_pods
 
+    def check_architecture(self, found: Problems, instance_types: tuple[str, ...]) -> None:
+        """Each known instance type must be of the class's architecture."""
+        for i, t in enumerate(instance_types):
+            if not instance_type_problem(t) and architecture(t) != self.architecture:
+                found.add(("instanceTypes", i), f"{show(t)} is an {architecture(t)} type; the group's "
+                                               f"architecture is {self.architecture}")
+
     @field_validator("taints")
     @classmethod
     def _distinct_taints(cls, taints: tuple[Taint, ...]) -> tuple[Taint, ...]:
@@ -352,10 +353,7 @@ class AsgGroup(NodeClass):
     def check_asg(self, found: Problems) -> None:
         if self.max_pods_setting is not None and self.kubelet.max_pods is not None:
             found.add("maxPods", "and kubelet.maxPods are both set; keep kubelet.maxPods")
-        for i, t in enumerate(self.instance_types):
-            if not instance_type_problem(t) and architecture(t) != self.architecture:
-                found.add(("instanceTypes", i), f"{show(t)} is an {architecture(t)} type; the group's architecture "
-                                               f"is {self.architecture}")
+        self.check_architecture(found, self.instance_types)
         seen: dict[tuple, int] = {}
         for i, rule in enumerate(self.extra_ingress):
             for cidr in rule.cidrs:
@@ -528,7 +526,7 @@ class KarpenterGroup(NodeClass):
     """A Karpenter NodePool and its EC2NodeClass: nodes launched per pending pod, no Auto Scaling group."""
 
     kind: Literal["karpenter"]
-    instance_types: items(_instance_types, "instance type", max_items=100, schema={"enum": sorted(INSTANCE_TYPES)}) = ()
+    instance_types: items(instance_type_problem, "instance type", max_items=100, schema={"enum": sorted(INSTANCE_TYPES)}) = ()
     """Exactly these types..."""
     instance_families: items(_family, "instance family") = ()
     """...or any size of these families (m7i, c7g)..."""
@@ -552,10 +550,7 @@ class KarpenterGroup(NodeClass):
                           + (f" (has {' and '.join(given)})" if given else ""))
         if self.min_generation is not None and not self.instance_categories:
             found.add("minGeneration", "applies to instanceCategories only")
-        for i, t in enumerate(self.instance_types):
-            if not instance_type_problem(t) and architecture(t) != self.architecture:
-                found.add(("instanceTypes", i), f"{show(t)} is an {architecture(t)} type; the pool's architecture "
-                                               f"is {self.architecture}")
+        self.check_architecture(found, self.instance_types)
         if self.subnets != "private":
             found.add("subnets", "Karpenter nodes go to the private subnets (found by the karpenter.sh/discovery tag)")
         found.check()
@@ -607,7 +602,6 @@ class FargateGroup(Named):
 
 NodeGroup = Annotated[ManagedGroup | SelfManagedGroup | KarpenterGroup | FargateGroup, Field(discriminator="kind")]
 NodeGroups = dict[GroupName, NodeGroup]
-NODE_GROUP_KINDS = ("managed", "selfManaged", "karpenter", "fargate")
 
 
 def asg_groups(groups: dict[str, object]) -> dict[str, AsgGroup]:
