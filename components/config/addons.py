@@ -44,16 +44,21 @@ def _sm_prefix(value: str) -> str:
     return value
 
 
-class AddonConfig(Model):
-    enabled: bool = True
-    """Install it."""
+class HelmAddon(Model):
+    """What every Helm add-on has: its identity mechanism and value overrides."""
+
     identity: Mechanism | None = None
     """How its service account gets the add-on's role: podIdentity or irsa. Default: addons.identity."""
     values: dict[str, Any] = {}
     """Helm value overrides, deep-merged last."""
 
 
-class ExternalSecretsConfig(Model):
+class AddonConfig(HelmAddon):
+    enabled: bool = True
+    """Install it."""
+
+
+class ExternalSecretsConfig(HelmAddon):
     """external-secrets: Parameter Store and Secrets Manager into Kubernetes Secrets."""
 
     enabled_setting: bool | None = Field(None, alias="enabled")
@@ -68,10 +73,6 @@ class ExternalSecretsConfig(Model):
     """Namespaces whose ExternalSecrets may use the stores (the ClusterSecretStores' conditions)."""
     namespace_selector: LabelSelector | None = None
     """...and/or namespaces carrying these labels. With neither, no namespace may read (except the platform's own)."""
-    identity: Mechanism | None = None
-    """How its service account gets the add-on's role: podIdentity or irsa. Default: addons.identity."""
-    values: dict[str, Any] = {}
-    """Helm value overrides, deep-merged last."""
 
     @property
     def enabled(self) -> bool:
@@ -102,7 +103,7 @@ class CloudflareConfig(Model):
     """Parameter Store name of the API token, under externalSecrets.ssmPathPrefix; synced by an ExternalSecret."""
 
 
-class ExternalDnsConfig(Model):
+class ExternalDnsConfig(HelmAddon):
     """external-dns: DNS records for Services and Ingresses."""
 
     enabled_setting: bool | None = Field(None, alias="enabled")
@@ -116,10 +117,6 @@ class ExternalDnsConfig(Model):
     policy: Literal["upsert-only", "sync"] = "upsert-only"
     """sync also deletes records (and only then gets DELETE)."""
     cloudflare: CloudflareConfig = CloudflareConfig()
-    identity: Mechanism | None = None
-    """How its service account gets the add-on's role: podIdentity or irsa. Default: addons.identity."""
-    values: dict[str, Any] = {}
-    """Helm value overrides, deep-merged last."""
 
     @property
     def enabled(self) -> bool:
@@ -149,27 +146,19 @@ class ExternalDnsConfig(Model):
         return self
 
 
-class NodeTerminationHandlerConfig(Model):
+class NodeTerminationHandlerConfig(HelmAddon):
     """aws-node-termination-handler (queue mode)."""
 
     enabled: bool | None = None
     """Cannot be off while self-managed groups (with their lifecycle hook) exist. Default: true with self-managed
     groups."""
-    identity: Mechanism | None = None
-    """How its service account gets the add-on's role: podIdentity or irsa. Default: addons.identity."""
-    values: dict[str, Any] = {}
-    """Helm value overrides, deep-merged last."""
 
 
-class KarpenterConfig(Model):
+class KarpenterConfig(HelmAddon):
     """The Karpenter controller (provisions the karpenter node groups)."""
 
     enabled_setting: bool | None = Field(None, alias="enabled")
     """Install it. Default: true when a karpenter node group exists."""
-    identity: Mechanism | None = None
-    """How its service account gets the controller's role: podIdentity or irsa. Default: addons.identity."""
-    values: dict[str, Any] = {}
-    """Helm value overrides, deep-merged last."""
 
     @property
     def enabled(self) -> bool:
