@@ -4,7 +4,9 @@ hypothesis mutates Pulumi.dev.yaml and Pulumi.prod.yaml the ways that once crash
 slipped through (see the bad-config corpus, where each distinct failure found is a case):
 values replaced by anything JSON can hold (control characters, Unicode, huge numbers, wrong
 types), keys dropped, renamed or added, and raw text edits — dates, unknown tags, non-string
-keys, aliases and alias bombs, broken indentation, bytes that are not UTF-8.
+keys, aliases and alias bombs, broken indentation, bytes that are not UTF-8. A second strategy keeps each
+value's type (near-miss numbers and strings, list items dropped or repeated), so most of its variants pass
+validation and exercise the program itself: an accepted config must plan (or fail a guardrail), never crash.
 """
 
 from __future__ import annotations
@@ -93,18 +95,51 @@ def mutated(draw) -> bytes:
     return text
 
 
-@settings(max_examples=70, deadline=None, derandomize=True,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-@given(mutated())
-def test_any_stack_file_plans_or_is_refused_cleanly(tmp_path_factory, content):
+def near(old: Any) -> st.SearchStrategy:
+    """A value of the same type as ``old``, near it: what a typo or a careless edit makes."""
+    if isinstance(old, bool):
+        return st.just(not old)
+    if isinstance(old, int):
+        return st.one_of(st.integers(-2, 70_000), st.sampled_from([0, 1, old - 1, old + 1, old * 10, 2**31]))
+    if isinstance(old, str):
+        return st.sampled_from([old[:-1], old + old, old.upper(), old + "-x", "", old[:1], old.replace("-", "_"),
+                                old + "/", "*", old.split(".")[0]])
+    return st.just(old)
+
+
+def at(node: Any, path: tuple) -> Any:
+    for part in path:
+        node = node[part]
+    return node
+
+
+@st.composite
+def edited(draw) -> bytes:
+    doc = BASES[draw(st.sampled_from(sorted(BASES)))]
+    for _ in range(draw(st.integers(1, 3))):
+        path = draw(st.sampled_from([p for p in paths(doc) if len(p) > 1]))
+        old = at(doc, path)
+        if isinstance(path[-1], int) and draw(st.booleans()):  # repeat a list item
+            parent = list(at(doc, path[:-1]))
+            doc = replace(doc, path[:-1], [*parent[: path[-1] + 1], *parent[path[-1]:]], "value")
+        elif isinstance(old, dict | list) or draw(st.integers(0, 3)) == 0:
+            doc = replace(doc, path, None, "delete")
+        else:
+            doc = replace(doc, path, draw(near(old)), "value")
+        if not doc.get("config"):
+            break
+    return yaml.safe_dump(doc, sort_keys=False).encode()
+
+
+def plans_or_is_refused_cleanly(tmp_path_factory, content: bytes, codes: tuple[int, ...]) -> None:
     path = Path(tmp_path_factory.mktemp("m")) / "Pulumi.mutant.yaml"
     path.write_bytes(content)
     out, err = io.StringIO(), io.StringIO()
     start = time.perf_counter()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = plan.main(["--config-file", str(path), "--quiet"])
+        code = plan.main(["--config-file", str(path), "--quiet", *(["--policies"] if 3 in codes else [])])
     elapsed = time.perf_counter() - start
-    assert code in (0, 2), err.getvalue()
+    assert code in codes, err.getvalue()
     assert "Traceback" not in err.getvalue()
     assert elapsed < 10, f"{elapsed:.1f} s"
     if code == 2:
@@ -113,3 +148,17 @@ def test_any_stack_file_plans_or_is_refused_cleanly(tmp_path_factory, content):
         assert lines
         for line in lines:
             assert LINE.match(line), f"not a clean 'key: message' line: {line!r}"
+
+
+@settings(max_examples=70, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(mutated())
+def test_any_stack_file_plans_or_is_refused_cleanly(tmp_path_factory, content):
+    plans_or_is_refused_cleanly(tmp_path_factory, content, (0, 2))
+
+
+@settings(max_examples=50, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(edited())
+def test_a_near_miss_edit_plans_fails_a_guardrail_or_is_refused_cleanly(tmp_path_factory, content):
+    plans_or_is_refused_cleanly(tmp_path_factory, content, (0, 2, 3))
