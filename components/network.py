@@ -129,15 +129,34 @@ class Network(pulumi.ComponentResource):
 
     # -- a new VPC ------------------------------------------------------------------
     def _create(self) -> None:
-        cfg, ctx, name = self._args.config, self._args.ctx, self._name
-        zones = self._args.zones
+        cfg, zones = self._args.config, self._args.zones
         layout = subnets.carve(cfg.cidr, zones, cfg.max_azs, cfg.subnet_prefix_lengths.overrides())
-        base = ctx.tags
         self.zones = zones
+        vpc, igw = self._vpc(layout.vpc_cidr)
+        subnet_ids: dict[str, dict[str, pulumi.Output[str]]] = {t: {} for t in subnets.TIERS}
+        for spec in layout.subnets:
+            subnet_ids[spec.tier][spec.zone] = self._subnet(vpc, spec).id
+        nat_ids, nat_ips = self._nat_gateways(subnet_ids["public"], igw)
+        route_tables, private_route_tables, ready = self._route_tables(vpc, igw, subnet_ids, nat_ids)
+        self.pod_subnets = self._pod_subnets(vpc, private_route_tables, ready)
+        self.pod_subnet_ids = pulumi.Output.all(*[sid for _, sid in self.pod_subnets.values()])
+        ready += self._endpoints(vpc, layout.vpc_cidr, [subnet_ids["private"][z] for z in zones], route_tables)
+        if cfg.flow_logs.enabled:
+            self._flow_logs(vpc)
 
+        self.vpc_id = vpc.id
+        self.vpc_cidr = pulumi.Output.from_input(layout.vpc_cidr)
+        self.public_subnet_ids = pulumi.Output.all(*[subnet_ids["public"][z] for z in zones])
+        self.private_subnet_ids = pulumi.Output.all(*[subnet_ids["private"][z] for z in zones])
+        self.intra_subnet_ids = pulumi.Output.all(*[subnet_ids["intra"][z] for z in zones])
+        self.nat_public_ips = pulumi.Output.all(*nat_ips)
+        self.egress_ready = ready
+
+    def _vpc(self, cidr: str) -> tuple[aws.ec2.Vpc, aws.ec2.InternetGateway]:
+        name, base = self._name, self._args.ctx.tags
         vpc = aws.ec2.Vpc(
             f"{name}-vpc",
-            cidr_block=layout.vpc_cidr,
+            cidr_block=cidr,
             enable_dns_support=True,
             enable_dns_hostnames=True,
             tags=tagged(base, f"{name}-vpc"),
@@ -151,31 +170,39 @@ class Network(pulumi.ComponentResource):
         igw = aws.ec2.InternetGateway(
             f"{name}-igw", vpc_id=vpc.id, tags=tagged(base, f"{name}-igw"), opts=self._child()
         )
+        return vpc, igw
 
-        subnet_ids: dict[str, dict[str, pulumi.Output[str]]] = {t: {} for t in subnets.TIERS}
-        for spec in layout.subnets:
-            subnet_ids[spec.tier][spec.zone] = self._subnet(vpc, spec).id
-
+    def _nat_gateways(self, public_subnet_ids: dict[str, pulumi.Output[str]], igw: aws.ec2.InternetGateway
+                      ) -> tuple[dict[str, pulumi.Output[str]], list[pulumi.Output[str]]]:
+        """A NAT gateway (and its Elastic IP) in each zone that hosts one: ``({zone: id}, [public IPs])``."""
+        name, base, zones = self._name, self._args.ctx.tags, self._args.zones
         nat_ids: dict[str, pulumi.Output[str]] = {}
         nat_ips: list[pulumi.Output[str]] = []
-        for zone in sorted(set(nat_placement(cfg.nat_gateways, zones).values()), key=zones.index):
+        for zone in sorted(set(nat_placement(self._args.config.nat_gateways, zones).values()), key=zones.index):
             eip = aws.ec2.Eip(
                 f"{name}-nat-{zone}", domain="vpc", tags=tagged(base, f"{name}-nat-{zone}"), opts=self._child()
             )
             nat = aws.ec2.NatGateway(
                 f"{name}-nat-{zone}",
                 allocation_id=eip.id,
-                subnet_id=subnet_ids["public"][zone],
+                subnet_id=public_subnet_ids[zone],
                 connectivity_type="public",
                 tags=tagged(base, f"{name}-nat-{zone}"),
                 opts=self._child(depends_on=[igw]),
             )
             nat_ids[zone] = nat.id
             nat_ips.append(eip.public_ip)
+        return nat_ids, nat_ips
 
+    def _route_tables(self, vpc: aws.ec2.Vpc, igw: aws.ec2.InternetGateway,
+                      subnet_ids: dict[str, dict[str, pulumi.Output[str]]], nat_ids: dict[str, pulumi.Output[str]]
+                      ) -> tuple[dict[str, list[pulumi.Output[str]]], dict[str, aws.ec2.RouteTable],
+                                 list[pulumi.Resource]]:
+        """A route table per tier and zone: ``({tier: [ids]}, {zone: private table}, what egress waits for)``."""
+        name, base, zones = self._name, self._args.ctx.tags, self._args.zones
         route_tables: dict[str, list[pulumi.Output[str]]] = {t: [] for t in subnets.TIERS}
         ready: list[pulumi.Resource] = []
-        placement = nat_placement(cfg.nat_gateways, zones)
+        placement = nat_placement(self._args.config.nat_gateways, zones)
         private_route_tables: dict[str, aws.ec2.RouteTable] = {}
         for zone in zones:
             for tier in subnets.TIERS:
@@ -203,12 +230,15 @@ class Network(pulumi.ComponentResource):
                         opts=self._child(),
                     ))
                 # intra: no route out of the VPC on purpose.
+        return route_tables, private_route_tables, ready
 
-        self.pod_subnets = self._pod_subnets(vpc, private_route_tables, ready)
-        self.pod_subnet_ids = pulumi.Output.all(*[sid for _, sid in self.pod_subnets.values()])
-
+    def _endpoints(self, vpc: aws.ec2.Vpc, vpc_cidr: str, private_ids: list[pulumi.Output[str]],
+                   route_tables: dict[str, list[pulumi.Output[str]]]) -> list[pulumi.Resource]:
+        """The S3 gateway endpoint and the interface endpoints (one security group: HTTPS from the VPC)."""
+        cfg, ctx, name, base = self._args.config, self._args.ctx, self._name, self._args.ctx.tags
+        out: list[pulumi.Resource] = []
         if cfg.endpoints.s3_gateway:
-            ready.append(aws.ec2.VpcEndpoint(
+            out.append(aws.ec2.VpcEndpoint(
                 f"{name}-s3",
                 vpc_id=vpc.id,
                 service_name=ctx.endpoint_service("s3"),
@@ -217,43 +247,33 @@ class Network(pulumi.ComponentResource):
                 tags=tagged(base, f"{name}-s3"),
                 opts=self._child(),
             ))
-        if cfg.endpoints.interface:
-            sg = aws.ec2.SecurityGroup(
-                f"{name}-endpoints",
+        if not cfg.endpoints.interface:
+            return out
+        sg = aws.ec2.SecurityGroup(
+            f"{name}-endpoints",
+            vpc_id=vpc.id,
+            description="HTTPS from inside the VPC to its interface endpoints",
+            ingress=[aws.ec2.SecurityGroupIngressArgs(
+                protocol="tcp", from_port=443, to_port=443, cidr_blocks=[vpc_cidr],
+                description="HTTPS from the VPC",
+            )],
+            egress=[],
+            tags=tagged(base, f"{name}-endpoints"),
+            opts=self._child(),
+        )
+        for service in sorted(cfg.endpoints.interface):
+            out.append(aws.ec2.VpcEndpoint(
+                f"{name}-{service.replace('.', '-')}",
                 vpc_id=vpc.id,
-                description="HTTPS from inside the VPC to its interface endpoints",
-                ingress=[aws.ec2.SecurityGroupIngressArgs(
-                    protocol="tcp", from_port=443, to_port=443, cidr_blocks=[layout.vpc_cidr],
-                    description="HTTPS from the VPC",
-                )],
-                egress=[],
-                tags=tagged(base, f"{name}-endpoints"),
+                service_name=ctx.endpoint_service(service),
+                vpc_endpoint_type="Interface",
+                private_dns_enabled=True,
+                subnet_ids=private_ids,
+                security_group_ids=[sg.id],
+                tags=tagged(base, f"{name}-{service}"),
                 opts=self._child(),
-            )
-            private_ids = [subnet_ids["private"][z] for z in zones]
-            for service in sorted(cfg.endpoints.interface):
-                ready.append(aws.ec2.VpcEndpoint(
-                    f"{name}-{service.replace('.', '-')}",
-                    vpc_id=vpc.id,
-                    service_name=ctx.endpoint_service(service),
-                    vpc_endpoint_type="Interface",
-                    private_dns_enabled=True,
-                    subnet_ids=private_ids,
-                    security_group_ids=[sg.id],
-                    tags=tagged(base, f"{name}-{service}"),
-                    opts=self._child(),
-                ))
-
-        if cfg.flow_logs.enabled:
-            self._flow_logs(vpc)
-
-        self.vpc_id = vpc.id
-        self.vpc_cidr = pulumi.Output.from_input(layout.vpc_cidr)
-        self.public_subnet_ids = pulumi.Output.all(*[subnet_ids["public"][z] for z in zones])
-        self.private_subnet_ids = pulumi.Output.all(*[subnet_ids["private"][z] for z in zones])
-        self.intra_subnet_ids = pulumi.Output.all(*[subnet_ids["intra"][z] for z in zones])
-        self.nat_public_ips = pulumi.Output.all(*nat_ips)
-        self.egress_ready = ready
+            ))
+        return out
 
     def _subnet(self, vpc: aws.ec2.Vpc, spec: subnets.SubnetSpec, **opts) -> aws.ec2.Subnet:
         """One subnet of a tier in a zone, with the tier's discovery tags."""

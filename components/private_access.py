@@ -35,6 +35,16 @@ SSM_DOCUMENT = "AWS-StartPortForwardingSessionToRemoteHost"
 # The latest AL2023 image, per architecture (Amazon Linux 2023 User Guide, "AL2023 on EC2": public SSM
 # parameters). The access host runs no workload: following the newest image is what we want.
 AL2023_PARAMETER = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-{arch}"
+
+
+def access_host_image(instance_type: str) -> str:
+    """The launch template's image: the parameter itself, resolved by EC2 at each launch ("resolve:ssm:", EC2 Auto
+    Scaling User Guide, "Use AWS Systems Manager parameters instead of AMI IDs in launch templates";
+    terraform-provider-aws documents it for aws_launch_template.image_id). Resolving it at plan time instead made
+    every AL2023 release a launch-template change in `pulumi preview` although no instance follows it (the group
+    has no instance refresh): the template now stays the same, and a replaced host boots the newest image."""
+    arch = "arm64" if architecture(instance_type) == "arm64" else "x86_64"
+    return f"resolve:ssm:{AL2023_PARAMETER.format(arch=arch)}"
 RUNNER_LOG_RETENTION_DAYS = 30
 
 
@@ -222,12 +232,8 @@ class AccessHost(pulumi.ComponentResource):
         profile = aws.iam.InstanceProfile(name, role=role.name, tags=tagged(ctx.tags, name), opts=child)
         sg = https_out_only(name, args.vpc_id, f"SSM access host of {args.cluster_name}: no inbound",
                             "HTTPS to Session Manager and the Kubernetes API", ctx, child)
-        image = aws.ssm.get_parameter_output(
-            name=AL2023_PARAMETER.format(arch="arm64" if architecture(cfg.instance_type) == "arm64" else "x86_64"),
-            opts=pulumi.InvokeOutputOptions(parent=self),
-        ).value
         lt = aws.ec2.LaunchTemplate(
-            name, description=f"SSM access host of {args.cluster_name}", image_id=image,
+            name, description=f"SSM access host of {args.cluster_name}", image_id=access_host_image(cfg.instance_type),
             instance_type=cfg.instance_type,
             iam_instance_profile=aws.ec2.LaunchTemplateIamInstanceProfileArgs(arn=profile.arn),
             vpc_security_group_ids=[sg.id],

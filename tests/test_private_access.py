@@ -100,7 +100,15 @@ def test_the_access_host_is_exactly_these_resources(rec):
     asg = rec.one("aws:autoscaling/group:Group", "blue-access-host").inputs
     assert (asg["minSize"], asg["maxSize"], asg["desiredCapacity"]) == (1, 1, 1)
     assert asg["vpcZoneIdentifiers"] == rec.outputs["privateSubnetIds"]
-    assert "ssm/getParameter" in " ".join(rec.invokes)
+    # The image is resolved by EC2 at launch, never at plan time: a new AL2023 release changes no template.
+    assert lt["imageId"] == "resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"
+
+
+def test_a_graviton_access_host_boots_the_arm64_image():
+    from components.private_access import access_host_image
+
+    assert access_host_image("t4g.micro").endswith("al2023-ami-kernel-default-arm64")
+    assert access_host_image("t3.micro").endswith("al2023-ami-kernel-default-x86_64")
 
 
 def test_neither_has_an_inbound_rule(rec):

@@ -167,6 +167,18 @@ def replacing(type_: str, custom: bool, paths: list[str], replace_on_changes: tu
     return [p for p in paths if any(_covers(r, p) for r in (*(rules or ()), *replace_on_changes))]
 
 
+def _rolled(r: Mapping[str, Any], resources: list[Mapping[str, Any]]) -> bool:
+    """Whether a new version of this launch template replaces running instances: only when its group (the sibling
+    in the same component) is an EKS managed node group or an Auto Scaling group with instance refresh. An ASG
+    without it (the access host) takes the new version for the instances it launches next."""
+    if r["type"] != "aws:ec2/launchTemplate:LaunchTemplate":
+        return True
+    siblings = [s for s in resources if s.get("parent") == r.get("parent") and s["urn"] != r["urn"]]
+    return any(s["type"] == "aws:eks/nodeGroup:NodeGroup"
+               or (s["type"] == "aws:autoscaling/group:Group" and s["inputs"].get("instanceRefresh"))
+               for s in siblings)
+
+
 def _minor(version: Any) -> tuple[int, int] | None:
     try:
         major, minor = str(version).split(".")[:2]
@@ -195,7 +207,7 @@ def diff(base: Mapping[str, Any], new: Mapping[str, Any], base_name: str = "base
         rolls = ROLLS_NODES.get(r["type"])
         if forced and r["type"] in ("aws:eks/nodeGroup:NodeGroup", "aws:autoscaling/group:Group"):
             change.rolls_nodes = "the group is replaced: every node is new"
-        elif rolls and any(_covers(rule, p) for rule in rolls[0] for p in paths):
+        elif rolls and any(_covers(rule, p) for rule in rolls[0] for p in paths) and _rolled(r, new["resources"]):
             change.rolls_nodes = rolls[1]
         if forced and (before.get("protect") or r.get("protect")):
             errors.append(f"{r['name']} ({r['type']}) is protected and would be replaced (changed: "

@@ -122,14 +122,26 @@ class ManagedNodeGroup(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: ManagedNodeGroupArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("eks-platform:nodegroups:ManagedNodeGroup", name, None, opts)
-        g, ctx = args.group, args.ctx
+        g = args.group
         # A launch template that sets security groups replaces the ones EKS would attach:
         # list the cluster security group explicitly so nodes keep it.
-        sg_ids = node_security_groups(name, self, g, args.cluster.security_group_id, args.vpc_id, ctx)
+        sg_ids = node_security_groups(name, self, g, args.cluster.security_group_id, args.vpc_id, args.ctx)
         extra = model.managed_user_data(g)
-        lt = launch_template(name, self, g, ctx, security_group_ids=sg_ids,
+        lt = launch_template(name, self, g, args.ctx, security_group_ids=sg_ids,
                              user_data=base64.b64encode(extra.encode()).decode() if extra else None)
-        ng = aws.eks.NodeGroup(
+        ng = self._node_group(name, args, lt)
+        asg_name = ng.resources.apply(lambda rs: rs[0].autoscaling_groups[0].name)
+        self._asg_tags(name, args, asg_name)
+        self.node_group = ng
+        self.node_group_name = ng.node_group_name
+        self.asg_name = asg_name
+        self.launch_template_id = lt.id
+        self.role_arn = pulumi.Output.from_input(args.node_role_arn)
+        self.register_outputs({"nodeGroupName": self.node_group_name, "asgName": self.asg_name})
+
+    def _node_group(self, name: str, args: ManagedNodeGroupArgs, lt: aws.ec2.LaunchTemplate) -> aws.eks.NodeGroup:
+        g = args.group
+        return aws.eks.NodeGroup(
             name,
             cluster_name=args.cluster.name,
             # Follows the control plane: version and releaseVersion are Optional+Computed in the provider,
@@ -151,7 +163,7 @@ class ManagedNodeGroup(pulumi.ComponentResource):
             labels=model.node_labels(g),
             taints=[aws.eks.NodeGroupTaintArgs(**t) for t in model.eks_taints(g)],
             launch_template=aws.eks.NodeGroupLaunchTemplateArgs(id=lt.id, version=lt.latest_version.apply(str)),
-            tags=tagged(ctx.tags, name),
+            tags=tagged(args.ctx.tags, name),
             opts=pulumi.ResourceOptions(
                 parent=self,
                 depends_on=list(args.depends_on),
@@ -159,10 +171,11 @@ class ManagedNodeGroup(pulumi.ComponentResource):
                 ignore_changes=["scalingConfig.desiredSize"],
             ),
         )
-        asg_name = ng.resources.apply(lambda rs: rs[0].autoscaling_groups[0].name)
-        # EKS does not copy node-template hints to the ASG it creates; write them so
-        # cluster-autoscaler can scale this group from zero with the right labels/taints.
-        for key, value in model.node_template_tags(g, args.capacities).items():
+
+    def _asg_tags(self, name: str, args: ManagedNodeGroupArgs, asg_name: pulumi.Output[str]) -> None:
+        """Tags on the Auto Scaling group EKS creates (it copies neither of these kinds itself)."""
+        # Node-template hints, so cluster-autoscaler can scale this group from zero with the right labels/taints.
+        for key, value in model.node_template_tags(args.group, args.capacities).items():
             kind, _, label = key.removeprefix(f"{model.CA_PREFIX}/node-template/").partition("/")
             aws.autoscaling.Tag(
                 f"{name}-{tag_resource_suffix(kind, label)}",
@@ -170,21 +183,15 @@ class ManagedNodeGroup(pulumi.ComponentResource):
                 tag=aws.autoscaling.TagTagArgs(key=key, value=value, propagate_at_launch=False),
                 opts=pulumi.ResourceOptions(parent=self),
             )
-        # Stack-wide tags reach the instances through the ASG EKS creates (propagated at launch), not through
-        # the launch template, so editing them rolls no node.
-        for key, value in model.propagated_stack_tags(ctx.tags).items():
+        # Stack-wide tags reach the instances through the ASG (propagated at launch), not through the launch
+        # template, so editing them rolls no node.
+        for key, value in model.propagated_stack_tags(args.ctx.tags).items():
             aws.autoscaling.Tag(
                 f"{name}-tag-{tag_suffix(key)}",
                 autoscaling_group_name=asg_name,
                 tag=aws.autoscaling.TagTagArgs(key=key, value=value, propagate_at_launch=True),
                 opts=pulumi.ResourceOptions(parent=self),
             )
-        self.node_group = ng
-        self.node_group_name = ng.node_group_name
-        self.asg_name = asg_name
-        self.launch_template_id = lt.id
-        self.role_arn = pulumi.Output.from_input(args.node_role_arn)
-        self.register_outputs({"nodeGroupName": self.node_group_name, "asgName": self.asg_name})
 
 
 # ---------------------------------------------------------------------------------------
@@ -222,28 +229,50 @@ class SelfManagedNodeGroup(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: SelfManagedNodeGroupArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("eks-platform:nodegroups:SelfManagedNodeGroup", name, None, opts)
-        g, ctx, c = args.group, args.ctx, args.cluster
-        if g.ami_id:
-            image_id: pulumi.Input[str] = g.ami_id
-        else:
-            # Exactly the catalog's release, never the moving "recommended" parameter: nodes roll when
-            # platform/node-images.yaml changes, not when AWS publishes an image.
-            image_id = aws.ssm.get_parameter_output(
-                name=nodeimages.image_parameter(c.version, g.os, g.architecture,
-                                                nodeimages.release(c.version, g.os, g.architecture)),
-                opts=pulumi.InvokeOutputOptions(parent=self),
-            ).value
+        g, c = args.group, args.cluster
         user_data = pulumi.Output.all(c.endpoint, c.certificate_authority, self._max_pods(args)).apply(
             lambda v: model.user_data(model.NodeCluster(c.name, v[0], v[1], c.service_cidr), g, v[2])
         )
-        sg_ids = node_security_groups(name, self, g, args.node_security_group_id, args.vpc_id, ctx)
+        sg_ids = node_security_groups(name, self, g, args.node_security_group_id, args.vpc_id, args.ctx)
         lt = launch_template(
-            name, self, g, ctx, security_group_ids=sg_ids, image_id=image_id,
+            name, self, g, args.ctx, security_group_ids=sg_ids, image_id=self._image_id(args),
             user_data=user_data.apply(lambda u: base64.b64encode(u.encode()).decode()),
             instance_profile_arn=args.instance_profile_arn,
         )
+        group = self._group(name, args, lt)
+        # Give the termination handler time to cordon and drain before EC2 terminates.
+        aws.autoscaling.LifecycleHook(
+            f"{name}-terminating",
+            name="node-termination-handler",
+            autoscaling_group_name=group.name,
+            lifecycle_transition="autoscaling:EC2_INSTANCE_TERMINATING",
+            default_result="CONTINUE",
+            heartbeat_timeout=300,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.group = group
+        self.asg_name = group.name
+        self.launch_template_id = lt.id
+        self.role_arn = pulumi.Output.from_input(args.role_arn)
+        self.user_data = user_data
+        self.register_outputs({"asgName": self.asg_name, "launchTemplateId": self.launch_template_id})
+
+    def _image_id(self, args: SelfManagedNodeGroupArgs) -> pulumi.Input[str]:
+        g, version = args.group, args.cluster.version
+        if g.ami_id:
+            return g.ami_id
+        # Exactly the catalog's release, never the moving "recommended" parameter: nodes roll when
+        # platform/node-images.yaml changes, not when AWS publishes an image.
+        return aws.ssm.get_parameter_output(
+            name=nodeimages.image_parameter(version, g.os, g.architecture,
+                                            nodeimages.release(version, g.os, g.architecture)),
+            opts=pulumi.InvokeOutputOptions(parent=self),
+        ).value
+
+    def _group(self, name: str, args: SelfManagedNodeGroupArgs, lt: aws.ec2.LaunchTemplate) -> aws.autoscaling.Group:
+        g, c = args.group, args.cluster
         dist = model.instances_distribution(g)
-        group = aws.autoscaling.Group(
+        return aws.autoscaling.Group(
             name,
             name=asg_name(c.name, g.name),
             vpc_zone_identifiers=args.subnet_ids,
@@ -275,7 +304,8 @@ class SelfManagedNodeGroup(pulumi.ComponentResource):
             health_check_type="EC2",
             health_check_grace_period=300,
             termination_policies=["OldestLaunchTemplate", "OldestInstance"],
-            tags=[aws.autoscaling.GroupTagArgs(**t) for t in model.asg_tags(g, c.name, ctx.tags, name, args.capacities)],
+            tags=[aws.autoscaling.GroupTagArgs(**t)
+                  for t in model.asg_tags(g, c.name, args.ctx.tags, name, args.capacities)],
             opts=pulumi.ResourceOptions(
                 parent=self,
                 depends_on=list(args.depends_on),
@@ -283,22 +313,6 @@ class SelfManagedNodeGroup(pulumi.ComponentResource):
                 ignore_changes=["desiredCapacity"],
             ),
         )
-        # Give the termination handler time to cordon and drain before EC2 terminates.
-        aws.autoscaling.LifecycleHook(
-            f"{name}-terminating",
-            name="node-termination-handler",
-            autoscaling_group_name=group.name,
-            lifecycle_transition="autoscaling:EC2_INSTANCE_TERMINATING",
-            default_result="CONTINUE",
-            heartbeat_timeout=300,
-            opts=pulumi.ResourceOptions(parent=self),
-        )
-        self.group = group
-        self.asg_name = group.name
-        self.launch_template_id = lt.id
-        self.role_arn = pulumi.Output.from_input(args.role_arn)
-        self.user_data = user_data
-        self.register_outputs({"asgName": self.asg_name, "launchTemplateId": self.launch_template_id})
 
     def _max_pods(self, args: SelfManagedNodeGroupArgs) -> pulumi.Input[int | None]:
         """With custom networking and no maxPods of the group's own: what its smallest instance type can address,
