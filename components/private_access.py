@@ -140,7 +140,7 @@ class CiRunner(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: CiRunnerArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("eks-platform:delivery:CiRunner", name, None, opts)
-        cfg, ctx = args.config, args.ctx
+        ctx = args.ctx
         child = pulumi.ResourceOptions(parent=self)
         project = runner_project_name(args.cluster_name)
         project_arn = ctx.arn("codebuild", f"project/{project}")
@@ -150,6 +150,24 @@ class CiRunner(pulumi.ComponentResource):
         )
         sg = https_out_only(name, args.vpc_id, f"GitHub Actions runner of {args.cluster_name}: egress only",
                             "HTTPS to GitHub, AWS APIs, registries and the Kubernetes API", ctx, child)
+        role, policy = self._role(name, args, project_arn, logs)
+        codebuild = self._project(name, args, project, role, sg, logs, policy)
+        aws.codebuild.Webhook(
+            name, project_name=codebuild.name, build_type="BUILD",
+            filter_groups=[aws.codebuild.WebhookFilterGroupArgs(filters=[
+                aws.codebuild.WebhookFilterGroupFilterArgs(type="EVENT", pattern="WORKFLOW_JOB_QUEUED"),
+            ])],
+            opts=child,
+        )
+        self.project_name = project
+        self.security_group_id = sg.id
+        self.role_arn = role.arn
+        self.register_outputs({"projectName": project, "roleArn": self.role_arn})
+
+    def _role(self, name: str, args: CiRunnerArgs, project_arn: str, logs: aws.cloudwatch.LogGroup
+              ) -> tuple[aws.iam.Role, aws.iam.RolePolicy]:
+        """The CodeBuild service role: trusted by this project only; logs, VPC networking, the connection."""
+        ctx, child = args.ctx, pulumi.ResourceOptions(parent=self)
         role = aws.iam.Role(
             name, assume_role_policy=codebuild_trust(ctx, project_arn),
             description=f"CodeBuild service role of the GitHub runner of {args.cluster_name}",
@@ -160,10 +178,15 @@ class CiRunner(pulumi.ComponentResource):
         policy = aws.iam.RolePolicy(
             name, role=role.id,
             policy=pulumi.Output.all(logs.arn, subnet_arns).apply(
-                lambda v: runner_policy(ctx, v[0], v[1], cfg.connection_arn or "")),
+                lambda v: runner_policy(ctx, v[0], v[1], args.config.connection_arn or "")),
             opts=child,
         )
-        codebuild = aws.codebuild.Project(
+        return role, policy
+
+    def _project(self, name: str, args: CiRunnerArgs, project: str, role: aws.iam.Role, sg: aws.ec2.SecurityGroup,
+                 logs: aws.cloudwatch.LogGroup, policy: aws.iam.RolePolicy) -> aws.codebuild.Project:
+        cfg = args.config
+        return aws.codebuild.Project(
             name,
             name=project,
             description=f"GitHub Actions runners for {cfg.repository} inside the VPC of {args.cluster_name}",
@@ -187,20 +210,9 @@ class CiRunner(pulumi.ComponentResource):
             ),
             build_timeout=180,  # a first `pulumi up` of a stack takes ~20 minutes; an upgrade can take hours
             queued_timeout=60,
-            tags=tagged(ctx.tags, project),
+            tags=tagged(args.ctx.tags, project),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[policy, *args.depends_on]),
         )
-        aws.codebuild.Webhook(
-            name, project_name=codebuild.name, build_type="BUILD",
-            filter_groups=[aws.codebuild.WebhookFilterGroupArgs(filters=[
-                aws.codebuild.WebhookFilterGroupFilterArgs(type="EVENT", pattern="WORKFLOW_JOB_QUEUED"),
-            ])],
-            opts=child,
-        )
-        self.project_name = project
-        self.security_group_id = sg.id
-        self.role_arn = role.arn
-        self.register_outputs({"projectName": project, "roleArn": self.role_arn})
 
 
 @dataclass(frozen=True)
