@@ -157,29 +157,44 @@ class HelmAddon(pulumi.ComponentResource):
         spec, ctx = args.spec, args.context
         self.service_account = ServiceAccount(spec.namespace, spec.service_account)
         self.mechanism = getattr(args.config, "identity", None) or ctx.identity
-        self.role = None
-        role_arn: pulumi.Input[str | None] = None
-        if args.policies:
-            self.role = ServiceAccountRole(
-                f"{ctx.cluster_name}-{ROLE_SUFFIXES[spec.key]}",
-                ServiceAccountRoleArgs(
-                    service_account=self.service_account, mechanism=self.mechanism, cluster_name=ctx.cluster_name,
-                    cluster=ctx.cluster, ctx=ctx.aws, oidc_provider_arn=ctx.oidc_provider_arn,
-                    oidc_issuer_url=ctx.oidc_issuer_url, policies=args.policies,
-                    description=f"{spec.release_name} in {ctx.cluster_name}", formerly=f"{name}-irsa",
-                ),
-                opts=pulumi.ResourceOptions(parent=self),
-            )
-            role_arn = self.role.annotation_arn
+        self.role = self._role(name, args)
         # The association exists before the pods: the Pod Identity webhook injects credentials at admission.
         before = [*([self.role] if self.role else []), *self.prerequisites(name, args)]
         self.crds = self._crds(name, spec, ctx)
         if self.crds is not None:
             before.append(self.crds)
+        self.release = self._release(name, args, self.role.annotation_arn if self.role else None, before)
+        self.release_name = spec.release_name
+        self.namespace = spec.namespace
+        self.chart_version = spec.version
+        self.role_arn = self.role.role_arn if self.role else None
+        self.extras(name, args)
+        self.register_outputs(self.outputs())
+
+    def _role(self, name: str, args: HelmAddonArgs) -> ServiceAccountRole | None:
+        """The add-on's AWS role, when it calls AWS APIs (``args.policies``)."""
+        if not args.policies:
+            return None
+        spec, ctx = args.spec, args.context
+        return ServiceAccountRole(
+            f"{ctx.cluster_name}-{ROLE_SUFFIXES[spec.key]}",
+            ServiceAccountRoleArgs(
+                service_account=self.service_account, mechanism=self.mechanism, cluster_name=ctx.cluster_name,
+                cluster=ctx.cluster, ctx=ctx.aws, oidc_provider_arn=ctx.oidc_provider_arn,
+                oidc_issuer_url=ctx.oidc_issuer_url, policies=args.policies,
+                description=f"{spec.release_name} in {ctx.cluster_name}", formerly=f"{name}-irsa",
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
+    def _release(self, name: str, args: HelmAddonArgs, role_arn: pulumi.Input[str] | None,
+                 before: list[pulumi.Resource]) -> k8s.helm.v3.Release:
+        """The release: the catalog's values, the add-on's own (given the resolved inputs), the stack's overrides."""
+        spec, ctx = args.spec, args.context
         values = pulumi.Output.all(roleArn=role_arn, **args.inputs).apply(
             lambda resolved: deep_merge(spec.values, args.values(resolved), args.config.values)
         )
-        self.release = k8s.helm.v3.Release(
+        return k8s.helm.v3.Release(
             name,
             name=spec.release_name,
             chart=spec.chart,
@@ -199,12 +214,6 @@ class HelmAddon(pulumi.ComponentResource):
                 depends_on=[*ctx.depends_on, *args.depends_on, *before],
             ),
         )
-        self.release_name = spec.release_name
-        self.namespace = spec.namespace
-        self.chart_version = spec.version
-        self.role_arn = self.role.role_arn if self.role else None
-        self.extras(name, args)
-        self.register_outputs(self.outputs())
 
     def _crds(self, name: str, spec: ChartSpec, ctx: AddonContext) -> k8s.yaml.v2.ConfigGroup | None:
         """The chart's CRDs at its version, so a chart bump upgrades them (Helm never upgrades crds/)."""
