@@ -7,6 +7,7 @@ before the first resource is registered, so a bad config creates nothing.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 import pulumi
@@ -61,7 +62,7 @@ from components.nodegroups import (
 )
 from components.nodegroups.fargate import FargateProfiles, FargateProfilesArgs
 from components.nodegroups.karpenter import KarpenterNodes, KarpenterNodesArgs
-from components.nodegroups.model import NodeCapacity, reservation_problems
+from components.nodegroups.model import EniCapacity, NodeCapacity, group_max_pods, reservation_problems
 from components.podsecurity import PodSecurityGroups, PodSecurityGroupsArgs
 from components.private_access import (
     AccessHost,
@@ -98,7 +99,9 @@ def build(cfg: PlatformConfig, tunnel_port: int | None = None) -> dict[str, Any]
     if cfg.network.existing is None:
         offered = aws.get_availability_zones(state="available")
         zones = cfgmod.check_zones(cfg.network, tuple(offered.names), cfg.region, tuple(offered.zone_ids))
-    capacities = node_capacities(cfg)
+    describe = instance_type_lookup()
+    capacities = node_capacities(cfg, describe)
+    pods = self_managed_max_pods(cfg, describe)
     ctx = account_context(cfg)
 
     network = Network(
@@ -116,7 +119,7 @@ def build(cfg: PlatformConfig, tunnel_port: int | None = None) -> dict[str, Any]
             pod_subnets=network.pod_subnets,
         ),
     )
-    groups, termination, node_sg = build_node_groups(cfg, ctx, network, cluster, capacities)
+    groups, termination, node_sg = build_node_groups(cfg, ctx, network, cluster, capacities, pods)
     fargate = build_fargate(cfg, ctx, network, cluster)
     karpenter_nodes = build_karpenter_nodes(cfg, ctx, cluster)
     coredns = CoreDns(
@@ -412,9 +415,41 @@ def node_group_outputs(group: ManagedNodeGroup | SelfManagedNodeGroup) -> dict[s
             "roleArn": group.role_arn}
 
 
-def node_capacities(cfg: PlatformConfig) -> dict[str, tuple[NodeCapacity, ...]]:
-    """``{group: capacities of its types}`` for groups whose kubelet keeps resources back, from DescribeInstanceTypes
-    before any resource is registered; a ConfigError when the reservations leave a type nothing for pods."""
+def instance_type_lookup() -> Callable[[str], Any]:
+    """DescribeInstanceTypes (``aws.ec2.get_instance_type``) at plan time, before any resource is registered, once
+    per type however many groups list it."""
+    seen: dict[str, Any] = {}
+
+    def describe(itype: str) -> Any:
+        if itype not in seen:
+            seen[itype] = aws.ec2.get_instance_type(instance_type=itype)
+        return seen[itype]
+
+    return describe
+
+
+def self_managed_max_pods(cfg: PlatformConfig, describe: Callable[[str], Any]) -> dict[str, int]:
+    """``{group: max pods}`` for self-managed groups under VPC CNI custom networking without a maxPods of their own:
+    what the group's smallest type can address with the pods' ENIs only (nodeadm and Bottlerocket compute max pods
+    from the instance type alone, counting the primary ENI). One launch template serves every type of the group."""
+    if not cfg.network.custom_networking:
+        return {}
+    out = {}
+    for name, g in sorted(cfg.self_managed_groups.items()):
+        if g.max_pods is not None:
+            continue
+        facts = [(t, describe(t)) for t in g.instance_types]
+        out[name] = group_max_pods(
+            [EniCapacity(t, i.maximum_network_interfaces, i.maximum_ipv4_addresses_per_interface,
+                               i.default_vcpus, i.hypervisor == "nitro") for t, i in facts],
+            custom_networking=True, prefix_delegation=cfg.cluster.addons.vpc_cni.prefix_delegation,
+        )
+    return out
+
+
+def node_capacities(cfg: PlatformConfig, describe: Callable[[str], Any]) -> dict[str, tuple[NodeCapacity, ...]]:
+    """``{group: capacities of its types}`` for groups whose kubelet keeps resources back; a ConfigError when the
+    reservations leave a type nothing for pods."""
     out: dict[str, tuple[NodeCapacity, ...]] = {}
     problems: list[str] = []
     # karpenter pools that name their instance types are checked too (families and categories are open-ended)
@@ -424,7 +459,7 @@ def node_capacities(cfg: PlatformConfig) -> dict[str, tuple[NodeCapacity, ...]]:
             continue
         found = {}
         for itype in g.instance_types:
-            info = aws.ec2.get_instance_type(instance_type=itype)
+            info = describe(itype)
             found[itype] = NodeCapacity(vcpus=info.default_vcpus, memory_mib=info.memory_size)
         problems += [f"nodeGroups.{name}.kubelet: {m}" for m in reservation_problems(g, found)]
         out[name] = tuple(found[t] for t in sorted(found))
@@ -435,10 +470,10 @@ def node_capacities(cfg: PlatformConfig) -> dict[str, tuple[NodeCapacity, ...]]:
 
 def build_node_groups(
     cfg: PlatformConfig, ctx: AwsContext, network: Network, cluster: Cluster,
-    capacities: dict[str, tuple[NodeCapacity, ...]] | None = None,
+    capacities: dict[str, tuple[NodeCapacity, ...]] | None = None, max_pods: dict[str, int] | None = None,
 ) -> tuple[dict[str, ManagedNodeGroup | SelfManagedNodeGroup], TerminationQueue | None, NodeSecurityGroup | None]:
     """Node roles, the self-managed node security group, termination queue and every group."""
-    capacities = capacities or {}
+    capacities, max_pods = capacities or {}, max_pods or {}
     name = cfg.cluster.name
     groups_cfg = cfg.node_groups
     ref = ClusterRef(
@@ -500,9 +535,7 @@ def build_node_groups(
                     group=group, cluster=ref, subnet_ids=subnets[group.subnets], vpc_id=network.vpc_id,
                     node_security_group_id=node_sg.security_group_id, instance_profile_arn=role.instance_profile_arn,
                     role_arn=role.role_arn, ctx=ctx, depends_on=after,
-                    custom_networking=cfg.network.custom_networking,
-                    prefix_delegation=cfg.cluster.addons.vpc_cni.prefix_delegation,
-                    capacities=capacities.get(key, ()),
+                    capacities=capacities.get(key, ()), max_pods=max_pods.get(key),
                 ),
             )
     return groups, termination, node_sg

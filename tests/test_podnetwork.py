@@ -330,3 +330,46 @@ def test_branch_enis_rule(itype, expected):
     from components.config.instances import branch_enis
 
     assert branch_enis(itype) == expected
+
+
+def test_self_managed_max_pods_from_plan_time_instance_facts():
+    """program.self_managed_max_pods: the smallest type of each group decides; no lookup without custom networking
+    or where the group sets maxPods."""
+    from types import SimpleNamespace
+
+    from components.config import load
+    from components.program import self_managed_max_pods
+
+    facts = {"m7i.large": (3, 10, 2, "nitro"), "m5.large": (3, 10, 2, "nitro"), "m4.large": (2, 10, 2, "xen")}
+    calls: list[str] = []
+
+    def describe(itype: str):
+        calls.append(itype)
+        enis, ips, vcpus, hypervisor = facts[itype]
+        return SimpleNamespace(maximum_network_interfaces=enis, maximum_ipv4_addresses_per_interface=ips,
+                               default_vcpus=vcpus, hypervisor=hypervisor)
+
+    groups = {"system": SYSTEM_GROUP,
+              "a": {"kind": "selfManaged", "instanceTypes": ["m7i.large", "m4.large"]},
+              "b": {"kind": "selfManaged", "instanceTypes": ["m7i.large"]},
+              "own": {"kind": "selfManaged", "instanceTypes": ["m5.large"], "maxPods": 30}}
+    custom = load(minimal_config(network={"podCidr": "100.64.0.0/16"}, nodeGroups=groups), stack="t",
+                  region="eu-west-1")
+    # m4.large (Xen, no prefixes): (2 - 1) ENIs * (10 - 1) + 2 = 11 pods; m7i.large with prefixes: 110
+    assert self_managed_max_pods(custom, describe) == {"a": 11, "b": 110}
+    assert sorted(calls) == ["m4.large", "m7i.large", "m7i.large"]  # memoized by instance_type_lookup, not here
+    plain = load(minimal_config(nodeGroups=groups), stack="t", region="eu-west-1")
+    calls.clear()
+    assert self_managed_max_pods(plain, describe) == {} and calls == []
+
+
+def test_instance_type_lookup_describes_each_type_once(monkeypatch):
+    import pulumi_aws as aws
+
+    from components.program import instance_type_lookup
+
+    calls: list[str] = []
+    monkeypatch.setattr(aws.ec2, "get_instance_type", lambda instance_type: calls.append(instance_type) or instance_type)
+    describe = instance_type_lookup()
+    assert [describe(t) for t in ("m7i.large", "m5.large", "m7i.large")] == ["m7i.large", "m5.large", "m7i.large"]
+    assert calls == ["m7i.large", "m5.large"]

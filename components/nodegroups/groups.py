@@ -210,10 +210,9 @@ class SelfManagedNodeGroupArgs:
     depends_on: Sequence[pulumi.Resource] = ()
     # DescribeInstanceTypes of the group's types (with kubelet reservations): the node template's cpu/memory
     capacities: tuple[model.NodeCapacity, ...] = ()
-    # VPC CNI modes that change how many pods a node can address (the kubelet must be told: nodeadm and Bottlerocket
-    # compute max pods from the instance type alone).
-    custom_networking: bool = False
-    prefix_delegation: bool = True
+    # Max pods the platform computed (VPC CNI custom networking: program.self_managed_max_pods), unless the group
+    # sets its own; None: nodeadm's or Bottlerocket's default from the instance type.
+    max_pods: int | None = None
 
 
 def asg_name(cluster_name: str, group: str) -> str:
@@ -230,8 +229,8 @@ class SelfManagedNodeGroup(pulumi.ComponentResource):
     def __init__(self, name: str, args: SelfManagedNodeGroupArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("eks-platform:nodegroups:SelfManagedNodeGroup", name, None, opts)
         g, c = args.group, args.cluster
-        user_data = pulumi.Output.all(c.endpoint, c.certificate_authority, self._max_pods(args)).apply(
-            lambda v: model.user_data(model.NodeCluster(c.name, v[0], v[1], c.service_cidr), g, v[2])
+        user_data = pulumi.Output.all(c.endpoint, c.certificate_authority).apply(
+            lambda v: model.user_data(model.NodeCluster(c.name, v[0], v[1], c.service_cidr), g, args.max_pods)
         )
         sg_ids = node_security_groups(name, self, g, args.node_security_group_id, args.vpc_id, args.ctx)
         lt = launch_template(
@@ -313,19 +312,3 @@ class SelfManagedNodeGroup(pulumi.ComponentResource):
                 ignore_changes=["desiredCapacity"],
             ),
         )
-
-    def _max_pods(self, args: SelfManagedNodeGroupArgs) -> pulumi.Input[int | None]:
-        """With custom networking and no maxPods of the group's own: what its smallest instance type can address,
-        from DescribeInstanceTypes. Otherwise None (nodeadm's or Bottlerocket's own default)."""
-        if not args.custom_networking or args.group.max_pods is not None:
-            return None
-        lookups = [aws.ec2.get_instance_type_output(instance_type=t, opts=pulumi.InvokeOutputOptions(parent=self))
-                   for t in args.group.instance_types]
-        return pulumi.Output.all(*[
-            pulumi.Output.all(t.instance_type, t.maximum_network_interfaces, t.maximum_ipv4_addresses_per_interface,
-                              t.default_vcpus, t.hypervisor)
-            for t in lookups
-        ]).apply(lambda rows: model.group_max_pods(
-            [model.EniCapacity(r[0], r[1], r[2], r[3], r[4] == "nitro") for r in rows],
-            custom_networking=True, prefix_delegation=args.prefix_delegation,
-        ))
