@@ -179,3 +179,23 @@ def test_the_access_hosts_template_rolls_nothing(tmp_path, prod_plan):
     lt = by_name(d, "eks-platform-prod-access-host", "aws:ec2/launchTemplate:LaunchTemplate")
     assert (lt.op, lt.paths, lt.rolls_nodes) == ("update", ["instanceType"], None)
     assert [c.name for c in d.changes if c.rolls_nodes] == []
+
+
+DEV = (ROOT / "Pulumi.dev.yaml").read_text()
+
+
+def test_karpenter_drift_is_marked_behavioural_fields_are_not(tmp_path):
+    base = planned(tmp_path, DEV, "base")
+    labelled = diff.diff(base, planned(tmp_path, changed(DEV, "labels: {node-role: batch}",
+                                                         "labels: {node-role: batch, team: ml}"), "labels"))
+    pool = by_name(labelled, "eks-platform-prod-karpenter-batch-pool", "kubernetes:karpenter.sh/v1:NodePool")
+    assert pool.paths == ["spec.template.metadata.labels.team"] and "Karpenter drift" in pool.rolls_nodes
+    calmer = diff.diff(base, planned(tmp_path, changed(DEV, "consolidateAfter: 5m", "consolidateAfter: 10m"),
+                                     "disruption"))
+    pool = by_name(calmer, "eks-platform-prod-karpenter-batch-pool", "kubernetes:karpenter.sh/v1:NodePool")
+    assert pool.paths == ["spec.disruption.consolidateAfter"] and pool.rolls_nodes is None
+    bigger = diff.diff(base, planned(tmp_path, changed(DEV, "      kind: karpenter\n",
+                                                       "      kind: karpenter\n      rootVolume: {sizeGiB: 80}\n"),
+                                     "volume"))
+    cls = by_name(bigger, "eks-platform-prod-karpenter-batch-class", "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass")
+    assert "Karpenter drift" in cls.rolls_nodes

@@ -112,6 +112,13 @@ ROLLS_NODES: dict[str, tuple[tuple[str, ...], str]] = {
     "aws:autoscaling/group:Group": (
         ("launchTemplate", "mixedInstancesPolicy.launchTemplate.launchTemplateSpecification"),
         "instance refresh replaces the group's nodes"),
+    # Karpenter drift (docs v1.14, concepts/disruption.md "Drift"): nodes whose NodePool template or EC2NodeClass
+    # spec no longer hashes the same are replaced; weight, limits and disruption are behavioural, never drift.
+    "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass": (
+        ("spec",), "Karpenter drift: the class's nodes are replaced (within the pools' disruption budgets)"),
+    "kubernetes:karpenter.sh/v1:NodePool": (
+        ("spec.template",), "Karpenter drift: the pool's nodes are replaced (within its disruption budgets; a "
+                            "requirements change only where a node no longer meets it)"),
 }
 OPS = ("create", "replace", "update", "delete")
 
