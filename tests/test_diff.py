@@ -199,3 +199,14 @@ def test_karpenter_drift_is_marked_behavioural_fields_are_not(tmp_path):
                                      "volume"))
     cls = by_name(bigger, "eks-platform-prod-karpenter-batch-class", "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass")
     assert "Karpenter drift" in cls.rolls_nodes
+
+
+def test_replacing_a_fargate_profile_restarts_its_pods(tmp_path):
+    with_profile = changed(DEV, "  eks-platform:nodeGroups:\n",
+                           "  eks-platform:nodeGroups:\n    jobs:\n      kind: fargate\n"
+                           "      selectors: [{namespace: jobs}]\n")
+    base = planned(tmp_path, with_profile, "base")
+    d = diff.diff(base, planned(tmp_path, changed(with_profile, "{namespace: jobs}", "{namespace: batch-jobs}"),
+                                "moved"))
+    (profile,) = [c for c in d.changes if c.type == "aws:eks/fargateProfile:FargateProfile"]
+    assert profile.op == "replace" and "deletes the pods" in profile.rolls_nodes

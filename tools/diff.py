@@ -214,6 +214,10 @@ def diff(base: Mapping[str, Any], new: Mapping[str, Any], base_name: str = "base
         rolls = ROLLS_NODES.get(r["type"])
         if forced and r["type"] in ("aws:eks/nodeGroup:NodeGroup", "aws:autoscaling/group:Group"):
             change.rolls_nodes = "the group is replaced: every node is new"
+        elif forced and r["type"] == "aws:eks/fargateProfile:FargateProfile":
+            # EKS user guide, "Delete a Fargate profile": the pods it scheduled are deleted (the new profile,
+            # created first, takes them again)
+            change.rolls_nodes = "the profile is replaced: EKS deletes the pods it placed, and they start again"
         elif rolls and any(_covers(rule, p) for rule in rolls[0] for p in paths) and _rolled(r, new["resources"]):
             change.rolls_nodes = rolls[1]
         if forced and (before.get("protect") or r.get("protect")):
