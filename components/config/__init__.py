@@ -23,7 +23,7 @@ from components.config.addons import (
     AddonsConfig,
     ExternalDnsConfig,
     ExternalSecretsConfig,
-    HelmAddon,
+    HelmAddonConfig,
     NodeTerminationHandlerConfig,
 )
 from components.config.base import Model, TagKey, TagValue, show
@@ -196,7 +196,7 @@ def _resolved_addons(addons: AddonsConfig, groups: Mapping[str, NodeClass | Farg
     karpenter = addons.karpenter.enabled_setting
     update: dict[str, Any] = {
         field: getattr(addons, field).model_copy(update={"identity": getattr(addons, field).identity or addons.identity})
-        for field in AddonsConfig.model_fields if isinstance(getattr(addons, field), HelmAddon)
+        for field in AddonsConfig.model_fields if isinstance(getattr(addons, field), HelmAddonConfig)
     }
     update["node_termination_handler"] = update["node_termination_handler"].model_copy(
         update={"enabled": has_self_managed})

@@ -44,7 +44,7 @@ def _sm_prefix(value: str) -> str:
     return value
 
 
-class HelmAddon(Model):
+class HelmAddonConfig(Model):
     """What every Helm add-on has: its identity mechanism and value overrides."""
 
     identity: Mechanism | None = None
@@ -53,12 +53,12 @@ class HelmAddon(Model):
     """Helm value overrides, deep-merged last."""
 
 
-class AddonConfig(HelmAddon):
+class AddonConfig(HelmAddonConfig):
     enabled: bool = True
     """Install it."""
 
 
-class ExternalSecretsConfig(HelmAddon):
+class ExternalSecretsConfig(HelmAddonConfig):
     """external-secrets: Parameter Store and Secrets Manager into Kubernetes Secrets."""
 
     enabled_setting: bool | None = Field(None, alias="enabled")
@@ -103,7 +103,7 @@ class CloudflareConfig(Model):
     """Parameter Store name of the API token, under externalSecrets.ssmPathPrefix; synced by an ExternalSecret."""
 
 
-class ExternalDnsConfig(HelmAddon):
+class ExternalDnsConfig(HelmAddonConfig):
     """external-dns: DNS records for Services and Ingresses."""
 
     enabled_setting: bool | None = Field(None, alias="enabled")
@@ -146,7 +146,7 @@ class ExternalDnsConfig(HelmAddon):
         return self
 
 
-class NodeTerminationHandlerConfig(HelmAddon):
+class NodeTerminationHandlerConfig(HelmAddonConfig):
     """aws-node-termination-handler (queue mode)."""
 
     enabled: bool | None = None
@@ -154,7 +154,7 @@ class NodeTerminationHandlerConfig(HelmAddon):
     groups."""
 
 
-class KarpenterConfig(HelmAddon):
+class KarpenterConfig(HelmAddonConfig):
     """The Karpenter controller (provisions the karpenter node groups)."""
 
     enabled_setting: bool | None = Field(None, alias="enabled")
