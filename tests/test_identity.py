@@ -304,3 +304,22 @@ def test_oidc_refusals(raw, fragment):
 def test_binding_names_are_valid_and_unique():
     names = {acc.binding_name(g, "view") for g in ("a/b", "a-b", "a%b", "x" * 300)}
     assert len(names) == 4 and all(len(n) <= 253 and "/" not in n and "%" not in n for n in names)
+
+
+def test_platform_service_accounts_and_their_mechanisms():
+    """Every enabled add-on's service account is the platform's; external-dns with Cloudflare has no AWS role (so no
+    mechanism), which keeps it out of the Pod Identity agent check."""
+    from components.config import load, service_account_roles
+
+    cfg = load(minimal_config(addons={
+        "identity": "irsa",
+        "externalSecrets": {"ssmPathPrefix": "/team/"},
+        "externalDns": {"provider": "cloudflare", "domainFilters": ["example.org"], "identity": "podIdentity",
+                        "cloudflare": {"apiTokenParameter": "/team/cloudflare/api-token"}},
+    }, cluster={"access": {"adminRoleArns": [ADMIN]}, "addons": {"podIdentityAgent": {"enabled": False}}}),
+        stack="t", region="eu-west-1")
+    roles = service_account_roles(cfg)
+    assert roles[("external-dns", "external-dns")] == ("addons.externalDns", None)
+    assert roles[("external-secrets", "external-secrets")] == ("addons.externalSecrets", "irsa")
+    assert roles[("kube-system", "aws-node")] == ("cluster.addons.vpcCni", "irsa")
+    assert ("kube-system", "karpenter") not in roles  # no karpenter pool: the controller is off

@@ -217,19 +217,20 @@ def _resolved_cluster(cluster: ClusterConfig, default: str) -> ClusterConfig:
     return cluster.model_copy(update={"addons": resolved})
 
 
-def service_account_roles(cfg: PlatformConfig) -> dict[tuple[str, str], tuple[str, str]]:
-    """``{(namespace, service account): (config path, mechanism)}`` of every platform role (add-ons, EKS managed
-    add-ons) of an assembled config: enabled ones only."""
+def service_account_roles(cfg: PlatformConfig) -> dict[tuple[str, str], tuple[str, str | None]]:
+    """``{(namespace, service account): (config path, mechanism)}`` of every service account of the platform (add-ons,
+    EKS managed add-ons) of an assembled config, enabled ones only; mechanism None where it has no AWS role."""
     from components.addons.catalog import catalog
 
     managed = cfg.cluster.addons
     out = {("kube-system", "aws-node"): ("cluster.addons.vpcCni", managed.vpc_cni.identity)}
     if managed.ebs_csi.enabled:
         out[("kube-system", "ebs-csi-controller-sa")] = ("cluster.addons.ebsCsi", managed.ebs_csi.identity)
-    for key, spec in catalog().items():  # every catalog add-on has a role (components/addons/catalog.ROLE_SUFFIXES)
+    for key, spec in catalog().items():
         addon = getattr(cfg.addons, to_snake(key))
-        if addon.enabled:
-            out[(spec.namespace, spec.service_account)] = (f"addons.{key}", addon.identity)
+        if addon.enabled:  # its service account, with or without a role (external-dns with Cloudflare has none)
+            has_role = not (key == "externalDns" and addon.provider != "aws")
+            out[(spec.namespace, spec.service_account)] = (f"addons.{key}", addon.identity if has_role else None)
     return out
 
 
