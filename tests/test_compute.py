@@ -309,3 +309,10 @@ def test_custom_networking_reserves_the_primary_eni_for_karpenter():
                                                                             "instanceCategories": ["m"]}}))
     settings = rec.one("kubernetes:helm.sh/v3:Release", "eks-platform-test-karpenter").inputs["values"]["settings"]
     assert settings["reservedENIs"] == "1"
+
+
+def test_a_karpenter_instance_carries_the_stack_tags_the_group_tag_and_six_of_karpenters():
+    base = {f"t{i}": "x" for i in range(43)}
+    assert km.instance_tag_count(base) == 50  # the most EC2 allows: 43 + eks-platform/node-group + 6
+    assert km.instance_tag_count({**base, "one-more": "x"}) == 51
+    assert km.instance_tag_count({km.GROUP_LABEL: "batch"}) == 7  # never counted twice

@@ -250,7 +250,7 @@ def cross_checks(v: Mapping[str, Any], project: str, stack: str) -> list[str]:
         (("node_groups", "cluster"), lambda groups, cluster: _node_images(groups, cluster.version)),
         (("delivery", "network"), _runner_route),
         (("tags", "node_groups", "cluster"),
-         lambda tags, groups, cluster: _tag_limits(tags, asg_groups(groups), cluster.name, project, stack)),
+         lambda tags, groups, cluster: _tag_limits(tags, groups, cluster.name, project, stack)),
         (("cluster",), _addon_versions),
         (("cluster", "addons", "workloads", "node_groups"), lambda *_: _identities(assembled())),
         (("node_groups", "workloads"), _fargate_and_pod_identity),
@@ -447,11 +447,15 @@ def _node_images(groups: Mapping[str, NodeClass], kubernetes_version: str) -> li
     return out
 
 
-def _tag_limits(user: Mapping[str, str], groups: Mapping[str, NodeClass], cluster_name: str, project: str,
-                stack: str) -> list[str]:
-    """AWS allows 50 tags per resource; the platform adds its own, most of them on node-group ASGs."""
+def _tag_limits(user: Mapping[str, str], all_groups: Mapping[str, NodeClass | FargateGroup], cluster_name: str,
+                project: str, stack: str) -> list[str]:
+    """AWS allows 50 tags per resource; the platform adds its own, most of them on node-group ASGs, and Karpenter its
+    own on the instances it launches."""
     from components.nodegroups import model
+    from components.nodegroups.karpenter import KARPENTER_INSTANCE_TAGS, instance_tag_count
     from components.tags import MAX_TAGS, MOST_TAGS_ADDED, base_tags
+
+    groups = asg_groups(dict(all_groups))
 
     out: list[str] = []
     base = base_tags(project, stack, user)
@@ -468,6 +472,11 @@ def _tag_limits(user: Mapping[str, str], groups: Mapping[str, NodeClass], cluste
             if len(key) > 128:
                 out.append(f"nodeGroups.{name}: the cluster-autoscaler tag {show(key)} is longer than the 128 "
                            "characters AWS allows for a tag key; shorten the label or taint key")
+    pools = sorted(k for k, g in all_groups.items() if isinstance(g, KarpenterGroup))
+    if pools and (counted := instance_tag_count(base)) > MAX_TAGS:
+        out += [f"nodeGroups.{name}: its instances would carry {counted} tags (stack tags, the node-group tag and "
+                f"the {KARPENTER_INSTANCE_TAGS} Karpenter adds); AWS allows {MAX_TAGS}, so no node could launch"
+                for name in pools]
     return out
 
 

@@ -106,6 +106,19 @@ def node_pool(group: KarpenterGroup) -> dict[str, Any]:
     return spec
 
 
+# Tags Karpenter itself puts on every instance it launches, besides the EC2NodeClass's spec.tags (v1.14.1):
+# kubernetes.io/cluster/<cluster>, karpenter.sh/nodepool, eks:eks-cluster-name and karpenter.k8s.aws/ec2nodeclass
+# at launch (pkg/utils/utils.go GetTags), Name and karpenter.sh/nodeclaim once the node registers
+# (pkg/controllers/nodeclaim/tagging). EC2 allows 50 per instance: past that the launch itself fails.
+KARPENTER_INSTANCE_TAGS = 6
+
+
+def instance_tag_count(tags: Mapping[str, str]) -> int:
+    """How many tags an instance of a pool carries, given the stack's tags: ours (``ec2_node_class``'s spec.tags, the
+    node-group tag included) and Karpenter's own."""
+    return len({**tags, GROUP_LABEL: ""}) + KARPENTER_INSTANCE_TAGS
+
+
 def selector_terms(cluster_name: str, ids: Sequence[str] = ()) -> list[dict[str, Any]]:
     """By the discovery tag, or (a brought VPC, whose subnets the program does not tag) by id."""
     return [{"id": i} for i in ids] if ids else [{"tags": {DISCOVERY_TAG: cluster_name}}]
