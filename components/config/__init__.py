@@ -26,7 +26,7 @@ from components.config.addons import (
     HelmAddonConfig,
     NodeTerminationHandlerConfig,
 )
-from components.config.base import Model, TagKey, TagValue, show
+from components.config.base import Model, StackTagKey, TagValue, show
 from components.config.cluster import SUPPORTED_KUBERNETES_VERSIONS, AccessHostConfig, ClusterConfig
 from components.config.delivery import DeliveryConfig, RunnerConfig
 from components.config.errors import ConfigError, lines
@@ -88,9 +88,10 @@ __all__ = [
 class Sections(Model):
     """A stack's config: the project keys (``eks-platform:<key>``) of ``Pulumi.<stack>.yaml``."""
 
-    tags: dict[TagKey, TagValue] = {}
+    tags: dict[StackTagKey, TagValue] = {}
     """Tags added to every taggable AWS resource, as {key: value}, after eks-platform/project, eks-platform/stack
-    and managed-by; keys may not start with aws:."""
+    and managed-by; keys may not start with aws:, nor be ones the platform, EKS or a controller reads or writes
+    (Name, managed-by, eks-platform/, kubernetes.io/, k8s.io/, karpenter.sh/, karpenter.k8s.aws/, eks:)."""
     network: NetworkConfig = NetworkConfig()
     """The VPC: cidr, zones, subnet tiers, NAT, endpoints, flow logs; or existing to bring your own."""
     cluster: ClusterConfig = Field(default_factory=ClusterConfig.model_construct)

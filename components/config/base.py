@@ -250,6 +250,34 @@ _TAG_CHARS = r"[A-Za-z0-9 _.:/=+@-]"
 TagKey = text(rf"(?![aA][wW][sS]:){_TAG_CHARS}{{1,128}}", "a valid AWS tag key (1-128 letters, digits, spaces, "
               "_.:/=+-@; no aws: prefix)", max_len=128)
 TagValue = text(rf"{_TAG_CHARS}{{0,256}}", "a valid AWS tag value (0-256 characters)", max_len=256, min_len=0)
+# Stack-wide tags go on every taggable resource, so a key that the platform, EKS or a controller reads or writes
+# would override or shadow theirs everywhere: karpenter.sh/discovery on every subnet and security group makes
+# Karpenter launch into public subnets with every group attached; kubernetes.io/role/elb on every subnet moves the
+# load balancer controller's internet-facing load balancers; Karpenter refuses EC2NodeClass tags in kubernetes.io/
+# cluster/, karpenter.sh/ and eks: (pkg/apis/v1 RestrictedTagPatterns, v1.14.1); Name is set per resource.
+RESERVED_TAG_PREFIXES = {
+    "eks-platform/": "the platform's own tags (project, stack, tier, node group, workload identity)",
+    "kubernetes.io/": "read by the load balancer controller and Karpenter (cluster ownership, subnet roles)",
+    "k8s.io/": "read by cluster-autoscaler (group discovery, node templates)",
+    "karpenter.sh/": "read and written by Karpenter (discovery, ownership)",
+    "karpenter.k8s.aws/": "written by Karpenter",
+    "eks:": "written by EKS and Karpenter",
+}
+RESERVED_TAG_KEYS = {"Name": "set per resource by the platform", "managed-by": "the platform's own tag"}
+
+
+def _stack_tag_key(key: str) -> str:
+    reason = RESERVED_TAG_KEYS.get(key) or next(
+        (f"{prefix} keys are {why}" for prefix, why in RESERVED_TAG_PREFIXES.items() if key.startswith(prefix)), None)
+    if reason:
+        raise problem(f"is reserved: {reason}; a stack-wide tag would set it on every resource")
+    return key
+
+
+# The same rule for editors (JSON Schema patterns are ECMA regexes: only "." needs escaping here)
+_RESERVED = "|".join([*(p.replace(".", r"\.") for p in RESERVED_TAG_PREFIXES), *(f"{k}$" for k in RESERVED_TAG_KEYS)])
+StackTagKey = checked(TagKey, _stack_tag_key, {
+    "type": "string", "maxLength": 128, "pattern": f"^(?!{_RESERVED})(?![aA][wW][sS]:){_TAG_CHARS}{{1,128}}$"})
 _LABEL = r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?"  # an RFC 1123 DNS label
 DNS_LABEL = _LABEL
 # A DNS name: labels, the last one starting with a letter; "*." allowed first where wildcards are.
