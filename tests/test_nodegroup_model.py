@@ -189,6 +189,10 @@ def test_asg_tags_propagation():
     ("node-role.kubernetes.io/worker", False), ("kubernetes.io/role", False), ("-bad", False),
     ("Example.com/x", False), ("a" * 64, False), ("eks-platform/node-group", False), ("eks-platform/x", False),
     ("café", False), ("role\n", False),
+    # set per node by the kubelet or the cloud provider; Karpenter's domains
+    ("kubernetes.io/hostname", False), ("topology.kubernetes.io/zone", False), ("node.kubernetes.io/instance-type", False),
+    ("kubernetes.io/arch", False), ("karpenter.sh/capacity-type", False), ("karpenter.k8s.aws/instance-family", False),
+    ("team.karpenter.sh/x", False), ("karpenter.shx/y", True), ("kubelet.kubernetes.io/x", True),
 ])
 def test_label_key_rules(key, ok):
     assert (node_label_key_problem(key) is None) is ok

@@ -38,14 +38,20 @@ GROUP_LABEL = "eks-platform/node-group"  # the program's own label: every add-on
 # Group names become resource-name suffixes; "managed" and "self-managed" name the shared node roles.
 GROUP_NAME = r"[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?"
 RESERVED_GROUP_NAMES = ("managed", "self-managed")
-# A kubelet may only set labels in these kubernetes.io / k8s.io namespaces (NodeRestriction admission plugin).
+# A kubelet may only set labels in these kubernetes.io / k8s.io namespaces (NodeRestriction admission plugin)...
 KUBELET_ALLOWED_LABEL_PREFIXES = ("kubelet.kubernetes.io/", "node.kubernetes.io/")
-KUBELET_ALLOWED_LABELS = (
+# ...besides the well-known labels it (or the cloud provider) sets on each node itself (k8s.io/api/core/v1
+# well_known_labels.go): a class-wide value would be wrong on every node but one (one hostname for all) or in all
+# but one zone, and Karpenter's NodePool refuses kubernetes.io/hostname outright.
+PER_NODE_LABELS = (
     "beta.kubernetes.io/arch", "beta.kubernetes.io/instance-type", "beta.kubernetes.io/os",
     "failure-domain.beta.kubernetes.io/region", "failure-domain.beta.kubernetes.io/zone",
     "kubernetes.io/arch", "kubernetes.io/hostname", "kubernetes.io/os", "node.kubernetes.io/instance-type",
     "topology.kubernetes.io/region", "topology.kubernetes.io/zone",
 )
+# Karpenter's label domains: its NodePool CRD (v1.14.1, template.metadata.labels rules) refuses them apart from
+# a few well-known ones, which the class's own settings already express (capacity.type, instanceFamilies...).
+KARPENTER_LABEL_DOMAINS = ("karpenter.sh", "karpenter.k8s.aws")
 # EKS API (CreateNodegroup): at most 50 taints; label and taint keys and values at most 63 characters,
 # label values at least 1 (UpdateLabelsPayload / Taint "Length Constraints").
 EKS_MAX_TAINTS = 50
@@ -80,8 +86,11 @@ def node_label_key_problem(key: str) -> str | None:
     if prefix == GROUP_LABEL.split("/")[0]:
         return ("is in the platform's own label namespace (eks-platform/): every add-on finds its nodes by "
                 f"{GROUP_LABEL}")
-    reserved = prefix.endswith(("kubernetes.io", "k8s.io"))
-    if reserved and key not in KUBELET_ALLOWED_LABELS and not key.startswith(KUBELET_ALLOWED_LABEL_PREFIXES):
+    if key in PER_NODE_LABELS:
+        return "is set on each node by the kubelet or the cloud provider; a class-wide value would be wrong"
+    if prefix.endswith(KARPENTER_LABEL_DOMAINS):
+        return "is in Karpenter's label domain (its NodePool refuses it); use the class's own settings"
+    if prefix.endswith(("kubernetes.io", "k8s.io")) and not key.startswith(KUBELET_ALLOWED_LABEL_PREFIXES):
         return "is in a kubernetes.io/k8s.io namespace a kubelet may not set (NodeRestriction); use your own prefix"
     return None
 
@@ -300,8 +309,9 @@ class NodeClass(Named):
     architecture: Literal["x86_64", "arm64"] = "x86_64"
     """CPU architecture (AMI, AMI type, instance types)."""
     labels: dict[NodeLabelKey, LabelValue] = {}
-    """Kubernetes labels; eks-platform/node-group=<name> is always added; labels in kubernetes.io/k8s.io
-    namespaces a kubelet may not set are refused."""
+    """Kubernetes labels; eks-platform/node-group=<name> is always added. Refused: labels in kubernetes.io/k8s.io
+    namespaces a kubelet may not set, the ones it or the cloud provider sets per node (hostname, zone, arch...), and
+    Karpenter's domains (karpenter.sh, karpenter.k8s.aws)."""
     taints: tuple[Taint, ...] = ()
     """Taints, rendered to the node, the autoscaler tags and add-on tolerations."""
     root_volume: RootVolume = RootVolume()
