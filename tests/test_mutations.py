@@ -26,7 +26,9 @@ from tests.conftest import ROOT
 from tests.test_bad_config import LINE
 from tools import plan
 
-BASES = {name: parse_yaml((ROOT / name).read_bytes(), name) for name in ("Pulumi.dev.yaml", "Pulumi.prod.yaml")}
+# dev, prod, and a stack file with what they leave out (identities, access entries, OIDC, Fargate, IRSA...)
+STACK_FILES = (ROOT / "Pulumi.dev.yaml", ROOT / "Pulumi.prod.yaml", ROOT / "tests/data/stacks/Pulumi.full.yaml")
+BASES = {path.name: parse_yaml(path.read_bytes(), path.name) for path in STACK_FILES}
 
 scalars = st.one_of(
     st.none(), st.booleans(), st.integers(-(2**70), 2**70), st.floats(allow_nan=False, allow_infinity=False),
@@ -162,3 +164,10 @@ def test_any_stack_file_plans_or_is_refused_cleanly(tmp_path_factory, content):
 @given(edited())
 def test_a_near_miss_edit_plans_fails_a_guardrail_or_is_refused_cleanly(tmp_path_factory, content):
     plans_or_is_refused_cleanly(tmp_path_factory, content, (0, 2, 3))
+
+
+def test_the_full_stack_file_plans_and_passes_the_guardrails():
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = plan.main(["--config-file", str(STACK_FILES[2]), "--quiet", "--policies"])
+    assert code == 0, err.getvalue() + out.getvalue()
