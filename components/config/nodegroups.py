@@ -606,6 +606,14 @@ class FargateGroup(Named):
         if len(self.selectors) > FARGATE_MAX_SELECTORS:
             found.add("selectors", f"has {len(self.selectors)} selectors; a Fargate profile allows "
                                    f"{FARGATE_MAX_SELECTORS}")
+        # The provider keeps selectors as a set (terraform-provider-aws eks/fargate_profile.go: TypeSet): a repeat
+        # would vanish from the state and show as a change in every preview.
+        seen: dict[tuple, int] = {}
+        for i, sel in enumerate(self.selectors):
+            key = (sel.namespace, tuple(sorted(sel.labels.items())))
+            if key in seen:
+                found.add(("selectors", i), f"repeats selectors[{seen[key]}]")
+            seen.setdefault(key, i)
         found.check()
         return self
 
