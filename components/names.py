@@ -21,6 +21,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic.alias_generators import to_snake
+
 AUTONAME_SUFFIX = 8  # "-" + 7 random characters
 RANDOM_CHARS = 7
 
@@ -156,15 +158,9 @@ def derived(cfg: Any) -> list[Derived]:
     if any(not g.managed for g in groups.values()):
         out.append(Derived(queue, f"{c}-node-termination", "the node termination queue"))
         out += [_auto(rule, f"{c}-node-termination-{key}", f"the EventBridge rule {key}") for key in RULE_KEYS]
-    a = cfg.addons
-    enabled = {"clusterAutoscaler": a.cluster_autoscaler.enabled,
-               "awsLoadBalancerController": a.aws_load_balancer_controller.enabled,
-               "externalSecrets": a.external_secrets.enabled,
-               "externalDns": a.external_dns.enabled and a.external_dns.provider == "aws",
-               "nodeTerminationHandler": bool(a.node_termination_handler.enabled),
-               "karpenter": bool(a.karpenter.enabled)}
+    addons = {key: getattr(cfg.addons, to_snake(key)) for key in ROLE_SUFFIXES}
     out += [_auto(role, f"{c}-{ROLE_SUFFIXES[key]}", f"the role of add-on {COMPONENT_SUFFIXES[key]}")
-            for key, on in enabled.items() if on]
+            for key, addon in addons.items() if addon.enabled and addon.has_role]
     if cfg.cluster.addons.ebs_csi.enabled:
         out.append(_auto(role, f"{c}-ebs-csi", "the EBS CSI driver's role"))
     if cfg.delivery.runner.enabled:

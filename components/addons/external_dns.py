@@ -122,7 +122,7 @@ class ExternalDns(HelmAddon):
 def build(name: str, ctx: AddonContext, config: ExternalDnsConfig, after: list[pulumi.Resource]) -> ExternalDns:
     """``after``: with Cloudflare, the external-secrets add-on (its ClusterSecretStore syncs the token)."""
     spec = catalog()[KEY]
-    policies = {"route53": iam_policy_json(policy(ctx.aws, config))} if config.provider == "aws" else {}
+    policies = {"route53": iam_policy_json(policy(ctx.aws, config))} if config.has_role else {}
     return ExternalDns(name, HelmAddonArgs(
         spec=spec, config=config, context=ctx,
         values=lambda resolved: values(spec, ctx, config, resolved["roleArn"]),

@@ -230,8 +230,7 @@ def service_account_roles(cfg: PlatformConfig) -> dict[tuple[str, str], tuple[st
     for key, spec in catalog().items():
         addon = getattr(cfg.addons, to_snake(key))
         if addon.enabled:  # its service account, with or without a role (external-dns with Cloudflare has none)
-            has_role = not (key == "externalDns" and addon.provider != "aws")
-            out[(spec.namespace, spec.service_account)] = (f"addons.{key}", addon.identity if has_role else None)
+            out[(spec.namespace, spec.service_account)] = (f"addons.{key}", addon.identity if addon.has_role else None)
     return out
 
 

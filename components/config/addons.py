@@ -47,6 +47,11 @@ def _sm_prefix(value: str) -> str:
 class HelmAddonConfig(Model):
     """What every Helm add-on has: its identity mechanism and value overrides."""
 
+    @property
+    def has_role(self) -> bool:
+        """Whether the add-on calls AWS APIs, so gets an AWS role for its service account."""
+        return True
+
     identity: Mechanism | None = None
     """How its service account gets the add-on's role: podIdentity or irsa. Default: addons.identity."""
     values: dict[str, Any] = {}
@@ -123,6 +128,11 @@ class ExternalDnsConfig(HelmAddonConfig):
         if self.enabled_setting is not None:
             return self.enabled_setting
         return bool(self.domain_filters or self.hosted_zone_ids)
+
+    @property
+    def has_role(self) -> bool:
+        """Route 53 only: Cloudflare is reached with an API token, not AWS credentials."""
+        return self.provider == "aws"
 
     @field_validator("domain_filters")
     @classmethod
