@@ -113,10 +113,15 @@ def node_pool(group: KarpenterGroup) -> dict[str, Any]:
 KARPENTER_INSTANCE_TAGS = 6
 
 
+def node_class_tags(tags: Mapping[str, str], group_name: str) -> dict[str, str]:
+    """The EC2NodeClass's spec.tags: the stack's tags and the node-group tag. Karpenter refuses kubernetes.io/cluster/*,
+    karpenter.sh/* and eks:* keys here (it sets them itself; the config refuses them as stack tags)."""
+    return {**dict(sorted(tags.items())), GROUP_LABEL: group_name}
+
+
 def instance_tag_count(tags: Mapping[str, str]) -> int:
-    """How many tags an instance of a pool carries, given the stack's tags: ours (``ec2_node_class``'s spec.tags, the
-    node-group tag included) and Karpenter's own."""
-    return len({**tags, GROUP_LABEL: ""}) + KARPENTER_INSTANCE_TAGS
+    """How many tags an instance of a pool carries, given the stack's tags: the node class's and Karpenter's own."""
+    return len(node_class_tags(tags, "")) + KARPENTER_INSTANCE_TAGS
 
 
 def selector_terms(cluster_name: str, ids: Sequence[str] = ()) -> list[dict[str, Any]]:
@@ -140,8 +145,7 @@ def ec2_node_class(group: KarpenterGroup, *, cluster_name: str, kubernetes_versi
             "ebs": {"volumeSize": f"{v.size_gib}Gi", "volumeType": "gp3", "iops": v.iops, "throughput": v.throughput,
                     "encrypted": True, "deleteOnTermination": True},
         }],
-        # Karpenter refuses kubernetes.io/cluster/*, karpenter.sh/* and eks:* tag keys here (it sets them itself)
-        "tags": {**dict(sorted(tags.items())), GROUP_LABEL: group.name},
+        "tags": node_class_tags(tags, group.name),
     }
     if kubelet := kubelet_config(group):
         spec["kubelet"] = kubelet
