@@ -10,6 +10,7 @@ Every problem is one ``key.path: message`` line; all of them are raised together
 from __future__ import annotations
 
 import difflib
+import functools
 import ipaddress
 import json
 from collections.abc import Callable, Mapping
@@ -239,8 +240,7 @@ def service_account_roles(cfg: PlatformConfig) -> dict[tuple[str, str], tuple[st
 # ---------------------------------------------------------------------------------------
 def cross_checks(v: Mapping[str, Any], project: str, stack: str) -> list[str]:
     """Each check runs when the sections it reads (by field name) are valid."""
-    def assembled(*_: Any) -> PlatformConfig:
-        return _assemble(v, project, stack, "")
+    assembled = functools.cache(lambda: _assemble(v, project, stack, ""))  # for the checks that read the whole
 
     checks: tuple[tuple[tuple[str, ...], Callable[..., list[str]]], ...] = (
         (("network", "cluster"), _network_and_cluster),
