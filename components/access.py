@@ -23,6 +23,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
+from components import names
 from components.config.cluster import Access
 from components.config.identity import ACCESS_POLICIES, CLUSTER_ROLES, AdminRole, OidcProvider
 from components.context import AwsContext
@@ -122,7 +123,7 @@ def assume_admin_policy(role_arn: str, require_mfa: bool) -> str:
 
 
 def admin_role_name(cluster_name: str) -> str:
-    return f"{cluster_name}-cluster-admin"
+    return names.explicit(names.ROLE, f"{cluster_name}-cluster-admin")
 
 
 @dataclass(frozen=True)
@@ -153,14 +154,15 @@ class PeopleAdminRole(pulumi.ComponentResource):
             max_session_duration=3600, tags=tagged(ctx.tags, name), opts=child,
         )
         aws.iam.RolePolicy(
-            f"{name}-describe-cluster", role=role.id,
+            f"{name}-describe-cluster", role=role.id, **names.autoname(names.ROLE_POLICY, f"{name}-describe-cluster"),
             policy=document({"Effect": "Allow", "Action": "eks:DescribeCluster",
                              "Resource": f"arn:{ctx.partition}:eks:{ctx.region}:{ctx.account_id}:cluster/{c}"}),
             opts=child,
         )
-        group = aws.iam.Group(name, name=cfg.group_name or f"{c}-cluster-admins", path="/", opts=child)
+        group = aws.iam.Group(name, name=cfg.group_name or names.explicit(names.IAM_GROUP, f"{c}-cluster-admins"),
+                              path="/", opts=child)
         aws.iam.GroupPolicy(
-            f"{name}-assume", group=group.name,
+            f"{name}-assume", group=group.name, **names.autoname(names.GROUP_POLICY, f"{name}-assume"),
             policy=role.arn.apply(lambda arn: assume_admin_policy(arn, cfg.require_mfa)), opts=child,
         )
         add_access_entry(f"{name}-access", EntrySpec(role.arn, "clusterAdmin"), args.cluster, ctx, self)

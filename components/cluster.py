@@ -19,6 +19,7 @@ import pulumi_aws as aws
 import pulumi_eks as eks
 import pulumi_kubernetes as k8s
 
+from components import names
 from components.access import access_entries, add_access_entry
 from components.config import ClusterConfig
 from components.config.cluster import VpcCni
@@ -274,6 +275,7 @@ class Cluster(pulumi.ComponentResource):
         name, cfg, ctx = self._name, self._cfg, self._ctx
         role = aws.iam.Role(
             f"{name}-cluster",
+            **names.autoname(names.ROLE, f"{name}-cluster"),
             assume_role_policy=cluster_trust_policy(ctx),
             description=f"EKS control plane of {cfg.name}",
             tags=tagged(ctx.tags, f"{name}-cluster"),
@@ -312,7 +314,7 @@ class Cluster(pulumi.ComponentResource):
                           opts=self._child())
             key_arn = key.arn
         grant = aws.iam.RolePolicy(
-            f"{name}-cluster-kms", role=role.id, policy=key_arn.apply(cluster_kms_policy), opts=self._child()
+            f"{name}-cluster-kms", role=role.id, **names.autoname(names.ROLE_POLICY, f"{name}-cluster-kms"), policy=key_arn.apply(cluster_kms_policy), opts=self._child()
         )
         return key_arn, grant
 
@@ -331,6 +333,7 @@ class Cluster(pulumi.ComponentResource):
         name, cfg = self._name, self._cfg
         sg = aws.ec2.SecurityGroup(
             f"{name}-cluster",
+            **names.autoname(names.SECURITY_GROUP, f"{name}-cluster"),
             vpc_id=args.vpc_id,
             description=f"Additional security group of the EKS control plane of {cfg.name}",
             tags=tagged(self._ctx.tags, f"{name}-cluster"),

@@ -15,6 +15,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_tls as tls
 
+from components import names
 from components.context import AwsContext
 from components.tags import tagged
 
@@ -169,6 +170,7 @@ class ServiceAccountRole(pulumi.ComponentResource):
         sa, self.mechanism, self.service_account = args.service_account, args.mechanism, args.service_account
         role = aws.iam.Role(
             name,
+            **names.autoname(names.ROLE, name),
             assume_role_policy=self._trust(args),
             description=args.description or f"{sa.namespace}/{sa.name} in {args.cluster_name}",
             max_session_duration=3600,
@@ -178,7 +180,8 @@ class ServiceAccountRole(pulumi.ComponentResource):
         )
         for key in sorted(args.policies):
             aws.iam.RolePolicy(
-                f"{name}-{key}", role=role.id, policy=args.policies[key], opts=pulumi.ResourceOptions(parent=self)
+                f"{name}-{key}", role=role.id, policy=args.policies[key], opts=pulumi.ResourceOptions(parent=self),
+                **names.autoname(names.ROLE_POLICY, f"{name}-{key}"),
             )
         for key in sorted(args.managed_policy_arns):
             aws.iam.RolePolicyAttachment(

@@ -21,6 +21,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
+from components import names
 from components.config import LoadBalancer
 from components.config.workloads import DEFAULT_SSL_POLICY, SECURE
 from components.context import AwsContext
@@ -145,7 +146,7 @@ class PlatformLoadBalancer(pulumi.ComponentResource):
         a, lb, name = self._args, self._args.config, self._name
         sg = aws.ec2.SecurityGroup(
             # description is ForceNew: it names the key, not the hashed load-balancer name that changes on replacement
-            f"{name}-sg", vpc_id=a.vpc_id, description=f"Load balancer {a.key} of EKS cluster {a.cluster_name}",
+            f"{name}-sg", **names.autoname(names.SECURITY_GROUP, f"{name}-sg", a.vpc_id), vpc_id=a.vpc_id, description=f"Load balancer {a.key} of EKS cluster {a.cluster_name}",
             tags=self._tags(f"{name}-sg"),
             opts=self._child(),
         )

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components import subnets
+from components import names, subnets
 from components.config import NetworkConfig
 from components.context import AwsContext
 from components.iamdocs import document, service_trust
@@ -251,6 +251,7 @@ class Network(pulumi.ComponentResource):
             return out
         sg = aws.ec2.SecurityGroup(
             f"{name}-endpoints",
+            **names.autoname(names.SECURITY_GROUP, f"{name}-endpoints", vpc.id),
             vpc_id=vpc.id,
             description="HTTPS from inside the VPC to its interface endpoints",
             ingress=[aws.ec2.SecurityGroupIngressArgs(
@@ -322,6 +323,7 @@ class Network(pulumi.ComponentResource):
         )
         role = aws.iam.Role(
             f"{name}-flow-logs",
+            **names.autoname(names.ROLE, f"{name}-flow-logs"),
             assume_role_policy=flow_log_trust_policy(ctx),
             description="VPC Flow Logs delivery to CloudWatch Logs",
             tags=tagged(ctx.tags, f"{name}-flow-logs"),
@@ -329,6 +331,7 @@ class Network(pulumi.ComponentResource):
         )
         aws.iam.RolePolicy(
             f"{name}-flow-logs",
+            **names.autoname(names.ROLE_POLICY, f"{name}-flow-logs"),
             role=role.id,
             policy=group.arn.apply(flow_log_policy),
             opts=self._child(),

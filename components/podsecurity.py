@@ -18,6 +18,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
+from components import names
 from components.config.workloads import CLUSTER_PEER, PodRule, PodSecurityGroup
 from components.context import AwsContext
 from components.tags import tagged
@@ -152,6 +153,7 @@ class PodSecurityGroups(pulumi.ComponentResource):
         a = self._args
         return aws.ec2.SecurityGroup(
             f"{self._name}-{key}",
+            **names.autoname(names.SECURITY_GROUP, f"{self._name}-{key}", a.vpc_id),
             vpc_id=a.vpc_id,
             # ForceNew: nothing here changes unless the key does.
             description=f"Pods of workload security group {key} (EKS cluster {a.cluster_name})",

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from components import names
 from components.config import AccessHostConfig, RunnerConfig
 from components.config.instances import architecture
 from components.context import AwsContext
@@ -53,7 +54,7 @@ RUNNER_LOG_RETENTION_DAYS = 30
 # ---------------------------------------------------------------------------------------
 def runner_project_name(cluster_name: str) -> str:
     """The CodeBuild project name, which the runner label names (codebuild-<project>-<run id>-<attempt>)."""
-    return f"{cluster_name}-gh-runner"
+    return names.explicit(names.CODEBUILD_PROJECT, f"{cluster_name}-gh-runner")
 
 
 def codebuild_trust(ctx: AwsContext, project_arn: str) -> str:
@@ -115,7 +116,7 @@ def https_out_only(name: str, vpc_id: pulumi.Input[str], description: str, egres
                    opts: pulumi.ResourceOptions) -> aws.ec2.SecurityGroup:
     """A security group with no inbound rule and HTTPS out (both the runner and the access host only dial out)."""
     return aws.ec2.SecurityGroup(
-        name, vpc_id=vpc_id, description=description,
+        name, **names.autoname(names.SECURITY_GROUP, name, vpc_id, description), vpc_id=vpc_id, description=description,
         ingress=[], egress=[aws.ec2.SecurityGroupEgressArgs(
             protocol="tcp", from_port=443, to_port=443, cidr_blocks=["0.0.0.0/0"], description=egress,
         )],
@@ -169,14 +170,14 @@ class CiRunner(pulumi.ComponentResource):
         """The CodeBuild service role: trusted by this project only; logs, VPC networking, the connection."""
         ctx, child = args.ctx, pulumi.ResourceOptions(parent=self)
         role = aws.iam.Role(
-            name, assume_role_policy=codebuild_trust(ctx, project_arn),
+            name, **names.autoname(names.ROLE, name), assume_role_policy=codebuild_trust(ctx, project_arn),
             description=f"CodeBuild service role of the GitHub runner of {args.cluster_name}",
             tags=tagged(ctx.tags, name), opts=child,
         )
         subnet_arns = pulumi.Output.from_input(args.subnet_ids).apply(
             lambda ids: [ctx.arn("ec2", f"subnet/{i}") for i in ids])
         policy = aws.iam.RolePolicy(
-            name, role=role.id,
+            name, **names.autoname(names.ROLE_POLICY, name), role=role.id,
             policy=pulumi.Output.all(logs.arn, subnet_arns).apply(
                 lambda v: runner_policy(ctx, v[0], v[1], args.config.connection_arn or "")),
             opts=child,
@@ -234,18 +235,19 @@ class AccessHost(pulumi.ComponentResource):
         cfg, ctx = args.config, args.ctx
         child = pulumi.ResourceOptions(parent=self)
         role = aws.iam.Role(
-            name, assume_role_policy=service_trust(ctx.service_principal("ec2")),
+            name, **names.autoname(names.ROLE, name), assume_role_policy=service_trust(ctx.service_principal("ec2")),
             description=f"SSM access host of {args.cluster_name}: Session Manager only",
             tags=tagged(ctx.tags, name), opts=child,
         )
         ssm = aws.iam.RolePolicyAttachment(
             f"{name}-ssm", role=role.name, policy_arn=ctx.managed_policy("AmazonSSMManagedInstanceCore"), opts=child,
         )
-        profile = aws.iam.InstanceProfile(name, role=role.name, tags=tagged(ctx.tags, name), opts=child)
+        profile = aws.iam.InstanceProfile(name, **names.autoname(names.INSTANCE_PROFILE, name), role=role.name,
+                                          tags=tagged(ctx.tags, name), opts=child)
         sg = https_out_only(name, args.vpc_id, f"SSM access host of {args.cluster_name}: no inbound",
                             "HTTPS to Session Manager and the Kubernetes API", ctx, child)
         lt = aws.ec2.LaunchTemplate(
-            name, description=f"SSM access host of {args.cluster_name}", image_id=access_host_image(cfg.instance_type),
+            name, **names.autoname(names.LAUNCH_TEMPLATE, name), description=f"SSM access host of {args.cluster_name}", image_id=access_host_image(cfg.instance_type),
             instance_type=cfg.instance_type,
             iam_instance_profile=aws.ec2.LaunchTemplateIamInstanceProfileArgs(arn=profile.arn),
             vpc_security_group_ids=[sg.id],
@@ -266,7 +268,7 @@ class AccessHost(pulumi.ComponentResource):
             tags=tagged(ctx.tags, name), opts=child,
         )
         group = aws.autoscaling.Group(
-            name, vpc_zone_identifiers=args.subnet_ids, min_size=1, max_size=1, desired_capacity=1,
+            name, **names.autoname(names.ASG, name), vpc_zone_identifiers=args.subnet_ids, min_size=1, max_size=1, desired_capacity=1,
             launch_template=aws.autoscaling.GroupLaunchTemplateArgs(id=lt.id, version=lt.latest_version.apply(str)),
             health_check_type="EC2",
             tags=[aws.autoscaling.GroupTagArgs(key=k, value=v, propagate_at_launch=True)

@@ -586,7 +586,13 @@ class PolicyConfigError(Exception):
 
 
 def config_path(stack: str) -> Path:
-    return CONFIG_DIR / f"config.{stack}.json"
+    """The stack's own policy config, ``config.<stack>.json``, or ``config.default.json`` (every guardrail
+    mandatory) for a stack that brings none; the workflows pick the same file (tools/stacks.py)."""
+    own = CONFIG_DIR / f"config.{stack}.json"
+    return own if own.is_file() else CONFIG_DIR / DEFAULT_CONFIG
+
+
+DEFAULT_CONFIG = "config.default.json"
 
 
 def parse_levels(raw: Any, where: str) -> dict[str, str]:

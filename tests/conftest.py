@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from tools import plan  # noqa: E402
+from tools import plan, stacks  # noqa: E402
 from tools.mockcloud import Recording, run_program  # noqa: E402
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -46,10 +46,19 @@ def run_components(build: Callable[[], Any], stack: str = "test", region: str = 
 _STACKS: dict[str, Recording] = {}
 
 
+def stack_names() -> list[str]:
+    """Every stack of the repository: one per Pulumi.<stack>.yaml (a new file is tested like dev and prod)."""
+    return stacks.discover(ROOT)
+
+
+def stack_files() -> list[Path]:
+    return [stacks.stack_file(s, ROOT) for s in stack_names()]
+
+
 def stack_recording(stack: str) -> Recording:
     """The plan of a checked-in stack file, computed once per test session."""
     if stack not in _STACKS:
-        _STACKS[stack] = plan.run(ROOT / f"Pulumi.{stack}.yaml", stack)
+        _STACKS[stack] = plan.run(stacks.stack_file(stack, ROOT), stack)
     return _STACKS[stack]
 
 

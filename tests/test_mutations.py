@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import time
 from pathlib import Path
 from typing import Any
 
@@ -22,12 +21,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from components.config.stackfile import parse_yaml
-from tests.conftest import ROOT
+from tests.conftest import ROOT, stack_files
 from tests.test_bad_config import LINE
 from tools import plan
 
-# dev, prod, and a stack file with what they leave out (identities, access entries, OIDC, Fargate, IRSA...)
-STACK_FILES = (ROOT / "Pulumi.dev.yaml", ROOT / "Pulumi.prod.yaml", ROOT / "tests/data/stacks/Pulumi.full.yaml")
+# every stack file of the repository, and one with what dev and prod leave out (identities, access entries, OIDC, Fargate, IRSA...)
+FULL = ROOT / "tests/data/stacks/Pulumi.full.yaml"
+STACK_FILES = (*stack_files(), FULL)
 BASES = {path.name: parse_yaml(path.read_bytes(), path.name) for path in STACK_FILES}
 
 scalars = st.one_of(
@@ -137,13 +137,10 @@ def plans_or_is_refused_cleanly(tmp_path_factory, content: bytes, codes: tuple[i
     path = Path(tmp_path_factory.mktemp("m")) / "Pulumi.mutant.yaml"
     path.write_bytes(content)
     out, err = io.StringIO(), io.StringIO()
-    start = time.perf_counter()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         code = plan.main(["--config-file", str(path), "--quiet", *(["--policies"] if 3 in codes else [])])
-    elapsed = time.perf_counter() - start
     assert code in codes, err.getvalue()
     assert "Traceback" not in err.getvalue()
-    assert elapsed < 10, f"{elapsed:.1f} s"
     if code == 2:
         assert out.getvalue() == ""
         lines = err.getvalue().splitlines()
@@ -169,5 +166,5 @@ def test_a_near_miss_edit_plans_fails_a_guardrail_or_is_refused_cleanly(tmp_path
 def test_the_full_stack_file_plans_and_passes_the_guardrails():
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = plan.main(["--config-file", str(STACK_FILES[2]), "--quiet", "--policies"])
+        code = plan.main(["--config-file", str(FULL), "--quiet", "--policies"])
     assert code == 0, err.getvalue() + out.getvalue()

@@ -1,32 +1,49 @@
-"""AWS name limits: one table, applied to what the program registers and to the cluster name in config."""
+"""Physical names: one table of AWS limits, one function that fits every name under them.
+
+Names that fit are what they always were (autonamed, or the natural explicit name); longer ones are cut and end in a
+hash of the whole natural name, so any cluster name EKS accepts and any key the schema accepts plans.
+"""
 
 from __future__ import annotations
 
+import re
+
 import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from components import names
-from tests.conftest import ADMIN, SYSTEM_GROUP, minimal_config, run_main, stack_recording
+from tests.conftest import ADMIN, ROOT, SYSTEM_GROUP, minimal_config, run_main, stack_files
+from tools import plan
 from tools.mockcloud import EngineError
 
 CONNECTION = "arn:aws:codeconnections:eu-west-1:111122223333:connection/0b1c2d3e-4f5a-4b7c-8d9e-0f1a2b3c4d5e"
+LONGEST_KEY = "k" * 63
 EVERYTHING = {
     "network": {"flowLogs": {"enabled": True}},
     "cluster": {"endpoint": {"accessHost": {"enabled": True}},
                 "access": {"adminRoleArns": [ADMIN], "adminRole": {"create": True}}},
     "nodeGroups": {"system": {**SYSTEM_GROUP, "iam": {"dedicatedRole": True}},
                    "workers": {"kind": "selfManaged", "instanceTypes": ["m7i.large"]},
-                   "batch": {"kind": "selfManaged", "instanceTypes": ["m7i.large"], "iam": {"dedicatedRole": True}},
-                   "edge": {"kind": "managed", "instanceTypes": ["m7i.large"]},
-                   "pool": {"kind": "karpenter", "instanceCategories": ["m"]},
-                   "jobs": {"kind": "fargate", "selectors": [{"namespace": "jobs"}]}},
-    "workloads": {"identities": {"app": {"namespace": "app", "serviceAccount": "app",
-                                         "policyArns": ["arn:aws:iam::aws:policy/ReadOnlyAccess"]}}},
+                   LONGEST_KEY: {"kind": "selfManaged", "instanceTypes": ["m7i.large"], "iam": {"dedicatedRole": True}},
+                   "e" * 63: {"kind": "managed", "instanceTypes": ["m7i.large"], "iam": {"dedicatedRole": True}},
+                   "p" * 63: {"kind": "karpenter", "instanceCategories": ["m"]},
+                   "j" * 63: {"kind": "fargate", "selectors": [{"namespace": "jobs"}]}},
+    "workloads": {"identities": {"i" * 63: {"namespace": "app", "serviceAccount": "app",
+                                            "policyArns": ["arn:aws:iam::aws:policy/ReadOnlyAccess"]}},
+                  "loadBalancers": {"l" * 63: {"type": "network", "scheme": "internal",
+                                               "listeners": [{"port": 443, "protocol": "TCP"}],
+                                               "target": {"namespace": "shop", "service": "web", "port": 443}}}},
     "addons": {"externalSecrets": {"ssmPathPrefix": "/p/"},
                "externalDns": {"domainFilters": ["a.io"], "hostedZoneIds": ["Z1"]}},
     "delivery": {"runner": {"enabled": True, "repository": "acme/p", "connectionArn": CONNECTION}},
 }
 
 
+# ---------------------------------------------------------------------------------------
+# the engine's limits (the mock cloud applies them to every registration)
+# ---------------------------------------------------------------------------------------
 def test_an_autoname_over_the_limit_is_the_engines_error():
     logical = "x" * 57
     assert names.engine_problem("aws:iam/role:Role", "x" * 56, {}) is None  # 56 + 8 = 64
@@ -44,49 +61,124 @@ def test_explicit_names_and_forbidden_prefixes():
     assert names.engine_problem("aws:autoscaling/lifecycleHook:LifecycleHook", "h" * 300, {}) is None
 
 
-def test_the_default_cluster_name_of_a_long_stack_name_gets_a_config_message():
-    from components.config import ConfigError, load
-
-    raw = minimal_config(nodeGroups={"system": SYSTEM_GROUP,
-                                     "workers": {"kind": "selfManaged", "instanceTypes": ["m7i.large"]}})
-    with pytest.raises(ConfigError) as err:
-        load(raw, stack="production", region="eu-west-1")
-    (line,) = err.value.problems
-    assert line.startswith('cluster.name: "eks-platform-production" is 23 characters')
-    assert line.endswith("the cluster name can have at most 21 characters")
-    load(raw, stack="prod", region="eu-west-1")  # 17 characters fit
-
-
-def test_the_mock_fails_the_plan_when_a_name_would_not_fit(monkeypatch):
-    monkeypatch.setattr(names, "cluster_name_problem", lambda cfg: None)
-    raw = minimal_config(cluster={"name": "c" * 45, "access": {"adminRoleArns": [ADMIN]}},
-                         nodeGroups={"system": SYSTEM_GROUP})
-    with pytest.raises(EngineError, match=r"could not make instance of 'aws:iam/role:Role': name '"
-                                          r"c{45}-managed-nodes-' plus 7 random chars"):
+def test_the_mock_fails_the_plan_when_a_program_forgets_to_fit_a_name(monkeypatch):
+    """The mock is the safety net: a resource that bypasses names.autoname fails as `pulumi up` would."""
+    monkeypatch.setattr(names, "autoname", lambda *a, **k: {})
+    raw = minimal_config(cluster={"name": "c" * 45, "access": {"adminRoleArns": [ADMIN]}})
+    with pytest.raises(EngineError, match=r"could not make instance of 'aws:iam/role:Role': name 'c{45}-"):
         run_main(raw)
 
 
-@pytest.mark.parametrize("where", ["dev", "prod", "everything"])
-def test_derived_names_are_exactly_the_tight_names_the_program_registers(where):
-    """The config check knows every name it must: what it predicts is what the plan registers."""
-    from components.config import load
+# ---------------------------------------------------------------------------------------
+# the one function: fits stay, long ones are cut and hashed
+# ---------------------------------------------------------------------------------------
+def test_names_that_fit_do_not_change():
+    assert names.autoname(names.ROLE, "eks-platform-prod-cluster") == {}
+    assert names.autoname(names.ROLE, "r" * 56) == {}  # 56 + "-" + 7 random = 64
+    assert names.explicit(names.QUEUE, "eks-platform-prod-karpenter") == "eks-platform-prod-karpenter"
+    assert names.explicit(names.QUEUE, "q" * 80) == "q" * 80
+    lb = names.hashed(names.LOAD_BALANCER, "eks-platform-prod-web", "application", "internet-facing")
+    assert lb == f"eks-platform-prod-web-{names.digest('application', 'internet-facing')}"
 
-    if where == "everything":
-        raw, stack = EVERYTHING, "all"
-        rec = run_main(raw, stack=stack)
-        cfg = load(raw, stack=stack, region="eu-west-1")
+
+def test_a_long_name_keeps_its_start_and_its_role_and_ends_in_a_hash():
+    logical = f"{'acme-payments-europe-production-' * 3}karpenter-nodes"
+    (prop, name), = names.autoname(names.ROLE, logical).items()
+    assert prop == "name" and len(name) == 64
+    assert name.startswith("acme-payments-europ") and name.endswith(f"-karpenter-nodes-{names.digest(logical)}")
+    assert name == names.autoname(names.ROLE, logical)["name"]  # deterministic: previews never churn
+    assert names.explicit(names.QUEUE, "q" * 81) == f"{'q' * 24}-{'q' * 48}-{names.digest('q' * 81)}"
+
+
+def test_the_property_that_holds_the_name_is_the_providers():
+    assert set(names.autoname(names.NODE_GROUP, "n" * 60)) == {"node_group_name"}
+    assert set(names.autoname(names.FARGATE_PROFILE, "f" * 60)) == {"fargate_profile_name"}
+
+
+def test_salt_renames_a_replacement_of_a_shortened_name():
+    """A node group's replace-on-change inputs are in its shortened name: a replacement does not collide."""
+    long = "n" * 70
+    a = names.autoname(names.NODE_GROUP, long, ["m7i.large"], "SPOT")["node_group_name"]
+    b = names.autoname(names.NODE_GROUP, long, ["m7i.xlarge"], "SPOT")["node_group_name"]
+    assert a != b and len(a) == len(b) == 63
+    assert names.autoname(names.NODE_GROUP, "short", ["m7i.large"]) == {}  # fits: the provider's autoname
+
+
+def test_elbv2_names_take_only_alphanumerics_and_hyphens_and_never_start_internal():
+    name = names.hashed(names.LOAD_BALANCER, "My_Cluster-web", "network", "internal")
+    assert re.fullmatch(r"[A-Za-z0-9-]{1,32}", name) and name.startswith("My-Cluster-web-")
+    name = names.hashed(names.LOAD_BALANCER, "internal-tools-web", "network", "internal")
+    assert not name.startswith("internal-") and len(name) <= 32
+
+
+@settings(max_examples=200, deadline=None)
+@given(natural=st.from_regex(r"[0-9A-Za-z][A-Za-z0-9_-]{0,99}(-[a-z0-9]{1,63}){0,3}", fullmatch=True),
+       type_=st.sampled_from(sorted(names.LIMITS)))
+def test_any_name_fits_its_type(natural, type_):
+    limit = names.LIMITS[type_]
+    name = names.explicit(type_, natural)
+    assert 1 <= len(name) <= limit.max_len
+    assert not (limit.forbidden_prefix and name.startswith(limit.forbidden_prefix))
+    if limit.charset:
+        assert re.fullmatch(f"[{limit.charset}]+", name)
+    assert names.engine_problem(type_, "x", {limit.prop: name}) is None
+    auto = names.autoname(type_, natural)
+    if auto:
+        assert names.engine_problem(type_, natural, {limit.prop: auto[names._snake(limit.prop)]}) is None
     else:
-        from components.config.stackfile import read_stack_file
-        from tests.conftest import ROOT
+        assert names.engine_problem(type_, natural, {}) is None
 
-        values, _ = read_stack_file(ROOT / f"Pulumi.{where}.yaml", "eks-platform")
-        rec = stack_recording(where)
-        cfg = load({k.split(":", 1)[1]: v for k, v in values.items() if k.startswith("eks-platform:")},
-                   stack=where, region=values["aws:region"])
-    registered = set()
-    for r in rec.resources:
+
+@settings(max_examples=200, deadline=None)
+@given(a=st.from_regex(r"[a-z][a-z0-9-]{60,120}", fullmatch=True), b=st.from_regex(r"[a-z][a-z0-9-]{60,120}",
+                                                                                    fullmatch=True))
+def test_different_long_names_stay_different(a, b):
+    if a != b:
+        assert names.explicit(names.ROLE, a) != names.explicit(names.ROLE, b)
+
+
+# ---------------------------------------------------------------------------------------
+# the whole program: any cluster name EKS accepts, any key the schema accepts
+# ---------------------------------------------------------------------------------------
+def _every_name_fits(recording) -> None:
+    for r in recording.resources:
         found = names.physical_name(r.type, r.name, r.inputs)
-        if found and names.LIMITS[r.type].max_len <= names.TIGHT:
-            registered.add((r.type, found[0]))
-    predicted = {(d.type, d.name) for d in names.derived(cfg)}
-    assert predicted == registered
+        if found and not found[1]:
+            assert len(found[0]) <= names.LIMITS[r.type].max_len, (r.type, found[0])
+
+
+@pytest.mark.parametrize("length", [60, 100])
+@pytest.mark.parametrize("stack_file", stack_files(), ids=lambda p: p.name)
+def test_every_stack_plans_with_a_long_cluster_name(stack_file, length, tmp_path):
+    doc = yaml.safe_load(stack_file.read_text())
+    doc["config"].setdefault("eks-platform:cluster", {})["name"] = "c" + "-long" * ((length - 1) // 5) + \
+        "x" * ((length - 1) % 5)
+    copy = tmp_path / stack_file.name
+    copy.write_text(yaml.safe_dump(doc))
+    recording = plan.run(copy, plan.stack_name_of(copy))  # the mock refuses any name over its limit
+    _every_name_fits(recording)
+    assert len(recording.by_type("aws:eks/cluster:Cluster")[0].inputs["name"]) == length
+
+
+def test_the_longest_cluster_name_and_keys_plan():
+    raw = {**EVERYTHING, "cluster": {**EVERYTHING["cluster"], "name": "n" * 100}}
+    recording = run_main(raw, stack="all")
+    _every_name_fits(recording)
+    roles = [r.inputs["name"] for r in recording.by_type("aws:iam/role:Role")]
+    assert len(roles) == len(set(roles)) and all(len(n) == 64 for n in roles)
+    (group,) = [r for r in recording.by_type("aws:eks/nodeGroup:NodeGroup") if r.name.endswith("e" * 63)]
+    assert len(group.inputs["nodeGroupName"]) == 63
+
+
+def test_a_32_character_load_balancer_key_plans():
+    key = "orders-api-internal-balancer-32c"
+    assert len(key) == 32
+    raw = minimal_config(cluster={"name": "eks-platform-staging", "access": {"adminRoleArns": [ADMIN]}},
+                         workloads={"loadBalancers": {key: EVERYTHING["workloads"]["loadBalancers"]["l" * 63]}})
+    recording = run_main(raw, stack="staging")
+    (lb,) = recording.by_type("aws:lb/loadBalancer:LoadBalancer")
+    assert len(lb.inputs["name"]) == 32 and lb.inputs["name"].startswith("eks-plat")
+
+
+def test_the_names_section_exists():
+    assert "\n## Names\n" in (ROOT / "docs" / "architecture.md").read_text()

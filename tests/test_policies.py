@@ -7,7 +7,7 @@ import subprocess
 import pytest
 
 from policies import guardrails as g
-from tests.conftest import DATA, ROOT
+from tests.conftest import DATA, ROOT, stack_names
 from tools import plan
 
 VPC = "urn:vpc"
@@ -221,7 +221,7 @@ def test_enforcement_per_stack():
     assert disabled == []
 
 
-@pytest.mark.parametrize("stack", ["dev", "prod"])
+@pytest.mark.parametrize("stack", stack_names())
 def test_the_stacks_pass_every_mandatory_policy(stack, capsys):
     assert plan.main([stack, "--quiet", "--policies"]) == 0
     out = capsys.readouterr().out
@@ -264,16 +264,23 @@ def test_pack_environment_is_separate():
     assert "pulumi-policy==1.21.0" in (ROOT / "policies" / "requirements.txt").read_text()
 
 
-def test_every_stack_has_a_policy_config_and_the_workflow_passes_it():
-    from tests.conftest import ROOT
-
-    stacks = sorted(p.name[len("Pulumi."):-len(".yaml")] for p in ROOT.glob("Pulumi.*.yaml"))
-    assert stacks == ["dev", "prod"]
-    for stack in stacks:
-        assert g.config_path(stack).is_file(), f"policies/config.{stack}.json is missing"
+def test_every_stack_has_policy_levels_and_the_workflow_passes_the_same_file():
+    for stack in stack_names():
+        path = g.config_path(stack)
+        assert path.is_file(), f"{path} is missing"
+        assert path.name in (f"config.{stack}.json", g.DEFAULT_CONFIG)
         g.levels_for(stack)  # parses and validates
     workflow = (ROOT / ".github" / "workflows" / "pulumi-stack.yml").read_text()
-    assert "policyPackConfigs: policies/config.${{ inputs.stack }}.json" in workflow
+    assert "policyPackConfigs: ${{ inputs.policy-config }}" in workflow
+
+
+def test_a_stack_without_its_own_policy_config_gets_every_guardrail_mandatory(tmp_path, monkeypatch):
+    from tools import stacks
+
+    assert g.config_path("no-such-stack").name == g.DEFAULT_CONFIG
+    assert set(g.levels_for("no-such-stack").values()) == {g.MANDATORY}
+    assert set(g.levels_for("no-such-stack")) == {p.name for p in g.POLICIES}
+    assert stacks.policy_config("no-such-stack") == f"policies/{g.DEFAULT_CONFIG}"
 
 
 @pytest.mark.parametrize("raw,problem", [

@@ -8,6 +8,7 @@ import pytest
 import yaml
 
 from tests.conftest import ROOT
+from tools import stacks
 
 WF = ROOT / ".github" / "workflows"
 FILES = sorted(WF.glob("*.yml"))
@@ -43,36 +44,89 @@ def test_tests_workflow_runs_the_readme_command_and_plans_every_stack():
     steps = wf["jobs"]["test"]["steps"]
     runs = "\n".join(s.get("run", "") for s in steps)
     assert "make test" in runs and "make test" in (ROOT / "README.md").read_text()
-    assert "tools.plan" in runs and "Pulumi.*.yaml" in runs
+    assert "tools.plan" in runs and "$(python3 -m tools.stacks)" in runs
+
+
+def matrix_step(name: str) -> dict:
+    """The step of a workflow's ``stacks`` job that lists the stacks."""
+    (step,) = [s for s in load(name)["jobs"]["stacks"]["steps"] if s.get("id") == "stacks"]
+    return step
+
+
+def run_step(step: dict, cwd, python: str = "python3") -> dict:
+    """Run a workflow step's script as the runner would (bash, GITHUB_OUTPUT), return what it set."""
+    out = cwd / "github-output"
+    out.write_text("")
+    script = step["run"].replace("venv/bin/python", python)
+    proc = subprocess.run(["bash", "-e", "-c", script], cwd=cwd, capture_output=True, text=True, timeout=120,
+                          env={"GITHUB_OUTPUT": str(out), "PATH": "/usr/bin:/bin", "HOME": str(cwd)})
+    assert proc.returncode == 0, proc.stderr
+    return dict(line.split("=", 1) for line in out.read_text().splitlines())
+
+
+def repository_copy(tmp_path, extra: dict[str, str]):
+    """The files the discovery reads (tools/, components/, the stack and policy files) plus ``extra``."""
+    for name in ("tools", "components", "policies"):
+        shutil.copytree(ROOT / name, tmp_path / name, ignore=shutil.ignore_patterns("venv", "node_modules"))
+    for f in ROOT.glob("Pulumi.*.yaml"):
+        shutil.copy(f, tmp_path / f.name)
+    for name, text in extra.items():
+        (tmp_path / name).write_text(text)
+    return tmp_path
+
+
+STAGING = "config:\n  aws:region: eu-central-1\n  eks-platform:cluster: {protect: true, access: {adminRoleArns: []}}\n"
+
+
+def test_the_discovery_step_lists_every_stack_file_including_a_new_one(tmp_path):
+    """What preview.yml's stacks job prints, run as the runner runs it: a new Pulumi.<stack>.yaml is in it."""
+    repo = repository_copy(tmp_path, {"Pulumi.staging.yaml": STAGING})
+    import json
+
+    matrix = json.loads(run_step(matrix_step("preview.yml"), repo)["matrix"])
+    rows = {row["stack"]: row for row in matrix["include"]}
+    assert sorted(rows) == sorted([*stacks.discover(ROOT), "staging"])
+    assert rows["staging"] == {"stack": "staging", "runnerVar": "RUNNER_STAGING", "tunnelVar": "TUNNEL_STAGING",
+                               "policyConfig": "policies/config.default.json"}
+    assert rows["prod"]["policyConfig"] == "policies/config.prod.json"
+
+
+def test_the_deploy_order_puts_protected_stacks_last_unless_told(tmp_path):
+    import json
+    import sys
+
+    repo = repository_copy(tmp_path, {"Pulumi.staging.yaml": STAGING,
+                                      "Pulumi.canary.yaml": STAGING.replace("protect: true", "protect: true}, "
+                                                                            "eks-platform:delivery: {deployOrder: 5")})
+    matrix = json.loads(run_step(matrix_step("deploy.yml"), repo, python=sys.executable)["matrix"])
+    order = [row["stack"] for row in matrix["include"]]
+    assert order.index("dev") < order.index("prod") and order.index("dev") < order.index("staging")
+    assert order[-1] == "canary"  # deployOrder 5 goes after every default (0 and 1)
 
 
 def test_preview_on_pull_requests_per_stack():
     wf = load("preview.yml")
     assert list(wf["on"]) == ["pull_request"]
-    assert wf["permissions"] == {"contents": "read", "id-token": "write", "pull-requests": "write"}
     job = wf["jobs"]["preview"]
-    assert job["strategy"]["matrix"]["stack"] == ["dev", "prod"]
+    assert job["needs"] == "stacks"
+    assert job["strategy"]["matrix"] == "${{ fromJSON(needs.stacks.outputs.matrix) }}"
     assert "matrix.stack" in job["concurrency"]["group"]
     assert job["with"]["command"] == "preview"
     # Each stack runs where its API endpoint is reachable: a runner (and tunnel switch) per stack.
-    assert {i["stack"]: (i["runner"], i["tunnel"]) for i in job["strategy"]["matrix"]["include"]} == {
-        "dev": ("RUNNER_DEV", "TUNNEL_DEV"), "prod": ("RUNNER_PROD", "TUNNEL_PROD")}
-    assert job["with"]["runner"] == "${{ vars[matrix.runner] || '[\"ubuntu-24.04\"]' }}".replace('\\"', '"')
-    assert job["with"]["tunnel"] == "${{ vars[matrix.tunnel] == 'true' }}"
+    assert job["with"]["runner"] == "${{ vars[matrix.runnerVar] || '[\"ubuntu-24.04\"]' }}".replace('\\"', '"')
+    assert job["with"]["tunnel"] == "${{ vars[matrix.tunnelVar] == 'true' }}"
+    assert job["with"]["policy-config"] == "${{ matrix.policyConfig }}"
 
 
-def test_deploy_dev_then_prod_one_at_a_time():
+def test_deploy_every_stack_one_at_a_time_in_order():
     wf = load("deploy.yml")
     assert wf["on"]["push"]["branches"] == ["main"]
-    dev, prod = wf["jobs"]["dev"], wf["jobs"]["prod"]
-    assert prod["needs"] == "dev"
-    for job, stack in ((dev, "dev"), (prod, "prod")):
-        upper = stack.upper()
-        assert job["with"] == {"stack": stack, "command": "up",
-                               "runner": f"${{{{ vars.RUNNER_{upper} || '[\"ubuntu-24.04\"]' }}}}",
-                               "tunnel": f"${{{{ vars.TUNNEL_{upper} == 'true' }}}}"}
-        assert job["concurrency"]["cancel-in-progress"] is False
-        assert stack in job["concurrency"]["group"]
+    job = wf["jobs"]["deploy"]
+    assert job["needs"] == "stacks"
+    assert job["strategy"]["max-parallel"] == 1 and job["strategy"]["fail-fast"] is True
+    assert "--deploy-order" in matrix_step("deploy.yml")["run"]
+    assert job["with"]["command"] == "up" and job["with"]["stack"] == "${{ matrix.stack }}"
+    assert job["concurrency"] == {"group": "deploy-${{ matrix.stack }}", "cancel-in-progress": False}
 
 
 def test_reusable_stack_workflow():
@@ -88,7 +142,7 @@ def test_reusable_stack_workflow():
     assert pulumi["command"] == "${{ inputs.command }}"
     assert pulumi["comment-on-pr"] == "${{ inputs.command == 'preview' }}"
     assert pulumi["policyPacks"] == "policies"
-    assert pulumi["policyPackConfigs"] == "policies/config.${{ inputs.stack }}.json"
+    assert pulumi["policyPackConfigs"] == "${{ inputs.policy-config }}"
     # The runner per stack: labels, or the CodeBuild project label completed with the run id and attempt.
     assert "format('{0}-{1}-{2}', inputs.runner, github.run_id, github.run_attempt)" in job["runs-on"]
     assert "fromJSON(inputs.runner)" in job["runs-on"]
@@ -120,7 +174,7 @@ def test_the_offline_diff_runs_for_every_pull_request_without_secrets():
     assert wf["permissions"] == {"contents": "read"}
     assert "secrets." not in raw and "id-token" not in raw
     run = "\n".join(s.get("run", "") for s in wf["jobs"]["diff"]["steps"])
-    assert "for file in Pulumi.*.yaml" in run
+    assert "for stack in $(python3 -m tools.stacks)" in run
     assert "tools.plan \"$stack\" --quiet --diff" in run and "--diff-json" in run
     assert "tools.diff out/diff-*.json > out/comment.md" in run
     refs = [s["with"]["ref"] for s in wf["jobs"]["diff"]["steps"] if s.get("uses", "").startswith("actions/checkout")

@@ -427,7 +427,9 @@ def policy_report(recording, stack: str, levels: dict[str, str] | None = None) -
     violations = guardrails.evaluate(resources, levels)
     active = [p for p in guardrails.POLICIES if levels.get(p.name, p.enforcement) != guardrails.DISABLED]
     mandatory = [v for v in violations if v.enforcement == guardrails.MANDATORY]
-    lines = [f"Policies ({len(active)} run, policies/guardrails.py): "
+    used = guardrails.config_path(stack)
+    lines = [f"Policies ({len(active)} run, policies/guardrails.py, levels from "
+             f"{'policies/' + used.name if used.is_file() else 'the pack defaults'}): "
              f"{len(mandatory)} mandatory, {len(violations) - len(mandatory)} advisory violations"]
     for p in active:
         count = sum(1 for v in violations if v.policy == p.name)

@@ -256,7 +256,6 @@ def cross_checks(v: Mapping[str, Any], project: str, stack: str) -> list[str]:
         (("node_groups", "workloads"), _fargate_and_pod_identity),
         (("workloads", "network", "cluster", "addons"), _load_balancers),
         (("workloads", "cluster", "node_groups"), _pod_security_groups),
-        (tuple(Sections.model_fields), lambda *_: _name_lengths(assembled()) if v["node_groups"] else []),
     )
     out: list[str] = []
     for needs, check in checks:
@@ -376,13 +375,6 @@ def _identities(cfg: PlatformConfig) -> list[str]:
         out.append(f"cluster.addons.podIdentityAgent.enabled: false, but {shown} use EKS Pod Identity, which needs "
                    "the agent on every node; enable it or set addons.identity: irsa")
     return out
-
-
-def _name_lengths(cfg: PlatformConfig) -> list[str]:
-    """Names built from the cluster name must fit every AWS limit (components/names.py)."""
-    from components.names import name_problems
-
-    return name_problems(cfg)
 
 
 def _network_and_cluster(network: NetworkConfig, cluster: ClusterConfig) -> list[str]:

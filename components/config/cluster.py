@@ -34,8 +34,8 @@ from components.config.instances import InstanceType
 # EKS Kubernetes versions this program supports (bump with platform/addons.yaml and platform/node-images.yaml).
 SUPPORTED_KUBERNETES_VERSIONS = ("1.32", "1.33", "1.34", "1.35")
 CLUSTER_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
-# EKS CreateCluster: name 1-100 characters, [0-9A-Za-z][A-Za-z0-9\-_]*. The platform derives other
-# names from it (IAM roles, queues...), so the real maximum is lower: see components/names.py.
+# EKS CreateCluster: name 1-100 characters, [0-9A-Za-z][A-Za-z0-9\-_]*. The names the platform derives from it
+# (IAM roles, queues...) are cut to their own limits when they must be (components/names.py).
 CLUSTER_NAME = r"[0-9A-Za-z][A-Za-z0-9_-]{0,99}"
 
 
@@ -254,8 +254,8 @@ class ClusterConfig(Model):
     """The EKS control plane."""
 
     name: ClusterName = Field("", json_schema_extra={"default": "eks-platform-<stack>"})
-    """The cluster name. Default: <project>-<stack>. Its maximum length is what every name derived from it allows
-    (see docs/operations.md, "Names")."""
+    """The cluster name (1-100 characters, as EKS allows). Default: <project>-<stack>. Names derived from it that
+    would exceed their AWS limit are shortened (docs/architecture.md, "Names")."""
     version: KubernetesVersion = "1.35"
     """Kubernetes minor version (EKS upgrades one minor at a time)."""
     upgrade_policy: Literal["STANDARD", "EXTENDED"] = "STANDARD"

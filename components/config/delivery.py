@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import model_validator
 
-from components.config.base import PARTITION, Model, Problems, text
+from components.config.base import PARTITION, Model, Problems, integer, text
 
 # GitHub: owner 1-39 letters, digits, -; repository 1-100 letters, digits, ., _, -.
 Repository = text(r"[A-Za-z0-9]([A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}", "a GitHub repository (owner/name)")
@@ -49,3 +49,8 @@ class DeliveryConfig(Model):
     """How CI reaches the stack."""
 
     runner: RunnerConfig = RunnerConfig()
+    """An AWS CodeBuild project hosting GitHub Actions runners inside the VPC (private API endpoints)."""
+    deploy_order: integer(0, 1000) | None = None
+    """Where this stack deploys among the repository's stacks (lower first, then by name); the deploy workflow runs
+    one stack at a time and stops at the first failure. Default: 0, or 1 when cluster.protect is true, so
+    protected stacks deploy after the others."""

@@ -39,9 +39,10 @@ from components.config.kube import Namespace
 
 Mechanism = Literal["podIdentity", "irsa"]
 
-# Keys that name resources (<cluster>-identity-<key>, <cluster>-access-<key>): like node-group names.
-Key = text(r"[a-z0-9]([-a-z0-9]{0,30}[a-z0-9])?", "a key of 1-32 lowercase letters, digits and - (not first or "
-           "last)", max_len=32)
+# Keys that name resources (<cluster>-identity-<key>, <cluster>-access-<key>) and tag values: like node-group names,
+# a DNS label; the AWS names built from them fit their limits whatever their length (components/names.py).
+Key = text(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?", "a key of 1-63 lowercase letters, digits and - (not first or "
+           "last)", max_len=63)
 # ServiceAccount names are DNS subdomains (k8s.io/apimachinery IsDNS1123Subdomain: at most 253).
 ServiceAccountName = text(rf"{DNS_LABEL}(\.{DNS_LABEL})*", "a service account name (DNS subdomain: lowercase "
                           "letters, digits, - and .)", max_len=253)

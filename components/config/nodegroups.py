@@ -35,8 +35,10 @@ from components.config.instances import INSTANCE_TYPES, architecture, instance_t
 from components.config.kube import Namespace
 
 GROUP_LABEL = "eks-platform/node-group"  # the program's own label: every add-on's nodeSelector uses it
-# Group names become resource-name suffixes; "managed" and "self-managed" name the shared node roles.
-GROUP_NAME = r"[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?"
+# Group names are the value of the eks-platform/node-group label and the name of a Karpenter NodePool and
+# EC2NodeClass: a DNS label (1-63). They end AWS names too, which fit their limits whatever their length
+# (components/names.py). "managed" and "self-managed" name the shared node roles.
+GROUP_NAME = r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?"
 RESERVED_GROUP_NAMES = ("managed", "self-managed")
 # A kubelet may only set labels in these kubernetes.io / k8s.io namespaces (NodeRestriction admission plugin)...
 KUBELET_ALLOWED_LABEL_PREFIXES = ("kubelet.kubernetes.io/", "node.kubernetes.io/")
@@ -64,7 +66,8 @@ GP3_MAX_MIBS_PER_IOPS = 0.25
 
 def _group_name(value: str) -> str:
     if not re.fullmatch(GROUP_NAME, value):
-        raise problem("group names are 1-32 lowercase letters, digits and -, used in resource names")
+        raise problem("group names are 1-63 lowercase letters, digits and - (a DNS label: the value of the "
+                      f"{GROUP_LABEL} label)")
     if value in RESERVED_GROUP_NAMES:
         raise problem(f"{show(value)} is reserved: it names the shared node role of that kind")
     return value

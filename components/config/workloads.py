@@ -34,10 +34,10 @@ Port = integer(1, 65535)
 ServiceName = text(r"[a-z]([-a-z0-9]{0,61}[a-z0-9])?",
                    "a Service name (RFC 1035 label: 1-63 lowercase letters, digits, -, starting with a letter)",
                    max_len=63)
-# ELBv2 names: alphanumerics and hyphens, no hyphen first or last (CreateLoadBalancer/CreateTargetGroup Name);
-# the key is also the TargetGroupBinding's name, so lowercase.
-LoadBalancerKey = text(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?",
-                       "a load balancer key (lowercase letters, digits and -, not first or last)", max_len=32)
+# The key is the TargetGroupBinding's name and a tag value: a DNS label. The ELBv2 names built from it (32
+# characters at most) are cut and hashed when it is long (components/names.py).
+LoadBalancerKey = text(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?",
+                       "a load balancer key (1-63 lowercase letters, digits and -, not first or last)", max_len=63)
 # ACM certificates, or IAM server certificates (ELBv2 Certificate.CertificateArn).
 CertificateArn = text(
     rf"arn:{PARTITION}:(acm:[a-z]{{2}}(-[a-z]+)+-[0-9]:[0-9]{{12}}:certificate/[0-9a-f]{{8}}(-[0-9a-f]{{4}}){{3}}"
@@ -277,8 +277,8 @@ def _ip_protocols(protocol: str) -> tuple[str, ...]:
 
 
 # A workload security group's key: the SecurityGroupPolicy's name (an RFC 1123 label) and part of AWS names.
-SecurityGroupKey = text(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?",
-                        "a security group key (lowercase letters, digits and -, not first or last)", max_len=40)
+SecurityGroupKey = text(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?",
+                        "a security group key (1-63 lowercase letters, digits and -, not first or last)", max_len=63)
 PeerCidrs = cidrs()  # world checked per direction below
 CLUSTER_PEER = "cluster"
 RESERVED_PEERS = frozenset({CLUSTER_PEER, "nodes"})

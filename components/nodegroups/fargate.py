@@ -12,12 +12,14 @@ Facts (EKS user guide, "AWS Fargate" and "Pod execution role"; EKS API CreateFar
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
 
+from components import names
 from components.config.nodegroups import FargateGroup
 from components.context import AwsContext
 from components.iamdocs import service_trust
@@ -61,7 +63,7 @@ class FargateProfiles(pulumi.ComponentResource):
         ctx = args.ctx
         child = pulumi.ResourceOptions(parent=self)
         role = aws.iam.Role(
-            name, assume_role_policy=pod_execution_trust(ctx, args.cluster_name),
+            name, **names.autoname(names.ROLE, name), assume_role_policy=pod_execution_trust(ctx, args.cluster_name),
             description=f"Fargate pod execution in {args.cluster_name}", tags=tagged(ctx.tags, name), opts=child,
         )
         attachment = aws.iam.RolePolicyAttachment(
@@ -73,6 +75,9 @@ class FargateProfiles(pulumi.ComponentResource):
             profile_name = f"{args.cluster_name}-{key}"
             self.profiles[key] = aws.eks.FargateProfile(
                 profile_name,
+                # every input replaces a profile: a shortened name hashes them, so a replacement gets a new one
+                **names.autoname(names.FARGATE_PROFILE, profile_name, role.arn, args.subnet_ids,
+                                 json.dumps(selectors(group), sort_keys=True)),
                 cluster_name=args.cluster,
                 pod_execution_role_arn=role.arn,
                 subnet_ids=args.subnet_ids,

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components import nodeimages
+from components import names, nodeimages
 from components.config import NodeGroupConfig
 from components.config.nodegroups import tag_resource_suffix
 from components.context import AwsContext
@@ -56,6 +56,7 @@ def launch_template(
     instance_tags = model.identity_tags(ctx.tags, name, group)
     return aws.ec2.LaunchTemplate(
         name,
+        **names.autoname(names.LAUNCH_TEMPLATE, name),
         description=f"Nodes of group {group.name}",
         image_id=image_id,
         user_data=user_data,
@@ -150,7 +151,10 @@ class ManagedNodeGroup(pulumi.ComponentResource):
             release_version=nodeimages.release(args.cluster.version, g.os, g.architecture),
             # Autonamed (<component>-<7 random>): a change that forces replacement creates the new group
             # before the old one goes, which a fixed name would make fail with "already exists". The
-            # provider keeps the name a group already has (autonames are only made on create).
+            # provider keeps the name a group already has (autonames are only made on create). A name too long
+            # for that ends in a hash of its replace-on-change inputs instead, so a replacement is renamed too.
+            **names.autoname(names.NODE_GROUP, name, args.node_role_arn, args.subnet_ids, sorted(g.instance_types),
+                             g.uses_spot, model.managed_ami_type(g.os, g.architecture)),
             node_role_arn=args.node_role_arn,
             subnet_ids=args.subnet_ids,
             instance_types=list(g.instance_types),
@@ -216,7 +220,7 @@ class SelfManagedNodeGroupArgs:
 
 
 def asg_name(cluster_name: str, group: str) -> str:
-    return f"{cluster_name}-{group}"
+    return names.explicit(names.ASG, f"{cluster_name}-{group}")
 
 
 class SelfManagedNodeGroup(pulumi.ComponentResource):

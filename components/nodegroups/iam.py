@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from components import names
 from components.context import AwsContext
 from components.iamdocs import service_trust
 from components.tags import tagged
@@ -55,6 +56,7 @@ class NodeRole(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         role = aws.iam.Role(
             name,
+            **names.autoname(names.ROLE, name),
             assume_role_policy=node_trust_policy(ctx),
             description="EKS worker nodes",
             tags=tagged(ctx.tags, name),
@@ -71,7 +73,8 @@ class NodeRole(pulumi.ComponentResource):
         self.access_entry = None
         if args.self_managed:
             if args.instance_profile:
-                profile = aws.iam.InstanceProfile(name, role=role.name, tags=tagged(ctx.tags, name), opts=child)
+                profile = aws.iam.InstanceProfile(name, role=role.name, tags=tagged(ctx.tags, name), opts=child,
+                                                  **names.autoname(names.INSTANCE_PROFILE, name))
                 self.instance_profile_arn = profile.arn
             self.access_entry = aws.eks.AccessEntry(
                 name,

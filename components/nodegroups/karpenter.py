@@ -24,7 +24,7 @@ from typing import Any
 
 import pulumi
 
-from components import nodeimages
+from components import names, nodeimages
 from components.config.nodegroups import KarpenterGroup
 from components.context import AwsContext
 from components.nodegroups.iam import NodeRole, NodeRoleArgs
@@ -38,7 +38,7 @@ CAPACITY_TYPES = {"spot": ["spot"], "onDemand": ["on-demand"], "spotAndOnDemand"
 
 
 def interruption_queue_name(cluster_name: str) -> str:
-    return f"{cluster_name}-karpenter"
+    return names.explicit(names.QUEUE, f"{cluster_name}-karpenter")
 
 
 def interruption_patterns() -> dict[str, dict]:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from components import names
 from components.config import IngressRule
 from components.context import AwsContext
 from components.tags import tagged
@@ -68,6 +69,7 @@ class NodeSecurityGroup(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         sg = aws.ec2.SecurityGroup(
             name,
+            **names.autoname(names.SECURITY_GROUP, name, args.vpc_id),
             vpc_id=args.vpc_id,
             description=f"Self-managed nodes of EKS cluster {args.cluster_name}",
             tags=tagged(args.ctx.tags, name, **{f"kubernetes.io/cluster/{args.cluster_name}": "owned"},
@@ -98,7 +100,7 @@ def extra_security_group(
     """A group's own security group for its configured extra ingress (edge nodes, NodePorts)."""
     child = pulumi.ResourceOptions(parent=parent)
     sg = aws.ec2.SecurityGroup(
-        f"{name}-extra", vpc_id=vpc_id, description=f"Extra ingress of node group {name}",
+        f"{name}-extra", **names.autoname(names.SECURITY_GROUP, f"{name}-extra", vpc_id), vpc_id=vpc_id, description=f"Extra ingress of node group {name}",
         tags=tagged(ctx.tags, f"{name}-extra"), opts=child,
     )
     for rule in rules:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from components import names
 from components.context import AwsContext
 from components.iamdocs import document
 from components.tags import tagged
@@ -87,7 +88,7 @@ class TerminationQueue(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         queue = aws.sqs.Queue(
             name,
-            name=args.queue_name or f"{args.cluster_name}-node-termination",
+            name=args.queue_name or names.explicit(names.QUEUE, f"{args.cluster_name}-node-termination"),
             sqs_managed_sse_enabled=True,
             message_retention_seconds=300,
             tags=tagged(ctx.tags, name),
@@ -98,6 +99,7 @@ class TerminationQueue(pulumi.ComponentResource):
         for key, pattern in patterns.items():
             rule = aws.cloudwatch.EventRule(
                 f"{name}-{key}",
+                **names.autoname(names.EVENT_RULE, f"{name}-{key}"),
                 description=f"{key} events for {args.consumer} of {args.cluster_name}",
                 event_pattern=json.dumps(pattern, sort_keys=True),
                 tags=tagged(ctx.tags, f"{name}-{key}"),
