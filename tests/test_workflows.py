@@ -85,7 +85,7 @@ def test_the_discovery_step_lists_every_stack_file_including_a_new_one(tmp_path)
 
     matrix = json.loads(run_step(matrix_step("preview.yml"), repo)["matrix"])
     rows = {row["stack"]: row for row in matrix["include"]}
-    assert sorted(rows) == sorted([*stacks.discover(ROOT), "staging"])
+    assert sorted(rows) == sorted({*stacks.discover(ROOT), "staging"})
     assert rows["staging"] == {"stack": "staging", "runnerVar": "RUNNER_STAGING", "tunnelVar": "TUNNEL_STAGING",
                                "policyConfig": "policies/config.default.json"}
     assert rows["prod"]["policyConfig"] == "policies/config.prod.json"
