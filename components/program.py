@@ -289,7 +289,9 @@ def build_addons(
         termination_queue_url=termination.queue_url if termination else None,
         termination_queue_arn=termination.queue_arn if termination else None,
         self_managed_asg_names=tuple(asg_name(name, g) for g in sorted(cfg.self_managed_groups)),
-        spot_asg_patterns=cluster_autoscaler.spot_patterns(name, list(cfg.node_groups.values())),
+        # a self-managed group's ASG name is ours (no wait); a managed group's is EKS's, read once the group exists
+        spot_asg_names=[groups[key].asg_name if g.managed else asg_name(name, key)
+                        for key, g in sorted(cfg.node_groups.items()) if g.uses_spot],
     )
     out: dict[str, HelmAddon] = {}
 

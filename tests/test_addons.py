@@ -195,12 +195,21 @@ def test_cluster_autoscaler_image_follows_the_cluster_minor():
 
 
 def test_spot_first_priorities():
-    groups = [node_group("a", kind="managed", instanceTypes=["m7i.large"], capacity={"type": "spot"}),
-              node_group("b", kind="selfManaged", instanceTypes=["m7i.large"],
-                         capacity={"onDemandPercentageAboveBase": 0}, scaling={"max": 5}),
-              node_group("c", kind="selfManaged", instanceTypes=["m7i.large"])]
-    assert ca.spot_patterns("k", groups) == ("^eks-a-.*", "^k-b$")
+    assert ca.spot_patterns(["k-b", "eks-k-a-1a2b3c4-9f8e7d6c-0000-1111-2222-333344445555", "a.b"]) == (
+        r"^a\.b$", "^eks-k-a-1a2b3c4-9f8e7d6c-0000-1111-2222-333344445555$", "^k-b$")
     assert ca.expander_priorities(()) == {"10": [".*"]}
+
+
+def test_a_spot_managed_group_is_tried_first_by_the_name_eks_gives_its_asg():
+    """EKS names a managed group's ASG itself (eks-<node group name>-<uuid>): the pattern is that exact name."""
+    raw = minimal_config(nodeGroups={"system": SYSTEM_GROUP,
+                                     "spotty": {"kind": "managed", "instanceTypes": ["m7i.large"],
+                                                "capacity": {"type": "spot"}}})
+    rec = run_main(raw)
+    asg = rec.outputs["nodeGroups"]["spotty"]["asgName"]
+    assert asg.startswith("eks-")
+    v = rec.one(REL, "eks-platform-test-cluster-autoscaler").inputs["values"]
+    assert v["expanderPriorities"]["50"] == [f"^{asg}$"]
 
 
 def test_load_balancer_controller(prod):

@@ -12,7 +12,7 @@ from tools import plan
 
 CASES = sorted((DATA / "bad-config").glob("*.yaml"))
 # A problem line: a config path (keys, [index], ["quoted key"]) or a stack file and line, then the message.
-LINE = re.compile(r'^(aws:region|[\w.-]+\.ya?ml(:\d+)?|[A-Za-z][\w-]*(\.[\w:/.@-]+|\[\d+\]|\["(\\.|[^"\\])*"\])*): \S')
+LINE = re.compile(r'^([A-Za-z][\w-]*:[\w-]+|[\w.-]+\.ya?ml(:\d+){0,2}|[A-Za-z][\w-]*(\.[\w:/.@-]+|\[\d+\]|\["(\\.|[^"\\])*"\])*): \S')
 
 
 def expectations(path: Path) -> list[str]:

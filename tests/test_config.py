@@ -166,3 +166,21 @@ def test_a_node_image_missing_from_the_catalog_names_the_file_and_key(monkeypatc
     assert err.value.problems == [
         'nodeGroups.graviton: platform/node-images.yaml has no al2023 arm64 image for Kubernetes 1.35 '
         '(key "1.35".al2023.arm64); add it or run `python -m tools.node_images --refresh`']
+
+
+@pytest.mark.parametrize("cidr,inside", [
+    ("10.1.0.0/16", "10.0.0.0/8"), ("172.20.0.0/16", "172.16.0.0/12"), ("192.168.1.0/24", "192.168.0.0/16"),
+    ("100.64.0.0/10", "100.64.0.0/10"), ("127.0.0.1/32", "127.0.0.0/8"), ("169.254.169.254/32", "169.254.0.0/16"),
+    ("224.0.0.0/8", "224.0.0.0/4"), ("250.0.0.0/8", "240.0.0.0/4"),
+])
+def test_public_access_cidrs_inside_special_ranges_are_refused(cidr, inside):
+    from components.config.base import public_unicast_problem
+
+    assert public_unicast_problem(cidr).startswith(f"is not a public range: it is inside {inside}")
+
+
+@pytest.mark.parametrize("cidr", ["203.0.113.0/24", "198.51.100.7/32", "52.95.0.0/16", "0.0.0.0/1", "8.8.8.8/32"])
+def test_public_ranges_pass(cidr):
+    from components.config.base import public_unicast_problem
+
+    assert public_unicast_problem(cidr) is None

@@ -89,9 +89,14 @@ def mutated(draw) -> bytes:
         doc = replace(doc, path, draw(values), how)
     text = yaml.safe_dump(doc, allow_unicode=draw(st.booleans()), sort_keys=False).encode()
     if draw(st.booleans()):
-        edit = draw(st.sampled_from([*TEXT_EDITS, "BYTE"]))
+        edit = draw(st.sampled_from([*TEXT_EDITS, "BYTE", "CONTROL"]))
         lines = text.split(b"\n")
         at = draw(st.integers(1, max(1, len(lines) - 1)))
+        if edit == "CONTROL":  # a non-printable byte anywhere in the text: NUL, ESC, DEL, C1...
+            pos = draw(st.integers(0, len(text)))
+            byte = draw(st.sampled_from([b"\x00", b"\x01", b"\x08", b"\x0b", b"\x0c", b"\x1b", b"\x7f",
+                                         "\x85".encode(), "\x9b".encode(), "\ufffe".encode()]))
+            return text[:pos] + byte + text[pos:]
         insert = b"  x: caf\xe9" if edit == "BYTE" else edit.encode().rstrip(b"\n")
         text = b"\n".join([*lines[:at], insert, *lines[at:]])
     return text

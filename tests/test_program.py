@@ -1,10 +1,13 @@
 """Whole program: the dev and prod stack files, the plan's JSON contract, determinism, the graph."""
 
 import json
+import runpy
 from collections import Counter
 
+import pytest
+
 from components.config.stackfile import SECRET_PLACEHOLDER
-from tests.conftest import ROOT
+from tests.conftest import ROOT, stack_recording
 from tools import plan
 
 EXPECTED_OUTPUTS = {
@@ -126,3 +129,30 @@ def test_architecture_doc_shows_the_current_graph(prod):
     doc = (ROOT / "docs" / "architecture.md").read_text()
     block = doc.split("```mermaid\n", 1)[1].split("```", 1)[0]
     assert block == plan.mermaid(prod), "docs/architecture.md is stale: paste `python -m tools.plan prod --graph`"
+
+
+def test_a_config_file_is_planned_under_the_stack_name_given(tmp_path, capsys):
+    copy = tmp_path / "staging-mod.yaml"
+    copy.write_text((ROOT / "Pulumi.dev.yaml").read_text())
+    out = tmp_path / "plan.json"
+    assert plan.main(["--config-file", str(copy), "--quiet", "--json", str(out)]) == 0
+    assert json.loads(out.read_text())["stack"] == "staging-mod"  # named after the file
+    assert plan.main(["--config-file", str(copy), "--stack", "dev", "--quiet", "--json", str(out)]) == 0
+    assert out.read_text() == plan.dump_json(stack_recording("dev"))  # the same plan as Pulumi.dev.yaml's
+    with pytest.raises(SystemExit):
+        plan.main(["prod", "--config-file", str(copy), "--stack", "dev"])
+    assert "two stack names" in capsys.readouterr().err
+
+
+def test_a_misspelled_namespace_at_pulumi_up_is_refused_too():
+    """The program reads every key the runtime hands over, so the check holds under `pulumi up` as in the plan."""
+    from components.config import ConfigError
+    from tests.conftest import flat_config, minimal_config
+    from tools.mockcloud import run_program
+
+    config = {**flat_config(minimal_config()), "eks-platfrom:workloads": "{}"}
+    with pytest.raises(ConfigError) as err:
+        run_program(lambda: runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__"), config=config,
+                    stack="test", region="eu-west-1")
+    assert err.value.problems == ['eks-platfrom:workloads: unknown namespace "eks-platfrom": nothing reads it (did you '
+                                  'mean "eks-platform:workloads"?)']

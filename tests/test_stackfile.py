@@ -93,3 +93,29 @@ def test_runtime_json_is_read_as_strictly():
         parse_runtime_value("network", '{"a": NaN}')
     with pytest.raises(ConfigError, match="nested too deeply"):
         parse_runtime_value("network", "[" * 100_000 + "]" * 100_000)
+
+
+NOT_ALLOWED = [chr(c) for c in (*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F, *range(0x80, 0x85),
+                                *range(0x86, 0xA0), 0xFFFE, 0xFFFF)]
+
+
+@pytest.mark.parametrize("char", NOT_ALLOWED, ids=[f"U+{ord(c):04X}" for c in NOT_ALLOWED])
+def test_a_character_yaml_does_not_allow_is_named_with_its_line_and_column(char):
+    with pytest.raises(ConfigError) as err:
+        parse(f"config:\n  eks-platform:tags: {{team: a{char}b}}\n")
+    (line,) = err.value.problems
+    assert line.startswith(f"Pulumi.t.yaml:2:30: the character U+{ord(char):04X} (")
+    assert "is not allowed in a YAML file" in line
+
+
+@pytest.mark.parametrize("text,where,plain", [
+    ("a:\n\tb: 1\n", "2:1", "a tab character: YAML indents with spaces only"),
+    ("a: b: c\n", "1:5", "a colon followed by a space inside a value: quote the value"),
+    ("a:\n  b: 1\n c: 2\n", "3:2", "bad indentation"),
+    ("a: {b: 1\n", "2:1", "a [list] or {mapping} written on one line is not closed"),
+])
+def test_syntax_errors_are_one_plain_line_with_line_and_column(text, where, plain):
+    with pytest.raises(ConfigError) as err:
+        parse(text)
+    (line,) = err.value.problems
+    assert line.startswith(f"Pulumi.t.yaml:{where}: {plain}") and "\n" not in line

@@ -64,6 +64,14 @@ def schema_text() -> str:
 # ---------------------------------------------------------------------------------------
 # the reference, rendered from the schema
 # ---------------------------------------------------------------------------------------
+def plural(noun: str) -> str:
+    """``string`` -> ``strings``, ``value`` -> ``values``; a phrase that is plural already (``list of strings``) or
+    has no plain noun stays as it is."""
+    if noun.startswith(("list of", "map of")) or noun.endswith("s") or "(" in noun:
+        return noun
+    return f"{noun}s"
+
+
 class Renderer:
     def __init__(self, root: dict[str, Any]) -> None:
         self.root = root
@@ -89,16 +97,16 @@ class Renderer:
     def type_of(self, node: dict[str, Any]) -> str:
         node = self.optional(self.resolve(node))
         if node.get("type") == "array":
-            return f"list of {self.type_of(node.get('items', {}))}s"
+            return f"list of {plural(self.type_of(node.get('items', {})))}"
         if node.get("type") == "object" and ("patternProperties" in node or "additionalProperties" in node) \
                 and "properties" not in node:
             values = node.get("additionalProperties") or next(iter(node.get("patternProperties", {}).values()), {})
-            return f"map of {self.type_of(values) if isinstance(values, dict) else 'values'}s"
+            return f"map of {plural(self.type_of(values)) if isinstance(values, dict) else 'values'}"
         if "enum" in node:
             return "string" if all(isinstance(v, str) for v in node["enum"]) else "integer"
         if "oneOf" in node:
             return "object (by kind)"
-        return str(node.get("type", "any"))
+        return str(node.get("type", "value"))
 
     def allowed(self, node: dict[str, Any]) -> str:
         node = self.optional(self.resolve(node))

@@ -112,9 +112,11 @@ def main(argv: list[str] | None = None, ssm: Any = None, path: Path = nodeimages
     parser.add_argument("--region", default=None, help="AWS region to read from (default: the SDK's)")
     args = parser.parse_args(argv)
     if ssm is None:
-        import boto3
+        from tools import awscreds
 
-        ssm = boto3.client("ssm", region_name=args.region)
+        if (session := awscreds.session(args.region)) is None:
+            return awscreds.EXIT
+        ssm = session.client("ssm")
     text = path.read_text()
     current = nodeimages.parse(text)
     try:

@@ -309,7 +309,11 @@ def dump_json(recording) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.plan", description=__doc__.split("\n\n")[0])
     parser.add_argument("stack", nargs="?", help="stack name: reads Pulumi.<stack>.yaml")
-    parser.add_argument("--config-file", type=Path, help="a stack config file to plan instead")
+    parser.add_argument("--config-file", type=Path,
+                        help="a stack config file to plan instead; the stack is named after the file "
+                             "(Pulumi.<stack>.yaml, else the file name without .yaml) unless --stack says otherwise")
+    parser.add_argument("--stack", dest="stack_name", metavar="NAME",
+                        help="the stack name for --config-file (it decides default names, tags and URNs)")
     parser.add_argument("--json", type=Path, metavar="PATH", help="write the plan as JSON (the documented contract)")
     parser.add_argument("--graph", type=Path, metavar="PATH", help="write a Mermaid flowchart of the components")
     parser.add_argument("--quiet", action="store_true", help="no tree, only the counts")
@@ -323,14 +327,18 @@ def main(argv: list[str] | None = None) -> int:
                         help="print the longest dependency chain and the estimated time of a first `pulumi up`")
     args = parser.parse_args(argv)
 
+    if args.stack_name and args.stack and args.stack_name != args.stack:
+        parser.error(f"two stack names: {args.stack} and --stack {args.stack_name}")
     if args.config_file:
         stack_file = args.config_file
-        stack = args.stack or stack_name_of(stack_file)
+        stack = args.stack_name or args.stack or stack_name_of(stack_file)
+    elif args.stack_name and not args.stack:
+        parser.error("--stack names the stack of a --config-file; to plan Pulumi.<stack>.yaml, name it without --stack")
     elif args.stack:
         stack_file = ROOT / f"Pulumi.{args.stack}.yaml"
         stack = args.stack
     else:
-        parser.error("name a stack (dev, prod) or pass --config-file")
+        parser.error("name a stack (one of the Pulumi.<stack>.yaml files) or pass --config-file")
     if not stack_file.is_file():
         print(f"no stack config file {stack_file}", file=sys.stderr)
         return 1

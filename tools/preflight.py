@@ -19,6 +19,9 @@ import ssl
 import sys
 import tempfile
 import time
+from typing import Any
+
+from tools.stacks import variable_suffix
 
 DEFAULT_TIMEOUT = 15.0
 
@@ -60,11 +63,9 @@ def reachable(
             return err.strerror or str(err)
 
 
-def endpoint_of(cluster: str, region: str) -> tuple[str, bytes] | None:
+def endpoint_of(session: Any, cluster: str) -> tuple[str, bytes] | None:
     """The API endpoint and CA of an EKS cluster, or None when it does not exist (a stack not deployed yet)."""
-    import boto3
-
-    eks = boto3.client("eks", region_name=region)
+    eks = session.client("eks")
     try:
         found = eks.describe_cluster(name=cluster)["cluster"]
     except eks.exceptions.ResourceNotFoundException:
@@ -72,13 +73,11 @@ def endpoint_of(cluster: str, region: str) -> tuple[str, bytes] | None:
     return found["endpoint"], base64.b64decode(found.get("certificateAuthority", {}).get("data", ""))
 
 
-def tunnel_command(cluster: str, region: str, endpoint: str, port: int) -> str | None:
+def tunnel_command(session: Any, cluster: str, region: str, endpoint: str, port: int) -> str | None:
     """The SSM port-forward command through the stack's access host (found by its Name tag), or None."""
-    import boto3
-
     from components.private_access import port_forward_command
 
-    reservations = boto3.client("ec2", region_name=region).describe_instances(Filters=[
+    reservations = session.client("ec2").describe_instances(Filters=[
         {"Name": "tag:Name", "Values": [f"{cluster}-access-host"]},
         {"Name": "instance-state-name", "Values": ["running"]},
     ])["Reservations"]
@@ -93,7 +92,7 @@ def tunnel_command(cluster: str, region: str, endpoint: str, port: int) -> str |
 def fix_message(stack: str, endpoint: str, problem: str) -> str:
     return (
         f"The Kubernetes API of stack {stack} ({endpoint}) is not reachable from this runner: {problem}. "
-        f"Run this job on the stack's in-VPC runner (repository variable RUNNER_{stack.upper()}, e.g. the "
+        f"Run this job on the stack's in-VPC runner (repository variable RUNNER_{variable_suffix(stack)}, e.g. the "
         "ciRunner.runsOn stack output), or open the SSM tunnel through the access host and set "
         "EKS_PLATFORM_API_TUNNEL_PORT (docs/operations.md, \"Private clusters\")."
     )
@@ -112,13 +111,17 @@ def main(argv: list[str] | None = None) -> int:
 
     if (cfg := platform_config_or_report(args.stack)) is None:
         return 2
-    found = endpoint_of(cfg.cluster.name, cfg.region)
+    from tools import awscreds
+
+    if (session := awscreds.session(cfg.region)) is None:
+        return awscreds.EXIT
+    found = endpoint_of(session, cfg.cluster.name)
     if found is None:
         print(f"cluster {cfg.cluster.name} does not exist yet: a first deployment, nothing to check")
         return 0
     endpoint, ca = found
     if args.print_tunnel_command:
-        command = tunnel_command(cfg.cluster.name, cfg.region, endpoint, args.tunnel_port or 8443)
+        command = tunnel_command(session, cfg.cluster.name, cfg.region, endpoint, args.tunnel_port or 8443)
         if command is None:
             print(f"::error::stack {args.stack} has no running access host (cluster.endpoint.accessHost)",
                   file=sys.stderr)

@@ -446,9 +446,10 @@ def main(argv: list[str] | None = None, *, session: Any = None, api_client: Any 
     if (cfg := platform_config_or_report(args.stack)) is None:
         return 2
     if session is None:
-        import boto3
+        from tools import awscreds
 
-        session = boto3.Session(region_name=cfg.region)
+        if (session := awscreds.session(cfg.region)) is None:
+            return awscreds.EXIT
     aws = Aws(session)
     name = cfg.cluster.name
     cluster = describe_cluster(aws, name)

@@ -99,7 +99,8 @@ class AddonContext:
     termination_queue_url: pulumi.Input[str] | None = None
     termination_queue_arn: pulumi.Input[str] | None = None
     self_managed_asg_names: tuple[str, ...] = ()
-    spot_asg_patterns: tuple[str, ...] = ()
+    # the Auto Scaling groups of the groups that run on spot (cluster-autoscaler tries them first)
+    spot_asg_names: Sequence[pulumi.Input[str]] = ()
 
     @property
     def placement(self) -> dict[str, Any]:

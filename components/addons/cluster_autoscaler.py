@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
+
+import pulumi
 
 from components.addons.base import (
     AddonContext,
@@ -13,10 +16,9 @@ from components.addons.base import (
     service_account_values,
 )
 from components.addons.catalog import ChartSpec, catalog
-from components.config import AddonConfig, NodeGroupConfig
+from components.config import AddonConfig
 from components.context import AwsContext
 from components.identity import ServiceAccount
-from components.nodegroups.groups import asg_name
 
 KEY = "clusterAutoscaler"
 SPOT_PRIORITY = 50
@@ -63,14 +65,14 @@ def policy(ctx: AwsContext, cluster_name: str) -> dict[str, Any]:
     }
 
 
-def spot_patterns(cluster_name: str, groups: Sequence[NodeGroupConfig]) -> tuple[str, ...]:
-    """Regexes matching the ASG names of groups that run on spot (priority expander input)."""
-    out = []
-    for g in groups:
-        if not g.uses_spot:
-            continue
-        out.append(f"^eks-{g.name}-.*" if g.managed else f"^{asg_name(cluster_name, g.name)}$")
-    return tuple(sorted(out))
+_REGEX_SPECIAL = re.compile(r"([^A-Za-z0-9_-])")  # escaped in a pattern (Go's RE2 takes \. for a literal dot)
+
+
+def spot_patterns(asg_names: Sequence[str]) -> tuple[str, ...]:
+    """Regexes matching exactly the Auto Scaling groups of the groups that run on spot (the priority expander matches
+    ASG names). A managed group's ASG is named by EKS (``eks-<node group name>-<uuid>``, formerly ``eks-<uuid>``), so
+    its name comes from the node group's ``resources`` output rather than from a guess."""
+    return tuple(sorted("^" + _REGEX_SPECIAL.sub(r"\\\1", name) + "$" for name in asg_names))
 
 
 def expander_priorities(patterns: Sequence[str]) -> dict[str, list[str]]:
@@ -90,7 +92,8 @@ def image_tag(spec: ChartSpec, kubernetes_version: str) -> str:
         ) from None
 
 
-def values(spec: ChartSpec, ctx: AddonContext, role_arn: str | None) -> dict[str, Any]:
+def values(spec: ChartSpec, ctx: AddonContext, role_arn: str | None, spot_asg_names: Sequence[str] = ()
+           ) -> dict[str, Any]:
     return {
         "cloudProvider": "aws",
         "awsRegion": ctx.region,
@@ -103,7 +106,7 @@ def values(spec: ChartSpec, ctx: AddonContext, role_arn: str | None) -> dict[str
             "skip-nodes-with-local-storage": False,
             "skip-nodes-with-system-pods": True,
         },
-        "expanderPriorities": expander_priorities(ctx.spot_asg_patterns),
+        "expanderPriorities": expander_priorities(spot_patterns(spot_asg_names)),
         **ctx.placement,
     }
 
@@ -116,7 +119,8 @@ def build(name: str, ctx: AddonContext, config: AddonConfig) -> ClusterAutoscale
     spec = catalog()[KEY]
     return ClusterAutoscaler(name, HelmAddonArgs(
         spec=spec, config=config, context=ctx,
-        values=lambda resolved: values(spec, ctx, resolved["roleArn"]),
+        values=lambda resolved: values(spec, ctx, resolved["roleArn"], resolved["spotAsgNames"]),
+        inputs={"spotAsgNames": pulumi.Output.all(*ctx.spot_asg_names)},
         policies={"autoscaling": iam_policy_json(policy(ctx.aws, ctx.cluster_name))},
     ))
 

@@ -134,7 +134,8 @@ def raw_from_runtime(project: str = PROJECT) -> tuple[dict[str, Any], str | None
     from pulumi.runtime import config as runtime_config
 
     keys = set(runtime_config.CONFIG.get()) | set(runtime_config.get_config_env())
-    values = {k: runtime_config.get_config(k) for k in sorted(keys) if k.startswith(f"{project}:")}
+    # every key, so that a misspelled namespace is refused rather than silently left out
+    values = {k: runtime_config.get_config(k) for k in sorted(keys)}
     return flatten_runtime(values, project), runtime_config.get_config("aws:region")
 
 
@@ -169,7 +170,7 @@ def load(raw: Mapping[str, Any], *, stack: str, region: str | None, project: str
             values[name] = _ADAPTERS[name].validate_json(json.dumps(value), strict=True)
         except ValidationError as err:
             problems += lines(err, Sections.model_fields[name].annotation, (alias,))
-    problems += cross_checks(values, project, stack)
+    problems += cross_checks(values, project, stack, region or "")
     if problems:
         raise ConfigError(problems)
     return _assemble(values, project, stack, region or "")
@@ -238,7 +239,7 @@ def service_account_roles(cfg: PlatformConfig) -> dict[tuple[str, str], tuple[st
 # ---------------------------------------------------------------------------------------
 # checks that span sections (each runs only when the sections it reads are valid)
 # ---------------------------------------------------------------------------------------
-def cross_checks(v: Mapping[str, Any], project: str, stack: str) -> list[str]:
+def cross_checks(v: Mapping[str, Any], project: str, stack: str, region: str = "") -> list[str]:
     """Each check runs when the sections it reads (by field name) are valid."""
     assembled = functools.cache(lambda: _assemble(v, project, stack, ""))  # for the checks that read the whole
 
@@ -254,7 +255,8 @@ def cross_checks(v: Mapping[str, Any], project: str, stack: str) -> list[str]:
         (("cluster",), _addon_versions),
         (("cluster", "addons", "workloads", "node_groups"), lambda *_: _identities(assembled())),
         (("node_groups", "workloads"), _fargate_and_pod_identity),
-        (("workloads", "network", "cluster", "addons"), _load_balancers),
+        (("workloads", "network", "cluster", "addons"),
+         lambda w, network, cluster, addons: _load_balancers(w, network, cluster, addons, region)),
         (("workloads", "cluster", "node_groups"), _pod_security_groups),
     )
     out: list[str] = []
@@ -290,10 +292,16 @@ def _runner_route(delivery: DeliveryConfig, network: NetworkConfig) -> list[str]
 
 
 def _load_balancers(w: WorkloadsConfig, network: NetworkConfig, cluster: ClusterConfig,
-                    addons: AddonsConfig) -> list[str]:
+                    addons: AddonsConfig, region: str = "") -> list[str]:
     out: list[str] = []
     for key, lb in sorted(w.load_balancers.items()):
         at = f"workloads.loadBalancers.{key}"
+        for i, listener in enumerate(lb.listeners):
+            arn = listener.certificate_arn or ""
+            # ELBv2 takes ACM certificates of its own region only (IAM server certificates are global)
+            if region and arn.split(":")[2:3] == ["acm"] and (where := arn.split(":")[3]) != region:
+                out.append(f"{at}.listeners[{i}].certificateArn: the certificate is in {where}; a load balancer in "
+                           f"{region} can only use an ACM certificate of {region} (request or import it there)")
         if not addons.aws_load_balancer_controller.enabled:
             out.append(f"{at}: its TargetGroupBinding needs the AWS Load Balancer Controller "
                        "(addons.awsLoadBalancerController.enabled is false)")

@@ -209,13 +209,38 @@ CIDR_SCHEMA = {"type": "string", "pattern": f"^{_DOTTED_PREFIX}$"}
 Cidr = checked(str, raising(cidr_problem), CIDR_SCHEMA)
 
 
-def cidrs(world: str | None = None, *, min_items: int = 0) -> Any:
-    """A list of networks; with ``world`` (what it would open), 0.0.0.0/0 is refused."""
+# Ranges that are not public unicast addresses (IANA IPv4 Special-Purpose Address Registry): what a client on the
+# internet can never come from. Documentation ranges (192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24) are left
+# alone: they are unicast, and stack files use them as placeholders.
+NOT_PUBLIC = {
+    "0.0.0.0/8": "'this network'", "10.0.0.0/8": "private (RFC 1918)", "100.64.0.0/10": "shared address space "
+    "(RFC 6598, carrier-grade NAT)", "127.0.0.0/8": "loopback", "169.254.0.0/16": "link-local",
+    "172.16.0.0/12": "private (RFC 1918)", "192.0.0.0/24": "IETF protocol assignments", "192.168.0.0/16":
+    "private (RFC 1918)", "198.18.0.0/15": "benchmarking (RFC 2544)", "224.0.0.0/4": "multicast",
+    "240.0.0.0/4": "reserved",
+}
+
+
+def public_unicast_problem(value: str) -> str | None:
+    """Why ``value`` (a valid network) is not a range of public unicast addresses, or None: it lies inside a special
+    range. A wider range that merely contains one (0.0.0.0/1) is left to the world check and the guardrails."""
+    net = ipaddress.IPv4Network(value)
+    for special, what in NOT_PUBLIC.items():
+        if net.subnet_of(ipaddress.IPv4Network(special)):
+            return f"is not a public range: it is inside {special}, {what}"
+    return None
+
+
+def cidrs(world: str | None = None, *, min_items: int = 0, public: bool = False) -> Any:
+    """A list of networks; with ``world`` (what it would open), 0.0.0.0/0 is refused; with ``public``, ranges that
+    are not public unicast addresses are refused (the AWS API would refuse them)."""
 
     def check(value: str) -> str | None:
         message = cidr_problem(value)
         if message is None and world and ipaddress.IPv4Network(value).prefixlen == 0:
             return f"opens {world} to the whole internet"
+        if message is None and public:
+            return public_unicast_problem(value)
         return message
 
     return items(check, "network", schema=CIDR_SCHEMA, min_items=min_items)

@@ -84,8 +84,11 @@ class Endpoint(Model):
     """API reachable from inside the VPC."""
     public_access: bool = False
     """API reachable from the internet..."""
-    public_access_cidrs: cidrs("the endpoint") = ()
-    """...only from these networks; required with publicAccess; 0.0.0.0/0 refused."""
+    # EKS refuses private ranges here (EKS user guide, "Cluster API server endpoint": the CIDR blocks of the
+    # public endpoint "can't" be private): the private endpoint serves the VPC.
+    public_access_cidrs: cidrs("the endpoint", public=True) = ()
+    """...only from these public networks; required with publicAccess; 0.0.0.0/0 and private ranges refused (the
+    VPC reaches the private endpoint)."""
     access_host: AccessHostConfig = AccessHostConfig()
 
     @model_validator(mode="after")

@@ -174,6 +174,9 @@ def lines(err: ValidationError, root: Any, prefix: Sequence[str | int] = ()) -> 
             message = "is required"
         elif kind in _EXPECTED:
             message = f"expected {_EXPECTED[kind]}, got {kind_of(value)} {show(value)}"
+            if kind == "string_type" and isinstance(value, int | float) and not isinstance(value, bool):
+                # YAML reads an unquoted 1.35 (or 1.30, as 1.3) as a number
+                message += f"; YAML reads an unquoted number as a number: quote it (\"{value}\")"
         elif kind == "literal_error":
             choices = re.findall(r"'((?:[^'\\]|\\.)*)'", str(ctx.get("expected", "")))
             message = f"{show(value)} is not one of {', '.join(choices)}"

@@ -32,6 +32,28 @@ def architecture(instance_type: str) -> str:
     return "x86_64"
 
 
+# Karpenter's instance-category and instance-generation labels (aws/karpenter-provider-aws v1.14.1,
+# pkg/providers/instancetype/types.go instanceTypeScheme: ``(^[a-z]+)(\-[0-9]+tb)?([0-9]+).*\.``).
+_SCHEME = re.compile(r"([a-z]+)(-[0-9]+tb)?([0-9]+)")
+
+
+def category_and_generation(instance_type: str) -> tuple[str, int] | None:
+    """``m7i.large`` -> ("m", 7); ``u-6tb1.metal`` -> ("u", 1): the labels Karpenter gives the type."""
+    m = _SCHEME.match(family(instance_type))
+    return (m.group(1), int(m.group(3))) if m else None
+
+
+@functools.cache
+def category_architectures(category: str, min_generation: int | None = None) -> frozenset[str]:
+    """The architectures of the known types of a Karpenter instance category (from a generation on)."""
+    out = set()
+    for t in INSTANCE_TYPES:
+        found = category_and_generation(t)
+        if found and found[0] == category and (min_generation is None or found[1] >= min_generation):
+            out.add(architecture(t))
+    return frozenset(out)
+
+
 def burstable(instance_type: str) -> bool:
     """The t family (t3, t3a, t4g...): no branch ENIs, so no security groups for pods."""
     return re.fullmatch(r"t[0-9][a-z]*", family(instance_type)) is not None

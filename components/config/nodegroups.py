@@ -564,10 +564,27 @@ class KarpenterGroup(NodeClass):
         if self.min_generation is not None and not self.instance_categories:
             found.add("minGeneration", "applies to instanceCategories only")
         self.check_architecture(found, self.instance_types)
+        self._check_selector_architecture(found)
         if self.subnets != "private":
             found.add("subnets", "Karpenter nodes go to the private subnets (found by the karpenter.sh/discovery tag)")
         found.check()
         return self
+
+
+    def _check_selector_architecture(self, found: Problems) -> None:
+        """Every family and category must hold types of the class's architecture: Karpenter's NodePool requires
+        kubernetes.io/arch, so one that cannot would never launch a node (pods stay Pending)."""
+        from components.config.instances import category_architectures
+
+        for i, fam in enumerate(self.instance_families):
+            if _family(fam) is None and (arch := architecture(f"{fam}.large")) != self.architecture:
+                found.add(("instanceFamilies", i), f"{show(fam)} is an {arch} family; the group's architecture is "
+                                                   f"{self.architecture}")
+        since = f" from generation {self.min_generation} on" if self.min_generation is not None else ""
+        for i, cat in enumerate(self.instance_categories):
+            if cat in INSTANCE_CATEGORIES and self.architecture not in category_architectures(cat, self.min_generation):
+                found.add(("instanceCategories", i), f"{show(cat)} has no {self.architecture} instance type{since}; "
+                                                     f"the group's architecture is {self.architecture}")
 
 
 # -- Fargate --------------------------------------------------------------------------------

@@ -14,9 +14,11 @@ them with the same rules (duplicate keys, NaN and Infinity refused).
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
-from collections.abc import Mapping
+import unicodedata
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -129,6 +131,51 @@ class _Checker:
                                  "booleans, lists and mappings)")
 
 
+# The characters YAML 1.2 allows in a stream (spec 5.1, c-printable); PyYAML's reader refuses the others.
+_NOT_PRINTABLE = re.compile("[^\x09\x0A\x0D\x20-\x7E\x85\xA0-\uD7FF\uE000-\uFFFD\U00010000-\U0010FFFF]")
+
+
+def _unprintable(content: str, where: str) -> list[str]:
+    """One line per line of the file holding a character YAML does not allow (NUL, other control characters)."""
+    out: list[str] = []
+    for n, text in enumerate(content.split("\n"), start=1):
+        if m := _NOT_PRINTABLE.search(text):
+            char = m.group()
+            name = unicodedata.name(char, "") or {"\x00": "NUL", "\x1b": "ESCAPE", "\x7f": "DELETE"}.get(
+                char, "a control character" if unicodedata.category(char) == "Cc" else "a noncharacter")
+            out.append(f"{where}:{n}:{m.start() + 1}: the character U+{ord(char):04X} ({name}) is not allowed in a "
+                       f"YAML file; delete it (or write it as an escape, \\u{ord(char):04x}, inside double quotes)")
+    return out
+
+
+# PyYAML's words for the mistakes people make, said plainly (the line and column say where).
+_PLAIN = (
+    (re.compile(r"found character '\\t' that cannot start any token|found a tab character"),
+     "a tab character: YAML indents with spaces only"),
+    (re.compile(r"mapping values are not allowed here"),
+     "a colon followed by a space inside a value: quote the value (\"a: b\"), or indent the line under its key"),
+    (re.compile(r"expected <block end>, but found|did not find expected key|expected <block mapping start>"),
+     "bad indentation: this line is not aligned with the keys above it (indent with spaces, the same amount as its "
+     "siblings)"),
+    (re.compile(r"could not find expected ':'"),
+     "a key without a colon, or a value broken over lines without quotes"),
+    (re.compile(r"did not find expected '-' indicator|expected <block sequence start>"),
+     "bad indentation in a list: every item starts with '- ' at the same column"),
+    (re.compile(r"found unexpected end of stream|found unexpected ':'"),
+     "the file ends inside a quoted value, a [list] or a {mapping}: a closing quote or bracket is missing"),
+    (re.compile(r"expected ',' or '\]'|expected ',' or '}'"),
+     "a [list] or {mapping} written on one line is not closed, or its items lack commas"),
+)
+
+
+def _syntax_problem(err: yaml.MarkedYAMLError, where: str) -> str:
+    mark = err.problem_mark or err.context_mark
+    at = f":{mark.line + 1}:{mark.column + 1}" if mark else ""
+    words = " ".join(" ".join(str(x) for x in (err.context, err.problem) if x).split())
+    plain = next((text for pattern, text in _PLAIN if pattern.search(words)), None)
+    return f"{where}{at}: {plain} (YAML: {words})" if plain else f"{where}{at}: {words}"
+
+
 def parse_yaml(data: bytes, where: str) -> Any:
     """The one YAML document in ``data`` as plain JSON data; ConfigError naming ``where`` and lines."""
     try:
@@ -136,6 +183,8 @@ def parse_yaml(data: bytes, where: str) -> Any:
     except UnicodeDecodeError as err:
         line = data[: err.start].count(b"\n") + 1
         raise ConfigError([f"{where}:{line}: byte 0x{data[err.start]:02x} is not UTF-8 (save the file as UTF-8)"]) from None
+    if problems := _unprintable(content, where):
+        raise ConfigError(problems)
     loader = _Loader(content)
     try:
         node = loader.get_single_node()
@@ -150,10 +199,7 @@ def parse_yaml(data: bytes, where: str) -> Any:
             raise ConfigError(checker.problems)
         return loader.construct_document(node)
     except yaml.MarkedYAMLError as err:
-        mark = err.problem_mark or err.context_mark
-        line = f":{mark.line + 1}" if mark else ""
-        reason = " ".join(str(x) for x in (err.context, err.problem) if x)
-        raise ConfigError([f"{where}{line}: {' '.join(reason.split())}"]) from None
+        raise ConfigError([_syntax_problem(err, where)]) from None
     except yaml.YAMLError as err:
         raise ConfigError([f"{where}: {' '.join(str(err).split())}"]) from None
     finally:
@@ -262,10 +308,30 @@ def parse_runtime_value(key: str, value: Any) -> Any:
         raise ConfigError([f"{key}: {' '.join(str(err).split())}"]) from None
 
 
+# Namespaces a stack file of this project has reason to use: the project's own, the providers it configures and
+# Pulumi's (pulumi:tags, pulumi:autonaming...).
+KNOWN_NAMESPACES = ("aws", "pulumi", "kubernetes")
+
+
+def namespace_problems(keys: Iterable[str], project: str) -> list[str]:
+    """A misspelled project namespace (``eks-platfrom:workloads``) is read by no one: Pulumi passes it on and the
+    whole section would silently be left out. Namespaces close to the project's (and not a known one) are refused;
+    other namespaces (another provider's, an ESC environment's) are left alone."""
+    out = []
+    for key in sorted(keys):
+        namespace, _, name = key.partition(":")
+        if namespace in (project, *KNOWN_NAMESPACES) or not name:
+            continue
+        if namespace.lower() == project.lower() or difflib.get_close_matches(namespace, [project], cutoff=0.75):
+            out.append(f"{key}: unknown namespace {show(namespace)}: nothing reads it (did you mean "
+                       f"\"{project}:{name}\"?)")
+    return out
+
+
 def flatten_runtime(values: Mapping[str, Any], project: str) -> dict[str, Any]:
-    """``{name: value}`` for the project's keys of a flat runtime config."""
+    """``{name: value}`` for the project's keys of a flat runtime config (refusing near-misses of its namespace)."""
     out: dict[str, Any] = {}
-    problems: list[str] = []
+    problems: list[str] = namespace_problems(values, project)
     for full in sorted(values):
         namespace, _, name = full.partition(":")
         if namespace != project:
