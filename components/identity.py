@@ -147,6 +147,8 @@ class ServiceAccountRoleArgs:
     # The logical name this role had as an IrsaRole component (so existing roles are kept, not replaced).
     formerly: str | None = None
     extra_tags: Mapping[str, str] = field(default_factory=dict)
+    # What the association waits for (the service account's namespace, when the platform creates it).
+    depends_on: Sequence[pulumi.Resource] = ()
 
 
 class ServiceAccountRole(pulumi.ComponentResource):
@@ -197,7 +199,7 @@ class ServiceAccountRole(pulumi.ComponentResource):
                 service_account=sa.name,
                 role_arn=role.arn,
                 tags=tagged(args.ctx.tags, name),
-                opts=pulumi.ResourceOptions(parent=self),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.depends_on)),
             )
         self.role_arn = role.arn
         self.role_name = role.name

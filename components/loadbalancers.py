@@ -113,6 +113,7 @@ class LoadBalancerArgs:
     k8s_provider: pulumi.ProviderResource
     controller: pulumi.Resource  # the AWS Load Balancer Controller: its CRD and webhook serve the binding
     ctx: AwsContext
+    namespace: pulumi.Resource | None = None  # the target's namespace, when the platform creates it
 
 
 class PlatformLoadBalancer(pulumi.ComponentResource):
@@ -224,7 +225,8 @@ class PlatformLoadBalancer(pulumi.ComponentResource):
             metadata=manifest["metadata"], spec=manifest["spec"],
             # The webhook refuses a change of targetGroupARN or targetType (immutable): replace the binding, and
             # delete the old one first (one binding per target group; the name is reused).
-            opts=self._child(provider=a.k8s_provider, depends_on=[a.controller, *self.listeners.values()],
+            opts=self._child(provider=a.k8s_provider,
+                             depends_on=[a.controller, *self.listeners.values(), *([a.namespace] if a.namespace else [])],
                              replace_on_changes=["spec.targetGroupARN", "spec.targetType"],
                              delete_before_replace=True),
         )

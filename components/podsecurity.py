@@ -12,7 +12,7 @@ themselves; rules between workload groups are not: each group states who may rea
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_aws as aws
@@ -118,6 +118,8 @@ class PodSecurityGroupsArgs:
     ctx: AwsContext
     # The VPC CNI with branch ENIs on: policies before it would be applied to no ENI.
     depends_on: tuple[pulumi.Resource, ...] = ()
+    # The namespaces the platform creates, by name: each policy waits for its own.
+    namespaces: Mapping[str, pulumi.Resource] = field(default_factory=dict)
 
 
 class PodSecurityGroups(pulumi.ComponentResource):
@@ -144,7 +146,8 @@ class PodSecurityGroups(pulumi.ComponentResource):
                 api_version=manifest["apiVersion"], kind=manifest["kind"], metadata=manifest["metadata"],
                 spec=manifest["spec"],
                 opts=pulumi.ResourceOptions(parent=self, provider=args.k8s_provider,
-                                            depends_on=list(args.depends_on)),
+                                            depends_on=[*args.depends_on,
+                                                        *([ns] if (ns := args.namespaces.get(group.namespace)) else [])]),
             )
         self.security_group_ids = {k: sg.id for k, sg in groups.items()}
         self.register_outputs({"securityGroupIds": self.security_group_ids})

@@ -45,6 +45,7 @@ from components.identity import (
     service_account_annotations,
 )
 from components.loadbalancers import LoadBalancerArgs, PlatformLoadBalancer
+from components.namespaces import Namespaces, NamespacesArgs
 from components.network import Network, NetworkArgs, subnet_ids_by_tier
 from components.nodegroups import (
     ClusterRef,
@@ -132,9 +133,10 @@ def build(cfg: PlatformConfig, tunnel_port: int | None = None) -> dict[str, Any]
     )
     build_node_addons(cfg, ctx, cluster, groups)
     addons = build_addons(cfg, ctx, network, cluster, groups, termination, coredns, karpenter_nodes)
-    balancers = build_load_balancers(cfg, ctx, network, cluster, addons)
-    pod_groups = build_pod_security_groups(cfg, ctx, network, cluster, node_sg)
-    identities = build_workload_identities(cfg, ctx, cluster)
+    namespaces = build_namespaces(cfg, network, cluster)
+    balancers = build_load_balancers(cfg, ctx, network, cluster, addons, namespaces)
+    pod_groups = build_pod_security_groups(cfg, ctx, network, cluster, node_sg, namespaces)
+    identities = build_workload_identities(cfg, ctx, cluster, namespaces)
     people = build_people_access(cfg, ctx, cluster)
     return {
         "availabilityZones": list(network.zones),
@@ -164,14 +166,28 @@ def build(cfg: PlatformConfig, tunnel_port: int | None = None) -> dict[str, Any]
         "loadBalancers": {key: lb.outputs() for key, lb in balancers.items()},
         "podSecurityGroupIds": pod_groups.security_group_ids if pod_groups else {},
         "workloadIdentities": {key: identity_outputs(role) for key, role in identities.items()},
+        "namespaces": sorted(namespaces),
         **people,
         **private_access_outputs(cfg, cluster, reach),
     }
 
 
-def build_workload_identities(cfg: PlatformConfig, ctx: AwsContext, cluster: Cluster) -> dict[str, ServiceAccountRole]:
+def build_namespaces(cfg: PlatformConfig, network: Network, cluster: Cluster) -> dict[str, pulumi.Resource]:
+    """The namespaces the platform creates (declared, or needed by what it places), before anything goes in them."""
+    wanted = cfgmod.platform_namespaces(cfg)
+    if not wanted:
+        return {}
+    return dict(Namespaces(f"{cfg.cluster.name}-namespaces", NamespacesArgs(
+        namespaces=wanted, kubernetes_version=cfg.cluster.version, k8s_provider=cluster.provider,
+        load_balancers=cfg.workloads.load_balancers, vpc_cidr=network.vpc_cidr,
+    )).namespaces)
+
+
+def build_workload_identities(cfg: PlatformConfig, ctx: AwsContext, cluster: Cluster,
+                              namespaces: dict[str, pulumi.Resource] | None = None) -> dict[str, ServiceAccountRole]:
     """A role per workload identity: its managed policies, its inline statements, and its Pod Identity association
-    or IRSA trust."""
+    (after its namespace) or IRSA trust."""
+    namespaces = namespaces or {}
     out: dict[str, ServiceAccountRole] = {}
     for key, identity in sorted(cfg.workloads.identities.items()):
         name = f"{cfg.cluster.name}-identity-{key}"
@@ -183,6 +199,7 @@ def build_workload_identities(cfg: PlatformConfig, ctx: AwsContext, cluster: Clu
             managed_policy_arns={f"policy-{i}": arn for i, arn in enumerate(identity.policy_arns)},
             description=f"workload identity {key}: {identity.namespace}/{identity.service_account}",
             extra_tags={WORKLOAD_IDENTITY_TAG: key},
+            depends_on=[namespaces[identity.namespace]] if identity.namespace in namespaces else [],
         ))
     return out
 
@@ -350,7 +367,8 @@ def build_node_addons(
 
 
 def build_load_balancers(
-    cfg: PlatformConfig, ctx: AwsContext, network: Network, cluster: Cluster, addons: dict[str, HelmAddon]
+    cfg: PlatformConfig, ctx: AwsContext, network: Network, cluster: Cluster, addons: dict[str, HelmAddon],
+    namespaces: dict[str, pulumi.Resource] | None = None,
 ) -> dict[str, PlatformLoadBalancer]:
     """Platform-owned load balancers, each bound to its Service once the controller serves the binding."""
     tiers = subnet_ids_by_tier(network)
@@ -360,13 +378,15 @@ def build_load_balancers(
             subnet_ids=tiers["public" if lb.scheme == "internet-facing" else "private"],
             deletion_protection=cfg.cluster.protect if lb.deletion_protection is None else lb.deletion_protection,
             k8s_provider=cluster.provider, controller=addons["awsLoadBalancerController"], ctx=ctx,
+            namespace=(namespaces or {}).get(lb.target.namespace),
         ))
         for key, lb in sorted(cfg.workloads.load_balancers.items())
     }
 
 
 def build_pod_security_groups(
-    cfg: PlatformConfig, ctx: AwsContext, network: Network, cluster: Cluster, node_sg: NodeSecurityGroup | None
+    cfg: PlatformConfig, ctx: AwsContext, network: Network, cluster: Cluster, node_sg: NodeSecurityGroup | None,
+    namespaces: dict[str, pulumi.Resource] | None = None,
 ) -> PodSecurityGroups | None:
     """Workload security groups and their SecurityGroupPolicies (branch ENIs)."""
     if not cfg.workloads.security_groups:
@@ -375,7 +395,7 @@ def build_pod_security_groups(
         groups=cfg.workloads.security_groups, cluster_name=cfg.cluster.name, vpc_id=network.vpc_id,
         cluster_security_group_id=cluster.cluster_security_group_id,
         node_security_group_id=node_sg.security_group_id if node_sg else None,
-        k8s_provider=cluster.provider, ctx=ctx, depends_on=(cluster.vpc_cni,),
+        k8s_provider=cluster.provider, ctx=ctx, depends_on=(cluster.vpc_cni,), namespaces=namespaces or {},
     ))
 
 

@@ -458,6 +458,20 @@ def storage_class_encrypted(r: Resource) -> Iterable[str]:
         yield f"{r.name}: EBS StorageClass without encryption. Fix: parameters.encrypted: \"true\"."
 
 
+PSA_ENFORCE = "pod-security.kubernetes.io/enforce"
+
+
+def namespace_pod_security(r: Resource) -> Iterable[str]:
+    """Pod Security Admission enforces at least baseline (no privileged pods, host namespaces or host paths)."""
+    labels = (r.props.get("metadata") or {}).get("labels") or {}
+    level = labels.get(PSA_ENFORCE) if isinstance(labels, dict) else None
+    if level not in ("baseline", "restricted"):
+        name = (r.props.get("metadata") or {}).get("name") or r.name
+        yield (f"{r.name}: namespace {name} enforces Pod Security {level or 'nothing'} (privileged pods, host "
+               f"networking and host paths admitted). Fix: workloads.namespaces.{name}.podSecurity.enforce: baseline "
+               "or restricted.")
+
+
 # ---------------------------------------------------------------------------------------
 # logs and CI
 # ---------------------------------------------------------------------------------------
@@ -567,6 +581,9 @@ POLICIES: tuple[Policy, ...] = (
     Policy("lb-deletion-protection", "Load balancers of a protected stack have deletion protection", MANDATORY,
            stack_check=lb_deletion_protection),
     Policy("pod-sg-not-world", "Pod security groups admit no 0.0.0.0/0", MANDATORY, stack_check=pod_sg_not_world),
+    Policy("namespace-pod-security", "Platform namespaces enforce Pod Security baseline or restricted "
+           "(advisory in dev: policies/config.dev.json)", MANDATORY, ("kubernetes:core/v1:Namespace",),
+           namespace_pod_security),
     Policy("storage-class-encrypted", "EBS StorageClasses encrypt their volumes", MANDATORY,
            ("kubernetes:storage.k8s.io/v1:StorageClass",), storage_class_encrypted),
     Policy("manifests-pinned", "Manifests (CRDs) applied from the network are pinned to a released tag", MANDATORY,

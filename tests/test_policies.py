@@ -118,6 +118,12 @@ CASES = [
      {"files": ["http://example.com/v1.2.3/crds.yaml"]}),
     ("codebuild-unprivileged", "aws:codebuild/project:Project", {"environment": {"privilegedMode": False}},
      {"environment": {"privilegedMode": True}}),
+    ("namespace-pod-security", "kubernetes:core/v1:Namespace",
+     {"metadata": {"name": "shop", "labels": {"pod-security.kubernetes.io/enforce": "restricted"}}},
+     {"metadata": {"name": "shop", "labels": {"pod-security.kubernetes.io/enforce": "privileged"}}}),
+    ("namespace-pod-security", "kubernetes:core/v1:Namespace",
+     {"metadata": {"name": "shop", "labels": {"pod-security.kubernetes.io/enforce": "baseline"}}},
+     {"metadata": {"name": "shop", "labels": {}}}),
 ]
 
 
@@ -214,7 +220,7 @@ def test_unknown_values_are_skipped():
 
 
 def test_enforcement_per_stack():
-    assert g.levels_for("dev") == {"vpc-flow-logs": "advisory"}
+    assert g.levels_for("dev") == {"vpc-flow-logs": "advisory", "namespace-pod-security": "advisory"}
     assert set(g.levels_for("prod").values()) == {"mandatory"}
     assert set(g.levels_for("prod")) == {p.name for p in g.POLICIES}
     disabled = g.evaluate([g.Resource("aws:ec2/vpc:Vpc", "v", VPC, {})], {"vpc-flow-logs": "disabled"})
@@ -309,3 +315,17 @@ def test_a_bad_policy_level_stops_the_plan_before_anything_registers(tmp_path, m
     assert ran == []
     assert ROOT
 
+
+
+def test_prod_namespaces_are_refused_when_edited_to_privileged(prod):
+    """Edit prod's real plan: a namespace made privileged fails the mandatory guardrail."""
+    edited = []
+    for r in prod.resources:
+        props = r.inputs
+        if r.type == "kubernetes:core/v1:Namespace":
+            metadata = dict(props["metadata"])
+            metadata["labels"] = {**metadata["labels"], "pod-security.kubernetes.io/enforce": "privileged"}
+            props = {**props, "metadata": metadata}
+        edited.append(g.Resource(r.type, r.name, r.urn, props, tuple(r.dependencies)))
+    found = [v for v in g.evaluate(edited, g.levels_for("prod")) if v.policy == "namespace-pod-security"]
+    assert {v.enforcement for v in found} == {g.MANDATORY} and len(found) == len(prod.by_type("kubernetes:core/v1:Namespace")) == 4

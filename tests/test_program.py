@@ -16,7 +16,7 @@ EXPECTED_OUTPUTS = {
     "clusterAdditionalSecurityGroupId", "kmsKeyArn", "oidcProviderArn", "oidcIssuerUrl", "kubeconfig",
     "kubeconfigCommand", "nodeGroups", "terminationQueueUrl", "addons", "loadBalancers",
     "podSubnetIds", "podSecurityGroupIds", "workloadIdentities", "adminRoleArn", "adminKubeconfigCommand",
-    "oidcIdentityProvider",
+    "oidcIdentityProvider", "namespaces",
 }
 
 

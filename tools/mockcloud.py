@@ -315,6 +315,7 @@ class Record:
             "dependencies": self.dependencies, "provider": self.provider, "protect": self.protect,
             "ignoreChanges": self.ignore_changes, "inputs": self.inputs,
             **({"replaceOnChanges": self.replace_on_changes} if self.replace_on_changes else {}),
+            **({"retainOnDelete": True} if self.retain_on_delete else {}),
         }
 
 

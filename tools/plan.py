@@ -210,8 +210,13 @@ def facts(rec) -> str:
         add("rotation", i.get("enableKeyRotation"))
     elif t == "aws:eks/accessPolicyAssociation:AccessPolicyAssociation":
         add("policy", str(i.get("policyArn", "")).rsplit("/", 1)[-1])
+    elif t == "kubernetes:core/v1:Namespace":
+        labels = (i.get("metadata") or {}).get("labels") or {}
+        add("enforce", labels.get("pod-security.kubernetes.io/enforce"))
     if rec.protect:
         out.append("protect")
+    if getattr(rec, "retain_on_delete", False):
+        out.append("retainOnDelete")
     if rec.ignore_changes:
         out.append("ignoreChanges=" + ",".join(rec.ignore_changes))
     return ("  [" + " ".join(out) + "]") if out else ""

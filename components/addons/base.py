@@ -19,6 +19,7 @@ import pulumi_kubernetes as k8s
 
 from components.addons.catalog import ROLE_SUFFIXES, ChartSpec
 from components.config import AddonConfig, NodeGroupConfig
+from components.config.kube import SYSTEM_NAMESPACES, NamespaceConfig
 from components.context import AwsContext
 from components.identity import (
     ServiceAccount,
@@ -26,6 +27,7 @@ from components.identity import (
     ServiceAccountRoleArgs,
     service_account_annotations,
 )
+from components.namespaces import labels as namespace_labels
 from components.nodegroups.model import GROUP_LABEL
 
 
@@ -118,7 +120,6 @@ class HelmAddonArgs:
     inputs: Mapping[str, pulumi.Input[Any]] = field(default_factory=dict)
     # IAM policy documents (JSON strings or Outputs of them) keyed by a short name; none -> no role
     policies: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
-    create_namespace: bool = True
     depends_on: Sequence[pulumi.Resource] = ()
 
 
@@ -159,8 +160,10 @@ class HelmAddon(pulumi.ComponentResource):
         self.service_account = ServiceAccount(spec.namespace, spec.service_account)
         self.mechanism = getattr(args.config, "identity", None) or ctx.identity
         self.role = self._role(name, args)
+        self.namespace_resource = self._namespace(name, spec, ctx)
         # The association exists before the pods: the Pod Identity webhook injects credentials at admission.
-        before = [*([self.role] if self.role else []), *self.prerequisites(name, args)]
+        before = [*([self.role] if self.role else []),
+                  *([self.namespace_resource] if self.namespace_resource else []), *self.prerequisites(name, args)]
         self.crds = self._crds(name, spec, ctx)
         if self.crds is not None:
             before.append(self.crds)
@@ -188,6 +191,17 @@ class HelmAddon(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
 
+    def _namespace(self, name: str, spec: ChartSpec, ctx: AddonContext) -> k8s.core.v1.Namespace | None:
+        """The add-on's own namespace (not kube-system), with the platform's Pod Security labels: created by the
+        program rather than by Helm (``create_namespace``), which would make it bare."""
+        if spec.namespace in SYSTEM_NAMESPACES:
+            return None
+        return k8s.core.v1.Namespace(
+            f"{name}-namespace",
+            metadata={"name": spec.namespace, "labels": namespace_labels(NamespaceConfig(), ctx.kubernetes_version)},
+            opts=pulumi.ResourceOptions(parent=self, provider=ctx.k8s_provider),
+        )
+
     def _release(self, name: str, args: HelmAddonArgs, role_arn: pulumi.Input[str] | None,
                  before: list[pulumi.Resource]) -> k8s.helm.v3.Release:
         """The release: the catalog's values, the add-on's own (given the resolved inputs), the stack's overrides."""
@@ -202,7 +216,7 @@ class HelmAddon(pulumi.ComponentResource):
             version=spec.version,
             repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=spec.repository) if spec.repository else None,
             namespace=spec.namespace,
-            create_namespace=args.create_namespace and spec.namespace != "kube-system",
+            create_namespace=False,  # the namespace is ours (_namespace), or kube-system
             atomic=True,
             cleanup_on_fail=True,
             timeout=spec.timeout_seconds,

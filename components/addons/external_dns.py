@@ -104,19 +104,17 @@ class ExternalDns(HelmAddon):
         if cfg.provider != "cloudflare":
             return []
         provider = args.context.k8s_provider
-        ns = k8s.core.v1.Namespace(
-            f"{name}-namespace", metadata={"name": args.spec.namespace},
-            opts=pulumi.ResourceOptions(parent=self, provider=provider, depends_on=list(args.context.depends_on)),
-        )
+        ns = self.namespace_resource
         secret = k8s.apiextensions.CustomResource(
             f"{name}-{CLOUDFLARE_SECRET}",
             api_version=API_VERSION,
             kind="ExternalSecret",
             metadata={"name": CLOUDFLARE_SECRET, "namespace": args.spec.namespace},
             spec=cloudflare_token_secret(cfg.cloudflare.api_token_parameter or "", args.spec.namespace),
-            opts=pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[ns, *args.depends_on]),
+            opts=pulumi.ResourceOptions(parent=self, provider=provider,
+                                        depends_on=[*([ns] if ns else []), *args.depends_on]),
         )
-        return [ns, secret]
+        return [secret]
 
 
 def build(name: str, ctx: AddonContext, config: ExternalDnsConfig, after: list[pulumi.Resource]) -> ExternalDns:
@@ -127,6 +125,5 @@ def build(name: str, ctx: AddonContext, config: ExternalDnsConfig, after: list[p
         spec=spec, config=config, context=ctx,
         values=lambda resolved: values(spec, ctx, config, resolved["roleArn"]),
         policies=policies,
-        create_namespace=config.provider == "aws",
         depends_on=after if config.provider == "cloudflare" else [],
     ))

@@ -31,6 +31,7 @@ from components.config.base import Model, StackTagKey, TagValue, show
 from components.config.cluster import SUPPORTED_KUBERNETES_VERSIONS, AccessHostConfig, ClusterConfig
 from components.config.delivery import DeliveryConfig, RunnerConfig
 from components.config.errors import ConfigError, lines
+from components.config.kube import SYSTEM_NAMESPACES, NamespaceConfig
 from components.config.network import SSM_ENDPOINTS, ExistingVpc, NetworkConfig
 from components.config.nodegroups import (
     FARGATE_MAX_PROFILES,
@@ -258,6 +259,7 @@ def cross_checks(v: Mapping[str, Any], project: str, stack: str, region: str = "
         (("workloads", "network", "cluster", "addons"),
          lambda w, network, cluster, addons: _load_balancers(w, network, cluster, addons, region)),
         (("workloads", "cluster", "node_groups"), _pod_security_groups),
+        (("workloads", "addons"), _namespaces),
     )
     out: list[str] = []
     for needs, check in checks:
@@ -310,6 +312,47 @@ def _load_balancers(w: WorkloadsConfig, network: NetworkConfig, cluster: Cluster
         if cluster.protect and lb.deletion_protection is False:
             out.append(f"{at}.deletionProtection: false is refused in a protected stack (cluster.protect is true)")
     return out
+
+
+def addon_namespaces(addons: AddonsConfig) -> dict[str, str]:
+    """``{namespace: config path}`` of the Helm add-ons that are on: their releases create those namespaces."""
+    from components.addons.catalog import catalog
+
+    return {spec.namespace: f"addons.{key}" for key, spec in sorted(catalog().items())
+            if getattr(addons, to_snake(key)).enabled is not False and spec.namespace not in SYSTEM_NAMESPACES}
+
+
+def _namespaces(w: WorkloadsConfig, addons: AddonsConfig) -> list[str]:
+    """Declared namespaces are the platform's alone; one it places objects in but does not create must be made by
+    something else, and say so."""
+    out: list[str] = []
+    owned = addon_namespaces(addons)
+    for name in sorted(w.namespaces):
+        if name in owned:
+            out.append(f"workloads.namespaces.{name}: is the namespace of {owned[name]} (its Helm release creates it)")
+    for name, paths in sorted(w.placed_namespaces().items()):
+        ns = w.namespaces.get(name)
+        if ns is not None and not ns.create and ns.created_by is None:
+            out.append(f"workloads.namespaces.{name}.createdBy: is required: create is false, and {', '.join(paths)} "
+                       f"place{'s' if len(paths) == 1 else ''} objects in {show(name)}; say what creates it before "
+                       "the platform's first `pulumi up` (or let the platform create it)")
+    for key, lb in sorted(w.load_balancers.items()):
+        ns = w.namespaces.get(lb.target.namespace)
+        if ns is not None and ns.network_policy.default_deny and lb.target.target_type == "instance":
+            out.append(f"workloads.loadBalancers.{key}.target.targetType: \"instance\" into {show(lb.target.namespace)}, "
+                       "whose networkPolicy.defaultDeny is on: traffic reaches the pods on the Service's targetPort, "
+                       "which the platform does not know, so it cannot open it; use ip targets (the platform opens "
+                       "their port) or turn defaultDeny off and bring your own policy")
+    return out
+
+
+def platform_namespaces(cfg: PlatformConfig) -> dict[str, NamespaceConfig]:
+    """The namespaces the platform creates: the declared ones, and, with the defaults, every other one it places an
+    object or identity in (not Kubernetes' own, not an add-on's, which its release creates)."""
+    declared = {name: ns for name, ns in cfg.workloads.namespaces.items() if ns.create}
+    skip = set(SYSTEM_NAMESPACES) | set(addon_namespaces(cfg.addons)) | set(cfg.workloads.namespaces)
+    implicit = {name: NamespaceConfig() for name in cfg.workloads.placed_namespaces() if name not in skip}
+    return dict(sorted({**declared, **implicit}.items()))
 
 
 def _pod_security_groups(w: WorkloadsConfig, cluster: ClusterConfig, groups: Mapping[str, NodeClass]) -> list[str]:

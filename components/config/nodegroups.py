@@ -8,7 +8,6 @@ subnets); each adds what only it can honour, and a field of another kind is refu
 from __future__ import annotations
 
 import re
-from decimal import Decimal
 from typing import Annotated, Literal
 
 from pydantic import Field, PrivateAttr, field_validator, model_validator
@@ -32,7 +31,7 @@ from components.config.base import (
     show,
 )
 from components.config.instances import INSTANCE_TYPES, architecture, instance_type_problem
-from components.config.kube import Namespace
+from components.config.kube import Namespace, Quantity, quantity
 
 GROUP_LABEL = "eks-platform/node-group"  # the program's own label: every add-on's nodeSelector uses it
 # Group names are the value of the eks-platform/node-group label and the name of a Karpenter NodePool and
@@ -163,30 +162,9 @@ class RootVolume(Model):
         return self
 
 
-# Kubernetes resource quantities (k8s.io/apimachinery resource.Quantity), parsed with the kubernetes client's
-# parse_quantity; the pattern is for the JSON Schema.
-QUANTITY = r"[0-9]+(\.[0-9]+)?(m|k|Ki|Mi|Gi|Ti|Pi|Ei|M|G|T|P|E)?"
 # kubelet hard-eviction signals (kubelet "Node-pressure eviction"): a quantity or a percentage.
 EVICTION_SIGNALS = ("memory.available", "nodefs.available", "nodefs.inodesFree", "imagefs.available",
                     "imagefs.inodesFree", "pid.available")
-
-
-def quantity(value: str) -> Decimal | None:
-    """The value of a Kubernetes quantity, or None when it is not one."""
-    from kubernetes.utils import parse_quantity
-
-    if not re.fullmatch(QUANTITY, value):
-        return None
-    try:
-        return Decimal(parse_quantity(value))
-    except (ValueError, ArithmeticError):
-        return None
-
-
-def _quantity(value: str) -> str:
-    if quantity(value) is None:
-        raise problem(f"{show(value)} is not a Kubernetes quantity (100m, 1, 512Mi, 2Gi)")
-    return value
 
 
 def _threshold(value: str) -> str:
@@ -195,7 +173,6 @@ def _threshold(value: str) -> str:
     raise problem(f"{show(value)} is not a quantity or a percentage below 100% (500Mi, 10%)")
 
 
-Quantity = checked(str, _quantity, {"type": "string", "pattern": f"^{QUANTITY}$"})
 Threshold = checked(str, _threshold, {"type": "string"})
 
 

@@ -26,7 +26,7 @@ from components.config.base import (
     text,
 )
 from components.config.identity import Key, WorkloadIdentity
-from components.config.kube import LabelSelector, Namespace
+from components.config.kube import SYSTEM_NAMESPACES, LabelSelector, Namespace, NamespaceConfig
 
 Port = integer(1, 65535)
 # Kubernetes: Services are RFC 1035 labels (start with a letter) (k8s.io/apimachinery/pkg/util/validation
@@ -92,7 +92,8 @@ class Target(Model):
     """The Service the load balancer sends traffic to (through a TargetGroupBinding)."""
 
     namespace: Namespace
-    """The Service's namespace (it must exist: the binding is created in it)."""
+    """The Service's namespace (created by the platform before the binding unless workloads.namespaces says it is made
+    elsewhere)."""
     service: ServiceName
     """The Service's name."""
     port: Port
@@ -329,7 +330,8 @@ class PodSecurityGroup(Model):
     allowed; everything else is what ingress and egress say."""
 
     namespace: Namespace
-    """The namespace of the pods (it must exist: the SecurityGroupPolicy is created in it)."""
+    """The namespace of the pods (created by the platform before the SecurityGroupPolicy unless workloads.namespaces
+    says it is made elsewhere)."""
     pod_selector: LabelSelector | None = None
     """The pods, by their labels."""
     service_account_selector: LabelSelector | None = None
@@ -398,6 +400,29 @@ class WorkloadsConfig(Model):
 
     load_balancers: dict[LoadBalancerKey, LoadBalancer] = {}
     """Load balancers owned by the platform, keyed by name, each bound to a Service with a TargetGroupBinding."""
+    namespaces: dict[Namespace, NamespaceConfig] = {}
+    """Namespaces the platform owns, keyed by name: labels, Pod Security Admission levels, quota, limit range,
+    default-deny network policy. Every namespace the platform places an object or identity in is created with the
+    defaults when it is not declared here (or declared with create: false and createdBy)."""
+
+    @model_validator(mode="after")
+    def _system_namespaces(self) -> WorkloadsConfig:
+        found = Problems()
+        for name in sorted(set(self.namespaces) & set(SYSTEM_NAMESPACES)):
+            found.add(("namespaces", name), "is made by Kubernetes itself; the platform does not manage it")
+        found.check()
+        return self
+
+    def placed_namespaces(self) -> dict[str, list[str]]:
+        """``{namespace: [config paths]}`` of every namespace the platform puts an object or identity in."""
+        out: dict[str, list[str]] = {}
+        for key, lb in sorted(self.load_balancers.items()):
+            out.setdefault(lb.target.namespace, []).append(f"workloads.loadBalancers.{key}.target.namespace")
+        for key, group in sorted(self.security_groups.items()):
+            out.setdefault(group.namespace, []).append(f"workloads.securityGroups.{key}.namespace")
+        for key, identity in sorted(self.identities.items()):
+            out.setdefault(identity.namespace, []).append(f"workloads.identities.{key}.namespace")
+        return out
     identities: dict[Key, WorkloadIdentity] = {}
     """AWS roles for application service accounts, keyed by name: a role each, with an EKS Pod Identity
     association or an IRSA trust."""
