@@ -114,6 +114,9 @@ class LoadBalancerArgs:
     controller: pulumi.Resource  # the AWS Load Balancer Controller: its CRD and webhook serve the binding
     ctx: AwsContext
     namespace: pulumi.Resource | None = None  # the target's namespace, when the platform creates it
+    # VPC CNI custom networking: pods take addresses from these CIDRs (not the VPC's primary one), and ip targets
+    # are pods, so the load balancer must reach them there too.
+    pod_cidrs: Sequence[pulumi.Input[str]] = ()
 
 
 class PlatformLoadBalancer(pulumi.ComponentResource):
@@ -165,6 +168,15 @@ class PlatformLoadBalancer(pulumi.ComponentResource):
                 from_port=port, to_port=port, cidr_ipv4=a.vpc_cidr,
                 description=f"To the targets of {a.key} (traffic and health checks)", opts=self._child(),
             )
+            # ip targets under custom networking are pods on the pod subnets (instance targets are the nodes, whose
+            # primary addresses stay in the VPC's CIDR)
+            for i, cidr in enumerate(a.pod_cidrs if lb.target.target_type == "ip" else ()):
+                aws.vpc.SecurityGroupEgressRule(
+                    f"{name}-out-pods-{protocol}-{port}-{i}", security_group_id=sg.id, ip_protocol=protocol,
+                    from_port=port, to_port=port, cidr_ipv4=cidr,
+                    description=f"To the pods of {a.key} on the pod subnets (traffic and health checks)",
+                    opts=self._child(),
+                )
         return sg
 
     def _load_balancer(self) -> aws.lb.LoadBalancer:

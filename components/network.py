@@ -86,6 +86,8 @@ class Network(pulumi.ComponentResource):
     # Custom networking: {key: (zone, pod subnet id)}, keyed by zone (a brought VPC: by subnet id, its zone looked up).
     pod_subnets: dict[str, tuple[pulumi.Input[str], pulumi.Input[str]]]
     pod_subnet_ids: pulumi.Output[list[str]]
+    # Custom networking: the CIDRs pods take their addresses from (network.podCidr, or the brought pod subnets').
+    pod_cidrs: list[pulumi.Input[str]]
     # What nodes need before they boot: their subnets' routes out (NAT) and the endpoints.
     egress_ready: list[pulumi.Resource]
 
@@ -120,12 +122,11 @@ class Network(pulumi.ComponentResource):
         self.intra_subnet_ids = pulumi.Output.from_input(list(existing.intra_subnet_ids))
         self.nat_public_ips = pulumi.Output.from_input([])
         self.egress_ready = []
-        self.pod_subnets = {
-            sid: (aws.ec2.get_subnet_output(id=sid, opts=pulumi.InvokeOutputOptions(parent=self)).availability_zone,
-                  sid)
-            for sid in existing.pod_subnet_ids
-        }
+        found = {sid: aws.ec2.get_subnet_output(id=sid, opts=pulumi.InvokeOutputOptions(parent=self))
+                 for sid in existing.pod_subnet_ids}
+        self.pod_subnets = {sid: (subnet.availability_zone, sid) for sid, subnet in found.items()}
         self.pod_subnet_ids = pulumi.Output.from_input(list(existing.pod_subnet_ids))
+        self.pod_cidrs = [subnet.cidr_block for subnet in found.values()]
 
     # -- a new VPC ------------------------------------------------------------------
     def _create(self) -> None:
@@ -140,6 +141,7 @@ class Network(pulumi.ComponentResource):
         route_tables, private_route_tables, ready = self._route_tables(vpc, igw, subnet_ids, nat_ids)
         self.pod_subnets = self._pod_subnets(vpc, private_route_tables, ready)
         self.pod_subnet_ids = pulumi.Output.all(*[sid for _, sid in self.pod_subnets.values()])
+        self.pod_cidrs = [cfg.pod_cidr] if cfg.pod_cidr else []
         ready += self._endpoints(vpc, layout.vpc_cidr, [subnet_ids["private"][z] for z in zones], route_tables)
         if cfg.flow_logs.enabled:
             self._flow_logs(vpc)

@@ -378,7 +378,7 @@ def build_load_balancers(
             subnet_ids=tiers["public" if lb.scheme == "internet-facing" else "private"],
             deletion_protection=cfg.cluster.protect if lb.deletion_protection is None else lb.deletion_protection,
             k8s_provider=cluster.provider, controller=addons["awsLoadBalancerController"], ctx=ctx,
-            namespace=(namespaces or {}).get(lb.target.namespace),
+            namespace=(namespaces or {}).get(lb.target.namespace), pod_cidrs=network.pod_cidrs,
         ))
         for key, lb in sorted(cfg.workloads.load_balancers.items())
     }

@@ -373,3 +373,42 @@ def test_instance_type_lookup_describes_each_type_once(monkeypatch):
     describe = instance_type_lookup()
     assert [describe(t) for t in ("m7i.large", "m5.large", "m7i.large")] == ["m7i.large", "m5.large", "m7i.large"]
     assert calls == ["m7i.large", "m5.large"]
+
+
+# ---------------------------------------------------------------------------------------
+# load balancers reach pods on the pod subnets
+# ---------------------------------------------------------------------------------------
+LB = {"type": "network", "scheme": "internal", "listeners": [{"port": 443, "protocol": "TCP"}],
+      "healthCheck": {"port": 9000}}
+
+
+def _egress(rec, lb_key: str) -> set[tuple[str, int]]:
+    return {(r.inputs["cidrIpv4"], r.inputs["fromPort"])
+            for r in rec.by_type("aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule")
+            if r.name.startswith(f"blue-lb-{lb_key}-out-")}
+
+
+@pytest.mark.parametrize("network", [
+    {"podCidr": "100.64.0.0/16"},
+    {"existing": {"vpcId": "vpc-0123456789abcdef0",
+                  "privateSubnetIds": ["subnet-0aaaaaaaaaaaaaaa1", "subnet-0aaaaaaaaaaaaaaa2"],
+                  "publicSubnetIds": ["subnet-0bbbbbbbbbbbbbbb1", "subnet-0bbbbbbbbbbbbbbb2"],
+                  "intraSubnetIds": ["subnet-0ccccccccccccccc1", "subnet-0ccccccccccccccc2"],
+                  "podSubnetIds": ["subnet-0ddddddddddddddd1", "subnet-0ddddddddddddddd2"]}},
+], ids=["pod-cidr", "brought-pod-subnets"])
+def test_ip_targets_under_custom_networking_are_reached_on_the_pod_cidrs(network):
+    raw = minimal_config(cluster={"name": "blue", "access": {"adminRoleArns": [ADMIN]}}, network=network,
+                         workloads={"loadBalancers": {
+                             "api": {**LB, "target": {"namespace": "shop", "service": "api", "port": 443,
+                                                      "targetPort": 8443}},
+                             "db": {**LB, "target": {"namespace": "shop", "service": "db", "port": 5432,
+                                                     "targetType": "instance", "nodePort": 30432}}}})
+    rec = run_main(raw, stack="t")
+    vpc = rec.outputs["vpcCidr"]
+    pod_cidrs = ({"100.64.0.0/16"} if "podCidr" in network else
+                 {r for r in {c for c, _ in _egress(rec, "api")} if r.startswith("100.")})
+    assert len(pod_cidrs) == (1 if "podCidr" in network else 2)  # the brought subnets' own CIDRs
+    # traffic and health-check ports, to the VPC (load balancer nodes' subnets) and to each pod CIDR
+    assert _egress(rec, "api") == {(c, p) for c in {vpc, *pod_cidrs} for p in (8443, 9000)}
+    # instance targets are the nodes' primary addresses: the VPC only
+    assert _egress(rec, "db") == {(vpc, p) for p in (30432, 9000)}

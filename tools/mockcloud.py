@@ -151,8 +151,11 @@ class MockCloud(pulumi_mocks.Mocks):
         if token == "aws:ec2/getSubnet:getSubnet":
             zones = ZONES.get(region, tuple(f"{region}{s}" for s in "abc"))
             sid = str(a.get("id"))
-            zone = zones[int(hashlib.sha256(sid.encode()).hexdigest(), 16) % len(zones)]
-            return {"id": sid, "availabilityZone": zone, "vpcId": "vpc-0123456789abcdef0",
+            digest = int(hashlib.sha256(sid.encode()).hexdigest(), 16)
+            zone = zones[digest % len(zones)]
+            # a /24 of the carrier-grade NAT range, where brought pod subnets usually are (stable per subnet id)
+            cidr = f"100.{64 + (digest >> 8) % 64}.{(digest >> 16) % 256}.0/24"
+            return {"id": sid, "availabilityZone": zone, "vpcId": "vpc-0123456789abcdef0", "cidrBlock": cidr,
                     "arn": self._arn("ec2", f"subnet/{sid}")}, []
         if token == "aws:ec2/getInstanceType:getInstanceType":
             return instance_type(str(a.get("instanceType"))), []
