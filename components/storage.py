@@ -103,11 +103,7 @@ class EbsCsi(pulumi.ComponentResource):
             volume_binding_mode="WaitForFirstConsumer", allow_volume_expansion=True, reclaim_policy="Delete",
             opts=pulumi.ResourceOptions.merge(k8s_opts, pulumi.ResourceOptions(depends_on=[self.addon])),
         )
-        # EKS creates a gp2 class (in-tree name, default on clusters created before 1.30): it stops being the
-        # default, so a claim without a class gets gp3. patchForce takes the annotation from EKS's manager.
-        self.gp2 = k8s.storage.v1.StorageClassPatch(
-            f"{name}-gp2-not-default",
-            metadata={"name": "gp2", "annotations": {DEFAULT_CLASS_ANNOTATION: "false", "pulumi.com/patchForce": "true"}},
-            opts=k8s_opts,
-        )
+        # No patch of EKS's gp2 class: clusters created at Kubernetes 1.30 or later (every minor the platform
+        # supports) get it without the default annotation, and one may not exist at all; patching a class that is
+        # not there fails the `pulumi up` (EKS user guide, Kubernetes 1.30 release notes). gp3 is the only default.
         self.register_outputs({"roleArn": self.role.role_arn, "storageClass": "gp3"})
