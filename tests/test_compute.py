@@ -152,6 +152,9 @@ def test_interruption_queue_and_rules(rec):
     policy = json.loads(rec.one("aws:sqs/queuePolicy:QueuePolicy", f"{C}-karpenter").inputs["policy"])
     deny = next(st for st in policy["Statement"] if st["Effect"] == "Deny")
     assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    # upstream's (v1.14.1 KarpenterInterruptionQueuePolicy): no source condition that AWS Health events might lack
+    allow = next(st for st in policy["Statement"] if st["Effect"] == "Allow")
+    assert "Condition" not in allow and allow["Principal"]["Service"] == ["events.amazonaws.com", "sqs.amazonaws.com"]
     rules = {r.name.removeprefix(f"{C}-karpenter-"): json.loads(r.inputs["eventPattern"])
              for r in rec.by_type("aws:cloudwatch/eventRule:EventRule") if r.name.startswith(f"{C}-karpenter-")}
     assert rules == km.interruption_patterns()
@@ -316,3 +319,21 @@ def test_a_karpenter_instance_carries_the_stack_tags_the_group_tag_and_six_of_ka
     assert km.instance_tag_count(base) == 50  # the most EC2 allows: 43 + eks-platform/node-group + 6
     assert km.instance_tag_count({**base, "one-more": "x"}) == 51
     assert km.instance_tag_count({km.GROUP_LABEL: "batch"}) == 7  # never counted twice
+
+
+def test_controller_launches_from_shared_subnets_and_security_groups():
+    """Upstream leaves the account open on subnets, security groups, capacity reservations and placement groups
+    (shared from another account: a shared VPC); the platform does too, and pins it on what Karpenter itself makes."""
+    from components.addons.karpenter import policy
+    from components.context import AwsContext
+
+    ctx = AwsContext(account_id="111122223333", partition="aws", region="eu-west-1", dns_suffix="amazonaws.com",
+                     tags={})
+    doc = policy(ctx, "c", "arn:aws:iam::111122223333:role/n", "arn:aws:sqs:eu-west-1:111122223333:q")
+    shared = next(st for st in doc["Statement"] if st["Sid"] == "LaunchFromSharedResources")
+    assert sorted(shared["Resource"]) == [
+        "arn:aws:ec2:eu-west-1:*:capacity-reservation/*", "arn:aws:ec2:eu-west-1:*:placement-group/*",
+        "arn:aws:ec2:eu-west-1:*:security-group/*", "arn:aws:ec2:eu-west-1:*:subnet/*",
+        "arn:aws:ec2:eu-west-1::image/*", "arn:aws:ec2:eu-west-1::snapshot/*"]
+    own = next(st for st in doc["Statement"] if st["Sid"] == "LaunchFromOwnLaunchTemplates")
+    assert own["Resource"] == ["arn:aws:ec2:eu-west-1:111122223333:launch-template/*"]

@@ -198,7 +198,7 @@ def test_karpenter_drift_is_marked_behavioural_fields_are_not(tmp_path):
                                                        "      kind: karpenter\n      rootVolume: {sizeGiB: 80}\n"),
                                      "volume"))
     cls = by_name(bigger, "eks-platform-prod-karpenter-batch-class", "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass")
-    assert "Karpenter drift" in cls.rolls_nodes
+    assert cls.rolls_nodes.startswith("NodeClassDrift: every node of the class")
 
 
 def test_replacing_a_fargate_profile_restarts_its_pods(tmp_path):
@@ -210,3 +210,30 @@ def test_replacing_a_fargate_profile_restarts_its_pods(tmp_path):
                                 "moved"))
     (profile,) = [c for c in d.changes if c.type == "aws:eks/fargateProfile:FargateProfile"]
     assert profile.op == "replace" and "deletes the pods" in profile.rolls_nodes
+
+
+def test_a_tag_edit_on_a_karpenter_class_is_flagged_as_rolling_every_node_of_it(tmp_path):
+    """spec.tags is in the EC2NodeClass hash at Karpenter v1.14.1: a stack-tag edit replaces the class's nodes, and
+    --diff says so (nothing else rolls)."""
+    base = planned(tmp_path, DEV, "base")
+    d = diff.diff(base, planned(tmp_path, changed(DEV, "    cost-center: platform", "    cost-center: ml"), "tag"))
+    rolling = {c.name: c for c in d.changes if c.rolls_nodes}
+    assert list(rolling) == ["eks-platform-prod-karpenter-batch-class"]
+    cls = rolling["eks-platform-prod-karpenter-batch-class"]
+    assert cls.paths == ["spec.tags.cost-center"]
+    assert cls.rolls_nodes.startswith("NodeClassDrift: spec.tags is part of the EC2NodeClass hash")
+
+
+@pytest.mark.parametrize("paths,expected", [
+    (["spec.tags.team"], "NodeClassDrift: spec.tags"),
+    (["spec.kubelet.maxPods"], "NodeClassDrift: every node"),  # kubelet is hashed at v1.14.1 (hash:"ignore" later)
+    (["spec.metadataOptions.httpPutResponseHopLimit"], "NodeClassDrift: every node"),
+    (["spec.amiSelectorTerms"], "AMIDrift"),
+    (["spec.subnetSelectorTerms"], "SubnetDrift"),
+    (["spec.securityGroupSelectorTerms"], "SecurityGroupDrift"),
+    (["spec.ipPrefixCount"], None),
+    (["metadata.labels.x"], None),
+])
+def test_ec2nodeclass_drift_follows_karpenters_hash(paths, expected):
+    found = diff.karpenter_class_rolls(paths)
+    assert (found is None) if expected is None else found.startswith(expected)

@@ -13,7 +13,7 @@ cluster version jump of more than one minor (EKS upgrades one at a time) or a do
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -112,14 +112,44 @@ ROLLS_NODES: dict[str, tuple[tuple[str, ...], str]] = {
     "aws:autoscaling/group:Group": (
         ("launchTemplate", "mixedInstancesPolicy.launchTemplate.launchTemplateSpecification"),
         "instance refresh replaces the group's nodes"),
-    # Karpenter drift (docs v1.14, concepts/disruption.md "Drift"): nodes whose NodePool template or EC2NodeClass
-    # spec no longer hashes the same are replaced; weight, limits and disruption are behavioural, never drift.
-    "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass": (
-        ("spec",), "Karpenter drift: the class's nodes are replaced (within the pools' disruption budgets)"),
+    # Karpenter drift (docs v1.14, concepts/disruption.md "Drift"): nodes whose NodePool template no longer hashes
+    # the same are replaced; weight, limits and disruption are behavioural, never drift. EC2NodeClass: karpenter_class.
     "kubernetes:karpenter.sh/v1:NodePool": (
         ("spec.template",), "Karpenter drift: the pool's nodes are replaced (within its disruption budgets; a "
                             "requirements change only where a node no longer meets it)"),
 }
+# EC2NodeClass drift at the pinned Karpenter (aws/karpenter-provider-aws v1.14.1): the controller hashes the whole
+# spec except the fields tagged hash:"ignore" (pkg/apis/v1/ec2nodeclass.go, EC2NodeClass.Hash) and replaces every
+# node of the class when the hash changes (NodeClassDrift): tags, kubelet, userData, role, block devices, metadata
+# options... The ignored fields drift only through what they resolve to (pkg/cloudprovider/drift.go).
+KARPENTER_CLASS_DYNAMIC = {
+    "spec.amiSelectorTerms": "AMIDrift: the terms resolve to another image, so every node of the class is replaced "
+                             "(within the pools' disruption budgets)",
+    "spec.subnetSelectorTerms": "SubnetDrift: nodes whose subnet the new terms no longer select are replaced",
+    "spec.securityGroupSelectorTerms": "SecurityGroupDrift: when the selected security groups change, the class's "
+                                       "nodes are replaced",
+    "spec.capacityReservationSelectorTerms": "CapacityReservationDrift: nodes in a reservation the new terms no "
+                                             "longer select are replaced",
+}
+KARPENTER_CLASS_IGNORED = ("spec.ipPrefixCount", "spec.amiFamily")
+
+
+def karpenter_class_rolls(paths: Sequence[str]) -> str | None:
+    """Which nodes an EC2NodeClass change replaces, per Karpenter v1.14.1's drift rules, or None."""
+    dynamic = [p for p in paths if any(_covers(k, p) for k in KARPENTER_CLASS_DYNAMIC)]
+    static = [p for p in paths if p.startswith("spec") and p not in dynamic
+              and not any(_covers(k, p) for k in KARPENTER_CLASS_IGNORED)]
+    if static:
+        tags = all(_covers("spec.tags", p) for p in static)
+        return ("NodeClassDrift: spec.tags is part of the EC2NodeClass hash (Karpenter v1.14.1), so this tag edit "
+                "replaces every node of the class (within the pools' disruption budgets)" if tags else
+                "NodeClassDrift: every node of the class is replaced (within the pools' disruption budgets)")
+    for key, why in KARPENTER_CLASS_DYNAMIC.items():
+        if any(_covers(key, p) for p in dynamic):
+            return why
+    return None
+
+
 OPS = ("create", "replace", "update", "delete")
 
 
@@ -218,6 +248,8 @@ def diff(base: Mapping[str, Any], new: Mapping[str, Any], base_name: str = "base
             # EKS user guide, "Delete a Fargate profile": the pods it scheduled are deleted (the new profile,
             # created first, takes them again)
             change.rolls_nodes = "the profile is replaced: EKS deletes the pods it placed, and they start again"
+        elif r["type"] == "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass":
+            change.rolls_nodes = karpenter_class_rolls(paths)
         elif rolls and any(_covers(rule, p) for rule in rolls[0] for p in paths) and _rolled(r, new["resources"]):
             change.rolls_nodes = rolls[1]
         if forced and (before.get("protect") or r.get("protect")):

@@ -46,8 +46,10 @@ RULE_KEYS = tuple(event_patterns(()))
 
 
 def queue_policy(queue_arn: str, ctx: AwsContext) -> str:
-    """EventBridge and SQS may send to the queue, on behalf of this account only; nothing reaches it without TLS
-    (the deny the Karpenter getting-started template puts on its queue)."""
+    """EventBridge and SQS may send to the queue; nothing reaches it without TLS. Exactly the Karpenter
+    getting-started template's queue policy (v1.14.1 cloudformation.yaml, KarpenterInterruptionQueuePolicy) and the
+    node termination handler's: no aws:SourceAccount condition, which AWS does not document for every event source
+    these rules forward (AWS Health among them), so a condition could silently drop interruption notices."""
     return document(
         {
             "Sid": "EventsToQueue",
@@ -55,7 +57,6 @@ def queue_policy(queue_arn: str, ctx: AwsContext) -> str:
             "Principal": {"Service": [ctx.service_principal("events"), ctx.service_principal("sqs")]},
             "Action": "sqs:SendMessage",
             "Resource": queue_arn,
-            "Condition": {"StringEquals": {"aws:SourceAccount": ctx.account_id}},
         },
         {
             "Sid": "DenyInsecureTransport",
