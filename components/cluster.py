@@ -24,6 +24,7 @@ from components.access import access_entries, add_access_entry
 from components.config import ClusterConfig
 from components.config.cluster import VpcCni
 from components.context import AwsContext
+from components.eksaddons import addon_version
 from components.iamdocs import document, service_trust
 from components.identity import (
     OidcProvider,
@@ -107,18 +108,6 @@ def tag_addons(tags: dict[str, str]) -> Callable[[pulumi.ResourceTransformArgs],
         return pulumi.ResourceTransformResult(props={**args.props, "tags": dict(tags)}, opts=args.opts)
 
     return transform
-
-
-def addon_version(
-    addon: str, pinned: str | None, kubernetes_version: str, parent: pulumi.Resource
-) -> pulumi.Input[str]:
-    """The pinned version, or the newest one EKS offers for the cluster's minor."""
-    if pinned:
-        return pinned
-    return aws.eks.get_addon_version_output(
-        addon_name=addon, kubernetes_version=kubernetes_version, most_recent=True,
-        opts=pulumi.InvokeOutputOptions(parent=parent),
-    ).version
 
 
 def get_token_args(cluster_name: str, region: str, role_arn: str | None) -> list[str]:
@@ -414,7 +403,7 @@ class Cluster(pulumi.ComponentResource):
             f"{name}-vpc-cni",
             cluster_name=cluster.name,
             cluster_version=cfg.version,
-            addon_version=addon_version("vpc-cni", addons.vpc_cni.version, cfg.version, self),
+            addon_version=addon_version("vpc-cni", addons.vpc_cni.version, cfg.version),
             configuration_values=vpc_cni_configuration(addons.vpc_cni, bool(self._pod_subnets)),
             service_account_role_arn=cni_role.annotation_arn,
             resolve_conflicts_on_create=eks.ResolveConflictsOnCreate.OVERWRITE,
@@ -459,7 +448,7 @@ class Cluster(pulumi.ComponentResource):
             f"{name}-{addon}",
             cluster_name=cluster.name,
             addon_name=addon,
-            addon_version=addon_version(addon, version, self._cfg.version, self),
+            addon_version=addon_version(addon, version, self._cfg.version),
             resolve_conflicts_on_create="OVERWRITE",
             resolve_conflicts_on_update=CONFLICTS_ON_UPDATE,
             tags=tagged(base, f"{name}-{addon}"),
@@ -488,7 +477,7 @@ def node_addon(name: str, addon: str, args: NodeAddonArgs, parent: pulumi.Resour
         name,
         cluster_name=args.cluster_name,
         addon_name=addon,
-        addon_version=addon_version(addon, args.version, args.kubernetes_version, parent),
+        addon_version=addon_version(addon, args.version, args.kubernetes_version),
         configuration_values=args.configuration_values,
         service_account_role_arn=args.service_account_role_arn,
         pod_identity_associations=list(args.pod_identity_associations) if args.pod_identity_associations else None,

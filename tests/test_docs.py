@@ -12,10 +12,12 @@ def section(title: str) -> str:
 
 
 def test_upgrade_and_node_image_sections_describe_the_code():
-    upgrading, images = section("Upgrading Kubernetes"), section("Node images")
-    for word in ("releaseVersion", "addonVersion", "get_addon_version", "upgradePolicy", "EXTENDED", "--diff"):
+    upgrading, images = section("Upgrading Kubernetes"), section("Node images and EKS add-on versions")
+    for word in ("releaseVersion", "addonVersion", "platform/eks-addons.yaml", "kubeVersion", "upgradePolicy",
+                 "EXTENDED", "--diff"):
         assert word in upgrading, word
-    for word in ("platform/node-images.yaml", "tools.node_images --refresh", "node-images.yml", "--verify"):
+    for word in ("platform/node-images.yaml", "tools.node_images --refresh", "node-images.yml", "--verify",
+                 "tools.eks_addons --refresh", "AWS_CATALOG_ROLE_ARN", "create and approve pull requests"):
         assert word in images, word
     assert (ROOT / ".github/workflows/node-images.yml").is_file()
 

@@ -212,10 +212,13 @@ def test_node_images_are_refreshed_in_a_pull_request_never_deployed_directly():
     assert set(wf["on"]) == {"schedule", "workflow_dispatch"}
     assert wf["permissions"] == {"contents": "write", "pull-requests": "write", "id-token": "write"}
     steps = {s.get("name", s.get("uses")): s for s in wf["jobs"]["refresh"]["steps"]}
-    assert steps["AWS credentials (OIDC)"]["with"]["role-to-assume"] == "${{ vars.AWS_PREVIEW_ROLE_ARN }}"
-    assert "tools.node_images --refresh" in steps["Refresh the catalog"]["run"]
+    # its own role: trusted for scheduled runs on main, public SSM parameters and add-on versions only
+    assert steps["AWS credentials (OIDC)"]["with"]["role-to-assume"] == "${{ vars.AWS_CATALOG_ROLE_ARN }}"
+    refresh = steps["Refresh the catalogs"]["run"]
+    assert "tools.node_images --refresh" in refresh and "tools.eks_addons --refresh" in refresh
     pr = steps["Open or update the pull request"]
     assert pr["if"] == "steps.refresh.outputs.changed == 'true'"
     # only the catalog is committed, on its own branch, through a pull request
-    assert "-- platform/node-images.yaml" in pr["run"] and "gh pr create" in pr["run"]
+    assert "platform/node-images.yaml platform/eks-addons.yaml" in pr["run"] and "gh pr create" in pr["run"]
+    assert "Allow GitHub Actions to create and approve pull requests" in (WF / "node-images.yml").read_text()
     assert "git push --force origin \"$branch\"" in pr["run"] and "main" not in pr["run"]

@@ -254,6 +254,7 @@ def cross_checks(v: Mapping[str, Any], project: str, stack: str, region: str = "
         (("tags", "node_groups", "cluster"),
          lambda tags, groups, cluster: _tag_limits(tags, groups, cluster.name, project, stack)),
         (("cluster",), _addon_versions),
+        (("cluster", "addons", "node_groups"), lambda *_: _chart_versions(assembled())),
         (("cluster", "addons", "workloads", "node_groups"), lambda *_: _identities(assembled())),
         (("node_groups", "workloads"), _fargate_and_pod_identity),
         (("workloads", "network", "cluster", "addons"),
@@ -523,8 +524,21 @@ def _tag_limits(user: Mapping[str, str], all_groups: Mapping[str, NodeClass | Fa
     return out
 
 
+def _chart_versions(cfg: PlatformConfig) -> list[str]:
+    """Every Helm add-on the stack installs supports the cluster's Kubernetes minor (platform/addons.yaml)."""
+    from components.addons.catalog import catalog
+
+    out = []
+    for key, spec in sorted(catalog().items()):
+        if getattr(cfg.addons, to_snake(key)).enabled and (message := spec.kube_version_problem(cfg.cluster.version)):
+            out.append(f"addons.{key}: {message}")
+    return out
+
+
 def _addon_versions(cluster: ClusterConfig) -> list[str]:
-    from components.eksaddons import version_problem
+    """Every managed add-on the cluster gets has a version for its minor: the config's pin (known for that minor,
+    when the catalog knows it) or the catalog's."""
+    from components.eksaddons import missing_problem, version_problem
 
     pins = {"vpcCni": ("vpc-cni", cluster.addons.vpc_cni), "coreDns": ("coredns", cluster.addons.core_dns),
             "kubeProxy": ("kube-proxy", cluster.addons.kube_proxy),
@@ -533,8 +547,12 @@ def _addon_versions(cluster: ClusterConfig) -> list[str]:
             "metricsServer": ("metrics-server", cluster.addons.metrics_server)}
     out: list[str] = []
     for key, (addon, pin) in pins.items():
+        if getattr(pin, "enabled", True) is False:
+            continue
         if pin.version and (message := version_problem(addon, pin.version, cluster.version)):
             out.append(f"cluster.addons.{key}.version: {message}")
+        elif not pin.version and (message := missing_problem(addon, cluster.version)):
+            out.append(f"cluster.version: {message}")
     return out
 
 
