@@ -2,9 +2,15 @@
 node-prerequisite managed add-ons, the kubeconfig and a Kubernetes provider.
 
 Ordering contract for the node groups (issue: CoreDNS needs nodes):
-* ``cluster.node_prerequisites`` — the VPC CNI, kube-proxy and Pod Identity agent add-ons;
-  every node group ``depends_on`` them so nodes join with a working network;
-* ``CoreDns`` (below) is created after the node groups, with ``depends_on`` them, because
+* ``cluster.node_prerequisites`` — the VPC CNI's role with its Pod Identity association (aws-node is admitted
+  with credentials) and, with custom networking, the ENIConfigs: every node group ``depends_on`` them;
+* ``cluster.network_addons`` (VPC CNI, kube-proxy) and ``cluster.pod_identity_agent`` — DaemonSet add-ons created
+  next to the node groups rather than before them: with ``bootstrapSelfManagedAddons: false`` they are the only
+  aws-node and kube-proxy, created ACTIVE without nodes in about a minute, while the groups' instances take two
+  or more to boot and register; their pods start on each node as it joins, and the node turns Ready then. So
+  nothing a node group does not need sits between the control plane and it (what needs Pod Identity credentials
+  at start-up waits for the agent);
+* ``CoreDns`` (below) is created after the system node group, with ``depends_on`` it, because
   its pods need nodes before EKS reports the add-on ACTIVE.
 """
 
@@ -204,6 +210,8 @@ class Cluster(pulumi.ComponentResource):
     provider: k8s.Provider
     eks_cluster: aws.eks.Cluster
     node_prerequisites: list[pulumi.Resource]
+    network_addons: list[pulumi.Resource]  # the VPC CNI and kube-proxy add-ons
+    pod_identity_agent: list[pulumi.Resource]  # the agent add-on (none when disabled)
     vpc_cni: pulumi.Resource
 
     def __init__(self, name: str, args: ClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
@@ -222,8 +230,8 @@ class Cluster(pulumi.ComponentResource):
                              extra_thumbprints=cfg.extra_thumbprints, ctx=args.ctx),
             opts=pulumi.ResourceOptions(parent=self),
         )
-        self.node_prerequisites = self._node_prerequisites(cluster)
-        self.vpc_cni = self.node_prerequisites[0]
+        self.network_addons, cni_role = self._network_addons(cluster)
+        self.vpc_cni = self.network_addons[0]
 
         self.eks_cluster = cluster
         self.name = cluster.name
@@ -244,10 +252,11 @@ class Cluster(pulumi.ComponentResource):
             cluster_identifier=provider_identity(args.ctx, cfg.name),
             enable_server_side_apply=True,
             delete_unreachable=False,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=self.node_prerequisites),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[*self.network_addons, cni_role]),
         )
-        # A new list: the provider waits for the list above, the node groups also for the ENIConfigs.
-        self.node_prerequisites = [*self.node_prerequisites, *self._eni_configs()]
+        # What a node group waits for: the VPC CNI's role and Pod Identity association (aws-node is admitted with
+        # credentials), and with custom networking the ENIConfigs (ipamd reads them only when a node starts).
+        self.node_prerequisites = [cni_role, *self._eni_configs()]
         self.register_outputs({
             "name": self.name,
             "endpoint": self.endpoint,
@@ -380,8 +389,8 @@ class Cluster(pulumi.ComponentResource):
         for suffix, spec in access_entries(self._cfg.access).items():
             add_access_entry(f"{self._name}-{suffix}", spec, cluster.name, self._ctx, self)
 
-    def _node_prerequisites(self, cluster: aws.eks.Cluster) -> list[pulumi.Resource]:
-        """Networking and identity agents, in place before any node joins."""
+    def _network_addons(self, cluster: aws.eks.Cluster) -> tuple[list[pulumi.Resource], pulumi.Resource]:
+        """([VPC CNI, kube-proxy], the VPC CNI's role), and the Pod Identity agent (``self.pod_identity_agent``)."""
         name, cfg, ctx = self._name, self._cfg, self._ctx
         addons = cfg.addons
         mechanism = addons.vpc_cni.identity or "podIdentity"
@@ -410,13 +419,10 @@ class Cluster(pulumi.ComponentResource):
             resolve_conflicts_on_update=eks.ResolveConflictsOnUpdate.OVERWRITE,
             opts=self._child(transforms=[tag_addons(tagged(ctx.tags, f"{name}-vpc-cni"))]),
         )
-        prerequisites: list[pulumi.Resource] = [
-            vpc_cni, self._addon(name, "kube-proxy", cluster, addons.kube_proxy.version, ctx.tags), cni_role]
-        if addons.pod_identity_agent.enabled:
-            prerequisites.append(
-                self._addon(name, "eks-pod-identity-agent", cluster, addons.pod_identity_agent.version, ctx.tags)
-            )
-        return prerequisites
+        self.pod_identity_agent = [
+            self._addon(name, "eks-pod-identity-agent", cluster, addons.pod_identity_agent.version, ctx.tags)
+        ] if addons.pod_identity_agent.enabled else []
+        return [vpc_cni, self._addon(name, "kube-proxy", cluster, addons.kube_proxy.version, ctx.tags)], cni_role
 
     def _eni_configs(self) -> list[pulumi.Resource]:
         """Custom networking: one ENIConfig per zone, named after it (ENI_CONFIG_LABEL_DEF selects by the node's

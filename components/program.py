@@ -123,16 +123,13 @@ def build(cfg: PlatformConfig, tunnel_port: int | None = None) -> dict[str, Any]
     groups, termination, node_sg = build_node_groups(cfg, ctx, network, cluster, capacities, pods)
     fargate = build_fargate(cfg, ctx, network, cluster)
     karpenter_nodes = build_karpenter_nodes(cfg, ctx, cluster)
-    coredns = CoreDns(
-        f"{cfg.cluster.name}-coredns",
-        NodeAddonArgs(
-            cluster_name=cluster.name, version=cfg.cluster.addons.core_dns.version,
-            kubernetes_version=cfg.cluster.version, ctx=ctx,
-            after=list(groups.values()),
-        ),
-    )
+    # CoreDNS needs a node to run on, the system group's (it tolerates CriticalAddonsOnly), not every group
+    CoreDns(f"{cfg.cluster.name}-coredns", NodeAddonArgs(
+        cluster_name=cluster.name, version=cfg.cluster.addons.core_dns.version,
+        kubernetes_version=cfg.cluster.version, ctx=ctx, after=system_group(cfg, groups)[1],
+    ))
     build_node_addons(cfg, ctx, cluster, groups)
-    addons = build_addons(cfg, ctx, network, cluster, groups, termination, coredns, karpenter_nodes)
+    addons = build_addons(cfg, ctx, network, cluster, groups, termination, karpenter_nodes)
     namespaces = build_namespaces(cfg, network, cluster)
     balancers = build_load_balancers(cfg, ctx, network, cluster, addons, namespaces)
     pod_groups = build_pod_security_groups(cfg, ctx, network, cluster, node_sg, namespaces)
@@ -284,9 +281,14 @@ def system_group(
 def build_addons(
     cfg: PlatformConfig, ctx: AwsContext, network: Network, cluster: Cluster,
     groups: dict[str, ManagedNodeGroup | SelfManagedNodeGroup], termination: TerminationQueue | None,
-    coredns: CoreDns, karpenter_nodes: KarpenterNodes | None = None,
+    karpenter_nodes: KarpenterNodes | None = None,
 ) -> dict[str, HelmAddon]:
-    """The Helm add-ons, each on the system node group, none waiting on another unless it must."""
+    """The Helm add-ons, each on the system node group, none waiting on another unless it must.
+
+    A release waits for the nodes it runs on and the Pod Identity agent, not for CoreDNS: its pods start with the
+    nodes, and one that needs DNS at start-up (to call AWS) is restarted by the kubelet until CoreDNS, created at
+    the same moment, answers — well within the atomic release's timeout. So the add-ons start as soon as their
+    nodes exist (docs/performance.md, "Critical path of a first `pulumi up`")."""
     a = cfg.addons
     name = cfg.cluster.name
     system, runs_on = system_group(cfg, groups)
@@ -302,7 +304,7 @@ def build_addons(
         k8s_provider=cluster.provider,
         system_group=system,
         aws=ctx,
-        depends_on=[*runs_on, coredns],
+        depends_on=[*runs_on, *cluster.pod_identity_agent],
         termination_queue_url=termination.queue_url if termination else None,
         termination_queue_arn=termination.queue_arn if termination else None,
         self_managed_asg_names=tuple(asg_name(name, g) for g in sorted(cfg.self_managed_groups)),
@@ -343,7 +345,8 @@ def build_node_addons(
     cfg: PlatformConfig, ctx: AwsContext, cluster: Cluster, groups: dict[str, ManagedNodeGroup | SelfManagedNodeGroup]
 ) -> dict[str, pulumi.ComponentResource]:
     """The managed add-ons whose pods need nodes (besides CoreDNS): the EBS CSI driver and metrics-server, each
-    with its controller on the system node group."""
+    with its controller on the system node group, created once that group exists (EKS reports them ACTIVE when the
+    controller runs; the EBS node plugin is a DaemonSet, ready on whatever nodes exist)."""
     m, name = cfg.cluster.addons, cfg.cluster.name
     system, after = system_group(cfg, groups)
     on_system = placement(system) if system else {}
@@ -351,7 +354,8 @@ def build_node_addons(
     if m.ebs_csi.enabled:
         out["ebsCsi"] = EbsCsi(f"{name}-ebs-csi", EbsCsiArgs(
             addon=NodeAddonArgs(cluster_name=cluster.name, version=m.ebs_csi.version,
-                                kubernetes_version=cfg.cluster.version, ctx=ctx, after=list(groups.values()),
+                                kubernetes_version=cfg.cluster.version, ctx=ctx,
+                                after=[*after, *cluster.pod_identity_agent],
                                 configuration_values=ebs_csi_values(on_system)),
             kms_key_arn=m.ebs_csi.kms_key_arn, mechanism=m.ebs_csi.identity or cfg.addons.identity,
             cluster_name=name, oidc_provider_arn=cluster.oidc.arn,

@@ -363,14 +363,17 @@ def test_node_termination_handler(prod):
     assert nth.policy(CTX, "c", "arn:q", ["x"])["Statement"][2]["Action"] == ["sqs:DeleteMessage", "sqs:ReceiveMessage"]
 
 
-def test_releases_wait_for_system_nodes_and_coredns_but_not_each_other(prod):
+def test_releases_wait_for_system_nodes_and_the_agent_but_not_coredns_or_each_other(prod):
+    """They start as soon as their nodes exist: CoreDNS is created at the same moment (a pod that needs DNS at
+    start-up is restarted until it answers, within the atomic release's timeout)."""
     coredns = prod.one("aws:eks/addon:Addon", "eks-platform-prod-coredns").urn
+    agent = prod.one("aws:eks/addon:Addon", "eks-platform-prod-eks-pod-identity-agent").urn
     system = prod.one("aws:eks/nodeGroup:NodeGroup", "eks-platform-prod-system").urn
     workers = prod.one("aws:autoscaling/group:Group", "eks-platform-prod-workers").urn
     releases = prod.by_type(REL)
     for r in releases:
-        assert coredns in r.dependencies and system in r.dependencies, r.name
-        assert workers not in r.dependencies, r.name
+        assert system in r.dependencies and agent in r.dependencies, r.name
+        assert coredns not in r.dependencies and workers not in r.dependencies, r.name
         assert not {o.urn for o in releases} & set(r.dependencies), r.name
 
 

@@ -184,9 +184,15 @@ def test_addon_ordering(rec):
         assert cluster.urn in addon.dependencies
         assert addon.inputs["resolveConflictsOnUpdate"] == "OVERWRITE"
     provider = rec.one("pulumi:providers:kubernetes", "blue-k8s")
-    for name in ("blue-kube-proxy", "blue-eks-pod-identity-agent"):
-        assert rec.one("aws:eks/addon:Addon", name).urn in provider.dependencies
+    assert rec.one("aws:eks/addon:Addon", "blue-kube-proxy").urn in provider.dependencies
     assert rec.one("eks:index:VpcCniAddon", "blue-vpc-cni").urn in provider.dependencies
+    # The DaemonSet add-ons are created next to the node groups, not before them: a group waits only for the VPC
+    # CNI's Pod Identity association (aws-node is admitted with credentials).
+    for group in rec.by_type("aws:eks/nodeGroup:NodeGroup"):
+        assert rec.one("aws:eks/podIdentityAssociation:PodIdentityAssociation", "blue-vpc-cni").urn in group.dependencies
+        for name in ("blue-kube-proxy", "blue-eks-pod-identity-agent"):
+            assert rec.one("aws:eks/addon:Addon", name).urn not in group.dependencies
+        assert rec.one("eks:index:VpcCniAddon", "blue-vpc-cni").urn not in group.dependencies
     coredns = rec.one("aws:eks/addon:Addon", "blue-coredns")
     assert coredns.inputs["addonName"] == "coredns"
     assert coredns.parent == rec.one("eks-platform:cluster:CoreDns", "blue-coredns").urn

@@ -75,10 +75,18 @@ def test_addon_releases_install_in_parallel(prod):
     releases = [r for r in prod.resources if r.type == "kubernetes:helm.sh/v3:Release"]
     assert len(releases) == 5
     starts = {r.name: finish[r.urn] - cp.seconds(r) for r in releases}
-    # Every release can start the moment the system nodes and CoreDNS are there: same start.
+    # Every release can start the moment the system nodes are there (with their CA tags): same start, as CoreDNS.
     assert len(set(starts.values())) == 1, starts
     coredns = prod.one("aws:eks/addon:Addon", "eks-platform-prod-coredns")
-    assert set(starts.values()) == {finish[coredns.urn]}
+    assert set(starts.values()) == {finish[coredns.urn] - cp.seconds(coredns)}
+
+
+def test_the_first_up_of_every_stack_is_estimated_under_15_minutes():
+    from tests.conftest import stack_names, stack_recording
+
+    for stack in stack_names():
+        finish, _ = cp.finish_times(stack_recording(stack).resources)
+        assert max(finish.values()) <= 15 * 60, (stack, max(finish.values()))
 
 
 def test_cli_flag(capsys):

@@ -74,13 +74,10 @@ def test_managed_node_group(prod):
     assert i["launchTemplate"]["id"] == prod.outputs["nodeGroups"]["system"]["launchTemplateId"]
     assert ng.ignore_changes == ["scalingConfig.desiredSize"]
     assert len(i["subnetIds"]) == 3 and set(i["subnetIds"]) == set(prod.outputs["privateSubnetIds"])
-    # The node prerequisites (CNI, kube-proxy, pod identity agent) come first.
+    # The node prerequisite is the VPC CNI's Pod Identity association; the DaemonSet add-ons come up beside it.
     deps = set(ng.dependencies)
-    cluster = prod.one("eks-platform:cluster:Cluster", "eks-platform-prod")
-    for addon in prod.by_type("aws:eks/addon:Addon"):
-        if addon.parent == cluster.urn:  # kube-proxy, pod identity agent (the CNI's is its component's child)
-            assert addon.urn in deps
-    assert prod.one("eks:index:VpcCniAddon", "eks-platform-prod-vpc-cni").urn in deps
+    assert prod.one("aws:eks/podIdentityAssociation:PodIdentityAssociation", "eks-platform-prod-vpc-cni").urn in deps
+    assert not {a.urn for a in prod.by_type("aws:eks/addon:Addon")} & deps
 
 
 def test_managed_group_ca_tags_and_stack_tags_go_on_its_asg(prod):
@@ -211,14 +208,11 @@ def test_termination_infrastructure(prod):
     assert event_patterns(["b", "a"])["asg-terminate"]["detail"]["AutoScalingGroupName"] == ["a", "b"]
 
 
-def test_coredns_waits_for_every_node_group(prod):
+def test_coredns_waits_for_the_system_group_only(prod):
     coredns = prod.one("aws:eks/addon:Addon", "eks-platform-prod-coredns")
-    comps = {r.urn for r in prod.resources if r.type.startswith("eks-platform:nodegroups:") and
-             r.type.endswith("NodeGroup")}
-    assert len(comps) == 3
-    # depends_on a component means every resource in it: the node group and ASGs are among the dependencies.
+    # depends_on a component means every resource in it: the node group is among the dependencies.
     assert prod.one("aws:eks/nodeGroup:NodeGroup", "eks-platform-prod-system").urn in coredns.dependencies
-    assert prod.one(ASG, "eks-platform-prod-workers").urn in coredns.dependencies
+    assert prod.one(ASG, "eks-platform-prod-workers").urn not in coredns.dependencies
 
 
 def test_managed_only_stack_has_no_termination_queue():

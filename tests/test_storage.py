@@ -63,10 +63,11 @@ def test_ebs_csi_children_role_and_order(prod):
     attached = [r for r in prod.by_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
                 if r.name == f"{P}-ebs-csi-ebs"]
     assert attached[0].inputs["policyArn"] == "arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy"
-    # created after every node group: EKS reports it ACTIVE only once its pods run
-    groups = [r.urn for r in prod.by_type("aws:eks/nodeGroup:NodeGroup")] + \
-             [r.urn for r in prod.by_type("aws:autoscaling/group:Group") if "SelfManagedNodeGroup" in r.urn]
-    assert set(groups) <= set(addon.dependencies)
+    # created after the system group (its controller's nodes; EKS reports it ACTIVE once the controller runs) and
+    # the Pod Identity agent (its credentials), not after every group
+    assert prod.one("aws:eks/nodeGroup:NodeGroup", f"{P}-system").urn in addon.dependencies
+    assert prod.one("aws:eks/addon:Addon", f"{P}-eks-pod-identity-agent").urn in addon.dependencies
+    assert prod.one("aws:autoscaling/group:Group", f"{P}-workers").urn not in addon.dependencies
     values = json.loads(addon.inputs["configurationValues"])
     assert values["controller"]["nodeSelector"] == {"eks-platform/node-group": "system"}
 
