@@ -28,7 +28,7 @@ from components import names
 from components.config import AccessHostConfig, RunnerConfig
 from components.config.instances import architecture
 from components.context import AwsContext
-from components.iamdocs import document, service_trust
+from components.iamdocs import document, service_trust, session_manager_policy
 from components.tags import identity, tagged
 
 LOCAL_PORT = 8443
@@ -239,8 +239,10 @@ class AccessHost(pulumi.ComponentResource):
             description=f"SSM access host of {args.cluster_name}: Session Manager only",
             tags=tagged(ctx.tags, name), opts=child,
         )
-        ssm = aws.iam.RolePolicyAttachment(
-            f"{name}-ssm", role=role.name, policy_arn=ctx.managed_policy("AmazonSSMManagedInstanceCore"), opts=child,
+        # Session Manager's channel only (not AmazonSSMManagedInstanceCore, which also reads every parameter)
+        ssm = aws.iam.RolePolicy(
+            f"{name}-session-manager", **names.autoname(names.ROLE_POLICY, f"{name}-session-manager"),
+            role=role.id, policy=session_manager_policy(), opts=child,
         )
         profile = aws.iam.InstanceProfile(name, **names.autoname(names.INSTANCE_PROFILE, name), role=role.name,
                                           tags=tagged(ctx.tags, name), opts=child)

@@ -518,7 +518,7 @@ def build_node_groups(
                 f"{name}-{key}-nodes",
                 NodeRoleArgs(
                     cluster_name=cluster.name, ctx=ctx, self_managed=not group.managed,
-                    extra_policy_arns=group.iam.extra_policy_arns,
+                    extra_policy_arns=group.iam.extra_policy_arns, session_manager=group.ssm,
                 ),
             )
         return roles[key]

@@ -143,7 +143,7 @@ def test_node_role_has_an_ec2_linux_entry_and_no_instance_profile(rec):
     attached = sorted(r.inputs["policyArn"].rsplit("/", 1)[1] for r in
                       rec.by_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
                       if r.name.startswith(f"{C}-karpenter-nodes-"))
-    assert attached == ["AmazonEC2ContainerRegistryPullOnly", "AmazonEKSWorkerNodePolicy", "AmazonSSMManagedInstanceCore"]
+    assert attached == ["AmazonEC2ContainerRegistryPullOnly", "AmazonEKSWorkerNodePolicy"]
 
 
 def test_interruption_queue_and_rules(rec):

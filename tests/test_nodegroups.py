@@ -10,7 +10,7 @@ import yaml
 
 from components.context import AwsContext
 from components.nodegroups.termination import event_patterns, queue_policy
-from tests.conftest import minimal_config, run_main
+from tests.conftest import SYSTEM_GROUP, minimal_config, run_main
 
 LT = "aws:ec2/launchTemplate:LaunchTemplate"
 ASG = "aws:autoscaling/group:Group"
@@ -41,7 +41,8 @@ def test_prod_has_the_three_classes(prod):
 
 
 def test_launch_templates_require_imdsv2_and_encrypt(prod):
-    for name, hop in (("eks-platform-prod-system", 2), ("eks-platform-prod-workers", 2), ("eks-platform-prod-edge", 1)):
+    # hop limit 1 on every class unless its config says why (pods never reach the node's credentials)
+    for name, hop in (("eks-platform-prod-system", 1), ("eks-platform-prod-workers", 1), ("eks-platform-prod-edge", 1)):
         i = lt(prod, name)
         assert i["metadataOptions"] == {"httpEndpoint": "enabled", "httpTokens": "required",
                                         "httpPutResponseHopLimit": hop, "instanceMetadataTags": "disabled"}
@@ -159,8 +160,9 @@ def test_node_roles_and_access_entries(prod):
         attached = sorted(r.inputs["policyArn"].rsplit("/", 1)[1]
                           for r in prod.by_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
                           if r.name.startswith(role + "-"))
-        assert attached == ["AmazonEC2ContainerRegistryPullOnly", "AmazonEKSWorkerNodePolicy",
-                            "AmazonSSMManagedInstanceCore"]
+        # no AmazonSSMManagedInstanceCore (ssm:GetParameter(s) on *): Session Manager is opt-in (ssm: true)
+        assert attached == ["AmazonEC2ContainerRegistryPullOnly", "AmazonEKSWorkerNodePolicy"]
+        assert not [r for r in prod.by_type("aws:iam/rolePolicy:RolePolicy") if r.name == f"{role}-session-manager"]
     entries = {r.name: r.inputs for r in prod.by_type("aws:eks/accessEntry:AccessEntry")}
     assert entries["eks-platform-prod-self-managed-nodes"]["type"] == "EC2_LINUX"
     # EKS creates the entry of a managed group's role itself; a second one would conflict.
@@ -249,3 +251,15 @@ def test_nodes_wait_for_their_way_out(prod):
         for zone in ("eu-west-1a", "eu-west-1b", "eu-west-1c"):
             assert prod.one("aws:ec2/route:Route", f"eks-platform-prod-private-{zone}-default").urn in deps
         assert prod.one("aws:ec2/vpcEndpoint:VpcEndpoint", "eks-platform-prod-ecr-dkr").urn in deps
+
+
+def test_session_manager_is_opt_in_with_its_channel_actions_only():
+    raw = minimal_config(nodeGroups={"system": {**SYSTEM_GROUP, "ssm": True, "iam": {"dedicatedRole": True},
+                                                "imds": {"hopLimit": 2, "reason": "a node agent reads instance tags"}}})
+    rec = run_main(raw)
+    policy = json.loads(rec.one("aws:iam/rolePolicy:RolePolicy", "eks-platform-test-system-nodes-session-manager")
+                        .inputs["policy"])
+    assert [a for st in policy["Statement"] for a in st["Action"] if not a.startswith("ssmmessages:")] == [
+        "ssm:UpdateInstanceInformation"]
+    lt_ = rec.one("aws:ec2/launchTemplate:LaunchTemplate", "eks-platform-test-system").inputs
+    assert lt_["metadataOptions"]["httpPutResponseHopLimit"] == 2

@@ -86,14 +86,18 @@ def test_the_access_host_is_exactly_these_resources(rec):
     host = component(rec, "eks-platform:delivery:AccessHost", "blue-access-host")
     assert [(r.type, r.name) for r in rec.children(host)] == [
         ("aws:iam/role:Role", "blue-access-host"),
-        ("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "blue-access-host-ssm"),
+        ("aws:iam/rolePolicy:RolePolicy", "blue-access-host-session-manager"),
         ("aws:iam/instanceProfile:InstanceProfile", "blue-access-host"),
         ("aws:ec2/securityGroup:SecurityGroup", "blue-access-host"),
         ("aws:ec2/launchTemplate:LaunchTemplate", "blue-access-host"),
         ("aws:autoscaling/group:Group", "blue-access-host"),
     ]
-    attach = rec.one("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "blue-access-host-ssm").inputs
-    assert attach["policyArn"] == "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"
+    # Session Manager's channel only: no AmazonSSMManagedInstanceCore (it also reads every SSM parameter)
+    policy = json.loads(rec.one("aws:iam/rolePolicy:RolePolicy", "blue-access-host-session-manager").inputs["policy"])
+    (st,) = policy["Statement"]
+    assert sorted(st["Action"]) == ["ssm:UpdateInstanceInformation", "ssmmessages:CreateControlChannel",
+                                    "ssmmessages:CreateDataChannel", "ssmmessages:OpenControlChannel",
+                                    "ssmmessages:OpenDataChannel"]
     lt = rec.one("aws:ec2/launchTemplate:LaunchTemplate", "blue-access-host").inputs
     assert lt["metadataOptions"]["httpTokens"] == "required"
     assert lt["blockDeviceMappings"][0]["ebs"]["encrypted"] == "true"

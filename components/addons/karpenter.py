@@ -50,6 +50,9 @@ def values(spec: ChartSpec, ctx: AddonContext, role_arn: str | None, queue_name:
         settings["reservedENIs"] = "1"
     return {
         "settings": settings,
+        # The controller asks IMDS for the region only when the SDK has none (pkg/operator/operator.go, v1.14.1):
+        # on nodes with a hop limit of 1 it could not, so the chart's controller.env gives it.
+        "controller": {"env": [{"name": "AWS_REGION", "value": ctx.region}]},
         "serviceAccount": service_account_values(ServiceAccount(spec.namespace, spec.service_account), role_arn),
         "nodeSelector": {"kubernetes.io/os": "linux", **place["nodeSelector"]},
         "tolerations": place["tolerations"],

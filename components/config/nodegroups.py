@@ -29,6 +29,7 @@ from components.config.base import (
     matches,
     problem,
     show,
+    text,
 )
 from components.config.instances import INSTANCE_TYPES, architecture, instance_type_problem
 from components.config.kube import Namespace, Quantity, quantity
@@ -217,8 +218,23 @@ class Kubelet(Model):
 class Imds(Model):
     """Instance metadata (IMDSv2 is always required)."""
 
-    hop_limit: integer(1, 2) = 2
-    """1 keeps pods away from instance credentials (add-ons then get region and VPC explicitly)."""
+    hop_limit: integer(1, 2) = 1
+    """1 (the default) keeps pods without host networking away from the node's credentials (EKS Best Practices
+    Guide, "Restrict access to the instance profile"); the platform's add-ons get region and VPC explicitly. 2 lets
+    every pod of the class reach them: say why in reason."""
+    reason: text(r"[\x20-\x7e]{10,256}", "a reason (10-256 printable characters)") | None = None
+    """Why pods of this class need the node's instance metadata (required with hopLimit: 2)."""
+
+    @model_validator(mode="after")
+    def _reasoned(self) -> Imds:
+        found = Problems()
+        if self.hop_limit > 1 and self.reason is None:
+            found.add("reason", "is required with hopLimit 2: every pod of the class could then use the node's "
+                                "role; say which workload needs instance metadata and why")
+        if self.hop_limit == 1 and self.reason is not None:
+            found.add("reason", "applies to hopLimit 2 only")
+        found.check()
+        return self
 
 
 class Scaling(Model):
@@ -260,10 +276,10 @@ class NodeIam(Model):
 
     @model_validator(mode="after")
     def _dedicated(self) -> NodeIam:
+        found = Problems()
         if self.extra_policy_arns and not self.dedicated_role:
-            found = Problems()
             found.add("extraPolicyArns", "needs iam.dedicatedRole: true (the shared node role stays minimal)")
-            found.check()
+        found.check()
         return self
 
 
@@ -333,6 +349,9 @@ class AsgGroup(NodeClass):
     extra_ingress: tuple[IngressRule, ...] = ()
     """A group-specific security group with these rules (e.g. NodePorts on edge nodes)."""
     iam: NodeIam = NodeIam()
+    ssm: bool = False
+    """Session Manager on the group's nodes (a shell for whoever may start sessions to them): an inline policy of
+    Session Manager's channel actions only (no parameter reads), on the group's dedicated role (iam.dedicatedRole)."""
     max_pods_setting: integer(8, 737) | None = Field(None, alias="maxPods")
     """Former spelling of kubelet.maxPods (still read)."""
 
@@ -343,6 +362,8 @@ class AsgGroup(NodeClass):
     def check_asg(self, found: Problems) -> None:
         if self.max_pods_setting is not None and self.kubelet.max_pods is not None:
             found.add("maxPods", "and kubelet.maxPods are both set; keep kubelet.maxPods")
+        if self.ssm and not self.iam.dedicated_role:
+            found.add("ssm", "needs iam.dedicatedRole: true (the shared node role stays minimal)")
         self.check_architecture(found, self.instance_types)
         seen: dict[tuple, int] = {}
         for i, rule in enumerate(self.extra_ingress):

@@ -10,15 +10,15 @@ import pulumi_aws as aws
 
 from components import names
 from components.context import AwsContext
-from components.iamdocs import service_trust
+from components.iamdocs import service_trust, session_manager_policy
 from components.tags import tagged
 
-# What every node needs: join the cluster, pull images, be reachable through SSM Session Manager.
-# The VPC CNI's permissions are not here: the CNI has its own IRSA role (components.cluster).
+# What every node needs: join the cluster and pull images. The VPC CNI's permissions are not here: the CNI has its
+# own role (components.cluster). Session Manager is opt-in per group (nodeGroups.<n>.ssm), with its channel actions
+# only (iamdocs.session_manager_policy), never AmazonSSMManagedInstanceCore.
 NODE_MANAGED_POLICIES = {
     "worker": "AmazonEKSWorkerNodePolicy",
     "ecr-pull": "AmazonEC2ContainerRegistryPullOnly",
-    "ssm": "AmazonSSMManagedInstanceCore",
 }
 
 
@@ -41,6 +41,8 @@ class NodeRoleArgs:
     # Karpenter makes the instance profiles of its nodes itself (from the EC2NodeClass role)
     instance_profile: bool = True
     depends_on: Sequence[pulumi.Resource] = ()
+    # Session Manager on the nodes (nodeGroups.<n>.ssm): an inline policy of its channel actions only
+    session_manager: bool = False
 
 
 class NodeRole(pulumi.ComponentResource):
@@ -68,6 +70,11 @@ class NodeRole(pulumi.ComponentResource):
         for key in sorted(policies):
             attachments.append(aws.iam.RolePolicyAttachment(
                 f"{name}-{key}", role=role.name, policy_arn=policies[key], opts=child,
+            ))
+        if args.session_manager:
+            attachments.append(aws.iam.RolePolicy(
+                f"{name}-session-manager", **names.autoname(names.ROLE_POLICY, f"{name}-session-manager"),
+                role=role.id, policy=session_manager_policy(), opts=child,
             ))
         self.instance_profile_arn = None
         self.access_entry = None
