@@ -25,7 +25,6 @@ from components.addons import (
 )
 from components.addons.base import AddonContext, HelmAddon, placement
 from components.addons.catalog import COMPONENT_SUFFIXES
-from components.addons.catalog import catalog as addon_catalog
 from components.cluster import (
     Cluster,
     ClusterArgs,
@@ -322,14 +321,14 @@ def build_addons(
     if a.load_balancer_controller.enabled:
         out["awsLoadBalancerController"] = load_balancer_controller.build(
             named("awsLoadBalancerController"), actx, a.load_balancer_controller)
+    cloudflare = a.external_dns.enabled and a.external_dns.provider == "cloudflare"
     if a.external_secrets.enabled:
-        # the Cloudflare token's ExternalSecret lives in external-dns's namespace
-        own = [addon_catalog()["externalDns"].namespace] \
-            if a.external_dns.enabled and a.external_dns.provider == "cloudflare" else []
-        out["externalSecrets"] = external_secrets.build(named("externalSecrets"), actx, a.external_secrets, own)
+        # external-dns's Cloudflare token is read through a role only its namespace's store assumes
+        readers = [ctx.arn("iam", f"role/{external_dns.token_reader_name(name)}", region=False)] if cloudflare else []
+        out["externalSecrets"] = external_secrets.build(named("externalSecrets"), actx, a.external_secrets, readers)
     if a.external_dns.enabled:
-        after = [out["externalSecrets"]] if a.external_dns.provider == "cloudflare" else []
-        out["externalDns"] = external_dns.build(named("externalDns"), actx, a.external_dns, after)
+        out["externalDns"] = external_dns.build(named("externalDns"), actx, a.external_dns, out.get("externalSecrets"),
+                                                a.external_secrets.kms_key_arns)
     if a.node_termination_handler.enabled and termination is not None:
         out["nodeTerminationHandler"] = node_termination_handler.build(
             named("nodeTerminationHandler"), actx, a.node_termination_handler)

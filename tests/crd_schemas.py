@@ -169,6 +169,50 @@ EC2_NODE_CLASS_V1 = _obj({
 }, ("apiVersion", "kind", "spec"))
 
 
+# external-secrets v2.9.0 (chart 2.9.0): apis/externalsecrets/v1/secretstore_types.go (ClusterSecretStoreCondition),
+# secretstore_aws_types.go (AWSProvider: service enum, auth.jwt.serviceAccountRef, role, sessionTagsPolicy enum).
+_AWS_PROVIDER = _obj({
+    "service": {"enum": ["SecretsManager", "ParameterStore", "CertificateManager"]},
+    "region": {"type": "string"},
+    "role": {"type": "string"},
+    "prefix": {"type": "string"},
+    "sessionTagsPolicy": {"enum": ["None", "Simple", "Custom"]},
+    "auth": _obj({"jwt": _obj({"serviceAccountRef": _obj({
+        "name": {"type": "string"}, "namespace": {"type": "string"},
+        "audiences": {"type": "array", "items": {"type": "string"}}}, ("name",))})}),
+}, ("service", "region"))
+CLUSTER_SECRET_STORE_V1 = _obj({
+    "apiVersion": {"const": "external-secrets.io/v1"},
+    "kind": {"const": "ClusterSecretStore"},
+    "metadata": {"type": "object"},
+    "spec": _obj({
+        "conditions": {"type": "array", "items": _obj({
+            "namespaceSelector": _LABEL_SELECTOR,
+            "namespaces": {"type": "array", "items": {"type": "string"}},
+            "namespaceRegexes": {"type": "array", "items": {"type": "string"}}})},
+        "provider": _obj({"aws": _AWS_PROVIDER}),
+    }, ("provider",)),
+}, ("apiVersion", "kind", "spec"))
+# apis/externalsecrets/v1/externalsecret_types.go at v2.9.0: secretStoreRef.kind SecretStore | ClusterSecretStore,
+# target.creationPolicy Owner | Orphan | Merge | None | CreateOrMerge, data[].remoteRef.key required.
+EXTERNAL_SECRET_V1 = _obj({
+    "apiVersion": {"const": "external-secrets.io/v1"},
+    "kind": {"const": "ExternalSecret"},
+    "metadata": {"type": "object"},
+    "spec": _obj({
+        "refreshInterval": {"type": "string"},
+        "secretStoreRef": _obj({"kind": {"enum": ["SecretStore", "ClusterSecretStore"]}, "name": {"type": "string"}},
+                               ("name",)),
+        "target": _obj({"name": {"type": "string"}, "creationPolicy": {"enum": ["Owner", "Orphan", "Merge", "None", "CreateOrMerge"]}}),
+        "data": {"type": "array", "items": _obj({
+            "secretKey": {"type": "string"},
+            "remoteRef": _obj({"key": {"type": "string"}, "property": {"type": "string"}}, ("key",))},
+            ("secretKey", "remoteRef"))},
+    }),
+}, ("apiVersion", "kind", "spec"))
+BY_KIND = {"ClusterSecretStore": CLUSTER_SECRET_STORE_V1, "ExternalSecret": EXTERNAL_SECRET_V1}
+
+
 def problems(schema: dict[str, Any], obj: Any) -> list[str]:
     """Every schema violation of ``obj`` as ``path: message``."""
     validator = jsonschema.Draft202012Validator(schema)

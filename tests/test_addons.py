@@ -14,6 +14,7 @@ from components.addons.base import deep_merge, tolerations
 from components.addons.catalog import ROLE_SUFFIXES, catalog
 from components.config import ExternalDnsConfig, ExternalSecretsConfig
 from components.context import AwsContext
+from tests import crd_schemas
 from tests.conftest import SYSTEM_GROUP, config_model, minimal_config, node_group, run_main
 
 REL = "kubernetes:helm.sh/v3:Release"
@@ -266,7 +267,6 @@ def test_secret_store_conditions_default_to_no_namespace():
     # a selector no namespace satisfies: kubernetes.io/metadata.name is on every namespace
     assert eso.NO_NAMESPACE == {"namespaceSelector": {"matchExpressions": [
         {"key": "kubernetes.io/metadata.name", "operator": "DoesNotExist"}]}}
-    assert eso.conditions(none, ["external-dns"]) == [{"namespaces": ["external-dns"]}]
 
 
 def test_secret_store_conditions_names_and_selector_are_alternatives():
@@ -274,8 +274,8 @@ def test_secret_store_conditions_names_and_selector_are_alternatives():
                        namespaceSelector={"matchLabels": {"secrets": "yes"},
                                           "matchExpressions": [{"key": "tier", "operator": "In",
                                                                 "values": ["web", "api"]}]})
-    assert eso.conditions(cfg, ["external-dns", "team-a"]) == [
-        {"namespaces": ["external-dns", "team-a", "team-b"]},
+    assert eso.conditions(cfg) == [
+        {"namespaces": ["team-a", "team-b"]},
         {"namespaceSelector": {"matchLabels": {"secrets": "yes"},
                                "matchExpressions": [{"key": "tier", "operator": "In", "values": ["api", "web"]}]}},
     ]
@@ -318,32 +318,59 @@ def test_external_dns_route53(prod):
         "route53:ChangeResourceRecordSetsActions"]
 
 
-def test_external_dns_cloudflare_token_comes_from_parameter_store():
+@pytest.mark.parametrize("mechanism", ["podIdentity", "irsa"])
+def test_external_dns_cloudflare_token_comes_from_parameter_store(mechanism):
     rec = run_main(minimal_config(addons={
-        "externalSecrets": {"ssmPathPrefix": "/team/"},
+        "identity": mechanism,
+        "externalSecrets": {"ssmPathPrefix": "/team/", "namespaces": ["shop"]},
         "externalDns": {"provider": "cloudflare", "domainFilters": ["example.org"],
-                        "cloudflare": {"apiTokenParameter": "/team/cloudflare/api-token"}},
+                        "cloudflare": {"apiTokenParameter": "/platform/cloudflare/api-token"}},
     }))
     (es,) = [r for r in rec.resources if r.type.endswith(":ExternalSecret")]
     assert es.inputs["metadata"] == {"name": "cloudflare-api-token", "namespace": "external-dns"}
     assert es.inputs["spec"] == {
         "refreshInterval": "1h",
-        "secretStoreRef": {"kind": "ClusterSecretStore", "name": "aws-parameter-store"},
+        "secretStoreRef": {"kind": "ClusterSecretStore", "name": "external-dns-cloudflare"},
         "target": {"name": "cloudflare-api-token", "creationPolicy": "Owner"},
-        "data": [{"secretKey": "apiToken", "remoteRef": {"key": "/team/cloudflare/api-token"}}],
+        "data": [{"secretKey": "apiToken", "remoteRef": {"key": "/platform/cloudflare/api-token"}}],
     }
+    # a store only external-dns's namespace may use, reading through a role of its own that only external-secrets'
+    # controller may assume, for an ExternalSecret of that namespace (the session tag)
+    stores = {r.inputs["metadata"]["name"]: r for r in rec.resources if r.type.endswith(":ClusterSecretStore")}
+    own = stores["external-dns-cloudflare"].inputs["spec"]
+    assert own["conditions"] == [{"namespaces": ["external-dns"]}]
+    reader = rec.one("aws:iam/role:Role", "eks-platform-test-external-dns-token-reader")
+    assert own["provider"]["aws"]["role"] == f"arn:aws:iam::111122223333:role/{reader.inputs['name']}"
+    assert own["provider"]["aws"]["sessionTagsPolicy"] == "Simple"
+    assert ("auth" in own["provider"]["aws"]) == (mechanism == "irsa")
+    trust = json.loads(reader.inputs["assumeRolePolicy"])["Statement"][0]
+    assert trust["Principal"] == {"AWS": rec.outputs["addons"]["externalSecrets"]["roleArn"]}
+    assert trust["Condition"] == {"StringEquals": {"aws:RequestTag/esoNamespace": "external-dns",
+                                                   "aws:RequestTag/esoStoreName": "external-dns-cloudflare",
+                                                   "aws:RequestTag/esoStoreKind": "ClusterSecretStore"}}
+    for obj in (stores["external-dns-cloudflare"], stores["aws-parameter-store"], es):
+        manifest = {"apiVersion": obj.inputs["apiVersion"], "kind": obj.inputs["kind"],
+                    "metadata": obj.inputs["metadata"], "spec": obj.inputs["spec"]}
+        assert crd_schemas.problems(crd_schemas.BY_KIND[obj.inputs["kind"]], manifest) == []
+    read = json.loads(rec.one("aws:iam/rolePolicy:RolePolicy", "eks-platform-test-external-dns-token-reader")
+                      .inputs["policy"])["Statement"]
+    assert read == [{"Sid": "ReadTheToken", "Effect": "Allow", "Action": ["ssm:GetParameter"],
+                     "Resource": "arn:aws:ssm:eu-west-1:111122223333:parameter/platform/cloudflare/api-token"}]
+    # the shared stores serve only what config allows, not external-dns's namespace
+    assert stores["aws-parameter-store"].inputs["spec"]["conditions"] == [{"namespaces": ["shop"]}]
+    eso_policy = role_policy(rec, "externalSecrets", "eks-platform-test")["Statement"]
+    assume = next(st for st in eso_policy if st["Sid"] == "AssumeNamespaceReaders")
+    assert assume["Resource"] == [own["provider"]["aws"]["role"]]
     rel = rec.one(REL, "eks-platform-test-external-dns")
     v = rel.inputs["values"]
     assert v["provider"] == {"name": "cloudflare"}
     assert v["env"] == [{"name": "CF_API_TOKEN", "valueFrom": {"secretKeyRef": {
         "name": "cloudflare-api-token", "key": "apiToken"}}}]
     assert "eks.amazonaws.com/role-arn" not in v["serviceAccount"]["annotations"]
-    assert not [r for r in rec.by_type("aws:iam/role:Role") if "external-dns" in r.name]
+    # external-dns itself has no AWS role (the token reader is external-secrets's, for its store)
+    assert [r.name for r in rec.by_type("aws:iam/role:Role") if "external-dns" in r.name] == [reader.name]
     assert es.urn in rel.dependencies
-    (store,) = [r for r in rec.resources if r.type.endswith(":ClusterSecretStore")]
-    assert store.urn in es.dependencies
-    # the token's namespace is allowed automatically, and nothing else
-    assert store.inputs["spec"]["conditions"] == [{"namespaces": ["external-dns"]}]
+    assert stores["external-dns-cloudflare"].urn in es.dependencies
     assert rel.inputs["createNamespace"] is False
 
 

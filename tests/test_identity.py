@@ -315,7 +315,7 @@ def test_platform_service_accounts_and_their_mechanisms():
         "identity": "irsa",
         "externalSecrets": {"ssmPathPrefix": "/team/"},
         "externalDns": {"provider": "cloudflare", "domainFilters": ["example.org"], "identity": "podIdentity",
-                        "cloudflare": {"apiTokenParameter": "/team/cloudflare/api-token"}},
+                        "cloudflare": {"apiTokenParameter": "/platform/cloudflare/api-token"}},
     }, cluster={"access": {"adminRoleArns": [ADMIN]}, "addons": {"podIdentityAgent": {"enabled": False}}}),
         stack="t", region="eu-west-1")
     roles = service_account_roles(cfg)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import pulumi
+import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
+from components import names
 from components.addons.base import (
     AddonContext,
     HelmAddon,
@@ -15,14 +18,44 @@ from components.addons.base import (
     service_account_values,
 )
 from components.addons.catalog import ChartSpec, catalog
-from components.addons.external_secrets import API_VERSION, PARAMETER_STORE
+from components.addons.external_secrets import API_VERSION, namespace_store_manifest
 from components.config import ExternalDnsConfig
 from components.context import AwsContext
+from components.iamdocs import document
 from components.identity import ServiceAccount
+from components.tags import tagged
 
 KEY = "externalDns"
 CLOUDFLARE_SECRET = "cloudflare-api-token"
 CLOUDFLARE_SECRET_KEY = "apiToken"
+CLOUDFLARE_STORE = "external-dns-cloudflare"  # the ClusterSecretStore only external-dns's namespace may use
+
+
+def token_reader_name(cluster_name: str) -> str:
+    """The role the Cloudflare token's store assumes (a fixed name: external-secrets' policy names it)."""
+    return names.explicit(names.ROLE, f"{cluster_name}-dns-token-reader")
+
+
+def token_reader_trust(eso_role_arn: str, namespace: str) -> str:
+    """Only external-secrets' controller may assume it, only through its store and only for an ExternalSecret of
+    ``namespace``: the session tags the store's sessionTagsPolicy Simple adds (external-secrets v2.9.0,
+    providers/v1/aws/provider.go buildSessionTags: esoNamespace, esoStoreName, esoStoreKind)."""
+    return document({"Effect": "Allow", "Principal": {"AWS": eso_role_arn},
+                     "Action": ["sts:AssumeRole", "sts:TagSession"],
+                     "Condition": {"StringEquals": {"aws:RequestTag/esoNamespace": namespace,
+                                                    "aws:RequestTag/esoStoreName": CLOUDFLARE_STORE,
+                                                    "aws:RequestTag/esoStoreKind": "ClusterSecretStore"}}})
+
+
+def token_reader_policy(ctx: AwsContext, parameter: str, kms_key_arns: tuple[str, ...] = ()) -> str:
+    """Exactly the token's parameter (and its key through SSM)."""
+    statements: list[dict[str, Any]] = [{"Sid": "ReadTheToken", "Effect": "Allow", "Action": ["ssm:GetParameter"],
+                                         "Resource": ctx.arn("ssm", f"parameter{parameter}")}]
+    if kms_key_arns:
+        statements.append({"Sid": "DecryptThroughSsm", "Effect": "Allow", "Action": ["kms:Decrypt"],
+                           "Resource": list(kms_key_arns),
+                           "Condition": {"StringEquals": {"kms:ViaService": f"ssm.{ctx.region}.amazonaws.com"}}})
+    return document(*statements)
 
 
 def record_name_patterns(domains: tuple[str, ...]) -> list[str]:
@@ -87,10 +120,11 @@ def values(spec: ChartSpec, ctx: AddonContext, cfg: ExternalDnsConfig, role_arn:
 
 
 def cloudflare_token_secret(parameter: str, namespace: str) -> dict[str, Any]:
-    """ExternalSecret spec: the Cloudflare API token, synced from Parameter Store (never via Pulumi)."""
+    """ExternalSecret spec: the Cloudflare API token, synced from Parameter Store (never via Pulumi) through the store
+    only external-dns's namespace may use."""
     return {
         "refreshInterval": "1h",
-        "secretStoreRef": {"kind": "ClusterSecretStore", "name": PARAMETER_STORE},
+        "secretStoreRef": {"kind": "ClusterSecretStore", "name": CLOUDFLARE_STORE},
         "target": {"name": CLOUDFLARE_SECRET, "creationPolicy": "Owner"},
         "data": [{"secretKey": CLOUDFLARE_SECRET_KEY, "remoteRef": {"key": parameter}}],
     }
@@ -103,27 +137,59 @@ class ExternalDns(HelmAddon):
         cfg: ExternalDnsConfig = args.config  # type: ignore[assignment]
         if cfg.provider != "cloudflare":
             return []
-        provider = args.context.k8s_provider
+        assert isinstance(args, ExternalDnsArgs) and args.external_secrets is not None
+        ctx, provider, eso = args.context, args.context.k8s_provider, args.external_secrets
+        parameter = cfg.cloudflare.api_token_parameter or ""
+        child = pulumi.ResourceOptions(parent=self)
+        reader = aws.iam.Role(
+            f"{name}-token-reader", name=token_reader_name(ctx.cluster_name),
+            assume_role_policy=pulumi.Output.from_input(eso.role_arn).apply(
+                lambda arn: token_reader_trust(arn, args.spec.namespace)),
+            description=f"external-dns's Cloudflare token in {ctx.cluster_name}, for its namespace only",
+            tags=tagged(ctx.aws.tags, f"{name}-token-reader"), opts=child,
+        )
+        grant = aws.iam.RolePolicy(
+            f"{name}-token-reader", **names.autoname(names.ROLE_POLICY, f"{name}-token-reader"), role=reader.id,
+            policy=token_reader_policy(ctx.aws, parameter, args.kms_key_arns), opts=child,
+        )
+        store = k8s.apiextensions.CustomResource(
+            f"{name}-{CLOUDFLARE_STORE}", api_version=API_VERSION, kind="ClusterSecretStore",
+            metadata={"name": CLOUDFLARE_STORE, "labels": {"app.kubernetes.io/managed-by": "pulumi"}},
+            spec=reader.arn.apply(lambda arn: namespace_store_manifest(
+                args.spec.namespace, ctx.region, arn, eso.service_account, eso.mechanism)),
+            opts=pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[eso.release, grant]),
+        )
         ns = self.namespace_resource
         secret = k8s.apiextensions.CustomResource(
             f"{name}-{CLOUDFLARE_SECRET}",
             api_version=API_VERSION,
             kind="ExternalSecret",
             metadata={"name": CLOUDFLARE_SECRET, "namespace": args.spec.namespace},
-            spec=cloudflare_token_secret(cfg.cloudflare.api_token_parameter or "", args.spec.namespace),
+            spec=cloudflare_token_secret(parameter, args.spec.namespace),
             opts=pulumi.ResourceOptions(parent=self, provider=provider,
-                                        depends_on=[*([ns] if ns else []), *args.depends_on]),
+                                        depends_on=[*([ns] if ns else []), store, *args.depends_on]),
         )
         return [secret]
 
 
-def build(name: str, ctx: AddonContext, config: ExternalDnsConfig, after: list[pulumi.Resource]) -> ExternalDns:
-    """``after``: with Cloudflare, the external-secrets add-on (its ClusterSecretStore syncs the token)."""
+@dataclass(frozen=True)
+class ExternalDnsArgs(HelmAddonArgs):
+    # with Cloudflare: the external-secrets add-on, whose controller syncs the token through a store of its own
+    external_secrets: HelmAddon | None = None
+    kms_key_arns: tuple[str, ...] = ()  # keys of the token's parameter (addons.externalSecrets.kmsKeyArns)
+
+
+def build(name: str, ctx: AddonContext, config: ExternalDnsConfig,
+          external_secrets: HelmAddon | None = None, kms_key_arns: tuple[str, ...] = ()) -> ExternalDns:
+    """``external_secrets``: with Cloudflare, the add-on that syncs the token (through a store only external-dns's
+    namespace may use, reading as a role of its own)."""
     spec = catalog()[KEY]
     policies = {"route53": iam_policy_json(policy(ctx.aws, config))} if config.has_role else {}
-    return ExternalDns(name, HelmAddonArgs(
+    cloudflare = config.provider == "cloudflare"
+    return ExternalDns(name, ExternalDnsArgs(
         spec=spec, config=config, context=ctx,
         values=lambda resolved: values(spec, ctx, config, resolved["roleArn"]),
         policies=policies,
-        depends_on=after if config.provider == "cloudflare" else [],
+        depends_on=[external_secrets] if cloudflare and external_secrets else [],
+        external_secrets=external_secrets if cloudflare else None, kms_key_arns=kms_key_arns,
     ))

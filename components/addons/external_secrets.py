@@ -7,7 +7,6 @@ values never pass through Pulumi config or Helm values.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import pulumi
@@ -42,9 +41,14 @@ def parameter_arns(ctx: AwsContext, path_prefix: str) -> list[str]:
     return [ctx.arn("ssm", f"parameter{path}"), ctx.arn("ssm", f"parameter{path}/*")]
 
 
-def policy(ctx: AwsContext, cfg: ExternalSecretsConfig) -> dict[str, Any]:
+def policy(ctx: AwsContext, cfg: ExternalSecretsConfig, reader_role_arns: Sequence[str] = ()) -> dict[str, Any]:
+    """``reader_role_arns``: roles the controller assumes for one namespace's own store (external-dns's Cloudflare
+    token), with the ExternalSecret's namespace as a session tag (store sessionTagsPolicy: Simple)."""
     statements: list[dict[str, Any]] = []
     listing: list[str] = []
+    if reader_role_arns:
+        statements.append({"Sid": "AssumeNamespaceReaders", "Effect": "Allow",
+                           "Action": ["sts:AssumeRole", "sts:TagSession"], "Resource": sorted(reader_role_arns)})
     if cfg.ssm_path_prefix:
         statements.append({
             "Sid": "ReadParametersUnderPrefix",
@@ -94,6 +98,17 @@ def store_manifest(service: str, region: str, sa: ServiceAccount, allowed: Seque
     return {"conditions": [dict(c) for c in allowed], "provider": {"aws": aws}}
 
 
+def namespace_store_manifest(namespace: str, region: str, role_arn: str, sa: ServiceAccount,
+                             mechanism: str = "podIdentity") -> dict[str, Any]:
+    """The spec of a ClusterSecretStore only ``namespace`` may use, reading Parameter Store through a role of its own:
+    the controller assumes it with the ExternalSecret's namespace as the session tag ``esoNamespace``
+    (sessionTagsPolicy Simple, external-secrets v2.9.0 apis/externalsecrets/v1/secretstore_aws_types.go), and the
+    role's trust requires that tag, so even a store misconfigured for another namespace reads nothing."""
+    spec = store_manifest("ParameterStore", region, sa, [{"namespaces": [namespace]}], mechanism)
+    spec["provider"]["aws"].update({"role": role_arn, "sessionTagsPolicy": "Simple"})
+    return spec
+
+
 def stores(cfg: ExternalSecretsConfig) -> dict[str, str]:
     """ClusterSecretStore name -> AWS service, for the sources this stack allows."""
     out = {}
@@ -104,16 +119,16 @@ def stores(cfg: ExternalSecretsConfig) -> dict[str, str]:
     return out
 
 
-def conditions(cfg: ExternalSecretsConfig, platform_namespaces: Sequence[str] = ()) -> list[dict[str, Any]]:
-    """The ClusterSecretStores' ``spec.conditions``: which namespaces' ExternalSecrets they serve.
+def conditions(cfg: ExternalSecretsConfig) -> list[dict[str, Any]]:
+    """The shared ClusterSecretStores' ``spec.conditions``: which namespaces' ExternalSecrets they serve.
 
     external-secrets serves a namespace when any condition matches it (a listed name or the label
-    selector), so the named namespaces (config plus the platform's own, such as external-dns's for the
-    Cloudflare token) and the selector are two conditions. With neither, a condition nothing matches:
-    secrets stay unreadable until a namespace is allowed on purpose.
+    selector), so the named namespaces and the selector are two conditions. With neither, a condition nothing
+    matches: secrets stay unreadable until a namespace is allowed on purpose. (The platform's own secrets, such as
+    external-dns's Cloudflare token, have stores of their own: ``namespace_store_manifest``.)
     """
     out: list[dict[str, Any]] = []
-    if names := sorted(set(cfg.namespaces) | set(platform_namespaces)):
+    if names := sorted(set(cfg.namespaces)):
         out.append({"namespaces": names})
     if cfg.namespace_selector is not None:
         out.append({"namespaceSelector": cfg.namespace_selector.manifest()})
@@ -131,19 +146,12 @@ def values(spec: ChartSpec, ctx: AddonContext, role_arn: str | None) -> dict[str
     }
 
 
-@dataclass(frozen=True)
-class ExternalSecretsArgs(HelmAddonArgs):
-    # namespaces of the platform's own ExternalSecrets, always allowed by the stores' conditions
-    platform_namespaces: tuple[str, ...] = ()
-
-
 class ExternalSecrets(HelmAddon):
     TYPE = "eks-platform:addons:ExternalSecrets"
 
     def extras(self, name: str, args: HelmAddonArgs) -> None:
-        assert isinstance(args, ExternalSecretsArgs)
         cfg: ExternalSecretsConfig = args.config  # type: ignore[assignment]
-        self.allowed = conditions(cfg, args.platform_namespaces)
+        self.allowed = conditions(cfg)
         self.stores: dict[str, k8s.apiextensions.CustomResource] = {}
         for store, service in stores(cfg).items():
             self.stores[store] = k8s.apiextensions.CustomResource(
@@ -159,12 +167,11 @@ class ExternalSecrets(HelmAddon):
 
 
 def build(name: str, ctx: AddonContext, config: ExternalSecretsConfig,
-          platform_namespaces: Sequence[str] = ()) -> ExternalSecrets:
-    """``platform_namespaces``: namespaces of the platform's own ExternalSecrets (always allowed)."""
+          reader_role_arns: Sequence[str] = ()) -> ExternalSecrets:
+    """``reader_role_arns``: the roles of namespace-only stores (external-dns's Cloudflare token) it may assume."""
     spec = catalog()[KEY]
-    return ExternalSecrets(name, ExternalSecretsArgs(
+    return ExternalSecrets(name, HelmAddonArgs(
         spec=spec, config=config, context=ctx,
         values=lambda resolved: values(spec, ctx, resolved["roleArn"]),
-        policies={"read-secrets": iam_policy_json(policy(ctx.aws, config))},
-        platform_namespaces=tuple(platform_namespaces),
+        policies={"read-secrets": iam_policy_json(policy(ctx.aws, config, reader_role_arns))},
     ))

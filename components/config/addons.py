@@ -206,10 +206,11 @@ class AddonsConfig(Model):
             return self
         found = Problems()
         where = ("externalDns", "cloudflare", "apiTokenParameter")
-        if not es.enabled or not es.ssm_path_prefix:
-            found.add(where, "needs addons.externalSecrets with an ssmPathPrefix to sync the token")
-        elif not token.startswith(es.ssm_path_prefix):
-            found.add(where, f"{show(token)} is outside addons.externalSecrets.ssmPathPrefix {show(es.ssm_path_prefix)}, "
-                             "so external-secrets cannot read it")
+        if not es.enabled:
+            found.add(where, "needs addons.externalSecrets to sync the token")
+        elif es.ssm_path_prefix and token.startswith(es.ssm_path_prefix):
+            found.add(where, f"{show(token)} is under addons.externalSecrets.ssmPathPrefix {show(es.ssm_path_prefix)}, "
+                             "which every namespace the shared stores serve can read; keep it outside (external-dns's "
+                             "namespace reads it through a store and role of its own)")
         found.check()
         return self
