@@ -151,7 +151,7 @@ class PeopleAdminRole(pulumi.ComponentResource):
         role = aws.iam.Role(
             name, name=admin_role_name(c), assume_role_policy=admin_trust_policy(trusted, cfg.require_mfa),
             description=f"Administrators of the EKS cluster {c} (access entry: AmazonEKSClusterAdminPolicy)",
-            max_session_duration=3600, tags=tagged(ctx.tags, name), opts=child,
+            max_session_duration=3600, tags=tagged(ctx.tags, name), opts=child, **ctx.boundary(),
         )
         aws.iam.RolePolicy(
             f"{name}-describe-cluster", role=role.id, **names.autoname(names.ROLE_POLICY, f"{name}-describe-cluster"),

@@ -273,7 +273,7 @@ class Cluster(pulumi.ComponentResource):
         name, cfg, ctx = self._name, self._cfg, self._ctx
         role = aws.iam.Role(
             f"{name}-cluster",
-            **names.autoname(names.ROLE, f"{name}-cluster"),
+            **names.autoname(names.ROLE, f"{name}-cluster"), **ctx.boundary(),
             assume_role_policy=cluster_trust_policy(ctx),
             description=f"EKS control plane of {cfg.name}",
             tags=tagged(ctx.tags, f"{name}-cluster"),
@@ -322,7 +322,7 @@ class Cluster(pulumi.ComponentResource):
         return aws.cloudwatch.LogGroup(
             f"{name}-control-plane",
             name=f"/aws/eks/{cfg.name}/cluster",
-            retention_in_days=cfg.logging.retention_days,
+            retention_in_days=cfg.logging.retention_days, **self._ctx.log_key(),
             tags=tagged(self._ctx.tags, f"{name}-control-plane"),
             opts=self._child(),
         )

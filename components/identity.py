@@ -172,7 +172,7 @@ class ServiceAccountRole(pulumi.ComponentResource):
         sa, self.mechanism, self.service_account = args.service_account, args.mechanism, args.service_account
         role = aws.iam.Role(
             name,
-            **names.autoname(names.ROLE, name),
+            **names.autoname(names.ROLE, name), **args.ctx.boundary(),
             assume_role_policy=self._trust(args),
             description=args.description or f"{sa.namespace}/{sa.name} in {args.cluster_name}",
             max_session_duration=3600,

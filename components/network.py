@@ -319,13 +319,13 @@ class Network(pulumi.ComponentResource):
         group = aws.cloudwatch.LogGroup(
             f"{name}-flow-logs",
             name=f"/aws/vpc/{self._args.cluster_name}/flow-logs",
-            retention_in_days=cfg.retention_days,
+            retention_in_days=cfg.retention_days, **ctx.log_key(),
             tags=tagged(ctx.tags, f"{name}-flow-logs"),
             opts=self._child(),
         )
         role = aws.iam.Role(
             f"{name}-flow-logs",
-            **names.autoname(names.ROLE, f"{name}-flow-logs"),
+            **names.autoname(names.ROLE, f"{name}-flow-logs"), **ctx.boundary(),
             assume_role_policy=flow_log_trust_policy(ctx),
             description="VPC Flow Logs delivery to CloudWatch Logs",
             tags=tagged(ctx.tags, f"{name}-flow-logs"),

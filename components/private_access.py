@@ -147,6 +147,7 @@ class CiRunner(pulumi.ComponentResource):
         project_arn = ctx.arn("codebuild", f"project/{project}")
         logs = aws.cloudwatch.LogGroup(
             f"{name}-logs", name=f"/aws/codebuild/{project}", retention_in_days=RUNNER_LOG_RETENTION_DAYS,
+            **ctx.log_key(),
             tags=tagged(ctx.tags, f"{name}-logs"), opts=child,
         )
         sg = https_out_only(name, args.vpc_id, f"GitHub Actions runner of {args.cluster_name}: egress only",
@@ -170,7 +171,7 @@ class CiRunner(pulumi.ComponentResource):
         """The CodeBuild service role: trusted by this project only; logs, VPC networking, the connection."""
         ctx, child = args.ctx, pulumi.ResourceOptions(parent=self)
         role = aws.iam.Role(
-            name, **names.autoname(names.ROLE, name), assume_role_policy=codebuild_trust(ctx, project_arn),
+            name, **names.autoname(names.ROLE, name), **ctx.boundary(), assume_role_policy=codebuild_trust(ctx, project_arn),
             description=f"CodeBuild service role of the GitHub runner of {args.cluster_name}",
             tags=tagged(ctx.tags, name), opts=child,
         )
@@ -235,7 +236,8 @@ class AccessHost(pulumi.ComponentResource):
         cfg, ctx = args.config, args.ctx
         child = pulumi.ResourceOptions(parent=self)
         role = aws.iam.Role(
-            name, **names.autoname(names.ROLE, name), assume_role_policy=service_trust(ctx.service_principal("ec2")),
+            name, **names.autoname(names.ROLE, name), **ctx.boundary(),
+            assume_role_policy=service_trust(ctx.service_principal("ec2")),
             description=f"SSM access host of {args.cluster_name}: Session Manager only",
             tags=tagged(ctx.tags, name), opts=child,
         )

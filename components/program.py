@@ -86,6 +86,8 @@ def account_context(cfg: PlatformConfig) -> AwsContext:
         region=cfg.region,
         dns_suffix=partition.dns_suffix,
         tags=base_tags(cfg.project, cfg.stack, cfg.tags),
+        permissions_boundary=cfg.iam.permissions_boundary_arn,
+        logs_kms_key_arn=cfg.cluster.logging.kms_key_arn,
     )
 
 

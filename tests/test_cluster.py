@@ -173,7 +173,7 @@ def test_vpc_cni_component_gets_a_version_and_no_list_tags(rec):
     assert addon.inputs["tags"]["Name"] == "blue-vpc-cni"
     config = json.loads(addon.inputs["configurationValues"])
     assert config["env"]["ENABLE_PREFIX_DELEGATION"] == "true"
-    assert config["enableNetworkPolicy"] == "false"
+    assert config["enableNetworkPolicy"] == "true"  # enforced by default
     assert config["env"]["AWS_VPC_K8S_CNI_CUSTOM_NETWORK_CFG"] == "false"
 
 

@@ -34,10 +34,7 @@ def test_prod_has_the_three_classes(prod):
         ("aws:autoscaling/lifecycleHook:LifecycleHook", "eks-platform-prod-workers-terminating")])
     assert kids("eks-platform-prod-edge") == sorted([
         (LT, "eks-platform-prod-edge"), (ASG, "eks-platform-prod-edge"),
-        ("aws:autoscaling/lifecycleHook:LifecycleHook", "eks-platform-prod-edge-terminating"),
-        ("aws:ec2/securityGroup:SecurityGroup", "eks-platform-prod-edge-extra"),
-        ("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
-         "eks-platform-prod-edge-extra-tcp-30000-32767-10.0.0.0-16")])
+        ("aws:autoscaling/lifecycleHook:LifecycleHook", "eks-platform-prod-edge-terminating")])
 
 
 def test_launch_templates_require_imdsv2_and_encrypt(prod):
@@ -188,9 +185,10 @@ def test_node_security_group_rules(prod):
     assert all("fromPort" not in v for v in rules.values())
     assert rules["nodes-egress"]["cidrIpv4"] == "0.0.0.0/0"
     assert all("cidrIpv4" not in v for k, v in rules.items() if k != "nodes-egress")
-    edge = prod.one("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
-                    "eks-platform-prod-edge-extra-tcp-30000-32767-10.0.0.0-16").inputs
-    assert (edge["fromPort"], edge["toPort"], edge["cidrIpv4"]) == (30000, 32767, "10.0.0.0/16")
+    # NodePorts are opened by the load balancer controller from the load balancers' own security groups (a
+    # TargetGroupBinding's networking section), never to a network
+    assert not [r.name for r in prod.by_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+                if "cidrIpv4" in r.inputs and r.inputs.get("toPort", 0) >= 30000 and r.inputs.get("fromPort", 0) <= 32767]
 
 
 def test_termination_infrastructure(prod):
@@ -263,3 +261,16 @@ def test_session_manager_is_opt_in_with_its_channel_actions_only():
         "ssm:UpdateInstanceInformation"]
     lt_ = rec.one("aws:ec2/launchTemplate:LaunchTemplate", "eks-platform-test-system").inputs
     assert lt_["metadataOptions"]["httpPutResponseHopLimit"] == 2
+
+
+def test_extra_ingress_gets_a_security_group_of_its_own():
+    raw = minimal_config(nodeGroups={"system": SYSTEM_GROUP, "edge": {
+        "kind": "selfManaged", "instanceTypes": ["c7i.large"],
+        "extraIngress": [{"protocol": "tcp", "fromPort": 8443, "cidrs": ["10.9.0.0/16"],
+                          "description": "the partners proxy"}]}})
+    rec = run_main(raw)
+    rule = rec.one("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+                   "eks-platform-test-edge-extra-tcp-8443-8443-10.9.0.0-16").inputs
+    assert (rule["fromPort"], rule["toPort"], rule["cidrIpv4"]) == (8443, 8443, "10.9.0.0/16")
+    sg = rec.one("aws:ec2/securityGroup:SecurityGroup", "eks-platform-test-edge-extra")
+    assert sg.urn in rec.one(LT, "eks-platform-test-edge").dependencies

@@ -73,7 +73,7 @@ def test_pod_subnets_are_disjoint_and_inside_the_pod_cidr(prefix, zones, max_azs
 # ---------------------------------------------------------------------------------------
 def test_cni_configuration_without_the_features_sets_only_what_it_always_did():
     assert vpc_cni_configuration(VpcCni(), False) == {
-        "enableNetworkPolicy": "false", "env": {"ENABLE_PREFIX_DELEGATION": "true"}}
+        "enableNetworkPolicy": "true", "env": {"ENABLE_PREFIX_DELEGATION": "true"}}
 
 
 def test_cni_configuration_for_branch_enis_and_custom_networking():

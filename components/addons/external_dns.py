@@ -142,7 +142,7 @@ class ExternalDns(HelmAddon):
         parameter = cfg.cloudflare.api_token_parameter or ""
         child = pulumi.ResourceOptions(parent=self)
         reader = aws.iam.Role(
-            f"{name}-token-reader", name=token_reader_name(ctx.cluster_name),
+            f"{name}-token-reader", name=token_reader_name(ctx.cluster_name), **ctx.aws.boundary(),
             assume_role_policy=pulumi.Output.from_input(eso.role_arn).apply(
                 lambda arn: token_reader_trust(arn, args.spec.namespace)),
             description=f"external-dns's Cloudflare token in {ctx.cluster_name}, for its namespace only",

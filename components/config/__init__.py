@@ -31,6 +31,7 @@ from components.config.base import Model, StackTagKey, TagValue, show
 from components.config.cluster import SUPPORTED_KUBERNETES_VERSIONS, AccessHostConfig, ClusterConfig
 from components.config.delivery import DeliveryConfig, RunnerConfig
 from components.config.errors import ConfigError, lines
+from components.config.identity import IamConfig
 from components.config.kube import SYSTEM_NAMESPACES, NamespaceConfig
 from components.config.network import SSM_ENDPOINTS, ExistingVpc, NetworkConfig
 from components.config.nodegroups import (
@@ -104,6 +105,8 @@ class Sections(Model):
     """The Helm add-ons (chart versions in platform/addons.yaml), with value overrides."""
     delivery: DeliveryConfig = DeliveryConfig()
     """How CI reaches the stack: an in-VPC runner for private API endpoints."""
+    iam: IamConfig = IamConfig()
+    """What every IAM role the platform creates carries: an optional permissions boundary."""
     workloads: WorkloadsConfig = WorkloadsConfig()
     """What the platform builds for application teams: load balancers bound to Services."""
 
@@ -186,7 +189,7 @@ def _assemble(values: Mapping[str, Any], project: str, stack: str, region: str) 
     return PlatformConfig.model_construct(
         project=project, stack=stack, region=region, tags=dict(sorted((values.get("tags") or {}).items())),
         network=values.get("network"), cluster=_resolved_cluster(values["cluster"], addons.identity),
-        node_groups=asg_groups(groups), addons=addons, delivery=values.get("delivery"),
+        node_groups=asg_groups(groups), addons=addons, delivery=values.get("delivery"), iam=values.get("iam"),
         workloads=values.get("workloads"),
         karpenter_pools={k: g for k, g in groups.items() if isinstance(g, KarpenterGroup)},
         fargate_profiles={k: g for k, g in groups.items() if isinstance(g, FargateGroup)},
@@ -261,6 +264,7 @@ def cross_checks(v: Mapping[str, Any], project: str, stack: str, region: str = "
          lambda w, network, cluster, addons: _load_balancers(w, network, cluster, addons, region)),
         (("workloads", "cluster", "node_groups"), _pod_security_groups),
         (("workloads", "addons"), _namespaces),
+        (("workloads", "cluster"), _network_policies),
     )
     out: list[str] = []
     for needs, check in checks:
@@ -345,6 +349,14 @@ def _namespaces(w: WorkloadsConfig, addons: AddonsConfig) -> list[str]:
                        "which the platform does not know, so it cannot open it; use ip targets (the platform opens "
                        "their port) or turn defaultDeny off and bring your own policy")
     return out
+
+
+def _network_policies(w: WorkloadsConfig, cluster: ClusterConfig) -> list[str]:
+    if cluster.addons.vpc_cni.network_policy:
+        return []
+    return [f"workloads.namespaces.{name}.networkPolicy.defaultDeny: would not be enforced: "
+            "cluster.addons.vpcCni.networkPolicy is false (the API accepts NetworkPolicies that nothing enforces)"
+            for name, ns in sorted(w.namespaces.items()) if ns.network_policy.default_deny]
 
 
 def platform_namespaces(cfg: PlatformConfig) -> dict[str, NamespaceConfig]:

@@ -125,6 +125,10 @@ class Logging(Model):
     """Of api, audit, authenticator, controllerManager, scheduler."""
     retention_days: RetentionDays = 90
     """Retention of /aws/eks/<name>/cluster (created before the cluster)."""
+    kms_key_arn: KmsKeyArn | None = None
+    """A customer-managed KMS key that encrypts every log group the platform creates (the control plane's, the flow
+    logs', the CI runner's); its key policy must let logs.<region>.amazonaws.com use it. Default: CloudWatch Logs'
+    own encryption."""
 
 
 RoleArns = items(matches(ROLE_ARN, ROLE_ARN_WHAT), "role", schema={"type": "string", "pattern": f"^(?:{ROLE_ARN})$"})
@@ -192,8 +196,10 @@ class VpcCni(AddonPin):
     """How aws-node gets its role: podIdentity or irsa. Default: addons.identity."""
     prefix_delegation: bool = True
     """/28 prefixes per ENI slot: far more pods per node."""
-    network_policy: bool = False
-    """The VPC CNI's NetworkPolicy agent."""
+    network_policy: bool = True
+    """The VPC CNI's network policy agent enforces Kubernetes NetworkPolicies (on by default: a namespace without
+    policies stays open, so the platform's own namespaces work unchanged). false: NetworkPolicies are accepted by the
+    API and silently not enforced."""
     pod_security_groups: PodSecurityGroups = PodSecurityGroups()
 
 

@@ -302,3 +302,14 @@ class IdentityProviders(Model):
     """Identity providers for people."""
 
     oidc: OidcProvider | None = None
+
+
+PolicyArn = text(POLICY_ARN, "an IAM policy ARN (arn:aws:iam::111122223333:policy/name)", max_len=2048)
+
+
+class IamConfig(Model):
+    """What every IAM role the platform creates carries."""
+
+    permissions_boundary_arn: PolicyArn | None = None
+    """A permissions boundary set on every role the platform creates (nodes, add-ons, workload identities, the
+    cluster, the CI runner...): what the roles may do can then never exceed it, whatever their policies say."""

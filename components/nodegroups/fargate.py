@@ -63,7 +63,8 @@ class FargateProfiles(pulumi.ComponentResource):
         ctx = args.ctx
         child = pulumi.ResourceOptions(parent=self)
         role = aws.iam.Role(
-            name, **names.autoname(names.ROLE, name), assume_role_policy=pod_execution_trust(ctx, args.cluster_name),
+            name, **names.autoname(names.ROLE, name), **ctx.boundary(),
+            assume_role_policy=pod_execution_trust(ctx, args.cluster_name),
             description=f"Fargate pod execution in {args.cluster_name}", tags=tagged(ctx.tags, name), opts=child,
         )
         attachment = aws.iam.RolePolicyAttachment(

@@ -58,7 +58,7 @@ class NodeRole(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         role = aws.iam.Role(
             name,
-            **names.autoname(names.ROLE, name),
+            **names.autoname(names.ROLE, name), **ctx.boundary(),
             assume_role_policy=node_trust_policy(ctx),
             description="EKS worker nodes",
             tags=tagged(ctx.tags, name),
