@@ -75,6 +75,16 @@ def access_entries(access: Access) -> dict[str, EntrySpec]:
     return dict(sorted(out.items()))
 
 
+# What the config asked for, on the entry (and the people's admin role): the guardrail access-policy-as-declared
+# compares the associated policy with it.
+ACCESS_POLICY_TAG = "eks-platform/access-policy"
+ACCESS_SCOPE_TAG = "eks-platform/access-scope"
+
+
+def entry_tags(spec: EntrySpec) -> dict[str, str]:
+    return {ACCESS_POLICY_TAG: spec.policy or "none", ACCESS_SCOPE_TAG: "namespace" if spec.namespaces else "cluster"}
+
+
 def access_scope(spec: EntrySpec) -> dict:
     return {"type": "namespace", "namespaces": list(spec.namespaces)} if spec.namespaces else {"type": "cluster"}
 
@@ -84,7 +94,7 @@ def add_access_entry(name: str, spec: EntrySpec, cluster_name: pulumi.Input[str]
     """An access entry and (with a policy) its policy association."""
     entry = aws.eks.AccessEntry(
         name, cluster_name=cluster_name, principal_arn=spec.principal_arn, type="STANDARD",
-        kubernetes_groups=list(spec.kubernetes_groups) or None, tags=tagged(ctx.tags, name),
+        kubernetes_groups=list(spec.kubernetes_groups) or None, tags=tagged(ctx.tags, name, **entry_tags(spec)),
         opts=pulumi.ResourceOptions(parent=parent),
     )
     if spec.policy is not None:
@@ -151,7 +161,8 @@ class PeopleAdminRole(pulumi.ComponentResource):
         role = aws.iam.Role(
             name, name=admin_role_name(c), assume_role_policy=admin_trust_policy(trusted, cfg.require_mfa),
             description=f"Administrators of the EKS cluster {c} (access entry: AmazonEKSClusterAdminPolicy)",
-            max_session_duration=3600, tags=tagged(ctx.tags, name), opts=child, **ctx.boundary(),
+            max_session_duration=3600, tags=tagged(ctx.tags, name, **{ACCESS_POLICY_TAG: "clusterAdmin"}), opts=child,
+            **ctx.boundary(),
         )
         aws.iam.RolePolicy(
             f"{name}-describe-cluster", role=role.id, **names.autoname(names.ROLE_POLICY, f"{name}-describe-cluster"),

@@ -46,9 +46,6 @@ def access_host_image(instance_type: str) -> str:
     has no instance refresh): the template now stays the same, and a replaced host boots the newest image."""
     arch = "arm64" if architecture(instance_type) == "arm64" else "x86_64"
     return f"resolve:ssm:{AL2023_PARAMETER.format(arch=arch)}"
-RUNNER_LOG_RETENTION_DAYS = 30
-
-
 # ---------------------------------------------------------------------------------------
 # pure decisions
 # ---------------------------------------------------------------------------------------
@@ -124,6 +121,15 @@ def https_out_only(name: str, vpc_id: pulumi.Input[str], description: str, egres
     )
 
 
+def webhook_filters(config: RunnerConfig) -> list[dict[str, str]]:
+    """One filter group: queued workflow jobs, of the listed GitHub users only (CodeBuild user guide, "GitHub webhook
+    events": ACTOR_ACCOUNT_ID matches the payload's sender.id, the user whose push or pull request queued the job).
+    A fork's pull request is queued by its author, so it never builds here unless that user is listed."""
+    ids = "|".join(str(i) for i in config.allowed_actor_ids)
+    return [{"type": "EVENT", "pattern": "WORKFLOW_JOB_QUEUED"},
+            {"type": "ACTOR_ACCOUNT_ID", "pattern": f"^({ids})$"}]
+
+
 @dataclass(frozen=True)
 class CiRunnerArgs:
     config: RunnerConfig
@@ -132,6 +138,7 @@ class CiRunnerArgs:
     subnet_ids: pulumi.Input[Sequence[str]]
     ctx: AwsContext
     depends_on: Sequence[pulumi.Resource] = ()
+    log_retention_days: int = 30  # cluster.logging.retentionDays: the stack's one log retention
 
 
 class CiRunner(pulumi.ComponentResource):
@@ -146,7 +153,7 @@ class CiRunner(pulumi.ComponentResource):
         project = runner_project_name(args.cluster_name)
         project_arn = ctx.arn("codebuild", f"project/{project}")
         logs = aws.cloudwatch.LogGroup(
-            f"{name}-logs", name=f"/aws/codebuild/{project}", retention_in_days=RUNNER_LOG_RETENTION_DAYS,
+            f"{name}-logs", name=f"/aws/codebuild/{project}", retention_in_days=args.log_retention_days,
             **ctx.log_key(),
             tags=tagged(ctx.tags, f"{name}-logs"), opts=child,
         )
@@ -157,8 +164,7 @@ class CiRunner(pulumi.ComponentResource):
         aws.codebuild.Webhook(
             name, project_name=codebuild.name, build_type="BUILD",
             filter_groups=[aws.codebuild.WebhookFilterGroupArgs(filters=[
-                aws.codebuild.WebhookFilterGroupFilterArgs(type="EVENT", pattern="WORKFLOW_JOB_QUEUED"),
-            ])],
+                aws.codebuild.WebhookFilterGroupFilterArgs(**f) for f in webhook_filters(args.config)])],
             opts=child,
         )
         self.project_name = project

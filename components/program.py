@@ -238,7 +238,7 @@ def build_private_access(
     if cfg.delivery.runner.enabled:
         out["runner"] = CiRunner(f"{name}-ci-runner", CiRunnerArgs(
             config=cfg.delivery.runner, cluster_name=name, vpc_id=network.vpc_id, subnet_ids=private, ctx=ctx,
-            depends_on=network.egress_ready,
+            depends_on=network.egress_ready, log_retention_days=cfg.cluster.logging.retention_days,
         ))
     if cfg.cluster.endpoint.access_host.enabled:
         out["accessHost"] = AccessHost(f"{name}-access-host", AccessHostArgs(

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from pulumi_policy import (
     EnforcementLevel,
+    PolicyConfigSchema,
     PolicyPack,
     ReportViolation,
     ResourceValidationArgs,
@@ -25,28 +26,37 @@ def _resource(args) -> guardrails.Resource:
     return guardrails.Resource(args.resource_type, args.name, args.urn, dict(args.props or {}), deps)
 
 
+def _schema(policy: guardrails.Policy) -> PolicyConfigSchema | None:
+    return PolicyConfigSchema(properties={k: dict(v) for k, v in policy.params.items()}) if policy.params else None
+
+
+def _params(policy: guardrails.Policy, args) -> tuple:
+    """The policy's parameters (the stack's --policy-pack-config values over the schema's defaults), if it has any."""
+    return (guardrails.policy_params(policy, args.get_config()),) if policy.params else ()
+
+
 def _resource_policy(policy: guardrails.Policy) -> ResourceValidationPolicy:
     def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
         if args.resource_type not in policy.types:
             return
-        for message in policy.check(_resource(args)):
+        for message in policy.check(_resource(args), *_params(policy, args)):
             report_violation(message)
 
     return ResourceValidationPolicy(
         name=policy.name, description=policy.description,
-        enforcement_level=EnforcementLevel(policy.enforcement), validate=validate,
+        enforcement_level=EnforcementLevel(policy.enforcement), validate=validate, config_schema=_schema(policy),
     )
 
 
 def _stack_policy(policy: guardrails.Policy) -> StackValidationPolicy:
     def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
         resources = [_resource(r) for r in args.resources]
-        for urn, message in policy.stack_check(resources):
+        for urn, message in policy.stack_check(resources, *_params(policy, args)):
             report_violation(message, urn)
 
     return StackValidationPolicy(
         name=policy.name, description=policy.description,
-        enforcement_level=EnforcementLevel(policy.enforcement), validate=validate,
+        enforcement_level=EnforcementLevel(policy.enforcement), validate=validate, config_schema=_schema(policy),
     )
 
 

@@ -44,7 +44,10 @@ class Policy:
     types: tuple[str, ...] = ()
     check: Callable[[Resource], Iterable[str]] | None = None
     # A stack policy sees every resource at once and yields (urn, message).
-    stack_check: Callable[[Sequence[Resource]], Iterable[tuple[str, str]]] | None = None
+    stack_check: Callable[..., Iterable[tuple[str, str]]] | None = None
+    # Parameters a stack's policy config may set (CrossGuard config schema properties, each with its default); a
+    # policy with parameters gets them as a second argument.
+    params: Mapping[str, Mapping[str, Any]] | None = None
 
 
 @dataclass(frozen=True)
@@ -91,11 +94,30 @@ def _tags(props: Mapping[str, Any]) -> dict[str, str]:
 
 
 def _is_world(cidr: Any) -> bool:
-    """0.0.0.0/0, or a range so wide (shorter than /8) it is the internet for practical purposes."""
+    """0.0.0.0/0 or ::/0, or a range so wide (shorter than /8) it is the internet for practical purposes."""
     try:
-        return ipaddress.IPv4Network(str(cidr), strict=False).prefixlen < 8
+        return ipaddress.ip_network(str(cidr), strict=False).prefixlen < 8
     except ValueError:
         return False
+
+
+def _glob(pattern: str) -> re.Pattern:
+    """An IAM wildcard (* any run, ? one character; case-insensitive as IAM compares actions) as a regex."""
+    return re.compile("".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern), re.I)
+
+
+def _grants(patterns: Iterable[Any], action: str) -> bool:
+    """Whether a statement's Action list grants ``action`` (wildcards included: ssm:Get* grants ssm:GetParameter)."""
+    return any(isinstance(p, str) and _glob(p).fullmatch(action) for p in patterns)
+
+
+def _conditions(st: Mapping[str, Any]) -> dict[str, dict]:
+    cond = st.get("Condition")
+    return {op: keys for op, keys in cond.items() if isinstance(keys, dict)} if isinstance(cond, dict) else {}
+
+
+def _condition_keys(st: Mapping[str, Any]) -> set[str]:
+    return {k.lower() for keys in _conditions(st).values() for k in keys}
 
 
 # ---------------------------------------------------------------------------------------
@@ -272,9 +294,14 @@ def pod_identity_trust(r: Resource) -> Iterable[str]:
         equals = (st.get("Condition") or {}).get("StringEquals") or {}
         missing = [k for k in ("aws:RequestTag/kubernetes-namespace", "aws:RequestTag/kubernetes-service-account")
                    if not isinstance(equals.get(k), str)]
+        # the session tags EKS Pod Identity sets (EKS user guide, "Grant Pods access to AWS resources based on
+        # tags"): eks-cluster-name and eks-cluster-arn name the cluster whose agent asks
+        if not any(isinstance(equals.get(f"aws:RequestTag/{k}"), str) for k in ("eks-cluster-name", "eks-cluster-arn")):
+            missing.append("aws:RequestTag/eks-cluster-name")
         if missing:
-            yield (f"{r.name}: a Pod Identity trust without StringEquals on {' and '.join(missing)} lets any service "
-                   "account with an association assume the role. Fix: pin the namespace and service account.")
+            yield (f"{r.name}: a Pod Identity trust without StringEquals on {' and '.join(missing)} lets a service "
+                   "account of another namespace or cluster with an association assume the role. Fix: pin the "
+                   "cluster, the namespace and the service account.")
 
 
 def _wildcard_principal(principal: Any) -> bool:
@@ -290,13 +317,36 @@ def no_wildcard_trust(r: Resource) -> Iterable[str]:
 
 
 # AWS managed policies no platform or workload role needs.
-BROAD_POLICIES = re.compile(r"^arn:[^:]+:iam::aws:policy/(AdministratorAccess|PowerUserAccess|IAMFullAccess)$")
+ADMIN_POLICIES = re.compile(r"^arn:[^:]+:iam::aws:policy/(AdministratorAccess|PowerUserAccess|IAMFullAccess)$")
+# ... and ones that read the account's data (every parameter, secret or object), or manage a whole service:
+# ReadOnlyAccess has ssm:Get* and s3:Get* on *; AmazonSSMManagedInstanceCore and AmazonEC2RoleforSSM have
+# ssm:GetParameter(s) on * (what a pod reaching a node's credentials would read).
+BROAD_MANAGED_POLICIES = re.compile(
+    r"^arn:[^:]+:iam::aws:policy/(.+/)?(ReadOnlyAccess|AmazonSSMManagedInstanceCore|AmazonEC2RoleforSSM|"
+    r"AmazonSSMReadOnlyAccess|SecretsManagerReadWrite|AmazonS3ReadOnlyAccess|[A-Za-z0-9]*FullAccess)$")
+ATTACHMENTS = ("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "aws:iam/groupPolicyAttachment:GroupPolicyAttachment",
+               "aws:iam/userPolicyAttachment:UserPolicyAttachment", "aws:iam/policyAttachment:PolicyAttachment",
+               "aws:iam/role:Role")
+
+
+def _attached(r: Resource) -> list[str]:
+    """The managed policy ARNs a resource attaches (an attachment's policyArn, a role's managedPolicyArns)."""
+    arns = _list(r.props.get("managedPolicyArns")) if r.type == "aws:iam/role:Role" else [r.props.get("policyArn")]
+    return [a for a in arns if isinstance(a, str)]
 
 
 def no_admin_policies(r: Resource) -> Iterable[str]:
-    arn = r.props.get("policyArn")
-    if isinstance(arn, str) and BROAD_POLICIES.match(arn):
-        yield f"{r.name}: attaches {arn}. Fix: a policy with the actions the role calls."
+    for arn in _attached(r):
+        if ADMIN_POLICIES.match(arn):
+            yield f"{r.name}: attaches {arn}. Fix: a policy with the actions the role calls."
+
+
+def no_broad_managed_policies(r: Resource) -> Iterable[str]:
+    for arn in _attached(r):
+        if BROAD_MANAGED_POLICIES.match(arn):
+            yield (f"{r.name}: attaches {arn}, which reads every parameter, secret or object of the account (or "
+                   "manages a whole service). Fix: an inline policy with the actions and resources the role needs "
+                   "(nodes: nodeGroups.<n>.ssm for Session Manager).")
 
 
 # Action names that only read (by IAM naming convention); anything else counts as a write.
@@ -339,13 +389,32 @@ def no_star_actions(r: Resource) -> Iterable[str]:
                        "Fix: list the exact actions the workload calls.")
 
 
-_SCOPED_READS = {
-    "route53:ChangeResourceRecordSets": re.compile(r"^(\*|arn:[^:]+:route53:::hostedzone/\*)$"),
-    "secretsmanager:GetSecretValue": re.compile(r"^(\*|arn:[^:]+:secretsmanager:[^:]*:[^:]*:secret:\*)$"),
-    "ssm:GetParameter": re.compile(r"^(\*|arn:[^:]+:ssm:[^:]*:[^:]*:parameter/?\*)$"),
-    "ssm:GetParameters": re.compile(r"^(\*|arn:[^:]+:ssm:[^:]*:[^:]*:parameter/?\*)$"),
-    "ssm:GetParametersByPath": re.compile(r"^(\*|arn:[^:]+:ssm:[^:]*:[^:]*:parameter/?\*)$"),
+# Actions that must name their resources, with a resource of the kind nobody's policy would name on purpose: a
+# statement whose Resource matches it (*, parameter/*, arn:aws:ssm:*:*:*, ...) reaches them all.
+_SCOPED_ACTIONS = {
+    "route53:ChangeResourceRecordSets": ("route53", "hostedzone/ZGUARDRAILPROBE"),
+    "secretsmanager:GetSecretValue": ("secretsmanager", "secret:guardrail-probe/x-AbCdEf"),
+    "ssm:GetParameter": ("ssm", "parameter/guardrail-probe/x"),
+    "ssm:GetParameters": ("ssm", "parameter/guardrail-probe/x"),
+    "ssm:GetParametersByPath": ("ssm", "parameter/guardrail-probe/x"),
+    "ssm:GetParameterHistory": ("ssm", "parameter/guardrail-probe/x"),
 }
+
+
+_KINDS = {"ssm": "parameter", "secretsmanager": "secret", "route53": "hosted zone"}
+
+
+def _reaches_any(resource: str, service: str, probe: str) -> bool:
+    """Whether a Resource pattern matches a made-up resource of the kind in its own partition, region and account
+    (Route 53 ARNs have neither)."""
+    parts = resource.split(":", 5) if resource.startswith("arn:") else []
+
+    def concrete(i: int, default: str) -> str:
+        return parts[i] if len(parts) == 6 and "*" not in parts[i] and "?" not in parts[i] else default
+
+    region, account = ("", "") if service == "route53" else (concrete(3, "eu-west-1"), concrete(4, "111122223333"))
+    probe_arn = f"arn:{concrete(1, 'aws')}:{service}:{region}:{account}:{probe}"
+    return bool(_glob(resource).fullmatch(probe_arn))
 
 
 def no_unscoped_dns_or_secret_reads(r: Resource) -> Iterable[str]:
@@ -353,13 +422,22 @@ def no_unscoped_dns_or_secret_reads(r: Resource) -> Iterable[str]:
         for st in _statements(doc):
             if st.get("Effect") != "Allow":
                 continue
-            for action in _list(st.get("Action")):
-                pattern = _SCOPED_READS.get(action)
-                wide = [res for res in _list(st.get("Resource")) if pattern and isinstance(res, str)
-                        and pattern.match(res)]
-                if wide:
-                    yield (f"{r.name}: {action} on {', '.join(wide)} reaches every zone/secret/parameter in the "
-                           "account. Fix: scope it to the stack's hosted zones or name prefix.")
+            actions = _list(st.get("Action"))
+            reached: dict[str, list[str]] = {}
+            for action, (service, probe) in _SCOPED_ACTIONS.items():
+                if _grants(actions, action):
+                    wide = ["NotResource"] if "NotResource" in st else [
+                        res for res in _list(st.get("Resource")) if isinstance(res, str)
+                        and _reaches_any(res, service, probe)]
+                    if wide:
+                        reached[action] = wide
+            if reached:
+                granted = sorted({a for a in actions if isinstance(a, str) and any(_grants([a], x) for x in reached)})
+                wide = sorted({w for ws in reached.values() for w in ws})
+                kinds = sorted({_KINDS[_SCOPED_ACTIONS[a][0]] for a in reached})
+                yield (f"{r.name}: {', '.join(granted)} on {', '.join(wide)} reaches every {' and '.join(kinds)} "
+                       f"of the account ({', '.join(reached)}). Fix: scope it to the stack's hosted zones or name "
+                       "prefix.")
 
 
 # ---------------------------------------------------------------------------------------
@@ -475,13 +553,6 @@ def namespace_pod_security(r: Resource) -> Iterable[str]:
 # ---------------------------------------------------------------------------------------
 # logs and CI
 # ---------------------------------------------------------------------------------------
-def log_group_retention(r: Resource) -> Iterable[str]:
-    days = r.props.get("retentionInDays")
-    if days is None or days == 0:
-        yield (f"{r.name}: log group {r.props.get('name') or ''} keeps its events forever (cost, and logs that "
-               "outlive their purpose). Fix: set retentionInDays.")
-
-
 def codebuild_unprivileged(r: Resource) -> Iterable[str]:
     env = r.props.get("environment")
     if isinstance(env, dict) and env.get("privilegedMode") is True:
@@ -516,6 +587,294 @@ def manifests_pinned(r: Resource) -> Iterable[str]:
         if isinstance(source, str) and "://" in source and not _PINNED_SOURCE.match(source):
             yield (f"{r.name}: {source} is not an https URL of a released tag (a branch moves under the "
                    "program). Fix: pin it to the chart's tag in platform/addons.yaml.")
+
+
+# ---------------------------------------------------------------------------------------
+# regressions a security review looks for (issue 27): each compared with what the program's own config or
+# catalog asked for, so an opt-in passes and a regression does not
+# ---------------------------------------------------------------------------------------
+IMDS_REASON = "eks-platform/imds-hop-limit-reason"  # components/nodegroups/model.py IMDS_REASON
+NODE_CLASS = "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass"
+
+
+def imds_hop_limit(r: Resource) -> Iterable[str]:
+    """Hop limit 1 (pods without host networking cannot reach the node's credentials) unless the node class's config
+    gave a reason (imds.reason: a launch template's tag, an EC2NodeClass's annotation)."""
+    if r.type == NODE_CLASS:
+        spec = r.props.get("spec") if isinstance(r.props.get("spec"), dict) else {}
+        md = spec.get("metadataOptions")
+        annotations = (r.props.get("metadata") or {}).get("annotations") or {}
+        reason = annotations.get(IMDS_REASON) if isinstance(annotations, dict) else None
+        hop = md.get("httpPutResponseHopLimit", 1) if isinstance(md, dict) else 1  # Karpenter's default: 1
+    else:
+        md = r.props.get("metadataOptions")
+        reason = _tags(r.props).get(IMDS_REASON)
+        # unset: the AMI's own default decides (AL2023 and Bottlerocket images register hop limit 2)
+        hop = md.get("httpPutResponseHopLimit") if isinstance(md, dict) else None
+    if hop is None or (isinstance(hop, int) and hop > 1 and not reason):
+        yield (f"{r.name}: instance metadata hop limit {hop if hop is not None else 'unset (the AMI default, 2)'}: "
+               "every pod of the class can take the node role's credentials. Fix: httpPutResponseHopLimit 1, or "
+               "imds.hopLimit 2 with imds.reason in the node group's config.")
+
+
+# Service principals whose role trusts carry no confused-deputy condition by design: EC2 (instance profiles), the
+# EKS cluster role, and Pod Identity (pinned by session tags: pod-identity-trust-pinned).
+UNCONDITIONED_SERVICES = ("ec2", "eks", "pods.eks")
+
+
+def _service_name(principal: str) -> str:
+    return re.sub(r"\.amazonaws\.com(\.cn)?$", "", principal)
+
+
+def service_trust_source(r: Resource) -> Iterable[str]:
+    """A role a service assumes on someone's behalf pins whose (aws:SourceArn or aws:SourceAccount: the IAM user
+    guide's "The confused deputy problem")."""
+    for st in _statements(_doc(r.props.get("assumeRolePolicy"))):
+        principal = st.get("Principal") if isinstance(st.get("Principal"), dict) else {}
+        services = [s for s in _list(principal.get("Service")) if isinstance(s, str)
+                    and _service_name(s) not in UNCONDITIONED_SERVICES]
+        if st.get("Effect") == "Allow" and services and not {"aws:sourcearn", "aws:sourceaccount"} & _condition_keys(st):
+            yield (f"{r.name}: {', '.join(services)} may assume the role on behalf of any account. Fix: a condition "
+                   "on aws:SourceArn (the resource that acts) or aws:SourceAccount.")
+
+
+# -- controller policies against the program's own catalog (platform/iam/*.yaml) ------------
+IAM_CATALOG_DIR = CONFIG_DIR.parent / "platform" / "iam"
+_PLACEHOLDER = re.compile(r"\$\{[A-Za-z]+\}")
+
+
+@dataclass(frozen=True)
+class CatalogStatement:
+    sid: str
+    actions: tuple[str, ...]
+    conditions: tuple[tuple[str, str], ...]  # (operator, key pattern with placeholders)
+
+
+def _key_matches(pattern: str, key: str) -> bool:
+    parts = _PLACEHOLDER.split(pattern)
+    return bool(re.fullmatch(".+".join(re.escape(p) for p in parts), key))
+
+
+def iam_catalogs(directory: Path = IAM_CATALOG_DIR) -> dict[str, tuple[CatalogStatement, ...]]:
+    """``{controller: statements}`` of the program's controller policies (the files the add-ons render)."""
+    import yaml  # the pack's environment has it (policies/requirements.txt)
+
+    out: dict[str, tuple[CatalogStatement, ...]] = {}
+    for path in sorted(directory.glob("*.yaml")):
+        raw = yaml.safe_load(path.read_text()) or {}
+        out[path.stem] = tuple(
+            CatalogStatement(s["sid"], tuple(_list(s.get("actions"))),
+                             tuple((op, key) for op, keys in sorted((s.get("condition") or {}).items())
+                                   for key in sorted(keys)))
+            for s in raw.get("statements", []))
+    return out
+
+
+def _role_statements(resources: Sequence[Resource]) -> dict[str, list[tuple[str, dict]]]:
+    """``{role urn: [(urn of the resource that grants it, statement)]}`` of every role's inline policies."""
+    roles = {r.urn for r in resources if r.type == "aws:iam/role:Role"}
+    out: dict[str, list[tuple[str, dict]]] = {}
+    for r in resources:
+        owner = r.urn if r.type == "aws:iam/role:Role" else next((d for d in r.dependencies if d in roles), r.urn)
+        for doc in _policy_docs(r):
+            out.setdefault(owner, []).extend((r.urn, st) for st in _statements(doc) if st.get("Effect") == "Allow")
+    return out
+
+
+def _catalog_problems(catalog: Sequence[CatalogStatement], statements: list[tuple[str, dict]]) -> Iterable[tuple[str, str]]:
+    by_sid = {st.get("Sid"): (urn, st) for urn, st in statements}
+    conditioned = [c for c in catalog if c.conditions]
+    free = {a for c in catalog if not c.conditions for a in c.actions}
+    only_conditioned = {a for c in conditioned for a in c.actions} - free
+    for c in conditioned:
+        if c.sid not in by_sid:
+            continue  # a statement the stack does not use (or renamed: the action check below still applies)
+        urn, st = by_sid[c.sid]
+        have = _conditions(st)
+        lost = [f"{op} {key}" for op, key in c.conditions
+                if not any(_key_matches(key, k) for k in (have.get(op) or {}))]
+        if lost:
+            yield urn, f"statement {c.sid} lost its condition {', '.join(lost)}"
+    for urn, st in statements:
+        granted = sorted(a for a in only_conditioned if _grants(_list(st.get("Action")), a))
+        if granted and not _conditions(st):
+            yield urn, f"statement {st.get('Sid') or '(no Sid)'} grants {', '.join(granted[:4])} without a condition"
+
+
+def controller_policy_conditions(resources: Sequence[Resource]) -> Iterable[tuple[str, str]]:
+    """A role whose inline policies carry a controller's statements (by Sid) keeps every condition the program's
+    catalog gives them, and grants the catalog's condition-only actions under a condition."""
+    catalogs = iam_catalogs()
+    for statements in _role_statements(resources).values():
+        sids = {st.get("Sid") for _, st in statements}
+        # the controller whose statements the role carries most of (two catalogs may share a Sid)
+        shared, controller = max(((len(sids & {c.sid for c in catalog}), name) for name, catalog in catalogs.items()),
+                                 default=(0, ""))
+        if not shared:
+            continue
+        for urn, problem in _catalog_problems(catalogs[controller], statements):
+            yield urn, (f"{urn.rsplit('::', 1)[-1]}: the {controller} policy's {problem} (platform/iam/"
+                        f"{controller}.yaml has it). Fix: keep the catalog's conditions.")
+
+
+# -- world ingress ------------------------------------------------------------------------
+SG = "aws:ec2/securityGroup:SecurityGroup"
+_LISTENER_PROTOCOLS = {"HTTP": ("tcp",), "HTTPS": ("tcp",), "TCP": ("tcp",), "TLS": ("tcp",), "UDP": ("udp",),
+                       "TCP_UDP": ("tcp", "udp")}
+
+
+def _public_listener_ports(resources: Sequence[Resource]) -> dict[str, set[tuple[str, int]]]:
+    """``{security group urn: {(protocol, port)}}``: the listeners of the internet-facing load balancers each
+    group fronts."""
+    by_urn = _by_urn(resources)
+    out: dict[str, set[tuple[str, int]]] = {}
+    for r in resources:
+        lb = _load_balancer_of(r, by_urn) if r.type == LISTENER else None
+        if lb is None or lb.props.get("internal") is not False or not isinstance(r.props.get("port"), int):
+            continue
+        for sg in (d for d in lb.dependencies if d in by_urn and by_urn[d].type == SG):
+            out.setdefault(sg, set()).update(
+                (p, r.props["port"]) for p in _LISTENER_PROTOCOLS.get(str(r.props.get("protocol")), ()))
+    return out
+
+
+def _group_of(r: Resource, groups: set[str]) -> str | None:
+    return r.urn if r.type == SG else next((d for d in r.dependencies if d in groups), None)
+
+
+def world_ingress_listeners_only(resources: Sequence[Resource]) -> Iterable[tuple[str, str]]:
+    """The internet reaches the platform only on the listener ports of its internet-facing load balancers."""
+    groups = {r.urn for r in resources if r.type == SG}
+    allowed = _public_listener_ports(resources)
+    for r in resources:
+        if r.type not in (SG, *SG_INGRESS):
+            continue
+        ports = allowed.get(_group_of(r, groups) or "", set())
+        for protocol, lo, hi, cidrs in _ingress_rules(r):
+            if not any(_is_world(c) for c in cidrs) and not _is_world(r.props.get("cidrIpv6")):
+                continue
+            proto = {"6": "tcp", "17": "udp"}.get(str(protocol), str(protocol))
+            try:
+                wanted = {(proto, port) for port in range(int(lo), int(hi) + 1)} if proto in ("tcp", "udp") else None
+            except (TypeError, ValueError):
+                continue  # unknown at preview
+            if wanted is None or not wanted <= ports:
+                yield r.urn, (f"{r.name}: {proto} {lo}-{hi} open to the internet, which no internet-facing load "
+                              "balancer listens on. Fix: list the client networks, or put the port behind a "
+                              "public load balancer's listener.")
+
+
+# -- queues, TLS, keys, logs ----------------------------------------------------------------
+def sqs_encrypted(r: Resource) -> Iterable[str]:
+    if r.props.get("sqsManagedSseEnabled") is not True and not r.props.get("kmsMasterKeyId"):
+        yield (f"{r.name}: queue {r.props.get('name') or ''} without server-side encryption. Fix: "
+               "sqsManagedSseEnabled: true (or kmsMasterKeyId).")
+
+
+# TLS 1.2+ policies with forward secrecy and no CBC suites (Elastic Load Balancing, "Security policies for your
+# Application Load Balancer": TLS13-*, their Res/FIPS/PQ variants, FS-1-2-Res-*); the Ext* and TLS-1-x policies
+# keep suites for old clients. components/config/workloads.py SslPolicy accepts the same names.
+TLS_POLICY = re.compile(r"ELBSecurityPolicy-(TLS13-1-[23](-Res)?(-FIPS)?(-PQ)?|FS-1-2-Res)-20\d\d-\d\d")
+
+
+def listener_tls_policy(r: Resource) -> Iterable[str]:
+    if r.props.get("protocol") not in ("HTTPS", "TLS"):
+        return
+    policy = r.props.get("sslPolicy")
+    if not isinstance(policy, str) or not TLS_POLICY.fullmatch(policy):
+        shown = policy if policy is not None else "unset (the API's default, ELBSecurityPolicy-2016-08)"
+        yield (f"{r.name}: TLS policy {shown} admits old protocols or CBC suites. Fix: "
+               "ELBSecurityPolicy-TLS13-1-2-2021-06 (or another TLS13-*/FS-1-2-Res-* policy).")
+
+
+def alb_drops_invalid_headers(r: Resource) -> Iterable[str]:
+    if r.props.get("loadBalancerType", "application") == "application" and r.props.get("dropInvalidHeaderFields") is not True:
+        yield (f"{r.name}: an application load balancer passes malformed HTTP headers to its targets (request "
+               "smuggling). Fix: dropInvalidHeaderFields: true.")
+
+
+def kms_key_rotation(r: Resource) -> Iterable[str]:
+    spec = r.props.get("customerMasterKeySpec") or r.props.get("keySpec") or "SYMMETRIC_DEFAULT"
+    if spec == "SYMMETRIC_DEFAULT" and r.props.get("enableKeyRotation") is not True:
+        yield f"{r.name}: a symmetric key without automatic rotation. Fix: enableKeyRotation: true."
+
+
+def log_group_retention(r: Resource, params: Mapping[str, Any] | None = None) -> Iterable[str]:
+    days = r.props.get("retentionInDays")
+    minimum = int((params or {}).get("minimumRetentionDays", 1))
+    if days is None or days == 0:
+        yield (f"{r.name}: log group {r.props.get('name') or ''} keeps its events forever (cost, and logs that "
+               "outlive their purpose). Fix: set retentionInDays.")
+    elif isinstance(days, int) and days < minimum:
+        yield (f"{r.name}: log group {r.props.get('name') or ''} keeps its events {days} days, under the stack's "
+               f"minimum of {minimum} (minimumRetentionDays in its policy config). Fix: a retention of {minimum} "
+               "days or more (cluster.logging.retentionDays, network.flowLogs.retentionDays).")
+
+
+# -- access -----------------------------------------------------------------------------------
+ACCESS_POLICY_TAG = "eks-platform/access-policy"  # components/access.py: what the config asked for
+ACCESS_SCOPE_TAG = "eks-platform/access-scope"
+# EKS access policies from the narrowest; one not listed counts as the broadest.
+ACCESS_RANKS = {"AmazonEKSViewPolicy": 1, "AmazonEKSAdminViewPolicy": 1, "AmazonEKSEditPolicy": 2,
+                "AmazonEKSAdminPolicy": 3, "AmazonEKSClusterAdminPolicy": 4}
+DECLARED_RANKS = {"none": 0, "view": 1, "edit": 2, "admin": 3, "clusterAdmin": 4}
+ENTRY = "aws:eks/accessEntry:AccessEntry"
+
+
+def access_policy_as_declared(resources: Sequence[Resource]) -> Iterable[tuple[str, str]]:
+    """Each access policy association grants no more than its entry's config asked for (tagged on the entry)."""
+    by_urn = _by_urn(resources)
+    for r in resources:
+        if r.type != "aws:eks/accessPolicyAssociation:AccessPolicyAssociation":
+            continue
+        arn = r.props.get("policyArn")
+        entry = next((by_urn[d] for d in r.dependencies if d in by_urn and by_urn[d].type == ENTRY), None)
+        if not isinstance(arn, str) or entry is None:
+            continue
+        tags = _tags(entry.props)
+        declared = tags.get(ACCESS_POLICY_TAG)
+        policy = arn.rsplit("/", 1)[-1]
+        if DECLARED_RANKS.get(str(declared), -1) < ACCESS_RANKS.get(policy, 5):
+            yield r.urn, (f"{r.name}: associates {policy} with an entry whose config asked for "
+                          f"{declared or 'nothing it declared'} ({ACCESS_POLICY_TAG}). Fix: the policy of the entry's "
+                          "config (cluster.access).")
+        scope = (r.props.get("accessScope") or {}).get("type")
+        if tags.get(ACCESS_SCOPE_TAG) == "namespace" and scope == "cluster":
+            yield r.urn, f"{r.name}: cluster-wide, though its entry is limited to namespaces. Fix: scope it."
+
+
+def _own_accounts(resources: Sequence[Resource]) -> set[str]:
+    """The stack's account, as its own trusts pin it (aws:SourceAccount) and its roles' access entries name it."""
+    out = {v for r in resources if r.type == "aws:iam/role:Role"
+           for st in _statements(_doc(r.props.get("assumeRolePolicy")))
+           for keys in _conditions(st).values() for k, v in keys.items()
+           if k.lower() == "aws:sourceaccount" and isinstance(v, str)}
+    roles = {r.urn for r in resources if r.type == "aws:iam/role:Role"}
+    out |= {m.group(1) for r in resources if r.type == ENTRY and set(r.dependencies) & roles
+            for m in [re.match(r"arn:[^:]+:iam::(\d{12}):", str(r.props.get("principalArn")))] if m}
+    return out
+
+
+def admin_role_mfa_same_account(resources: Sequence[Resource]) -> Iterable[tuple[str, str]]:
+    """The people's cluster-admin role is assumed with MFA and only from the stack's own account."""
+    accounts = _own_accounts(resources)
+    for r in resources:
+        if r.type != "aws:iam/role:Role" or _tags(r.props).get(ACCESS_POLICY_TAG) != "clusterAdmin":
+            continue
+        for st in _statements(_doc(r.props.get("assumeRolePolicy"))):
+            principal = st.get("Principal") if isinstance(st.get("Principal"), dict) else {}
+            trusted = [p for p in _list(principal.get("AWS")) if isinstance(p, str)]
+            if st.get("Effect") != "Allow" or not trusted:
+                continue
+            mfa = (_conditions(st).get("Bool") or {}).get("aws:MultiFactorAuthPresent") in ("true", True)
+            if not mfa and "aws:multifactorauthage" not in _condition_keys(st):
+                yield r.urn, (f"{r.name}: the cluster-admin role is assumed without MFA. Fix: "
+                              "cluster.access.adminRole.requireMfa: true.")
+            other = sorted(p for p in trusted if (m := re.match(r"arn:[^:]+:iam::(\d{12}):", p))
+                           and accounts and m.group(1) not in accounts)
+            if other:
+                yield r.urn, (f"{r.name}: the cluster-admin role trusts another account ({', '.join(other)}). Fix: "
+                              "trust this account's principals; people of another account assume a role of theirs.")
 
 
 # ---------------------------------------------------------------------------------------
@@ -556,8 +915,28 @@ POLICIES: tuple[Policy, ...] = (
     Policy("iam-no-wildcard-trust", "No role trusts every principal", MANDATORY, ("aws:iam/role:Role",),
            no_wildcard_trust),
     Policy("iam-no-admin-policies", "No AdministratorAccess, PowerUserAccess or IAMFullAccess", MANDATORY,
-           ("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "aws:iam/groupPolicyAttachment:GroupPolicyAttachment"),
-           no_admin_policies),
+           ATTACHMENTS, no_admin_policies),
+    Policy("iam-no-broad-managed-policies", "No managed policy that reads the account's data or runs a whole service "
+           "(ReadOnlyAccess, AmazonSSMManagedInstanceCore, *FullAccess...)", MANDATORY, ATTACHMENTS,
+           no_broad_managed_policies),
+    Policy("iam-service-trust-source", "Service-principal trusts pin aws:SourceArn or aws:SourceAccount", MANDATORY,
+           ("aws:iam/role:Role",), service_trust_source),
+    Policy("controller-policy-conditions", "Controller policies keep the conditions of the program's catalog "
+           "(platform/iam)", MANDATORY, stack_check=controller_policy_conditions),
+    Policy("imds-hop-limit", "Node classes keep instance metadata at hop limit 1 unless their config says why",
+           MANDATORY, (*LAUNCH_TEMPLATE, NODE_CLASS), imds_hop_limit),
+    Policy("world-ingress-listeners-only", "The internet reaches only public load balancers' listener ports",
+           MANDATORY, stack_check=world_ingress_listeners_only),
+    Policy("sqs-encrypted", "Queues are encrypted at rest", MANDATORY, ("aws:sqs/queue:Queue",), sqs_encrypted),
+    Policy("lb-tls-policy", "HTTPS/TLS listeners use a TLS 1.2+ forward-secret policy", MANDATORY, (LISTENER,),
+           listener_tls_policy),
+    Policy("alb-drop-invalid-headers", "Application load balancers drop invalid header fields", MANDATORY, (LB,),
+           alb_drops_invalid_headers),
+    Policy("kms-key-rotation", "Symmetric KMS keys rotate", MANDATORY, ("aws:kms/key:Key",), kms_key_rotation),
+    Policy("access-policy-as-declared", "Access policies grant no more than the entry's config asked for", MANDATORY,
+           stack_check=access_policy_as_declared),
+    Policy("admin-role-mfa-same-account", "The people's cluster-admin role needs MFA and trusts only its account",
+           MANDATORY, stack_check=admin_role_mfa_same_account),
     Policy("workload-role-scoped-writes", "Workload roles write only to named or conditioned resources", MANDATORY,
            stack_check=workload_role_scoped_writes),
     Policy("iam-no-star-actions", "No Allow of * actions", MANDATORY, IAM_DOCS, no_star_actions),
@@ -567,8 +946,10 @@ POLICIES: tuple[Policy, ...] = (
            ("aws:ec2/subnet:Subnet",), subnet_discovery_tags),
     Policy("vpc-flow-logs", "VPCs have flow logs (advisory in dev: policies/config.dev.json)", MANDATORY,
            stack_check=vpc_flow_logs),
-    Policy("log-group-retention", "Log groups expire their events", MANDATORY,
-           ("aws:cloudwatch/logGroup:LogGroup",), log_group_retention),
+    Policy("log-group-retention", "Log groups expire their events, after the stack's minimum", MANDATORY,
+           ("aws:cloudwatch/logGroup:LogGroup",), log_group_retention,
+           params={"minimumRetentionDays": {"type": "integer", "minimum": 1, "default": 30,
+                                            "description": "The shortest retention a log group may have"}}),
     Policy("codebuild-unprivileged", "CodeBuild (CI runner) containers are not privileged", MANDATORY,
            ("aws:codebuild/project:Project",), codebuild_unprivileged),
     Policy("helm-pinned-version", "Helm charts are pinned to an exact version", MANDATORY, RELEASE,
@@ -612,45 +993,101 @@ def config_path(stack: str) -> Path:
 DEFAULT_CONFIG = "config.default.json"
 
 
-def parse_levels(raw: Any, where: str) -> dict[str, str]:
-    """Enforcement levels from a policy config document (``{"all": level, "<policy>": level | {...}}``)."""
+def _param_problems(policy: Policy | None, name: str, value: Mapping[str, Any], where: str) -> list[str]:
+    """What CrossGuard's config schema check would refuse in a policy's object: unknown keys, wrong types."""
+    schema = (policy.params if policy else None) or {}
+    problems = []
+    for key, given in value.items():
+        if key == "enforcementLevel":
+            continue
+        spec = schema.get(key)
+        if spec is None:
+            problems.append(f"{where}: {name}.{key}: is not a parameter of this policy "
+                            f"({', '.join(sorted(schema)) or 'it has none'})")
+        elif spec.get("type") == "integer" and (isinstance(given, bool) or not isinstance(given, int)
+                                                or given < spec.get("minimum", given)):
+            problems.append(f"{where}: {name}.{key}: {json.dumps(given)} is not an integer of at least "
+                            f"{spec.get('minimum')}")
+    return problems
+
+
+def parse_config(raw: Any, where: str) -> tuple[dict[str, str], dict[str, dict[str, Any]]]:
+    """Enforcement levels and parameters from a policy config document (``{"all": level, "<policy>": level |
+    {"enforcementLevel": level, <parameter>: value}}``)."""
     if not isinstance(raw, dict):
         raise PolicyConfigError([f"{where}: expected an object of policy names, got {type(raw).__name__}"])
-    known = {p.name for p in POLICIES}
+    by_name = {p.name: p for p in POLICIES}
     out: dict[str, str] = {}
+    params: dict[str, dict[str, Any]] = {}
     problems: list[str] = []
     for name, value in raw.items():
         level = value.get("enforcementLevel", MANDATORY) if isinstance(value, dict) else value
-        if name != "all" and name not in known:
-            problems.append(f"{where}: {name}: is not a policy of this pack ({', '.join(sorted(known))})")
+        if name != "all" and name not in by_name:
+            problems.append(f"{where}: {name}: is not a policy of this pack ({', '.join(sorted(by_name))})")
         elif level not in LEVELS:
             problems.append(f"{where}: {name}: {json.dumps(level)} is not a CrossGuard enforcement level "
                             f"({', '.join(LEVELS)})")
         else:
             out[name] = level
+            if isinstance(value, dict):
+                problems += _param_problems(by_name.get(name), name, value, where)
+                params[name] = {k: v for k, v in value.items() if k != "enforcementLevel"}
     if problems:
         raise PolicyConfigError(problems)
+    return _spread(out), params
+
+
+def parse_levels(raw: Any, where: str) -> dict[str, str]:
+    """Enforcement levels from a policy config document."""
+    return parse_config(raw, where)[0]
+
+
+def _spread(out: dict[str, str]) -> dict[str, str]:
     if "all" in out:
         default = out.pop("all")
         out = {p.name: out.get(p.name, default) for p in POLICIES}
     return out
 
 
-def levels_for(stack: str | None) -> dict[str, str]:
-    """Per-stack enforcement levels: the same file the workflow passes as policyPackConfigs."""
+def config_for(stack: str | None) -> tuple[dict[str, str], dict[str, dict[str, Any]]]:
+    """Per-stack enforcement levels and parameters: the same file the workflow passes as policyPackConfigs."""
     if not stack or not config_path(stack).is_file():
-        return {}
+        return {}, {}
     path = config_path(stack)
     where = f"policies/{path.name}"
     try:
         raw = json.loads(path.read_text())
     except ValueError as err:
         raise PolicyConfigError([f"{where}: not JSON ({err})"]) from None
-    return parse_levels(raw, where)
+    return parse_config(raw, where)
 
 
-def evaluate(resources: Sequence[Resource], levels: Mapping[str, str] | None = None) -> list[Violation]:
-    levels = levels or {}
+def levels_for(stack: str | None) -> dict[str, str]:
+    return config_for(stack)[0]
+
+
+def params_for(stack: str | None) -> dict[str, dict[str, Any]]:
+    return config_for(stack)[1]
+
+
+def policy_params(policy: Policy, given: Mapping[str, Any] | None) -> dict[str, Any]:
+    """A policy's parameters: the schema's defaults overlaid with the stack's values (CrossGuard's get_config)."""
+    return {**{k: v.get("default") for k, v in (policy.params or {}).items()}, **(given or {})}
+
+
+def _run(policy: Policy, resources: Sequence[Resource], given: Mapping[str, Any] | None) -> Iterable[tuple[str, str]]:
+    extra = (policy_params(policy, given),) if policy.params else ()
+    if policy.stack_check is not None:
+        yield from policy.stack_check(resources, *extra)
+        return
+    for r in resources:
+        if r.type in policy.types and policy.check is not None:
+            yield from ((r.urn, msg) for msg in policy.check(r, *extra))
+
+
+def evaluate(resources: Sequence[Resource], levels: Mapping[str, str] | None = None,
+             params: Mapping[str, Mapping[str, Any]] | None = None) -> list[Violation]:
+    levels, params = levels or {}, params or {}
     out: list[Violation] = []
     for policy in POLICIES:
         level = levels.get(policy.name, policy.enforcement)
@@ -658,10 +1095,5 @@ def evaluate(resources: Sequence[Resource], levels: Mapping[str, str] | None = N
             continue
         # The pack has no remediations: a remediate level enforces like mandatory.
         level = MANDATORY if level == "remediate" else level
-        if policy.stack_check is not None:
-            out += [Violation(policy.name, level, urn, msg) for urn, msg in policy.stack_check(resources)]
-            continue
-        for r in resources:
-            if r.type in policy.types and policy.check is not None:
-                out += [Violation(policy.name, level, r.urn, msg) for msg in policy.check(r)]
+        out += [Violation(policy.name, level, urn, msg) for urn, msg in _run(policy, resources, params.get(policy.name))]
     return out

@@ -256,7 +256,7 @@ def test_fargate_config_refusals():
 
 def test_pod_identity_is_refused_where_fargate_runs_every_pod():
     text = refused({"f": JOBS}, workloads={"identities": {"jobs": {
-        "namespace": "jobs", "serviceAccount": "runner", "policyArns": ["arn:aws:iam::aws:policy/ReadOnlyAccess"]}}})
+        "namespace": "jobs", "serviceAccount": "runner", "policyArns": ["arn:aws:iam::aws:policy/AmazonSQSReadOnlyAccess"]}}})
     assert "workloads.identities.jobs.mechanism: podIdentity does not work on Fargate" in text
 
 

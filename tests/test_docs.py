@@ -89,3 +89,10 @@ def test_the_version_is_the_changelogs_newest_release():
     releases = re.findall(r"^## \[(\d+\.\d+\.\d+)\] - \d{4}-\d{2}-\d{2}$", (ROOT / "CHANGELOG.md").read_text(), re.M)
     assert releases and releases[0] == version
     assert "Apache License" in (ROOT / "LICENSE").read_text() and "Version 2.0" in (ROOT / "LICENSE").read_text()
+
+
+def test_every_guardrail_is_in_the_operations_guide():
+    from policies import guardrails
+
+    text = (ROOT / "docs" / "operations.md").read_text()
+    assert [p.name for p in guardrails.POLICIES if f"| `{p.name}` |" not in text] == []

@@ -31,13 +31,14 @@ EVERYTHING = {
                    "p" * 63: {"kind": "karpenter", "instanceCategories": ["m"]},
                    "j" * 63: {"kind": "fargate", "selectors": [{"namespace": "jobs"}]}},
     "workloads": {"identities": {"i" * 63: {"namespace": "app", "serviceAccount": "app",
-                                            "policyArns": ["arn:aws:iam::aws:policy/ReadOnlyAccess"]}},
+                                            "policyArns": ["arn:aws:iam::aws:policy/AmazonSQSReadOnlyAccess"]}},
                   "loadBalancers": {"l" * 63: {"type": "network", "scheme": "internal",
                                                "listeners": [{"port": 443, "protocol": "TCP"}],
                                                "target": {"namespace": "shop", "service": "web", "port": 443}}}},
     "addons": {"externalSecrets": {"ssmPathPrefix": "/p/"},
                "externalDns": {"domainFilters": ["a.io"], "hostedZoneIds": ["Z1"]}},
-    "delivery": {"runner": {"enabled": True, "repository": "acme/p", "connectionArn": CONNECTION}},
+    "delivery": {"runner": {"enabled": True, "repository": "acme/p", "connectionArn": CONNECTION,
+                            "allowedActorIds": [1]}},
 }
 
 

@@ -261,6 +261,11 @@ def test_session_manager_is_opt_in_with_its_channel_actions_only():
         "ssm:UpdateInstanceInformation"]
     lt_ = rec.one("aws:ec2/launchTemplate:LaunchTemplate", "eks-platform-test-system").inputs
     assert lt_["metadataOptions"]["httpPutResponseHopLimit"] == 2
+    # the opt-in travels with the template, so the guardrail tells it from a regression
+    assert lt_["tags"]["eks-platform/imds-hop-limit-reason"] == "a node agent reads instance tags"
+    from policies import guardrails as g
+    resources = [g.Resource(r.type, r.name, r.urn, r.inputs, tuple(r.dependencies)) for r in rec.resources]
+    assert [v for v in g.evaluate(resources) if v.policy == "imds-hop-limit"] == []
 
 
 def test_extra_ingress_gets_a_security_group_of_its_own():

@@ -34,7 +34,8 @@ TRUST_BAD = json.dumps({"Statement": [{"Effect": "Allow", "Action": "sts:AssumeR
     "StringLike": {"oidc/id/X:sub": "system:serviceaccount:*"}}}]})
 POD_TRUST_OK = json.dumps({"Statement": [{"Effect": "Allow", "Principal": {"Service": "pods.eks.amazonaws.com"},
                                           "Action": ["sts:AssumeRole", "sts:TagSession"], "Condition": {"StringEquals": {
-    "aws:RequestTag/kubernetes-namespace": "ns", "aws:RequestTag/kubernetes-service-account": "sa"}}}]})
+    "aws:RequestTag/eks-cluster-name": "c", "aws:RequestTag/kubernetes-namespace": "ns",
+    "aws:RequestTag/kubernetes-service-account": "sa"}}}]})
 
 
 def policy_doc(action, resource):
@@ -124,6 +125,24 @@ CASES = [
     ("namespace-pod-security", "kubernetes:core/v1:Namespace",
      {"metadata": {"name": "shop", "labels": {"pod-security.kubernetes.io/enforce": "baseline"}}},
      {"metadata": {"name": "shop", "labels": {}}}),
+    ("iam-no-broad-managed-policies", "aws:iam/role:Role",
+     {"managedPolicyArns": ["arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy"]},
+     {"managedPolicyArns": ["arn:aws:iam::aws:policy/service-role/AmazonEC2RoleforSSM"]}),
+    ("iam-service-trust-source", "aws:iam/role:Role",
+     {"assumeRolePolicy": json.dumps({"Statement": [{"Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"},
+                                                     "Action": "sts:AssumeRole", "Condition": {
+                                                         "StringEquals": {"aws:SourceAccount": "111122223333"}}}]})},
+     {"assumeRolePolicy": json.dumps({"Statement": [{"Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"},
+                                                     "Action": "sts:AssumeRole"}]})}),
+    ("imds-hop-limit", "aws:ec2/launchTemplate:LaunchTemplate",
+     {"metadataOptions": {"httpPutResponseHopLimit": 2}, "tags": {g.IMDS_REASON: "a legacy agent reads IMDS"}},
+     {"metadataOptions": {"httpPutResponseHopLimit": 2}}),
+    ("sqs-encrypted", "aws:sqs/queue:Queue", {"kmsMasterKeyId": "alias/q"}, {"sqsManagedSseEnabled": False}),
+    ("lb-tls-policy", "aws:lb/listener:Listener", {"protocol": "TLS", "sslPolicy": "ELBSecurityPolicy-TLS13-1-3-2021-06"},
+     {"protocol": "HTTPS"}),
+    ("alb-drop-invalid-headers", "aws:lb/loadBalancer:LoadBalancer",
+     {"loadBalancerType": "network"}, {"loadBalancerType": "application"}),
+    ("kms-key-rotation", "aws:kms/key:Key", {"customerMasterKeySpec": "RSA_2048"}, {"enableKeyRotation": False}),
 ]
 
 
@@ -135,10 +154,15 @@ def test_each_policy_passes_good_and_fails_bad(name, typ, good, bad):
 
 
 def test_every_policy_has_a_case():
+    from tests.test_regressions import CASES as REGRESSIONS
+
     names = {c[0] for c in CASES} | {"vpc-flow-logs", "pod-sg-not-world", "workload-role-scoped-writes",
-                                     *LB_STACK_POLICIES}
+                                     *LB_STACK_POLICIES} | {c[2] for c in REGRESSIONS if c[2] in STACK_POLICIES}
     assert names == {p.name for p in g.POLICIES}
     assert next(p for p in g.POLICIES if p.name == "ca-taint-effect").enforcement == g.ADVISORY
+
+
+STACK_POLICIES = {p.name for p in g.POLICIES if p.stack_check is not None}
 
 
 def test_flow_log_stack_policy():

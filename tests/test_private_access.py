@@ -24,7 +24,8 @@ CONFIG = {
     "cluster": {"name": "blue", "endpoint": {"publicAccess": False, "accessHost": {"enabled": True}},
                 "access": {"adminRoleArns": [ADMIN]}},
     "nodeGroups": {"system": SYSTEM_GROUP},
-    "delivery": {"runner": {"enabled": True, "repository": "acme/platform", "connectionArn": CONNECTION}},
+    "delivery": {"runner": {"enabled": True, "repository": "acme/platform", "connectionArn": CONNECTION,
+                            "allowedActorIds": [583231, 9919]}},
 }
 
 
@@ -56,9 +57,11 @@ def test_the_runner_is_exactly_these_resources(rec):
     assert project["vpcConfig"]["subnets"] == rec.outputs["privateSubnetIds"]
     webhook = rec.one("aws:codebuild/webhook:Webhook", "blue-ci-runner").inputs
     assert webhook["buildType"] == "BUILD"
-    assert webhook["filterGroups"] == [{"filters": [{"type": "EVENT", "pattern": "WORKFLOW_JOB_QUEUED"}]}]
+    # queued jobs of the listed GitHub users only: a fork's pull request (queued by its author) never builds
+    assert webhook["filterGroups"] == [{"filters": [{"type": "EVENT", "pattern": "WORKFLOW_JOB_QUEUED"},
+                                                    {"type": "ACTOR_ACCOUNT_ID", "pattern": "^(583231|9919)$"}]}]
     logs = rec.one("aws:cloudwatch/logGroup:LogGroup", "blue-ci-runner-logs").inputs
-    assert (logs["name"], logs["retentionInDays"]) == ("/aws/codebuild/blue-gh-runner", 30)
+    assert (logs["name"], logs["retentionInDays"]) == ("/aws/codebuild/blue-gh-runner", 90)  # cluster.logging.retentionDays
     assert rec.outputs["ciRunner"] == {"projectName": "blue-gh-runner", "runsOn": "codebuild-blue-gh-runner"}
 
 

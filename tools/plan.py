@@ -356,7 +356,7 @@ def main(argv: list[str] | None = None) -> int:
         from policies.guardrails import PolicyConfigError, levels_for
 
         try:
-            levels = levels_for(stack)
+            levels = levels_for(stack)  # parameters too: config_for validates the whole file
         except PolicyConfigError as err:
             print("\n".join(err.problems), file=sys.stderr)
             return 2
@@ -437,7 +437,7 @@ def policy_report(recording, stack: str, levels: dict[str, str] | None = None) -
     resources = [guardrails.Resource(r.type, r.name, r.urn, r.inputs, tuple(r.dependencies))
                  for r in recording.resources]
     levels = guardrails.levels_for(stack) if levels is None else levels
-    violations = guardrails.evaluate(resources, levels)
+    violations = guardrails.evaluate(resources, levels, guardrails.params_for(stack))
     active = [p for p in guardrails.POLICIES if levels.get(p.name, p.enforcement) != guardrails.DISABLED]
     mandatory = [v for v in violations if v.enforcement == guardrails.MANDATORY]
     used = guardrails.config_path(stack)

@@ -23,7 +23,7 @@ from components.config.nodegroups import KarpenterGroup
 from components.context import AwsContext
 from components.identity import ServiceAccount
 from components.nodegroups import karpenter as model
-from components.nodegroups.model import GROUP_LABEL
+from components.nodegroups.model import GROUP_LABEL, imds_reason
 
 KEY = "karpenter"
 POLICY = "karpenter"
@@ -84,7 +84,9 @@ class Karpenter(HelmAddon):
                     tags=ctx.aws.tags, subnet_ids=list(v[1] or ())))
             self.node_classes[key] = k8s.apiextensions.CustomResource(
                 f"{name}-{key}-class", api_version=model.NODECLASS_API, kind="EC2NodeClass",
-                metadata={"name": key, "labels": {**labels, GROUP_LABEL: key}}, spec=spec, opts=opts,
+                metadata={"name": key, "labels": {**labels, GROUP_LABEL: key},
+                          **({"annotations": r} if (r := imds_reason(group)) else {})},
+                spec=spec, opts=opts,
             )
             self.node_pools[key] = k8s.apiextensions.CustomResource(
                 f"{name}-{key}-pool", api_version=model.NODEPOOL_API, kind="NodePool",

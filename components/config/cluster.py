@@ -124,7 +124,7 @@ class Logging(Model):
                  schema={"enum": list(CLUSTER_LOG_TYPES)}) = ("api", "audit", "authenticator")
     """Of api, audit, authenticator, controllerManager, scheduler."""
     retention_days: RetentionDays = 90
-    """Retention of /aws/eks/<name>/cluster (created before the cluster)."""
+    """Retention of /aws/eks/<name>/cluster (created before the cluster) and of the CI runner's build logs."""
     kms_key_arn: KmsKeyArn | None = None
     """A customer-managed KMS key that encrypts every log group the platform creates (the control plane's, the flow
     logs', the CI runner's); its key policy must let logs.<region>.amazonaws.com use it. Default: CloudWatch Logs'

@@ -33,6 +33,10 @@ class RunnerConfig(Model):
     """CodeBuild EC2 compute (Lambda compute cannot run in a VPC); MEDIUM: 4 vCPU, 7 GB."""
     image: Image = "aws/codebuild/amazonlinux-x86_64-standard:5.0"
     """The build image (Amazon Linux 2023 standard image by default)."""
+    allowed_actor_ids: tuple[integer(1, 2**53 - 1), ...] = ()
+    """The GitHub user ids (numbers: `gh api users/<login> --jq .id`) whose workflow jobs the runner takes; a job
+    queued by anyone else (a fork's author, an outside collaborator) never builds inside the VPC. Required when
+    enabled."""
 
     @model_validator(mode="after")
     def _complete(self) -> RunnerConfig:
@@ -41,6 +45,12 @@ class RunnerConfig(Model):
             for key, value in (("repository", self.repository), ("connectionArn", self.connection_arn)):
                 if value is None:
                     found.add(key, "is required when the runner is enabled")
+            if not self.allowed_actor_ids:
+                found.add("allowedActorIds", "is required when the runner is enabled: without it any GitHub user "
+                                             "whose job targets the runner's label (a fork's pull request) would run "
+                                             "inside the VPC")
+        for dup in sorted({i for i in self.allowed_actor_ids if self.allowed_actor_ids.count(i) > 1}):
+            found.add("allowedActorIds", f"{dup} is listed twice")
         found.check()
         return self
 

@@ -144,7 +144,9 @@ class WorkloadIdentity(Model):
     """podIdentity: an EKS Pod Identity association, nothing on the service account; irsa: the role trusts the
     cluster's OIDC provider and the service account must carry eks.amazonaws.com/role-arn."""
     policy_arns: items(_policy_arn, "policy", max_items=MAX_MANAGED_POLICIES) = ()
-    """Managed policies attached to the role (AdministratorAccess, PowerUserAccess, IAMFullAccess refused)."""
+    """Managed policies attached to the role (AdministratorAccess, PowerUserAccess, IAMFullAccess refused; ones
+    that read the account's data, such as ReadOnlyAccess or *FullAccess, fail the guardrail
+    iam-no-broad-managed-policies)."""
     statements: tuple[Statement, ...] = ()
     """The role's inline policy."""
 

@@ -272,7 +272,8 @@ class NodeIam(Model):
     dedicated_role: bool = False
     """Its own node role instead of the shared one."""
     extra_policy_arns: items(matches(POLICY_ARN, "an IAM policy ARN"), "policy") = ()
-    """More managed policies, only on a dedicated role."""
+    """More managed policies, only on a dedicated role. Ones that read the account's data (ReadOnlyAccess,
+    AmazonSSMManagedInstanceCore, *FullAccess...) fail the guardrail iam-no-broad-managed-policies."""
 
     @model_validator(mode="after")
     def _dedicated(self) -> NodeIam:

@@ -46,8 +46,12 @@ CertificateArn = text(
     max_len=2048)
 # ELBv2 predefined security policies of TLS 1.2 and later only (Application Load Balancer guide, "Security
 # policies"): the TLS 1.0/1.1 policies (ELBSecurityPolicy-2016-08, -TLS-1-1-*) are refused on purpose.
-SslPolicy = text(r"ELBSecurityPolicy-(TLS13-1-[23]|TLS-1-2|FS-1-2)[A-Za-z0-9-]{0,64}",
-                 "an ELB security policy of TLS 1.2 or later (ELBSecurityPolicy-TLS13-1-2-2021-06)")
+# TLS 1.2+ with forward secrecy and no CBC suites (Elastic Load Balancing, "Security policies for your Application
+# Load Balancer"): TLS13-1-2/TLS13-1-3 and their Res, FIPS and PQ variants, FS-1-2-Res; not the Ext* or TLS-1-x
+# policies kept for old clients. The guardrail lb-tls-policy (policies/guardrails.py TLS_POLICY) allows the same.
+SSL_POLICY = r"ELBSecurityPolicy-(TLS13-1-[23](-Res)?(-FIPS)?(-PQ)?|FS-1-2-Res)-20\d\d-\d\d"
+SslPolicy = text(SSL_POLICY, "a forward-secret ELB security policy of TLS 1.2 or later without CBC suites "
+                             "(ELBSecurityPolicy-TLS13-1-2-2021-06, ...-Res-PQ-2025-09)")
 DEFAULT_SSL_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"  # AWS's recommended default since 2023
 DnsName = text(DOMAIN, "a DNS name (www.example.com)", max_len=253)
 # S3 bucket names (S3 user guide, "Bucket naming rules"): 3-63 lowercase letters, digits, ., -.

@@ -87,7 +87,7 @@ def launch_template(
             for rt in ("instance", "volume", "network-interface")
         ],
         update_default_version=True,
-        tags=tagged(ctx.tags, name),
+        tags=tagged(ctx.tags, name, **model.imds_reason(group)),
         opts=pulumi.ResourceOptions(parent=parent),
     )
 

@@ -355,6 +355,15 @@ def instances_distribution(group: NodeGroupConfig) -> dict:
     }
 
 
+IMDS_REASON = "eks-platform/imds-hop-limit-reason"  # the guardrail imds-hop-limit reads it
+
+
+def imds_reason(group: NodeGroupConfig) -> dict[str, str]:
+    """The marker a node class with hop limit 2 carries (a launch template's tag, an EC2NodeClass's annotation): the
+    reason its config gave, so the guardrail tells an opt-in from a regression."""
+    return {IMDS_REASON: group.imds.reason} if group.imds.hop_limit > 1 and group.imds.reason else {}
+
+
 def identity_tags(base: Mapping[str, str], name: str, group: NodeGroupConfig) -> dict[str, str]:
     """The tags a launch template writes on instances, volumes and ENIs: only ones that never change.
 
