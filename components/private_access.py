@@ -223,6 +223,17 @@ class CiRunner(pulumi.ComponentResource):
         )
 
 
+ACCESS_HOST_TAG = "eks-platform/access-host"  # value: the cluster's name
+
+
+def session_log_arns(cfg: AccessHostConfig, ctx: AwsContext) -> tuple[str | None, str | None]:
+    """(log group ARN, objects ARN) the host writes session transcripts to, as the account's preferences say."""
+    group = ctx.arn("logs", f"log-group:{cfg.session_log_group}") if cfg.session_log_group else None
+    objects = (f"arn:{ctx.partition}:s3:::{cfg.session_log_bucket}/{cfg.session_log_prefix}/*"
+               if cfg.session_log_bucket else None)
+    return group, objects
+
+
 @dataclass(frozen=True)
 class AccessHostArgs:
     config: AccessHostConfig
@@ -250,7 +261,7 @@ class AccessHost(pulumi.ComponentResource):
         # Session Manager's channel only (not AmazonSSMManagedInstanceCore, which also reads every parameter)
         ssm = aws.iam.RolePolicy(
             f"{name}-session-manager", **names.autoname(names.ROLE_POLICY, f"{name}-session-manager"),
-            role=role.id, policy=session_manager_policy(), opts=child,
+            role=role.id, policy=session_manager_policy(*session_log_arns(cfg, ctx)), opts=child,
         )
         profile = aws.iam.InstanceProfile(name, **names.autoname(names.INSTANCE_PROFILE, name), role=role.name,
                                           tags=tagged(ctx.tags, name), opts=child)
@@ -271,9 +282,11 @@ class AccessHost(pulumi.ComponentResource):
                     volume_size=8, volume_type="gp3", encrypted="true", delete_on_termination="true",
                 ),
             )],
-            # Identity tags only (a tag here is template data): the ASG propagates the stack's tags.
-            tag_specifications=[aws.ec2.LaunchTemplateTagSpecificationArgs(resource_type=rt, tags=identity(ctx.tags, name))
-                                for rt in ("instance", "volume", "network-interface")],
+            # Identity tags only (a tag here is template data): the ASG propagates the stack's tags. The access-host
+            # tag is what ssm:StartSession is scoped by (bootstrap/identities.py session_policy).
+            tag_specifications=[aws.ec2.LaunchTemplateTagSpecificationArgs(
+                resource_type=rt, tags=identity(ctx.tags, name, **{ACCESS_HOST_TAG: args.cluster_name}))
+                for rt in ("instance", "volume", "network-interface")],
             update_default_version=True,
             tags=tagged(ctx.tags, name), opts=child,
         )

@@ -648,6 +648,7 @@ class CatalogStatement:
     sid: str
     actions: tuple[str, ...]
     conditions: tuple[tuple[str, str], ...]  # (operator, key pattern with placeholders)
+    resources: tuple[str, ...] = ()  # patterns with placeholders
 
 
 def _key_matches(pattern: str, key: str) -> bool:
@@ -665,7 +666,7 @@ def iam_catalogs(directory: Path = IAM_CATALOG_DIR) -> dict[str, tuple[CatalogSt
         out[path.stem] = tuple(
             CatalogStatement(s["sid"], tuple(_list(s.get("actions"))),
                              tuple((op, key) for op, keys in sorted((s.get("condition") or {}).items())
-                                   for key in sorted(keys)))
+                                   for key in sorted(keys)), tuple(_list(s.get("resources"))))
             for s in raw.get("statements", []))
     return out
 
@@ -685,7 +686,11 @@ def _catalog_problems(catalog: Sequence[CatalogStatement], statements: list[tupl
     by_sid = {st.get("Sid"): (urn, st) for urn, st in statements}
     conditioned = [c for c in catalog if c.conditions]
     free = {a for c in catalog if not c.conditions for a in c.actions}
-    only_conditioned = {a for c in conditioned for a in c.actions} - free
+    # action -> the resources the catalog grants it on only under a condition
+    only_conditioned: dict[str, set[str]] = {}
+    for c in conditioned:
+        for a in set(c.actions) - free:
+            only_conditioned.setdefault(a, set()).update(c.resources)
     for c in conditioned:
         if c.sid not in by_sid:
             continue  # a statement the stack does not use (or renamed: the action check below still applies)
@@ -696,7 +701,9 @@ def _catalog_problems(catalog: Sequence[CatalogStatement], statements: list[tupl
         if lost:
             yield urn, f"statement {c.sid} lost its condition {', '.join(lost)}"
     for urn, st in statements:
-        granted = sorted(a for a in only_conditioned if _grants(_list(st.get("Action")), a))
+        resources = [r for r in _list(st.get("Resource")) if isinstance(r, str)]
+        granted = sorted(a for a, where in only_conditioned.items() if _grants(_list(st.get("Action")), a)
+                         and any(r == "*" or any(_key_matches(w, r) for w in where) for r in resources))
         if granted and not _conditions(st):
             yield urn, f"statement {st.get('Sid') or '(no Sid)'} grants {', '.join(granted[:4])} without a condition"
 

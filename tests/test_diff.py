@@ -174,7 +174,7 @@ def test_storage_class_parameters_replace_it():
 
 def test_the_access_hosts_template_rolls_nothing(tmp_path, prod_plan):
     """Its group has no instance refresh: a new template version reaches the next host it launches only."""
-    new = planned(tmp_path, changed(PROD, "accessHost: {enabled: true}", "accessHost: {enabled: true, instanceType: t3.small}"))
+    new = planned(tmp_path, changed(PROD, "accessHost: {enabled: true,", "accessHost: {enabled: true, instanceType: t3.small,"))
     d = diff.diff(prod_plan, new)
     lt = by_name(d, "eks-platform-prod-access-host", "aws:ec2/launchTemplate:LaunchTemplate")
     assert (lt.op, lt.paths, lt.rolls_nodes) == ("update", ["instanceType"], None)

@@ -300,7 +300,7 @@ def test_every_stack_has_policy_levels_and_the_workflow_passes_the_same_file():
         assert path.is_file(), f"{path} is missing"
         assert path.name in (f"config.{stack}.json", g.DEFAULT_CONFIG)
         g.levels_for(stack)  # parses and validates
-    workflow = (ROOT / ".github" / "workflows" / "pulumi-stack.yml").read_text()
+    workflow = (ROOT / ".github" / "actions" / "pulumi-stack" / "action.yml").read_text()
     assert "policyPackConfigs: ${{ inputs.policy-config }}" in workflow
 
 

@@ -316,7 +316,9 @@ def markdown(diffs: list[dict[str, Any]]) -> str:
     """One pull-request comment for the diffs of every stack (--diff-json documents)."""
     lines = [MARKER, "### Offline plan diff", "",
              "What this pull request changes in each stack, from the offline plan (no cloud credentials); "
-             "`+-` replaces, `~` updates in place. `pulumi preview` shows the live view.", ""]
+             "`+-` replaces, `~` updates in place. `pulumi preview` shows the live view.", "",
+             "> **Computed by this pull request's own code** (offline-diff.yml, no secrets): a change to the "
+             "program or to `tools/` can change this report too. Review the code, not only the diff.", ""]
     for doc in sorted(diffs, key=lambda d: d.get("stack", "")):
         s = doc["summary"]
         verdict = "**refused**" if doc["errors"] else "ok"

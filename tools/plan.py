@@ -106,7 +106,8 @@ def stack_name_of(path: Path) -> str:
 # running
 # ---------------------------------------------------------------------------------------
 def run(stack_file: Path, stack: str, root: Path = ROOT):
-    """Run the real program for a stack file; return the Recording (raises ConfigError)."""
+    """Run the real program of the project in ``root`` (the platform, or bootstrap/) for a stack file; return the
+    Recording (raises ConfigError)."""
     from tools.mockcloud import run_program
 
     project = load_project(root)
@@ -314,6 +315,8 @@ def dump_json(recording) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.plan", description=__doc__.split("\n\n")[0])
     parser.add_argument("stack", nargs="?", help="stack name: reads Pulumi.<stack>.yaml")
+    parser.add_argument("--project", type=Path, default=ROOT, metavar="DIR",
+                        help="the Pulumi project to plan: the platform (default) or bootstrap")
     parser.add_argument("--config-file", type=Path,
                         help="a stack config file to plan instead; the stack is named after the file "
                              "(Pulumi.<stack>.yaml, else the file name without .yaml) unless --stack says otherwise")
@@ -340,7 +343,7 @@ def main(argv: list[str] | None = None) -> int:
     elif args.stack_name and not args.stack:
         parser.error("--stack names the stack of a --config-file; to plan Pulumi.<stack>.yaml, name it without --stack")
     elif args.stack:
-        stack_file = ROOT / f"Pulumi.{args.stack}.yaml"
+        stack_file = args.project / f"Pulumi.{args.stack}.yaml"
         stack = args.stack
     else:
         parser.error("name a stack (one of the Pulumi.<stack>.yaml files) or pass --config-file")
@@ -361,7 +364,7 @@ def main(argv: list[str] | None = None) -> int:
             print("\n".join(err.problems), file=sys.stderr)
             return 2
     try:
-        recording = run(stack_file, stack)
+        recording = run(stack_file, stack, args.project.resolve())
     except ConfigError as err:
         for line in err.problems:
             print(line, file=sys.stderr)

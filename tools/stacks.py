@@ -53,7 +53,7 @@ def policy_config(stack: str, root: Path = ROOT) -> str:
 def settings(stack: str, root: Path = ROOT) -> dict[str, str]:
     suffix = variable_suffix(stack)
     return {"stack": stack, "runnerVar": f"RUNNER_{suffix}", "tunnelVar": f"TUNNEL_{suffix}",
-            "policyConfig": policy_config(stack, root)}
+            "previewRoleVar": f"PREVIEW_ROLE_{suffix}", "policyConfig": policy_config(stack, root)}
 
 
 def deploy_key(stack: str, root: Path = ROOT) -> tuple[int, str]:

@@ -336,4 +336,10 @@ LabelValue = text(LABEL_VALUE, "a valid label value (0-63 letters, digits, -, _,
 # CloudWatch Logs retentionInDays values (0, "never expire", refused on purpose).
 LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
                       2922, 3288, 3653)
+# S3 bucket names (S3 user guide, "Bucket naming rules"): 3-63 lowercase letters, digits, ., -.
+BucketName = text(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", "an S3 bucket name", max_len=63)
+LogPrefix = text(r"[A-Za-z0-9!_.*'()-]+(/[A-Za-z0-9!_.*'()-]+)*", "an S3 key prefix without leading or trailing /",
+                 max_len=512)
+# CloudWatch Logs CreateLogGroup logGroupName: 1-512 of [.-_/#A-Za-z0-9].
+SessionLogGroup = text(r"[.\-_/#A-Za-z0-9]{1,512}", "a CloudWatch Logs group name", max_len=512)
 RetentionDays = one_of(LOG_RETENTION_DAYS, f"a CloudWatch Logs retention ({', '.join(map(str, LOG_RETENTION_DAYS))})")

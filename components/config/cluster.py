@@ -12,12 +12,15 @@ from components.config.base import (
     ROLE_ARN,
     ROLE_ARN_WHAT,
     AddonVersion,
+    BucketName,
     Cidr,
     KmsKeyArn,
+    LogPrefix,
     Model,
     Problems,
     RetentionDays,
     RoleArn,
+    SessionLogGroup,
     Thumbprint,
     checked,
     cidrs,
@@ -75,6 +78,21 @@ class AccessHostConfig(Model):
     """Create it (an Auto Scaling group of one, private subnet, no inbound rule, only SSM)."""
     instance_type: InstanceType = "t3.micro"
     """Its instance type (x86_64 or Graviton: the AL2023 image follows)."""
+    session_log_group: SessionLogGroup | None = None
+    """The log group the account's Session Manager preferences log shell sessions to (the bootstrap's
+    sessionLogGroup output): the host may write it."""
+    session_log_bucket: BucketName | None = None
+    """...or the S3 bucket they log to (bootstrap sessionManager.logging: s3), under sessionLogPrefix."""
+    session_log_prefix: LogPrefix = "session-manager"
+    """The key prefix in that bucket."""
+
+    @model_validator(mode="after")
+    def _one_log(self) -> AccessHostConfig:
+        found = Problems()
+        if self.session_log_group and self.session_log_bucket:
+            found.add("sessionLogBucket", "and sessionLogGroup both set: the preferences log to one of them")
+        found.check()
+        return self
 
 
 class Endpoint(Model):

@@ -17,7 +17,9 @@ from components.config.base import (
     HOSTED_ZONE_ID,
     HOSTED_ZONE_ID_WHAT,
     PARTITION,
+    BucketName,
     Description,
+    LogPrefix,
     Model,
     Problems,
     cidrs,
@@ -54,10 +56,6 @@ SslPolicy = text(SSL_POLICY, "a forward-secret ELB security policy of TLS 1.2 or
                              "(ELBSecurityPolicy-TLS13-1-2-2021-06, ...-Res-PQ-2025-09)")
 DEFAULT_SSL_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"  # AWS's recommended default since 2023
 DnsName = text(DOMAIN, "a DNS name (www.example.com)", max_len=253)
-# S3 bucket names (S3 user guide, "Bucket naming rules"): 3-63 lowercase letters, digits, ., -.
-BucketName = text(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", "an S3 bucket name", max_len=63)
-LogPrefix = text(r"[A-Za-z0-9!_.*'()-]+(/[A-Za-z0-9!_.*'()-]+)*", "an S3 key prefix without leading or trailing /",
-                 max_len=512)
 
 Protocol = Literal["HTTP", "HTTPS", "TCP", "TLS", "UDP", "TCP_UDP"]
 PROTOCOLS = {"application": ("HTTP", "HTTPS"), "network": ("TCP", "TLS", "UDP", "TCP_UDP")}
