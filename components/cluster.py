@@ -224,6 +224,7 @@ class Cluster(pulumi.ComponentResource):
         sg = self._security_group(args)
         cluster = self._control_plane(args, role, key_arn, sg, [*role_ready, key_ready, self._log_group()])
         self._access_entries(cluster)
+        self._zonal_autoshift(cluster)
         self.oidc = OidcProvider(
             f"{name}-oidc",
             OidcProviderArgs(issuer_url=cluster.identities.apply(lambda ids: ids[0].oidcs[0].issuer),
@@ -380,9 +381,28 @@ class Cluster(pulumi.ComponentResource):
             # We install the VPC CNI, kube-proxy and CoreDNS as managed add-ons ourselves.
             bootstrap_self_managed_addons=False,
             upgrade_policy=aws.eks.ClusterUpgradePolicyArgs(support_type=cfg.upgrade_policy),
+            # ARC zonal shift (EKS user guide, "Learn about Amazon Application Recovery Controller's zonal shift in
+            # Amazon EKS"): set either way, since the provider keeps an unset block as whatever EKS has
+            zonal_shift_config=aws.eks.ClusterZonalShiftConfigArgs(enabled=cfg.zonal_shift),
+            control_plane_scaling_config=aws.eks.ClusterControlPlaneScalingConfigArgs(
+                tier=cfg.control_plane.scaling_tier) if cfg.control_plane.scaling_tier else None,
             deletion_protection=cfg.protect,
             tags=tagged(self._ctx.tags, cfg.name),
             opts=self._child(protect=cfg.protect, depends_on=after),
+        )
+
+    def _zonal_autoshift(self, cluster: aws.eks.Cluster) -> None:
+        """The cluster's ARC zonal autoshift configuration, with the practice runs' alarms (cluster.zonalAutoshift)."""
+        auto = self._cfg.zonal_autoshift
+        if not auto.enabled:
+            return
+        aws.arczonalshift.ZonalAutoshiftConfiguration(
+            f"{self._name}-zonal-autoshift", resource_arn=cluster.arn, zonal_autoshift_status="ENABLED",
+            outcome_alarms=[aws.arczonalshift.ZonalAutoshiftConfigurationOutcomeAlarmArgs(
+                alarm_identifier=arn, type="CLOUDWATCH") for arn in auto.outcome_alarm_arns],
+            blocking_alarms=[aws.arczonalshift.ZonalAutoshiftConfigurationBlockingAlarmArgs(
+                alarm_identifier=arn, type="CLOUDWATCH") for arn in auto.blocking_alarm_arns] or None,
+            opts=pulumi.ResourceOptions(parent=self),
         )
 
     def _access_entries(self, cluster: aws.eks.Cluster) -> None:
@@ -502,6 +522,18 @@ class CoreDns(pulumi.ComponentResource):
     def __init__(self, name: str, args: NodeAddonArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("eks-platform:cluster:CoreDns", name, None, opts)
         self.addon = node_addon(name, "coredns", args, self)
+        self.register_outputs({"addonArn": self.addon.arn})
+
+
+class NodeMonitoringAgent(pulumi.ComponentResource):
+    """The EKS node monitoring agent on every node (its own tolerations take every taint): the node conditions that
+    node auto repair and Karpenter's node repair act on."""
+
+    addon: aws.eks.Addon
+
+    def __init__(self, name: str, args: NodeAddonArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("eks-platform:cluster:NodeMonitoringAgent", name, None, opts)
+        self.addon = node_addon(name, "eks-node-monitoring-agent", args, self)
         self.register_outputs({"addonArn": self.addon.arn})
 
 

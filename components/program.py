@@ -31,6 +31,7 @@ from components.cluster import (
     CoreDns,
     MetricsServer,
     NodeAddonArgs,
+    NodeMonitoringAgent,
     update_kubeconfig_command,
 )
 from components.config import PlatformConfig
@@ -338,7 +339,8 @@ def build_addons(
         brought = cfg.network.existing.private_subnet_ids if cfg.network.existing else ()
         out["karpenter"] = karpenter.build(named("karpenter"), actx, a.karpenter, cfg.karpenter_pools,
                                            karpenter_nodes, subnet_ids=list(brought),
-                                           custom_networking=cfg.network.custom_networking)
+                                           custom_networking=cfg.network.custom_networking,
+                                           zonal_shift=cfg.cluster.zonal_shift)
     return out
 
 
@@ -367,6 +369,12 @@ def build_node_addons(
             cluster_name=cluster.name, version=m.metrics_server.version, kubernetes_version=cfg.cluster.version,
             ctx=ctx, after=after,
             configuration_values=json.dumps(on_system, sort_keys=True, separators=(",", ":")) if on_system else None,
+        ))
+    if m.node_monitoring_agent.enabled:
+        # a DaemonSet on every node (no placement: it tolerates every taint), ACTIVE once the first nodes run it
+        out["nodeMonitoringAgent"] = NodeMonitoringAgent(f"{name}-node-monitoring", NodeAddonArgs(
+            cluster_name=cluster.name, version=m.node_monitoring_agent.version,
+            kubernetes_version=cfg.cluster.version, ctx=ctx, after=after,
         ))
     return out
 

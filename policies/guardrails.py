@@ -10,6 +10,7 @@ expected type) are skipped rather than guessed.
 
 from __future__ import annotations
 
+import collections
 import ipaddress
 import json
 import re
@@ -884,6 +885,89 @@ def admin_role_mfa_same_account(resources: Sequence[Resource]) -> Iterable[tuple
                               "trust this account's principals; people of another account assume a role of theirs.")
 
 
+# -- nodes that repair themselves, a cluster that can leave a zone (issue 30) -------------------
+MONITORING_AGENT = "eks-node-monitoring-agent"
+
+
+def node_auto_repair(resources: Sequence[Resource]) -> Iterable[tuple[str, str]]:
+    """Every managed node group repairs its nodes, Karpenter repairs its own, and the node monitoring agent that
+    reports the conditions they act on is installed."""
+    groups = [r for r in resources if r.type == "aws:eks/nodeGroup:NodeGroup"]
+    karpenter = [r for r in resources if r.type == RELEASE[0]
+                 and str(r.props.get("chart", "")).rstrip("/").rsplit("/", 1)[-1] == "karpenter"]  # a name or oci://
+    for r in groups:
+        repair = r.props.get("nodeRepairConfig")
+        if not isinstance(repair, dict) or repair.get("enabled") is not True:
+            yield r.urn, (f"{r.name}: a broken node stays in the group until someone notices. Fix: "
+                          "nodeGroups.<n>.repair.enabled: true (EKS node auto repair).")
+    for r in karpenter:
+        values = r.props.get("values") if isinstance(r.props.get("values"), dict) else {}
+        gates = (values.get("settings") or {}).get("featureGates") or {}
+        if gates.get("nodeRepair") is not True:
+            yield r.urn, (f"{r.name}: Karpenter leaves unhealthy nodes in place. Fix: addons.karpenter.nodeRepair: "
+                          "true (settings.featureGates.nodeRepair).")
+    agents = [r for r in resources if r.type == "aws:eks/addon:Addon" and r.props.get("addonName") == MONITORING_AGENT]
+    cluster = next((r for r in resources if r.type == "aws:eks/cluster:Cluster"), None)
+    if (groups or karpenter) and not agents and cluster is not None:
+        yield cluster.urn, (f"{cluster.name}: no node monitoring agent, so node repair sees only the kubelet's own "
+                            "conditions. Fix: cluster.addons.nodeMonitoringAgent.enabled: true.")
+
+
+def eks_zonal_shift(r: Resource) -> Iterable[str]:
+    shift = r.props.get("zonalShiftConfig")
+    if not isinstance(shift, dict) or shift.get("enabled") is not True:
+        yield (f"{r.name}: traffic cannot be moved away from an impaired zone (ARC zonal shift is off). Fix: "
+               "cluster.zonalShift: true.")
+
+
+NODE_GROUP_LABEL = "eks-platform/node-group"
+_CA_LABEL_TAG = f"k8s.io/cluster-autoscaler/node-template/label/{NODE_GROUP_LABEL}"
+
+
+def _node_classes(resources: Sequence[Resource]) -> dict[str, tuple[Resource, int, list]]:
+    """``{class key: (resource, minimum size, subnets)}`` of the managed and self-managed groups: the key is the
+    eks-platform/node-group label (on a managed group) or the cluster-autoscaler template tag (on an ASG)."""
+    out: dict[str, tuple[Resource, int, list]] = {}
+    for r in resources:
+        if r.type == "aws:eks/nodeGroup:NodeGroup":
+            key = (r.props.get("labels") or {}).get(NODE_GROUP_LABEL)
+            size = (r.props.get("scalingConfig") or {}).get("minSize")
+            subnets = r.props.get("subnetIds")
+        elif r.type == "aws:autoscaling/group:Group":
+            key = next((t.get("value") for t in r.props.get("tags") or [] if isinstance(t, dict)
+                        and t.get("key") == _CA_LABEL_TAG), None)
+            size, subnets = r.props.get("minSize"), r.props.get("vpcZoneIdentifiers")
+        else:
+            continue
+        if isinstance(key, str) and isinstance(subnets, list) and isinstance(size, int):  # unknown at preview: skip
+            out[key] = (r, size, subnets)
+    return out
+
+
+def node_class_zones(resources: Sequence[Resource]) -> Iterable[tuple[str, str]]:
+    """A class that must keep nodes (min > 0) spans at least two zones, and the class the platform's controllers
+    run on (the node selector of the Helm releases) spans every zone the cluster's node subnets cover: a zone
+    failure must not take a class, or the controllers that recover the rest, down with it. A group's subnets are
+    one per zone (the program never gives a group two subnets of one zone)."""
+    classes = _node_classes(resources)
+    widest = max((len(set(map(str, s))) for _, _, s in classes.values()), default=0)
+    # the node tiers' subnets the stack creates (one per zone); a brought VPC plans none: the widest class counts
+    tiers = collections.Counter(_tags(r.props).get("eks-platform/tier") for r in resources
+                                if r.type == "aws:ec2/subnet:Subnet")
+    zones = max(widest, tiers["private"], tiers["public"])
+    system = {((r.props.get("values") or {}).get("nodeSelector") or {}).get(NODE_GROUP_LABEL)
+              for r in resources if r.type == RELEASE[0] and isinstance(r.props.get("values"), dict)}
+    for key, (r, size, subnets) in sorted(classes.items()):
+        span = len(set(map(str, subnets)))
+        if size > 0 and span < 2:
+            yield r.urn, (f"{r.name}: keeps {size} node(s) in one zone, so a zone failure takes the class down. Fix: "
+                          "give the class subnets in at least two zones (network.existing.publicSubnetIds for a "
+                          "public class).")
+        elif key in system and span < zones:
+            yield r.urn, (f"{r.name}: the platform's controllers run here, in {span} of the cluster's {zones} zones. "
+                          "Fix: the system class spans every zone of its tier.")
+
+
 # ---------------------------------------------------------------------------------------
 # the pack
 # ---------------------------------------------------------------------------------------
@@ -903,6 +987,12 @@ POLICIES: tuple[Policy, ...] = (
            eks_authentication_mode),
     Policy("eks-no-creator-admin", "The cluster creator gets no implicit admin", MANDATORY, CLUSTER,
            eks_creator_admin),
+    Policy("eks-zonal-shift", "The cluster can be shifted away from an impaired zone", MANDATORY, CLUSTER,
+           eks_zonal_shift),
+    Policy("node-auto-repair", "Nodes repair themselves: managed groups, Karpenter, and the monitoring agent",
+           MANDATORY, stack_check=node_auto_repair),
+    Policy("node-class-zones", "Node classes that keep nodes span two zones; the system class spans all", MANDATORY,
+           stack_check=node_class_zones),
     Policy("launch-template-imdsv2", "Nodes require IMDSv2", MANDATORY, LAUNCH_TEMPLATE, launch_template_imdsv2),
     Policy("launch-template-encrypted-volumes", "Node volumes are encrypted", MANDATORY, LAUNCH_TEMPLATE,
            launch_template_encrypted_volumes),

@@ -152,6 +152,8 @@ def request(r, p: bconfig.Platform) -> tuple[str, str]:
         "aws:codebuild/webhook:Webhook": lambda: ("codebuild:CreateWebhook", arn("codebuild",
                                                                          f"project/{i.get('projectName')}")),
         "aws:eks/cluster:Cluster": lambda: ("eks:CreateCluster", cluster),
+        "aws:arczonalshift/zonalAutoshiftConfiguration:ZonalAutoshiftConfiguration": lambda: (
+            "arc-zonal-shift:CreatePracticeRunConfiguration", cluster),
         "aws:eks/accessEntry:AccessEntry": lambda: ("eks:CreateAccessEntry", cluster),
         "aws:eks/accessPolicyAssociation:AccessPolicyAssociation": lambda: ("eks:AssociateAccessPolicy",
                                                                     arn("eks", f"access-entry/{c}/role/x/y/z")),

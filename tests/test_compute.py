@@ -107,7 +107,9 @@ def test_controller_release_values_and_placement(rec):
     assert (r["chart"], r["version"], r["namespace"]) == ("oci://public.ecr.aws/karpenter/karpenter", "1.14.1",
                                                           "kube-system")
     v = r["values"]
-    assert v["settings"] == {"clusterName": C, "interruptionQueue": f"{C}-karpenter"}
+    # node repair (alpha gate, off in the chart) and zonal shift (the cluster has it by default) on
+    assert v["settings"] == {"clusterName": C, "interruptionQueue": f"{C}-karpenter",
+                             "featureGates": {"nodeRepair": True}, "enableZonalShift": True}
     assert v["serviceAccount"] == {"create": True, "name": "karpenter", "annotations": {}}
     assert v["nodeSelector"] == {"kubernetes.io/os": "linux", "eks-platform/node-group": "system"}
     assert v["tolerations"] == [{"key": "CriticalAddonsOnly", "operator": "Equal", "value": "true",

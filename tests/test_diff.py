@@ -101,7 +101,7 @@ def test_plans_at_1_34_and_1_35_pin_every_version(tmp_path, prod_plan):
         addons = {r["inputs"]["addonName"]: r["inputs"]["addonVersion"]
                   for r in resources if r["type"] == "aws:eks/addon:Addon"}
         assert set(addons) == {"vpc-cni", "kube-proxy", "eks-pod-identity-agent", "coredns", "aws-ebs-csi-driver",
-                               "metrics-server"}
+                               "metrics-server", "eks-node-monitoring-agent"}
         assert all(addons.values())
         seen[minor] = addons
     assert seen["1.34"]["kube-proxy"] != seen["1.35"]["kube-proxy"]
@@ -146,8 +146,29 @@ def test_the_replace_table_covers_every_type_the_program_registers(prod_plan):
 
 def test_changed_paths_and_version_jumps():
     assert diff.changed_paths({"a": {"b": 1, "c": [1]}}, {"a": {"b": 2, "c": [1]}, "d": 1}) == ["a.b", "d"]
-    assert diff._version_jump("c", "1.34", "1.35") == []
-    assert "downgrade" in diff._version_jump("c", "1.35", "1.34")[0]
+    assert diff._version_jump("c", "1.34", "1.35") == ([], [])
+
+
+def test_one_minor_down_is_a_rollback_warning_two_are_refused(prod):
+    """1.35 -> 1.34 plans with a warning naming EKS's 7-day window and the manual path; 1.35 -> 1.33 and
+    1.34 -> 1.36 are refused (exit 3)."""
+    errors, warnings = diff._version_jump("c", "1.35", "1.34")
+    assert errors == [] and warnings[0].startswith("c: Kubernetes 1.35 -> 1.34 is a ROLLBACK: EKS rolls a control "
+                                                   "plane back one minor only within 7 days of its upgrade")
+    assert "aws eks update-cluster-version --name <cluster> --kubernetes-version 1.34" in warnings[0]
+    assert diff._version_jump("c", "1.35", "1.33") == (
+        ["c: Kubernetes 1.35 -> 1.33 goes back more than one minor; EKS rolls back one minor only (1.35 -> 1.34 "
+         "first)."], [])
+    assert diff._version_jump("c", "1.34", "1.36")[0] == [
+        "c: Kubernetes 1.34 -> 1.36 skips a minor; EKS upgrades one minor at a time (1.34 -> 1.35 first)."]
+    base = prod.as_json()
+    rolled = json.loads(json.dumps(base))
+    cluster = next(r for r in rolled["resources"] if r["type"] == "aws:eks/cluster:Cluster")
+    cluster["inputs"]["version"] = "1.36"  # the base ran 1.36: this plan (1.35) rolls it back
+    result = diff.diff(rolled, base, "base")
+    assert result.errors == [] and len(result.warnings) == 1
+    assert "WARNING eks-platform-prod-cluster: Kubernetes 1.36 -> 1.35 is a ROLLBACK" in diff.render(result)
+    assert diff.dump_json(result).count('"warnings"') == 1
     assert diff.replacing("kubernetes:example.com/v1:Thing", True, ["metadata.name", "spec.x"]) == ["metadata.name"]
 
 

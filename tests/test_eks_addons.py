@@ -80,7 +80,7 @@ def test_every_managed_add_on_version_in_the_plan_comes_from_the_catalog(prod, d
         found = {r.inputs["addonName"]: r.inputs["addonVersion"] for r in rec.by_type("aws:eks/addon:Addon")}
         found["vpc-cni"] = rec.by_type("eks:index:VpcCniAddon")[0].inputs["addonVersion"]
         assert set(found) == {"vpc-cni", "kube-proxy", "coredns", "eks-pod-identity-agent", "aws-ebs-csi-driver",
-                              "metrics-server"}
+                              "metrics-server", "eks-node-monitoring-agent"}
         for addon, v in found.items():
             assert v == eksaddons.install_version(addon, minor), addon
 

@@ -143,6 +143,7 @@ CASES = [
     ("alb-drop-invalid-headers", "aws:lb/loadBalancer:LoadBalancer",
      {"loadBalancerType": "network"}, {"loadBalancerType": "application"}),
     ("kms-key-rotation", "aws:kms/key:Key", {"customerMasterKeySpec": "RSA_2048"}, {"enableKeyRotation": False}),
+    ("eks-zonal-shift", "aws:eks/cluster:Cluster", {"zonalShiftConfig": {"enabled": True}}, {}),
 ]
 
 

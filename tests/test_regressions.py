@@ -100,6 +100,19 @@ def promote(props: dict) -> None:
     props["policyArn"] = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
 
 
+def drop(typ: str, name: str) -> Edit:
+    """Remove the one resource of that type and name (as if the program stopped creating it)."""
+    def edit(rs: list[g.Resource]) -> list[g.Resource]:
+        kept = [r for r in rs if not (r.type == typ and r.name == name)]
+        assert len(kept) == len(rs) - 1, f"no single {typ} {name} in the plan"
+        return kept
+    return edit
+
+
+def gate_off(props: dict) -> None:
+    props["values"]["settings"]["featureGates"]["nodeRepair"] = False
+
+
 P = "eks-platform-prod"
 D = "eks-platform-dev"
 CASES: list[tuple[str, str, str, Edit]] = [
@@ -164,6 +177,19 @@ CASES: list[tuple[str, str, str, Edit]] = [
          lambda st: st["Principal"].update(AWS=["arn:aws:iam::444455556666:root"]))))),
     ("read-only principal promoted to cluster admin", "prod", "access-policy-as-declared",
      change("aws:eks/accessPolicyAssociation:AccessPolicyAssociation", f"{P}-view-sre-oncall", promote)),
+    # nodes that repair themselves, a cluster that can leave a zone
+    ("repair off on a managed group", "prod", "node-auto-repair",
+     change("aws:eks/nodeGroup:NodeGroup", f"{P}-system", lambda p: p.update(nodeRepairConfig={"enabled": False}))),
+    ("no node monitoring agent", "prod", "node-auto-repair",
+     drop("aws:eks/addon:Addon", f"{P}-node-monitoring")),
+    ("Karpenter without node repair", "dev", "node-auto-repair",
+     change("kubernetes:helm.sh/v3:Release", f"{D}-karpenter", gate_off)),
+    ("a class that keeps nodes in one zone", "prod", "node-class-zones",
+     change("aws:autoscaling/group:Group", f"{P}-workers", lambda p: p.update(vpcZoneIdentifiers=["subnet-1"]))),
+    ("the system class in two of three zones", "prod", "node-class-zones",
+     change("aws:eks/nodeGroup:NodeGroup", f"{P}-system", lambda p: p.update(subnetIds=p["subnetIds"][:2]))),
+    ("zonal shift off", "prod", "eks-zonal-shift",
+     change("aws:eks/cluster:Cluster", f"{P}-cluster", lambda p: p.update(zonalShiftConfig={"enabled": False}))),
     # logs and keys
     ("log retention under the stack's minimum", "prod", "log-group-retention",
      change("aws:cloudwatch/logGroup:LogGroup", f"{P}-control-plane", lambda p: p.update(retentionInDays=30))),
@@ -192,8 +218,14 @@ def test_every_new_guardrail_has_a_regression():
                        "pod-identity-trust-pinned", "iam-service-trust-source", "controller-policy-conditions",
                        "world-ingress-listeners-only", "sqs-encrypted", "lb-tls-policy", "alb-drop-invalid-headers",
                        "admin-role-mfa-same-account", "access-policy-as-declared", "log-group-retention",
-                       "kms-key-rotation"}
+                       "kms-key-rotation", "node-auto-repair", "eks-zonal-shift", "node-class-zones"}
     assert covered <= {p.name for p in g.POLICIES}
+
+
+def test_a_class_that_may_scale_to_zero_may_sit_in_one_zone():
+    edit = change("aws:autoscaling/group:Group", f"{P}-workers",
+                  lambda p: p.update(vpcZoneIdentifiers=["subnet-1"], minSize=0))
+    assert found("prod", edit(resources("prod")), "node-class-zones") == []
 
 
 def test_an_opted_in_hop_limit_passes():

@@ -172,6 +172,10 @@ def test_the_stack_action():
     tunnel = names.index("Open the SSM tunnel to the API (through the access host)")
     assert tunnel < preflight < names.index("pulumi ${{ inputs.command }}")
     assert "tools.preflight" in steps[preflight]["run"] and "--timeout 15" in steps[preflight]["run"]
+    gate = names.index("Upgrade gate - EKS's readiness insights for a cluster.version change")
+    assert preflight < gate < names.index("pulumi ${{ inputs.command }}")
+    assert steps[gate]["if"] == "inputs.command == 'up'"
+    assert steps[gate]["run"] == 'venv/bin/python -m tools.preflight "$STACK" --upgrade-gate'
     assert steps[tunnel]["if"] == "inputs.tunnel == 'true'"
     # The plugin is built from AWS's source at a commit (content-addressed), never a `latest` download.
     plugin = next(st for st in steps if st.get("with", {}).get("repository") == "aws/session-manager-plugin")

@@ -69,6 +69,8 @@ REPLACE_ON_CHANGE: dict[str, tuple[str, ...]] = {
                                     "launchTemplate.id", "launchTemplate.name", "nodeGroupName",
                                     "nodeGroupNamePrefix", "nodeRoleArn", "remoteAccess", "subnetIds"),
     "aws:eks/addon:Addon": ("clusterName", "addonName"),
+    # terraform-provider-aws arczonalshift zonal_autoshift_configuration: resource_arn is ForceNew
+    "aws:arczonalshift/zonalAutoshiftConfiguration:ZonalAutoshiftConfiguration": ("resourceArn",),
     "aws:eks/accessEntry:AccessEntry": ("clusterName", "principalArn", "type"),
     "aws:eks/accessPolicyAssociation:AccessPolicyAssociation": ("clusterName", "principalArn", "policyArn",
                                                                 "accessScope"),
@@ -170,13 +172,14 @@ class Diff:
     base: str
     changes: list[Change]
     errors: list[str]
+    warnings: list[str] = field(default_factory=list)  # allowed, but worth a reviewer's second look
 
     def summary(self) -> dict[str, int]:
         return {op: sum(1 for c in self.changes if c.op == op) for op in OPS}
 
     def as_json(self) -> dict[str, Any]:
         return {"stack": self.stack, "base": self.base, "summary": self.summary(),
-                "changes": [asdict(c) for c in self.changes], "errors": self.errors}
+                "changes": [asdict(c) for c in self.changes], "errors": self.errors, "warnings": self.warnings}
 
 
 def changed_paths(old: Any, new: Any, prefix: str = "") -> list[str]:
@@ -229,6 +232,7 @@ def diff(base: Mapping[str, Any], new: Mapping[str, Any], base_name: str = "base
     new_by = {r["urn"]: r for r in new["resources"]}
     changes: list[Change] = []
     errors: list[str] = []
+    warnings: list[str] = []
     for r in new["resources"]:
         before = old_by.get(r["urn"])
         if before is None:
@@ -256,26 +260,40 @@ def diff(base: Mapping[str, Any], new: Mapping[str, Any], base_name: str = "base
             errors.append(f"{r['name']} ({r['type']}) is protected and would be replaced (changed: "
                           f"{', '.join(forced)}): refused. Unprotect it on purpose first (docs/operations.md).")
         if r["type"] == "aws:eks/cluster:Cluster":
-            errors += _version_jump(r["name"], before["inputs"].get("version"), r["inputs"].get("version"))
+            jump_errors, jump_warnings = _version_jump(r["name"], before["inputs"].get("version"),
+                                                       r["inputs"].get("version"))
+            errors += jump_errors
+            warnings += jump_warnings
         changes.append(change)
     for r in base["resources"]:
         if r["urn"] not in new_by:
             changes.append(Change(r["urn"], r["type"], r["name"], "delete"))
             if r.get("protect"):
                 errors.append(f"{r['name']} ({r['type']}) is protected and would be deleted: refused.")
-    return Diff(new.get("stack", ""), base_name, changes, errors)
+    return Diff(new.get("stack", ""), base_name, changes, errors, warnings)
 
 
-def _version_jump(name: str, old: Any, new: Any) -> list[str]:
+def _version_jump(name: str, old: Any, new: Any) -> tuple[list[str], list[str]]:
+    """(errors, warnings) of a control-plane version change: one minor up is an upgrade; one minor down a rollback
+    EKS performs only within 7 days of the upgrade (EKS user guide, "Roll back a cluster"); any other jump is
+    refused."""
     a, b = _minor(old), _minor(new)
     if not a or not b or a == b:
-        return []
+        return [], []
+    if b[0] != a[0] or abs(b[1] - a[1]) > 1:
+        way = "skips a minor; EKS upgrades one minor at a time" if b > a else \
+            "goes back more than one minor; EKS rolls back one minor only"
+        step = f"{a[0]}.{a[1] + 1}" if b > a else f"{a[0]}.{a[1] - 1}"
+        return [f"{name}: Kubernetes {old} -> {new} {way} ({old} -> {step} first)."], []
     if b < a:
-        return [f"{name}: Kubernetes {old} -> {new} is a downgrade; EKS cannot downgrade a control plane."]
-    if b[0] != a[0] or b[1] - a[1] > 1:
-        return [f"{name}: Kubernetes {old} -> {new} skips a minor; EKS upgrades one minor at a time "
-                f"({old} -> {a[0]}.{a[1] + 1} first)."]
-    return []
+        return [], [f"{name}: Kubernetes {old} -> {new} is a ROLLBACK: EKS rolls a control plane back one minor "
+                    "only within 7 days of its upgrade (the cluster's ROLLBACK_READINESS insights say whether it "
+                    "can). pulumi-aws 7.51 sends it as UpdateClusterVersion with the lower version, without EKS's "
+                    "rollbackConfig (terraform-provider-aws#48751): if EKS refuses, run `aws eks "
+                    f"update-cluster-version --name <cluster> --kubernetes-version {new}` and `pulumi refresh` "
+                    "(docs/operations.md, \"Upgrading Kubernetes\"). Node groups and add-ons follow the catalogs' "
+                    f"{new} entries."]
+    return [], []
 
 
 def short_type(typ: str) -> str:
@@ -302,6 +320,8 @@ def render(d: Diff) -> str:
         lines.append("  no changes")
     for e in d.errors:
         lines.append(f"  ERROR {e}")
+    for w in d.warnings:
+        lines.append(f"  WARNING {w}")
     return "\n".join(lines)
 
 
@@ -326,7 +346,7 @@ def markdown(diffs: list[dict[str, Any]]) -> str:
                   f"{s['replace']} to replace, {s['delete']} to delete, "
                   f"{sum(1 for c in doc['changes'] if c.get('rolls_nodes'))} rolling nodes: {verdict}</summary>", "",
                   "```diff"]
-        d = Diff(doc["stack"], doc["base"], [Change(**c) for c in doc["changes"]], doc["errors"])
+        d = Diff(doc["stack"], doc["base"], [Change(**c) for c in doc["changes"]], doc["errors"], doc.get("warnings", []))
         lines += [("! " + line.strip()) if "ERROR" in line or "ROLLS NODES" in line else line
                   for line in render(d).splitlines()[1:]]
         lines += ["```", "</details>", ""]

@@ -2,6 +2,8 @@
 
     python -m tools.preflight STACK [--tunnel-port 8443] [--timeout 15]
     python -m tools.preflight STACK --print-tunnel-command [--tunnel-port 8443]
+    python -m tools.preflight STACK --upgrade-to 1.36     # the upgrade gate (tools/upgrade.py)
+    python -m tools.preflight STACK --upgrade-gate        # ... to the stack file's cluster.version, if it moved
 
 Reads the stack's cluster name and region from ``Pulumi.<STACK>.yaml`` (the config models), asks
 EKS for the endpoint (boto3: the job's AWS credentials), and opens a TLS connection to it —
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import re
 import socket
 import ssl
 import sys
@@ -103,9 +106,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("stack")
     parser.add_argument("--tunnel-port", type=int, help="check https://localhost:<port> (an SSM port forward)")
     parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT)
+    parser.add_argument("--upgrade-to", metavar="MINOR",
+                        help="the upgrade gate: may the deployed cluster move to this minor (insights, catalogs)?")
+    parser.add_argument("--upgrade-gate", action="store_true",
+                        help="the upgrade gate to the stack file's cluster.version when it differs from the cluster's")
     parser.add_argument("--print-tunnel-command", action="store_true",
                         help="print the SSM port-forward command through the access host (to run in the background)")
     args = parser.parse_args(argv)
+    if args.upgrade_to is not None and not re.fullmatch(r"1\.[0-9]{2}", args.upgrade_to):
+        parser.error(f"--upgrade-to {args.upgrade_to}: expected a Kubernetes minor such as 1.36")
 
     from tools.plan import platform_config_or_report
 
@@ -120,6 +129,16 @@ def main(argv: list[str] | None = None) -> int:
         print(f"cluster {cfg.cluster.name} does not exist yet: a first deployment, nothing to check")
         return 0
     endpoint, ca = found
+    if args.upgrade_to or args.upgrade_gate:
+        from tools import upgrade
+
+        eks = session.client("eks")
+        current = eks.describe_cluster(name=cfg.cluster.name)["cluster"]["version"]
+        target = args.upgrade_to or cfg.cluster.version
+        if args.upgrade_gate and target == current:
+            print(f"upgrade gate: {cfg.cluster.name} stays on {current}: nothing to check")
+            return 0
+        return upgrade.run(cfg, eks, target, current)
     if args.print_tunnel_command:
         command = tunnel_command(session, cfg.cluster.name, cfg.region, endpoint, args.tunnel_port or 8443)
         if command is None:

@@ -29,25 +29,39 @@ KEY = "karpenter"
 POLICY = "karpenter"
 
 
-def policy(ctx: AwsContext, cluster_name: str, node_role_arn: str, queue_arn: str) -> dict[str, Any]:
-    """The catalog's policy template, pinned to this partition, region, account, cluster, node role and queue."""
-    return policy_document(POLICY, {
+ZONAL_SHIFT_SID = "ZonalShiftStatus"
+
+
+def policy(ctx: AwsContext, cluster_name: str, node_role_arn: str, queue_arn: str,
+           zonal_shift: bool = False) -> dict[str, Any]:
+    """The catalog's policy template, pinned to this partition, region, account, cluster, node role and queue; the
+    zonal-shift read only when the controller respects zonal shifts."""
+    doc = policy_document(POLICY, {
         "partition": ctx.partition, "region": ctx.region, "account": ctx.account_id, "cluster": cluster_name,
         "nodeRoleArn": node_role_arn, "queueArn": queue_arn,
     })
+    if not zonal_shift:
+        doc["Statement"] = [s for s in doc["Statement"] if s["Sid"] != ZONAL_SHIFT_SID]
+    return doc
 
 
 def values(spec: ChartSpec, ctx: AddonContext, role_arn: str | None, queue_name: str,
-           custom_networking: bool = False) -> dict[str, Any]:
+           custom_networking: bool = False, node_repair: bool = False, zonal_shift: bool = False) -> dict[str, Any]:
     """Chart values (charts/karpenter/values.yaml at 1.14.1): settings.clusterName and settings.interruptionQueue
     (the queue's name), the service account, the system group's placement. The chart's own affinity
     (karpenter.sh/nodepool DoesNotExist) stays: the controller never runs on a node it manages. With VPC CNI custom
     networking the primary ENI carries no pods: settings.reservedENIs "1" keeps Karpenter's max-pods and
-    kube-reserved right (the chart's comment on reservedENIs)."""
+    kube-reserved right (the chart's comment on reservedENIs). settings.featureGates.nodeRepair (alpha, off by
+    default in the chart) and settings.enableZonalShift (the controller then skips zones ARC has shifted away
+    from; its read is the policy's ZonalShiftStatus statement) follow the config."""
     place = ctx.placement
-    settings = {"clusterName": ctx.cluster_name, "interruptionQueue": queue_name}
+    settings: dict[str, Any] = {"clusterName": ctx.cluster_name, "interruptionQueue": queue_name}
     if custom_networking:
         settings["reservedENIs"] = "1"
+    if node_repair:
+        settings["featureGates"] = {"nodeRepair": True}
+    if zonal_shift:
+        settings["enableZonalShift"] = True
     return {
         "settings": settings,
         # The controller asks IMDS for the region only when the SDK has none (pkg/operator/operator.go, v1.14.1):
@@ -98,14 +112,15 @@ class Karpenter(HelmAddon):
 
 def build(name: str, ctx: AddonContext, config: KarpenterConfig, pools: Mapping[str, KarpenterGroup],
           nodes: model.KarpenterNodes, subnet_ids: pulumi.Input[Sequence[str]] = (),
-          custom_networking: bool = False) -> Karpenter:
+          custom_networking: bool = False, zonal_shift: bool = False) -> Karpenter:
     spec = catalog()[KEY]
     queue_name = model.interruption_queue_name(ctx.cluster_name)
     document = pulumi.Output.all(nodes.role.role_arn, nodes.queue.queue_arn).apply(
-        lambda v: iam_policy_json(policy(ctx.aws, ctx.cluster_name, v[0], v[1])))
+        lambda v: iam_policy_json(policy(ctx.aws, ctx.cluster_name, v[0], v[1], zonal_shift)))
     return Karpenter(name, KarpenterArgs(
         spec=spec, config=config, context=ctx,
-        values=lambda resolved: values(spec, ctx, resolved["roleArn"], queue_name, custom_networking),
+        values=lambda resolved: values(spec, ctx, resolved["roleArn"], queue_name, custom_networking,
+                                       config.node_repair, zonal_shift),
         policies={"controller": document},
         # the queue and node role (with its access entry) exist before the controller starts
         depends_on=[nodes],

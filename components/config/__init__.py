@@ -253,6 +253,7 @@ def cross_checks(v: Mapping[str, Any], project: str, stack: str, region: str = "
         (("node_groups", "network"), _public_groups),
         (("addons", "node_groups"), _addons_and_groups),
         (("node_groups", "cluster"), lambda groups, cluster: _node_images(groups, cluster.version)),
+        (("node_groups", "network", "cluster", "addons"), _zone_spread),
         (("delivery", "network"), _runner_route),
         (("tags", "node_groups", "cluster"),
          lambda tags, groups, cluster: _tag_limits(tags, groups, cluster.name, project, stack)),
@@ -289,6 +290,30 @@ def _public_groups(groups: Mapping[str, Any], network: NetworkConfig) -> list[st
         return []
     return [f"nodeGroups.{k}.subnets: \"public\" needs network.existing.publicSubnetIds"
             for k, g in sorted(asg_groups(dict(groups)).items()) if g.subnets == "public"]
+
+
+def _zone_spread(groups: Mapping[str, Any], network: NetworkConfig, cluster: ClusterConfig,
+                 addons: AddonsConfig) -> list[str]:
+    """In a protected stack a class that keeps nodes spans two zones and the system class spans every zone of the
+    private tier (the guardrail node-class-zones holds the plan to the same). The created VPC gives every tier all
+    its zones; a brought VPC's public tier may have fewer: one subnet per zone is assumed (the program cannot read
+    the subnets' zones offline; tools.preflight can)."""
+    existing = network.existing
+    if not cluster.protect or existing is None or not existing.public_subnet_ids:
+        return []
+    public, private = len(existing.public_subnet_ids), len(existing.private_subnet_ids)
+    out = []
+    for key, g in sorted(asg_groups(dict(groups)).items()):
+        if g.subnets != "public":
+            continue
+        if g.scaling.min > 0 and public < 2:
+            out.append(f"nodeGroups.{key}.subnets: keeps {g.scaling.min} node(s) in the one zone of "
+                       "network.existing.publicSubnetIds; a protected stack's classes span at least two zones "
+                       "(list a public subnet per zone, or scaling.min: 0)")
+        elif key == addons.system_node_group and public < private:
+            out.append(f"nodeGroups.{key}.subnets: the system class would run in {public} of the {private} zones "
+                       "(network.existing.publicSubnetIds against privateSubnetIds); it must span them all")
+    return out
 
 
 def _runner_route(delivery: DeliveryConfig, network: NetworkConfig) -> list[str]:
@@ -556,7 +581,8 @@ def _addon_versions(cluster: ClusterConfig) -> list[str]:
             "kubeProxy": ("kube-proxy", cluster.addons.kube_proxy),
             "podIdentityAgent": ("eks-pod-identity-agent", cluster.addons.pod_identity_agent),
             "ebsCsi": ("aws-ebs-csi-driver", cluster.addons.ebs_csi),
-            "metricsServer": ("metrics-server", cluster.addons.metrics_server)}
+            "metricsServer": ("metrics-server", cluster.addons.metrics_server),
+            "nodeMonitoringAgent": ("eks-node-monitoring-agent", cluster.addons.node_monitoring_agent)}
     out: list[str] = []
     for key, (addon, pin) in pins.items():
         if getattr(pin, "enabled", True) is False:

@@ -169,6 +169,9 @@ class KarpenterConfig(HelmAddonConfig):
 
     enabled_setting: bool | None = Field(None, alias="enabled")
     """Install it. Default: true when a karpenter node group exists."""
+    node_repair: bool = True
+    """Karpenter's node repair (settings.featureGates.nodeRepair, alpha in v1.14.1): it replaces a node whose
+    conditions stay unhealthy, as the node monitoring agent reports them (cluster.addons.nodeMonitoringAgent)."""
 
     @property
     def enabled(self) -> bool:

@@ -9,6 +9,8 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from components.config.base import (
+    ACCOUNT,
+    PARTITION,
     ROLE_ARN,
     ROLE_ARN_WHAT,
     AddonVersion,
@@ -248,6 +250,16 @@ class MetricsServer(AddonPin):
     """Install it."""
 
 
+class NodeMonitoringAgent(AddonPin):
+    """The EKS node monitoring agent (the eks-node-monitoring-agent add-on): a DaemonSet on every node — its chart
+    tolerates every taint (aws/eks-node-monitoring-agent charts/.../values.yaml, nodeAgent.tolerations: Exists) —
+    that reports kernel, networking, storage, container-runtime and accelerator problems as node conditions, which
+    managed node groups' auto repair and Karpenter's node repair act on."""
+
+    enabled: bool = True
+    """Install it."""
+
+
 class ManagedAddons(Model):
     """EKS managed add-ons (each gets an explicit version)."""
 
@@ -259,6 +271,62 @@ class ManagedAddons(Model):
     pod_identity_agent: PodIdentityAgent = PodIdentityAgent()
     ebs_csi: EbsCsi = EbsCsi()
     metrics_server: MetricsServer = MetricsServer()
+    node_monitoring_agent: NodeMonitoringAgent = NodeMonitoringAgent()
+
+
+ALARM_ARN = rf"arn:{PARTITION}:cloudwatch:[a-z]{{2}}(-[a-z]+)+-[0-9]:{ACCOUNT}:alarm:[^:]{{1,255}}"
+
+
+class ZonalAutoshift(Model):
+    """ARC zonal autoshift for the cluster: AWS shifts traffic away from a zone it sees impaired, and runs weekly
+    practice shifts checked by your alarms (ARC developer guide, "Zonal autoshift")."""
+
+    enabled: bool = False
+    """Register the cluster for zonal autoshift (needs zonalShift)."""
+    outcome_alarm_arns: items(matches(ALARM_ARN, "a CloudWatch alarm ARN"), "alarm") = ()
+    """Alarms that tell whether a practice shift hurt the application (required when enabled: a practice run
+    needs at least one)."""
+    blocking_alarm_arns: items(matches(ALARM_ARN, "a CloudWatch alarm ARN"), "alarm") = ()
+    """Alarms that, when in alarm, keep a practice run from starting."""
+
+    @model_validator(mode="after")
+    def _practice(self) -> ZonalAutoshift:
+        found = Problems()
+        if self.enabled and not self.outcome_alarm_arns:
+            found.add("outcomeAlarmArns", "needs at least one alarm: zonal autoshift's practice runs are judged by "
+                                          "their outcome alarms")
+        found.check()
+        return self
+
+
+InsightId = text(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
+                 "an EKS insight id (a UUID: aws eks list-insights)")
+
+
+class AcknowledgedInsight(Model):
+    """An upgrade-readiness insight the team has looked at and accepts for the next upgrade."""
+
+    id: InsightId
+    """The insight's id (aws eks list-insights --cluster-name <name>)."""
+    reason: text(r"[\x20-\x7e]{10,512}", "a reason (10-512 printable characters)")
+    """Why the upgrade may go ahead despite it."""
+
+
+class Upgrade(Model):
+    """The upgrade gate (python -m tools.preflight <stack> --upgrade-to <minor>)."""
+
+    acknowledged_insights: tuple[AcknowledgedInsight, ...] = ()
+    """Insights of status ERROR or WARNING that do not stop an upgrade, each with its reason."""
+
+
+class ControlPlane(Model):
+    """The control plane's capacity (EKS Provisioned Control Plane)."""
+
+    # pulumi-aws 7.51 (terraform-provider-aws control_plane_scaling_config, Optional+Computed): updated in place by
+    # UpdateClusterConfig; unset leaves whatever tier the cluster has (standard at creation)
+    scaling_tier: Literal["standard", "tier-xl", "tier-2xl", "tier-4xl", "tier-8xl"] | None = None
+    """A provisioned tier (tier-xl and up: more API server and etcd capacity, billed per tier hour) or standard.
+    Unset: the cluster keeps its tier."""
 
 
 class Kubeconfig(Model):
@@ -304,6 +372,21 @@ class ClusterConfig(Model):
     identity_providers: IdentityProviders = IdentityProviders()
     protect: bool = False
     """Pulumi protect + EKS deletion protection on the cluster, protect on the KMS key."""
+    zonal_shift: bool = True
+    """Let ARC zonal shift move the cluster's traffic away from an impaired zone (the cluster's zonalShiftConfig; a
+    shift is started by you, or by AWS with zonalAutoshift). Karpenter, when installed, then stops launching into a
+    shifted zone (settings.enableZonalShift)."""
+    zonal_autoshift: ZonalAutoshift = ZonalAutoshift()
+    upgrade: Upgrade = Upgrade()
+    control_plane: ControlPlane = ControlPlane()
+
+    @model_validator(mode="after")
+    def _autoshift_needs_shift(self) -> ClusterConfig:
+        found = Problems()
+        if self.zonal_autoshift.enabled and not self.zonal_shift:
+            found.add(("zonalAutoshift", "enabled"), "needs zonalShift: true (autoshift starts zonal shifts)")
+        found.check()
+        return self
 
     @property
     def extra_thumbprints(self) -> tuple[str, ...]:

@@ -389,12 +389,44 @@ class ManagedUpdate(Model):
     """Nodes replaced at a time."""
 
 
+class NodeRepair(Model):
+    """EKS node auto repair (UpdateNodegroupConfig nodeRepairConfig): EKS replaces or reboots a node whose conditions
+    the node monitoring agent (cluster.addons.nodeMonitoringAgent) or the kubelet report unhealthy. Each pair is a
+    count or a percentage, not both (the API refuses both)."""
+
+    enabled: bool = True
+    """Repair this group's nodes."""
+    max_unhealthy_count: integer(1, 10_000) | None = None
+    """Stop repairing when more nodes than this are unhealthy at once (something larger is wrong). Default: EKS's."""
+    max_unhealthy_percentage: integer(1, 100) | None = None
+    """...or more than this percentage of the group."""
+    max_parallel_count: integer(1, 10_000) | None = None
+    """At most this many nodes repaired at a time. Default: EKS's."""
+    max_parallel_percentage: integer(1, 100) | None = None
+    """...or this percentage of the unhealthy nodes."""
+
+    @model_validator(mode="after")
+    def _count_or_percentage(self) -> NodeRepair:
+        found = Problems()
+        for what in ("Unhealthy", "Parallel"):
+            count, pct = (getattr(self, f"max_{what.lower()}_{k}") for k in ("count", "percentage"))
+            if count is not None and pct is not None:
+                found.add(f"max{what}Percentage", f"and max{what}Count are both set; EKS takes one of them")
+        if not self.enabled and any(getattr(self, f) is not None for f in (
+                "max_unhealthy_count", "max_unhealthy_percentage", "max_parallel_count", "max_parallel_percentage")):
+            found.add("enabled", "is false: the thresholds apply to repair only")
+        found.check()
+        return self
+
+
 class ManagedGroup(AsgGroup):
     """An EKS managed node group (our launch template, EKS's AMI and bootstrap)."""
 
     kind: Literal["managed"]
     capacity: ManagedCapacity = ManagedCapacity()
     update: ManagedUpdate = ManagedUpdate()
+    repair: NodeRepair = NodeRepair()
+    """Node auto repair (on by default)."""
 
     @property
     def managed(self) -> bool:

@@ -164,6 +164,7 @@ class ManagedNodeGroup(pulumi.ComponentResource):
                 min_size=g.scaling.min, desired_size=g.scaling.desired_size, max_size=g.scaling.max_size,
             ),
             update_config=aws.eks.NodeGroupUpdateConfigArgs(max_unavailable=g.update.max_unavailable),
+            node_repair_config=aws.eks.NodeGroupNodeRepairConfigArgs(**model.node_repair(g)),
             labels=model.node_labels(g),
             taints=[aws.eks.NodeGroupTaintArgs(**t) for t in model.eks_taints(g)],
             launch_template=aws.eks.NodeGroupLaunchTemplateArgs(id=lt.id, version=lt.latest_version.apply(str)),

@@ -17,6 +17,7 @@ import ipaddress
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import yaml
 
@@ -353,6 +354,23 @@ def instances_distribution(group: NodeGroupConfig) -> dict:
         "on_demand_allocation_strategy": "prioritized",
         "spot_allocation_strategy": group.capacity.spot_allocation_strategy,
     }
+
+
+def node_repair(group: NodeGroupConfig) -> dict[str, Any] | None:
+    """A managed group's nodeRepairConfig (the provider's node_repair_config, pulumi-aws 7.51): enabled, and the
+    thresholds the config set (EKS's defaults for the others). None for a self-managed group: its ASG's EC2 health
+    checks replace an impaired instance instead."""
+    repair = getattr(group, "repair", None)
+    if repair is None:
+        return None
+    out: dict[str, Any] = {"enabled": repair.enabled}
+    for key, value in (("max_unhealthy_node_threshold_count", repair.max_unhealthy_count),
+                       ("max_unhealthy_node_threshold_percentage", repair.max_unhealthy_percentage),
+                       ("max_parallel_nodes_repaired_count", repair.max_parallel_count),
+                       ("max_parallel_nodes_repaired_percentage", repair.max_parallel_percentage)):
+        if value is not None:
+            out[key] = value
+    return out
 
 
 IMDS_REASON = "eks-platform/imds-hop-limit-reason"  # the guardrail imds-hop-limit reads it
