@@ -82,6 +82,13 @@ LIMITS: dict[str, Limit] = {
     "aws:autoscaling/lifecycleHook:LifecycleHook": Limit("name", 255, "Auto Scaling PutLifecycleHook: 1-255",
                                                          autonamed=False),
     "aws:codebuild/project:Project": Limit("name", 150, "CodeBuild CreateProject name: 2-150"),
+    "aws:sns/topic:Topic": Limit("name", 256, "SNS CreateTopic Name: 1-256 letters, digits, - and _"),
+    "aws:cloudwatch/metricAlarm:MetricAlarm": Limit("name", 255, "CloudWatch PutMetricAlarm AlarmName: 1-255",
+                                                    autonamed=False),
+    "aws:cloudwatch/dashboard:Dashboard": Limit("dashboardName", 255, "CloudWatch PutDashboard DashboardName: "
+                                                "1-255 letters, digits, - and _", autonamed=False),
+    "aws:amp/workspace:Workspace": Limit("alias", 100, "AMP CreateWorkspace alias: 1-100", autonamed=False),
+    "aws:amp/scraper:Scraper": Limit("alias", 100, "AMP CreateScraper alias: 1-100", autonamed=False),
 }
 
 def physical_name(type_: str, logical: str, inputs: dict[str, Any]) -> tuple[str, bool] | None:

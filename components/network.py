@@ -121,6 +121,7 @@ class Network(pulumi.ComponentResource):
         self.private_subnet_ids = pulumi.Output.from_input(list(existing.private_subnet_ids))
         self.intra_subnet_ids = pulumi.Output.from_input(list(existing.intra_subnet_ids))
         self.nat_public_ips = pulumi.Output.from_input([])
+        self.nat_gateway_ids: dict[str, pulumi.Output[str]] = {}
         self.egress_ready = []
         found = {sid: aws.ec2.get_subnet_output(id=sid, opts=pulumi.InvokeOutputOptions(parent=self))
                  for sid in existing.pod_subnet_ids}
@@ -152,6 +153,7 @@ class Network(pulumi.ComponentResource):
         self.private_subnet_ids = pulumi.Output.all(*[subnet_ids["private"][z] for z in zones])
         self.intra_subnet_ids = pulumi.Output.all(*[subnet_ids["intra"][z] for z in zones])
         self.nat_public_ips = pulumi.Output.all(*nat_ips)
+        self.nat_gateway_ids = nat_ids  # {zone: id}: the alarms watch each one
         self.egress_ready = ready
 
     def _vpc(self, cidr: str) -> tuple[aws.ec2.Vpc, aws.ec2.InternetGateway]:

@@ -24,7 +24,7 @@ from components.addons import (
     node_termination_handler,
 )
 from components.addons.base import AddonContext, HelmAddon, placement
-from components.addons.catalog import COMPONENT_SUFFIXES
+from components.addons.catalog import COMPONENT_SUFFIXES, catalog
 from components.cluster import (
     Cluster,
     ClusterArgs,
@@ -64,6 +64,7 @@ from components.nodegroups import (
 from components.nodegroups.fargate import FargateProfiles, FargateProfilesArgs
 from components.nodegroups.karpenter import KarpenterNodes, KarpenterNodesArgs
 from components.nodegroups.model import EniCapacity, NodeCapacity, group_max_pods, reservation_problems
+from components.observability import Observability, ObservabilityArgs
 from components.podsecurity import PodSecurityGroups, PodSecurityGroupsArgs
 from components.private_access import (
     AccessHost,
@@ -137,6 +138,7 @@ def build(cfg: PlatformConfig, tunnel_port: int | None = None) -> dict[str, Any]
     pod_groups = build_pod_security_groups(cfg, ctx, network, cluster, node_sg, namespaces)
     identities = build_workload_identities(cfg, ctx, cluster, namespaces)
     people = build_people_access(cfg, ctx, cluster)
+    observability = build_observability(cfg, ctx, network, cluster, groups, addons)
     return {
         "availabilityZones": list(network.zones),
         "vpcId": network.vpc_id,
@@ -166,6 +168,7 @@ def build(cfg: PlatformConfig, tunnel_port: int | None = None) -> dict[str, Any]
         "podSecurityGroupIds": pod_groups.security_group_ids if pod_groups else {},
         "workloadIdentities": {key: identity_outputs(role) for key, role in identities.items()},
         "namespaces": sorted(namespaces),
+        **observability_outputs(observability),
         **people,
         **private_access_outputs(cfg, cluster, reach),
     }
@@ -377,6 +380,50 @@ def build_node_addons(
             kubernetes_version=cfg.cluster.version, ctx=ctx, after=after,
         ))
     return out
+
+
+def build_observability(
+    cfg: PlatformConfig, ctx: AwsContext, network: Network, cluster: Cluster,
+    groups: dict[str, ManagedNodeGroup | SelfManagedNodeGroup], addons: dict[str, HelmAddon],
+) -> Observability | None:
+    """Container Insights (its agent after the system group, like the other node add-ons), Prometheus, the alarms on
+    what the platform runs (its controllers' namespaces, the interruption queues, the NAT gateways) and the
+    dashboard."""
+    obs, name = cfg.observability, cfg.cluster.name
+    if not obs.enabled:
+        return None
+    from components.nodegroups.karpenter import interruption_queue_name
+    from components.nodegroups.termination import default_queue_name
+
+    queues = {}
+    if cfg.self_managed_groups:
+        queues["node-termination"] = default_queue_name(name)
+    if cfg.karpenter_pools:
+        queues["karpenter"] = interruption_queue_name(name)
+    namespaces = {"kube-system", *(spec.namespace for key, spec in catalog().items() if key in addons)}
+    return Observability(f"{name}-observability", ObservabilityArgs(
+        config=obs, cluster_name=name, cluster_arn=cluster.eks_cluster.arn,
+        cluster_security_group_id=cluster.cluster_security_group_id, private_subnet_ids=network.private_subnet_ids,
+        addon=NodeAddonArgs(cluster_name=cluster.name, version=obs.container_insights.version,
+                            kubernetes_version=cfg.cluster.version, ctx=ctx,
+                            after=[*system_group(cfg, groups)[1], *cluster.pod_identity_agent]),
+        oidc_provider_arn=cluster.oidc.arn, oidc_issuer_url=cluster.oidc.issuer_url,
+        retention_days=obs.log_retention_days or cfg.cluster.logging.retention_days,
+        kms_key_arn=cfg.cluster.logging.kms_key_arn, ctx=ctx, namespaces=sorted(namespaces), queues=queues,
+        nat_gateways=network.nat_gateway_ids, controllers=sorted(CONTROLLER_JOBS[k] for k in addons
+                                                                 if k in CONTROLLER_JOBS),
+    ))
+
+
+def observability_outputs(obs: Observability | None) -> dict[str, Any]:
+    if obs is None:
+        return {}
+    return {"observability": {"alarmTopicArn": obs.topic_arn, "prometheusWorkspaceArn": obs.workspace_arn}}
+
+
+# the add-ons (catalog keys) whose metrics the managed scraper collects, by their scrape job
+CONTROLLER_JOBS = {"karpenter": "karpenter", "awsLoadBalancerController": "aws-load-balancer-controller",
+                   "externalDns": "external-dns", "externalSecrets": "external-secrets"}
 
 
 def build_load_balancers(

@@ -779,6 +779,27 @@ def sqs_encrypted(r: Resource) -> Iterable[str]:
                "sqsManagedSseEnabled: true (or kmsMasterKeyId).")
 
 
+def sns_encrypted(r: Resource) -> Iterable[str]:
+    if not r.props.get("kmsMasterKeyId"):
+        yield (f"{r.name}: topic {r.props.get('name') or ''} without server-side encryption. Fix: kmsMasterKeyId "
+               "(a customer key whose policy lets CloudWatch publish: observability.alarms.createTopic makes one).")
+
+
+CLOUDWATCH_ADDON = "amazon-cloudwatch-observability"
+
+
+def observability_on(resources: Sequence[Resource]) -> Iterable[tuple[str, str]]:
+    """The cluster is watched: Container Insights (the amazon-cloudwatch-observability add-on) or a managed
+    Prometheus scraper."""
+    cluster = next((r for r in resources if r.type == "aws:eks/cluster:Cluster"), None)
+    watched = any((r.type == "aws:eks/addon:Addon" and r.props.get("addonName") == CLOUDWATCH_ADDON)
+                  or r.type == "aws:amp/scraper:Scraper" for r in resources)
+    if cluster is not None and not watched:
+        yield cluster.urn, (f"{cluster.name}: nobody sees a NotReady node, a crash-looping controller or a throttled "
+                            "API server until users do. Fix: observability.enabled: true (Container Insights, or "
+                            "observability.prometheus).")
+
+
 # TLS 1.2+ policies with forward secrecy and no CBC suites (Elastic Load Balancing, "Security policies for your
 # Application Load Balancer": TLS13-*, their Res/FIPS/PQ variants, FS-1-2-Res-*); the Ext* and TLS-1-x policies
 # keep suites for old clients. components/config/workloads.py SslPolicy accepts the same names.
@@ -1025,6 +1046,9 @@ POLICIES: tuple[Policy, ...] = (
     Policy("world-ingress-listeners-only", "The internet reaches only public load balancers' listener ports",
            MANDATORY, stack_check=world_ingress_listeners_only),
     Policy("sqs-encrypted", "Queues are encrypted at rest", MANDATORY, ("aws:sqs/queue:Queue",), sqs_encrypted),
+    Policy("sns-encrypted", "Topics are encrypted at rest", MANDATORY, ("aws:sns/topic:Topic",), sns_encrypted),
+    Policy("observability-on", "The cluster is watched: Container Insights or managed Prometheus", MANDATORY,
+           stack_check=observability_on),
     Policy("lb-tls-policy", "HTTPS/TLS listeners use a TLS 1.2+ forward-secret policy", MANDATORY, (LISTENER,),
            listener_tls_policy),
     Policy("alb-drop-invalid-headers", "Application load balancers drop invalid header fields", MANDATORY, (LB,),

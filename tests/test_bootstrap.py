@@ -178,6 +178,14 @@ def request(r, p: bconfig.Platform) -> tuple[str, str]:
         "aws:route53/record:Record": lambda: ("route53:ChangeResourceRecordSets",
                                       f"arn:aws:route53:::hostedzone/{i.get('zoneId')}"),
         "aws:sqs/queue:Queue": lambda: ("sqs:CreateQueue", arn("sqs", name)),
+        "aws:sns/topic:Topic": lambda: ("sns:CreateTopic", arn("sns", name)),
+        "aws:sns/topicPolicy:TopicPolicy": lambda: ("sns:SetTopicAttributes", i["arn"]),
+        "aws:cloudwatch/metricAlarm:MetricAlarm": lambda: ("cloudwatch:PutMetricAlarm", arn("cloudwatch",
+                                                                                             f"alarm:{name}")),
+        "aws:cloudwatch/dashboard:Dashboard": lambda: ("cloudwatch:PutDashboard",
+                                                       f"arn:aws:cloudwatch::{a}:dashboard/{i['dashboardName']}"),
+        "aws:amp/workspace:Workspace": lambda: ("aps:CreateWorkspace", arn("aps", "workspace/*")),
+        "aws:amp/scraper:Scraper": lambda: ("aps:CreateScraper", arn("aps", "scraper/*")),
         "aws:sqs/queuePolicy:QueuePolicy": lambda: ("sqs:SetQueueAttributes", arn("sqs", i["queueUrl"].rsplit("/", 1)[1])),
     }
     return table[r.type]()

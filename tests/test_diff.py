@@ -101,7 +101,7 @@ def test_plans_at_1_34_and_1_35_pin_every_version(tmp_path, prod_plan):
         addons = {r["inputs"]["addonName"]: r["inputs"]["addonVersion"]
                   for r in resources if r["type"] == "aws:eks/addon:Addon"}
         assert set(addons) == {"vpc-cni", "kube-proxy", "eks-pod-identity-agent", "coredns", "aws-ebs-csi-driver",
-                               "metrics-server", "eks-node-monitoring-agent"}
+                               "metrics-server", "eks-node-monitoring-agent", "amazon-cloudwatch-observability"}
         assert all(addons.values())
         seen[minor] = addons
     assert seen["1.34"]["kube-proxy"] != seen["1.35"]["kube-proxy"]

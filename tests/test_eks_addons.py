@@ -79,8 +79,9 @@ def test_every_managed_add_on_version_in_the_plan_comes_from_the_catalog(prod, d
         minor = rec.by_type("aws:eks/cluster:Cluster")[0].inputs["version"]
         found = {r.inputs["addonName"]: r.inputs["addonVersion"] for r in rec.by_type("aws:eks/addon:Addon")}
         found["vpc-cni"] = rec.by_type("eks:index:VpcCniAddon")[0].inputs["addonVersion"]
+        observed = {"amazon-cloudwatch-observability"} if rec is prod else set()  # observability: prod only
         assert set(found) == {"vpc-cni", "kube-proxy", "coredns", "eks-pod-identity-agent", "aws-ebs-csi-driver",
-                              "metrics-server", "eks-node-monitoring-agent"}
+                              "metrics-server", "eks-node-monitoring-agent", *observed}
         for addon, v in found.items():
             assert v == eksaddons.install_version(addon, minor), addon
 

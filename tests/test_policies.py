@@ -144,6 +144,7 @@ CASES = [
      {"loadBalancerType": "network"}, {"loadBalancerType": "application"}),
     ("kms-key-rotation", "aws:kms/key:Key", {"customerMasterKeySpec": "RSA_2048"}, {"enableKeyRotation": False}),
     ("eks-zonal-shift", "aws:eks/cluster:Cluster", {"zonalShiftConfig": {"enabled": True}}, {}),
+    ("sns-encrypted", "aws:sns/topic:Topic", {"kmsMasterKeyId": "arn:aws:kms:eu-west-1:111122223333:key/k"}, {}),
 ]
 
 
@@ -245,7 +246,8 @@ def test_unknown_values_are_skipped():
 
 
 def test_enforcement_per_stack():
-    assert g.levels_for("dev") == {"vpc-flow-logs": "advisory", "namespace-pod-security": "advisory"}
+    assert g.levels_for("dev") == {"vpc-flow-logs": "advisory", "namespace-pod-security": "advisory",
+                                   "observability-on": "advisory"}
     assert set(g.levels_for("prod").values()) == {"mandatory"}
     assert set(g.levels_for("prod")) == {p.name for p in g.POLICIES}
     disabled = g.evaluate([g.Resource("aws:ec2/vpc:Vpc", "v", VPC, {})], {"vpc-flow-logs": "disabled"})
@@ -286,7 +288,7 @@ def test_the_crossguard_pack_runs_the_same_functions(tmp_path):
     recording = plan.run(DATA / "unsafe" / "Pulumi.unsafe.yaml", "unsafe")
     resources = [g.Resource(r.type, r.name, r.urn, r.inputs, tuple(r.dependencies)) for r in recording.resources]
     in_process = sorted((v.policy, v.urn, v.message) for v in g.evaluate(resources))
-    assert from_pack == in_process and len(in_process) == 3
+    assert from_pack == in_process and len(in_process) == 4
 
 
 def test_pack_environment_is_separate():

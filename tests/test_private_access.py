@@ -26,6 +26,8 @@ CONFIG = {
     "nodeGroups": {"system": SYSTEM_GROUP},
     "delivery": {"runner": {"enabled": True, "repository": "acme/platform", "connectionArn": CONNECTION,
                             "allowedActorIds": [583231, 9919]}},
+    # a private cluster is watched too (guardrail observability-on); the scraper reaches it privately
+    "observability": {"enabled": True, "prometheus": {"enabled": True}, "alarms": {"createTopic": True}},
 }
 
 

@@ -47,14 +47,16 @@ def test_prod_network_shape(prod):
 
 # Outputs of the optional parts (private access, CI runner), present only when configured.
 PRIVATE_ACCESS_OUTPUTS = {"accessHostCommand", "accessKubeconfig", "ciRunner"}
+OBSERVABILITY_OUTPUTS = {"observability"}  # with observability.enabled (prod)
 
 
 def test_outputs_are_exactly_the_documented_set(dev, prod):
     assert set(dev.outputs) == EXPECTED_OUTPUTS
-    assert set(prod.outputs) == EXPECTED_OUTPUTS | PRIVATE_ACCESS_OUTPUTS
+    assert set(prod.outputs) == EXPECTED_OUTPUTS | PRIVATE_ACCESS_OUTPUTS | OBSERVABILITY_OUTPUTS
     assert prod.outputs["accessKubeconfig"] == "[secret]"
+    assert set(prod.outputs["observability"]) == {"alarmTopicArn", "prometheusWorkspaceArn"}
     readme = (ROOT / "README.md").read_text()
-    for key in EXPECTED_OUTPUTS | PRIVATE_ACCESS_OUTPUTS:
+    for key in EXPECTED_OUTPUTS | PRIVATE_ACCESS_OUTPUTS | OBSERVABILITY_OUTPUTS:
         assert f"`{key}`" in readme, f"output {key} is not documented in README.md"
 
 

@@ -184,6 +184,11 @@ CASES: list[tuple[str, str, str, Edit]] = [
      drop("aws:eks/addon:Addon", f"{P}-node-monitoring")),
     ("Karpenter without node repair", "dev", "node-auto-repair",
      change("kubernetes:helm.sh/v3:Release", f"{D}-karpenter", gate_off)),
+    # observability
+    ("no Container Insights and no scraper", "prod", "observability-on",
+     drop("aws:eks/addon:Addon", f"{P}-observability-container-insights")),
+    ("unencrypted alarm topic", "prod", "sns-encrypted",
+     change("aws:sns/topic:Topic", f"{P}-observability-alarms", lambda p: p.pop("kmsMasterKeyId"))),
     ("a class that keeps nodes in one zone", "prod", "node-class-zones",
      change("aws:autoscaling/group:Group", f"{P}-workers", lambda p: p.update(vpcZoneIdentifiers=["subnet-1"]))),
     ("the system class in two of three zones", "prod", "node-class-zones",
@@ -218,7 +223,7 @@ def test_every_new_guardrail_has_a_regression():
                        "pod-identity-trust-pinned", "iam-service-trust-source", "controller-policy-conditions",
                        "world-ingress-listeners-only", "sqs-encrypted", "lb-tls-policy", "alb-drop-invalid-headers",
                        "admin-role-mfa-same-account", "access-policy-as-declared", "log-group-retention",
-                       "kms-key-rotation", "node-auto-repair", "eks-zonal-shift", "node-class-zones"}
+                       "kms-key-rotation", "node-auto-repair", "eks-zonal-shift", "node-class-zones", "observability-on", "sns-encrypted"}
     assert covered <= {p.name for p in g.POLICIES}
 
 

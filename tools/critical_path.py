@@ -28,6 +28,10 @@ TYPICAL_SECONDS: Mapping[str, int] = {
     "aws:ec2/flowLog:FlowLog": 10,
     "aws:eks/accessEntry:AccessEntry": 5,
     "aws:eks/accessPolicyAssociation:AccessPolicyAssociation": 5,
+    # AMP does not document how long a scraper takes to become ACTIVE (its ENIs, its service-linked role, its
+    # access entry); the provider waits up to 30 minutes (amp/scraper.go). An estimate, not a measurement.
+    "aws:amp/scraper:Scraper": 900,
+    "aws:amp/workspace:Workspace": 30,  # CREATING -> ACTIVE (the provider waits up to 5 min)
 }
 DEFAULT_SECONDS = 3
 EMPTY_ASG_SECONDS = 10

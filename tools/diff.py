@@ -91,6 +91,16 @@ REPLACE_ON_CHANGE: dict[str, tuple[str, ...]] = {
                                        "targetType"),
     "aws:lb/listener:Listener": ("loadBalancerArn",),
     "aws:route53/record:Record": ("zoneId", "name", "type", "setIdentifier"),
+    # sns/topic.go (name, name_prefix, fifo_topic ForceNew; the key updates in place), topic_policy.go (arn)
+    "aws:sns/topic:Topic": ("name", "namePrefix", "fifoTopic"),
+    "aws:sns/topicPolicy:TopicPolicy": ("arn",),
+    # cloudwatch/metric_alarm.go (alarm_name), dashboard.go (dashboard_name)
+    "aws:cloudwatch/metricAlarm:MetricAlarm": ("name",),
+    "aws:cloudwatch/dashboard:Dashboard": ("dashboardName",),
+    # amp/workspace.go (kms_key_arn ForceNew; alias updates), amp/scraper.go (source RequiresReplace; alias,
+    # destination and scrape_configuration go through UpdateScraper)
+    "aws:amp/workspace:Workspace": ("kmsKeyArn",),
+    "aws:amp/scraper:Scraper": ("source",),
     # pulumi-kubernetes
     "kubernetes:helm.sh/v3:Release": ("name", "namespace"),
     # provider/pkg/provider/diff.go forceNewProperties: a StorageClass's parameters and provisioner (the

@@ -283,6 +283,21 @@ class MockCloud(pulumi_mocks.Mocks):
             tg_name = inputs.get("name") or out.get("name") or ident
             suffix = f"targetgroup/{tg_name}/{h('tg', name, n=16)}"
             out.update(arn=self._arn("elasticloadbalancing", suffix), arnSuffix=suffix)
+        elif typ == "aws:sns/topic:Topic":  # ARN and id: arn:<p>:sns:<region>:<account>:<name>
+            out.update(arn=self._arn("sns", inputs.get("name") or out.get("name") or ident))
+        elif typ == "aws:cloudwatch/metricAlarm:MetricAlarm":
+            out.update(arn=self._arn("cloudwatch", f"alarm:{inputs.get('name') or ident}"))
+        elif typ == "aws:cloudwatch/dashboard:Dashboard":
+            out.update(dashboardArn=self._arn("cloudwatch", f"dashboard/{inputs.get('dashboardName')}", region=False))
+        elif typ == "aws:amp/workspace:Workspace":
+            ws = "ws-{}-{}-{}-{}-{}".format(*(h("ws", name, str(i), n=n) for i, n in enumerate((8, 4, 4, 4, 12))))
+            out.update(arn=self._arn("aps", f"workspace/{ws}"),
+                       prometheusEndpoint=f"https://aps-workspaces.{r}.amazonaws.com/workspaces/{ws}/")
+        elif typ == "aws:amp/scraper:Scraper":
+            sid = "s-{}-{}-{}-{}-{}".format(*(h("scr", name, str(i), n=n) for i, n in enumerate((8, 4, 4, 4, 12))))
+            out.update(arn=self._arn("aps", f"scraper/{sid}"), roleArn=self._arn(
+                "iam", f"role/aws-service-role/scraper.aps.amazonaws.com/AWSServiceRoleForAmazonPrometheusScraper_"
+                       f"{h('scr-role', name, n=15)}", region=False))
         elif typ.startswith("aws:"):
             service = typ.split(":")[1].split("/")[0]
             out.setdefault("arn", self._arn(service, f"{typ.split(':')[-1].lower()}/{ident}"))

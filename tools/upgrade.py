@@ -61,7 +61,8 @@ def catalog_problems(cfg: Any, target: str) -> list[str]:
     managed = {"vpc-cni": True, "kube-proxy": True, "coredns": True,
                "eks-pod-identity-agent": addons.pod_identity_agent.enabled,
                "aws-ebs-csi-driver": addons.ebs_csi.enabled, "metrics-server": addons.metrics_server.enabled,
-               "eks-node-monitoring-agent": addons.node_monitoring_agent.enabled}
+               "eks-node-monitoring-agent": addons.node_monitoring_agent.enabled,
+               "amazon-cloudwatch-observability": cfg.observability.container_insights_on}
     out += [f"platform/eks-addons.yaml: {m}" for name, on in managed.items() if on
             and (m := missing_problem(name, target))]
     classes = {(g.os, g.architecture) for g in cfg.node_groups.values()

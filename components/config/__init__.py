@@ -49,6 +49,7 @@ from components.config.nodegroups import (
     asg_groups,
     named,
 )
+from components.config.observability import ObservabilityConfig
 from components.config.stackfile import flatten_runtime
 from components.config.workloads import LoadBalancer, WorkloadsConfig
 
@@ -76,6 +77,7 @@ __all__ = [
     "NodeClass",
     "NodeGroupConfig",
     "NodeTerminationHandlerConfig",
+    "ObservabilityConfig",
     "PlatformConfig",
     "RunnerConfig",
     "Sections",
@@ -109,6 +111,9 @@ class Sections(Model):
     """What every IAM role the platform creates carries: an optional permissions boundary."""
     workloads: WorkloadsConfig = WorkloadsConfig()
     """What the platform builds for application teams: load balancers bound to Services."""
+    observability: ObservabilityConfig = ObservabilityConfig()
+    """Metrics, logs and alarms: Container Insights, optionally Managed Prometheus, CloudWatch alarms and a
+    dashboard (off unless the file turns it on)."""
 
 
 class PlatformConfig(Sections):
@@ -190,7 +195,8 @@ def _assemble(values: Mapping[str, Any], project: str, stack: str, region: str) 
         project=project, stack=stack, region=region, tags=dict(sorted((values.get("tags") or {}).items())),
         network=values.get("network"), cluster=_resolved_cluster(values["cluster"], addons.identity),
         node_groups=asg_groups(groups), addons=addons, delivery=values.get("delivery"), iam=values.get("iam"),
-        workloads=values.get("workloads"),
+        workloads=values.get("workloads"), observability=_resolved_observability(values.get("observability"),
+                                                                                 addons.identity),
         karpenter_pools={k: g for k, g in groups.items() if isinstance(g, KarpenterGroup)},
         fargate_profiles={k: g for k, g in groups.items() if isinstance(g, FargateGroup)},
     )
@@ -214,6 +220,15 @@ def _resolved_addons(addons: AddonsConfig, groups: Mapping[str, NodeClass | Farg
     return addons.model_copy(update={"system_node_group": system, **update})
 
 
+def _resolved_observability(obs: ObservabilityConfig | None, default: str) -> ObservabilityConfig | None:
+    """The agent's identity follows addons.identity unless it sets its own."""
+    if obs is None:
+        return None
+    insights = obs.container_insights
+    return obs.model_copy(update={"container_insights": insights.model_copy(
+        update={"identity": insights.identity or default})})
+
+
 def _resolved_cluster(cluster: ClusterConfig, default: str) -> ClusterConfig:
     """The EKS managed add-ons with a role follow addons.identity unless they set their own."""
     managed = cluster.addons
@@ -233,6 +248,9 @@ def service_account_roles(cfg: PlatformConfig) -> dict[tuple[str, str], tuple[st
     out = {("kube-system", "aws-node"): ("cluster.addons.vpcCni", managed.vpc_cni.identity)}
     if managed.ebs_csi.enabled:
         out[("kube-system", "ebs-csi-controller-sa")] = ("cluster.addons.ebsCsi", managed.ebs_csi.identity)
+    if cfg.observability is not None and cfg.observability.container_insights_on:  # None: that section is invalid
+        out[CLOUDWATCH_SERVICE_ACCOUNT] = ("observability.containerInsights",
+                                           cfg.observability.container_insights.identity)
     for key, spec in catalog().items():
         addon = getattr(cfg.addons, to_snake(key))
         if addon.enabled:  # its service account, with or without a role (external-dns with Cloudflare has none)
@@ -266,6 +284,7 @@ def cross_checks(v: Mapping[str, Any], project: str, stack: str, region: str = "
         (("workloads", "cluster", "node_groups"), _pod_security_groups),
         (("workloads", "addons"), _namespaces),
         (("workloads", "cluster"), _network_policies),
+        (("observability", "cluster"), lambda obs, cluster: _observability(obs, cluster, region)),
     )
     out: list[str] = []
     for needs, check in checks:
@@ -374,6 +393,33 @@ def _namespaces(w: WorkloadsConfig, addons: AddonsConfig) -> list[str]:
                        "which the platform does not know, so it cannot open it; use ip targets (the platform opens "
                        "their port) or turn defaultDeny off and bring your own policy")
     return out
+
+
+def _observability(obs: ObservabilityConfig, cluster: ClusterConfig, region: str) -> list[str]:
+    """What AWS would refuse at `pulumi up`: a topic or workspace of another region (alarms publish, and scrapers
+    write, in their own region), a scraper without the private endpoint it scrapes through (Amazon Managed Service
+    for Prometheus user guide, "Using an AWS managed collector": the cluster endpoint must include private
+    access), a pinned add-on version the catalog does not know for the minor."""
+    from components.eksaddons import missing_problem, version_problem
+
+    out: list[str] = []
+    for path, arn, on in (("observability.alarms.topicArn", obs.alarms.topic_arn, obs.alarms_on),
+                          ("observability.prometheus.workspaceArn", obs.prometheus.workspace_arn, obs.prometheus_on)):
+        if on and arn and region and (where := arn.split(":")[3]) != region:
+            out.append(f"{path}: {show(arn)} is in {where}; the stack is in {region}: use one in {region}")
+    if obs.prometheus_on and not cluster.endpoint.private_access:
+        out.append("observability.prometheus.enabled: the managed scraper reaches the API through the cluster's "
+                   "private endpoint; cluster.endpoint.privateAccess is false")
+    pin = obs.container_insights.version
+    if obs.container_insights_on and pin and (message := version_problem(CLOUDWATCH_ADDON, pin, cluster.version)):
+        out.append(f"observability.containerInsights.version: {message}")
+    elif obs.container_insights_on and not pin and (message := missing_problem(CLOUDWATCH_ADDON, cluster.version)):
+        out.append(f"cluster.version: {message}")
+    return out
+
+
+CLOUDWATCH_ADDON = "amazon-cloudwatch-observability"
+CLOUDWATCH_SERVICE_ACCOUNT = ("amazon-cloudwatch", "cloudwatch-agent")
 
 
 def _network_policies(w: WorkloadsConfig, cluster: ClusterConfig) -> list[str]:

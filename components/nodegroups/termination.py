@@ -79,6 +79,11 @@ class TerminationQueueArgs:
     consumer: str = "the node termination handler"
 
 
+def default_queue_name(cluster_name: str) -> str:
+    """The node termination handler's queue."""
+    return names.explicit(names.QUEUE, f"{cluster_name}-node-termination")
+
+
 class TerminationQueue(pulumi.ComponentResource):
     queue_url: pulumi.Output[str]
     queue_arn: pulumi.Output[str]
@@ -89,7 +94,7 @@ class TerminationQueue(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         queue = aws.sqs.Queue(
             name,
-            name=args.queue_name or names.explicit(names.QUEUE, f"{args.cluster_name}-node-termination"),
+            name=args.queue_name or default_queue_name(args.cluster_name),
             sqs_managed_sse_enabled=True,
             message_retention_seconds=300,
             tags=tagged(ctx.tags, name),
@@ -109,4 +114,5 @@ class TerminationQueue(pulumi.ComponentResource):
             aws.cloudwatch.EventTarget(f"{name}-{key}", rule=rule.name, arn=queue.arn, opts=child)
         self.queue_url = queue.url
         self.queue_arn = queue.arn
+        self.queue_name = queue.name
         self.register_outputs({"queueUrl": self.queue_url, "queueArn": self.queue_arn})
