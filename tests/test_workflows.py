@@ -257,8 +257,14 @@ def test_the_offline_diff_runs_for_every_pull_request_without_secrets():
     assert "secrets." not in raw and "id-token" not in raw
     run = "\n".join(s.get("run", "") for s in wf["jobs"]["diff"]["steps"])
     assert "for stack in $(python3 -m tools.stacks)" in run
-    assert "tools.plan --all --diff out/base --json out/head" in run
-    assert "tools.diff out/head/*.diff.json > out/comment.md" in run
+    assert "tools.plan --all --diff out/base --json out/head --html out/report" in run
+    assert ("tools.diff out/head/*.diff.json \\\n"
+            '  --report-url "$GITHUB_SERVER_URL/$GITHUB_REPOSITORY/actions/runs/$GITHUB_RUN_ID#artifacts" > '
+            "out/comment.md") in run
+    assert "npm ci --prefix tools/mermaid" in run  # the reports' Mermaid, from the lock
+    artifacts = {s["with"]["name"]: s["with"]["path"] for s in wf["jobs"]["diff"]["steps"]
+                 if s.get("uses", "").startswith("actions/upload-artifact")}
+    assert artifacts == {"offline-diff": "out/\n!out/report/\n", "plan-report": "out/report/"}
     refs = [s["with"]["ref"] for s in wf["jobs"]["diff"]["steps"] if s.get("uses", "").startswith("actions/checkout")
             and "ref" in s.get("with", {})]
     assert refs == ["${{ github.event.pull_request.base.sha }}"]

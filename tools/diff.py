@@ -17,6 +17,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from tools import diffvalues
+
 # Inputs whose change replaces the resource (engine property paths; a path covers what is below it).
 # aws: terraform-provider-aws internal/service/<service>/<resource>.go, ForceNew at the provider
 # version pulumi-aws 7.51 embeds; kubernetes: pulumi-kubernetes (provider/pkg/provider, the object's
@@ -174,6 +176,7 @@ class Change:
     paths: list[str] = field(default_factory=list)
     replaced_by: list[str] = field(default_factory=list)  # the changed paths that force the replacement
     rolls_nodes: str | None = None
+    values: dict[str, dict[str, Any]] = field(default_factory=dict)  # {path: {"old": ..., "new": ...}}
 
 
 @dataclass
@@ -254,7 +257,8 @@ def diff(base: Mapping[str, Any], new: Mapping[str, Any], base_name: str = "base
         if not paths:
             continue
         forced = replacing(r["type"], r["custom"], paths, tuple(r.get("replaceOnChanges", ())))
-        change = Change(r["urn"], r["type"], r["name"], "replace" if forced else "update", paths, forced)
+        change = Change(r["urn"], r["type"], r["name"], "replace" if forced else "update", paths, forced,
+                        values=diffvalues.values(before["inputs"], r["inputs"], paths))
         rolls = ROLLS_NODES.get(r["type"])
         if forced and r["type"] in ("aws:eks/nodeGroup:NodeGroup", "aws:autoscaling/group:Group"):
             change.rolls_nodes = "the group is replaced: every node is new"
@@ -311,7 +315,9 @@ def short_type(typ: str) -> str:
     return f"{parts[0]}:{parts[1].split('/')[0]}:{parts[2]}" if len(parts) == 3 and "/" in parts[1] else typ
 
 
-def render(d: Diff) -> str:
+def render(d: Diff, values: bool = True) -> str:
+    """The diff as text: one line per changed resource and, with ``values``, each changed input old -> new under
+    it (tools/diffvalues.py)."""
     s = d.summary()
     lines = [f"Diff of {d.stack} against {d.base}: {s['create']} to create, {s['update']} to update, "
              f"{s['replace']} to replace, {s['delete']} to delete"]
@@ -326,6 +332,8 @@ def render(d: Diff) -> str:
             if c.rolls_nodes:
                 detail += f"  ROLLS NODES: {c.rolls_nodes}"
             lines.append(f"  {marks[op]} {short_type(c.type)} {c.name}{detail}")
+            if values:
+                lines += [f"        {line}" for line in diffvalues.render(c.values)]
     if not d.changes:
         lines.append("  no changes")
     for e in d.errors:
@@ -342,11 +350,14 @@ def dump_json(d: Diff) -> str:
 MARKER = "<!-- eks-platform offline diff -->"
 
 
-def markdown(diffs: list[dict[str, Any]]) -> str:
+def markdown(diffs: list[dict[str, Any]], report_url: str | None = None) -> str:
     """One pull-request comment for the diffs of every stack (--diff-json documents)."""
     lines = [MARKER, "### Offline plan diff", "",
              "What this pull request changes in each stack, from the offline plan (no cloud credentials); "
              "`+-` replaces, `~` updates in place. `pulumi preview` shows the live view.", "",
+             *([f"The full report of each stack (graph, every resource, this diff with its values, guardrails, "
+                f"critical path): artifact `plan-report` of [this run]({report_url}), one HTML page per stack.", ""]
+               if report_url else []),
              "> **Computed by this pull request's own code** (offline-diff.yml, no secrets): a change to the "
              "program or to `tools/` can change this report too. Review the code, not only the diff.", ""]
     for doc in sorted(diffs, key=lambda d: d.get("stack", "")):
@@ -358,9 +369,22 @@ def markdown(diffs: list[dict[str, Any]]) -> str:
                   "```diff"]
         d = Diff(doc["stack"], doc["base"], [Change(**c) for c in doc["changes"]], doc["errors"], doc.get("warnings", []))
         lines += [("! " + line.strip()) if "ERROR" in line or "ROLLS NODES" in line else line
-                  for line in render(d).splitlines()[1:]]
-        lines += ["```", "</details>", ""]
+                  for line in render(d, values=False).splitlines()[1:]]
+        lines += ["```", ""]
+        lines += _folded_values(d)
+        lines += ["</details>", ""]
     return "\n".join(lines)
+
+
+def _folded_values(d: Diff) -> list[str]:
+    """Each changed resource's values in its own fold, so a big change stays readable."""
+    out: list[str] = []
+    for c in (c for op in ("replace", "update") for c in d.changes if c.op == op and c.values):
+        mark = "+-" if c.op == "replace" else "~"
+        out += [f"<details><summary><code>{mark} {short_type(c.type)} {c.name}</code>: "
+                f"{len(c.values)} input{'s' if len(c.values) != 1 else ''}</summary>", "", "```diff",
+                *diffvalues.render(c.values), "```", "</details>", ""]
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -371,8 +395,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.diff", description="Render --diff-json files as one "
                                      "pull-request comment (Markdown) on stdout.")
     parser.add_argument("diffs", nargs="+", type=Path)
+    parser.add_argument("--report-url", help="where the HTML reports are (the run's artifacts)")
     args = parser.parse_args(argv)
-    sys.stdout.write(markdown([json.loads(p.read_text()) for p in args.diffs]))
+    if args.report_url and not args.report_url.startswith("https://"):
+        parser.error("--report-url must be an https:// address")
+    sys.stdout.write(markdown([json.loads(p.read_text()) for p in args.diffs], args.report_url))
     return 0
 
 

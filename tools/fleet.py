@@ -35,7 +35,7 @@ class Outcome:
 
 
 def stack_args(stack: str, stacks_dir: Path, project: Path, *, policies: bool, json_dir: Path | None,
-               diff_dir: Path | None) -> list[str]:
+               diff_dir: Path | None, html_dir: Path | None = None) -> list[str]:
     """The ``tools.plan`` arguments that plan one stack file of the fleet."""
     argv = ["--config-file", str(stacks_dir / f"Pulumi.{stack}.yaml"), "--stack", stack, "--project", str(project),
             "--quiet"]
@@ -48,6 +48,8 @@ def stack_args(stack: str, stacks_dir: Path, project: Path, *, policies: bool, j
         argv += ["--diff", str(base)]
         if json_dir is not None:
             argv += ["--diff-json", str(json_dir / f"{stack}.diff.json")]
+    if html_dir is not None:
+        argv += ["--html", str(html_dir / f"{stack}.html")]
     return argv
 
 
@@ -109,17 +111,18 @@ def worst(codes: Sequence[int]) -> int:
 
 
 def main(*, stacks_dir: Path, project: Path, jobs: int | None, policies: bool, json_dir: Path | None,
-         diff_dir: Path | None) -> int:
+         diff_dir: Path | None, html_dir: Path | None = None) -> int:
     from tools.stacks import discover
 
     names = discover(stacks_dir)
     if not names:
         print(f"no Pulumi.<stack>.yaml in {stacks_dir}")
         return 1
-    if json_dir is not None:
-        json_dir.mkdir(parents=True, exist_ok=True)
-    tasks = [(s, stack_args(s, stacks_dir, project, policies=policies, json_dir=json_dir, diff_dir=diff_dir))
-             for s in names]
+    for folder in (json_dir, html_dir):
+        if folder is not None:
+            folder.mkdir(parents=True, exist_ok=True)
+    tasks = [(s, stack_args(s, stacks_dir, project, policies=policies, json_dir=json_dir, diff_dir=diff_dir,
+                            html_dir=html_dir)) for s in names]
     outcomes = run(tasks, jobs or os.cpu_count() or 1)
     print(summary(outcomes))
     return worst([o.code for o in outcomes])

@@ -29,6 +29,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from tools.facts import facts
+from tools.graph import LEVELS, mermaid
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -135,95 +138,6 @@ def short_type(typ: str) -> str:
     return typ
 
 
-def facts(rec) -> str:
-    """The few inputs a reviewer wants to see next to a resource."""
-    i = rec.inputs
-    t = rec.type
-    out: list[str] = []
-
-    def add(label: str, value: Any) -> None:
-        if value not in (None, "", [], {}):
-            out.append(f"{label}={value if not isinstance(value, list) else ','.join(map(str, value))}")
-
-    if t == "aws:ec2/vpc:Vpc":
-        add("cidr", i.get("cidrBlock"))
-    elif t == "aws:ec2/subnet:Subnet":
-        add("cidr", i.get("cidrBlock"))
-        add("az", i.get("availabilityZone"))
-    elif t == "aws:ec2/route:Route":
-        add("to", i.get("destinationCidrBlock"))
-        add("via", "igw" if i.get("gatewayId") else "nat" if i.get("natGatewayId") else None)
-    elif t == "aws:ec2/vpcEndpoint:VpcEndpoint":
-        add("service", i.get("serviceName"))
-        add("type", i.get("vpcEndpointType"))
-    elif t == "aws:cloudwatch/logGroup:LogGroup":
-        add("name", i.get("name"))
-        add("retention", i.get("retentionInDays"))
-    elif t == "aws:ec2/flowLog:FlowLog":
-        add("traffic", i.get("trafficType"))
-    elif t == "aws:eks/cluster:Cluster":
-        add("version", i.get("version"))
-        vpc = i.get("vpcConfig") or {}
-        add("private", vpc.get("endpointPrivateAccess"))
-        add("public", vpc.get("endpointPublicAccess"))
-        if vpc.get("endpointPublicAccess"):
-            add("publicCidrs", vpc.get("publicAccessCidrs"))
-    elif t == "aws:eks/nodeGroup:NodeGroup":
-        add("instances", i.get("instanceTypes"))
-        add("capacity", i.get("capacityType"))
-        sc = i.get("scalingConfig") or {}
-        add("size", f"{sc.get('minSize')}..{sc.get('maxSize')}" if sc else None)
-        add("version", i.get("version"))
-        add("release", i.get("releaseVersion"))
-    elif t == "aws:autoscaling/group:Group":
-        add("size", f"{i.get('minSize')}..{i.get('maxSize')}")
-        mip = ((i.get("mixedInstancesPolicy") or {}).get("launchTemplate") or {}).get("overrides") or []
-        add("instances", [o.get("instanceType") for o in mip])
-    elif t == "aws:ec2/launchTemplate:LaunchTemplate":
-        add("ami", i.get("imageId"))
-        md = i.get("metadataOptions") or {}
-        add("imds", f"{md.get('httpTokens')}/hop{md.get('httpPutResponseHopLimit')}" if md else None)
-    elif t == "aws:autoscaling/tag:Tag":
-        tag = i.get("tag") or {}
-        add(str(tag.get("key", "")).removeprefix("k8s.io/cluster-autoscaler/node-template/"), tag.get("value"))
-    elif t == "aws:sqs/queue:Queue":
-        add("name", i.get("name"))
-    elif t == "aws:eks/addon:Addon":
-        add("addon", i.get("addonName"))
-        add("version", i.get("addonVersion"))
-    elif t.startswith("kubernetes:helm.sh/v3:Release"):
-        add("chart", f"{i.get('chart')}@{i.get('version')}")
-        add("namespace", i.get("namespace"))
-    elif t == "kubernetes:yaml/v2:ConfigGroup":
-        files = [str(f) for f in i.get("files") or []]
-        add("tag", ",".join(sorted({m.group(1) for f in files if (m := re.search(r"/(v\d+\.\d+\.\d+)/", f))})))
-        add("files", [f.rsplit("/", 1)[-1] for f in files])
-    elif t == "kubernetes:external-secrets.io/v1:ClusterSecretStore":
-        spec = i.get("spec") or {}
-        add("service", ((spec.get("provider") or {}).get("aws") or {}).get("service"))
-        add("namespaces", [json.dumps(c, sort_keys=True, separators=(",", ":")) for c in spec.get("conditions") or []])
-    elif t == "kubernetes:vpcresources.k8s.aws/v1beta1:SecurityGroupPolicy":
-        add("namespace", (i.get("metadata") or {}).get("namespace"))
-    elif t == "kubernetes:crd.k8s.amazonaws.com/v1alpha1:ENIConfig":
-        add("zone", (i.get("metadata") or {}).get("name"))
-    elif t == "aws:ec2/vpcIpv4CidrBlockAssociation:VpcIpv4CidrBlockAssociation":
-        add("cidr", i.get("cidrBlock"))
-    elif t == "aws:kms/key:Key":
-        add("rotation", i.get("enableKeyRotation"))
-    elif t == "aws:eks/accessPolicyAssociation:AccessPolicyAssociation":
-        add("policy", str(i.get("policyArn", "")).rsplit("/", 1)[-1])
-    elif t == "kubernetes:core/v1:Namespace":
-        labels = (i.get("metadata") or {}).get("labels") or {}
-        add("enforce", labels.get("pod-security.kubernetes.io/enforce"))
-    if rec.protect:
-        out.append("protect")
-    if getattr(rec, "retain_on_delete", False):
-        out.append("retainOnDelete")
-    if rec.ignore_changes:
-        out.append("ignoreChanges=" + ",".join(rec.ignore_changes))
-    return ("  [" + " ".join(out) + "]") if out else ""
-
-
 def pod_density(recording) -> str | None:
     """With security groups for pods: how many pods with their own group a node of each instance type takes."""
     from components.config.instances import branch_enis
@@ -266,46 +180,6 @@ def counts(recording) -> str:
     return "\n".join(lines)
 
 
-def mermaid(recording) -> str:
-    """A flowchart of the components and which depends on which."""
-    recs = {r.urn: r for r in recording.resources}
-    components = [r for r in recording.resources if not r.custom]
-    ids = {r.urn: f"c{n}" for n, r in enumerate(components)}
-
-    def owner(urn: str) -> str | None:
-        """The outermost-but-one component that contains ``urn`` (its own component)."""
-        r = recs.get(urn)
-        while r is not None and (r.custom or r.urn not in ids):
-            r = recs.get(r.parent) if r.parent else None
-        return r.urn if r else None
-
-    edges: set[tuple[str, str]] = set()
-    for r in recording.resources:
-        a = owner(r.urn)
-        for d in r.dependencies:
-            b = owner(d)
-            if a and b and a != b and not _is_ancestor(recs, a, b) and not _is_ancestor(recs, b, a):
-                edges.add((ids[a], ids[b]))
-    lines = ["flowchart LR"]
-    for c in components:
-        lines.append(f'  {ids[c.urn]}["{c.name}<br/><small>{c.type}</small>"]')
-    for c in components:
-        if c.parent in ids:
-            lines.append(f"  {ids[c.parent]} --- {ids[c.urn]}")
-    for a, b in sorted(edges):
-        lines.append(f"  {a} -->|depends on| {b}")
-    return "\n".join(lines) + "\n"
-
-
-def _is_ancestor(recs, ancestor: str, urn: str) -> bool:
-    r = recs.get(urn)
-    while r is not None and r.parent:
-        if r.parent == ancestor:
-            return True
-        r = recs.get(r.parent)
-    return False
-
-
 def dump_json(recording) -> str:
     return json.dumps(recording.as_json(), indent=2, sort_keys=True) + "\n"
 
@@ -324,7 +198,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stack", dest="stack_name", metavar="NAME",
                         help="the stack name for --config-file (it decides default names, tags and URNs)")
     parser.add_argument("--json", type=Path, metavar="PATH", help="write the plan as JSON (the documented contract)")
-    parser.add_argument("--graph", type=Path, metavar="PATH", help="write a Mermaid flowchart of the components")
+    parser.add_argument("--graph", type=Path, metavar="PATH",
+                        help="write a Mermaid flowchart: components as subgraphs, arrows from dependency to dependent")
+    parser.add_argument("--html", type=Path, metavar="PATH",
+                        help="write the plan as one self-contained HTML page (graph, resources, the --diff, "
+                             "guardrails, critical path)")
+    parser.add_argument("--graph-level", choices=LEVELS, default="resource",
+                        help="resource: every resource in its component's box (default); component: components only")
     parser.add_argument("--quiet", action="store_true", help="no tree, only the counts")
     parser.add_argument("--policies", action="store_true",
                         help="run the guardrails in policies/ over the plan; exit 3 on a mandatory violation")
@@ -334,7 +214,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--diff-json", type=Path, metavar="PATH", help="write the diff as JSON too")
     parser.add_argument("--all", action="store_true",
                         help="plan every Pulumi.<stack>.yaml (of --stacks-dir) in parallel and print a summary "
-                             "(tools/fleet.py); --json and --diff then name directories")
+                             "(tools/fleet.py); --json, --diff and --html then name directories")
     parser.add_argument("--stacks-dir", type=Path, metavar="DIR", help="where --all finds the stack files "
                                                                        "(default: the project's directory)")
     parser.add_argument("--jobs", type=int, metavar="N", help="--all: worker processes (default: the core count)")
@@ -348,7 +228,8 @@ def main(argv: list[str] | None = None) -> int:
         from tools import fleet
 
         return fleet.main(stacks_dir=args.stacks_dir or args.project, project=args.project.resolve(),
-                          jobs=args.jobs, policies=args.policies, json_dir=args.json, diff_dir=args.diff)
+                          jobs=args.jobs, policies=args.policies, json_dir=args.json, diff_dir=args.diff,
+                          html_dir=args.html)
     if args.stack_name and args.stack and args.stack_name != args.stack:
         parser.error(f"two stack names: {args.stack} and --stack {args.stack_name}")
     if args.config_file:
@@ -406,8 +287,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         args.json.write_text(dump_json(recording))
     if args.graph:
-        args.graph.write_text(mermaid(recording))
-    status = 0
+        args.graph.write_text(mermaid(recording, args.graph_level))
+    status, result = 0, None
     if args.diff:
         try:
             base = base_plan(args.diff, stack)
@@ -425,6 +306,14 @@ def main(argv: list[str] | None = None) -> int:
         if args.diff_json:
             args.diff_json.write_text(dump_diff(result))
         status = 3 if result.errors else 0
+    if args.html:
+        from tools.report import page
+
+        try:
+            args.html.write_text(page(recording, diff=result), encoding="utf-8")
+        except FileNotFoundError as err:
+            print(f"--html needs Mermaid from npm ({err.filename}): run `make venv`", file=sys.stderr)
+            return 1
     if args.policies:
         text, mandatory = policy_report(recording, stack, levels)
         print()
