@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import pulumi
@@ -139,6 +140,31 @@ def build(cfg: PlatformConfig, tunnel_port: int | None = None) -> dict[str, Any]
     identities = build_workload_identities(cfg, ctx, cluster, namespaces)
     people = build_people_access(cfg, ctx, cluster)
     observability = build_observability(cfg, ctx, network, cluster, groups, addons)
+    return stack_outputs(cfg, network, cluster, reach, Built(
+        groups=groups, fargate=fargate, karpenter_nodes=karpenter_nodes, termination=termination, addons=addons,
+        balancers=balancers, pod_groups=pod_groups, identities=identities, namespaces=namespaces, people=people,
+        observability=observability))
+
+
+@dataclass(frozen=True)
+class Built:
+    """What ``build`` made that the stack outputs report."""
+
+    groups: dict[str, Any]
+    fargate: Any
+    karpenter_nodes: Any
+    termination: Any
+    addons: dict[str, Any]
+    balancers: dict[str, Any]
+    pod_groups: Any
+    identities: dict[str, Any]
+    namespaces: dict[str, Any]
+    people: dict[str, Any]
+    observability: Any
+
+
+def stack_outputs(cfg: PlatformConfig, network: Network, cluster: Cluster, reach: Any, b: Built) -> dict[str, Any]:
+    """The stack outputs (README.md, "Stack outputs")."""
     return {
         "availabilityZones": list(network.zones),
         "vpcId": network.vpc_id,
@@ -159,17 +185,17 @@ def build(cfg: PlatformConfig, tunnel_port: int | None = None) -> dict[str, Any]
         "oidcIssuerUrl": cluster.oidc.issuer_url,
         "kubeconfig": cluster.kubeconfig,
         "kubeconfigCommand": cluster.kubeconfig_command,
-        "nodeGroups": {**{name: node_group_outputs(g) for name, g in groups.items()},
-                       **(fargate_outputs(fargate) if fargate else {}),
-                       **karpenter_outputs(cfg, karpenter_nodes)},
-        "terminationQueueUrl": termination.queue_url if termination else None,
-        "addons": {key: addon.outputs() for key, addon in addons.items()},
-        "loadBalancers": {key: lb.outputs() for key, lb in balancers.items()},
-        "podSecurityGroupIds": pod_groups.security_group_ids if pod_groups else {},
-        "workloadIdentities": {key: identity_outputs(role) for key, role in identities.items()},
-        "namespaces": sorted(namespaces),
-        **observability_outputs(observability),
-        **people,
+        "nodeGroups": {**{name: node_group_outputs(g) for name, g in b.groups.items()},
+                       **(fargate_outputs(b.fargate) if b.fargate else {}),
+                       **karpenter_outputs(cfg, b.karpenter_nodes)},
+        "terminationQueueUrl": b.termination.queue_url if b.termination else None,
+        "addons": {key: addon.outputs() for key, addon in b.addons.items()},
+        "loadBalancers": {key: lb.outputs() for key, lb in b.balancers.items()},
+        "podSecurityGroupIds": b.pod_groups.security_group_ids if b.pod_groups else {},
+        "workloadIdentities": {key: identity_outputs(role) for key, role in b.identities.items()},
+        "namespaces": sorted(b.namespaces),
+        **observability_outputs(b.observability),
+        **b.people,
         **private_access_outputs(cfg, cluster, reach),
     }
 

@@ -217,7 +217,7 @@ class MockCloud(pulumi_mocks.Mocks):
         return f"{name}-{h(typ, name, n=8)}"
 
     def _computed(self, typ: str, name: str, ident: str, inputs: Mapping[str, Any]) -> dict[str, Any]:
-        r = self.region
+        """What the provider would compute for a new resource: its name when autonamed, ARNs, ids, endpoints."""
         out: dict[str, Any] = {"id": ident}
         limit = names.LIMITS.get(typ)
         if limit is not None and limit.autonamed and inputs.get(limit.prop) is None:
@@ -225,6 +225,13 @@ class MockCloud(pulumi_mocks.Mocks):
             out[limit.prop] = f"{name}-{h('autoname', typ, name, n=names.RANDOM_CHARS)}"
         elif "name" not in inputs and typ.startswith("aws:"):
             out["name"] = ident
+        if not self._core(typ, name, ident, inputs, out):
+            self._edge(typ, name, ident, inputs, out)
+        return out
+
+    def _core(self, typ: str, name: str, ident: str, inputs: Mapping[str, Any], out: dict[str, Any]) -> bool:
+        """Network, cluster, IAM, keys, logs, node groups: whether ``typ`` was one of them."""
+        r = self.region
         if typ == "aws:ec2/eip:Eip":
             n = int(h(typ, name, n=4), 16)
             out.update(publicIp=f"198.51.100.{n % 250 + 1}", allocationId=ident)
@@ -262,7 +269,14 @@ class MockCloud(pulumi_mocks.Mocks):
                                    "remoteAccessSecurityGroupId": ""}], status="ACTIVE")
         elif typ == "aws:ec2/launchTemplate:LaunchTemplate":
             out.update(arn=self._arn("ec2", f"launch-template/{ident}"), latestVersion=1, defaultVersion=1)
-        elif typ == "aws:sqs/queue:Queue":
+        else:
+            return False
+        return True
+
+    def _edge(self, typ: str, name: str, ident: str, inputs: Mapping[str, Any], out: dict[str, Any]) -> None:
+        """Queues, groups, rules, load balancers, alarms, Prometheus, any other AWS type; Helm releases."""
+        r = self.region
+        if typ == "aws:sqs/queue:Queue":
             qname = inputs.get("name") or ident
             out.update(arn=self._arn("sqs", qname), url=f"https://sqs.{r}.amazonaws.com/{self.account_id}/{qname}")
         elif typ == "aws:autoscaling/group:Group":
@@ -304,7 +318,6 @@ class MockCloud(pulumi_mocks.Mocks):
         elif typ.startswith("kubernetes:helm.sh/v3:Release"):
             out.update(status={"status": "deployed", "name": inputs.get("name"), "namespace": inputs.get("namespace"),
                                "version": inputs.get("version"), "revision": 1})
-        return out
 
 
 @dataclass

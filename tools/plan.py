@@ -187,7 +187,8 @@ def dump_json(recording) -> str:
 # ---------------------------------------------------------------------------------------
 # CLI
 # ---------------------------------------------------------------------------------------
-def main(argv: list[str] | None = None) -> int:
+def _parser() -> argparse.ArgumentParser:
+    """The command line (python -m tools.plan --help)."""
     parser = argparse.ArgumentParser(prog="python -m tools.plan", description=__doc__.split("\n\n")[0])
     parser.add_argument("stack", nargs="?", help="stack name: reads Pulumi.<stack>.yaml")
     parser.add_argument("--project", type=Path, default=ROOT, metavar="DIR",
@@ -220,8 +221,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, metavar="N", help="--all: worker processes (default: the core count)")
     parser.add_argument("--critical-path", action="store_true",
                         help="print the longest dependency chain and the estimated time of a first `pulumi up`")
-    args = parser.parse_args(argv)
+    return parser
 
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
     if args.all:
         if args.stack or args.config_file or args.stack_name:
             parser.error("--all plans every stack file: name none")
@@ -230,36 +235,68 @@ def main(argv: list[str] | None = None) -> int:
         return fleet.main(stacks_dir=args.stacks_dir or args.project, project=args.project.resolve(),
                           jobs=args.jobs, policies=args.policies, json_dir=args.json, diff_dir=args.diff,
                           html_dir=args.html)
-    if args.stack_name and args.stack and args.stack_name != args.stack:
-        parser.error(f"two stack names: {args.stack} and --stack {args.stack_name}")
-    if args.config_file:
-        stack_file = args.config_file
-        stack = args.stack_name or args.stack or stack_name_of(stack_file)
-    elif args.stack_name and not args.stack:
-        parser.error("--stack names the stack of a --config-file; to plan Pulumi.<stack>.yaml, name it without --stack")
-    elif args.stack:
-        stack_file = args.project / f"Pulumi.{args.stack}.yaml"
-        stack = args.stack
-    else:
-        parser.error("name a stack (one of the Pulumi.<stack>.yaml files) or pass --config-file")
+    stack_file, stack = _stack_of(args, parser)
     if not stack_file.is_file():
         print(f"no stack config file {stack_file}", file=sys.stderr)
         return 1
+    levels = _levels(stack) if args.policies else {}  # read first: a bad level is a config problem
+    if levels is None:
+        return 2
+    recording = _planned(stack_file, stack, args.project.resolve())
+    if isinstance(recording, int):
+        return recording
+    _print_plan(args, recording, stack)
+    status, result = _diffed(args, recording, stack)
+    if status == 2:
+        return status
+    if args.html:
+        from tools.report import page
 
+        try:
+            args.html.write_text(page(recording, diff=result), encoding="utf-8")
+        except FileNotFoundError as err:
+            print(f"--html needs Mermaid from npm ({err.filename}): run `make venv`", file=sys.stderr)
+            return 1
+    if args.policies:
+        text, mandatory = policy_report(recording, stack, levels)
+        print()
+        print(text)
+        if mandatory:
+            return 3
+    return status
+
+
+def _stack_of(args: argparse.Namespace, parser: argparse.ArgumentParser) -> tuple[Path, str]:
+    """The stack file to plan and the stack name it is planned under."""
+    if args.stack_name and args.stack and args.stack_name != args.stack:
+        parser.error(f"two stack names: {args.stack} and --stack {args.stack_name}")
+    if args.config_file:
+        return args.config_file, args.stack_name or args.stack or stack_name_of(args.config_file)
+    if args.stack_name and not args.stack:
+        parser.error("--stack names the stack of a --config-file; to plan Pulumi.<stack>.yaml, name it without --stack")
+    if not args.stack:
+        parser.error("name a stack (one of the Pulumi.<stack>.yaml files) or pass --config-file")
+    return args.project / f"Pulumi.{args.stack}.yaml", args.stack
+
+
+def _levels(stack: str) -> dict[str, str] | None:
+    """The stack's guardrail levels (its parameters validated too), or None after printing why they are bad."""
+    from policies.guardrails import PolicyConfigError, levels_for
+
+    try:
+        return levels_for(stack)
+    except PolicyConfigError as err:
+        print("\n".join(err.problems), file=sys.stderr)
+        return None
+
+
+def _planned(stack_file: Path, stack: str, project: Path) -> Any:
+    """The recording of the plan, or the exit code after printing why there is none."""
     from components.config import ConfigError
     from tools.mockcloud import EngineError
 
-    levels: dict[str, str] = {}
-    if args.policies:  # read before anything is registered: a bad level is a config problem
-        from policies.guardrails import PolicyConfigError, levels_for
-
-        try:
-            levels = levels_for(stack)  # parameters too: config_for validates the whole file
-        except PolicyConfigError as err:
-            print("\n".join(err.problems), file=sys.stderr)
-            return 2
     try:
-        recording = run(stack_file, stack, args.project.resolve())
+        return run(stack_file, stack, project)
     except ConfigError as err:
         for line in err.problems:
             print(line, file=sys.stderr)
@@ -271,6 +308,9 @@ def main(argv: list[str] | None = None) -> int:
         traceback.print_exc()
         return 1
 
+
+def _print_plan(args: argparse.Namespace, recording: Any, stack: str) -> None:
+    """The tree, the counts, the pod density, the critical path; the JSON and graph files."""
     if not args.quiet:
         print(tree(recording))
         print()
@@ -288,39 +328,29 @@ def main(argv: list[str] | None = None) -> int:
         args.json.write_text(dump_json(recording))
     if args.graph:
         args.graph.write_text(mermaid(recording, args.graph_level))
-    status, result = 0, None
-    if args.diff:
-        try:
-            base = base_plan(args.diff, stack)
-        except ConfigError as err:
-            for line in err.problems:
-                print(f"{args.diff.name}: {line}", file=sys.stderr)
-            return 2
-        from tools.diff import diff as diff_plans
-        from tools.diff import dump_json as dump_diff
-        from tools.diff import render as render_diff
 
-        result = diff_plans(base, recording.as_json(), str(args.diff))
-        print()
-        print(render_diff(result))
-        if args.diff_json:
-            args.diff_json.write_text(dump_diff(result))
-        status = 3 if result.errors else 0
-    if args.html:
-        from tools.report import page
 
-        try:
-            args.html.write_text(page(recording, diff=result), encoding="utf-8")
-        except FileNotFoundError as err:
-            print(f"--html needs Mermaid from npm ({err.filename}): run `make venv`", file=sys.stderr)
-            return 1
-    if args.policies:
-        text, mandatory = policy_report(recording, stack, levels)
-        print()
-        print(text)
-        if mandatory:
-            return 3
-    return status
+def _diffed(args: argparse.Namespace, recording: Any, stack: str) -> tuple[int, Any]:
+    """(exit status, the Diff) of --diff: 3 when the diff refuses the change, 2 when the base is bad config."""
+    if not args.diff:
+        return 0, None
+    from components.config import ConfigError
+    from tools.diff import diff as diff_plans
+    from tools.diff import dump_json as dump_diff
+    from tools.diff import render as render_diff
+
+    try:
+        base = base_plan(args.diff, stack)
+    except ConfigError as err:
+        for line in err.problems:
+            print(f"{args.diff.name}: {line}", file=sys.stderr)
+        return 2, None
+    result = diff_plans(base, recording.as_json(), str(args.diff))
+    print()
+    print(render_diff(result))
+    if args.diff_json:
+        args.diff_json.write_text(dump_diff(result))
+    return (3 if result.errors else 0), result
 
 
 def base_plan(path: Path, stack: str) -> dict[str, Any]:
