@@ -86,6 +86,29 @@ def stack_recording(stack: str) -> Recording:
     return _STACKS[stack]
 
 
+# Edits of Pulumi.prod.yaml the review tests diff against prod (tests/test_diffvalues.py, tests/test_report.py)
+SYSTEM_LABEL = ("      labels: {node-role: system}", "      labels: {node-role: system, team: core}")
+SYSTEM_TYPE = ("      instanceTypes: [m7i.large]\n      scaling: {min: 3", "      instanceTypes: [m7i.xlarge]\n      scaling: {min: 3")
+DNS_ZONE = ("hostedZoneIds: [Z0PROD123456789]", "hostedZoneIds: [Z0PROD123456789, Z0PROD987654321]")
+_EDITED: dict[tuple, dict] = {}
+
+
+def edited_prod(*edits: tuple[str, str]) -> dict:
+    """The plan (JSON) of prod's stack file with these (old, new) text edits, once per test process."""
+    if edits not in _EDITED:
+        import tempfile
+
+        text = (ROOT / "Pulumi.prod.yaml").read_text()
+        for old, new in edits:
+            assert old in text, old
+            text = text.replace(old, new, 1)
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "Pulumi.prod.yaml"  # the stack name decides the URNs: keep "prod"
+            path.write_text(text)
+            _EDITED[edits] = plan.run(path, "prod").as_json()
+    return _EDITED[edits]
+
+
 @pytest.fixture(scope="session")
 def dev() -> Recording:
     return stack_recording("dev")

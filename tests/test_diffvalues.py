@@ -7,10 +7,8 @@ import json
 
 import pytest
 
-from tests.conftest import ROOT, stack_recording
-from tools import diff, diffvalues, plan
-
-PROD = (ROOT / "Pulumi.prod.yaml").read_text()
+from tests.conftest import DNS_ZONE, ROOT, SYSTEM_LABEL, SYSTEM_TYPE, edited_prod, stack_recording
+from tools import diff, diffvalues
 
 
 @pytest.fixture(scope="module")
@@ -18,16 +16,13 @@ def prod_plan() -> dict:
     return stack_recording("prod").as_json()
 
 
-def diff_of(tmp_path, prod_plan, old: str, new: str) -> diff.Diff:
-    assert old in PROD, old
-    path = tmp_path / "Pulumi.prod.yaml"  # the stack name decides the URNs: keep "prod"
-    path.write_text(PROD.replace(old, new, 1))
-    return diff.diff(prod_plan, plan.run(path, "prod").as_json(), "main")
+def diff_of(prod_plan, *edits: tuple[str, str]) -> diff.Diff:
+    return diff.diff(prod_plan, edited_prod(*edits), "main")
 
 
 # -- from real plans: exact text and JSON --------------------------------------------------
-def test_a_label_change_shows_the_label(tmp_path, prod_plan):
-    d = diff_of(tmp_path, prod_plan, "      labels: {node-role: system}", "      labels: {node-role: system, team: core}")
+def test_a_label_change_shows_the_label(prod_plan):
+    d = diff_of(prod_plan, SYSTEM_LABEL)
     assert diff.render(d).splitlines()[1:3] == [
         "  ~  aws:eks:NodeGroup eks-platform-prod-system  [labels.team]",
         '        labels.team: (none) -> "core"']
@@ -37,9 +32,8 @@ def test_a_label_change_shows_the_label(tmp_path, prod_plan):
     assert group.values["labels.team"]["new"] == "core"
 
 
-def test_an_instance_type_change_shows_both_types(tmp_path, prod_plan):
-    d = diff_of(tmp_path, prod_plan, "      instanceTypes: [m7i.large]\n      scaling: {min: 3",
-                "      instanceTypes: [m7i.xlarge]\n      scaling: {min: 3")
+def test_an_instance_type_change_shows_both_types(prod_plan):
+    d = diff_of(prod_plan, SYSTEM_TYPE, DNS_ZONE)  # one plan for this test, the next two and the report's
     text = diff.render(d).splitlines()
     i = text.index("  +- aws:eks:NodeGroup eks-platform-prod-system  replaced because instanceTypes changed  ROLLS "
                    "NODES: the group is replaced: every node is new")
@@ -49,9 +43,8 @@ def test_an_instance_type_change_shows_both_types(tmp_path, prod_plan):
                                                 "lines": ["instanceTypes: list", "  + m7i.xlarge", "  - m7i.large"]}
 
 
-def test_an_iam_statement_change_is_shown_statement_by_statement(tmp_path, prod_plan):
-    d = diff_of(tmp_path, prod_plan, "hostedZoneIds: [Z0PROD123456789]",
-                "hostedZoneIds: [Z0PROD123456789, Z0PROD987654321]")
+def test_an_iam_statement_change_is_shown_statement_by_statement(prod_plan):
+    d = diff_of(prod_plan, SYSTEM_TYPE, DNS_ZONE)
     (policy,) = [c for c in d.changes if c.type == "aws:iam/rolePolicy:RolePolicy"]
     expected = ["policy: policy statements",
                 "  ~ Sid ChangeRecordsInOwnZones",
@@ -66,9 +59,8 @@ def test_an_iam_statement_change_is_shown_statement_by_statement(tmp_path, prod_
     assert len(new["Statement"][0]["Resource"]) == len(old["Statement"][0]["Resource"]) + 1
 
 
-def test_the_pr_comment_folds_each_resources_values(tmp_path, prod_plan):
-    d = diff_of(tmp_path, prod_plan, "hostedZoneIds: [Z0PROD123456789]",
-                "hostedZoneIds: [Z0PROD123456789, Z0PROD987654321]")
+def test_the_pr_comment_folds_each_resources_values(prod_plan):
+    d = diff_of(prod_plan, SYSTEM_TYPE, DNS_ZONE)
     comment = diff.markdown([json.loads(diff.dump_json(d))])
     assert "<details><summary><code>~ aws:iam:RolePolicy eks-platform-prod-dns-role-route53</code>: 1 input</summary>" \
         in comment
