@@ -195,10 +195,10 @@ def test_termination_infrastructure(prod):
     q = prod.one("aws:sqs/queue:Queue", "eks-platform-prod-node-termination").inputs
     assert q["sqsManagedSseEnabled"] is True
     rules = {r.name.rsplit("termination-", 1)[1]: json.loads(r.inputs["eventPattern"])
-             for r in prod.by_type("aws:cloudwatch/eventRule:EventRule")}
+             for r in prod.by_type("aws:cloudwatch/eventRule:EventRule") if "-node-termination-" in r.name}
     assert set(rules) == {"asg-terminate", "spot-interruption", "rebalance", "state-change", "scheduled-change"}
     assert rules["asg-terminate"]["detail"]["AutoScalingGroupName"] == ["eks-platform-prod-edge", "eks-platform-prod-workers"]
-    targets = prod.by_type("aws:cloudwatch/eventTarget:EventTarget")
+    targets = [t for t in prod.by_type("aws:cloudwatch/eventTarget:EventTarget") if "-node-termination-" in t.name]
     assert len(targets) == 5 and {t.inputs["arn"] for t in targets} == {
         "arn:aws:sqs:eu-west-1:111122223333:eks-platform-prod-node-termination"}
     assert prod.outputs["terminationQueueUrl"].endswith("/eks-platform-prod-node-termination")

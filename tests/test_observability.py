@@ -157,7 +157,7 @@ def test_prod_alarms_watch_documented_metrics_and_reach_an_encrypted_topic(prod)
         f"{P}-{k}" for k in ("nodes-failing", "node-memory-pressure", "node-disk-pressure", "node-cpu",
                              "pod-restarts-kube-system", "pod-restarts-external-dns",
                              "pod-restarts-external-secrets", "api-server-5xx", "api-server-throttling",
-                             "node-termination-queue-age", "nat-eu-west-1a-port-allocation",
+                             "node-termination-queue-age", "karpenter-queue-age", "nat-eu-west-1a-port-allocation",
                              "nat-eu-west-1b-port-allocation", "nat-eu-west-1c-port-allocation")}
     topic_arn = f"arn:aws:sns:eu-west-1:111122223333:{P}-alarms"
     for alarm in alarms:
