@@ -46,6 +46,7 @@ plan-all: $(STAMP)
 
 ## make test: lint (ruff, zizmor on the workflows) + the whole test suite
 test: $(STAMP) $(PACK_STAMP) $(LINT_STAMP) $(MERMAID_STAMP)
+	$(PY) -m ruff format --check .
 	$(PY) -m ruff check .
 	$(VENV)/bin/zizmor --offline --no-progress --quiet .github
 	$(PY) -m pytest -n auto
@@ -55,6 +56,7 @@ unit: $(STAMP)
 	$(PY) -m pytest -m unit
 
 lint: $(STAMP)
+	$(PY) -m ruff format --check .
 	$(PY) -m ruff check .
 
 ## make destroy STACK=dev [ARGS="--execute"]: teardown without leftovers, then pulumi destroy (dry run by default)

@@ -26,9 +26,16 @@ partition = aws.get_partition().partition
 problems = identities.plan_problems(settings, platforms, partition, account, config.PLATFORM_NAME)
 if problems:
     raise ConfigError(problems)
-ci = identities.CiIdentities(config.PLATFORM_NAME, identities.CiIdentitiesArgs(
-    config=settings, platforms=platforms, partition=partition, account=account, region=region,
-    tags=base_tags(config.PROJECT, pulumi.get_stack(), {}),
-))
+ci = identities.CiIdentities(
+    config.PLATFORM_NAME,
+    identities.CiIdentitiesArgs(
+        config=settings,
+        platforms=platforms,
+        partition=partition,
+        account=account,
+        region=region,
+        tags=base_tags(config.PROJECT, pulumi.get_stack(), {}),
+    ),
+)
 for key, value in sorted(identities.outputs(ci, settings).items()):
     pulumi.export(key, value)

@@ -38,9 +38,11 @@ PROJECT = "eks-platform-bootstrap"
 PLATFORM_NAME = "eks-platform"  # the platform project: its name starts the CI roles' names
 PLATFORM_ROOT = Path(__file__).resolve().parent.parent  # the platform project whose stacks are the environments
 
-OidcProviderArn = text(rf"arn:{PARTITION}:iam::[0-9]{{12}}:oidc-provider/token\.actions\.githubusercontent\.com",
-                       "the ARN of the account's GitHub OIDC provider (arn:aws:iam::<account>:oidc-provider/"
-                       "token.actions.githubusercontent.com)")
+OidcProviderArn = text(
+    rf"arn:{PARTITION}:iam::[0-9]{{12}}:oidc-provider/token\.actions\.githubusercontent\.com",
+    "the ARN of the account's GitHub OIDC provider (arn:aws:iam::<account>:oidc-provider/"
+    "token.actions.githubusercontent.com)",
+)
 # A GitHub environment is named after its platform stack (pulumi-stack.yml: environment: <stack>).
 ENVIRONMENT = r"[A-Za-z0-9_.-]{1,100}"
 
@@ -112,15 +114,18 @@ class Iam(Model):
 class BootstrapConfig(Model):
     github: GitHub
     """The repository whose workflows assume the roles."""
-    environments: items(matches(ENVIRONMENT, "a stack name (letters, digits, _, ., -)"), "environment",
-                        min_items=1, too_few="needs at least one platform stack")
+    environments: items(
+        matches(ENVIRONMENT, "a stack name (letters, digits, _, ., -)"),
+        "environment",
+        min_items=1,
+        too_few="needs at least one platform stack",
+    )
     """The platform stacks (Pulumi.<name>.yaml next to bootstrap/) that deploy into this account, each a GitHub
     environment of the same name with its own deploy and preview role."""
     state: State = State()
     session_manager: SessionManager = SessionManager()
     catalog: Catalog = Catalog()
     iam: Iam = Iam()
-
 
 
 @dataclass(frozen=True)
@@ -142,12 +147,21 @@ def platform_of(stack: str, root: Path = PLATFORM_ROOT) -> Platform:
 
     cfg = platform_config(stack, root)
     access = cfg.cluster.access
-    admins = [*access.admin_role_arns, *(e.principal_arn for e in access.entries.values()
-                                        if e.policy == "clusterAdmin")]
+    admins = [
+        *access.admin_role_arns,
+        *(e.principal_arn for e in access.entries.values() if e.policy == "clusterAdmin"),
+    ]
     viewers = [*access.read_only_role_arns, *(e.principal_arn for e in access.entries.values() if e.policy == "view")]
     zones = sorted({lb.dns.zone_id for lb in cfg.workloads.load_balancers.values() if lb.dns is not None})
-    return Platform(stack, cfg.cluster.name, cfg.region, tuple(admins), tuple(viewers), tuple(zones),
-                    cfg.cluster.endpoint.access_host.enabled)
+    return Platform(
+        stack,
+        cfg.cluster.name,
+        cfg.region,
+        tuple(admins),
+        tuple(viewers),
+        tuple(zones),
+        cfg.cluster.endpoint.access_host.enabled,
+    )
 
 
 def load(raw: Mapping[str, Any], root: Path = PLATFORM_ROOT) -> tuple[BootstrapConfig, dict[str, Platform]]:
@@ -160,9 +174,10 @@ def load(raw: Mapping[str, Any], root: Path = PLATFORM_ROOT) -> tuple[BootstrapC
     platforms: dict[str, Platform] = {}
     for env in sorted(cfg.environments):
         if not (root / f"Pulumi.{env}.yaml").is_file():
-            known = sorted(p.name[len("Pulumi."):-len(".yaml")] for p in root.glob("Pulumi.*.yaml"))
-            problems.append(f"environments.{env}: no platform stack file Pulumi.{env}.yaml (stacks: "
-                            f"{', '.join(known)})")
+            known = sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in root.glob("Pulumi.*.yaml"))
+            problems.append(
+                f"environments.{env}: no platform stack file Pulumi.{env}.yaml (stacks: {', '.join(known)})"
+            )
             continue
         try:
             platforms[env] = platform_of(env, root)

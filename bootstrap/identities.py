@@ -47,12 +47,17 @@ MAX_ATTACHED = 10
 # -- who may assume what -------------------------------------------------------------------
 def github_trust(provider_arn: str, repository: str, claim: str) -> str:
     """A role only the repository's jobs with exactly this sub claim may assume."""
-    return document({
-        "Sid": "GitHubActions", "Effect": "Allow", "Principal": {"Federated": provider_arn},
-        "Action": "sts:AssumeRoleWithWebIdentity",
-        "Condition": {"StringEquals": {f"{GITHUB}:aud": "sts.amazonaws.com",
-                                       f"{GITHUB}:sub": f"repo:{repository}:{claim}"}},
-    })
+    return document(
+        {
+            "Sid": "GitHubActions",
+            "Effect": "Allow",
+            "Principal": {"Federated": provider_arn},
+            "Action": "sts:AssumeRoleWithWebIdentity",
+            "Condition": {
+                "StringEquals": {f"{GITHUB}:aud": "sts.amazonaws.com", f"{GITHUB}:sub": f"repo:{repository}:{claim}"}
+            },
+        }
+    )
 
 
 def deploy_claim(env: str) -> str:
@@ -70,8 +75,7 @@ def role_name(project: str, kind: str, env: str | None = None) -> str:
 
 # -- what they may do ----------------------------------------------------------------------
 def _subs(p: Platform, partition: str, account: str) -> dict[str, str]:
-    return {"partition": partition, "region": p.region, "account": account, "cluster": p.cluster_name,
-            "stack": p.stack}
+    return {"partition": partition, "region": p.region, "account": account, "cluster": p.cluster_name, "stack": p.stack}
 
 
 def state_statements(cfg: BootstrapConfig, stack: str, partition: str, *, write: bool) -> list[dict[str, Any]]:
@@ -84,12 +88,24 @@ def state_statements(cfg: BootstrapConfig, stack: str, partition: str, *, write:
         objects = [f"{bucket}/.pulumi/*eks-platform/{stack}.json*", f"{bucket}/.pulumi/*eks-platform/{stack}/*"]
         locks = f"{bucket}/.pulumi/locks/*eks-platform/{stack}/*"
         out += [
-            {"Sid": "StateList", "Effect": "Allow", "Action": ["s3:ListBucket", "s3:GetBucketLocation"],
-             "Resource": bucket},
-            {"Sid": "StateRead", "Effect": "Allow", "Action": "s3:GetObject",
-             "Resource": [f"{bucket}/.pulumi/meta.yaml", *objects]},
-            {"Sid": "StateWrite", "Effect": "Allow", "Action": ["s3:PutObject", "s3:DeleteObject"],
-             "Resource": objects if write else [locks]},
+            {
+                "Sid": "StateList",
+                "Effect": "Allow",
+                "Action": ["s3:ListBucket", "s3:GetBucketLocation"],
+                "Resource": bucket,
+            },
+            {
+                "Sid": "StateRead",
+                "Effect": "Allow",
+                "Action": "s3:GetObject",
+                "Resource": [f"{bucket}/.pulumi/meta.yaml", *objects],
+            },
+            {
+                "Sid": "StateWrite",
+                "Effect": "Allow",
+                "Action": ["s3:PutObject", "s3:DeleteObject"],
+                "Resource": objects if write else [locks],
+            },
         ]
     if cfg.state.secrets_key_arn:
         actions = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"] if write else ["kms:Decrypt"]
@@ -101,22 +117,41 @@ def boundary_statements(boundary: str | None) -> list[dict[str, Any]]:
     """With a boundary: the deploy role creates roles only under it and cannot take it off."""
     if not boundary:
         return []
-    return [{"Sid": "DenyRolesWithoutTheBoundary", "Effect": "Deny",
-             "Action": ["iam:CreateRole", "iam:PutRolePermissionsBoundary"], "Resource": "*",
-             "Condition": {"StringNotEquals": {"iam:PermissionsBoundary": boundary}}},
-            {"Sid": "KeepTheBoundary", "Effect": "Deny", "Action": "iam:DeleteRolePermissionsBoundary",
-             "Resource": "*"}]
+    return [
+        {
+            "Sid": "DenyRolesWithoutTheBoundary",
+            "Effect": "Deny",
+            "Action": ["iam:CreateRole", "iam:PutRolePermissionsBoundary"],
+            "Resource": "*",
+            "Condition": {"StringNotEquals": {"iam:PermissionsBoundary": boundary}},
+        },
+        {"Sid": "KeepTheBoundary", "Effect": "Deny", "Action": "iam:DeleteRolePermissionsBoundary", "Resource": "*"},
+    ]
 
 
 def deploy_policy(cfg: BootstrapConfig, p: Platform, partition: str, account: str) -> dict[str, Any]:
     doc = policy_document("ci-deploy", _subs(p, partition, account))
     if p.hosted_zone_ids:
-        doc["Statement"].append({
-            "Sid": "DeployRecords", "Effect": "Allow",
-            "Action": ["route53:ChangeResourceRecordSets", "route53:ListResourceRecordSets", "route53:GetHostedZone"],
-            "Resource": [f"arn:{partition}:route53:::hostedzone/{z}" for z in p.hosted_zone_ids]})
-        doc["Statement"].append({"Sid": "DeployRecordChanges", "Effect": "Allow", "Action": "route53:GetChange",
-                                 "Resource": f"arn:{partition}:route53:::change/*"})
+        doc["Statement"].append(
+            {
+                "Sid": "DeployRecords",
+                "Effect": "Allow",
+                "Action": [
+                    "route53:ChangeResourceRecordSets",
+                    "route53:ListResourceRecordSets",
+                    "route53:GetHostedZone",
+                ],
+                "Resource": [f"arn:{partition}:route53:::hostedzone/{z}" for z in p.hosted_zone_ids],
+            }
+        )
+        doc["Statement"].append(
+            {
+                "Sid": "DeployRecordChanges",
+                "Effect": "Allow",
+                "Action": "route53:GetChange",
+                "Resource": f"arn:{partition}:route53:::change/*",
+            }
+        )
     doc["Statement"] += state_statements(cfg, p.stack, partition, write=True)
     doc["Statement"] += boundary_statements(cfg.iam.permissions_boundary_arn)
     return doc
@@ -131,18 +166,40 @@ def preview_policy(cfg: BootstrapConfig, p: Platform, partition: str, account: s
 def session_policy(p: Platform, partition: str, account: str) -> dict[str, Any]:
     """Start a session on the environment's access host only (by its tag), with the port forward or the logged
     shell, and end only one's own sessions."""
-    return {"Version": "2012-10-17", "Statement": [
-        {"Sid": "StartOnTheAccessHost", "Effect": "Allow", "Action": "ssm:StartSession",
-         "Resource": f"arn:{partition}:ec2:{p.region}:{account}:instance/*",
-         "Condition": {"StringEquals": {f"ssm:resourceTag/{ACCESS_HOST_TAG}": p.cluster_name}}},
-        {"Sid": "StartWithTheseDocuments", "Effect": "Allow", "Action": "ssm:StartSession",
-         "Resource": [f"arn:{partition}:ssm:{p.region}::document/{PORT_FORWARD_DOCUMENT}",
-                      f"arn:{partition}:ssm:{p.region}:{account}:document/{PREFERENCES_DOCUMENT}"]},
-        {"Sid": "OwnSessions", "Effect": "Allow", "Action": ["ssm:TerminateSession", "ssm:ResumeSession"],
-         "Resource": f"arn:{partition}:ssm:{p.region}:{account}:session/${{aws:userid}}-*"},
-        {"Sid": "FindTheHost", "Effect": "Allow", "Action": "ec2:DescribeInstances", "Resource": "*",
-         "Condition": {"StringEquals": {"aws:RequestedRegion": p.region}}},
-    ]}
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "StartOnTheAccessHost",
+                "Effect": "Allow",
+                "Action": "ssm:StartSession",
+                "Resource": f"arn:{partition}:ec2:{p.region}:{account}:instance/*",
+                "Condition": {"StringEquals": {f"ssm:resourceTag/{ACCESS_HOST_TAG}": p.cluster_name}},
+            },
+            {
+                "Sid": "StartWithTheseDocuments",
+                "Effect": "Allow",
+                "Action": "ssm:StartSession",
+                "Resource": [
+                    f"arn:{partition}:ssm:{p.region}::document/{PORT_FORWARD_DOCUMENT}",
+                    f"arn:{partition}:ssm:{p.region}:{account}:document/{PREFERENCES_DOCUMENT}",
+                ],
+            },
+            {
+                "Sid": "OwnSessions",
+                "Effect": "Allow",
+                "Action": ["ssm:TerminateSession", "ssm:ResumeSession"],
+                "Resource": f"arn:{partition}:ssm:{p.region}:{account}:session/${{aws:userid}}-*",
+            },
+            {
+                "Sid": "FindTheHost",
+                "Effect": "Allow",
+                "Action": "ec2:DescribeInstances",
+                "Resource": "*",
+                "Condition": {"StringEquals": {"aws:RequestedRegion": p.region}},
+            },
+        ],
+    }
 
 
 def catalog_policy(partition: str, region: str) -> dict[str, Any]:
@@ -153,27 +210,63 @@ def session_document(cfg: BootstrapConfig, log_group: str | None) -> str:
     """The preferences: every shell session logged, encrypted, and ended when idle."""
     sm = cfg.session_manager
     inputs: dict[str, Any] = {
-        "s3BucketName": sm.bucket or "", "s3KeyPrefix": sm.prefix if sm.logging == "s3" else "",
-        "s3EncryptionEnabled": sm.logging == "s3", "cloudWatchLogGroupName": log_group or "",
-        "cloudWatchEncryptionEnabled": sm.logging == "cloudWatch", "cloudWatchStreamingEnabled": True,
-        "idleSessionTimeout": str(sm.idle_timeout_minutes), "runAsEnabled": False, "runAsDefaultUser": "",
+        "s3BucketName": sm.bucket or "",
+        "s3KeyPrefix": sm.prefix if sm.logging == "s3" else "",
+        "s3EncryptionEnabled": sm.logging == "s3",
+        "cloudWatchLogGroupName": log_group or "",
+        "cloudWatchEncryptionEnabled": sm.logging == "cloudWatch",
+        "cloudWatchStreamingEnabled": True,
+        "idleSessionTimeout": str(sm.idle_timeout_minutes),
+        "runAsEnabled": False,
+        "runAsDefaultUser": "",
         "shellProfile": {"linux": "", "windows": ""},
     }
-    return json.dumps({"schemaVersion": "1.0", "description": "eks-platform: logged, encrypted sessions",
-                       "sessionType": "Standard_Stream", "inputs": inputs}, sort_keys=True)
+    return json.dumps(
+        {
+            "schemaVersion": "1.0",
+            "description": "eks-platform: logged, encrypted sessions",
+            "sessionType": "Standard_Stream",
+            "inputs": inputs,
+        },
+        sort_keys=True,
+    )
 
 
 def log_key_policy(partition: str, region: str, account: str, log_group: str) -> str:
     """The session log group's key: the account administers it; CloudWatch Logs uses it for that group only."""
-    return json.dumps({"Version": "2012-10-17", "Statement": [
-        {"Sid": "Account", "Effect": "Allow", "Principal": {"AWS": f"arn:{partition}:iam::{account}:root"},
-         "Action": "kms:*", "Resource": "*"},
-        {"Sid": "SessionLogs", "Effect": "Allow", "Principal": {"Service": f"logs.{region}.amazonaws.com"},
-         "Action": ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
-         "Resource": "*",
-         "Condition": {"ArnEquals": {"kms:EncryptionContext:aws:logs:arn":
-                                     f"arn:{partition}:logs:{region}:{account}:log-group:{log_group}"}}},
-    ]}, sort_keys=True)
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "Account",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": f"arn:{partition}:iam::{account}:root"},
+                    "Action": "kms:*",
+                    "Resource": "*",
+                },
+                {
+                    "Sid": "SessionLogs",
+                    "Effect": "Allow",
+                    "Principal": {"Service": f"logs.{region}.amazonaws.com"},
+                    "Action": [
+                        "kms:Encrypt*",
+                        "kms:Decrypt*",
+                        "kms:ReEncrypt*",
+                        "kms:GenerateDataKey*",
+                        "kms:Describe*",
+                    ],
+                    "Resource": "*",
+                    "Condition": {
+                        "ArnEquals": {
+                            "kms:EncryptionContext:aws:logs:arn": f"arn:{partition}:logs:{region}:{account}:log-group:{log_group}"
+                        }
+                    },
+                },
+            ],
+        },
+        sort_keys=True,
+    )
 
 
 def policy_size(doc: Mapping[str, Any] | str) -> int:
@@ -197,16 +290,21 @@ def access_problems(env: str, p: Platform, deploy_arn: str, preview_arn: str) ->
     """The platform stack must let its CI roles in (the cluster has access entries only, no creator admin)."""
     out = []
     if deploy_arn not in p.admin_role_arns:
-        out.append(f"environments.{env}: Pulumi.{env}.yaml: cluster.access.adminRoleArns must list {deploy_arn} "
-                   "(this account's deploy role for it): its up could not install a single add-on")
+        out.append(
+            f"environments.{env}: Pulumi.{env}.yaml: cluster.access.adminRoleArns must list {deploy_arn} "
+            "(this account's deploy role for it): its up could not install a single add-on"
+        )
     if preview_arn not in p.view_role_arns:
-        out.append(f"environments.{env}: Pulumi.{env}.yaml: cluster.access.readOnlyRoleArns must list "
-                   f"{preview_arn} (this account's preview role for it): previews could not read the cluster")
+        out.append(
+            f"environments.{env}: Pulumi.{env}.yaml: cluster.access.readOnlyRoleArns must list "
+            f"{preview_arn} (this account's preview role for it): previews could not read the cluster"
+        )
     return out
 
 
-def plan_problems(cfg: BootstrapConfig, platforms: Mapping[str, Platform], partition: str, account: str,
-                  project: str) -> list[str]:
+def plan_problems(
+    cfg: BootstrapConfig, platforms: Mapping[str, Platform], partition: str, account: str, project: str
+) -> list[str]:
     """Everything to refuse before a resource registers: stacks that would not let their roles in, policies over
     IAM's size quotas."""
     out: list[str] = []
@@ -215,14 +313,18 @@ def plan_problems(cfg: BootstrapConfig, platforms: Mapping[str, Platform], parti
         out += access_problems(env, p, *arns[env])
         parts = len(chunks(deploy_policy(cfg, p, partition, account)))
         if parts > MAX_ATTACHED:
-            out.append(f"environments.{env}: the deploy role's permissions need {parts} managed policies; IAM "
-                       f"attaches {MAX_ATTACHED} to a role (fewer hosted zones, or a shorter cluster name)")
+            out.append(
+                f"environments.{env}: the deploy role's permissions need {parts} managed policies; IAM "
+                f"attaches {MAX_ATTACHED} to a role (fewer hosted zones, or a shorter cluster name)"
+            )
         inline = [preview_policy(cfg, p, partition, account)]
         if p.access_host and cfg.session_manager.enabled:
             inline.append(session_policy(p, partition, account))
         if (size := sum(policy_size(d) for d in inline)) > MAX_INLINE:
-            out.append(f"environments.{env}: the preview role's inline policies have {size} characters; IAM allows "
-                       f"{MAX_INLINE} per role")
+            out.append(
+                f"environments.{env}: the preview role's inline policies have {size} characters; IAM allows "
+                f"{MAX_INLINE} per role"
+            )
     return out
 
 
@@ -250,18 +352,39 @@ class CiIdentities(pulumi.ComponentResource):
         self.deploy_roles: dict[str, aws.iam.Role] = {}
         self.preview_roles: dict[str, aws.iam.Role] = {}
         for env, platform in sorted(args.platforms.items()):
-            self.deploy_roles[env] = self._ci_role(f"deploy-{env}", role_name(name, "deploy", env),
-                                                   deploy_claim(env), {}, platform, f"pulumi up of {platform.stack}")
-            self._managed(f"deploy-{env}", self.deploy_roles[env],
-                          deploy_policy(args.config, platform, args.partition, args.account))
-            self.preview_roles[env] = self._ci_role(f"preview-{env}", role_name(name, "preview", env), PREVIEW_CLAIM,
-                                                 {"preview": preview_policy(args.config, platform, args.partition,
-                                                                            args.account)},
-                                                 platform, f"pulumi preview of {platform.stack} (pull requests)")
-        self.catalog_role = self._ci_role("catalog", role_name(name, "catalog"), CATALOG_CLAIM,
-                                       {"catalog": catalog_policy(args.partition, args.region)}, None,
-                                       "the weekly node-image and add-on catalog refresh (main only)"
-                                       ) if args.config.catalog.enabled else None
+            self.deploy_roles[env] = self._ci_role(
+                f"deploy-{env}",
+                role_name(name, "deploy", env),
+                deploy_claim(env),
+                {},
+                platform,
+                f"pulumi up of {platform.stack}",
+            )
+            self._managed(
+                f"deploy-{env}",
+                self.deploy_roles[env],
+                deploy_policy(args.config, platform, args.partition, args.account),
+            )
+            self.preview_roles[env] = self._ci_role(
+                f"preview-{env}",
+                role_name(name, "preview", env),
+                PREVIEW_CLAIM,
+                {"preview": preview_policy(args.config, platform, args.partition, args.account)},
+                platform,
+                f"pulumi preview of {platform.stack} (pull requests)",
+            )
+        self.catalog_role = (
+            self._ci_role(
+                "catalog",
+                role_name(name, "catalog"),
+                CATALOG_CLAIM,
+                {"catalog": catalog_policy(args.partition, args.region)},
+                None,
+                "the weekly node-image and add-on catalog refresh (main only)",
+            )
+            if args.config.catalog.enabled
+            else None
+        )
         self.session_log_group = self._session_preferences() if args.config.session_manager.enabled else None
         self.register_outputs({})
 
@@ -270,61 +393,103 @@ class CiIdentities(pulumi.ComponentResource):
         if existing:
             return pulumi.Output.from_input(existing)
         provider = aws.iam.OpenIdConnectProvider(
-            f"{self._base}-github", url=f"https://{GITHUB}", client_id_lists=["sts.amazonaws.com"],
+            f"{self._base}-github",
+            url=f"https://{GITHUB}",
+            client_id_lists=["sts.amazonaws.com"],
             tags=tagged(self._args.tags, f"{self._base}-github"),
             # every workflow of every repository in the account trusts it: never lost by accident
             opts=pulumi.ResourceOptions(parent=self, protect=True),
         )
         return provider.arn
 
-    def _ci_role(self, key: str, role: str, claim: str, policies: Mapping[str, dict[str, Any]],
-              platform: Platform | None, purpose: str) -> aws.iam.Role:
+    def _ci_role(
+        self,
+        key: str,
+        role: str,
+        claim: str,
+        policies: Mapping[str, dict[str, Any]],
+        platform: Platform | None,
+        purpose: str,
+    ) -> aws.iam.Role:
         a = self._args
-        boundary = {"permissions_boundary": a.config.iam.permissions_boundary_arn} \
-            if a.config.iam.permissions_boundary_arn else {}
+        boundary = (
+            {"permissions_boundary": a.config.iam.permissions_boundary_arn}
+            if a.config.iam.permissions_boundary_arn
+            else {}
+        )
         out = aws.iam.Role(
-            f"{self._base}-{key}", name=role, description=f"GitHub Actions of {a.config.github.repository}: {purpose}",
-            assume_role_policy=self.provider_arn.apply(lambda arn: github_trust(arn, a.config.github.repository, claim)),
-            max_session_duration=3600, tags=tagged(a.tags, role), opts=self._child, **boundary,
+            f"{self._base}-{key}",
+            name=role,
+            description=f"GitHub Actions of {a.config.github.repository}: {purpose}",
+            assume_role_policy=self.provider_arn.apply(
+                lambda arn: github_trust(arn, a.config.github.repository, claim)
+            ),
+            max_session_duration=3600,
+            tags=tagged(a.tags, role),
+            opts=self._child,
+            **boundary,
         )
         docs = dict(policies)
         if platform is not None and platform.access_host and a.config.session_manager.enabled:
             docs["session"] = session_policy(platform, a.partition, a.account)
         for suffix, doc in sorted(docs.items()):
-            aws.iam.RolePolicy(f"{self._base}-{key}-{suffix}", role=out.id,
-                               **names.autoname(names.ROLE_POLICY, f"{self._base}-{key}-{suffix}"),
-                               policy=json.dumps(doc, sort_keys=True), opts=self._child)
+            aws.iam.RolePolicy(
+                f"{self._base}-{key}-{suffix}",
+                role=out.id,
+                **names.autoname(names.ROLE_POLICY, f"{self._base}-{key}-{suffix}"),
+                policy=json.dumps(doc, sort_keys=True),
+                opts=self._child,
+            )
         return out
 
     def _managed(self, key: str, role: aws.iam.Role, doc: Mapping[str, Any]) -> None:
         """The document as managed policies of whole statements, each attached to the role."""
         for i, part in enumerate(chunks(doc), start=1):
             policy = aws.iam.Policy(
-                f"{self._base}-{key}-{i}", **names.autoname("aws:iam/policy:Policy", f"{self._base}-{key}-{i}"),
-                description=f"Part {i} of the {key} role's permissions", policy=json.dumps(part, sort_keys=True),
-                tags=tagged(self._args.tags, f"{self._base}-{key}-{i}"), opts=self._child,
+                f"{self._base}-{key}-{i}",
+                **names.autoname("aws:iam/policy:Policy", f"{self._base}-{key}-{i}"),
+                description=f"Part {i} of the {key} role's permissions",
+                policy=json.dumps(part, sort_keys=True),
+                tags=tagged(self._args.tags, f"{self._base}-{key}-{i}"),
+                opts=self._child,
             )
-            aws.iam.RolePolicyAttachment(f"{self._base}-{key}-{i}", role=role.name, policy_arn=policy.arn,
-                                         opts=self._child)
+            aws.iam.RolePolicyAttachment(
+                f"{self._base}-{key}-{i}", role=role.name, policy_arn=policy.arn, opts=self._child
+            )
 
     def _session_preferences(self) -> pulumi.Output[str] | None:
         a, sm = self._args, self._args.config.session_manager
         group = None
         if sm.logging == "cloudWatch":
             group = f"/aws/ssm/{self._base}-sessions"
-            key_arn = sm.kms_key_arn or aws.kms.Key(
-                f"{self._base}-sessions", description="Session Manager session logs", enable_key_rotation=True,
-                deletion_window_in_days=30, policy=log_key_policy(a.partition, a.region, a.account, group),
+            key_arn = (
+                sm.kms_key_arn
+                or aws.kms.Key(
+                    f"{self._base}-sessions",
+                    description="Session Manager session logs",
+                    enable_key_rotation=True,
+                    deletion_window_in_days=30,
+                    policy=log_key_policy(a.partition, a.region, a.account, group),
+                    tags=tagged(a.tags, f"{self._base}-sessions"),
+                    opts=pulumi.ResourceOptions(parent=self, protect=True),
+                ).arn
+            )
+            aws.cloudwatch.LogGroup(
+                f"{self._base}-sessions",
+                name=group,
+                retention_in_days=sm.retention_days,
+                kms_key_id=key_arn,
                 tags=tagged(a.tags, f"{self._base}-sessions"),
-                opts=pulumi.ResourceOptions(parent=self, protect=True),
-            ).arn
-            aws.cloudwatch.LogGroup(f"{self._base}-sessions", name=group, retention_in_days=sm.retention_days,
-                                    kms_key_id=key_arn, tags=tagged(a.tags, f"{self._base}-sessions"),
-                                    opts=self._child)
+                opts=self._child,
+            )
         aws.ssm.Document(
-            f"{self._base}-session-preferences", name=PREFERENCES_DOCUMENT, document_type="Session",
-            document_format="JSON", content=session_document(a.config, group),
-            tags=tagged(a.tags, f"{self._base}-session-preferences"), opts=self._child,
+            f"{self._base}-session-preferences",
+            name=PREFERENCES_DOCUMENT,
+            document_type="Session",
+            document_format="JSON",
+            content=session_document(a.config, group),
+            tags=tagged(a.tags, f"{self._base}-session-preferences"),
+            opts=self._child,
         )
         return pulumi.Output.from_input(group) if group else None
 
@@ -346,5 +511,10 @@ def outputs(component: CiIdentities, cfg: BootstrapConfig) -> dict[str, Any]:
 
 def role_arns(project: str, envs: Sequence[str], partition: str, account: str) -> dict[str, tuple[str, str]]:
     """``{env: (deploy role ARN, preview role ARN)}`` as the roles will be named."""
-    return {env: (f"arn:{partition}:iam::{account}:role/{role_name(project, 'deploy', env)}",
-                  f"arn:{partition}:iam::{account}:role/{role_name(project, 'preview', env)}") for env in envs}
+    return {
+        env: (
+            f"arn:{partition}:iam::{account}:role/{role_name(project, 'deploy', env)}",
+            f"arn:{partition}:iam::{account}:role/{role_name(project, 'preview', env)}",
+        )
+        for env in envs
+    }

@@ -58,8 +58,10 @@ def entry_suffixes(kinds_and_arns: list[tuple[str, str]]) -> dict[str, str]:
     counts: dict[str, int] = {}
     for suffix in plain.values():
         counts[suffix] = counts.get(suffix, 0) + 1
-    return {arn: suffix if counts[suffix] == 1 else f"{suffix}-{hashlib.sha256(arn.encode()).hexdigest()[:8]}"
-            for arn, suffix in plain.items()}
+    return {
+        arn: suffix if counts[suffix] == 1 else f"{suffix}-{hashlib.sha256(arn.encode()).hexdigest()[:8]}"
+        for arn, suffix in plain.items()
+    }
 
 
 def access_entries(access: Access) -> dict[str, EntrySpec]:
@@ -70,8 +72,9 @@ def access_entries(access: Access) -> dict[str, EntrySpec]:
     names = entry_suffixes(principals)
     out = {names[arn]: EntrySpec(arn, "clusterAdmin" if kind == "admin" else "view") for kind, arn in principals}
     for key, e in access.entries.items():
-        out[f"access-{key}"] = EntrySpec(e.principal_arn, e.policy, tuple(sorted(e.namespaces)),
-                                         tuple(sorted(e.kubernetes_groups)))
+        out[f"access-{key}"] = EntrySpec(
+            e.principal_arn, e.policy, tuple(sorted(e.namespaces)), tuple(sorted(e.kubernetes_groups))
+        )
     return dict(sorted(out.items()))
 
 
@@ -89,17 +92,24 @@ def access_scope(spec: EntrySpec) -> dict:
     return {"type": "namespace", "namespaces": list(spec.namespaces)} if spec.namespaces else {"type": "cluster"}
 
 
-def add_access_entry(name: str, spec: EntrySpec, cluster_name: pulumi.Input[str], ctx: AwsContext,
-                     parent: pulumi.Resource) -> aws.eks.AccessEntry:
+def add_access_entry(
+    name: str, spec: EntrySpec, cluster_name: pulumi.Input[str], ctx: AwsContext, parent: pulumi.Resource
+) -> aws.eks.AccessEntry:
     """An access entry and (with a policy) its policy association."""
     entry = aws.eks.AccessEntry(
-        name, cluster_name=cluster_name, principal_arn=spec.principal_arn, type="STANDARD",
-        kubernetes_groups=list(spec.kubernetes_groups) or None, tags=tagged(ctx.tags, name, **entry_tags(spec)),
+        name,
+        cluster_name=cluster_name,
+        principal_arn=spec.principal_arn,
+        type="STANDARD",
+        kubernetes_groups=list(spec.kubernetes_groups) or None,
+        tags=tagged(ctx.tags, name, **entry_tags(spec)),
         opts=pulumi.ResourceOptions(parent=parent),
     )
     if spec.policy is not None:
         aws.eks.AccessPolicyAssociation(
-            name, cluster_name=cluster_name, principal_arn=entry.principal_arn,
+            name,
+            cluster_name=cluster_name,
+            principal_arn=entry.principal_arn,
             policy_arn=policy_arn(ctx.partition, spec.policy),
             access_scope=aws.eks.AccessPolicyAssociationAccessScopeArgs(**access_scope(spec)),
             # keyed by (principal, policy): a replacement created first would be undone by the old one's delete
@@ -116,8 +126,12 @@ MFA = {"Bool": {"aws:MultiFactorAuthPresent": "true"}}
 def admin_trust_policy(principals: Iterable[str], require_mfa: bool) -> str:
     """Who may assume the people's admin role: the given principals (account roots delegate to IAM policies),
     only with MFA when asked."""
-    statement: dict = {"Sid": "People", "Effect": "Allow", "Principal": {"AWS": sorted(set(principals))},
-                       "Action": "sts:AssumeRole"}
+    statement: dict = {
+        "Sid": "People",
+        "Effect": "Allow",
+        "Principal": {"AWS": sorted(set(principals))},
+        "Action": "sts:AssumeRole",
+    }
     if require_mfa:
         statement["Condition"] = MFA
     return document(statement)
@@ -125,8 +139,7 @@ def admin_trust_policy(principals: Iterable[str], require_mfa: bool) -> str:
 
 def assume_admin_policy(role_arn: str, require_mfa: bool) -> str:
     """The IAM group's policy: its members may assume the role (and nothing else)."""
-    statement: dict = {"Sid": "AssumeClusterAdmin", "Effect": "Allow", "Action": "sts:AssumeRole",
-                       "Resource": role_arn}
+    statement: dict = {"Sid": "AssumeClusterAdmin", "Effect": "Allow", "Action": "sts:AssumeRole", "Resource": role_arn}
     if require_mfa:
         statement["Condition"] = MFA
     return document(statement)
@@ -159,22 +172,37 @@ class PeopleAdminRole(pulumi.ComponentResource):
         trusted = cfg.trusted_principal_arns or (f"arn:{ctx.partition}:iam::{ctx.account_id}:root",)
         child = pulumi.ResourceOptions(parent=self)
         role = aws.iam.Role(
-            name, name=admin_role_name(c), assume_role_policy=admin_trust_policy(trusted, cfg.require_mfa),
+            name,
+            name=admin_role_name(c),
+            assume_role_policy=admin_trust_policy(trusted, cfg.require_mfa),
             description=f"Administrators of the EKS cluster {c} (access entry: AmazonEKSClusterAdminPolicy)",
-            max_session_duration=3600, tags=tagged(ctx.tags, name, **{ACCESS_POLICY_TAG: "clusterAdmin"}), opts=child,
+            max_session_duration=3600,
+            tags=tagged(ctx.tags, name, **{ACCESS_POLICY_TAG: "clusterAdmin"}),
+            opts=child,
             **ctx.boundary(),
         )
         aws.iam.RolePolicy(
-            f"{name}-describe-cluster", role=role.id, **names.autoname(names.ROLE_POLICY, f"{name}-describe-cluster"),
-            policy=document({"Effect": "Allow", "Action": "eks:DescribeCluster",
-                             "Resource": f"arn:{ctx.partition}:eks:{ctx.region}:{ctx.account_id}:cluster/{c}"}),
+            f"{name}-describe-cluster",
+            role=role.id,
+            **names.autoname(names.ROLE_POLICY, f"{name}-describe-cluster"),
+            policy=document(
+                {
+                    "Effect": "Allow",
+                    "Action": "eks:DescribeCluster",
+                    "Resource": f"arn:{ctx.partition}:eks:{ctx.region}:{ctx.account_id}:cluster/{c}",
+                }
+            ),
             opts=child,
         )
-        group = aws.iam.Group(name, name=cfg.group_name or names.explicit(names.IAM_GROUP, f"{c}-cluster-admins"),
-                              path="/", opts=child)
+        group = aws.iam.Group(
+            name, name=cfg.group_name or names.explicit(names.IAM_GROUP, f"{c}-cluster-admins"), path="/", opts=child
+        )
         aws.iam.GroupPolicy(
-            f"{name}-assume", group=group.name, **names.autoname(names.GROUP_POLICY, f"{name}-assume"),
-            policy=role.arn.apply(lambda arn: assume_admin_policy(arn, cfg.require_mfa)), opts=child,
+            f"{name}-assume",
+            group=group.name,
+            **names.autoname(names.GROUP_POLICY, f"{name}-assume"),
+            policy=role.arn.apply(lambda arn: assume_admin_policy(arn, cfg.require_mfa)),
+            opts=child,
         )
         add_access_entry(f"{name}-access", EntrySpec(role.arn, "clusterAdmin"), args.cluster, ctx, self)
         self.role_arn = role.arn
@@ -199,8 +227,7 @@ def group_bindings(oidc: OidcProvider) -> dict[str, dict]:
     prefix = oidc.groups_prefix or ""
     return {
         group: {
-            "metadata": {"name": binding_name(group, role),
-                         "labels": {"app.kubernetes.io/managed-by": "eks-platform"}},
+            "metadata": {"name": binding_name(group, role), "labels": {"app.kubernetes.io/managed-by": "eks-platform"}},
             "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": CLUSTER_ROLES[role]},
             "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": prefix + group}],
         }
@@ -210,11 +237,16 @@ def group_bindings(oidc: OidcProvider) -> dict[str, dict]:
 
 def oidc_config(oidc: OidcProvider) -> dict:
     """The IdentityProviderConfig's oidc block (unset optional fields left out: EKS defaults apply)."""
-    out = {"identity_provider_config_name": IDENTITY_PROVIDER_NAME, "issuer_url": oidc.issuer_url,
-           "client_id": oidc.client_id, "username_claim": oidc.username_claim,
-           "username_prefix": oidc.username_prefix, "groups_claim": oidc.groups_claim,
-           "groups_prefix": oidc.groups_prefix,
-           "required_claims": dict(sorted(oidc.required_claims.items())) or None}
+    out = {
+        "identity_provider_config_name": IDENTITY_PROVIDER_NAME,
+        "issuer_url": oidc.issuer_url,
+        "client_id": oidc.client_id,
+        "username_claim": oidc.username_claim,
+        "username_prefix": oidc.username_prefix,
+        "groups_claim": oidc.groups_claim,
+        "groups_prefix": oidc.groups_prefix,
+        "required_claims": dict(sorted(oidc.required_claims.items())) or None,
+    }
     return {k: v for k, v in out.items() if v is not None}
 
 
@@ -234,7 +266,9 @@ class OidcSignIn(pulumi.ComponentResource):
     def __init__(self, name: str, args: OidcSignInArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(self.TYPE, name, None, opts)
         self.provider_config = aws.eks.IdentityProviderConfig(
-            name, cluster_name=args.cluster, oidc=aws.eks.IdentityProviderConfigOidcArgs(**oidc_config(args.config)),
+            name,
+            cluster_name=args.cluster,
+            oidc=aws.eks.IdentityProviderConfigOidcArgs(**oidc_config(args.config)),
             tags=tagged(args.ctx.tags, name),
             # one OIDC provider per cluster: a changed one must replace the old, not sit beside it
             opts=pulumi.ResourceOptions(parent=self, delete_before_replace=True),
@@ -242,10 +276,11 @@ class OidcSignIn(pulumi.ComponentResource):
         self.bindings: Mapping[str, k8s.rbac.v1.ClusterRoleBinding] = {
             group: k8s.rbac.v1.ClusterRoleBinding(
                 f"{name}-{hashlib.sha256(group.encode()).hexdigest()[:10]}",
-                metadata=b["metadata"], role_ref=b["roleRef"], subjects=b["subjects"],
+                metadata=b["metadata"],
+                role_ref=b["roleRef"],
+                subjects=b["subjects"],
                 opts=pulumi.ResourceOptions(parent=self, provider=args.k8s_provider),
             )
             for group, b in group_bindings(args.config).items()
         }
-        self.register_outputs({"identityProviderConfig": IDENTITY_PROVIDER_NAME,
-                               "groups": sorted(self.bindings)})
+        self.register_outputs({"identityProviderConfig": IDENTITY_PROVIDER_NAME, "groups": sorted(self.bindings)})

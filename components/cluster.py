@@ -51,17 +51,22 @@ VPC_CNI_SERVICE_ACCOUNT = ServiceAccount("kube-system", "aws-node")
 # pure decisions
 # ---------------------------------------------------------------------------------------
 def cluster_trust_policy(ctx: AwsContext) -> str:
-    return service_trust(ctx.service_principal("eks"), ["sts:AssumeRole", "sts:TagSession"],
-                         {"StringEquals": {"aws:SourceAccount": ctx.account_id}})
+    return service_trust(
+        ctx.service_principal("eks"),
+        ["sts:AssumeRole", "sts:TagSession"],
+        {"StringEquals": {"aws:SourceAccount": ctx.account_id}},
+    )
 
 
 def cluster_kms_policy(key_arn: str) -> str:
     """What the control plane needs on its secrets key (envelope encryption), nothing else."""
-    return document({
-        "Effect": "Allow",
-        "Action": ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:ListGrants"],
-        "Resource": key_arn,
-    })
+    return document(
+        {
+            "Effect": "Allow",
+            "Action": ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:ListGrants"],
+            "Resource": key_arn,
+        }
+    )
 
 
 def vpc_cni_configuration(cni: VpcCni, custom_networking: bool) -> dict:
@@ -124,7 +129,12 @@ def get_token_args(cluster_name: str, region: str, role_arn: str | None) -> list
 
 
 def kubeconfig(
-    cluster_name: str, endpoint: str, ca_data: str, region: str, role_arn: str | None, profile: str | None,
+    cluster_name: str,
+    endpoint: str,
+    ca_data: str,
+    region: str,
+    role_arn: str | None,
+    profile: str | None,
     tunnel_port: int | None = None,
 ) -> str:
     """A kubeconfig whose user authenticates with ``aws eks get-token`` (no static credentials).
@@ -140,15 +150,18 @@ def kubeconfig(
     }
     if profile:
         user_exec["env"] = [{"name": "AWS_PROFILE", "value": profile}]
-    return json.dumps({
-        "apiVersion": "v1",
-        "kind": "Config",
-        "clusters": [{"name": cluster_name, "cluster": server_entry(endpoint, ca_data, tunnel_port)}],
-        "contexts": [{"name": cluster_name, "context": {"cluster": cluster_name, "user": cluster_name}}],
-        "current-context": cluster_name,
-        "preferences": {},
-        "users": [{"name": cluster_name, "user": {"exec": user_exec}}],
-    }, sort_keys=True)
+    return json.dumps(
+        {
+            "apiVersion": "v1",
+            "kind": "Config",
+            "clusters": [{"name": cluster_name, "cluster": server_entry(endpoint, ca_data, tunnel_port)}],
+            "contexts": [{"name": cluster_name, "context": {"cluster": cluster_name, "user": cluster_name}}],
+            "current-context": cluster_name,
+            "preferences": {},
+            "users": [{"name": cluster_name, "user": {"exec": user_exec}}],
+        },
+        sort_keys=True,
+    )
 
 
 def server_entry(endpoint: str, ca_data: str, tunnel_port: int | None) -> dict[str, str]:
@@ -227,8 +240,11 @@ class Cluster(pulumi.ComponentResource):
         self._zonal_autoshift(cluster)
         self.oidc = OidcProvider(
             f"{name}-oidc",
-            OidcProviderArgs(issuer_url=cluster.identities.apply(lambda ids: ids[0].oidcs[0].issuer),
-                             extra_thumbprints=cfg.extra_thumbprints, ctx=args.ctx),
+            OidcProviderArgs(
+                issuer_url=cluster.identities.apply(lambda ids: ids[0].oidcs[0].issuer),
+                extra_thumbprints=cfg.extra_thumbprints,
+                ctx=args.ctx,
+            ),
             opts=pulumi.ResourceOptions(parent=self),
         )
         self.network_addons, cni_role = self._network_addons(cluster)
@@ -258,13 +274,15 @@ class Cluster(pulumi.ComponentResource):
         # What a node group waits for: the VPC CNI's role and Pod Identity association (aws-node is admitted with
         # credentials), and with custom networking the ENIConfigs (ipamd reads them only when a node starts).
         self.node_prerequisites = [cni_role, *self._eni_configs()]
-        self.register_outputs({
-            "name": self.name,
-            "endpoint": self.endpoint,
-            "version": self.version,
-            "oidcProviderArn": self.oidc.arn,
-            "kubeconfig": self.kubeconfig,
-        })
+        self.register_outputs(
+            {
+                "name": self.name,
+                "endpoint": self.endpoint,
+                "version": self.version,
+                "oidcProviderArn": self.oidc.arn,
+                "kubeconfig": self.kubeconfig,
+            }
+        )
 
     # -- pieces, in the order they are created ---------------------------------------
     def _child(self, **extra) -> pulumi.ResourceOptions:
@@ -274,23 +292,30 @@ class Cluster(pulumi.ComponentResource):
         name, cfg, ctx = self._name, self._cfg, self._ctx
         role = aws.iam.Role(
             f"{name}-cluster",
-            **names.autoname(names.ROLE, f"{name}-cluster"), **ctx.boundary(),
+            **names.autoname(names.ROLE, f"{name}-cluster"),
+            **ctx.boundary(),
             assume_role_policy=cluster_trust_policy(ctx),
             description=f"EKS control plane of {cfg.name}",
             tags=tagged(ctx.tags, f"{name}-cluster"),
             opts=self._child(),
         )
         policy = aws.iam.RolePolicyAttachment(
-            f"{name}-cluster-policy", role=role.name, policy_arn=ctx.managed_policy("AmazonEKSClusterPolicy"),
+            f"{name}-cluster-policy",
+            role=role.name,
+            policy_arn=ctx.managed_policy("AmazonEKSClusterPolicy"),
             opts=self._child(),
         )
         ready: list[pulumi.Resource] = [policy]
         if cfg.addons.vpc_cni.pod_security_groups.enabled:
             # The VPC resource controller (run by EKS) creates the trunk and branch ENIs with the cluster role.
-            ready.append(aws.iam.RolePolicyAttachment(
-                f"{name}-vpc-resource-controller", role=role.name,
-                policy_arn=ctx.managed_policy("AmazonEKSVPCResourceController"), opts=self._child(),
-            ))
+            ready.append(
+                aws.iam.RolePolicyAttachment(
+                    f"{name}-vpc-resource-controller",
+                    role=role.name,
+                    policy_arn=ctx.managed_policy("AmazonEKSVPCResourceController"),
+                    opts=self._child(),
+                )
+            )
         return role, ready
 
     def _secrets_key(self, role: aws.iam.Role) -> tuple[pulumi.Output[str], pulumi.Resource]:
@@ -309,11 +334,14 @@ class Cluster(pulumi.ComponentResource):
                 tags=tagged(ctx.tags, f"{name}-secrets"),
                 opts=self._child(protect=cfg.protect),
             )
-            aws.kms.Alias(f"{name}-secrets", name=f"alias/eks/{cfg.name}", target_key_id=key.key_id,
-                          opts=self._child())
+            aws.kms.Alias(f"{name}-secrets", name=f"alias/eks/{cfg.name}", target_key_id=key.key_id, opts=self._child())
             key_arn = key.arn
         grant = aws.iam.RolePolicy(
-            f"{name}-cluster-kms", role=role.id, **names.autoname(names.ROLE_POLICY, f"{name}-cluster-kms"), policy=key_arn.apply(cluster_kms_policy), opts=self._child()
+            f"{name}-cluster-kms",
+            role=role.id,
+            **names.autoname(names.ROLE_POLICY, f"{name}-cluster-kms"),
+            policy=key_arn.apply(cluster_kms_policy),
+            opts=self._child(),
         )
         return key_arn, grant
 
@@ -323,7 +351,8 @@ class Cluster(pulumi.ComponentResource):
         return aws.cloudwatch.LogGroup(
             f"{name}-control-plane",
             name=f"/aws/eks/{cfg.name}/cluster",
-            retention_in_days=cfg.logging.retention_days, **self._ctx.log_key(),
+            retention_in_days=cfg.logging.retention_days,
+            **self._ctx.log_key(),
             tags=tagged(self._ctx.tags, f"{name}-control-plane"),
             opts=self._child(),
         )
@@ -342,7 +371,9 @@ class Cluster(pulumi.ComponentResource):
         aws.vpc.SecurityGroupIngressRule(
             f"{name}-cluster-https-from-vpc",
             security_group_id=sg.id,
-            ip_protocol="tcp", from_port=443, to_port=443,
+            ip_protocol="tcp",
+            from_port=443,
+            to_port=443,
             cidr_ipv4=args.vpc_cidr,
             description="Kubernetes API (private endpoint) from inside the VPC",
             opts=self._child(),
@@ -350,7 +381,11 @@ class Cluster(pulumi.ComponentResource):
         return sg
 
     def _control_plane(
-        self, args: ClusterArgs, role: aws.iam.Role, key_arn: pulumi.Output[str], sg: aws.ec2.SecurityGroup,
+        self,
+        args: ClusterArgs,
+        role: aws.iam.Role,
+        key_arn: pulumi.Output[str],
+        sg: aws.ec2.SecurityGroup,
         after: list[pulumi.Resource],
     ) -> aws.eks.Cluster:
         cfg = self._cfg
@@ -376,7 +411,8 @@ class Cluster(pulumi.ComponentResource):
             ),
             enabled_cluster_log_types=list(cfg.logging.types),
             kubernetes_network_config=aws.eks.ClusterKubernetesNetworkConfigArgs(
-                service_ipv4_cidr=cfg.service_ipv4_cidr, ip_family="ipv4",
+                service_ipv4_cidr=cfg.service_ipv4_cidr,
+                ip_family="ipv4",
             ),
             # We install the VPC CNI, kube-proxy and CoreDNS as managed add-ons ourselves.
             bootstrap_self_managed_addons=False,
@@ -385,7 +421,10 @@ class Cluster(pulumi.ComponentResource):
             # Amazon EKS"): set either way, since the provider keeps an unset block as whatever EKS has
             zonal_shift_config=aws.eks.ClusterZonalShiftConfigArgs(enabled=cfg.zonal_shift),
             control_plane_scaling_config=aws.eks.ClusterControlPlaneScalingConfigArgs(
-                tier=cfg.control_plane.scaling_tier) if cfg.control_plane.scaling_tier else None,
+                tier=cfg.control_plane.scaling_tier
+            )
+            if cfg.control_plane.scaling_tier
+            else None,
             deletion_protection=cfg.protect,
             tags=tagged(self._ctx.tags, cfg.name),
             opts=self._child(protect=cfg.protect, depends_on=after),
@@ -397,11 +436,18 @@ class Cluster(pulumi.ComponentResource):
         if not auto.enabled:
             return
         aws.arczonalshift.ZonalAutoshiftConfiguration(
-            f"{self._name}-zonal-autoshift", resource_arn=cluster.arn, zonal_autoshift_status="ENABLED",
-            outcome_alarms=[aws.arczonalshift.ZonalAutoshiftConfigurationOutcomeAlarmArgs(
-                alarm_identifier=arn, type="CLOUDWATCH") for arn in auto.outcome_alarm_arns],
-            blocking_alarms=[aws.arczonalshift.ZonalAutoshiftConfigurationBlockingAlarmArgs(
-                alarm_identifier=arn, type="CLOUDWATCH") for arn in auto.blocking_alarm_arns] or None,
+            f"{self._name}-zonal-autoshift",
+            resource_arn=cluster.arn,
+            zonal_autoshift_status="ENABLED",
+            outcome_alarms=[
+                aws.arczonalshift.ZonalAutoshiftConfigurationOutcomeAlarmArgs(alarm_identifier=arn, type="CLOUDWATCH")
+                for arn in auto.outcome_alarm_arns
+            ],
+            blocking_alarms=[
+                aws.arczonalshift.ZonalAutoshiftConfigurationBlockingAlarmArgs(alarm_identifier=arn, type="CLOUDWATCH")
+                for arn in auto.blocking_alarm_arns
+            ]
+            or None,
             opts=pulumi.ResourceOptions(parent=self),
         )
 
@@ -419,10 +465,16 @@ class Cluster(pulumi.ComponentResource):
         cni_role = ServiceAccountRole(
             f"{name}-vpc-cni",
             ServiceAccountRoleArgs(
-                service_account=VPC_CNI_SERVICE_ACCOUNT, mechanism=mechanism, cluster_name=cfg.name,
-                cluster=cluster.name, oidc_provider_arn=self.oidc.arn, oidc_issuer_url=self.oidc.issuer_url,
-                ctx=ctx, managed_policy_arns={"cni": ctx.managed_policy("AmazonEKS_CNI_Policy")},
-                description="VPC CNI (aws-node): ENI and IP address management", formerly=f"{name}-vpc-cni",
+                service_account=VPC_CNI_SERVICE_ACCOUNT,
+                mechanism=mechanism,
+                cluster_name=cfg.name,
+                cluster=cluster.name,
+                oidc_provider_arn=self.oidc.arn,
+                oidc_issuer_url=self.oidc.issuer_url,
+                ctx=ctx,
+                managed_policy_arns={"cni": ctx.managed_policy("AmazonEKS_CNI_Policy")},
+                description="VPC CNI (aws-node): ENI and IP address management",
+                formerly=f"{name}-vpc-cni",
             ),
             opts=self._child(),
         )
@@ -439,9 +491,11 @@ class Cluster(pulumi.ComponentResource):
             resolve_conflicts_on_update=eks.ResolveConflictsOnUpdate.OVERWRITE,
             opts=self._child(transforms=[tag_addons(tagged(ctx.tags, f"{name}-vpc-cni"))]),
         )
-        self.pod_identity_agent = [
-            self._addon(name, "eks-pod-identity-agent", cluster, addons.pod_identity_agent.version, ctx.tags)
-        ] if addons.pod_identity_agent.enabled else []
+        self.pod_identity_agent = (
+            [self._addon(name, "eks-pod-identity-agent", cluster, addons.pod_identity_agent.version, ctx.tags)]
+            if addons.pod_identity_agent.enabled
+            else []
+        )
         return [vpc_cni, self._addon(name, "kube-proxy", cluster, addons.kube_proxy.version, ctx.tags)], cni_role
 
     def _eni_configs(self) -> list[pulumi.Resource]:
@@ -449,23 +503,26 @@ class Cluster(pulumi.ComponentResource):
         zone label); created before any node joins, since ipamd reads it only when a node starts."""
         out: list[pulumi.Resource] = []
         for key, (zone, subnet_id) in sorted(self._pod_subnets.items()):
-            out.append(k8s.apiextensions.CustomResource(
-                f"{self._name}-eniconfig-{key}",
-                api_version="crd.k8s.amazonaws.com/v1alpha1",
-                kind="ENIConfig",
-                metadata={"name": zone, "labels": {"app.kubernetes.io/managed-by": "eks-platform"}},
-                spec=eni_config_spec(subnet_id, self.cluster_security_group_id),
-                # the CRD comes with the VPC CNI add-on
-                opts=pulumi.ResourceOptions(parent=self, provider=self.provider, depends_on=[self.vpc_cni]),
-            ))
+            out.append(
+                k8s.apiextensions.CustomResource(
+                    f"{self._name}-eniconfig-{key}",
+                    api_version="crd.k8s.amazonaws.com/v1alpha1",
+                    kind="ENIConfig",
+                    metadata={"name": zone, "labels": {"app.kubernetes.io/managed-by": "eks-platform"}},
+                    spec=eni_config_spec(subnet_id, self.cluster_security_group_id),
+                    # the CRD comes with the VPC CNI add-on
+                    opts=pulumi.ResourceOptions(parent=self, provider=self.provider, depends_on=[self.vpc_cni]),
+                )
+            )
         return out
 
     def _kubeconfig(self, cluster: aws.eks.Cluster, tunnel_port: int | None = None) -> pulumi.Output[str]:
         cfg, region = self._cfg, self._ctx.region
         return pulumi.Output.secret(
             pulumi.Output.all(cluster.name, cluster.endpoint, self.certificate_authority).apply(
-                lambda v: kubeconfig(v[0], v[1], v[2], region, cfg.kubeconfig.role_arn, cfg.kubeconfig.profile,
-                                     tunnel_port)
+                lambda v: kubeconfig(
+                    v[0], v[1], v[2], region, cfg.kubeconfig.role_arn, cfg.kubeconfig.profile, tunnel_port
+                )
             )
         )
 
@@ -493,7 +550,6 @@ class NodeAddonArgs:
     configuration_values: str | None = None
     service_account_role_arn: pulumi.Input[str] | None = None
     pod_identity_associations: Sequence[aws.eks.AddonPodIdentityAssociationArgs] | None = None
-
 
 
 def node_addon(name: str, addon: str, args: NodeAddonArgs, parent: pulumi.Resource) -> aws.eks.Addon:

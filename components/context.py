@@ -20,7 +20,14 @@ class AwsContext:
 
     def arn(self, service: str, resource: str, *, region: bool = True, account: bool = True) -> str:
         return ":".join(
-            ("arn", self.partition, service, self.region if region else "", self.account_id if account else "", resource)
+            (
+                "arn",
+                self.partition,
+                service,
+                self.region if region else "",
+                self.account_id if account else "",
+                resource,
+            )
         )
 
     def boundary(self) -> dict[str, str]:

@@ -27,9 +27,13 @@ class Versions:
 def parse(text: str) -> dict[str, dict[str, Versions]]:
     """add-on -> minor -> versions."""
     raw = datafiles.loads(text) or {}
-    return {addon: {str(minor): Versions(str(entry["install"]), tuple(str(v) for v in entry["known"]))
-                    for minor, entry in by_minor.items()}
-            for addon, by_minor in raw.items()}
+    return {
+        addon: {
+            str(minor): Versions(str(entry["install"]), tuple(str(v) for v in entry["known"]))
+            for minor, entry in by_minor.items()
+        }
+        for addon, by_minor in raw.items()
+    }
 
 
 @functools.cache
@@ -58,8 +62,10 @@ def addon_version(addon: str, pinned: str | None, kubernetes_version: str) -> st
 
 def missing_problem(addon: str, kubernetes_version: str) -> str | None:
     if install_version(addon, kubernetes_version) is None:
-        return (f"{TABLE_NAME} has no {addon} version for Kubernetes {kubernetes_version} (key {addon}."
-                f'"{kubernetes_version}"); add it or run `python -m tools.eks_addons --refresh`')
+        return (
+            f"{TABLE_NAME} has no {addon} version for Kubernetes {kubernetes_version} (key {addon}."
+            f'"{kubernetes_version}"); add it or run `python -m tools.eks_addons --refresh`'
+        )
     return None
 
 
@@ -70,9 +76,11 @@ def version_problem(addon: str, version: str, kubernetes_version: str) -> str | 
         return None
     elsewhere = sorted(minor for minor, entry in by_minor.items() if version in entry.known)
     if elsewhere:
-        return (f"{version!r} is a {addon} version for Kubernetes {', '.join(elsewhere)}, not for the cluster's "
-                f"{kubernetes_version} (known for {kubernetes_version}: "
-                f"{', '.join(known_versions(addon, kubernetes_version)) or 'none'}; {TABLE_NAME})")
+        return (
+            f"{version!r} is a {addon} version for Kubernetes {', '.join(elsewhere)}, not for the cluster's "
+            f"{kubernetes_version} (known for {kubernetes_version}: "
+            f"{', '.join(known_versions(addon, kubernetes_version)) or 'none'}; {TABLE_NAME})"
+        )
     return None
 
 

@@ -40,20 +40,25 @@ def issuer_host_path(issuer_url: str) -> str:
 def irsa_trust_policy(provider_arn: str, issuer_url: str, sa: ServiceAccount) -> str:
     """Only ``sa``, presenting a token for STS, may assume the role (exact sub AND aud)."""
     issuer = issuer_host_path(issuer_url)
-    return json.dumps({
-        "Version": "2012-10-17",
-        "Statement": [{
-            "Effect": "Allow",
-            "Principal": {"Federated": provider_arn},
-            "Action": "sts:AssumeRoleWithWebIdentity",
-            "Condition": {
-                "StringEquals": {
-                    f"{issuer}:aud": STS_AUDIENCE,
-                    f"{issuer}:sub": sa.subject,
-                },
-            },
-        }],
-    }, sort_keys=True)
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Federated": provider_arn},
+                    "Action": "sts:AssumeRoleWithWebIdentity",
+                    "Condition": {
+                        "StringEquals": {
+                            f"{issuer}:aud": STS_AUDIENCE,
+                            f"{issuer}:sub": sa.subject,
+                        },
+                    },
+                }
+            ],
+        },
+        sort_keys=True,
+    )
 
 
 def thumbprints(root_sha1: str, extra: Sequence[str]) -> list[str]:
@@ -109,18 +114,29 @@ WORKLOAD_IDENTITY_TAG = "eks-platform/workload-identity"  # on the roles of work
 
 def pod_identity_trust_policy(cluster_name: str, sa: ServiceAccount) -> str:
     """The EKS Auth service may assume the role (and tag the session) for ``sa`` in ``cluster_name`` only."""
-    return json.dumps({
-        "Version": "2012-10-17",
-        "Statement": [{
-            "Sid": "PodIdentity",
-            "Effect": "Allow",
-            "Principal": {"Service": POD_IDENTITY_PRINCIPAL},
-            "Action": ["sts:AssumeRole", "sts:TagSession"],
-            "Condition": {"StringEquals": dict(zip(
-                (f"aws:RequestTag/{t}" for t in POD_IDENTITY_TAGS), (cluster_name, sa.namespace, sa.name),
-                strict=True))},
-        }],
-    }, sort_keys=True)
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "PodIdentity",
+                    "Effect": "Allow",
+                    "Principal": {"Service": POD_IDENTITY_PRINCIPAL},
+                    "Action": ["sts:AssumeRole", "sts:TagSession"],
+                    "Condition": {
+                        "StringEquals": dict(
+                            zip(
+                                (f"aws:RequestTag/{t}" for t in POD_IDENTITY_TAGS),
+                                (cluster_name, sa.namespace, sa.name),
+                                strict=True,
+                            )
+                        )
+                    },
+                }
+            ],
+        },
+        sort_keys=True,
+    )
 
 
 def service_account_annotations(irsa_role_arn: str | None) -> dict[str, str]:
@@ -172,22 +188,29 @@ class ServiceAccountRole(pulumi.ComponentResource):
         sa, self.mechanism, self.service_account = args.service_account, args.mechanism, args.service_account
         role = aws.iam.Role(
             name,
-            **names.autoname(names.ROLE, name), **args.ctx.boundary(),
+            **names.autoname(names.ROLE, name),
+            **args.ctx.boundary(),
             assume_role_policy=self._trust(args),
             description=args.description or f"{sa.namespace}/{sa.name} in {args.cluster_name}",
             max_session_duration=3600,
-            tags=tagged(args.ctx.tags, name, **{"eks-platform/service-account": f"{sa.namespace}.{sa.name}"},
-                        **args.extra_tags),
+            tags=tagged(
+                args.ctx.tags, name, **{"eks-platform/service-account": f"{sa.namespace}.{sa.name}"}, **args.extra_tags
+            ),
             opts=pulumi.ResourceOptions(parent=self),
         )
         for key in sorted(args.policies):
             aws.iam.RolePolicy(
-                f"{name}-{key}", role=role.id, policy=args.policies[key], opts=pulumi.ResourceOptions(parent=self),
+                f"{name}-{key}",
+                role=role.id,
+                policy=args.policies[key],
+                opts=pulumi.ResourceOptions(parent=self),
                 **names.autoname(names.ROLE_POLICY, f"{name}-{key}"),
             )
         for key in sorted(args.managed_policy_arns):
             aws.iam.RolePolicyAttachment(
-                f"{name}-{key}", role=role.name, policy_arn=args.managed_policy_arns[key],
+                f"{name}-{key}",
+                role=role.name,
+                policy_arn=args.managed_policy_arns[key],
                 opts=pulumi.ResourceOptions(parent=self),
             )
         self.association = None
@@ -211,7 +234,8 @@ class ServiceAccountRole(pulumi.ComponentResource):
         if args.mechanism == "podIdentity":
             return pod_identity_trust_policy(args.cluster_name, sa)
         return pulumi.Output.all(args.oidc_provider_arn, args.oidc_issuer_url).apply(
-            lambda v: irsa_trust_policy(v[0], v[1], sa))
+            lambda v: irsa_trust_policy(v[0], v[1], sa)
+        )
 
     @property
     def annotation_arn(self) -> pulumi.Output[str] | None:
@@ -222,6 +246,11 @@ class ServiceAccountRole(pulumi.ComponentResource):
         """The ``aws.eks.Addon`` inputs that give an EKS managed add-on this role: its own Pod Identity association
         (made with ``associate=False``), or the IRSA role ARN."""
         if self.mechanism == "podIdentity":
-            return {"pod_identity_associations": [aws.eks.AddonPodIdentityAssociationArgs(
-                role_arn=self.role_arn, service_account=self.service_account.name)]}
+            return {
+                "pod_identity_associations": [
+                    aws.eks.AddonPodIdentityAssociationArgs(
+                        role_arn=self.role_arn, service_account=self.service_account.name
+                    )
+                ]
+            }
         return {"service_account_role_arn": self.role_arn}

@@ -61,21 +61,33 @@ def health_check(lb: LoadBalancer) -> dict[str, Any]:
 def binding_networking(lb: LoadBalancer, security_group_id: pulumi.Input[str]) -> dict[str, Any]:
     """TargetGroupBinding ``spec.networking``: the target port(s) from the load balancer's security group only
     (the controller's own rule shape, pkg/service/model_build_target_group.go buildTargetGroupBindingNetworking)."""
-    return {"ingress": [{
-        "from": [{"securityGroup": {"groupID": security_group_id}}],
-        "ports": [{"protocol": protocol.upper(), "port": port} for protocol, port in lb.target_ports],
-    }]}
+    return {
+        "ingress": [
+            {
+                "from": [{"securityGroup": {"groupID": security_group_id}}],
+                "ports": [{"protocol": protocol.upper(), "port": port} for protocol, port in lb.target_ports],
+            }
+        ]
+    }
 
 
-def binding_manifest(key: str, lb: LoadBalancer, target_group_arn: pulumi.Input[str],
-                     security_group_id: pulumi.Input[str], vpc_id: pulumi.Input[str]) -> dict[str, Any]:
+def binding_manifest(
+    key: str,
+    lb: LoadBalancer,
+    target_group_arn: pulumi.Input[str],
+    security_group_id: pulumi.Input[str],
+    vpc_id: pulumi.Input[str],
+) -> dict[str, Any]:
     """The TargetGroupBinding object (v1beta1 CRD schema: serviceRef required; targetType and vpcID given so the
     controller's webhook checks them against the target group instead of inferring them)."""
     return {
         "apiVersion": BINDING_API_VERSION,
         "kind": "TargetGroupBinding",
-        "metadata": {"name": key, "namespace": lb.target.namespace,
-                     "labels": {"app.kubernetes.io/managed-by": "pulumi", "eks-platform/load-balancer": key}},
+        "metadata": {
+            "name": key,
+            "namespace": lb.target.namespace,
+            "labels": {"app.kubernetes.io/managed-by": "pulumi", "eks-platform/load-balancer": key},
+        },
         "spec": {
             "targetGroupARN": target_group_arn,
             "targetType": lb.target.target_type,
@@ -94,8 +106,7 @@ def forward(target_group_arn: pulumi.Input[str]) -> list[dict[str, Any]]:
 def redirect_actions(lb: LoadBalancer) -> list[dict[str, Any]]:
     """HTTP on port 80 answered with a permanent redirect to the first HTTPS listener."""
     https = min(lst.port for lst in lb.listeners if lst.protocol == "HTTPS")
-    return [{"type": "redirect",
-             "redirect": {"port": str(https), "protocol": "HTTPS", "status_code": "HTTP_301"}}]
+    return [{"type": "redirect", "redirect": {"port": str(https), "protocol": "HTTPS", "status_code": "HTTP_301"}}]
 
 
 # ---------------------------------------------------------------------------------------
@@ -150,7 +161,10 @@ class PlatformLoadBalancer(pulumi.ComponentResource):
         a, lb, name = self._args, self._args.config, self._name
         sg = aws.ec2.SecurityGroup(
             # description is ForceNew: it names the key, not the hashed load-balancer name that changes on replacement
-            f"{name}-sg", **names.autoname(names.SECURITY_GROUP, f"{name}-sg", a.vpc_id), vpc_id=a.vpc_id, description=f"Load balancer {a.key} of EKS cluster {a.cluster_name}",
+            f"{name}-sg",
+            **names.autoname(names.SECURITY_GROUP, f"{name}-sg", a.vpc_id),
+            vpc_id=a.vpc_id,
+            description=f"Load balancer {a.key} of EKS cluster {a.cluster_name}",
             tags=self._tags(f"{name}-sg"),
             opts=self._child(),
         )
@@ -158,22 +172,36 @@ class PlatformLoadBalancer(pulumi.ComponentResource):
         for protocol, port in lb.ingress_ports:
             for i, cidr in enumerate(sources):
                 aws.vpc.SecurityGroupIngressRule(
-                    f"{name}-in-{protocol}-{port}-{i}", security_group_id=sg.id, ip_protocol=protocol,
-                    from_port=port, to_port=port, cidr_ipv4=cidr,
-                    description=f"Clients of {a.key} on {protocol}/{port}", opts=self._child(),
+                    f"{name}-in-{protocol}-{port}-{i}",
+                    security_group_id=sg.id,
+                    ip_protocol=protocol,
+                    from_port=port,
+                    to_port=port,
+                    cidr_ipv4=cidr,
+                    description=f"Clients of {a.key} on {protocol}/{port}",
+                    opts=self._child(),
                 )
         for protocol, port in lb.target_ports:
             aws.vpc.SecurityGroupEgressRule(
-                f"{name}-out-{protocol}-{port}", security_group_id=sg.id, ip_protocol=protocol,
-                from_port=port, to_port=port, cidr_ipv4=a.vpc_cidr,
-                description=f"To the targets of {a.key} (traffic and health checks)", opts=self._child(),
+                f"{name}-out-{protocol}-{port}",
+                security_group_id=sg.id,
+                ip_protocol=protocol,
+                from_port=port,
+                to_port=port,
+                cidr_ipv4=a.vpc_cidr,
+                description=f"To the targets of {a.key} (traffic and health checks)",
+                opts=self._child(),
             )
             # ip targets under custom networking are pods on the pod subnets (instance targets are the nodes, whose
             # primary addresses stay in the VPC's CIDR)
             for i, cidr in enumerate(a.pod_cidrs if lb.target.target_type == "ip" else ()):
                 aws.vpc.SecurityGroupEgressRule(
-                    f"{name}-out-pods-{protocol}-{port}-{i}", security_group_id=sg.id, ip_protocol=protocol,
-                    from_port=port, to_port=port, cidr_ipv4=cidr,
+                    f"{name}-out-pods-{protocol}-{port}-{i}",
+                    security_group_id=sg.id,
+                    ip_protocol=protocol,
+                    from_port=port,
+                    to_port=port,
+                    cidr_ipv4=cidr,
                     description=f"To the pods of {a.key} on the pod subnets (traffic and health checks)",
                     opts=self._child(),
                 )
@@ -181,22 +209,40 @@ class PlatformLoadBalancer(pulumi.ComponentResource):
 
     def _load_balancer(self) -> aws.lb.LoadBalancer:
         a, lb = self._args, self._args.config
-        logs = ({"access_logs": {"bucket": lb.access_logs.bucket, "prefix": lb.access_logs.prefix, "enabled": True}}
-                if lb.access_logs else {})
+        logs = (
+            {"access_logs": {"bucket": lb.access_logs.bucket, "prefix": lb.access_logs.prefix, "enabled": True}}
+            if lb.access_logs
+            else {}
+        )
         alb = {"drop_invalid_header_fields": True} if lb.type == "application" else {}
         return aws.lb.LoadBalancer(
-            self._name, name=self.lb_name, load_balancer_type=lb.type, internal=lb.scheme == "internal",
-            ip_address_type="ipv4", subnets=a.subnet_ids, security_groups=[self.sg.id],
-            enable_deletion_protection=a.deletion_protection, tags=self._tags(self.lb_name),
-            opts=self._child(), **logs, **alb,
+            self._name,
+            name=self.lb_name,
+            load_balancer_type=lb.type,
+            internal=lb.scheme == "internal",
+            ip_address_type="ipv4",
+            subnets=a.subnet_ids,
+            security_groups=[self.sg.id],
+            enable_deletion_protection=a.deletion_protection,
+            tags=self._tags(self.lb_name),
+            opts=self._child(),
+            **logs,
+            **alb,
         )
 
     def _target_group(self) -> aws.lb.TargetGroup:
         a, lb = self._args, self._args.config
         return aws.lb.TargetGroup(
-            f"{self._name}-tg", name=self.target_group_name, port=target_group_port(lb), protocol=lb.target_protocol,
-            target_type=lb.target.target_type, vpc_id=a.vpc_id, ip_address_type="ipv4",
-            health_check=health_check(lb), tags=self._tags(self.target_group_name), opts=self._child(),
+            f"{self._name}-tg",
+            name=self.target_group_name,
+            port=target_group_port(lb),
+            protocol=lb.target_protocol,
+            target_type=lb.target.target_type,
+            vpc_id=a.vpc_id,
+            ip_address_type="ipv4",
+            health_check=health_check(lb),
+            tags=self._tags(self.target_group_name),
+            opts=self._child(),
         )
 
     def _listeners(self) -> dict[str, aws.lb.Listener]:
@@ -204,17 +250,30 @@ class PlatformLoadBalancer(pulumi.ComponentResource):
         out: dict[str, aws.lb.Listener] = {}
         for lst in lb.listeners:
             key = f"{lst.protocol.lower().replace('_', '-')}-{lst.port}"
-            tls = ({"certificate_arn": lst.certificate_arn, "ssl_policy": lst.ssl_policy or DEFAULT_SSL_POLICY}
-                   if lst.protocol in SECURE else {})
+            tls = (
+                {"certificate_arn": lst.certificate_arn, "ssl_policy": lst.ssl_policy or DEFAULT_SSL_POLICY}
+                if lst.protocol in SECURE
+                else {}
+            )
             out[key] = aws.lb.Listener(
-                f"{name}-{key}", load_balancer_arn=self.load_balancer.arn, port=lst.port, protocol=lst.protocol,
-                default_actions=forward(self.target_group.arn), tags=self._tags(f"{name}-{key}"),
-                opts=self._child(), **tls,
+                f"{name}-{key}",
+                load_balancer_arn=self.load_balancer.arn,
+                port=lst.port,
+                protocol=lst.protocol,
+                default_actions=forward(self.target_group.arn),
+                tags=self._tags(f"{name}-{key}"),
+                opts=self._child(),
+                **tls,
             )
         if lb.redirects:
             out["http-redirect"] = aws.lb.Listener(
-                f"{name}-http-redirect", load_balancer_arn=self.load_balancer.arn, port=80, protocol="HTTP",
-                default_actions=redirect_actions(lb), tags=self._tags(f"{name}-http-redirect"), opts=self._child(),
+                f"{name}-http-redirect",
+                load_balancer_arn=self.load_balancer.arn,
+                port=80,
+                protocol="HTTP",
+                default_actions=redirect_actions(lb),
+                tags=self._tags(f"{name}-http-redirect"),
+                opts=self._child(),
             )
         return out
 
@@ -223,9 +282,18 @@ class PlatformLoadBalancer(pulumi.ComponentResource):
         if dns is None:
             return None
         return aws.route53.Record(
-            f"{self._name}-dns", zone_id=dns.zone_id, name=dns.name, type="A", allow_overwrite=False,
-            aliases=[{"name": self.load_balancer.dns_name, "zone_id": self.load_balancer.zone_id,
-                      "evaluate_target_health": True}],
+            f"{self._name}-dns",
+            zone_id=dns.zone_id,
+            name=dns.name,
+            type="A",
+            allow_overwrite=False,
+            aliases=[
+                {
+                    "name": self.load_balancer.dns_name,
+                    "zone_id": self.load_balancer.zone_id,
+                    "evaluate_target_health": True,
+                }
+            ],
             opts=self._child(),
         )
 
@@ -233,18 +301,28 @@ class PlatformLoadBalancer(pulumi.ComponentResource):
         a = self._args
         manifest = binding_manifest(a.key, a.config, self.target_group.arn, self.sg.id, a.vpc_id)
         return k8s.apiextensions.CustomResource(
-            f"{self._name}-binding", api_version=manifest["apiVersion"], kind=manifest["kind"],
-            metadata=manifest["metadata"], spec=manifest["spec"],
+            f"{self._name}-binding",
+            api_version=manifest["apiVersion"],
+            kind=manifest["kind"],
+            metadata=manifest["metadata"],
+            spec=manifest["spec"],
             # The webhook refuses a change of targetGroupARN or targetType (immutable): replace the binding, and
             # delete the old one first (one binding per target group; the name is reused).
-            opts=self._child(provider=a.k8s_provider,
-                             depends_on=[a.controller, *self.listeners.values(), *([a.namespace] if a.namespace else [])],
-                             replace_on_changes=["spec.targetGroupARN", "spec.targetType"],
-                             delete_before_replace=True),
+            opts=self._child(
+                provider=a.k8s_provider,
+                depends_on=[a.controller, *self.listeners.values(), *([a.namespace] if a.namespace else [])],
+                replace_on_changes=["spec.targetGroupARN", "spec.targetType"],
+                delete_before_replace=True,
+            ),
         )
 
     def outputs(self) -> dict[str, Any]:
         dns = self._args.config.dns
-        return {"dnsName": self.dns_name, "arn": self.arn, "name": self.lb_name,
-                "targetGroupArn": self.target_group_arn, "securityGroupId": self.security_group_id,
-                "fqdn": dns.name if dns else None}
+        return {
+            "dnsName": self.dns_name,
+            "arn": self.arn,
+            "name": self.lb_name,
+            "targetGroupArn": self.target_group_arn,
+            "securityGroupId": self.security_group_id,
+            "fqdn": dns.name if dns else None,
+        }

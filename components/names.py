@@ -43,9 +43,17 @@ class Limit:
     charset: str | None = None  # the characters AWS takes, when narrower than a cluster name's (a-z, 0-9, -, _)
 
 
-ROLE, ROLE_POLICY, GROUP_POLICY = "aws:iam/role:Role", "aws:iam/rolePolicy:RolePolicy", "aws:iam/groupPolicy:GroupPolicy"
+ROLE, ROLE_POLICY, GROUP_POLICY = (
+    "aws:iam/role:Role",
+    "aws:iam/rolePolicy:RolePolicy",
+    "aws:iam/groupPolicy:GroupPolicy",
+)
 IAM_GROUP, INSTANCE_PROFILE = "aws:iam/group:Group", "aws:iam/instanceProfile:InstanceProfile"
-EVENT_RULE, QUEUE, LOG_GROUP = "aws:cloudwatch/eventRule:EventRule", "aws:sqs/queue:Queue", "aws:cloudwatch/logGroup:LogGroup"
+EVENT_RULE, QUEUE, LOG_GROUP = (
+    "aws:cloudwatch/eventRule:EventRule",
+    "aws:sqs/queue:Queue",
+    "aws:cloudwatch/logGroup:LogGroup",
+)
 LAUNCH_TEMPLATE, SECURITY_GROUP = "aws:ec2/launchTemplate:LaunchTemplate", "aws:ec2/securityGroup:SecurityGroup"
 NODE_GROUP, FARGATE_PROFILE = "aws:eks/nodeGroup:NodeGroup", "aws:eks/fargateProfile:FargateProfile"
 ASG, CODEBUILD_PROJECT = "aws:autoscaling/group:Group", "aws:codebuild/project:Project"
@@ -62,34 +70,47 @@ LIMITS: dict[str, Limit] = {
     "aws:iam/instanceProfile:InstanceProfile": Limit("name", 128, "IAM CreateInstanceProfile: 1-128"),
     "aws:cloudwatch/eventRule:EventRule": Limit("name", 64, "EventBridge PutRule Name: 1-64"),
     "aws:sqs/queue:Queue": Limit("name", 80, "SQS CreateQueue QueueName: 1-80"),
-    "aws:lb/loadBalancer:LoadBalancer": Limit("name", 32, "ELBv2 CreateLoadBalancer Name: 1-32 alphanumerics and "
-                                              "hyphens, not internal-*", forbidden_prefix="internal-",
-                                              charset=ELB_CHARS),
-    "aws:lb/targetGroup:TargetGroup": Limit("name", 32, "ELBv2 CreateTargetGroup Name: 1-32 alphanumerics and "
-                                            "hyphens", charset=ELB_CHARS),
-    "aws:ec2/launchTemplate:LaunchTemplate": Limit("name", 125, "terraform-provider-aws launch_template name "
-                                                                "validator: 125 (EC2 allows 128)"),
-    "aws:eks/nodeGroup:NodeGroup": Limit("nodeGroupName", 63, "EKS CreateNodegroup nodegroupName: 1-63 "
-                                                             "(node_group_name_prefix <= 37)"),
-    "aws:eks/fargateProfile:FargateProfile": Limit("fargateProfileName", 63,
-                                                   "EKS CreateFargateProfile fargateProfileName (tfprovider: 63)"),
+    "aws:lb/loadBalancer:LoadBalancer": Limit(
+        "name",
+        32,
+        "ELBv2 CreateLoadBalancer Name: 1-32 alphanumerics and hyphens, not internal-*",
+        forbidden_prefix="internal-",
+        charset=ELB_CHARS,
+    ),
+    "aws:lb/targetGroup:TargetGroup": Limit(
+        "name", 32, "ELBv2 CreateTargetGroup Name: 1-32 alphanumerics and hyphens", charset=ELB_CHARS
+    ),
+    "aws:ec2/launchTemplate:LaunchTemplate": Limit(
+        "name", 125, "terraform-provider-aws launch_template name validator: 125 (EC2 allows 128)"
+    ),
+    "aws:eks/nodeGroup:NodeGroup": Limit(
+        "nodeGroupName", 63, "EKS CreateNodegroup nodegroupName: 1-63 (node_group_name_prefix <= 37)"
+    ),
+    "aws:eks/fargateProfile:FargateProfile": Limit(
+        "fargateProfileName", 63, "EKS CreateFargateProfile fargateProfileName (tfprovider: 63)"
+    ),
     "aws:eks/cluster:Cluster": Limit("name", 100, "EKS CreateCluster name: 1-100"),
     "aws:cloudwatch/logGroup:LogGroup": Limit("name", 512, "CloudWatch Logs CreateLogGroup logGroupName: 1-512"),
-    "aws:ec2/securityGroup:SecurityGroup": Limit("name", 255, "EC2 CreateSecurityGroup GroupName: 1-255, not sg-*",
-                                                 forbidden_prefix="sg-"),
+    "aws:ec2/securityGroup:SecurityGroup": Limit(
+        "name", 255, "EC2 CreateSecurityGroup GroupName: 1-255, not sg-*", forbidden_prefix="sg-"
+    ),
     "aws:kms/alias:Alias": Limit("name", 256, "KMS CreateAlias AliasName: 1-256 with alias/"),
     "aws:autoscaling/group:Group": Limit("name", 255, "Auto Scaling CreateAutoScalingGroup: 1-255"),
-    "aws:autoscaling/lifecycleHook:LifecycleHook": Limit("name", 255, "Auto Scaling PutLifecycleHook: 1-255",
-                                                         autonamed=False),
+    "aws:autoscaling/lifecycleHook:LifecycleHook": Limit(
+        "name", 255, "Auto Scaling PutLifecycleHook: 1-255", autonamed=False
+    ),
     "aws:codebuild/project:Project": Limit("name", 150, "CodeBuild CreateProject name: 2-150"),
     "aws:sns/topic:Topic": Limit("name", 256, "SNS CreateTopic Name: 1-256 letters, digits, - and _"),
-    "aws:cloudwatch/metricAlarm:MetricAlarm": Limit("name", 255, "CloudWatch PutMetricAlarm AlarmName: 1-255",
-                                                    autonamed=False),
-    "aws:cloudwatch/dashboard:Dashboard": Limit("dashboardName", 255, "CloudWatch PutDashboard DashboardName: "
-                                                "1-255 letters, digits, - and _", autonamed=False),
+    "aws:cloudwatch/metricAlarm:MetricAlarm": Limit(
+        "name", 255, "CloudWatch PutMetricAlarm AlarmName: 1-255", autonamed=False
+    ),
+    "aws:cloudwatch/dashboard:Dashboard": Limit(
+        "dashboardName", 255, "CloudWatch PutDashboard DashboardName: 1-255 letters, digits, - and _", autonamed=False
+    ),
     "aws:amp/workspace:Workspace": Limit("alias", 100, "AMP CreateWorkspace alias: 1-100", autonamed=False),
     "aws:amp/scraper:Scraper": Limit("alias", 100, "AMP CreateScraper alias: 1-100", autonamed=False),
 }
+
 
 def physical_name(type_: str, logical: str, inputs: dict[str, Any]) -> tuple[str, bool] | None:
     """(the resource's physical name, whether the provider makes it up), or None when it has none we check."""
@@ -112,16 +133,20 @@ def engine_problem(type_: str, logical: str, inputs: dict[str, Any]) -> str | No
     name, auto = found
     limit = LIMITS[type_]
     if auto and len(name) > limit.max_len:
-        return (f"could not make instance of '{type_}': name '{logical}-' plus {RANDOM_CHARS} random chars is longer "
-                f"than maximum length {limit.max_len}")
+        return (
+            f"could not make instance of '{type_}': name '{logical}-' plus {RANDOM_CHARS} random chars is longer "
+            f"than maximum length {limit.max_len}"
+        )
     if len(name) > limit.max_len:
-        return (f"{type_} '{logical}': {limit.prop} {name!r} is {len(name)} characters; at most {limit.max_len} "
-                f"({limit.source})")
+        return (
+            f"{type_} '{logical}': {limit.prop} {name!r} is {len(name)} characters; at most {limit.max_len} "
+            f"({limit.source})"
+        )
     if limit.forbidden_prefix and name.startswith(limit.forbidden_prefix):
-        return f"{type_} '{logical}': {limit.prop} {name!r} may not start with {limit.forbidden_prefix!r} ({limit.source})"
+        return (
+            f"{type_} '{logical}': {limit.prop} {name!r} may not start with {limit.forbidden_prefix!r} ({limit.source})"
+        )
     return None
-
-
 
 
 # ---------------------------------------------------------------------------------------
@@ -140,7 +165,7 @@ def _cut(name: str, max_len: int, *salt: Any, whole: str | None = None) -> str:
     room = max_len - HASH_CHARS - 1
     if len(name) > room:
         head = room // 3
-        name = f"{name[:head].rstrip('-_.')}-{name[len(name) - (room - head - 1):].lstrip('-_.')}"
+        name = f"{name[:head].rstrip('-_.')}-{name[len(name) - (room - head - 1) :].lstrip('-_.')}"
     return f"{name.rstrip('-_.')}-{digest(whole if whole is not None else name, *salt)}"
 
 
@@ -149,7 +174,7 @@ def _valid(limit: Limit, name: str) -> str:
     if limit.charset:
         name = re.sub(f"[^{limit.charset}]", "-", name).strip("-")
     if limit.forbidden_prefix and name.startswith(limit.forbidden_prefix):
-        name = name[len(limit.forbidden_prefix):]
+        name = name[len(limit.forbidden_prefix) :]
     return name or "x"
 
 
@@ -198,6 +223,7 @@ def _snake(prop: str) -> str:
 def load_balancer_names(cluster: str, key: str, lb: Any) -> tuple[str, str]:
     """(load balancer name, target group name) of a platform-owned load balancer (both at most 32 characters)."""
     base = f"{cluster}-{key}"
-    return (hashed(LOAD_BALANCER, base, lb.type, lb.scheme),
-            hashed(TARGET_GROUP, base, lb.target.traffic_port, lb.target_protocol,
-                   lb.target.target_type))
+    return (
+        hashed(LOAD_BALANCER, base, lb.type, lb.scheme),
+        hashed(TARGET_GROUP, base, lb.target.traffic_port, lb.target_protocol, lb.target.target_type),
+    )

@@ -24,8 +24,10 @@ MANAGED_BY = {"app.kubernetes.io/managed-by": "eks-platform"}
 PLATFORM_OBJECT = "platform"  # the name of the namespace's ResourceQuota and LimitRange
 DEFAULT_DENY = "default-deny"
 # CoreDNS in EKS: the kube-dns pods of kube-system (the coredns add-on's Deployment labels)
-DNS_PEER = {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
-            "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}}}
+DNS_PEER = {
+    "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
+    "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
+}
 
 
 def labels(ns: NamespaceConfig, kubernetes_version: str) -> dict[str, str]:
@@ -41,8 +43,12 @@ def labels(ns: NamespaceConfig, kubernetes_version: str) -> dict[str, str]:
 
 def limit_range_spec(limits: LimitRange) -> dict[str, Any]:
     item: dict[str, Any] = {"type": "Container"}
-    for key, values in (("default", limits.default), ("defaultRequest", limits.default_request),
-                        ("max", limits.max), ("min", limits.min)):
+    for key, values in (
+        ("default", limits.default),
+        ("defaultRequest", limits.default_request),
+        ("max", limits.max),
+        ("min", limits.min),
+    ):
         if values:
             item[key] = dict(sorted(values.items()))
     return {"limits": [item]}
@@ -110,21 +116,34 @@ class Namespaces(pulumi.ComponentResource):
     def _contents(self, name: str, ns_name: str, ns: NamespaceConfig, namespace: k8s.core.v1.Namespace) -> None:
         meta = {"name": PLATFORM_OBJECT, "namespace": ns_name, "labels": MANAGED_BY}
         if ns.resource_quota is not None:
-            k8s.core.v1.ResourceQuota(f"{name}-{ns_name}-quota", metadata=meta,
-                                      spec={"hard": dict(sorted(ns.resource_quota.hard.items()))},
-                                      opts=self._opts(namespace))
+            k8s.core.v1.ResourceQuota(
+                f"{name}-{ns_name}-quota",
+                metadata=meta,
+                spec={"hard": dict(sorted(ns.resource_quota.hard.items()))},
+                opts=self._opts(namespace),
+            )
         if ns.limit_range is not None:
-            k8s.core.v1.LimitRange(f"{name}-{ns_name}-limits", metadata=meta,
-                                   spec=limit_range_spec(ns.limit_range), opts=self._opts(namespace))
+            k8s.core.v1.LimitRange(
+                f"{name}-{ns_name}-limits",
+                metadata=meta,
+                spec=limit_range_spec(ns.limit_range),
+                opts=self._opts(namespace),
+            )
         if not ns.network_policy.default_deny:
             return
         k8s.networking.v1.NetworkPolicy(
-            f"{name}-{ns_name}-{DEFAULT_DENY}", metadata={**meta, "name": DEFAULT_DENY}, spec=default_deny_spec(),
-            opts=self._opts(namespace))
+            f"{name}-{ns_name}-{DEFAULT_DENY}",
+            metadata={**meta, "name": DEFAULT_DENY},
+            spec=default_deny_spec(),
+            opts=self._opts(namespace),
+        )
         for key, lb in sorted(self._args.load_balancers.items()):
             if lb.target.namespace == ns_name and lb.target.target_type == "ip":
                 k8s.networking.v1.NetworkPolicy(
-                    f"{name}-{ns_name}-allow-lb-{key}", metadata={**meta, "name": f"allow-load-balancer-{key}"},
+                    f"{name}-{ns_name}-allow-lb-{key}",
+                    metadata={**meta, "name": f"allow-load-balancer-{key}"},
                     spec=pulumi.Output.from_input(self._args.vpc_cidr).apply(
-                        lambda cidr, lb=lb: load_balancer_allow_spec(lb, cidr)),
-                    opts=self._opts(namespace))
+                        lambda cidr, lb=lb: load_balancer_allow_spec(lb, cidr)
+                    ),
+                    opts=self._opts(namespace),
+                )

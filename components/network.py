@@ -48,19 +48,24 @@ def nat_placement(mode: str, zones: Sequence[str]) -> dict[str, str]:
 
 def flow_log_trust_policy(ctx: AwsContext) -> str:
     """Only the VPC Flow Logs service, acting for this account, may assume the delivery role."""
-    return service_trust(ctx.service_principal("vpc-flow-logs"), condition={
-        "StringEquals": {"aws:SourceAccount": ctx.account_id},
-        "ArnLike": {"aws:SourceArn": ctx.arn("ec2", "vpc-flow-log/*")},
-    })
+    return service_trust(
+        ctx.service_principal("vpc-flow-logs"),
+        condition={
+            "StringEquals": {"aws:SourceAccount": ctx.account_id},
+            "ArnLike": {"aws:SourceArn": ctx.arn("ec2", "vpc-flow-log/*")},
+        },
+    )
 
 
 def flow_log_policy(log_group_arn: str) -> str:
     """Write access to the one log group (and its streams) the flow log delivers to."""
-    return document({
-        "Effect": "Allow",
-        "Action": ["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"],
-        "Resource": [log_group_arn, f"{log_group_arn}:log-stream:*"],
-    })
+    return document(
+        {
+            "Effect": "Allow",
+            "Action": ["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"],
+            "Resource": [log_group_arn, f"{log_group_arn}:log-stream:*"],
+        }
+    )
 
 
 # ---------------------------------------------------------------------------------------
@@ -99,14 +104,16 @@ class Network(pulumi.ComponentResource):
             self._adopt()
         else:
             self._create()
-        self.register_outputs({
-            "vpcId": self.vpc_id,
-            "vpcCidr": self.vpc_cidr,
-            "publicSubnetIds": self.public_subnet_ids,
-            "privateSubnetIds": self.private_subnet_ids,
-            "intraSubnetIds": self.intra_subnet_ids,
-            "podSubnetIds": self.pod_subnet_ids,
-        })
+        self.register_outputs(
+            {
+                "vpcId": self.vpc_id,
+                "vpcCidr": self.vpc_cidr,
+                "publicSubnetIds": self.public_subnet_ids,
+                "privateSubnetIds": self.private_subnet_ids,
+                "intraSubnetIds": self.intra_subnet_ids,
+                "podSubnetIds": self.pod_subnet_ids,
+            }
+        )
 
     def _child(self, **extra) -> pulumi.ResourceOptions:
         return pulumi.ResourceOptions(parent=self, **extra)
@@ -116,15 +123,19 @@ class Network(pulumi.ComponentResource):
         existing = self._args.config.existing
         self.zones = ()
         self.vpc_id = pulumi.Output.from_input(existing.vpc_id)
-        self.vpc_cidr = aws.ec2.get_vpc_output(id=existing.vpc_id, opts=pulumi.InvokeOutputOptions(parent=self)).cidr_block
+        self.vpc_cidr = aws.ec2.get_vpc_output(
+            id=existing.vpc_id, opts=pulumi.InvokeOutputOptions(parent=self)
+        ).cidr_block
         self.public_subnet_ids = pulumi.Output.from_input(list(existing.public_subnet_ids))
         self.private_subnet_ids = pulumi.Output.from_input(list(existing.private_subnet_ids))
         self.intra_subnet_ids = pulumi.Output.from_input(list(existing.intra_subnet_ids))
         self.nat_public_ips = pulumi.Output.from_input([])
         self.nat_gateway_ids: dict[str, pulumi.Output[str]] = {}
         self.egress_ready = []
-        found = {sid: aws.ec2.get_subnet_output(id=sid, opts=pulumi.InvokeOutputOptions(parent=self))
-                 for sid in existing.pod_subnet_ids}
+        found = {
+            sid: aws.ec2.get_subnet_output(id=sid, opts=pulumi.InvokeOutputOptions(parent=self))
+            for sid in existing.pod_subnet_ids
+        }
         self.pod_subnets = {sid: (subnet.availability_zone, sid) for sid, subnet in found.items()}
         self.pod_subnet_ids = pulumi.Output.from_input(list(existing.pod_subnet_ids))
         self.pod_cidrs = [subnet.cidr_block for subnet in found.values()]
@@ -168,16 +179,21 @@ class Network(pulumi.ComponentResource):
         )
         # No rules: the default security group must not allow anything (CIS AWS 5.4).
         aws.ec2.DefaultSecurityGroup(
-            f"{name}-default-sg", vpc_id=vpc.id, ingress=[], egress=[],
-            tags=tagged(base, f"{name}-default-sg"), opts=self._child(),
+            f"{name}-default-sg",
+            vpc_id=vpc.id,
+            ingress=[],
+            egress=[],
+            tags=tagged(base, f"{name}-default-sg"),
+            opts=self._child(),
         )
         igw = aws.ec2.InternetGateway(
             f"{name}-igw", vpc_id=vpc.id, tags=tagged(base, f"{name}-igw"), opts=self._child()
         )
         return vpc, igw
 
-    def _nat_gateways(self, public_subnet_ids: dict[str, pulumi.Output[str]], igw: aws.ec2.InternetGateway
-                      ) -> tuple[dict[str, pulumi.Output[str]], list[pulumi.Output[str]]]:
+    def _nat_gateways(
+        self, public_subnet_ids: dict[str, pulumi.Output[str]], igw: aws.ec2.InternetGateway
+    ) -> tuple[dict[str, pulumi.Output[str]], list[pulumi.Output[str]]]:
         """A NAT gateway (and its Elastic IP) in each zone that hosts one: ``({zone: id}, [public IPs])``."""
         name, base, zones = self._name, self._args.ctx.tags, self._args.zones
         nat_ids: dict[str, pulumi.Output[str]] = {}
@@ -198,10 +214,13 @@ class Network(pulumi.ComponentResource):
             nat_ips.append(eip.public_ip)
         return nat_ids, nat_ips
 
-    def _route_tables(self, vpc: aws.ec2.Vpc, igw: aws.ec2.InternetGateway,
-                      subnet_ids: dict[str, dict[str, pulumi.Output[str]]], nat_ids: dict[str, pulumi.Output[str]]
-                      ) -> tuple[dict[str, list[pulumi.Output[str]]], dict[str, aws.ec2.RouteTable],
-                                 list[pulumi.Resource]]:
+    def _route_tables(
+        self,
+        vpc: aws.ec2.Vpc,
+        igw: aws.ec2.InternetGateway,
+        subnet_ids: dict[str, dict[str, pulumi.Output[str]]],
+        nat_ids: dict[str, pulumi.Output[str]],
+    ) -> tuple[dict[str, list[pulumi.Output[str]]], dict[str, aws.ec2.RouteTable], list[pulumi.Resource]]:
         """A route table per tier and zone: ``({tier: [ids]}, {zone: private table}, what egress waits for)``."""
         name, base, zones = self._name, self._args.ctx.tags, self._args.zones
         route_tables: dict[str, list[pulumi.Output[str]]] = {t: [] for t in subnets.TIERS}
@@ -211,46 +230,65 @@ class Network(pulumi.ComponentResource):
         for zone in zones:
             for tier in subnets.TIERS:
                 rt = aws.ec2.RouteTable(
-                    f"{name}-{tier}-{zone}", vpc_id=vpc.id,
+                    f"{name}-{tier}-{zone}",
+                    vpc_id=vpc.id,
                     tags=tagged(base, f"{name}-{tier}-{zone}", **{"eks-platform/tier": tier}),
                     opts=self._child(),
                 )
                 if tier == "private":
                     private_route_tables[zone] = rt
                 route_tables[tier].append(rt.id)
-                ready.append(aws.ec2.RouteTableAssociation(
-                    f"{name}-{tier}-{zone}", route_table_id=rt.id, subnet_id=subnet_ids[tier][zone],
-                    opts=self._child(),
-                ))
+                ready.append(
+                    aws.ec2.RouteTableAssociation(
+                        f"{name}-{tier}-{zone}",
+                        route_table_id=rt.id,
+                        subnet_id=subnet_ids[tier][zone],
+                        opts=self._child(),
+                    )
+                )
                 if tier == "public":
                     aws.ec2.Route(
-                        f"{name}-{tier}-{zone}-default", route_table_id=rt.id,
-                        destination_cidr_block="0.0.0.0/0", gateway_id=igw.id, opts=self._child(),
+                        f"{name}-{tier}-{zone}-default",
+                        route_table_id=rt.id,
+                        destination_cidr_block="0.0.0.0/0",
+                        gateway_id=igw.id,
+                        opts=self._child(),
                     )
                 elif tier == "private" and zone in placement:
-                    ready.append(aws.ec2.Route(
-                        f"{name}-{tier}-{zone}-default", route_table_id=rt.id,
-                        destination_cidr_block="0.0.0.0/0", nat_gateway_id=nat_ids[placement[zone]],
-                        opts=self._child(),
-                    ))
+                    ready.append(
+                        aws.ec2.Route(
+                            f"{name}-{tier}-{zone}-default",
+                            route_table_id=rt.id,
+                            destination_cidr_block="0.0.0.0/0",
+                            nat_gateway_id=nat_ids[placement[zone]],
+                            opts=self._child(),
+                        )
+                    )
                 # intra: no route out of the VPC on purpose.
         return route_tables, private_route_tables, ready
 
-    def _endpoints(self, vpc: aws.ec2.Vpc, vpc_cidr: str, private_ids: list[pulumi.Output[str]],
-                   route_tables: dict[str, list[pulumi.Output[str]]]) -> list[pulumi.Resource]:
+    def _endpoints(
+        self,
+        vpc: aws.ec2.Vpc,
+        vpc_cidr: str,
+        private_ids: list[pulumi.Output[str]],
+        route_tables: dict[str, list[pulumi.Output[str]]],
+    ) -> list[pulumi.Resource]:
         """The S3 gateway endpoint and the interface endpoints (one security group: HTTPS from the VPC)."""
         cfg, ctx, name, base = self._args.config, self._args.ctx, self._name, self._args.ctx.tags
         out: list[pulumi.Resource] = []
         if cfg.endpoints.s3_gateway:
-            out.append(aws.ec2.VpcEndpoint(
-                f"{name}-s3",
-                vpc_id=vpc.id,
-                service_name=ctx.endpoint_service("s3"),
-                vpc_endpoint_type="Gateway",
-                route_table_ids=route_tables["private"] + route_tables["intra"],
-                tags=tagged(base, f"{name}-s3"),
-                opts=self._child(),
-            ))
+            out.append(
+                aws.ec2.VpcEndpoint(
+                    f"{name}-s3",
+                    vpc_id=vpc.id,
+                    service_name=ctx.endpoint_service("s3"),
+                    vpc_endpoint_type="Gateway",
+                    route_table_ids=route_tables["private"] + route_tables["intra"],
+                    tags=tagged(base, f"{name}-s3"),
+                    opts=self._child(),
+                )
+            )
         if not cfg.endpoints.interface:
             return out
         sg = aws.ec2.SecurityGroup(
@@ -258,26 +296,33 @@ class Network(pulumi.ComponentResource):
             **names.autoname(names.SECURITY_GROUP, f"{name}-endpoints", vpc.id),
             vpc_id=vpc.id,
             description="HTTPS from inside the VPC to its interface endpoints",
-            ingress=[aws.ec2.SecurityGroupIngressArgs(
-                protocol="tcp", from_port=443, to_port=443, cidr_blocks=[vpc_cidr],
-                description="HTTPS from the VPC",
-            )],
+            ingress=[
+                aws.ec2.SecurityGroupIngressArgs(
+                    protocol="tcp",
+                    from_port=443,
+                    to_port=443,
+                    cidr_blocks=[vpc_cidr],
+                    description="HTTPS from the VPC",
+                )
+            ],
             egress=[],
             tags=tagged(base, f"{name}-endpoints"),
             opts=self._child(),
         )
         for service in sorted(cfg.endpoints.interface):
-            out.append(aws.ec2.VpcEndpoint(
-                f"{name}-{service.replace('.', '-')}",
-                vpc_id=vpc.id,
-                service_name=ctx.endpoint_service(service),
-                vpc_endpoint_type="Interface",
-                private_dns_enabled=True,
-                subnet_ids=private_ids,
-                security_group_ids=[sg.id],
-                tags=tagged(base, f"{name}-{service}"),
-                opts=self._child(),
-            ))
+            out.append(
+                aws.ec2.VpcEndpoint(
+                    f"{name}-{service.replace('.', '-')}",
+                    vpc_id=vpc.id,
+                    service_name=ctx.endpoint_service(service),
+                    vpc_endpoint_type="Interface",
+                    private_dns_enabled=True,
+                    subnet_ids=private_ids,
+                    security_group_ids=[sg.id],
+                    tags=tagged(base, f"{name}-{service}"),
+                    opts=self._child(),
+                )
+            )
         return out
 
     def _subnet(self, vpc: aws.ec2.Vpc, spec: subnets.SubnetSpec, **opts) -> aws.ec2.Subnet:
@@ -289,8 +334,11 @@ class Network(pulumi.ComponentResource):
             cidr_block=spec.cidr,
             availability_zone=spec.zone,
             map_public_ip_on_launch=False,
-            tags=tagged(self._args.ctx.tags, name, **subnet_tags(spec.tier, self._args.cluster_name,
-                                                                  self._args.karpenter_discovery)),
+            tags=tagged(
+                self._args.ctx.tags,
+                name,
+                **subnet_tags(spec.tier, self._args.cluster_name, self._args.karpenter_discovery),
+            ),
             opts=self._child(**opts),
         )
 
@@ -303,16 +351,23 @@ class Network(pulumi.ComponentResource):
         if cfg.pod_cidr is None:
             return {}
         association = aws.ec2.VpcIpv4CidrBlockAssociation(
-            f"{name}-pod-cidr", vpc_id=vpc.id, cidr_block=cfg.pod_cidr, opts=self._child(),
+            f"{name}-pod-cidr",
+            vpc_id=vpc.id,
+            cidr_block=cfg.pod_cidr,
+            opts=self._child(),
         )
         out: dict[str, tuple[pulumi.Input[str], pulumi.Input[str]]] = {}
         for spec in subnets.pod_subnets(cfg.pod_cidr, self.zones, cfg.max_azs):
             # A subnet can only be carved from a CIDR once it is associated (depends_on: vpc_id alone does not wait).
             sn = self._subnet(vpc, spec, depends_on=[association])
-            ready.append(aws.ec2.RouteTableAssociation(
-                f"{name}-pod-{spec.zone}", route_table_id=route_tables[spec.zone].id, subnet_id=sn.id,
-                opts=self._child(),
-            ))
+            ready.append(
+                aws.ec2.RouteTableAssociation(
+                    f"{name}-pod-{spec.zone}",
+                    route_table_id=route_tables[spec.zone].id,
+                    subnet_id=sn.id,
+                    opts=self._child(),
+                )
+            )
             out[spec.zone] = (spec.zone, sn.id)
         return out
 
@@ -321,13 +376,15 @@ class Network(pulumi.ComponentResource):
         group = aws.cloudwatch.LogGroup(
             f"{name}-flow-logs",
             name=f"/aws/vpc/{self._args.cluster_name}/flow-logs",
-            retention_in_days=cfg.retention_days, **ctx.log_key(),
+            retention_in_days=cfg.retention_days,
+            **ctx.log_key(),
             tags=tagged(ctx.tags, f"{name}-flow-logs"),
             opts=self._child(),
         )
         role = aws.iam.Role(
             f"{name}-flow-logs",
-            **names.autoname(names.ROLE, f"{name}-flow-logs"), **ctx.boundary(),
+            **names.autoname(names.ROLE, f"{name}-flow-logs"),
+            **ctx.boundary(),
             assume_role_policy=flow_log_trust_policy(ctx),
             description="VPC Flow Logs delivery to CloudWatch Logs",
             tags=tagged(ctx.tags, f"{name}-flow-logs"),

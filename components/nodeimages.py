@@ -27,8 +27,10 @@ def catalog() -> dict[str, dict[str, dict[str, str]]]:
 def parse(text: str) -> dict[str, dict[str, dict[str, str]]]:
     """minor -> os -> architecture -> release, every key and value a string."""
     raw = datafiles.loads(text) or {}
-    return {str(minor): {os_: {arch: str(v) for arch, v in by_arch.items()} for os_, by_arch in by_os.items()}
-            for minor, by_os in raw.items()}
+    return {
+        str(minor): {os_: {arch: str(v) for arch, v in by_arch.items()} for os_, by_arch in by_os.items()}
+        for minor, by_os in raw.items()
+    }
 
 
 def release(kubernetes_version: str, os_: str, architecture: str) -> str | None:
@@ -37,9 +39,11 @@ def release(kubernetes_version: str, os_: str, architecture: str) -> str | None:
 
 def missing_problem(kubernetes_version: str, os_: str, architecture: str) -> str | None:
     if release(kubernetes_version, os_, architecture) is None:
-        return (f"{CATALOG_NAME} has no {os_} {architecture} image for Kubernetes {kubernetes_version} "
-                f'(key "{kubernetes_version}".{os_}.{architecture}); add it or run `python -m tools.node_images '
-                "--refresh`")
+        return (
+            f"{CATALOG_NAME} has no {os_} {architecture} image for Kubernetes {kubernetes_version} "
+            f'(key "{kubernetes_version}".{os_}.{architecture}); add it or run `python -m tools.node_images '
+            "--refresh`"
+        )
     return None
 
 
@@ -58,5 +62,7 @@ def recommended_parameter(kubernetes_version: str, os_: str, architecture: str) 
     """Where AWS publishes the current release (read by tools/node_images.py --refresh)."""
     if os_ == "bottlerocket":
         return f"/aws/service/bottlerocket/aws-k8s-{kubernetes_version}/{architecture}/latest/image_version"
-    return (f"/aws/service/eks/optimized-ami/{kubernetes_version}/amazon-linux-2023/{architecture}/standard/"
-            "recommended/release_version")
+    return (
+        f"/aws/service/eks/optimized-ami/{kubernetes_version}/amazon-linux-2023/{architecture}/standard/"
+        "recommended/release_version"
+    )

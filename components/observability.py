@@ -88,8 +88,15 @@ def _insights_query(function: str, metric: str, schema: Sequence[str], where: Ma
     return f"SELECT {function}({metric}) FROM SCHEMA({', '.join(schema)}) WHERE {conditions}"
 
 
-def alarm_specs(cluster: str, t: Thresholds, *, container_insights: bool, namespaces: Sequence[str],
-                queues: Mapping[str, str], nat_gateways: Mapping[str, Any]) -> list[AlarmSpec]:
+def alarm_specs(
+    cluster: str,
+    t: Thresholds,
+    *,
+    container_insights: bool,
+    namespaces: Sequence[str],
+    queues: Mapping[str, str],
+    nat_gateways: Mapping[str, Any],
+) -> list[AlarmSpec]:
     """The alarms, each on a metric of its cited namespace and dimensions.
 
     ContainerInsights metrics and dimension sets: CloudWatch user guide, "Amazon EKS and Kubernetes Container
@@ -102,42 +109,108 @@ def alarm_specs(cluster: str, t: Thresholds, *, container_insights: bool, namesp
     out: list[AlarmSpec] = []
     if container_insights:
         out += [
-            AlarmSpec("nodes-failing", "A node has a failing condition (NotReady, pressure) for 10 minutes",
-                      0, evaluation_periods=2, namespace="ContainerInsights", metric="cluster_failed_node_count",
-                      dimensions=by_cluster),
-            AlarmSpec("node-memory-pressure", "A node reports MemoryPressure (the kubelet evicts pods)", 0,
-                      namespace="ContainerInsights", metric="node_status_condition_memory_pressure",
-                      dimensions=by_cluster),
-            AlarmSpec("node-disk-pressure", "A node reports DiskPressure (images and pods are evicted)", 0,
-                      namespace="ContainerInsights", metric="node_status_condition_disk_pressure",
-                      dimensions=by_cluster),
-            AlarmSpec("node-cpu", f"The busiest node's CPU above {t.node_cpu_percent}% for 15 minutes",
-                      t.node_cpu_percent, evaluation_periods=3, query=_insights_query(
-                          "MAX", "node_cpu_utilization", ("ContainerInsights", "ClusterName", "InstanceId", "NodeName"),
-                          by_cluster)),
+            AlarmSpec(
+                "nodes-failing",
+                "A node has a failing condition (NotReady, pressure) for 10 minutes",
+                0,
+                evaluation_periods=2,
+                namespace="ContainerInsights",
+                metric="cluster_failed_node_count",
+                dimensions=by_cluster,
+            ),
+            AlarmSpec(
+                "node-memory-pressure",
+                "A node reports MemoryPressure (the kubelet evicts pods)",
+                0,
+                namespace="ContainerInsights",
+                metric="node_status_condition_memory_pressure",
+                dimensions=by_cluster,
+            ),
+            AlarmSpec(
+                "node-disk-pressure",
+                "A node reports DiskPressure (images and pods are evicted)",
+                0,
+                namespace="ContainerInsights",
+                metric="node_status_condition_disk_pressure",
+                dimensions=by_cluster,
+            ),
+            AlarmSpec(
+                "node-cpu",
+                f"The busiest node's CPU above {t.node_cpu_percent}% for 15 minutes",
+                t.node_cpu_percent,
+                evaluation_periods=3,
+                query=_insights_query(
+                    "MAX",
+                    "node_cpu_utilization",
+                    ("ContainerInsights", "ClusterName", "InstanceId", "NodeName"),
+                    by_cluster,
+                ),
+            ),
         ]
-        out += [AlarmSpec(f"pod-restarts-{ns}", f"More than {t.pod_restarts} container restarts in {ns} in 15 "
-                          "minutes (a platform controller crash-looping)", t.pod_restarts, period=900,
-                          query=_insights_query("SUM", "pod_number_of_container_restarts",
-                                                ("ContainerInsights", "ClusterName", "Namespace", "PodName"),
-                                                {**by_cluster, "Namespace": ns}))
-                for ns in sorted(set(namespaces))]
+        out += [
+            AlarmSpec(
+                f"pod-restarts-{ns}",
+                f"More than {t.pod_restarts} container restarts in {ns} in 15 "
+                "minutes (a platform controller crash-looping)",
+                t.pod_restarts,
+                period=900,
+                query=_insights_query(
+                    "SUM",
+                    "pod_number_of_container_restarts",
+                    ("ContainerInsights", "ClusterName", "Namespace", "PodName"),
+                    {**by_cluster, "Namespace": ns},
+                ),
+            )
+            for ns in sorted(set(namespaces))
+        ]
     out += [
-        AlarmSpec("api-server-5xx", f"More than {t.api_server_5xx} API server 5xx responses in 5 minutes, twice",
-                  t.api_server_5xx, evaluation_periods=2, namespace="AWS/EKS", metric="apiserver_request_total_5XX",
-                  dimensions=by_cluster, statistic="Sum"),
-        AlarmSpec("api-server-throttling", f"More than {t.api_server_throttled} throttled (429) API requests in 5 "
-                  "minutes, twice", t.api_server_throttled, evaluation_periods=2, namespace="AWS/EKS",
-                  metric="apiserver_request_total_429", dimensions=by_cluster, statistic="Sum"),
+        AlarmSpec(
+            "api-server-5xx",
+            f"More than {t.api_server_5xx} API server 5xx responses in 5 minutes, twice",
+            t.api_server_5xx,
+            evaluation_periods=2,
+            namespace="AWS/EKS",
+            metric="apiserver_request_total_5XX",
+            dimensions=by_cluster,
+            statistic="Sum",
+        ),
+        AlarmSpec(
+            "api-server-throttling",
+            f"More than {t.api_server_throttled} throttled (429) API requests in 5 minutes, twice",
+            t.api_server_throttled,
+            evaluation_periods=2,
+            namespace="AWS/EKS",
+            metric="apiserver_request_total_429",
+            dimensions=by_cluster,
+            statistic="Sum",
+        ),
     ]
-    out += [AlarmSpec(f"{key}-queue-age", f"{key}: interruption messages wait over {t.queue_age_seconds} s (the "
-                      "consumer is down; the queue drops them at 300 s)", t.queue_age_seconds, period=60,
-                      evaluation_periods=5, namespace="AWS/SQS", metric="ApproximateAgeOfOldestMessage",
-                      dimensions={"QueueName": queue}) for key, queue in sorted(queues.items())]
-    out += [AlarmSpec(f"nat-{zone}-port-allocation", f"The NAT gateway of {zone} cannot allocate source ports "
-                      "(connections from the private subnets fail)", 0, namespace="AWS/NATGateway",
-                      metric="ErrorPortAllocation", dimensions={"NatGatewayId": nat}, statistic="Sum")
-            for zone, nat in sorted(nat_gateways.items())]
+    out += [
+        AlarmSpec(
+            f"{key}-queue-age",
+            f"{key}: interruption messages wait over {t.queue_age_seconds} s (the "
+            "consumer is down; the queue drops them at 300 s)",
+            t.queue_age_seconds,
+            period=60,
+            evaluation_periods=5,
+            namespace="AWS/SQS",
+            metric="ApproximateAgeOfOldestMessage",
+            dimensions={"QueueName": queue},
+        )
+        for key, queue in sorted(queues.items())
+    ]
+    out += [
+        AlarmSpec(
+            f"nat-{zone}-port-allocation",
+            f"The NAT gateway of {zone} cannot allocate source ports (connections from the private subnets fail)",
+            0,
+            namespace="AWS/NATGateway",
+            metric="ErrorPortAllocation",
+            dimensions={"NatGatewayId": nat},
+            statistic="Sum",
+        )
+        for zone, nat in sorted(nat_gateways.items())
+    ]
     return out
 
 
@@ -146,45 +219,90 @@ def topic_key_policy(ctx: AwsContext) -> dict[str, Any]:
     this account's alarms only (SNS developer guide, "Enable compatibility between event sources and encrypted
     topics": cloudwatch.amazonaws.com needs kms:Decrypt and kms:GenerateDataKey*)."""
     root = f"arn:{ctx.partition}:iam::{ctx.account_id}:root"
-    return {"Version": "2012-10-17", "Statement": [
-        {"Sid": "AccountAdministers", "Effect": "Allow", "Principal": {"AWS": root}, "Action": "kms:*",
-         "Resource": "*"},
-        {"Sid": "CloudWatchPublishes", "Effect": "Allow",
-         "Principal": {"Service": ctx.service_principal("cloudwatch")},
-         "Action": ["kms:Decrypt", "kms:GenerateDataKey*"], "Resource": "*",
-         "Condition": {"StringEquals": {"aws:SourceAccount": ctx.account_id}}},
-    ]}
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "AccountAdministers",
+                "Effect": "Allow",
+                "Principal": {"AWS": root},
+                "Action": "kms:*",
+                "Resource": "*",
+            },
+            {
+                "Sid": "CloudWatchPublishes",
+                "Effect": "Allow",
+                "Principal": {"Service": ctx.service_principal("cloudwatch")},
+                "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+                "Resource": "*",
+                "Condition": {"StringEquals": {"aws:SourceAccount": ctx.account_id}},
+            },
+        ],
+    }
 
 
 def topic_policy(ctx: AwsContext, topic_arn: str, cluster: str) -> dict[str, Any]:
     """Only this account's CloudWatch alarms of this cluster publish to the topic."""
-    return {"Version": "2012-10-17", "Statement": [
-        {"Sid": "ClusterAlarmsPublish", "Effect": "Allow",
-         "Principal": {"Service": ctx.service_principal("cloudwatch")}, "Action": "sns:Publish",
-         "Resource": topic_arn, "Condition": {
-             "StringEquals": {"aws:SourceAccount": ctx.account_id},
-             "ArnLike": {"aws:SourceArn": f"arn:{ctx.partition}:cloudwatch:{ctx.region}:{ctx.account_id}:alarm:"
-                                          f"{cluster}-*"}}},
-    ]}
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "ClusterAlarmsPublish",
+                "Effect": "Allow",
+                "Principal": {"Service": ctx.service_principal("cloudwatch")},
+                "Action": "sns:Publish",
+                "Resource": topic_arn,
+                "Condition": {
+                    "StringEquals": {"aws:SourceAccount": ctx.account_id},
+                    "ArnLike": {
+                        "aws:SourceArn": f"arn:{ctx.partition}:cloudwatch:{ctx.region}:{ctx.account_id}:alarm:"
+                        f"{cluster}-*"
+                    },
+                },
+            },
+        ],
+    }
 
 
 def dashboard_body(cluster: str, region: str, specs: Sequence[AlarmSpec], alarm_arns: Sequence[str]) -> str:
     """One dashboard: the alarms' states on top, then one graph per alarm's metric (or query)."""
-    widgets: list[dict[str, Any]] = [{
-        "type": "alarm", "x": 0, "y": 0, "width": 24, "height": 4,
-        "properties": {"title": f"{cluster}: alarms", "alarms": list(alarm_arns), "sortBy": "stateUpdatedTimestamp"},
-    }]
+    widgets: list[dict[str, Any]] = [
+        {
+            "type": "alarm",
+            "x": 0,
+            "y": 0,
+            "width": 24,
+            "height": 4,
+            "properties": {
+                "title": f"{cluster}: alarms",
+                "alarms": list(alarm_arns),
+                "sortBy": "stateUpdatedTimestamp",
+            },
+        }
+    ]
     for i, spec in enumerate(specs):
         if spec.query is not None:
             metrics: list[Any] = [[{"expression": spec.query, "label": spec.key, "id": "q1"}]]
         else:
             dims = [part for k, v in sorted(spec.dimensions.items()) for part in (k, v)]
             metrics = [[spec.namespace, spec.metric, *dims, {"stat": spec.statistic}]]
-        widgets.append({
-            "type": "metric", "x": (i % 3) * 8, "y": 4 + (i // 3) * 6, "width": 8, "height": 6,
-            "properties": {"title": spec.key, "region": region, "metrics": metrics, "period": spec.period,
-                           "view": "timeSeries", "annotations": {"horizontal": [{"value": spec.threshold}]}},
-        })
+        widgets.append(
+            {
+                "type": "metric",
+                "x": (i % 3) * 8,
+                "y": 4 + (i // 3) * 6,
+                "width": 8,
+                "height": 6,
+                "properties": {
+                    "title": spec.key,
+                    "region": region,
+                    "metrics": metrics,
+                    "period": spec.period,
+                    "view": "timeSeries",
+                    "annotations": {"horizontal": [{"value": spec.threshold}]},
+                },
+            }
+        )
     return json.dumps({"widgets": widgets}, sort_keys=True, separators=(",", ":"))
 
 
@@ -202,31 +320,62 @@ TOKEN = "/var/run/secrets/kubernetes.io/serviceaccount/token"
 def _through_api_server(job: str, path: str) -> dict[str, Any]:
     """A per-node job through the API server's node proxy (the only name a managed scraper resolves is
     kubernetes.default.svc)."""
-    return {"job_name": job, "scheme": "https", "authorization": {"type": "Bearer", "credentials_file": TOKEN},
-            "kubernetes_sd_configs": [{"role": "node"}],
-            "relabel_configs": [
-                {"action": "labelmap", "regex": "__meta_kubernetes_node_label_(.+)"},
-                {"replacement": "kubernetes.default.svc:443", "target_label": "__address__"},
-                {"source_labels": ["__meta_kubernetes_node_name"], "regex": "(.+)", "target_label": "__metrics_path__",
-                 "replacement": f"/api/v1/nodes/$1/proxy/{path}"}]}
+    return {
+        "job_name": job,
+        "scheme": "https",
+        "authorization": {"type": "Bearer", "credentials_file": TOKEN},
+        "kubernetes_sd_configs": [{"role": "node"}],
+        "relabel_configs": [
+            {"action": "labelmap", "regex": "__meta_kubernetes_node_label_(.+)"},
+            {"replacement": "kubernetes.default.svc:443", "target_label": "__address__"},
+            {
+                "source_labels": ["__meta_kubernetes_node_name"],
+                "regex": "(.+)",
+                "target_label": "__metrics_path__",
+                "replacement": f"/api/v1/nodes/$1/proxy/{path}",
+            },
+        ],
+    }
 
 
 def _control_plane(job: str, path: str) -> dict[str, Any]:
-    return {"job_name": job, "scheme": "https", "metrics_path": path,
-            "authorization": {"type": "Bearer", "credentials_file": TOKEN},
-            "kubernetes_sd_configs": [{"role": "endpoints"}],
-            "relabel_configs": [{"action": "keep", "regex": "default;kubernetes;https", "source_labels": [
-                "__meta_kubernetes_namespace", "__meta_kubernetes_service_name",
-                "__meta_kubernetes_endpoint_port_name"]}]}
+    return {
+        "job_name": job,
+        "scheme": "https",
+        "metrics_path": path,
+        "authorization": {"type": "Bearer", "credentials_file": TOKEN},
+        "kubernetes_sd_configs": [{"role": "endpoints"}],
+        "relabel_configs": [
+            {
+                "action": "keep",
+                "regex": "default;kubernetes;https",
+                "source_labels": [
+                    "__meta_kubernetes_namespace",
+                    "__meta_kubernetes_service_name",
+                    "__meta_kubernetes_endpoint_port_name",
+                ],
+            }
+        ],
+    }
 
 
 def _pods(job: str, namespace: str, name_label: str, name: str, port: str) -> dict[str, Any]:
-    return {"job_name": job, "kubernetes_sd_configs": [{"role": "pod"}],
-            "relabel_configs": [
-                {"action": "keep", "source_labels": ["__meta_kubernetes_namespace", name_label,
-                                                     "__meta_kubernetes_pod_container_port_name"],
-                 "regex": f"{namespace};{name};{port}"},
-                {"source_labels": ["__meta_kubernetes_pod_name"], "target_label": "pod"}]}
+    return {
+        "job_name": job,
+        "kubernetes_sd_configs": [{"role": "pod"}],
+        "relabel_configs": [
+            {
+                "action": "keep",
+                "source_labels": [
+                    "__meta_kubernetes_namespace",
+                    name_label,
+                    "__meta_kubernetes_pod_container_port_name",
+                ],
+                "regex": f"{namespace};{name};{port}",
+            },
+            {"source_labels": ["__meta_kubernetes_pod_name"], "target_label": "pod"},
+        ],
+    }
 
 
 def scrape_configuration(interval_seconds: int, cluster: str, controllers: Sequence[str]) -> str:
@@ -242,10 +391,15 @@ def scrape_configuration(interval_seconds: int, cluster: str, controllers: Seque
         _through_api_server("cadvisor", "metrics/cadvisor"),
         _pods("coredns", "kube-system", "__meta_kubernetes_pod_label_k8s_app", "kube-dns", "metrics"),
     ]
-    jobs += [_pods(job, ns, "__meta_kubernetes_pod_label_app_kubernetes_io_name", name, port)
-             for job, ns, name, port in CONTROLLER_TARGETS if job in controllers]
-    doc = {"global": {"scrape_interval": f"{interval_seconds}s", "external_labels": {"cluster": cluster}},
-           "scrape_configs": jobs}
+    jobs += [
+        _pods(job, ns, "__meta_kubernetes_pod_label_app_kubernetes_io_name", name, port)
+        for job, ns, name, port in CONTROLLER_TARGETS
+        if job in controllers
+    ]
+    doc = {
+        "global": {"scrape_interval": f"{interval_seconds}s", "external_labels": {"cluster": cluster}},
+        "scrape_configs": jobs,
+    }
     return yaml.safe_dump(doc, sort_keys=False, default_flow_style=False)
 
 
@@ -297,25 +451,44 @@ class Observability(pulumi.ComponentResource):
 
     def _log_groups(self) -> list[aws.cloudwatch.LogGroup]:
         a = self._args
-        return [aws.cloudwatch.LogGroup(
-            f"{self._name}-{kind}", name=group, retention_in_days=a.retention_days, kms_key_id=a.kms_key_arn,
-            tags=tagged(a.ctx.tags, group), opts=self._child(),
-        ) for kind, group in log_group_names(a.cluster_name, a.config.container_insights.container_logs).items()]
+        return [
+            aws.cloudwatch.LogGroup(
+                f"{self._name}-{kind}",
+                name=group,
+                retention_in_days=a.retention_days,
+                kms_key_id=a.kms_key_arn,
+                tags=tagged(a.ctx.tags, group),
+                opts=self._child(),
+            )
+            for kind, group in log_group_names(a.cluster_name, a.config.container_insights.container_logs).items()
+        ]
 
     def _container_insights(self, log_groups: Sequence[pulumi.Resource]) -> aws.eks.Addon:
         a, insights = self._args, self._args.config.container_insights
-        role = ServiceAccountRole(f"{self._name}-agent", ServiceAccountRoleArgs(
-            service_account=SERVICE_ACCOUNT, mechanism=insights.identity or "podIdentity",
-            cluster_name=a.cluster_name, ctx=a.ctx, oidc_provider_arn=a.oidc_provider_arn,
-            oidc_issuer_url=a.oidc_issuer_url,
-            managed_policy_arns={k: a.ctx.managed_policy(p) for k, p in MANAGED_POLICIES.items()},
-            description="CloudWatch agent and Fluent Bit: Container Insights metrics, logs, Application Signals",
-            associate=False,  # the add-on owns its association (pod_identity_associations)
-        ), opts=self._child())
+        role = ServiceAccountRole(
+            f"{self._name}-agent",
+            ServiceAccountRoleArgs(
+                service_account=SERVICE_ACCOUNT,
+                mechanism=insights.identity or "podIdentity",
+                cluster_name=a.cluster_name,
+                ctx=a.ctx,
+                oidc_provider_arn=a.oidc_provider_arn,
+                oidc_issuer_url=a.oidc_issuer_url,
+                managed_policy_arns={k: a.ctx.managed_policy(p) for k, p in MANAGED_POLICIES.items()},
+                description="CloudWatch agent and Fluent Bit: Container Insights metrics, logs, Application Signals",
+                associate=False,  # the add-on owns its association (pod_identity_associations)
+            ),
+            opts=self._child(),
+        )
         addon_args = NodeAddonArgs(
-            cluster_name=a.addon.cluster_name, version=insights.version, kubernetes_version=a.addon.kubernetes_version,
-            ctx=a.ctx, after=[*a.addon.after, role, *log_groups],
-            configuration_values=addon_configuration(insights.container_logs), **role.addon_identity())
+            cluster_name=a.addon.cluster_name,
+            version=insights.version,
+            kubernetes_version=a.addon.kubernetes_version,
+            ctx=a.ctx,
+            after=[*a.addon.after, role, *log_groups],
+            configuration_values=addon_configuration(insights.container_logs),
+            **role.addon_identity(),
+        )
         return node_addon(f"{self._name}-container-insights", ADDON, addon_args, self)
 
     def _prometheus(self) -> pulumi.Output[str]:
@@ -326,16 +499,25 @@ class Observability(pulumi.ComponentResource):
             # AMP's own encryption: a customer key (kms_key_arn, replaces the workspace on change) would need a key
             # policy for aps.amazonaws.com that cluster.logging.kmsKeyArn does not promise
             workspace = aws.amp.Workspace(
-                f"{self._name}-prometheus", alias=names.explicit(WORKSPACE, a.cluster_name),
-                tags=tagged(a.ctx.tags, a.cluster_name), opts=self._child())
+                f"{self._name}-prometheus",
+                alias=names.explicit(WORKSPACE, a.cluster_name),
+                tags=tagged(a.ctx.tags, a.cluster_name),
+                opts=self._child(),
+            )
             workspace_arn = workspace.arn
         aws.amp.Scraper(
-            f"{self._name}-scraper", alias=names.explicit(SCRAPER, a.cluster_name),
-            source=aws.amp.ScraperSourceArgs(eks=aws.amp.ScraperSourceEksArgs(
-                cluster_arn=a.cluster_arn, subnet_ids=a.private_subnet_ids,
-                security_group_ids=[a.cluster_security_group_id])),
-            destination=aws.amp.ScraperDestinationArgs(amp=aws.amp.ScraperDestinationAmpArgs(
-                workspace_arn=workspace_arn)),
+            f"{self._name}-scraper",
+            alias=names.explicit(SCRAPER, a.cluster_name),
+            source=aws.amp.ScraperSourceArgs(
+                eks=aws.amp.ScraperSourceEksArgs(
+                    cluster_arn=a.cluster_arn,
+                    subnet_ids=a.private_subnet_ids,
+                    security_group_ids=[a.cluster_security_group_id],
+                )
+            ),
+            destination=aws.amp.ScraperDestinationArgs(
+                amp=aws.amp.ScraperDestinationAmpArgs(workspace_arn=workspace_arn)
+            ),
             scrape_configuration=scrape_configuration(prom.scrape_interval_seconds, a.cluster_name, a.controllers),
             tags=tagged(a.ctx.tags, f"{a.cluster_name}-scraper"),
             # the scraper tags its workspace AMPAgentlessScraper (pulumi-aws amp.Scraper docs): the stack's
@@ -350,23 +532,45 @@ class Observability(pulumi.ComponentResource):
             return pulumi.Output.from_input(a.config.alarms.topic_arn)
         topic_name = names.explicit(TOPIC, f"{a.cluster_name}-alarms")
         key = aws.kms.Key(
-            f"{self._name}-alarms", description=f"{a.cluster_name}: the alarm topic's messages",
-            enable_key_rotation=True, deletion_window_in_days=30,
+            f"{self._name}-alarms",
+            description=f"{a.cluster_name}: the alarm topic's messages",
+            enable_key_rotation=True,
+            deletion_window_in_days=30,
             policy=json.dumps(topic_key_policy(a.ctx), sort_keys=True),
-            tags=tagged(a.ctx.tags, topic_name), opts=self._child())
-        aws.kms.Alias(f"{self._name}-alarms", name=names.explicit(KMS_ALIAS, f"alias/{topic_name}"),
-                      target_key_id=key.key_id, opts=self._child())
-        topic = aws.sns.Topic(f"{self._name}-alarms", name=topic_name, kms_master_key_id=key.arn,
-                              tags=tagged(a.ctx.tags, topic_name), opts=self._child())
-        aws.sns.TopicPolicy(f"{self._name}-alarms", arn=topic.arn, policy=topic.arn.apply(
-            lambda arn: json.dumps(topic_policy(a.ctx, arn, a.cluster_name), sort_keys=True)), opts=self._child())
+            tags=tagged(a.ctx.tags, topic_name),
+            opts=self._child(),
+        )
+        aws.kms.Alias(
+            f"{self._name}-alarms",
+            name=names.explicit(KMS_ALIAS, f"alias/{topic_name}"),
+            target_key_id=key.key_id,
+            opts=self._child(),
+        )
+        topic = aws.sns.Topic(
+            f"{self._name}-alarms",
+            name=topic_name,
+            kms_master_key_id=key.arn,
+            tags=tagged(a.ctx.tags, topic_name),
+            opts=self._child(),
+        )
+        aws.sns.TopicPolicy(
+            f"{self._name}-alarms",
+            arn=topic.arn,
+            policy=topic.arn.apply(lambda arn: json.dumps(topic_policy(a.ctx, arn, a.cluster_name), sort_keys=True)),
+            opts=self._child(),
+        )
         return topic.arn
 
     def _specs(self, nat_gateways: Mapping[str, Any] | None = None) -> list[AlarmSpec]:
         a = self._args
-        return alarm_specs(a.cluster_name, a.config.alarms.thresholds,
-                           container_insights=a.config.container_insights.enabled, namespaces=a.namespaces,
-                           queues=a.queues, nat_gateways=a.nat_gateways if nat_gateways is None else nat_gateways)
+        return alarm_specs(
+            a.cluster_name,
+            a.config.alarms.thresholds,
+            container_insights=a.config.container_insights.enabled,
+            namespaces=a.namespaces,
+            queues=a.queues,
+            nat_gateways=a.nat_gateways if nat_gateways is None else nat_gateways,
+        )
 
     def _alarms(self, topic_arn: pulumi.Output[str]) -> list[aws.cloudwatch.MetricAlarm]:
         a = self._args
@@ -374,17 +578,38 @@ class Observability(pulumi.ComponentResource):
         for spec in self._specs():
             alarm_name = names.explicit(ALARM, f"{a.cluster_name}-{spec.key}")
             metric: dict[str, Any] = (
-                {"metric_queries": [aws.cloudwatch.MetricAlarmMetricQueryArgs(
-                    id="q1", expression=spec.query, period=spec.period, label=spec.key, return_data=True)]}
-                if spec.query is not None else
-                {"namespace": spec.namespace, "metric_name": spec.metric, "dimensions": dict(spec.dimensions),
-                 "statistic": spec.statistic, "period": spec.period})
-            out.append(aws.cloudwatch.MetricAlarm(
-                f"{self._name}-{spec.key}", name=alarm_name, alarm_description=spec.description,
-                comparison_operator=spec.comparison, threshold=spec.threshold,
-                evaluation_periods=spec.evaluation_periods, treat_missing_data="notBreaching",
-                alarm_actions=[topic_arn], ok_actions=[topic_arn], tags=tagged(a.ctx.tags, alarm_name),
-                opts=self._child(), **metric))
+                {
+                    "metric_queries": [
+                        aws.cloudwatch.MetricAlarmMetricQueryArgs(
+                            id="q1", expression=spec.query, period=spec.period, label=spec.key, return_data=True
+                        )
+                    ]
+                }
+                if spec.query is not None
+                else {
+                    "namespace": spec.namespace,
+                    "metric_name": spec.metric,
+                    "dimensions": dict(spec.dimensions),
+                    "statistic": spec.statistic,
+                    "period": spec.period,
+                }
+            )
+            out.append(
+                aws.cloudwatch.MetricAlarm(
+                    f"{self._name}-{spec.key}",
+                    name=alarm_name,
+                    alarm_description=spec.description,
+                    comparison_operator=spec.comparison,
+                    threshold=spec.threshold,
+                    evaluation_periods=spec.evaluation_periods,
+                    treat_missing_data="notBreaching",
+                    alarm_actions=[topic_arn],
+                    ok_actions=[topic_arn],
+                    tags=tagged(a.ctx.tags, alarm_name),
+                    opts=self._child(),
+                    **metric,
+                )
+            )
         return out
 
     def _dashboard(self, alarms: Sequence[aws.cloudwatch.MetricAlarm]) -> None:
@@ -392,10 +617,12 @@ class Observability(pulumi.ComponentResource):
         zones = sorted(a.nat_gateways)
 
         def body(values: list[Any]) -> str:  # the alarms' ARNs, then the NAT gateways' ids
-            arns, ids = values[:len(alarms)], dict(zip(zones, values[len(alarms):], strict=True))
+            arns, ids = values[: len(alarms)], dict(zip(zones, values[len(alarms) :], strict=True))
             return dashboard_body(a.cluster_name, a.ctx.region, self._specs(ids), arns)
 
         aws.cloudwatch.Dashboard(
-            f"{self._name}-dashboard", dashboard_name=names.explicit(DASHBOARD, a.cluster_name),
+            f"{self._name}-dashboard",
+            dashboard_name=names.explicit(DASHBOARD, a.cluster_name),
             dashboard_body=pulumi.Output.all(*[x.arn for x in alarms], *[a.nat_gateways[z] for z in zones]).apply(body),
-            opts=self._child())
+            opts=self._child(),
+        )

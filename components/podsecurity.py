@@ -70,8 +70,10 @@ def rules(key: str, group: PodSecurityGroup, node_groups: tuple[str, ...]) -> li
     probe_ports = [("tcp", p, p) for p in group.probe_ports] or [ALL_TCP]
     for peer in node_groups:
         what = "managed nodes" if peer == CLUSTER_PEER else "self-managed nodes"
-        out += [SgRule(key, "ingress", proto, lo, hi, peer, False, f"kubelet probes from {what}")
-                for proto, lo, hi in probe_ports]
+        out += [
+            SgRule(key, "ingress", proto, lo, hi, peer, False, f"kubelet probes from {what}")
+            for proto, lo, hi in probe_ports
+        ]
         for proto, lo, hi in DNS:
             out.append(SgRule(key, "egress", proto, lo, hi, peer, False, f"DNS to CoreDNS on {what}"))
             out.append(SgRule(peer, "ingress", proto, lo, hi, key, False, f"DNS from pods of security group {key}"))
@@ -83,8 +85,19 @@ def rules(key: str, group: PodSecurityGroup, node_groups: tuple[str, ...]) -> li
             for peer in rule.security_groups:
                 out.append(SgRule(key, direction, proto, lo, hi, peer, False, rule.description))
                 if direction == "egress" and peer == CLUSTER_PEER:
-                    out += [SgRule(n, "ingress", proto, lo, hi, key, False, f"{rule.description} (from pods of "
-                                   f"security group {key})") for n in node_groups]
+                    out += [
+                        SgRule(
+                            n,
+                            "ingress",
+                            proto,
+                            lo,
+                            hi,
+                            key,
+                            False,
+                            f"{rule.description} (from pods of security group {key})",
+                        )
+                        for n in node_groups
+                    ]
     unique = {r.key: r for r in out}
     return [unique[k] for k in sorted(unique)]
 
@@ -100,8 +113,11 @@ def policy(key: str, group: PodSecurityGroup, security_group_id: pulumi.Input[st
     return {
         "apiVersion": "vpcresources.k8s.aws/v1beta1",
         "kind": "SecurityGroupPolicy",
-        "metadata": {"name": key, "namespace": group.namespace,
-                     "labels": {"app.kubernetes.io/managed-by": "eks-platform"}},
+        "metadata": {
+            "name": key,
+            "namespace": group.namespace,
+            "labels": {"app.kubernetes.io/managed-by": "eks-platform"},
+        },
         "spec": spec,
     }
 
@@ -131,8 +147,10 @@ class PodSecurityGroups(pulumi.ComponentResource):
         super().__init__("eks-platform:workloads:PodSecurityGroups", name, None, opts)
         self._name, self._args = name, args
         groups = {key: self._security_group(key) for key in sorted(args.groups)}
-        ids: dict[str, pulumi.Input[str]] = {**{k: sg.id for k, sg in groups.items()},
-                                             CLUSTER_PEER: args.cluster_security_group_id}
+        ids: dict[str, pulumi.Input[str]] = {
+            **{k: sg.id for k, sg in groups.items()},
+            CLUSTER_PEER: args.cluster_security_group_id,
+        }
         node_groups: tuple[str, ...] = (CLUSTER_PEER,)
         if args.node_security_group_id is not None:
             ids[NODES] = args.node_security_group_id
@@ -143,11 +161,15 @@ class PodSecurityGroups(pulumi.ComponentResource):
             manifest = policy(key, group, groups[key].id)
             k8s.apiextensions.CustomResource(
                 f"{name}-{key}",
-                api_version=manifest["apiVersion"], kind=manifest["kind"], metadata=manifest["metadata"],
+                api_version=manifest["apiVersion"],
+                kind=manifest["kind"],
+                metadata=manifest["metadata"],
                 spec=manifest["spec"],
-                opts=pulumi.ResourceOptions(parent=self, provider=args.k8s_provider,
-                                            depends_on=[*args.depends_on,
-                                                        *([ns] if (ns := args.namespaces.get(group.namespace)) else [])]),
+                opts=pulumi.ResourceOptions(
+                    parent=self,
+                    provider=args.k8s_provider,
+                    depends_on=[*args.depends_on, *([ns] if (ns := args.namespaces.get(group.namespace)) else [])],
+                ),
             )
         self.security_group_ids = {k: sg.id for k, sg in groups.items()}
         self.register_outputs({"securityGroupIds": self.security_group_ids})
@@ -169,6 +191,12 @@ class PodSecurityGroups(pulumi.ComponentResource):
         ports = {} if rule.from_port is None else {"from_port": rule.from_port, "to_port": rule.to_port}
         peer = {"cidr_ipv4": rule.peer} if rule.peer_is_cidr else {"referenced_security_group_id": ids[rule.peer]}
         cls = aws.vpc.SecurityGroupIngressRule if rule.direction == "ingress" else aws.vpc.SecurityGroupEgressRule
-        cls(f"{self._name}-{rule.key}", security_group_id=ids[rule.target], ip_protocol=rule.protocol,
-            description=rule.description, opts=pulumi.ResourceOptions(parent=self), **ports, **peer)
-
+        cls(
+            f"{self._name}-{rule.key}",
+            security_group_id=ids[rule.target],
+            ip_protocol=rule.protocol,
+            description=rule.description,
+            opts=pulumi.ResourceOptions(parent=self),
+            **ports,
+            **peer,
+        )

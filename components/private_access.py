@@ -46,6 +46,8 @@ def access_host_image(instance_type: str) -> str:
     has no instance refresh): the template now stays the same, and a replaced host boots the newest image."""
     arch = "arm64" if architecture(instance_type) == "arm64" else "x86_64"
     return f"resolve:ssm:{AL2023_PARAMETER.format(arch=arch)}"
+
+
 # ---------------------------------------------------------------------------------------
 # pure decisions
 # ---------------------------------------------------------------------------------------
@@ -56,10 +58,13 @@ def runner_project_name(cluster_name: str) -> str:
 
 def codebuild_trust(ctx: AwsContext, project_arn: str) -> str:
     """Only CodeBuild, building this project in this account, may assume the role (confused deputy)."""
-    return service_trust(ctx.service_principal("codebuild"), condition={
-        "StringEquals": {"aws:SourceAccount": ctx.account_id},
-        "ArnLike": {"aws:SourceArn": project_arn},
-    })
+    return service_trust(
+        ctx.service_principal("codebuild"),
+        condition={
+            "StringEquals": {"aws:SourceAccount": ctx.account_id},
+            "ArnLike": {"aws:SourceArn": project_arn},
+        },
+    )
 
 
 def runner_policy(ctx: AwsContext, log_group_arn: str, subnet_arns: Sequence[str], connection_arn: str) -> str:
@@ -70,35 +75,66 @@ def runner_policy(ctx: AwsContext, log_group_arn: str, subnet_arns: Sequence[str
     CodeBuild service.
     """
     return document(
-        {"Sid": "OwnLogs", "Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
-         "Resource": [log_group_arn, f"{log_group_arn}:log-stream:*"]},
-        {"Sid": "VpcNetworkInterfaces", "Effect": "Allow",
-         "Action": ["ec2:CreateNetworkInterface", "ec2:DeleteNetworkInterface", "ec2:DescribeDhcpOptions",
-                    "ec2:DescribeNetworkInterfaces", "ec2:DescribeSecurityGroups", "ec2:DescribeSubnets",
-                    "ec2:DescribeVpcs"],
-         "Resource": "*"},
-        {"Sid": "NetworkInterfacePermissionInOwnSubnets", "Effect": "Allow",
-         "Action": ["ec2:CreateNetworkInterfacePermission"],
-         "Resource": ctx.arn("ec2", "network-interface/*"),
-         "Condition": {"StringEquals": {"ec2:Subnet": sorted(subnet_arns),
-                                        "ec2:AuthorizedService": ctx.service_principal("codebuild")}}},
-        {"Sid": "GitHubConnection", "Effect": "Allow",
-         "Action": ["codeconnections:GetConnection", "codeconnections:GetConnectionToken",
-                    "codestar-connections:GetConnection", "codestar-connections:GetConnectionToken",
-                    "codestar-connections:UseConnection"],
-         "Resource": connection_arn},
+        {
+            "Sid": "OwnLogs",
+            "Effect": "Allow",
+            "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+            "Resource": [log_group_arn, f"{log_group_arn}:log-stream:*"],
+        },
+        {
+            "Sid": "VpcNetworkInterfaces",
+            "Effect": "Allow",
+            "Action": [
+                "ec2:CreateNetworkInterface",
+                "ec2:DeleteNetworkInterface",
+                "ec2:DescribeDhcpOptions",
+                "ec2:DescribeNetworkInterfaces",
+                "ec2:DescribeSecurityGroups",
+                "ec2:DescribeSubnets",
+                "ec2:DescribeVpcs",
+            ],
+            "Resource": "*",
+        },
+        {
+            "Sid": "NetworkInterfacePermissionInOwnSubnets",
+            "Effect": "Allow",
+            "Action": ["ec2:CreateNetworkInterfacePermission"],
+            "Resource": ctx.arn("ec2", "network-interface/*"),
+            "Condition": {
+                "StringEquals": {
+                    "ec2:Subnet": sorted(subnet_arns),
+                    "ec2:AuthorizedService": ctx.service_principal("codebuild"),
+                }
+            },
+        },
+        {
+            "Sid": "GitHubConnection",
+            "Effect": "Allow",
+            "Action": [
+                "codeconnections:GetConnection",
+                "codeconnections:GetConnectionToken",
+                "codestar-connections:GetConnection",
+                "codestar-connections:GetConnectionToken",
+                "codestar-connections:UseConnection",
+            ],
+            "Resource": connection_arn,
+        },
     )
 
 
 def port_forward_command(region: str, asg_name: str, endpoint: str, port: int = LOCAL_PORT) -> str:
     """The shell command that forwards localhost:<port> to the API endpoint through the access host."""
     host = endpoint.removeprefix("https://").rstrip("/")
-    find = (f"aws ec2 describe-instances --region {region} --filters "
-            f"Name=tag:aws:autoscaling:groupName,Values={asg_name} Name=instance-state-name,Values=running "
-            "--query 'Reservations[0].Instances[0].InstanceId' --output text")
+    find = (
+        f"aws ec2 describe-instances --region {region} --filters "
+        f"Name=tag:aws:autoscaling:groupName,Values={asg_name} Name=instance-state-name,Values=running "
+        "--query 'Reservations[0].Instances[0].InstanceId' --output text"
+    )
     parameters = json.dumps({"host": [host], "portNumber": ["443"], "localPortNumber": [str(port)]})
-    return (f"aws ssm start-session --region {region} --target \"$({find})\" --document-name {SSM_DOCUMENT} "
-            f"--parameters {shlex.quote(parameters)}")
+    return (
+        f'aws ssm start-session --region {region} --target "$({find})" --document-name {SSM_DOCUMENT} '
+        f"--parameters {shlex.quote(parameters)}"
+    )
 
 
 def runner_label_variable(project: str) -> str:
@@ -109,15 +145,27 @@ def runner_label_variable(project: str) -> str:
 # ---------------------------------------------------------------------------------------
 # components
 # ---------------------------------------------------------------------------------------
-def https_out_only(name: str, vpc_id: pulumi.Input[str], description: str, egress: str, ctx: AwsContext,
-                   opts: pulumi.ResourceOptions) -> aws.ec2.SecurityGroup:
+def https_out_only(
+    name: str, vpc_id: pulumi.Input[str], description: str, egress: str, ctx: AwsContext, opts: pulumi.ResourceOptions
+) -> aws.ec2.SecurityGroup:
     """A security group with no inbound rule and HTTPS out (both the runner and the access host only dial out)."""
     return aws.ec2.SecurityGroup(
-        name, **names.autoname(names.SECURITY_GROUP, name, vpc_id, description), vpc_id=vpc_id, description=description,
-        ingress=[], egress=[aws.ec2.SecurityGroupEgressArgs(
-            protocol="tcp", from_port=443, to_port=443, cidr_blocks=["0.0.0.0/0"], description=egress,
-        )],
-        tags=tagged(ctx.tags, name), opts=opts,
+        name,
+        **names.autoname(names.SECURITY_GROUP, name, vpc_id, description),
+        vpc_id=vpc_id,
+        description=description,
+        ingress=[],
+        egress=[
+            aws.ec2.SecurityGroupEgressArgs(
+                protocol="tcp",
+                from_port=443,
+                to_port=443,
+                cidr_blocks=["0.0.0.0/0"],
+                description=egress,
+            )
+        ],
+        tags=tagged(ctx.tags, name),
+        opts=opts,
     )
 
 
@@ -126,8 +174,7 @@ def webhook_filters(config: RunnerConfig) -> list[dict[str, str]]:
     events": ACTOR_ACCOUNT_ID matches the payload's sender.id, the user whose push or pull request queued the job).
     A fork's pull request is queued by its author, so it never builds here unless that user is listed."""
     ids = "|".join(str(i) for i in config.allowed_actor_ids)
-    return [{"type": "EVENT", "pattern": "WORKFLOW_JOB_QUEUED"},
-            {"type": "ACTOR_ACCOUNT_ID", "pattern": f"^({ids})$"}]
+    return [{"type": "EVENT", "pattern": "WORKFLOW_JOB_QUEUED"}, {"type": "ACTOR_ACCOUNT_ID", "pattern": f"^({ids})$"}]
 
 
 @dataclass(frozen=True)
@@ -153,18 +200,32 @@ class CiRunner(pulumi.ComponentResource):
         project = runner_project_name(args.cluster_name)
         project_arn = ctx.arn("codebuild", f"project/{project}")
         logs = aws.cloudwatch.LogGroup(
-            f"{name}-logs", name=f"/aws/codebuild/{project}", retention_in_days=args.log_retention_days,
+            f"{name}-logs",
+            name=f"/aws/codebuild/{project}",
+            retention_in_days=args.log_retention_days,
             **ctx.log_key(),
-            tags=tagged(ctx.tags, f"{name}-logs"), opts=child,
+            tags=tagged(ctx.tags, f"{name}-logs"),
+            opts=child,
         )
-        sg = https_out_only(name, args.vpc_id, f"GitHub Actions runner of {args.cluster_name}: egress only",
-                            "HTTPS to GitHub, AWS APIs, registries and the Kubernetes API", ctx, child)
+        sg = https_out_only(
+            name,
+            args.vpc_id,
+            f"GitHub Actions runner of {args.cluster_name}: egress only",
+            "HTTPS to GitHub, AWS APIs, registries and the Kubernetes API",
+            ctx,
+            child,
+        )
         role, policy = self._role(name, args, project_arn, logs)
         codebuild = self._project(name, args, project, role, sg, logs, policy)
         aws.codebuild.Webhook(
-            name, project_name=codebuild.name, build_type="BUILD",
-            filter_groups=[aws.codebuild.WebhookFilterGroupArgs(filters=[
-                aws.codebuild.WebhookFilterGroupFilterArgs(**f) for f in webhook_filters(args.config)])],
+            name,
+            project_name=codebuild.name,
+            build_type="BUILD",
+            filter_groups=[
+                aws.codebuild.WebhookFilterGroupArgs(
+                    filters=[aws.codebuild.WebhookFilterGroupFilterArgs(**f) for f in webhook_filters(args.config)]
+                )
+            ],
             opts=child,
         )
         self.project_name = project
@@ -172,27 +233,44 @@ class CiRunner(pulumi.ComponentResource):
         self.role_arn = role.arn
         self.register_outputs({"projectName": project, "roleArn": self.role_arn})
 
-    def _role(self, name: str, args: CiRunnerArgs, project_arn: str, logs: aws.cloudwatch.LogGroup
-              ) -> tuple[aws.iam.Role, aws.iam.RolePolicy]:
+    def _role(
+        self, name: str, args: CiRunnerArgs, project_arn: str, logs: aws.cloudwatch.LogGroup
+    ) -> tuple[aws.iam.Role, aws.iam.RolePolicy]:
         """The CodeBuild service role: trusted by this project only; logs, VPC networking, the connection."""
         ctx, child = args.ctx, pulumi.ResourceOptions(parent=self)
         role = aws.iam.Role(
-            name, **names.autoname(names.ROLE, name), **ctx.boundary(), assume_role_policy=codebuild_trust(ctx, project_arn),
+            name,
+            **names.autoname(names.ROLE, name),
+            **ctx.boundary(),
+            assume_role_policy=codebuild_trust(ctx, project_arn),
             description=f"CodeBuild service role of the GitHub runner of {args.cluster_name}",
-            tags=tagged(ctx.tags, name), opts=child,
+            tags=tagged(ctx.tags, name),
+            opts=child,
         )
         subnet_arns = pulumi.Output.from_input(args.subnet_ids).apply(
-            lambda ids: [ctx.arn("ec2", f"subnet/{i}") for i in ids])
+            lambda ids: [ctx.arn("ec2", f"subnet/{i}") for i in ids]
+        )
         policy = aws.iam.RolePolicy(
-            name, **names.autoname(names.ROLE_POLICY, name), role=role.id,
+            name,
+            **names.autoname(names.ROLE_POLICY, name),
+            role=role.id,
             policy=pulumi.Output.all(logs.arn, subnet_arns).apply(
-                lambda v: runner_policy(ctx, v[0], v[1], args.config.connection_arn or "")),
+                lambda v: runner_policy(ctx, v[0], v[1], args.config.connection_arn or "")
+            ),
             opts=child,
         )
         return role, policy
 
-    def _project(self, name: str, args: CiRunnerArgs, project: str, role: aws.iam.Role, sg: aws.ec2.SecurityGroup,
-                 logs: aws.cloudwatch.LogGroup, policy: aws.iam.RolePolicy) -> aws.codebuild.Project:
+    def _project(
+        self,
+        name: str,
+        args: CiRunnerArgs,
+        project: str,
+        role: aws.iam.Role,
+        sg: aws.ec2.SecurityGroup,
+        logs: aws.cloudwatch.LogGroup,
+        policy: aws.iam.RolePolicy,
+    ) -> aws.codebuild.Project:
         cfg = args.config
         return aws.codebuild.Project(
             name,
@@ -200,21 +278,27 @@ class CiRunner(pulumi.ComponentResource):
             description=f"GitHub Actions runners for {cfg.repository} inside the VPC of {args.cluster_name}",
             service_role=role.arn,
             source=aws.codebuild.ProjectSourceArgs(
-                type="GITHUB", location=f"https://github.com/{cfg.repository}.git",
+                type="GITHUB",
+                location=f"https://github.com/{cfg.repository}.git",
                 auth=aws.codebuild.ProjectSourceAuthArgs(type="CODECONNECTIONS", resource=cfg.connection_arn),
             ),
             artifacts=aws.codebuild.ProjectArtifactsArgs(type="NO_ARTIFACTS"),
             environment=aws.codebuild.ProjectEnvironmentArgs(
-                compute_type=cfg.compute_type, image=cfg.image,
+                compute_type=cfg.compute_type,
+                image=cfg.image,
                 type="ARM_CONTAINER" if "aarch64" in cfg.image else "LINUX_CONTAINER",
-                image_pull_credentials_type="CODEBUILD", privileged_mode=False,
+                image_pull_credentials_type="CODEBUILD",
+                privileged_mode=False,
             ),
             vpc_config=aws.codebuild.ProjectVpcConfigArgs(
-                vpc_id=args.vpc_id, subnets=args.subnet_ids, security_group_ids=[sg.id],
+                vpc_id=args.vpc_id,
+                subnets=args.subnet_ids,
+                security_group_ids=[sg.id],
             ),
             logs_config=aws.codebuild.ProjectLogsConfigArgs(
-                cloudwatch_logs=aws.codebuild.ProjectLogsConfigCloudwatchLogsArgs(group_name=logs.name,
-                                                                                   status="ENABLED"),
+                cloudwatch_logs=aws.codebuild.ProjectLogsConfigCloudwatchLogsArgs(
+                    group_name=logs.name, status="ENABLED"
+                ),
             ),
             build_timeout=180,  # a first `pulumi up` of a stack takes ~20 minutes; an upgrade can take hours
             queued_timeout=60,
@@ -229,8 +313,11 @@ ACCESS_HOST_TAG = "eks-platform/access-host"  # value: the cluster's name
 def session_log_arns(cfg: AccessHostConfig, ctx: AwsContext) -> tuple[str | None, str | None]:
     """(log group ARN, objects ARN) the host writes session transcripts to, as the account's preferences say."""
     group = ctx.arn("logs", f"log-group:{cfg.session_log_group}") if cfg.session_log_group else None
-    objects = (f"arn:{ctx.partition}:s3:::{cfg.session_log_bucket}/{cfg.session_log_prefix}/*"
-               if cfg.session_log_bucket else None)
+    objects = (
+        f"arn:{ctx.partition}:s3:::{cfg.session_log_bucket}/{cfg.session_log_prefix}/*"
+        if cfg.session_log_bucket
+        else None
+    )
     return group, objects
 
 
@@ -253,49 +340,87 @@ class AccessHost(pulumi.ComponentResource):
         cfg, ctx = args.config, args.ctx
         child = pulumi.ResourceOptions(parent=self)
         role = aws.iam.Role(
-            name, **names.autoname(names.ROLE, name), **ctx.boundary(),
+            name,
+            **names.autoname(names.ROLE, name),
+            **ctx.boundary(),
             assume_role_policy=service_trust(ctx.service_principal("ec2")),
             description=f"SSM access host of {args.cluster_name}: Session Manager only",
-            tags=tagged(ctx.tags, name), opts=child,
+            tags=tagged(ctx.tags, name),
+            opts=child,
         )
         # Session Manager's channel only (not AmazonSSMManagedInstanceCore, which also reads every parameter)
         ssm = aws.iam.RolePolicy(
-            f"{name}-session-manager", **names.autoname(names.ROLE_POLICY, f"{name}-session-manager"),
-            role=role.id, policy=session_manager_policy(*session_log_arns(cfg, ctx)), opts=child,
+            f"{name}-session-manager",
+            **names.autoname(names.ROLE_POLICY, f"{name}-session-manager"),
+            role=role.id,
+            policy=session_manager_policy(*session_log_arns(cfg, ctx)),
+            opts=child,
         )
-        profile = aws.iam.InstanceProfile(name, **names.autoname(names.INSTANCE_PROFILE, name), role=role.name,
-                                          tags=tagged(ctx.tags, name), opts=child)
-        sg = https_out_only(name, args.vpc_id, f"SSM access host of {args.cluster_name}: no inbound",
-                            "HTTPS to Session Manager and the Kubernetes API", ctx, child)
+        profile = aws.iam.InstanceProfile(
+            name,
+            **names.autoname(names.INSTANCE_PROFILE, name),
+            role=role.name,
+            tags=tagged(ctx.tags, name),
+            opts=child,
+        )
+        sg = https_out_only(
+            name,
+            args.vpc_id,
+            f"SSM access host of {args.cluster_name}: no inbound",
+            "HTTPS to Session Manager and the Kubernetes API",
+            ctx,
+            child,
+        )
         lt = aws.ec2.LaunchTemplate(
-            name, **names.autoname(names.LAUNCH_TEMPLATE, name), description=f"SSM access host of {args.cluster_name}", image_id=access_host_image(cfg.instance_type),
+            name,
+            **names.autoname(names.LAUNCH_TEMPLATE, name),
+            description=f"SSM access host of {args.cluster_name}",
+            image_id=access_host_image(cfg.instance_type),
             instance_type=cfg.instance_type,
             iam_instance_profile=aws.ec2.LaunchTemplateIamInstanceProfileArgs(arn=profile.arn),
             vpc_security_group_ids=[sg.id],
             metadata_options=aws.ec2.LaunchTemplateMetadataOptionsArgs(
-                http_endpoint="enabled", http_tokens="required", http_put_response_hop_limit=1,
+                http_endpoint="enabled",
+                http_tokens="required",
+                http_put_response_hop_limit=1,
                 instance_metadata_tags="disabled",
             ),
-            block_device_mappings=[aws.ec2.LaunchTemplateBlockDeviceMappingArgs(
-                device_name="/dev/xvda",
-                ebs=aws.ec2.LaunchTemplateBlockDeviceMappingEbsArgs(
-                    volume_size=8, volume_type="gp3", encrypted="true", delete_on_termination="true",
-                ),
-            )],
+            block_device_mappings=[
+                aws.ec2.LaunchTemplateBlockDeviceMappingArgs(
+                    device_name="/dev/xvda",
+                    ebs=aws.ec2.LaunchTemplateBlockDeviceMappingEbsArgs(
+                        volume_size=8,
+                        volume_type="gp3",
+                        encrypted="true",
+                        delete_on_termination="true",
+                    ),
+                )
+            ],
             # Identity tags only (a tag here is template data): the ASG propagates the stack's tags. The access-host
             # tag is what ssm:StartSession is scoped by (bootstrap/identities.py session_policy).
-            tag_specifications=[aws.ec2.LaunchTemplateTagSpecificationArgs(
-                resource_type=rt, tags=identity(ctx.tags, name, **{ACCESS_HOST_TAG: args.cluster_name}))
-                for rt in ("instance", "volume", "network-interface")],
+            tag_specifications=[
+                aws.ec2.LaunchTemplateTagSpecificationArgs(
+                    resource_type=rt, tags=identity(ctx.tags, name, **{ACCESS_HOST_TAG: args.cluster_name})
+                )
+                for rt in ("instance", "volume", "network-interface")
+            ],
             update_default_version=True,
-            tags=tagged(ctx.tags, name), opts=child,
+            tags=tagged(ctx.tags, name),
+            opts=child,
         )
         group = aws.autoscaling.Group(
-            name, **names.autoname(names.ASG, name), vpc_zone_identifiers=args.subnet_ids, min_size=1, max_size=1, desired_capacity=1,
+            name,
+            **names.autoname(names.ASG, name),
+            vpc_zone_identifiers=args.subnet_ids,
+            min_size=1,
+            max_size=1,
+            desired_capacity=1,
             launch_template=aws.autoscaling.GroupLaunchTemplateArgs(id=lt.id, version=lt.latest_version.apply(str)),
             health_check_type="EC2",
-            tags=[aws.autoscaling.GroupTagArgs(key=k, value=v, propagate_at_launch=True)
-                  for k, v in tagged(ctx.tags, name).items()],
+            tags=[
+                aws.autoscaling.GroupTagArgs(key=k, value=v, propagate_at_launch=True)
+                for k, v in tagged(ctx.tags, name).items()
+            ],
             opts=pulumi.ResourceOptions(parent=self, depends_on=[ssm, *args.depends_on]),
         )
         self.asg_name = group.name

@@ -111,16 +111,25 @@ def build(cfg: PlatformConfig, tunnel_port: int | None = None) -> dict[str, Any]
 
     network = Network(
         cfg.cluster.name,
-        NetworkArgs(config=cfg.network, zones=zones, cluster_name=cfg.cluster.name, ctx=ctx,
-                    karpenter_discovery=bool(cfg.karpenter_pools)),
+        NetworkArgs(
+            config=cfg.network,
+            zones=zones,
+            cluster_name=cfg.cluster.name,
+            ctx=ctx,
+            karpenter_discovery=bool(cfg.karpenter_pools),
+        ),
     )
     reach = build_private_access(cfg, ctx, network)
     control_plane_subnets = subnet_ids_by_tier(network)[cfg.cluster.control_plane_subnets]
     cluster = Cluster(
         cfg.cluster.name,
         ClusterArgs(
-            config=cfg.cluster, vpc_id=network.vpc_id, vpc_cidr=network.vpc_cidr,
-            subnet_ids=control_plane_subnets, ctx=ctx, tunnel_port=tunnel_port,
+            config=cfg.cluster,
+            vpc_id=network.vpc_id,
+            vpc_cidr=network.vpc_cidr,
+            subnet_ids=control_plane_subnets,
+            ctx=ctx,
+            tunnel_port=tunnel_port,
             pod_subnets=network.pod_subnets,
         ),
     )
@@ -128,10 +137,16 @@ def build(cfg: PlatformConfig, tunnel_port: int | None = None) -> dict[str, Any]
     fargate = build_fargate(cfg, ctx, network, cluster)
     karpenter_nodes = build_karpenter_nodes(cfg, ctx, cluster)
     # CoreDNS needs a node to run on, the system group's (it tolerates CriticalAddonsOnly), not every group
-    CoreDns(f"{cfg.cluster.name}-coredns", NodeAddonArgs(
-        cluster_name=cluster.name, version=cfg.cluster.addons.core_dns.version,
-        kubernetes_version=cfg.cluster.version, ctx=ctx, after=system_group(cfg, groups)[1],
-    ))
+    CoreDns(
+        f"{cfg.cluster.name}-coredns",
+        NodeAddonArgs(
+            cluster_name=cluster.name,
+            version=cfg.cluster.addons.core_dns.version,
+            kubernetes_version=cfg.cluster.version,
+            ctx=ctx,
+            after=system_group(cfg, groups)[1],
+        ),
+    )
     build_node_addons(cfg, ctx, cluster, groups)
     addons = build_addons(cfg, ctx, network, cluster, groups, termination, karpenter_nodes)
     namespaces = build_namespaces(cfg, network, cluster)
@@ -140,10 +155,25 @@ def build(cfg: PlatformConfig, tunnel_port: int | None = None) -> dict[str, Any]
     identities = build_workload_identities(cfg, ctx, cluster, namespaces)
     people = build_people_access(cfg, ctx, cluster)
     observability = build_observability(cfg, ctx, network, cluster, groups, addons)
-    return stack_outputs(cfg, network, cluster, reach, Built(
-        groups=groups, fargate=fargate, karpenter_nodes=karpenter_nodes, termination=termination, addons=addons,
-        balancers=balancers, pod_groups=pod_groups, identities=identities, namespaces=namespaces, people=people,
-        observability=observability))
+    return stack_outputs(
+        cfg,
+        network,
+        cluster,
+        reach,
+        Built(
+            groups=groups,
+            fargate=fargate,
+            karpenter_nodes=karpenter_nodes,
+            termination=termination,
+            addons=addons,
+            balancers=balancers,
+            pod_groups=pod_groups,
+            identities=identities,
+            namespaces=namespaces,
+            people=people,
+            observability=observability,
+        ),
+    )
 
 
 @dataclass(frozen=True)
@@ -185,9 +215,11 @@ def stack_outputs(cfg: PlatformConfig, network: Network, cluster: Cluster, reach
         "oidcIssuerUrl": cluster.oidc.issuer_url,
         "kubeconfig": cluster.kubeconfig,
         "kubeconfigCommand": cluster.kubeconfig_command,
-        "nodeGroups": {**{name: node_group_outputs(g) for name, g in b.groups.items()},
-                       **(fargate_outputs(b.fargate) if b.fargate else {}),
-                       **karpenter_outputs(cfg, b.karpenter_nodes)},
+        "nodeGroups": {
+            **{name: node_group_outputs(g) for name, g in b.groups.items()},
+            **(fargate_outputs(b.fargate) if b.fargate else {}),
+            **karpenter_outputs(cfg, b.karpenter_nodes),
+        },
         "terminationQueueUrl": b.termination.queue_url if b.termination else None,
         "addons": {key: addon.outputs() for key, addon in b.addons.items()},
         "loadBalancers": {key: lb.outputs() for key, lb in b.balancers.items()},
@@ -205,39 +237,58 @@ def build_namespaces(cfg: PlatformConfig, network: Network, cluster: Cluster) ->
     wanted = cfgmod.platform_namespaces(cfg)
     if not wanted:
         return {}
-    return dict(Namespaces(f"{cfg.cluster.name}-namespaces", NamespacesArgs(
-        namespaces=wanted, kubernetes_version=cfg.cluster.version, k8s_provider=cluster.provider,
-        load_balancers=cfg.workloads.load_balancers, vpc_cidr=network.vpc_cidr,
-    )).namespaces)
+    return dict(
+        Namespaces(
+            f"{cfg.cluster.name}-namespaces",
+            NamespacesArgs(
+                namespaces=wanted,
+                kubernetes_version=cfg.cluster.version,
+                k8s_provider=cluster.provider,
+                load_balancers=cfg.workloads.load_balancers,
+                vpc_cidr=network.vpc_cidr,
+            ),
+        ).namespaces
+    )
 
 
-def build_workload_identities(cfg: PlatformConfig, ctx: AwsContext, cluster: Cluster,
-                              namespaces: dict[str, pulumi.Resource] | None = None) -> dict[str, ServiceAccountRole]:
+def build_workload_identities(
+    cfg: PlatformConfig, ctx: AwsContext, cluster: Cluster, namespaces: dict[str, pulumi.Resource] | None = None
+) -> dict[str, ServiceAccountRole]:
     """A role per workload identity: its managed policies, its inline statements, and its Pod Identity association
     (after its namespace) or IRSA trust."""
     namespaces = namespaces or {}
     out: dict[str, ServiceAccountRole] = {}
     for key, identity in sorted(cfg.workloads.identities.items()):
         name = f"{cfg.cluster.name}-identity-{key}"
-        out[key] = ServiceAccountRole(name, ServiceAccountRoleArgs(
-            service_account=ServiceAccount(identity.namespace, identity.service_account),
-            mechanism=identity.mechanism, cluster_name=cfg.cluster.name, cluster=cluster.name, ctx=ctx,
-            oidc_provider_arn=cluster.oidc.arn, oidc_issuer_url=cluster.oidc.issuer_url,
-            policies={"inline": statements_document(identity.statements)} if identity.statements else {},
-            managed_policy_arns={f"policy-{i}": arn for i, arn in enumerate(identity.policy_arns)},
-            description=f"workload identity {key}: {identity.namespace}/{identity.service_account}",
-            extra_tags={WORKLOAD_IDENTITY_TAG: key},
-            depends_on=[namespaces[identity.namespace]] if identity.namespace in namespaces else [],
-        ))
+        out[key] = ServiceAccountRole(
+            name,
+            ServiceAccountRoleArgs(
+                service_account=ServiceAccount(identity.namespace, identity.service_account),
+                mechanism=identity.mechanism,
+                cluster_name=cfg.cluster.name,
+                cluster=cluster.name,
+                ctx=ctx,
+                oidc_provider_arn=cluster.oidc.arn,
+                oidc_issuer_url=cluster.oidc.issuer_url,
+                policies={"inline": statements_document(identity.statements)} if identity.statements else {},
+                managed_policy_arns={f"policy-{i}": arn for i, arn in enumerate(identity.policy_arns)},
+                description=f"workload identity {key}: {identity.namespace}/{identity.service_account}",
+                extra_tags={WORKLOAD_IDENTITY_TAG: key},
+                depends_on=[namespaces[identity.namespace]] if identity.namespace in namespaces else [],
+            ),
+        )
     return out
 
 
 def identity_outputs(role: ServiceAccountRole) -> dict[str, Any]:
     sa = role.service_account
-    return {"roleArn": role.role_arn, "mechanism": role.mechanism, "namespace": sa.namespace,
-            "serviceAccount": sa.name,
-            "serviceAccountAnnotations": pulumi.Output.from_input(role.annotation_arn).apply(
-                service_account_annotations)}
+    return {
+        "roleArn": role.role_arn,
+        "mechanism": role.mechanism,
+        "namespace": sa.namespace,
+        "serviceAccount": sa.name,
+        "serviceAccountAnnotations": pulumi.Output.from_input(role.annotation_arn).apply(service_account_annotations),
+    }
 
 
 def build_people_access(cfg: PlatformConfig, ctx: AwsContext, cluster: Cluster) -> dict[str, Any]:
@@ -245,36 +296,52 @@ def build_people_access(cfg: PlatformConfig, ctx: AwsContext, cluster: Cluster) 
     c, access = cfg.cluster.name, cfg.cluster.access
     out: dict[str, Any] = {"adminRoleArn": None, "adminKubeconfigCommand": None, "oidcIdentityProvider": None}
     if access.admin_role.create:
-        admin = PeopleAdminRole(f"{c}-people-admin", AdminRoleArgs(
-            config=access.admin_role, cluster_name=c, cluster=cluster.name, ctx=ctx))
+        admin = PeopleAdminRole(
+            f"{c}-people-admin", AdminRoleArgs(config=access.admin_role, cluster_name=c, cluster=cluster.name, ctx=ctx)
+        )
         out["adminRoleArn"] = admin.role_arn
         out["adminKubeconfigCommand"] = admin.role_arn.apply(
-            lambda arn: update_kubeconfig_command(c, cfg.region, arn, None))
+            lambda arn: update_kubeconfig_command(c, cfg.region, arn, None)
+        )
     oidc = cfg.cluster.identity_providers.oidc
     if oidc is not None:
-        OidcSignIn(f"{c}-sso", OidcSignInArgs(config=oidc, cluster=cluster.name, k8s_provider=cluster.provider,
-                                              ctx=ctx))
+        OidcSignIn(
+            f"{c}-sso", OidcSignInArgs(config=oidc, cluster=cluster.name, k8s_provider=cluster.provider, ctx=ctx)
+        )
         out["oidcIdentityProvider"] = {"issuerUrl": oidc.issuer_url, "groups": sorted(oidc.group_bindings)}
     return out
 
 
-def build_private_access(
-    cfg: PlatformConfig, ctx: AwsContext, network: Network
-) -> dict[str, CiRunner | AccessHost]:
+def build_private_access(cfg: PlatformConfig, ctx: AwsContext, network: Network) -> dict[str, CiRunner | AccessHost]:
     """The in-VPC CI runner and the SSM access host: after the network only, never after the cluster."""
     private = subnet_ids_by_tier(network)["private"]
     name = cfg.cluster.name
     out: dict[str, CiRunner | AccessHost] = {}
     if cfg.delivery.runner.enabled:
-        out["runner"] = CiRunner(f"{name}-ci-runner", CiRunnerArgs(
-            config=cfg.delivery.runner, cluster_name=name, vpc_id=network.vpc_id, subnet_ids=private, ctx=ctx,
-            depends_on=network.egress_ready, log_retention_days=cfg.cluster.logging.retention_days,
-        ))
+        out["runner"] = CiRunner(
+            f"{name}-ci-runner",
+            CiRunnerArgs(
+                config=cfg.delivery.runner,
+                cluster_name=name,
+                vpc_id=network.vpc_id,
+                subnet_ids=private,
+                ctx=ctx,
+                depends_on=network.egress_ready,
+                log_retention_days=cfg.cluster.logging.retention_days,
+            ),
+        )
     if cfg.cluster.endpoint.access_host.enabled:
-        out["accessHost"] = AccessHost(f"{name}-access-host", AccessHostArgs(
-            config=cfg.cluster.endpoint.access_host, cluster_name=name, vpc_id=network.vpc_id, subnet_ids=private,
-            ctx=ctx, depends_on=network.egress_ready,
-        ))
+        out["accessHost"] = AccessHost(
+            f"{name}-access-host",
+            AccessHostArgs(
+                config=cfg.cluster.endpoint.access_host,
+                cluster_name=name,
+                vpc_id=network.vpc_id,
+                subnet_ids=private,
+                ctx=ctx,
+                depends_on=network.egress_ready,
+            ),
+        )
     return out
 
 
@@ -292,10 +359,13 @@ def private_access_outputs(
     if isinstance(host, AccessHost):
         region, kc = cfg.region, cfg.cluster.kubeconfig
         out["accessHostCommand"] = pulumi.Output.all(host.asg_name, cluster.endpoint).apply(
-            lambda v: port_forward_command(region, v[0], v[1]))
+            lambda v: port_forward_command(region, v[0], v[1])
+        )
         out["accessKubeconfig"] = pulumi.Output.secret(
             pulumi.Output.all(cluster.name, cluster.endpoint, cluster.certificate_authority).apply(
-                lambda v: kubeconfig(v[0], v[1], v[2], region, kc.role_arn, kc.profile, LOCAL_PORT)))
+                lambda v: kubeconfig(v[0], v[1], v[2], region, kc.role_arn, kc.profile, LOCAL_PORT)
+            )
+        )
     return out
 
 
@@ -310,8 +380,12 @@ def system_group(
 
 
 def build_addons(
-    cfg: PlatformConfig, ctx: AwsContext, network: Network, cluster: Cluster,
-    groups: dict[str, ManagedNodeGroup | SelfManagedNodeGroup], termination: TerminationQueue | None,
+    cfg: PlatformConfig,
+    ctx: AwsContext,
+    network: Network,
+    cluster: Cluster,
+    groups: dict[str, ManagedNodeGroup | SelfManagedNodeGroup],
+    termination: TerminationQueue | None,
     karpenter_nodes: KarpenterNodes | None = None,
 ) -> dict[str, HelmAddon]:
     """The Helm add-ons, each on the system node group, none waiting on another unless it must.
@@ -340,8 +414,11 @@ def build_addons(
         termination_queue_arn=termination.queue_arn if termination else None,
         self_managed_asg_names=tuple(asg_name(name, g) for g in sorted(cfg.self_managed_groups)),
         # a self-managed group's ASG name is ours (no wait); a managed group's is EKS's, read once the group exists
-        spot_asg_names=[groups[key].asg_name if g.managed else asg_name(name, key)
-                        for key, g in sorted(cfg.node_groups.items()) if g.uses_spot],
+        spot_asg_names=[
+            groups[key].asg_name if g.managed else asg_name(name, key)
+            for key, g in sorted(cfg.node_groups.items())
+            if g.uses_spot
+        ],
     )
     out: dict[str, HelmAddon] = {}
 
@@ -352,24 +429,33 @@ def build_addons(
         out["clusterAutoscaler"] = cluster_autoscaler.build(named("clusterAutoscaler"), actx, a.cluster_autoscaler)
     if a.load_balancer_controller.enabled:
         out["awsLoadBalancerController"] = load_balancer_controller.build(
-            named("awsLoadBalancerController"), actx, a.load_balancer_controller)
+            named("awsLoadBalancerController"), actx, a.load_balancer_controller
+        )
     cloudflare = a.external_dns.enabled and a.external_dns.provider == "cloudflare"
     if a.external_secrets.enabled:
         # external-dns's Cloudflare token is read through a role only its namespace's store assumes
         readers = [ctx.arn("iam", f"role/{external_dns.token_reader_name(name)}", region=False)] if cloudflare else []
         out["externalSecrets"] = external_secrets.build(named("externalSecrets"), actx, a.external_secrets, readers)
     if a.external_dns.enabled:
-        out["externalDns"] = external_dns.build(named("externalDns"), actx, a.external_dns, out.get("externalSecrets"),
-                                                a.external_secrets.kms_key_arns)
+        out["externalDns"] = external_dns.build(
+            named("externalDns"), actx, a.external_dns, out.get("externalSecrets"), a.external_secrets.kms_key_arns
+        )
     if a.node_termination_handler.enabled and termination is not None:
         out["nodeTerminationHandler"] = node_termination_handler.build(
-            named("nodeTerminationHandler"), actx, a.node_termination_handler)
+            named("nodeTerminationHandler"), actx, a.node_termination_handler
+        )
     if a.karpenter.enabled and karpenter_nodes is not None:
         brought = cfg.network.existing.private_subnet_ids if cfg.network.existing else ()
-        out["karpenter"] = karpenter.build(named("karpenter"), actx, a.karpenter, cfg.karpenter_pools,
-                                           karpenter_nodes, subnet_ids=list(brought),
-                                           custom_networking=cfg.network.custom_networking,
-                                           zonal_shift=cfg.cluster.zonal_shift)
+        out["karpenter"] = karpenter.build(
+            named("karpenter"),
+            actx,
+            a.karpenter,
+            cfg.karpenter_pools,
+            karpenter_nodes,
+            subnet_ids=list(brought),
+            custom_networking=cfg.network.custom_networking,
+            zonal_shift=cfg.cluster.zonal_shift,
+        )
     return out
 
 
@@ -384,33 +470,62 @@ def build_node_addons(
     on_system = placement(system) if system else {}
     out: dict[str, pulumi.ComponentResource] = {}
     if m.ebs_csi.enabled:
-        out["ebsCsi"] = EbsCsi(f"{name}-ebs-csi", EbsCsiArgs(
-            addon=NodeAddonArgs(cluster_name=cluster.name, version=m.ebs_csi.version,
-                                kubernetes_version=cfg.cluster.version, ctx=ctx,
-                                after=[*after, *cluster.pod_identity_agent],
-                                configuration_values=ebs_csi_values(on_system)),
-            kms_key_arn=m.ebs_csi.kms_key_arn, mechanism=m.ebs_csi.identity or cfg.addons.identity,
-            cluster_name=name, oidc_provider_arn=cluster.oidc.arn,
-            oidc_issuer_url=cluster.oidc.issuer_url, k8s_provider=cluster.provider, ctx=ctx,
-        ))
+        out["ebsCsi"] = EbsCsi(
+            f"{name}-ebs-csi",
+            EbsCsiArgs(
+                addon=NodeAddonArgs(
+                    cluster_name=cluster.name,
+                    version=m.ebs_csi.version,
+                    kubernetes_version=cfg.cluster.version,
+                    ctx=ctx,
+                    after=[*after, *cluster.pod_identity_agent],
+                    configuration_values=ebs_csi_values(on_system),
+                ),
+                kms_key_arn=m.ebs_csi.kms_key_arn,
+                mechanism=m.ebs_csi.identity or cfg.addons.identity,
+                cluster_name=name,
+                oidc_provider_arn=cluster.oidc.arn,
+                oidc_issuer_url=cluster.oidc.issuer_url,
+                k8s_provider=cluster.provider,
+                ctx=ctx,
+            ),
+        )
     if m.metrics_server.enabled:
-        out["metricsServer"] = MetricsServer(f"{name}-metrics-server", NodeAddonArgs(
-            cluster_name=cluster.name, version=m.metrics_server.version, kubernetes_version=cfg.cluster.version,
-            ctx=ctx, after=after,
-            configuration_values=json.dumps(on_system, sort_keys=True, separators=(",", ":")) if on_system else None,
-        ))
+        out["metricsServer"] = MetricsServer(
+            f"{name}-metrics-server",
+            NodeAddonArgs(
+                cluster_name=cluster.name,
+                version=m.metrics_server.version,
+                kubernetes_version=cfg.cluster.version,
+                ctx=ctx,
+                after=after,
+                configuration_values=json.dumps(on_system, sort_keys=True, separators=(",", ":"))
+                if on_system
+                else None,
+            ),
+        )
     if m.node_monitoring_agent.enabled:
         # a DaemonSet on every node (no placement: it tolerates every taint), ACTIVE once the first nodes run it
-        out["nodeMonitoringAgent"] = NodeMonitoringAgent(f"{name}-node-monitoring", NodeAddonArgs(
-            cluster_name=cluster.name, version=m.node_monitoring_agent.version,
-            kubernetes_version=cfg.cluster.version, ctx=ctx, after=after,
-        ))
+        out["nodeMonitoringAgent"] = NodeMonitoringAgent(
+            f"{name}-node-monitoring",
+            NodeAddonArgs(
+                cluster_name=cluster.name,
+                version=m.node_monitoring_agent.version,
+                kubernetes_version=cfg.cluster.version,
+                ctx=ctx,
+                after=after,
+            ),
+        )
     return out
 
 
 def build_observability(
-    cfg: PlatformConfig, ctx: AwsContext, network: Network, cluster: Cluster,
-    groups: dict[str, ManagedNodeGroup | SelfManagedNodeGroup], addons: dict[str, HelmAddon],
+    cfg: PlatformConfig,
+    ctx: AwsContext,
+    network: Network,
+    cluster: Cluster,
+    groups: dict[str, ManagedNodeGroup | SelfManagedNodeGroup],
+    addons: dict[str, HelmAddon],
 ) -> Observability | None:
     """Container Insights (its agent after the system group, like the other node add-ons), Prometheus, the alarms on
     what the platform runs (its controllers' namespaces, the interruption queues, the NAT gateways) and the
@@ -427,18 +542,32 @@ def build_observability(
     if cfg.karpenter_pools:
         queues["karpenter"] = interruption_queue_name(name)
     namespaces = {"kube-system", *(spec.namespace for key, spec in catalog().items() if key in addons)}
-    return Observability(f"{name}-observability", ObservabilityArgs(
-        config=obs, cluster_name=name, cluster_arn=cluster.eks_cluster.arn,
-        cluster_security_group_id=cluster.cluster_security_group_id, private_subnet_ids=network.private_subnet_ids,
-        addon=NodeAddonArgs(cluster_name=cluster.name, version=obs.container_insights.version,
-                            kubernetes_version=cfg.cluster.version, ctx=ctx,
-                            after=[*system_group(cfg, groups)[1], *cluster.pod_identity_agent]),
-        oidc_provider_arn=cluster.oidc.arn, oidc_issuer_url=cluster.oidc.issuer_url,
-        retention_days=obs.log_retention_days or cfg.cluster.logging.retention_days,
-        kms_key_arn=cfg.cluster.logging.kms_key_arn, ctx=ctx, namespaces=sorted(namespaces), queues=queues,
-        nat_gateways=network.nat_gateway_ids, controllers=sorted(CONTROLLER_JOBS[k] for k in addons
-                                                                 if k in CONTROLLER_JOBS),
-    ))
+    return Observability(
+        f"{name}-observability",
+        ObservabilityArgs(
+            config=obs,
+            cluster_name=name,
+            cluster_arn=cluster.eks_cluster.arn,
+            cluster_security_group_id=cluster.cluster_security_group_id,
+            private_subnet_ids=network.private_subnet_ids,
+            addon=NodeAddonArgs(
+                cluster_name=cluster.name,
+                version=obs.container_insights.version,
+                kubernetes_version=cfg.cluster.version,
+                ctx=ctx,
+                after=[*system_group(cfg, groups)[1], *cluster.pod_identity_agent],
+            ),
+            oidc_provider_arn=cluster.oidc.arn,
+            oidc_issuer_url=cluster.oidc.issuer_url,
+            retention_days=obs.log_retention_days or cfg.cluster.logging.retention_days,
+            kms_key_arn=cfg.cluster.logging.kms_key_arn,
+            ctx=ctx,
+            namespaces=sorted(namespaces),
+            queues=queues,
+            nat_gateways=network.nat_gateway_ids,
+            controllers=sorted(CONTROLLER_JOBS[k] for k in addons if k in CONTROLLER_JOBS),
+        ),
+    )
 
 
 def observability_outputs(obs: Observability | None) -> dict[str, Any]:
@@ -448,79 +577,131 @@ def observability_outputs(obs: Observability | None) -> dict[str, Any]:
 
 
 # the add-ons (catalog keys) whose metrics the managed scraper collects, by their scrape job
-CONTROLLER_JOBS = {"karpenter": "karpenter", "awsLoadBalancerController": "aws-load-balancer-controller",
-                   "externalDns": "external-dns", "externalSecrets": "external-secrets"}
+CONTROLLER_JOBS = {
+    "karpenter": "karpenter",
+    "awsLoadBalancerController": "aws-load-balancer-controller",
+    "externalDns": "external-dns",
+    "externalSecrets": "external-secrets",
+}
 
 
 def build_load_balancers(
-    cfg: PlatformConfig, ctx: AwsContext, network: Network, cluster: Cluster, addons: dict[str, HelmAddon],
+    cfg: PlatformConfig,
+    ctx: AwsContext,
+    network: Network,
+    cluster: Cluster,
+    addons: dict[str, HelmAddon],
     namespaces: dict[str, pulumi.Resource] | None = None,
 ) -> dict[str, PlatformLoadBalancer]:
     """Platform-owned load balancers, each bound to its Service once the controller serves the binding."""
     tiers = subnet_ids_by_tier(network)
     return {
-        key: PlatformLoadBalancer(f"{cfg.cluster.name}-lb-{key}", LoadBalancerArgs(
-            key=key, config=lb, cluster_name=cfg.cluster.name, vpc_id=network.vpc_id, vpc_cidr=network.vpc_cidr,
-            subnet_ids=tiers["public" if lb.scheme == "internet-facing" else "private"],
-            deletion_protection=cfg.cluster.protect if lb.deletion_protection is None else lb.deletion_protection,
-            k8s_provider=cluster.provider, controller=addons["awsLoadBalancerController"], ctx=ctx,
-            namespace=(namespaces or {}).get(lb.target.namespace), pod_cidrs=network.pod_cidrs,
-        ))
+        key: PlatformLoadBalancer(
+            f"{cfg.cluster.name}-lb-{key}",
+            LoadBalancerArgs(
+                key=key,
+                config=lb,
+                cluster_name=cfg.cluster.name,
+                vpc_id=network.vpc_id,
+                vpc_cidr=network.vpc_cidr,
+                subnet_ids=tiers["public" if lb.scheme == "internet-facing" else "private"],
+                deletion_protection=cfg.cluster.protect if lb.deletion_protection is None else lb.deletion_protection,
+                k8s_provider=cluster.provider,
+                controller=addons["awsLoadBalancerController"],
+                ctx=ctx,
+                namespace=(namespaces or {}).get(lb.target.namespace),
+                pod_cidrs=network.pod_cidrs,
+            ),
+        )
         for key, lb in sorted(cfg.workloads.load_balancers.items())
     }
 
 
 def build_pod_security_groups(
-    cfg: PlatformConfig, ctx: AwsContext, network: Network, cluster: Cluster, node_sg: NodeSecurityGroup | None,
+    cfg: PlatformConfig,
+    ctx: AwsContext,
+    network: Network,
+    cluster: Cluster,
+    node_sg: NodeSecurityGroup | None,
     namespaces: dict[str, pulumi.Resource] | None = None,
 ) -> PodSecurityGroups | None:
     """Workload security groups and their SecurityGroupPolicies (branch ENIs)."""
     if not cfg.workloads.security_groups:
         return None
-    return PodSecurityGroups(f"{cfg.cluster.name}-pods", PodSecurityGroupsArgs(
-        groups=cfg.workloads.security_groups, cluster_name=cfg.cluster.name, vpc_id=network.vpc_id,
-        cluster_security_group_id=cluster.cluster_security_group_id,
-        node_security_group_id=node_sg.security_group_id if node_sg else None,
-        k8s_provider=cluster.provider, ctx=ctx, depends_on=(cluster.vpc_cni,), namespaces=namespaces or {},
-    ))
+    return PodSecurityGroups(
+        f"{cfg.cluster.name}-pods",
+        PodSecurityGroupsArgs(
+            groups=cfg.workloads.security_groups,
+            cluster_name=cfg.cluster.name,
+            vpc_id=network.vpc_id,
+            cluster_security_group_id=cluster.cluster_security_group_id,
+            node_security_group_id=node_sg.security_group_id if node_sg else None,
+            k8s_provider=cluster.provider,
+            ctx=ctx,
+            depends_on=(cluster.vpc_cni,),
+            namespaces=namespaces or {},
+        ),
+    )
 
 
 def build_karpenter_nodes(cfg: PlatformConfig, ctx: AwsContext, cluster: Cluster) -> KarpenterNodes | None:
     """Karpenter's node role (EC2_LINUX access entry) and interruption queue, when karpenter groups exist."""
     if not cfg.karpenter_pools:
         return None
-    return KarpenterNodes(f"{cfg.cluster.name}-karpenter-nodes", KarpenterNodesArgs(
-        cluster_name=cfg.cluster.name, cluster=cluster.name, ctx=ctx))
+    return KarpenterNodes(
+        f"{cfg.cluster.name}-karpenter-nodes",
+        KarpenterNodesArgs(cluster_name=cfg.cluster.name, cluster=cluster.name, ctx=ctx),
+    )
 
 
 def karpenter_outputs(cfg: PlatformConfig, nodes: KarpenterNodes | None) -> dict[str, Any]:
     if nodes is None:
         return {}
-    return {key: {"kind": "karpenter", "nodePool": key, "nodeClass": key, "roleArn": nodes.role.role_arn}
-            for key in sorted(cfg.karpenter_pools)}
+    return {
+        key: {"kind": "karpenter", "nodePool": key, "nodeClass": key, "roleArn": nodes.role.role_arn}
+        for key in sorted(cfg.karpenter_pools)
+    }
 
 
 def build_fargate(cfg: PlatformConfig, ctx: AwsContext, network: Network, cluster: Cluster) -> FargateProfiles | None:
     """The fargate node groups: a profile each (private subnets), one pod execution role."""
     if not cfg.fargate_profiles:
         return None
-    return FargateProfiles(f"{cfg.cluster.name}-fargate", FargateProfilesArgs(
-        profiles=cfg.fargate_profiles, cluster_name=cfg.cluster.name, cluster=cluster.name,
-        subnet_ids=subnet_ids_by_tier(network)["private"], ctx=ctx, depends_on=network.egress_ready,
-    ))
+    return FargateProfiles(
+        f"{cfg.cluster.name}-fargate",
+        FargateProfilesArgs(
+            profiles=cfg.fargate_profiles,
+            cluster_name=cfg.cluster.name,
+            cluster=cluster.name,
+            subnet_ids=subnet_ids_by_tier(network)["private"],
+            ctx=ctx,
+            depends_on=network.egress_ready,
+        ),
+    )
 
 
 def fargate_outputs(fargate: FargateProfiles) -> dict[str, Any]:
-    return {key: {"kind": "fargate", "profileName": p.fargate_profile_name, "podExecutionRoleArn": fargate.role_arn}
-            for key, p in fargate.profiles.items()}
+    return {
+        key: {"kind": "fargate", "profileName": p.fargate_profile_name, "podExecutionRoleArn": fargate.role_arn}
+        for key, p in fargate.profiles.items()
+    }
 
 
 def node_group_outputs(group: ManagedNodeGroup | SelfManagedNodeGroup) -> dict[str, Any]:
     if isinstance(group, ManagedNodeGroup):
-        return {"kind": "managed", "nodeGroupName": group.node_group_name, "asgName": group.asg_name,
-                "launchTemplateId": group.launch_template_id, "roleArn": group.role_arn}
-    return {"kind": "selfManaged", "asgName": group.asg_name, "launchTemplateId": group.launch_template_id,
-            "roleArn": group.role_arn}
+        return {
+            "kind": "managed",
+            "nodeGroupName": group.node_group_name,
+            "asgName": group.asg_name,
+            "launchTemplateId": group.launch_template_id,
+            "roleArn": group.role_arn,
+        }
+    return {
+        "kind": "selfManaged",
+        "asgName": group.asg_name,
+        "launchTemplateId": group.launch_template_id,
+        "roleArn": group.role_arn,
+    }
 
 
 def instance_type_lookup() -> Callable[[str], Any]:
@@ -548,9 +729,18 @@ def self_managed_max_pods(cfg: PlatformConfig, describe: Callable[[str], Any]) -
             continue
         facts = [(t, describe(t)) for t in g.instance_types]
         out[name] = group_max_pods(
-            [EniCapacity(t, i.maximum_network_interfaces, i.maximum_ipv4_addresses_per_interface,
-                               i.default_vcpus, i.hypervisor == "nitro") for t, i in facts],
-            custom_networking=True, prefix_delegation=cfg.cluster.addons.vpc_cni.prefix_delegation,
+            [
+                EniCapacity(
+                    t,
+                    i.maximum_network_interfaces,
+                    i.maximum_ipv4_addresses_per_interface,
+                    i.default_vcpus,
+                    i.hypervisor == "nitro",
+                )
+                for t, i in facts
+            ],
+            custom_networking=True,
+            prefix_delegation=cfg.cluster.addons.vpc_cni.prefix_delegation,
         )
     return out
 
@@ -577,16 +767,23 @@ def node_capacities(cfg: PlatformConfig, describe: Callable[[str], Any]) -> dict
 
 
 def build_node_groups(
-    cfg: PlatformConfig, ctx: AwsContext, network: Network, cluster: Cluster,
-    capacities: dict[str, tuple[NodeCapacity, ...]] | None = None, max_pods: dict[str, int] | None = None,
+    cfg: PlatformConfig,
+    ctx: AwsContext,
+    network: Network,
+    cluster: Cluster,
+    capacities: dict[str, tuple[NodeCapacity, ...]] | None = None,
+    max_pods: dict[str, int] | None = None,
 ) -> tuple[dict[str, ManagedNodeGroup | SelfManagedNodeGroup], TerminationQueue | None, NodeSecurityGroup | None]:
     """Node roles, the self-managed node security group, termination queue and every group."""
     capacities, max_pods = capacities or {}, max_pods or {}
     name = cfg.cluster.name
     groups_cfg = cfg.node_groups
     ref = ClusterRef(
-        name=name, version=cfg.cluster.version, endpoint=cluster.endpoint,
-        certificate_authority=cluster.certificate_authority, service_cidr=cfg.cluster.service_ipv4_cidr,
+        name=name,
+        version=cfg.cluster.version,
+        endpoint=cluster.endpoint,
+        certificate_authority=cluster.certificate_authority,
+        service_cidr=cfg.cluster.service_ipv4_cidr,
         security_group_id=cluster.cluster_security_group_id,
     )
     subnets = subnet_ids_by_tier(network)
@@ -599,8 +796,11 @@ def build_node_groups(
             roles[key] = NodeRole(
                 f"{name}-{key}-nodes",
                 NodeRoleArgs(
-                    cluster_name=cluster.name, ctx=ctx, self_managed=not group.managed,
-                    extra_policy_arns=group.iam.extra_policy_arns, session_manager=group.ssm,
+                    cluster_name=cluster.name,
+                    ctx=ctx,
+                    self_managed=not group.managed,
+                    extra_policy_arns=group.iam.extra_policy_arns,
+                    session_manager=group.ssm,
                 ),
             )
         return roles[key]
@@ -611,8 +811,10 @@ def build_node_groups(
         node_sg = NodeSecurityGroup(
             f"{name}-nodes",
             NodeSecurityGroupArgs(
-                vpc_id=network.vpc_id, cluster_name=name,
-                cluster_security_group_id=cluster.cluster_security_group_id, ctx=ctx,
+                vpc_id=network.vpc_id,
+                cluster_name=name,
+                cluster_security_group_id=cluster.cluster_security_group_id,
+                ctx=ctx,
                 karpenter_discovery=bool(cfg.karpenter_pools),
             ),
         )
@@ -620,7 +822,9 @@ def build_node_groups(
         termination = TerminationQueue(
             f"{name}-node-termination",
             TerminationQueueArgs(
-                cluster_name=name, asg_names=tuple(asg_name(name, g) for g in sorted(self_managed)), ctx=ctx,
+                cluster_name=name,
+                asg_names=tuple(asg_name(name, g) for g in sorted(self_managed)),
+                ctx=ctx,
             ),
         )
 
@@ -632,18 +836,31 @@ def build_node_groups(
             groups[key] = ManagedNodeGroup(
                 f"{name}-{key}",
                 ManagedNodeGroupArgs(
-                    group=group, cluster=ref, subnet_ids=subnets[group.subnets], vpc_id=network.vpc_id,
-                    node_role_arn=role.role_arn, ctx=ctx, depends_on=after, capacities=capacities.get(key, ()),
+                    group=group,
+                    cluster=ref,
+                    subnet_ids=subnets[group.subnets],
+                    vpc_id=network.vpc_id,
+                    node_role_arn=role.role_arn,
+                    ctx=ctx,
+                    depends_on=after,
+                    capacities=capacities.get(key, ()),
                 ),
             )
         else:
             groups[key] = SelfManagedNodeGroup(
                 f"{name}-{key}",
                 SelfManagedNodeGroupArgs(
-                    group=group, cluster=ref, subnet_ids=subnets[group.subnets], vpc_id=network.vpc_id,
-                    node_security_group_id=node_sg.security_group_id, instance_profile_arn=role.instance_profile_arn,
-                    role_arn=role.role_arn, ctx=ctx, depends_on=after,
-                    capacities=capacities.get(key, ()), max_pods=max_pods.get(key),
+                    group=group,
+                    cluster=ref,
+                    subnet_ids=subnets[group.subnets],
+                    vpc_id=network.vpc_id,
+                    node_security_group_id=node_sg.security_group_id,
+                    instance_profile_arn=role.instance_profile_arn,
+                    role_arn=role.role_arn,
+                    ctx=ctx,
+                    depends_on=after,
+                    capacities=capacities.get(key, ()),
+                    max_pods=max_pods.get(key),
                 ),
             )
     return groups, termination, node_sg

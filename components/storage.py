@@ -34,13 +34,24 @@ MANAGED_POLICY = "service-role/AmazonEBSCSIDriverPolicy"
 def kms_policy(key_arn: str) -> dict[str, Any]:
     """What the driver's role needs to create volumes encrypted with a customer key (aws-ebs-csi-driver
     docs/install.md, "KMS key policy"): grants for EC2 only, and the data-key operations on that key."""
-    return {"Version": "2012-10-17", "Statement": [
-        {"Sid": "GrantsForEbs", "Effect": "Allow", "Action": ["kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"],
-         "Resource": [key_arn], "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}}},
-        {"Sid": "UseTheKey", "Effect": "Allow",
-         "Action": ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"],
-         "Resource": [key_arn]},
-    ]}
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "GrantsForEbs",
+                "Effect": "Allow",
+                "Action": ["kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"],
+                "Resource": [key_arn],
+                "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}},
+            },
+            {
+                "Sid": "UseTheKey",
+                "Effect": "Allow",
+                "Action": ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"],
+                "Resource": [key_arn],
+            },
+        ],
+    }
 
 
 def configuration_values(placement: dict[str, Any]) -> str:
@@ -85,13 +96,23 @@ class EbsCsi(pulumi.ComponentResource):
         super().__init__("eks-platform:cluster:EbsCsi", name, None, opts)
         policies = {"kms": json.dumps(kms_policy(args.kms_key_arn), sort_keys=True)} if args.kms_key_arn else {}
         sa = CONTROLLER_SERVICE_ACCOUNT
-        self.role = ServiceAccountRole(name, ServiceAccountRoleArgs(
-            service_account=sa, mechanism=args.mechanism, cluster_name=args.cluster_name, ctx=args.ctx,
-            oidc_provider_arn=args.oidc_provider_arn, oidc_issuer_url=args.oidc_issuer_url,
-            managed_policy_arns={"ebs": args.ctx.managed_policy(MANAGED_POLICY)}, policies=policies,
-            description="EBS CSI driver controller: volumes, snapshots, attachments",
-            associate=False, formerly=name,  # the add-on owns its association (pod_identity_associations)
-        ), opts=pulumi.ResourceOptions(parent=self))
+        self.role = ServiceAccountRole(
+            name,
+            ServiceAccountRoleArgs(
+                service_account=sa,
+                mechanism=args.mechanism,
+                cluster_name=args.cluster_name,
+                ctx=args.ctx,
+                oidc_provider_arn=args.oidc_provider_arn,
+                oidc_issuer_url=args.oidc_issuer_url,
+                managed_policy_arns={"ebs": args.ctx.managed_policy(MANAGED_POLICY)},
+                policies=policies,
+                description="EBS CSI driver controller: volumes, snapshots, attachments",
+                associate=False,
+                formerly=name,  # the add-on owns its association (pod_identity_associations)
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
         # Pod Identity: the add-on's own association (EBS CSI >= v1.26; the catalog's versions all are).
         addon_args = replace(args.addon, after=[*args.addon.after, self.role], **self.role.addon_identity())
         self.addon = node_addon(name, ADDON, addon_args, self)
@@ -99,8 +120,11 @@ class EbsCsi(pulumi.ComponentResource):
         self.storage_class = k8s.storage.v1.StorageClass(
             f"{name}-gp3",
             metadata={"name": "gp3", "annotations": {DEFAULT_CLASS_ANNOTATION: "true"}},
-            provisioner=PROVISIONER, parameters=gp3_parameters(args.kms_key_arn),
-            volume_binding_mode="WaitForFirstConsumer", allow_volume_expansion=True, reclaim_policy="Delete",
+            provisioner=PROVISIONER,
+            parameters=gp3_parameters(args.kms_key_arn),
+            volume_binding_mode="WaitForFirstConsumer",
+            allow_volume_expansion=True,
+            reclaim_policy="Delete",
             opts=pulumi.ResourceOptions.merge(k8s_opts, pulumi.ResourceOptions(depends_on=[self.addon])),
         )
         # No patch of EKS's gp2 class: clusters created at Kubernetes 1.30 or later (every minor the platform

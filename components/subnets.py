@@ -82,12 +82,20 @@ def layout_problems(
             ipaddress.IPv4Network(vpc_cidr, strict=False)
         except ValueError:
             return [("cidr", f'"{vpc_cidr}" is not a valid IPv4 network')]
-        return [("cidr", f'"{vpc_cidr}" has host bits set (did you mean "{ipaddress.IPv4Network(vpc_cidr, strict=False)}"?)')]
+        return [
+            (
+                "cidr",
+                f'"{vpc_cidr}" has host bits set (did you mean "{ipaddress.IPv4Network(vpc_cidr, strict=False)}"?)',
+            )
+        ]
     problems: list[tuple[str, str]] = []
     if not is_private(vpc):
         problems.append(
-            ("cidr", f'"{vpc_cidr}" is not private address space (use 10.0.0.0/8, 172.16.0.0/12, '
-                     "192.168.0.0/16 or 100.64.0.0/10)")
+            (
+                "cidr",
+                f'"{vpc_cidr}" is not private address space (use 10.0.0.0/8, 172.16.0.0/12, '
+                "192.168.0.0/16 or 100.64.0.0/10)",
+            )
         )
     if not AWS_MIN_PREFIX <= vpc.prefixlen <= AWS_MAX_PREFIX:
         problems.append(("cidr", f'"{vpc_cidr}" must have a prefix between /16 and /28 (an AWS VPC limit)'))
@@ -106,8 +114,10 @@ def layout_problems(
         p = prefixes[tier]
         if p < base or p > AWS_MAX_PREFIX:
             problems.append(
-                (f"subnetPrefixLengths.{tier}",
-                 f"/{p} must be between /{base} (one availability-zone block of {vpc_cidr}) and /{AWS_MAX_PREFIX}")
+                (
+                    f"subnetPrefixLengths.{tier}",
+                    f"/{p} must be between /{base} (one availability-zone block of {vpc_cidr}) and /{AWS_MAX_PREFIX}",
+                )
             )
     if problems:
         return problems
@@ -116,9 +126,11 @@ def layout_problems(
     if need > have:
         sizes = ", ".join(f"{t} /{prefixes[t]}" for t in TIERS)
         problems.append(
-            ("subnetPrefixLengths",
-             f"the tiers ({sizes}) need {need} addresses per availability zone but each zone's block "
-             f"of {vpc_cidr} split {2 ** (base - vpc.prefixlen)} ways is a /{base} ({have} addresses)")
+            (
+                "subnetPrefixLengths",
+                f"the tiers ({sizes}) need {need} addresses per availability zone but each zone's block "
+                f"of {vpc_cidr} split {2 ** (base - vpc.prefixlen)} ways is a /{base} ({have} addresses)",
+            )
         )
     return problems
 
@@ -148,13 +160,16 @@ def pod_cidr_problems(pod_cidr: str, vpc_cidr: str, max_azs: int) -> list[str]:
         return [f'"{pod_cidr}" must have a prefix between /16 and /28 (an AWS VPC CIDR block limit)']
     ranges = pod_ranges(vpc_cidr)
     if not any(pod.subnet_of(r) for r in ranges):
-        return [f'"{pod_cidr}" is not in {" or ".join(map(str, ranges))} (the ranges a VPC with primary CIDR '
-                f'{vpc_cidr} may add for pods)']
+        return [
+            f'"{pod_cidr}" is not in {" or ".join(map(str, ranges))} (the ranges a VPC with primary CIDR '
+            f"{vpc_cidr} may add for pods)"
+        ]
     if pod.overlaps(vpc):
         return [f'"{pod_cidr}" overlaps network.cidr "{vpc_cidr}"']
     if block_prefix(pod.prefixlen, max_azs) > AWS_MAX_PREFIX:
-        return [f'"{pod_cidr}" is too small to split into {max_azs} availability-zone blocks of at least '
-                f"/{AWS_MAX_PREFIX}"]
+        return [
+            f'"{pod_cidr}" is too small to split into {max_azs} availability-zone blocks of at least /{AWS_MAX_PREFIX}'
+        ]
     return []
 
 

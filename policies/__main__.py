@@ -1,6 +1,6 @@
 """Builds the CrossGuard pack from guardrails.py (constructing PolicyPack starts the policy server).
 
-    pulumi preview --policy-pack policies [--policy-pack-config policies/config.dev.json]
+pulumi preview --policy-pack policies [--policy-pack-config policies/config.dev.json]
 """
 
 import sys
@@ -43,8 +43,11 @@ def _resource_policy(policy: guardrails.Policy) -> ResourceValidationPolicy:
             report_violation(message)
 
     return ResourceValidationPolicy(
-        name=policy.name, description=policy.description,
-        enforcement_level=EnforcementLevel(policy.enforcement), validate=validate, config_schema=_schema(policy),
+        name=policy.name,
+        description=policy.description,
+        enforcement_level=EnforcementLevel(policy.enforcement),
+        validate=validate,
+        config_schema=_schema(policy),
     )
 
 
@@ -55,8 +58,11 @@ def _stack_policy(policy: guardrails.Policy) -> StackValidationPolicy:
             report_violation(message, urn)
 
     return StackValidationPolicy(
-        name=policy.name, description=policy.description,
-        enforcement_level=EnforcementLevel(policy.enforcement), validate=validate, config_schema=_schema(policy),
+        name=policy.name,
+        description=policy.description,
+        enforcement_level=EnforcementLevel(policy.enforcement),
+        validate=validate,
+        config_schema=_schema(policy),
     )
 
 

@@ -22,16 +22,22 @@ DATA = Path(__file__).resolve().parent / "data"
 
 
 def pytest_configure(config):
-    config.addinivalue_line("markers", "unit: a pure-function or config test that runs neither the program nor "
-                                       "another process (added at collection: tests/markers.py)")
+    config.addinivalue_line(
+        "markers",
+        "unit: a pure-function or config test that runs neither the program nor "
+        "another process (added at collection: tests/markers.py)",
+    )
 
 
 def pytest_ignore_collect(collection_path, config):
     """With -m unit, a test module without unit tests is not even imported."""
     from tests.markers import unit_tests
 
-    if config.getoption("markexpr") == "unit" and collection_path.suffix == ".py" and \
-            collection_path.name.startswith("test_"):
+    if (
+        config.getoption("markexpr") == "unit"
+        and collection_path.suffix == ".py"
+        and collection_path.name.startswith("test_")
+    ):
         return not unit_tests(collection_path)
     return None
 
@@ -58,7 +64,9 @@ def run_main(raw: Mapping[str, Any], stack: str = "test", region: str = "eu-west
 
     return run_program(
         lambda: runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__"),
-        config=flat_config(raw, region), stack=stack, region=region,
+        config=flat_config(raw, region),
+        stack=stack,
+        region=region,
     )
 
 
@@ -88,7 +96,10 @@ def stack_recording(stack: str) -> Recording:
 
 # Edits of Pulumi.prod.yaml the review tests diff against prod (tests/test_diffvalues.py, tests/test_report.py)
 SYSTEM_LABEL = ("      labels: {node-role: system}", "      labels: {node-role: system, team: core}")
-SYSTEM_TYPE = ("      instanceTypes: [m7i.large]\n      scaling: {min: 3", "      instanceTypes: [m7i.xlarge]\n      scaling: {min: 3")
+SYSTEM_TYPE = (
+    "      instanceTypes: [m7i.large]\n      scaling: {min: 3",
+    "      instanceTypes: [m7i.xlarge]\n      scaling: {min: 3",
+)
 DNS_ZONE = ("hostedZoneIds: [Z0PROD123456789]", "hostedZoneIds: [Z0PROD123456789, Z0PROD987654321]")
 _EDITED: dict[tuple, dict] = {}
 
@@ -120,9 +131,13 @@ def prod() -> Recording:
 
 
 ADMIN = "arn:aws:iam::111122223333:role/platform-admin"
-SYSTEM_GROUP = {"kind": "managed", "instanceTypes": ["m7i.large"], "scaling": {"min": 2, "max": 3},
-                "labels": {"node-role": "system"},
-                "taints": [{"key": "CriticalAddonsOnly", "value": "true", "effect": "NoSchedule"}]}
+SYSTEM_GROUP = {
+    "kind": "managed",
+    "instanceTypes": ["m7i.large"],
+    "scaling": {"min": 2, "max": 3},
+    "labels": {"node-role": "system"},
+    "taints": [{"key": "CriticalAddonsOnly", "value": "true", "effect": "NoSchedule"}],
+}
 
 
 def node_group(name: str, **raw: Any):

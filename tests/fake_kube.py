@@ -21,19 +21,32 @@ import kubernetes
 
 ROUTES = {  # kind -> (list path, item path: namespace and name, or only a name for a cluster-scoped kind)
     "Service": ("/api/v1/services", r"/api/v1/namespaces/([^/]+)/services/([^/]+)"),
-    "Ingress": ("/apis/networking.k8s.io/v1/ingresses", r"/apis/networking.k8s.io/v1/namespaces/([^/]+)/ingresses/([^/]+)"),
-    "TargetGroupBinding": ("/apis/elbv2.k8s.aws/v1beta1/targetgroupbindings",
-                           r"/apis/elbv2.k8s.aws/v1beta1/namespaces/([^/]+)/targetgroupbindings/([^/]+)"),
+    "Ingress": (
+        "/apis/networking.k8s.io/v1/ingresses",
+        r"/apis/networking.k8s.io/v1/namespaces/([^/]+)/ingresses/([^/]+)",
+    ),
+    "TargetGroupBinding": (
+        "/apis/elbv2.k8s.aws/v1beta1/targetgroupbindings",
+        r"/apis/elbv2.k8s.aws/v1beta1/namespaces/([^/]+)/targetgroupbindings/([^/]+)",
+    ),
     "NodePool": ("/apis/karpenter.sh/v1/nodepools", r"/apis/karpenter.sh/v1/nodepools/()([^/]+)"),
 }
-API_VERSIONS = {"Service": "v1", "Ingress": "networking.k8s.io/v1", "TargetGroupBinding": "elbv2.k8s.aws/v1beta1",
-                "NodePool": "karpenter.sh/v1"}
+API_VERSIONS = {
+    "Service": "v1",
+    "Ingress": "networking.k8s.io/v1",
+    "TargetGroupBinding": "elbv2.k8s.aws/v1beta1",
+    "NodePool": "karpenter.sh/v1",
+}
 CRD_KINDS = ("TargetGroupBinding", "NodePool")  # 404 on list when their CRDs are not installed
 
 
 class FakeKube:
-    def __init__(self, on_delete: Callable[[str, str, str], None] | None = None, crd_installed: bool = True,
-                 controller_delay: float = 0.0) -> None:
+    def __init__(
+        self,
+        on_delete: Callable[[str, str, str], None] | None = None,
+        crd_installed: bool = True,
+        controller_delay: float = 0.0,
+    ) -> None:
         self.objects: dict[tuple[str, str, str], dict[str, Any]] = {}
         self.deleted: list[tuple[str, str, str]] = []
         self.on_delete = on_delete
@@ -58,11 +71,21 @@ class FakeKube:
                 for kind, (list_path, _) in ROUTES.items():
                     if path == list_path:
                         if kind in CRD_KINDS and not fake.crd_installed:
-                            return self._send(404, {"kind": "Status", "apiVersion": "v1", "status": "Failure",
-                                                    "reason": "NotFound", "code": 404})
+                            return self._send(
+                                404,
+                                {
+                                    "kind": "Status",
+                                    "apiVersion": "v1",
+                                    "status": "Failure",
+                                    "reason": "NotFound",
+                                    "code": 404,
+                                },
+                            )
                         items = [o for (k, _, _), o in sorted(fake.objects.items()) if k == kind]
-                        return self._send(200, {"kind": f"{kind}List", "apiVersion": API_VERSIONS[kind],
-                                                "metadata": {}, "items": items})
+                        return self._send(
+                            200,
+                            {"kind": f"{kind}List", "apiVersion": API_VERSIONS[kind], "metadata": {}, "items": items},
+                        )
                 self._send(404, {"kind": "Status", "apiVersion": "v1", "status": "Failure", "code": 404})
 
             def do_DELETE(self) -> None:
@@ -73,8 +96,16 @@ class FakeKube:
                         key = (kind, m.group(1), m.group(2))
                         obj = fake.objects.pop(key, None)
                         if obj is None:
-                            return self._send(404, {"kind": "Status", "apiVersion": "v1", "status": "Failure",
-                                                    "reason": "NotFound", "code": 404})
+                            return self._send(
+                                404,
+                                {
+                                    "kind": "Status",
+                                    "apiVersion": "v1",
+                                    "status": "Failure",
+                                    "reason": "NotFound",
+                                    "code": 404,
+                                },
+                            )
                         fake.deleted.append(key)
                         if fake.on_delete is not None:
                             timer = threading.Timer(fake.controller_delay, fake.on_delete, key)
@@ -87,9 +118,17 @@ class FakeKube:
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     def add(self, kind: str, namespace: str, name: str, **spec: Any) -> None:
-        metadata = {"name": name, "uid": f"{kind}-{namespace}-{name}", **({"namespace": namespace} if namespace else {})}
-        self.objects[(kind, namespace, name)] = {"apiVersion": API_VERSIONS[kind], "kind": kind, "metadata": metadata,
-                                                 "spec": spec}
+        metadata = {
+            "name": name,
+            "uid": f"{kind}-{namespace}-{name}",
+            **({"namespace": namespace} if namespace else {}),
+        }
+        self.objects[(kind, namespace, name)] = {
+            "apiVersion": API_VERSIONS[kind],
+            "kind": kind,
+            "metadata": metadata,
+            "spec": spec,
+        }
 
     def client(self) -> kubernetes.client.ApiClient:
         configuration = kubernetes.client.Configuration()

@@ -13,9 +13,22 @@ import functools
 from pathlib import Path
 
 # What runs the program or another process, by the name a test calls.
-HEAVY_CALLS = {"run_main", "run_components", "stack_recording", "bootstrap_plan", "run_program", "plan.run",
-               "plan.main", "plan.base_plan", "subprocess.run", "subprocess.Popen", "subprocess.check_output",
-               "run_step", "mock_aws", "configdoc.main"}
+HEAVY_CALLS = {
+    "run_main",
+    "run_components",
+    "stack_recording",
+    "bootstrap_plan",
+    "run_program",
+    "plan.run",
+    "plan.main",
+    "plan.base_plan",
+    "subprocess.run",
+    "subprocess.Popen",
+    "subprocess.check_output",
+    "run_step",
+    "mock_aws",
+    "configdoc.main",
+}
 # Modules that drive tools against fakes of AWS and Kubernetes, sockets and timeouts, or regenerate the docs:
 # integration, whatever they call.
 INTEGRATION = {"test_teardown.py", "test_private_access.py", "test_workflows.py", "test_configdoc.py"}
@@ -50,8 +63,9 @@ def unit_tests(path: Path) -> frozenset[str]:
     heavy = {name for name, u in uses.items() if u & HEAVY_CALLS or {f"fixture:{x}" for x in HEAVY_FIXTURES} & u}
     changed = True
     while changed:  # a helper or fixture that uses a heavy one is heavy
-        grown = {name for name, u in uses.items()
-                 if name not in heavy and (u & heavy or {f"fixture:{h}" for h in heavy} & u)}
+        grown = {
+            name for name, u in uses.items() if name not in heavy and (u & heavy or {f"fixture:{h}" for h in heavy} & u)
+        }
         heavy |= grown
         changed = bool(grown)
     return frozenset(n for n in functions if n.startswith("test_") and n not in heavy)

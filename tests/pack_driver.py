@@ -36,8 +36,9 @@ plan = json.loads(Path(sys.argv[2]).read_text())
 
 
 def opts(r):
-    return PolicyResourceOptions(r["protect"], r["ignoreChanges"], None, [], PolicyCustomTimeouts(0, 0, 0), [],
-                                 r["parent"])
+    return PolicyResourceOptions(
+        r["protect"], r["ignoreChanges"], None, [], PolicyCustomTimeouts(0, 0, 0), [], r["parent"]
+    )
 
 
 resources = {}
@@ -48,15 +49,26 @@ for r in plan["resources"]:
 
 violations = []
 for policy in captured["policies"]:
+
     def report(message, urn=None, _p=policy, _u=None):
-        violations.append({"policy": _p.name, "enforcement": _p.enforcement_level.value, "urn": urn or _u,
-                           "message": message})
+        violations.append(
+            {"policy": _p.name, "enforcement": _p.enforcement_level.value, "urn": urn or _u, "message": message}
+        )
+
     if isinstance(policy, ResourceValidationPolicy):
         for r in plan["resources"]:
             args = ResourceValidationArgs(r["type"], r["inputs"], r["urn"], r["name"], opts(r), None)
-            policy.validate(args, lambda m, urn=None, _p=policy, _r=r: violations.append(
-                {"policy": _p.name, "enforcement": _p.enforcement_level.value, "urn": _r["urn"], "message": m}))
+            policy.validate(
+                args,
+                lambda m, urn=None, _p=policy, _r=r: violations.append(
+                    {"policy": _p.name, "enforcement": _p.enforcement_level.value, "urn": _r["urn"], "message": m}
+                ),
+            )
     else:
         policy.validate(StackValidationArgs(list(resources.values())), report)
-print(json.dumps({"pack": captured["name"], "policies": [p.name for p in captured["policies"]],
-                  "violations": violations}, sort_keys=True))
+print(
+    json.dumps(
+        {"pack": captured["name"], "policies": [p.name for p in captured["policies"]], "violations": violations},
+        sort_keys=True,
+    )
+)

@@ -21,12 +21,20 @@ REL = "kubernetes:helm.sh/v3:Release"
 CTX = AwsContext(account_id="111122223333", partition="aws", region="eu-west-1")
 EXPECTED_RELEASES = {
     "clusterAutoscaler": ("cluster-autoscaler", "https://kubernetes.github.io/autoscaler", "9.59.0", "kube-system"),
-    "awsLoadBalancerController": ("aws-load-balancer-controller", "https://aws.github.io/eks-charts", "3.5.0",
-                                  "kube-system"),
+    "awsLoadBalancerController": (
+        "aws-load-balancer-controller",
+        "https://aws.github.io/eks-charts",
+        "3.5.0",
+        "kube-system",
+    ),
     "externalSecrets": ("external-secrets", "https://charts.external-secrets.io", "2.9.0", "external-secrets"),
     "externalDns": ("external-dns", "https://kubernetes-sigs.github.io/external-dns/", "1.21.1", "external-dns"),
-    "nodeTerminationHandler": ("oci://public.ecr.aws/aws-ec2/helm/aws-node-termination-handler", None, "0.27.6",
-                               "kube-system"),
+    "nodeTerminationHandler": (
+        "oci://public.ecr.aws/aws-ec2/helm/aws-node-termination-handler",
+        None,
+        "0.27.6",
+        "kube-system",
+    ),
 }
 COMPONENT = {
     "clusterAutoscaler": ("ClusterAutoscaler", "cluster-autoscaler"),
@@ -42,14 +50,16 @@ def release(rec, key):
 
 
 def role_policy(rec, key, cluster="eks-platform-prod"):
-    (pol,) = [r for r in rec.by_type("aws:iam/rolePolicy:RolePolicy")
-              if r.name.startswith(f"{cluster}-{ROLE_SUFFIXES[key]}-")]
+    (pol,) = [
+        r for r in rec.by_type("aws:iam/rolePolicy:RolePolicy") if r.name.startswith(f"{cluster}-{ROLE_SUFFIXES[key]}-")
+    ]
     return json.loads(pol.inputs["policy"])
 
 
 def trust(rec, key, cluster="eks-platform-prod"):
-    return json.loads(rec.one("aws:iam/role:Role", f"{cluster}-{ROLE_SUFFIXES[key]}")
-                      .inputs["assumeRolePolicy"])["Statement"][0]
+    return json.loads(rec.one("aws:iam/role:Role", f"{cluster}-{ROLE_SUFFIXES[key]}").inputs["assumeRolePolicy"])[
+        "Statement"
+    ][0]
 
 
 def service_account_values_of(rec, key, cluster="eks-platform-prod"):
@@ -60,13 +70,20 @@ def service_account_values_of(rec, key, cluster="eks-platform-prod"):
 @pytest.fixture(scope="module")
 def irsa():
     """Every add-on, with addons.identity: irsa."""
-    return run_main(minimal_config(
-        cluster={"name": "irsa", "access": {"adminRoleArns": ["arn:aws:iam::111122223333:role/platform-admin"]}},
-        nodeGroups={"system": SYSTEM_GROUP, "workers": {"kind": "selfManaged", "instanceTypes": ["m7i.large"],
-                                                         "scaling": {"min": 1, "max": 2}}},
-        addons={"identity": "irsa", "externalSecrets": {"ssmPathPrefix": "/irsa/"},
-                "externalDns": {"domainFilters": ["example.com"], "hostedZoneIds": ["Z0123456789ABC"]}},
-    ))
+    return run_main(
+        minimal_config(
+            cluster={"name": "irsa", "access": {"adminRoleArns": ["arn:aws:iam::111122223333:role/platform-admin"]}},
+            nodeGroups={
+                "system": SYSTEM_GROUP,
+                "workers": {"kind": "selfManaged", "instanceTypes": ["m7i.large"], "scaling": {"min": 1, "max": 2}},
+            },
+            addons={
+                "identity": "irsa",
+                "externalSecrets": {"ssmPathPrefix": "/irsa/"},
+                "externalDns": {"domainFilters": ["example.com"], "hostedZoneIds": ["Z0123456789ABC"]},
+            },
+        )
+    )
 
 
 @pytest.mark.parametrize("key", sorted(EXPECTED_RELEASES))
@@ -90,8 +107,11 @@ def test_pod_identity_by_default_service_account_association_and_trust_cannot_dr
     spec = catalog()[key]
     assert sa["name"] == spec.service_account and sa["create"] is True
     assert sa["annotations"] == {}  # no IRSA annotation: the Pod Identity webhook injects the credentials
-    (assoc,) = [r for r in prod.by_type("aws:eks/podIdentityAssociation:PodIdentityAssociation")
-                if r.name == f"eks-platform-prod-{ROLE_SUFFIXES[key]}"]
+    (assoc,) = [
+        r
+        for r in prod.by_type("aws:eks/podIdentityAssociation:PodIdentityAssociation")
+        if r.name == f"eks-platform-prod-{ROLE_SUFFIXES[key]}"
+    ]
     role = prod.one("aws:iam/role:Role", f"eks-platform-prod-{ROLE_SUFFIXES[key]}")
     assert (assoc.inputs["namespace"], assoc.inputs["serviceAccount"]) == (spec.namespace, spec.service_account)
     assert assoc.inputs["clusterName"] == "eks-platform-prod"
@@ -100,11 +120,13 @@ def test_pod_identity_by_default_service_account_association_and_trust_cannot_dr
     stmt = trust(prod, key)
     assert stmt["Principal"] == {"Service": "pods.eks.amazonaws.com"}
     assert stmt["Action"] == ["sts:AssumeRole", "sts:TagSession"]
-    assert stmt["Condition"] == {"StringEquals": {
-        "aws:RequestTag/eks-cluster-name": "eks-platform-prod",
-        "aws:RequestTag/kubernetes-namespace": spec.namespace,
-        "aws:RequestTag/kubernetes-service-account": spec.service_account,
-    }}
+    assert stmt["Condition"] == {
+        "StringEquals": {
+            "aws:RequestTag/eks-cluster-name": "eks-platform-prod",
+            "aws:RequestTag/kubernetes-namespace": spec.namespace,
+            "aws:RequestTag/kubernetes-service-account": spec.service_account,
+        }
+    }
     assert prod.outputs["addons"][key]["identity"] == "podIdentity"
     # the association exists before the release's pods are admitted
     assert assoc.urn in release(prod, key).dependencies
@@ -134,8 +156,10 @@ def test_irsa_creates_no_pod_identity_association(irsa):
 
 def test_one_addon_may_override_the_mechanism():
     rec = run_main(minimal_config(addons={"awsLoadBalancerController": {"identity": "irsa"}}))
-    roles = {r.name: json.loads(r.inputs["assumeRolePolicy"])["Statement"][0]["Principal"]
-             for r in rec.by_type("aws:iam/role:Role")}
+    roles = {
+        r.name: json.loads(r.inputs["assumeRolePolicy"])["Statement"][0]["Principal"]
+        for r in rec.by_type("aws:iam/role:Role")
+    }
     assert "Federated" in roles["eks-platform-test-lbc-role"]
     assert roles["eks-platform-test-ca-role"] == {"Service": "pods.eks.amazonaws.com"}
     assert rec.outputs["addons"]["awsLoadBalancerController"]["identity"] == "irsa"
@@ -146,7 +170,8 @@ def test_runs_on_the_system_nodes(prod, key):
     values = release(prod, key).inputs["values"]
     assert values["nodeSelector"] == {"eks-platform/node-group": "system"}
     assert values["tolerations"] == [
-        {"effect": "NoSchedule", "key": "CriticalAddonsOnly", "operator": "Equal", "value": "true"}]
+        {"effect": "NoSchedule", "key": "CriticalAddonsOnly", "operator": "Equal", "value": "true"}
+    ]
     system = prod.one("aws:eks/nodeGroup:NodeGroup", "eks-platform-prod-system").inputs
     assert system["labels"]["eks-platform/node-group"] == values["nodeSelector"]["eks-platform/node-group"]
     assert [(t["key"], t["value"]) for t in system["taints"]] == [(t["key"], t["value"]) for t in values["tolerations"]]
@@ -176,15 +201,27 @@ def test_cluster_autoscaler_values_and_policy(prod):
     doc = role_policy(prod, "clusterAutoscaler")
     by_sid = {s["Sid"]: s for s in doc["Statement"]}
     assert sorted(by_sid["ScaleOwnedGroups"]["Action"]) == [
-        "autoscaling:SetDesiredCapacity", "autoscaling:TerminateInstanceInAutoScalingGroup"]
+        "autoscaling:SetDesiredCapacity",
+        "autoscaling:TerminateInstanceInAutoScalingGroup",
+    ]
     assert by_sid["ScaleOwnedGroups"]["Condition"] == {
-        "StringEquals": {"aws:ResourceTag/k8s.io/cluster-autoscaler/eks-platform-prod": "owned"}}
+        "StringEquals": {"aws:ResourceTag/k8s.io/cluster-autoscaler/eks-platform-prod": "owned"}
+    }
     assert set(by_sid["Discover"]["Action"]) == {
-        "autoscaling:DescribeAutoScalingGroups", "autoscaling:DescribeAutoScalingInstances",
-        "autoscaling:DescribeLaunchConfigurations", "autoscaling:DescribeScalingActivities", "autoscaling:DescribeTags",
-        "ec2:DescribeImages", "ec2:DescribeInstanceTypes", "ec2:DescribeLaunchTemplateVersions",
-        "ec2:GetInstanceTypesFromInstanceRequirements"}
-    assert by_sid["DescribeOwnNodegroups"]["Resource"] == "arn:aws:eks:eu-west-1:111122223333:nodegroup/eks-platform-prod/*/*"
+        "autoscaling:DescribeAutoScalingGroups",
+        "autoscaling:DescribeAutoScalingInstances",
+        "autoscaling:DescribeLaunchConfigurations",
+        "autoscaling:DescribeScalingActivities",
+        "autoscaling:DescribeTags",
+        "ec2:DescribeImages",
+        "ec2:DescribeInstanceTypes",
+        "ec2:DescribeLaunchTemplateVersions",
+        "ec2:GetInstanceTypesFromInstanceRequirements",
+    }
+    assert (
+        by_sid["DescribeOwnNodegroups"]["Resource"]
+        == "arn:aws:eks:eu-west-1:111122223333:nodegroup/eks-platform-prod/*/*"
+    )
 
 
 def test_cluster_autoscaler_image_follows_the_cluster_minor():
@@ -197,15 +234,21 @@ def test_cluster_autoscaler_image_follows_the_cluster_minor():
 
 def test_spot_first_priorities():
     assert ca.spot_patterns(["k-b", "eks-k-a-1a2b3c4-9f8e7d6c-0000-1111-2222-333344445555", "a.b"]) == (
-        r"^a\.b$", "^eks-k-a-1a2b3c4-9f8e7d6c-0000-1111-2222-333344445555$", "^k-b$")
+        r"^a\.b$",
+        "^eks-k-a-1a2b3c4-9f8e7d6c-0000-1111-2222-333344445555$",
+        "^k-b$",
+    )
     assert ca.expander_priorities(()) == {"10": [".*"]}
 
 
 def test_a_spot_managed_group_is_tried_first_by_the_name_eks_gives_its_asg():
     """EKS names a managed group's ASG itself (eks-<node group name>-<uuid>): the pattern is that exact name."""
-    raw = minimal_config(nodeGroups={"system": SYSTEM_GROUP,
-                                     "spotty": {"kind": "managed", "instanceTypes": ["m7i.large"],
-                                                "capacity": {"type": "spot"}}})
+    raw = minimal_config(
+        nodeGroups={
+            "system": SYSTEM_GROUP,
+            "spotty": {"kind": "managed", "instanceTypes": ["m7i.large"], "capacity": {"type": "spot"}},
+        }
+    )
     rec = run_main(raw)
     asg = rec.outputs["nodeGroups"]["spotty"]["asgName"]
     assert asg.startswith("eks-")
@@ -225,7 +268,9 @@ def test_load_balancer_controller(prod):
     vpc_arn = f"arn:aws:ec2:eu-west-1:111122223333:vpc/{prod.outputs['vpcId']}"
     assert by_sid["NodeSecurityGroupRulesInClusterVpc"]["Condition"] == {"ArnEquals": {"ec2:Vpc": vpc_arn}}
     assert vpc_arn in by_sid["CreateSecurityGroupInClusterVpc"]["Resource"]
-    assert by_sid["CreateTaggedLoadBalancers"]["Condition"] == {"Null": {"aws:RequestTag/elbv2.k8s.aws/cluster": "false"}}
+    assert by_sid["CreateTaggedLoadBalancers"]["Condition"] == {
+        "Null": {"aws:RequestTag/elbv2.k8s.aws/cluster": "false"}
+    }
     assert len(json.dumps(doc, separators=(",", ":"))) < 10240  # the IAM inline-policy size limit
 
 
@@ -240,14 +285,24 @@ def test_external_secrets_permissions_are_prefix_scoped(prod):
     by_sid = {s["Sid"]: s for s in doc["Statement"]}
     assert by_sid["ReadParametersUnderPrefix"]["Resource"] == [
         "arn:aws:ssm:eu-west-1:111122223333:parameter/eks-platform/prod",
-        "arn:aws:ssm:eu-west-1:111122223333:parameter/eks-platform/prod/*"]
-    assert by_sid["ReadSecretsUnderPrefix"]["Resource"] == \
-        "arn:aws:secretsmanager:eu-west-1:111122223333:secret:eks-platform/prod/*"
+        "arn:aws:ssm:eu-west-1:111122223333:parameter/eks-platform/prod/*",
+    ]
+    assert (
+        by_sid["ReadSecretsUnderPrefix"]["Resource"]
+        == "arn:aws:secretsmanager:eu-west-1:111122223333:secret:eks-platform/prod/*"
+    )
     assert set(by_sid["ReadSecretsUnderPrefix"]["Action"]) == {
-        "secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret", "secretsmanager:ListSecretVersionIds",
-        "secretsmanager:GetResourcePolicy"}
-    assert by_sid["ListMetadata"] == {"Sid": "ListMetadata", "Effect": "Allow", "Resource": "*", "Action": [
-        "secretsmanager:BatchGetSecretValue", "secretsmanager:ListSecrets", "ssm:DescribeParameters"]}
+        "secretsmanager:GetSecretValue",
+        "secretsmanager:DescribeSecret",
+        "secretsmanager:ListSecretVersionIds",
+        "secretsmanager:GetResourcePolicy",
+    }
+    assert by_sid["ListMetadata"] == {
+        "Sid": "ListMetadata",
+        "Effect": "Allow",
+        "Resource": "*",
+        "Action": ["secretsmanager:BatchGetSecretValue", "secretsmanager:ListSecrets", "ssm:DescribeParameters"],
+    }
     v = release(prod, "externalSecrets").inputs["values"]
     assert v["installCRDs"] is True
     assert v["webhook"]["nodeSelector"] == v["certController"]["nodeSelector"] == v["nodeSelector"]
@@ -265,19 +320,29 @@ def test_secret_store_conditions_default_to_no_namespace():
     none = config_model(ExternalSecretsConfig, ssmPathPrefix="/p/")
     assert eso.conditions(none) == [eso.NO_NAMESPACE]
     # a selector no namespace satisfies: kubernetes.io/metadata.name is on every namespace
-    assert eso.NO_NAMESPACE == {"namespaceSelector": {"matchExpressions": [
-        {"key": "kubernetes.io/metadata.name", "operator": "DoesNotExist"}]}}
+    assert eso.NO_NAMESPACE == {
+        "namespaceSelector": {"matchExpressions": [{"key": "kubernetes.io/metadata.name", "operator": "DoesNotExist"}]}
+    }
 
 
 def test_secret_store_conditions_names_and_selector_are_alternatives():
-    cfg = config_model(ExternalSecretsConfig, ssmPathPrefix="/p/", namespaces=["team-b", "team-a"],
-                       namespaceSelector={"matchLabels": {"secrets": "yes"},
-                                          "matchExpressions": [{"key": "tier", "operator": "In",
-                                                                "values": ["web", "api"]}]})
+    cfg = config_model(
+        ExternalSecretsConfig,
+        ssmPathPrefix="/p/",
+        namespaces=["team-b", "team-a"],
+        namespaceSelector={
+            "matchLabels": {"secrets": "yes"},
+            "matchExpressions": [{"key": "tier", "operator": "In", "values": ["web", "api"]}],
+        },
+    )
     assert eso.conditions(cfg) == [
         {"namespaces": ["team-a", "team-b"]},
-        {"namespaceSelector": {"matchLabels": {"secrets": "yes"},
-                               "matchExpressions": [{"key": "tier", "operator": "In", "values": ["api", "web"]}]}},
+        {
+            "namespaceSelector": {
+                "matchLabels": {"secrets": "yes"},
+                "matchExpressions": [{"key": "tier", "operator": "In", "values": ["api", "web"]}],
+            }
+        },
     ]
 
 
@@ -291,7 +356,8 @@ def test_cluster_secret_stores_after_the_release(prod):
         assert s.inputs["spec"] == {
             "conditions": [{"namespaceSelector": {"matchLabels": {"eks-platform/external-secrets": "allowed"}}}],
             # Pod Identity: no auth block, the controller's own credentials
-            "provider": {"aws": {"service": service, "region": "eu-west-1"}}}
+            "provider": {"aws": {"service": service, "region": "eu-west-1"}},
+        }
         assert rel.urn in s.dependencies
         assert s.provider == rel.provider
 
@@ -299,7 +365,8 @@ def test_cluster_secret_stores_after_the_release(prod):
 def test_cluster_secret_store_authenticates_with_a_token_under_irsa(irsa):
     (store,) = [r for r in irsa.resources if r.type.endswith(":ClusterSecretStore")]
     assert store.inputs["spec"]["provider"]["aws"]["auth"] == {
-        "jwt": {"serviceAccountRef": {"name": "external-secrets", "namespace": "external-secrets"}}}
+        "jwt": {"serviceAccountRef": {"name": "external-secrets", "namespace": "external-secrets"}}
+    }
 
 
 def test_external_dns_route53(prod):
@@ -311,21 +378,33 @@ def test_external_dns_route53(prod):
     doc = role_policy(prod, "externalDns")
     change = doc["Statement"][0]
     assert change["Resource"] == ["arn:aws:route53:::hostedzone/Z0PROD123456789"]
-    assert change["Condition"]["ForAllValues:StringEquals"] == {"route53:ChangeResourceRecordSetsActions": [
-        "CREATE", "UPSERT"]}
-    sync = edns.policy(CTX, config_model(ExternalDnsConfig, domainFilters=["a.io"], hostedZoneIds=["Z1"], policy="sync"))
-    assert "DELETE" in sync["Statement"][0]["Condition"]["ForAllValues:StringEquals"][
-        "route53:ChangeResourceRecordSetsActions"]
+    assert change["Condition"]["ForAllValues:StringEquals"] == {
+        "route53:ChangeResourceRecordSetsActions": ["CREATE", "UPSERT"]
+    }
+    sync = edns.policy(
+        CTX, config_model(ExternalDnsConfig, domainFilters=["a.io"], hostedZoneIds=["Z1"], policy="sync")
+    )
+    assert (
+        "DELETE"
+        in sync["Statement"][0]["Condition"]["ForAllValues:StringEquals"]["route53:ChangeResourceRecordSetsActions"]
+    )
 
 
 @pytest.mark.parametrize("mechanism", ["podIdentity", "irsa"])
 def test_external_dns_cloudflare_token_comes_from_parameter_store(mechanism):
-    rec = run_main(minimal_config(addons={
-        "identity": mechanism,
-        "externalSecrets": {"ssmPathPrefix": "/team/", "namespaces": ["shop"]},
-        "externalDns": {"provider": "cloudflare", "domainFilters": ["example.org"],
-                        "cloudflare": {"apiTokenParameter": "/platform/cloudflare/api-token"}},
-    }))
+    rec = run_main(
+        minimal_config(
+            addons={
+                "identity": mechanism,
+                "externalSecrets": {"ssmPathPrefix": "/team/", "namespaces": ["shop"]},
+                "externalDns": {
+                    "provider": "cloudflare",
+                    "domainFilters": ["example.org"],
+                    "cloudflare": {"apiTokenParameter": "/platform/cloudflare/api-token"},
+                },
+            }
+        )
+    )
     (es,) = [r for r in rec.resources if r.type.endswith(":ExternalSecret")]
     assert es.inputs["metadata"] == {"name": "cloudflare-api-token", "namespace": "external-dns"}
     assert es.inputs["spec"] == {
@@ -345,17 +424,32 @@ def test_external_dns_cloudflare_token_comes_from_parameter_store(mechanism):
     assert ("auth" in own["provider"]["aws"]) == (mechanism == "irsa")
     trust = json.loads(reader.inputs["assumeRolePolicy"])["Statement"][0]
     assert trust["Principal"] == {"AWS": rec.outputs["addons"]["externalSecrets"]["roleArn"]}
-    assert trust["Condition"] == {"StringEquals": {"aws:RequestTag/esoNamespace": "external-dns",
-                                                   "aws:RequestTag/esoStoreName": "external-dns-cloudflare",
-                                                   "aws:RequestTag/esoStoreKind": "ClusterSecretStore"}}
+    assert trust["Condition"] == {
+        "StringEquals": {
+            "aws:RequestTag/esoNamespace": "external-dns",
+            "aws:RequestTag/esoStoreName": "external-dns-cloudflare",
+            "aws:RequestTag/esoStoreKind": "ClusterSecretStore",
+        }
+    }
     for obj in (stores["external-dns-cloudflare"], stores["aws-parameter-store"], es):
-        manifest = {"apiVersion": obj.inputs["apiVersion"], "kind": obj.inputs["kind"],
-                    "metadata": obj.inputs["metadata"], "spec": obj.inputs["spec"]}
+        manifest = {
+            "apiVersion": obj.inputs["apiVersion"],
+            "kind": obj.inputs["kind"],
+            "metadata": obj.inputs["metadata"],
+            "spec": obj.inputs["spec"],
+        }
         assert crd_schemas.problems(crd_schemas.BY_KIND[obj.inputs["kind"]], manifest) == []
-    read = json.loads(rec.one("aws:iam/rolePolicy:RolePolicy", "eks-platform-test-external-dns-token-reader")
-                      .inputs["policy"])["Statement"]
-    assert read == [{"Sid": "ReadTheToken", "Effect": "Allow", "Action": ["ssm:GetParameter"],
-                     "Resource": "arn:aws:ssm:eu-west-1:111122223333:parameter/platform/cloudflare/api-token"}]
+    read = json.loads(
+        rec.one("aws:iam/rolePolicy:RolePolicy", "eks-platform-test-external-dns-token-reader").inputs["policy"]
+    )["Statement"]
+    assert read == [
+        {
+            "Sid": "ReadTheToken",
+            "Effect": "Allow",
+            "Action": ["ssm:GetParameter"],
+            "Resource": "arn:aws:ssm:eu-west-1:111122223333:parameter/platform/cloudflare/api-token",
+        }
+    ]
     # the shared stores serve only what config allows, not external-dns's namespace
     assert stores["aws-parameter-store"].inputs["spec"]["conditions"] == [{"namespaces": ["shop"]}]
     eso_policy = role_policy(rec, "externalSecrets", "eks-platform-test")["Statement"]
@@ -364,8 +458,9 @@ def test_external_dns_cloudflare_token_comes_from_parameter_store(mechanism):
     rel = rec.one(REL, "eks-platform-test-external-dns")
     v = rel.inputs["values"]
     assert v["provider"] == {"name": "cloudflare"}
-    assert v["env"] == [{"name": "CF_API_TOKEN", "valueFrom": {"secretKeyRef": {
-        "name": "cloudflare-api-token", "key": "apiToken"}}}]
+    assert v["env"] == [
+        {"name": "CF_API_TOKEN", "valueFrom": {"secretKeyRef": {"name": "cloudflare-api-token", "key": "apiToken"}}}
+    ]
     assert "eks.amazonaws.com/role-arn" not in v["serviceAccount"]["annotations"]
     # external-dns itself has no AWS role (the token reader is external-secrets's, for its store)
     assert [r.name for r in rec.by_type("aws:iam/role:Role") if "external-dns" in r.name] == [reader.name]
@@ -382,11 +477,14 @@ def test_node_termination_handler(prod):
     assert v["managedTag"] == "aws-node-termination-handler/managed"
     doc = role_policy(prod, "nodeTerminationHandler")
     by_sid = {s["Sid"]: s for s in doc["Statement"]}
-    assert by_sid["ConsumeTerminationQueue"]["Resource"] == \
-        "arn:aws:sqs:eu-west-1:111122223333:eks-platform-prod-node-termination"
+    assert (
+        by_sid["ConsumeTerminationQueue"]["Resource"]
+        == "arn:aws:sqs:eu-west-1:111122223333:eks-platform-prod-node-termination"
+    )
     assert by_sid["CompleteLifecycleActionsOfOwnGroups"]["Resource"] == [
         "arn:aws:autoscaling:eu-west-1:111122223333:autoScalingGroup:*:autoScalingGroupName/eks-platform-prod-edge",
-        "arn:aws:autoscaling:eu-west-1:111122223333:autoScalingGroup:*:autoScalingGroupName/eks-platform-prod-workers"]
+        "arn:aws:autoscaling:eu-west-1:111122223333:autoScalingGroup:*:autoScalingGroupName/eks-platform-prod-workers",
+    ]
     assert nth.policy(CTX, "c", "arn:q", ["x"])["Statement"][2]["Action"] == ["sqs:DeleteMessage", "sqs:ReceiveMessage"]
 
 
@@ -405,8 +503,11 @@ def test_releases_wait_for_system_nodes_and_the_agent_but_not_coredns_or_each_ot
 
 
 def test_disabling_an_addon_removes_its_release_and_role():
-    rec = run_main(minimal_config(addons={"awsLoadBalancerController": {"enabled": False},
-                                          "clusterAutoscaler": {"enabled": False}}))
+    rec = run_main(
+        minimal_config(
+            addons={"awsLoadBalancerController": {"enabled": False}, "clusterAutoscaler": {"enabled": False}}
+        )
+    )
     assert not rec.by_type(REL)
     assert not [r for r in rec.by_type("aws:iam/role:Role") if r.name.endswith(("-lbc-role", "-autoscaler-role"))]
     assert rec.outputs["addons"] == {}
@@ -414,11 +515,15 @@ def test_disabling_an_addon_removes_its_release_and_role():
 
 def test_value_overrides_deep_merge():
     assert deep_merge({"a": {"b": 1, "c": 2}, "l": [1]}, {"a": {"c": 3}}, {"l": [2], "a": {"d": 4}}) == {
-        "a": {"b": 1, "c": 3, "d": 4}, "l": [2]}
+        "a": {"b": 1, "c": 3, "d": 4},
+        "l": [2],
+    }
 
 
 def test_tolerations_of_a_taint_without_value():
-    g = node_group("g", kind="managed", instanceTypes=["m7i.large"], taints=[{"key": "dedicated", "effect": "NoExecute"}])
+    g = node_group(
+        "g", kind="managed", instanceTypes=["m7i.large"], taints=[{"key": "dedicated", "effect": "NoExecute"}]
+    )
     assert tolerations(g) == [{"key": "dedicated", "operator": "Exists", "effect": "NoExecute"}]
     assert tolerations(None) == []
 
@@ -430,23 +535,29 @@ def test_no_system_group_means_no_selector():
     assert v["nodeSelector"] == {} and v["tolerations"] == []
 
 
-LBC_CRDS = "https://raw.githubusercontent.com/kubernetes-sigs/aws-load-balancer-controller/v{v}/helm/" \
-           "aws-load-balancer-controller/crds/{f}"
+LBC_CRDS = (
+    "https://raw.githubusercontent.com/kubernetes-sigs/aws-load-balancer-controller/v{v}/helm/"
+    "aws-load-balancer-controller/crds/{f}"
+)
 
 
 def test_the_load_balancer_controllers_crds_are_applied_at_the_charts_version(prod):
     rel = release(prod, "awsLoadBalancerController")
     crds = prod.one("kubernetes:yaml/v2:ConfigGroup", "eks-platform-prod-aws-load-balancer-controller-crds")
-    assert crds.inputs["files"] == [LBC_CRDS.format(v="3.5.0", f="crds.yaml"),
-                                    LBC_CRDS.format(v="3.5.0", f="gateway-crds.yaml")]
+    assert crds.inputs["files"] == [
+        LBC_CRDS.format(v="3.5.0", f="crds.yaml"),
+        LBC_CRDS.format(v="3.5.0", f="gateway-crds.yaml"),
+    ]
     assert crds.provider == rel.provider and crds.urn in rel.dependencies
     assert rel.inputs["skipCrds"] is True  # Helm would install them once and never upgrade them
     # charts whose CRDs are templates (external-secrets: installCRDs) or that have none keep Helm's default
     for key in ("externalSecrets", "clusterAutoscaler", "externalDns", "nodeTerminationHandler"):
         assert release(prod, key).inputs["skipCrds"] is False, key
     groups = prod.by_type("kubernetes:yaml/v2:ConfigGroup")  # the controller's, and Karpenter's own (prod has a pool)
-    assert sorted(g.name for g in groups) == ["eks-platform-prod-aws-load-balancer-controller-crds",
-                                              "eks-platform-prod-karpenter-crds"]
+    assert sorted(g.name for g in groups) == [
+        "eks-platform-prod-aws-load-balancer-controller-crds",
+        "eks-platform-prod-karpenter-crds",
+    ]
 
 
 def test_a_chart_bump_updates_its_crds_in_the_diff(prod, monkeypatch):

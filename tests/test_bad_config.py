@@ -12,12 +12,14 @@ from tools import plan
 
 CASES = sorted((DATA / "bad-config").glob("*.yaml"))
 # A problem line: a config path (keys, [index], ["quoted key"]) or a stack file and line, then the message.
-LINE = re.compile(r'^([A-Za-z][\w-]*:[\w-]+|[\w.-]+\.ya?ml(:\d+){0,2}|[A-Za-z][\w-]*(\.[\w:/.@-]+|\[\d+\]|\["(\\.|[^"\\])*"\])*): \S')
+LINE = re.compile(
+    r'^([A-Za-z][\w-]*:[\w-]+|[\w.-]+\.ya?ml(:\d+){0,2}|[A-Za-z][\w-]*(\.[\w:/.@-]+|\[\d+\]|\["(\\.|[^"\\])*"\])*): \S'
+)
 
 
 def expectations(path: Path) -> list[str]:
     text = path.read_bytes().decode("utf-8", "replace")  # some cases are deliberately not UTF-8
-    return [line[len("# expect: "):].rstrip("\n") for line in text.splitlines() if line.startswith("# expect: ")]
+    return [line[len("# expect: ") :].rstrip("\n") for line in text.splitlines() if line.startswith("# expect: ")]
 
 
 def test_the_corpus_is_large_enough():
@@ -50,7 +52,10 @@ def test_a_bad_config_registers_nothing():
 def test_exit_code_and_stderr_of_the_real_command():
     proc = subprocess.run(
         [sys.executable, "-m", "tools.plan", "--config-file", str(DATA / "bad-config" / "many-problems-at-once.yaml")],
-        cwd=ROOT, capture_output=True, text=True, timeout=120,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert proc.returncode == 2
     assert proc.stdout == ""

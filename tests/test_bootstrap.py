@@ -96,8 +96,9 @@ def test_preview_reads_nothing_of_the_account():
     assert not [a for a in actions if "*" in a]
     assert not [a for a in actions if re.match(r"(secretsmanager|logs):", a) or a in ("ssm:GetParametersByPath",)]
     kms = [s for s in doc["Statement"] if s["Sid"] == "SecretsKey"]
-    assert kms == [{"Sid": "SecretsKey", "Effect": "Allow", "Action": ["kms:Decrypt"],
-                    "Resource": cfg.state.secrets_key_arn}]
+    assert kms == [
+        {"Sid": "SecretsKey", "Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": cfg.state.secrets_key_arn}
+    ]
     ssm = [s for s in doc["Statement"] if any(a.startswith("ssm:") for a in s["Action"])]
     assert all(":parameter/aws/service/" in r for s in ssm for r in s["Resource"])  # AWS's public parameters only
 
@@ -110,15 +111,21 @@ def _glob(pattern: str) -> re.Pattern:
 def allows(doc: dict, action: str, resource: str, region: str) -> bool:
     """IAM's answer for one request, enough for these policies: an Allow whose action and resource match and whose
     region condition (if any) is the request's, and no Deny that matches."""
+
     def hits(s: dict) -> bool:
         acts = s["Action"] if isinstance(s["Action"], list) else [s["Action"]]
         res = s["Resource"] if isinstance(s["Resource"], list) else [s["Resource"]]
-        region_ok = (s.get("Condition", {}).get("StringEquals", {}).get("aws:RequestedRegion", region) == region)
-        return (any(_glob(a).fullmatch(action) for a in acts) and any(_glob(r).fullmatch(resource) for r in res)
-                and region_ok)
+        region_ok = s.get("Condition", {}).get("StringEquals", {}).get("aws:RequestedRegion", region) == region
+        return (
+            any(_glob(a).fullmatch(action) for a in acts)
+            and any(_glob(r).fullmatch(resource) for r in res)
+            and region_ok
+        )
+
     statements = doc["Statement"]
     return any(hits(s) for s in statements if s["Effect"] == "Allow") and not any(
-        hits(s) for s in statements if s["Effect"] == "Deny" and not s.get("Condition"))
+        hits(s) for s in statements if s["Effect"] == "Deny" and not s.get("Condition")
+    )
 
 
 def request(r, p: bconfig.Platform) -> tuple[str, str]:
@@ -129,64 +136,102 @@ def request(r, p: bconfig.Platform) -> tuple[str, str]:
     iam = lambda res: f"arn:aws:iam::{a}:{res}"  # noqa: E731
     asg = lambda n: arn("autoscaling", f"autoScalingGroup:uuid:autoScalingGroupName/{n}")  # noqa: E731
     cluster = arn("eks", f"cluster/{c}")
-    ec2 = {"vpc": "CreateVpc", "subnet": "CreateSubnet", "internetGateway": "CreateInternetGateway",
-           "natGateway": "CreateNatGateway", "eip": "AllocateAddress", "routeTable": "CreateRouteTable",
-           "route": "CreateRoute", "routeTableAssociation": "AssociateRouteTable",
-           "securityGroup": "CreateSecurityGroup", "defaultSecurityGroup": "RevokeSecurityGroupIngress",
-           "vpcEndpoint": "CreateVpcEndpoint", "launchTemplate": "CreateLaunchTemplate", "flowLog": "CreateFlowLogs",
-           "vpcIpv4CidrBlockAssociation": "AssociateVpcCidrBlock",
-           "securityGroupIngressRule": "AuthorizeSecurityGroupIngress",
-           "securityGroupEgressRule": "AuthorizeSecurityGroupEgress"}
+    ec2 = {
+        "vpc": "CreateVpc",
+        "subnet": "CreateSubnet",
+        "internetGateway": "CreateInternetGateway",
+        "natGateway": "CreateNatGateway",
+        "eip": "AllocateAddress",
+        "routeTable": "CreateRouteTable",
+        "route": "CreateRoute",
+        "routeTableAssociation": "AssociateRouteTable",
+        "securityGroup": "CreateSecurityGroup",
+        "defaultSecurityGroup": "RevokeSecurityGroupIngress",
+        "vpcEndpoint": "CreateVpcEndpoint",
+        "launchTemplate": "CreateLaunchTemplate",
+        "flowLog": "CreateFlowLogs",
+        "vpcIpv4CidrBlockAssociation": "AssociateVpcCidrBlock",
+        "securityGroupIngressRule": "AuthorizeSecurityGroupIngress",
+        "securityGroupEgressRule": "AuthorizeSecurityGroupEgress",
+    }
     kind = r.type.split("/")[1].split(":")[0]
     if r.type.startswith(("aws:ec2/", "aws:vpc/")):
         return f"ec2:{ec2[kind]}", "*"
     table: dict[str, Any] = {  # lazily: each entry reads its own inputs
         "aws:autoscaling/group:Group": lambda: ("autoscaling:CreateAutoScalingGroup", asg(name)),
-        "aws:autoscaling/lifecycleHook:LifecycleHook": lambda: ("autoscaling:PutLifecycleHook",
-                                                        asg(i.get("autoscalingGroupName"))),
+        "aws:autoscaling/lifecycleHook:LifecycleHook": lambda: (
+            "autoscaling:PutLifecycleHook",
+            asg(i.get("autoscalingGroupName")),
+        ),
         "aws:autoscaling/tag:Tag": lambda: ("autoscaling:CreateOrUpdateTags", asg(i.get("autoscalingGroupName"))),
         "aws:cloudwatch/eventRule:EventRule": lambda: ("events:PutRule", arn("events", f"rule/{name}")),
         "aws:cloudwatch/eventTarget:EventTarget": lambda: ("events:PutTargets", arn("events", f"rule/{i.get('rule')}")),
         "aws:cloudwatch/logGroup:LogGroup": lambda: ("logs:CreateLogGroup", arn("logs", f"log-group:{name}")),
         "aws:codebuild/project:Project": lambda: ("codebuild:CreateProject", arn("codebuild", f"project/{name}")),
-        "aws:codebuild/webhook:Webhook": lambda: ("codebuild:CreateWebhook", arn("codebuild",
-                                                                         f"project/{i.get('projectName')}")),
+        "aws:codebuild/webhook:Webhook": lambda: (
+            "codebuild:CreateWebhook",
+            arn("codebuild", f"project/{i.get('projectName')}"),
+        ),
         "aws:eks/cluster:Cluster": lambda: ("eks:CreateCluster", cluster),
         "aws:arczonalshift/zonalAutoshiftConfiguration:ZonalAutoshiftConfiguration": lambda: (
-            "arc-zonal-shift:CreatePracticeRunConfiguration", cluster),
+            "arc-zonal-shift:CreatePracticeRunConfiguration",
+            cluster,
+        ),
         "aws:eks/accessEntry:AccessEntry": lambda: ("eks:CreateAccessEntry", cluster),
-        "aws:eks/accessPolicyAssociation:AccessPolicyAssociation": lambda: ("eks:AssociateAccessPolicy",
-                                                                    arn("eks", f"access-entry/{c}/role/x/y/z")),
+        "aws:eks/accessPolicyAssociation:AccessPolicyAssociation": lambda: (
+            "eks:AssociateAccessPolicy",
+            arn("eks", f"access-entry/{c}/role/x/y/z"),
+        ),
         "aws:eks/addon:Addon": lambda: ("eks:CreateAddon", cluster),
         "aws:eks/fargateProfile:FargateProfile": lambda: ("eks:CreateFargateProfile", cluster),
-        "aws:eks/identityProviderConfig:IdentityProviderConfig": lambda: ("eks:AssociateIdentityProviderConfig", cluster),
+        "aws:eks/identityProviderConfig:IdentityProviderConfig": lambda: (
+            "eks:AssociateIdentityProviderConfig",
+            cluster,
+        ),
         "aws:eks/nodeGroup:NodeGroup": lambda: ("eks:CreateNodegroup", cluster),
         "aws:eks/podIdentityAssociation:PodIdentityAssociation": lambda: ("eks:CreatePodIdentityAssociation", cluster),
         "aws:iam/group:Group": lambda: ("iam:CreateGroup", iam(f"group/{name}")),
         "aws:iam/groupPolicy:GroupPolicy": lambda: ("iam:PutGroupPolicy", iam(f"group/{i.get('group')}")),
-        "aws:iam/instanceProfile:InstanceProfile": lambda: ("iam:CreateInstanceProfile", iam(f"instance-profile/{name}")),
+        "aws:iam/instanceProfile:InstanceProfile": lambda: (
+            "iam:CreateInstanceProfile",
+            iam(f"instance-profile/{name}"),
+        ),
         "aws:iam/openIdConnectProvider:OpenIdConnectProvider": lambda: (
-            "iam:CreateOpenIDConnectProvider", iam(f"oidc-provider/{i['url'].removeprefix('https://')}")),
+            "iam:CreateOpenIDConnectProvider",
+            iam(f"oidc-provider/{i['url'].removeprefix('https://')}"),
+        ),
         "aws:iam/role:Role": lambda: ("iam:CreateRole", iam(f"role/{name}")),
         "aws:iam/rolePolicy:RolePolicy": lambda: ("iam:PutRolePolicy", iam(f"role/{i.get('role')}")),
-        "aws:iam/rolePolicyAttachment:RolePolicyAttachment": lambda: ("iam:AttachRolePolicy", iam(f"role/{i.get('role')}")),
+        "aws:iam/rolePolicyAttachment:RolePolicyAttachment": lambda: (
+            "iam:AttachRolePolicy",
+            iam(f"role/{i.get('role')}"),
+        ),
         "aws:kms/key:Key": lambda: ("kms:CreateKey", "*"),
         "aws:kms/alias:Alias": lambda: ("kms:CreateAlias", arn("kms", name)),
         "aws:lb/loadBalancer:LoadBalancer": lambda: ("elasticloadbalancing:CreateLoadBalancer", "*"),
         "aws:lb/listener:Listener": lambda: ("elasticloadbalancing:CreateListener", "*"),
         "aws:lb/targetGroup:TargetGroup": lambda: ("elasticloadbalancing:CreateTargetGroup", "*"),
-        "aws:route53/record:Record": lambda: ("route53:ChangeResourceRecordSets",
-                                      f"arn:aws:route53:::hostedzone/{i.get('zoneId')}"),
+        "aws:route53/record:Record": lambda: (
+            "route53:ChangeResourceRecordSets",
+            f"arn:aws:route53:::hostedzone/{i.get('zoneId')}",
+        ),
         "aws:sqs/queue:Queue": lambda: ("sqs:CreateQueue", arn("sqs", name)),
         "aws:sns/topic:Topic": lambda: ("sns:CreateTopic", arn("sns", name)),
         "aws:sns/topicPolicy:TopicPolicy": lambda: ("sns:SetTopicAttributes", i["arn"]),
-        "aws:cloudwatch/metricAlarm:MetricAlarm": lambda: ("cloudwatch:PutMetricAlarm", arn("cloudwatch",
-                                                                                             f"alarm:{name}")),
-        "aws:cloudwatch/dashboard:Dashboard": lambda: ("cloudwatch:PutDashboard",
-                                                       f"arn:aws:cloudwatch::{a}:dashboard/{i['dashboardName']}"),
+        "aws:cloudwatch/metricAlarm:MetricAlarm": lambda: (
+            "cloudwatch:PutMetricAlarm",
+            arn("cloudwatch", f"alarm:{name}"),
+        ),
+        "aws:cloudwatch/dashboard:Dashboard": lambda: (
+            "cloudwatch:PutDashboard",
+            f"arn:aws:cloudwatch::{a}:dashboard/{i['dashboardName']}",
+        ),
         "aws:amp/workspace:Workspace": lambda: ("aps:CreateWorkspace", arn("aps", "workspace/*")),
         "aws:amp/scraper:Scraper": lambda: ("aps:CreateScraper", arn("aps", "scraper/*")),
-        "aws:sqs/queuePolicy:QueuePolicy": lambda: ("sqs:SetQueueAttributes", arn("sqs", i["queueUrl"].rsplit("/", 1)[1])),
+        "aws:sqs/queuePolicy:QueuePolicy": lambda: (
+            "sqs:SetQueueAttributes",
+            arn("sqs", i["queueUrl"].rsplit("/", 1)[1]),
+        ),
     }
     return table[r.type]()
 
@@ -218,11 +263,12 @@ def test_the_deploy_role_cannot_touch_another_environments_cluster():
     cfg, platforms = bconfig.load(raw_config("platform"))
     dev = ids.deploy_policy(cfg, platforms["dev"], PARTITION, ACCOUNT)
     prod = platforms["prod"]
-    for action, resource in (("eks:DeleteCluster", f"arn:aws:eks:{prod.region}:{ACCOUNT}:cluster/{prod.cluster_name}"),
-                             ("iam:PutRolePolicy", f"arn:aws:iam::{ACCOUNT}:role/{prod.cluster_name}-cluster-1a2b3c4"),
-                             ("iam:PassRole", f"arn:aws:iam::{ACCOUNT}:role/{prod.cluster_name}-nodes-1a2b3c4"),
-                             ("logs:DeleteLogGroup", f"arn:aws:logs:{prod.region}:{ACCOUNT}:log-group:/aws/eks/"
-                                                     f"{prod.cluster_name}/cluster")):
+    for action, resource in (
+        ("eks:DeleteCluster", f"arn:aws:eks:{prod.region}:{ACCOUNT}:cluster/{prod.cluster_name}"),
+        ("iam:PutRolePolicy", f"arn:aws:iam::{ACCOUNT}:role/{prod.cluster_name}-cluster-1a2b3c4"),
+        ("iam:PassRole", f"arn:aws:iam::{ACCOUNT}:role/{prod.cluster_name}-nodes-1a2b3c4"),
+        ("logs:DeleteLogGroup", f"arn:aws:logs:{prod.region}:{ACCOUNT}:log-group:/aws/eks/{prod.cluster_name}/cluster"),
+    ):
         assert not allows(dev, action, resource, prod.region), action
 
 
@@ -236,8 +282,10 @@ def test_with_a_boundary_every_role_carries_it_and_deploys_create_only_bounded_r
     assert {s["Sid"] for s in deny} == {"DenyRolesWithoutTheBoundary", "KeepTheBoundary"}
     assert deny[0]["Condition"] == {"StringNotEquals": {"iam:PermissionsBoundary": boundary}}
     stack = tmp_path / "Pulumi.boundary.yaml"
-    stack.write_text((BOOT / "Pulumi.platform.yaml").read_text()
-                     + f"  eks-platform-bootstrap:iam:\n    permissionsBoundaryArn: {boundary}\n")
+    stack.write_text(
+        (BOOT / "Pulumi.platform.yaml").read_text()
+        + f"  eks-platform-bootstrap:iam:\n    permissionsBoundaryArn: {boundary}\n"
+    )
     rec = plan.run(stack, "boundary", BOOT)
     assert {r.inputs.get("permissionsBoundary") for r in rec.by_type("aws:iam/role:Role")} == {boundary}
 
@@ -245,12 +293,19 @@ def test_with_a_boundary_every_role_carries_it_and_deploys_create_only_bounded_r
 def test_an_existing_github_provider_is_used_not_created(tmp_path):
     arn = f"arn:aws:iam::{ACCOUNT}:oidc-provider/token.actions.githubusercontent.com"
     stack = tmp_path / "Pulumi.existing.yaml"
-    stack.write_text((BOOT / "Pulumi.platform.yaml").read_text().replace(
-        "    repository: acme/eks-platform\n", f"    repository: acme/eks-platform\n    oidcProviderArn: {arn}\n"))
+    stack.write_text(
+        (BOOT / "Pulumi.platform.yaml")
+        .read_text()
+        .replace(
+            "    repository: acme/eks-platform\n", f"    repository: acme/eks-platform\n    oidcProviderArn: {arn}\n"
+        )
+    )
     rec = plan.run(stack, "existing", BOOT)
     assert rec.by_type("aws:iam/openIdConnectProvider:OpenIdConnectProvider") == []
-    assert {json.loads(r.inputs["assumeRolePolicy"])["Statement"][0]["Principal"]["Federated"]
-            for r in rec.by_type("aws:iam/role:Role")} == {arn}
+    assert {
+        json.loads(r.inputs["assumeRolePolicy"])["Statement"][0]["Principal"]["Federated"]
+        for r in rec.by_type("aws:iam/role:Role")
+    } == {arn}
 
 
 def test_sessions_are_logged_encrypted_and_started_only_on_the_access_host():
@@ -273,35 +328,57 @@ def test_sessions_are_logged_encrypted_and_started_only_on_the_access_host():
     prod = stack_recording("prod")
     lt = prod.one("aws:ec2/launchTemplate:LaunchTemplate", "eks-platform-prod-access-host").inputs
     assert all(s["tags"]["eks-platform/access-host"] == "eks-platform-prod" for s in lt["tagSpecifications"])
-    host = json.loads(prod.one("aws:iam/rolePolicy:RolePolicy", "eks-platform-prod-access-host-session-manager")
-                      .inputs["policy"])
-    assert {"Sid": "SessionLogStreams", "Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents",
-            "logs:DescribeLogStreams"], "Resource": f"arn:aws:logs:eu-west-1:{ACCOUNT}:log-group:"
-            f"{group.inputs['name']}:*"} in host["Statement"]
+    host = json.loads(
+        prod.one("aws:iam/rolePolicy:RolePolicy", "eks-platform-prod-access-host-session-manager").inputs["policy"]
+    )
+    assert {
+        "Sid": "SessionLogStreams",
+        "Effect": "Allow",
+        "Action": ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+        "Resource": f"arn:aws:logs:eu-west-1:{ACCOUNT}:log-group:{group.inputs['name']}:*",
+    } in host["Statement"]
 
 
 @given(st.lists(st.integers(min_value=1, max_value=3000), min_size=1, max_size=30))
 def test_chunks_keep_every_statement_in_order_within_the_limit(sizes):
-    doc = {"Version": "2012-10-17", "Statement": [{"Sid": f"S{i}", "Effect": "Allow", "Action": "s3:GetObject",
-                                                   "Resource": "x" * n} for i, n in enumerate(sizes)]}
+    doc = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Sid": f"S{i}", "Effect": "Allow", "Action": "s3:GetObject", "Resource": "x" * n}
+            for i, n in enumerate(sizes)
+        ],
+    }
     parts = ids.chunks(doc, limit=3200)
     assert [s for p in parts for s in p["Statement"]] == doc["Statement"]
     assert all(ids.policy_size(p) <= 3200 or len(p["Statement"]) == 1 for p in parts)
 
 
-@pytest.mark.parametrize("raw,problem", [
-    ({"environments": ["dev"]}, "github: is required"),
-    ({"github": {"repository": "acme/eks-platform"}, "environments": []},
-     "environments: needs at least one platform stack"),
-    ({"github": {"repository": "acme/eks-platform"}, "environments": ["staging"]},
-     "environments.staging: no platform stack file Pulumi.staging.yaml (stacks: dev, prod)"),
-    ({"github": {"repository": "https://github.com/acme/x"}, "environments": ["dev"]},
-     'github.repository: "https://github.com/acme/x" is not a GitHub repository (owner/name)'),
-    ({"github": {"repository": "acme/x"}, "environments": ["dev"], "sessionManager": {"logging": "s3"}},
-     "sessionManager.bucket: is required with logging: s3"),
-    ({"github": {"repository": "acme/x"}, "environments": ["dev"], "enviroments": ["prod"]},
-     "enviroments: unknown key"),
-])
+@pytest.mark.parametrize(
+    "raw,problem",
+    [
+        ({"environments": ["dev"]}, "github: is required"),
+        (
+            {"github": {"repository": "acme/eks-platform"}, "environments": []},
+            "environments: needs at least one platform stack",
+        ),
+        (
+            {"github": {"repository": "acme/eks-platform"}, "environments": ["staging"]},
+            "environments.staging: no platform stack file Pulumi.staging.yaml (stacks: dev, prod)",
+        ),
+        (
+            {"github": {"repository": "https://github.com/acme/x"}, "environments": ["dev"]},
+            'github.repository: "https://github.com/acme/x" is not a GitHub repository (owner/name)',
+        ),
+        (
+            {"github": {"repository": "acme/x"}, "environments": ["dev"], "sessionManager": {"logging": "s3"}},
+            "sessionManager.bucket: is required with logging: s3",
+        ),
+        (
+            {"github": {"repository": "acme/x"}, "environments": ["dev"], "enviroments": ["prod"]},
+            "enviroments: unknown key",
+        ),
+    ],
+)
 def test_bad_bootstrap_config_is_one_line_per_problem(raw, problem):
     with pytest.raises(ConfigError) as err:
         bconfig.load(raw)
@@ -315,4 +392,5 @@ def test_a_stack_that_does_not_list_its_roles_is_refused():
         "environments.dev: Pulumi.dev.yaml: cluster.access.adminRoleArns must list arn:deploy (this account's deploy "
         "role for it): its up could not install a single add-on",
         "environments.dev: Pulumi.dev.yaml: cluster.access.readOnlyRoleArns must list arn:preview (this account's "
-        "preview role for it): previews could not read the cluster"]
+        "preview role for it): previews could not read the cluster",
+    ]

@@ -15,44 +15,51 @@ CTYPE = "aws:eks/cluster:Cluster"
 
 @pytest.fixture(scope="module")
 def rec():
-    return run_main(minimal_config(cluster={
-        "name": "blue",
-        "endpoint": {"publicAccess": True, "publicAccessCidrs": ["203.0.113.0/24"]},
-        "access": {"adminRoleArns": [ADMIN], "readOnlyRoleArns": ["arn:aws:iam::111122223333:role/team/dev"]},
-        "logging": {"retentionDays": 14},
-        "kubeconfig": {"profile": "ops"},
-        "oidc": {"extraThumbprints": ["ABCDEF0123456789ABCDEF0123456789ABCDEF01"]},
-    }))
+    return run_main(
+        minimal_config(
+            cluster={
+                "name": "blue",
+                "endpoint": {"publicAccess": True, "publicAccessCidrs": ["203.0.113.0/24"]},
+                "access": {"adminRoleArns": [ADMIN], "readOnlyRoleArns": ["arn:aws:iam::111122223333:role/team/dev"]},
+                "logging": {"retentionDays": 14},
+                "kubeconfig": {"profile": "ops"},
+                "oidc": {"extraThumbprints": ["ABCDEF0123456789ABCDEF0123456789ABCDEF01"]},
+            }
+        )
+    )
 
 
 def test_cluster_children_exactly(rec):
     comp = rec.one("eks-platform:cluster:Cluster", "blue")
     kids = sorted((short(r.type), r.name) for r in rec.children(comp))
-    assert kids == sorted([
-        ("aws:iam:Role", "blue-cluster"),
-        ("aws:iam:RolePolicyAttachment", "blue-cluster-policy"),
-        ("aws:kms:Key", "blue-secrets"),
-        ("aws:kms:Alias", "blue-secrets"),
-        ("aws:iam:RolePolicy", "blue-cluster-kms"),
-        ("aws:cloudwatch:LogGroup", "blue-control-plane"),
-        ("aws:ec2:SecurityGroup", "blue-cluster"),
-        ("aws:vpc:SecurityGroupIngressRule", "blue-cluster-https-from-vpc"),
-        ("aws:eks:Cluster", "blue-cluster"),
-        ("aws:eks:AccessEntry", "blue-admin-platform-admin"),
-        ("aws:eks:AccessPolicyAssociation", "blue-admin-platform-admin"),
-        ("aws:eks:AccessEntry", "blue-view-team-dev"),
-        ("aws:eks:AccessPolicyAssociation", "blue-view-team-dev"),
-        ("eks-platform:identity:OidcProvider", "blue-oidc"),
-        ("eks-platform:identity:ServiceAccountRole", "blue-vpc-cni"),
-        ("eks:index:VpcCniAddon", "blue-vpc-cni"),
-        ("aws:eks:Addon", "blue-kube-proxy"),
-        ("aws:eks:Addon", "blue-eks-pod-identity-agent"),
-        ("pulumi:providers:kubernetes", "blue-k8s"),
-    ])
+    assert kids == sorted(
+        [
+            ("aws:iam:Role", "blue-cluster"),
+            ("aws:iam:RolePolicyAttachment", "blue-cluster-policy"),
+            ("aws:kms:Key", "blue-secrets"),
+            ("aws:kms:Alias", "blue-secrets"),
+            ("aws:iam:RolePolicy", "blue-cluster-kms"),
+            ("aws:cloudwatch:LogGroup", "blue-control-plane"),
+            ("aws:ec2:SecurityGroup", "blue-cluster"),
+            ("aws:vpc:SecurityGroupIngressRule", "blue-cluster-https-from-vpc"),
+            ("aws:eks:Cluster", "blue-cluster"),
+            ("aws:eks:AccessEntry", "blue-admin-platform-admin"),
+            ("aws:eks:AccessPolicyAssociation", "blue-admin-platform-admin"),
+            ("aws:eks:AccessEntry", "blue-view-team-dev"),
+            ("aws:eks:AccessPolicyAssociation", "blue-view-team-dev"),
+            ("eks-platform:identity:OidcProvider", "blue-oidc"),
+            ("eks-platform:identity:ServiceAccountRole", "blue-vpc-cni"),
+            ("eks:index:VpcCniAddon", "blue-vpc-cni"),
+            ("aws:eks:Addon", "blue-kube-proxy"),
+            ("aws:eks:Addon", "blue-eks-pod-identity-agent"),
+            ("pulumi:providers:kubernetes", "blue-k8s"),
+        ]
+    )
 
 
 def short(typ):
     from tools.plan import short_type
+
     return short_type(typ)
 
 
@@ -82,7 +89,9 @@ def test_control_plane_uses_the_intra_subnets(rec):
     intra = {r.urn for r in rec.by_type("aws:ec2/subnet:Subnet") if "-intra-" in r.name}
     cluster = rec.one(CTYPE, "blue-cluster")
     assert intra <= set(cluster.dependencies)
-    assert not {r.urn for r in rec.by_type("aws:ec2/subnet:Subnet") if "-private-" in r.name} & set(cluster.dependencies)
+    assert not {r.urn for r in rec.by_type("aws:ec2/subnet:Subnet") if "-private-" in r.name} & set(
+        cluster.dependencies
+    )
 
 
 def test_log_group_exists_before_the_cluster(rec):
@@ -133,7 +142,10 @@ def test_vpc_cni_uses_pod_identity_by_default(rec):
     assert stmt["Condition"]["StringEquals"]["aws:RequestTag/kubernetes-service-account"] == "aws-node"
     assoc = rec.one("aws:eks/podIdentityAssociation:PodIdentityAssociation", "blue-vpc-cni")
     assert (assoc.inputs["clusterName"], assoc.inputs["namespace"], assoc.inputs["serviceAccount"]) == (
-        "blue", "kube-system", "aws-node")
+        "blue",
+        "kube-system",
+        "aws-node",
+    )
     assert re.fullmatch(r"arn:aws:iam::111122223333:role/blue-vpc-cni-[0-9a-f]{7}", assoc.inputs["roleArn"])
     cni = rec.one("eks:index:VpcCniAddon", "blue-vpc-cni").inputs
     assert "serviceAccountRoleArn" not in cni  # no IRSA annotation on aws-node
@@ -143,17 +155,22 @@ def test_vpc_cni_uses_pod_identity_by_default(rec):
 
 
 def test_vpc_cni_irsa_trust_is_exact():
-    rec = run_main(minimal_config(cluster={"name": "blue", "access": {"adminRoleArns": [ADMIN]},
-                                           "addons": {"vpcCni": {"identity": "irsa"}}}))
+    rec = run_main(
+        minimal_config(
+            cluster={"name": "blue", "access": {"adminRoleArns": [ADMIN]}, "addons": {"vpcCni": {"identity": "irsa"}}}
+        )
+    )
     role = rec.one("aws:iam/role:Role", "blue-vpc-cni")
     stmt = json.loads(role.inputs["assumeRolePolicy"])["Statement"][0]
     issuer = rec.outputs["oidcIssuerUrl"].removeprefix("https://")
     assert stmt["Principal"] == {"Federated": rec.outputs["oidcProviderArn"]}
     assert stmt["Action"] == "sts:AssumeRoleWithWebIdentity"
-    assert stmt["Condition"] == {"StringEquals": {
-        f"{issuer}:sub": "system:serviceaccount:kube-system:aws-node",
-        f"{issuer}:aud": "sts.amazonaws.com",
-    }}
+    assert stmt["Condition"] == {
+        "StringEquals": {
+            f"{issuer}:sub": "system:serviceaccount:kube-system:aws-node",
+            f"{issuer}:aud": "sts.amazonaws.com",
+        }
+    }
     cni = rec.one("eks:index:VpcCniAddon", "blue-vpc-cni").inputs
     assert re.fullmatch(r"arn:aws:iam::111122223333:role/blue-vpc-cni-[0-9a-f]{7}", cni["serviceAccountRoleArn"])
     assert "blue-vpc-cni" not in [a.name for a in rec.by_type("aws:eks/podIdentityAssociation:PodIdentityAssociation")]
@@ -189,7 +206,9 @@ def test_addon_ordering(rec):
     # The DaemonSet add-ons are created next to the node groups, not before them: a group waits only for the VPC
     # CNI's Pod Identity association (aws-node is admitted with credentials).
     for group in rec.by_type("aws:eks/nodeGroup:NodeGroup"):
-        assert rec.one("aws:eks/podIdentityAssociation:PodIdentityAssociation", "blue-vpc-cni").urn in group.dependencies
+        assert (
+            rec.one("aws:eks/podIdentityAssociation:PodIdentityAssociation", "blue-vpc-cni").urn in group.dependencies
+        )
         for name in ("blue-kube-proxy", "blue-eks-pod-identity-agent"):
             assert rec.one("aws:eks/addon:Addon", name).urn not in group.dependencies
         assert rec.one("eks:index:VpcCniAddon", "blue-vpc-cni").urn not in group.dependencies
@@ -241,14 +260,17 @@ def test_existing_kms_key_is_used_not_created():
 
 
 def test_pure_irsa_trust_policy():
-    doc = json.loads(irsa_trust_policy("arn:aws:iam::1:oidc-provider/oidc.example/id/X", "https://oidc.example/id/X",
-                                       ServiceAccount("ns", "sa")))
+    doc = json.loads(
+        irsa_trust_policy(
+            "arn:aws:iam::1:oidc-provider/oidc.example/id/X", "https://oidc.example/id/X", ServiceAccount("ns", "sa")
+        )
+    )
     assert doc["Statement"][0]["Condition"]["StringEquals"] == {
-        "oidc.example/id/X:aud": "sts.amazonaws.com", "oidc.example/id/X:sub": "system:serviceaccount:ns:sa"}
+        "oidc.example/id/X:aud": "sts.amazonaws.com",
+        "oidc.example/id/X:sub": "system:serviceaccount:ns:sa",
+    }
     assert issuer_host_path("https://a/b") == "a/b"
 
 
 def test_pure_thumbprints_keep_root_first_without_repeats():
     assert thumbprints("AA" * 20, ["bb" * 20, "aa" * 20]) == ["aa" * 20, "bb" * 20]
-
-

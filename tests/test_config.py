@@ -41,8 +41,9 @@ def test_every_problem_is_collected_not_just_the_first():
     with pytest.raises(ConfigError) as err:
         load({"network": {"cidr": "nope", "natGateways": "x"}, "cluster": {"version": "2.0"}})
     keys = [p.split(": ")[0] for p in err.value.problems]
-    assert sorted(keys) == sorted(["network.cidr", "network.natGateways", "cluster.version",
-                                   "cluster.access.adminRoleArns", "nodeGroups"])
+    assert sorted(keys) == sorted(
+        ["network.cidr", "network.natGateways", "cluster.version", "cluster.access.adminRoleArns", "nodeGroups"]
+    )
 
 
 def test_config_error_is_a_clean_pulumi_run_error():
@@ -63,7 +64,10 @@ def test_zone_count_defaults_to_the_explicit_zone_list():
     cfg = load(minimal_config(network={"zoneNames": ["eu-west-1b", "eu-west-1c", "eu-west-1a"]}))
     assert cfg.network.zone_count == 3
     assert cfgmod.check_zones(cfg.network, ("eu-west-1a", "eu-west-1b", "eu-west-1c"), "eu-west-1") == (
-        "eu-west-1b", "eu-west-1c", "eu-west-1a")
+        "eu-west-1b",
+        "eu-west-1c",
+        "eu-west-1a",
+    )
 
 
 def test_check_zones_takes_the_first_offered():
@@ -74,8 +78,11 @@ def test_check_zones_takes_the_first_offered():
 
 
 def test_bring_your_own_vpc():
-    existing = {"vpcId": "vpc-0123456789abcdef0", "privateSubnetIds": ["subnet-01234567", "subnet-89abcdef"],
-                "intraSubnetIds": ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"]}
+    existing = {
+        "vpcId": "vpc-0123456789abcdef0",
+        "privateSubnetIds": ["subnet-01234567", "subnet-89abcdef"],
+        "intraSubnetIds": ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"],
+    }
     cfg = load(minimal_config(network={"existing": existing}))
     e = cfg.network.existing
     assert e.vpc_id == "vpc-0123456789abcdef0"
@@ -86,25 +93,43 @@ def test_bring_your_own_vpc():
 
 
 def test_a_subnet_in_two_tiers_is_refused():
-    existing = {"vpcId": "vpc-0123456789abcdef0", "privateSubnetIds": ["subnet-01234567", "subnet-89abcdef"],
-                "publicSubnetIds": ["subnet-01234567"]}
+    existing = {
+        "vpcId": "vpc-0123456789abcdef0",
+        "privateSubnetIds": ["subnet-01234567", "subnet-89abcdef"],
+        "publicSubnetIds": ["subnet-01234567"],
+    }
     with pytest.raises(ConfigError, match=r"also listed in network\.existing\.privateSubnetIds"):
-        load(minimal_config(network={"existing": existing},
-                            cluster={"controlPlaneSubnets": "private", "access": {"adminRoleArns": [ADMIN]}}))
+        load(
+            minimal_config(
+                network={"existing": existing},
+                cluster={"controlPlaneSubnets": "private", "access": {"adminRoleArns": [ADMIN]}},
+            )
+        )
 
 
 def test_cluster_settings_are_read():
-    cfg = load(minimal_config(cluster={
-        "name": "blue", "version": "1.33", "endpoint": {"publicAccess": True, "publicAccessCidrs": ["198.51.100.0/24"]},
-        "encryption": {"kmsKeyArn": "arn:aws:kms:eu-west-1:111122223333:key/0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d"},
-        "logging": {"types": ["audit"], "retentionDays": 7},
-        "access": {"adminRoleArns": [ADMIN], "readOnlyRoleArns": ["arn:aws:iam::111122223333:role/team/dev"]},
-        "addons": {"vpcCni": {"version": "v1.20.1-eksbuild.3", "prefixDelegation": False, "networkPolicy": True},
-                   "podIdentityAgent": {"enabled": False}},
-        "kubeconfig": {"roleArn": ADMIN, "profile": "platform"},
-        "oidc": {"extraThumbprints": ["ABCDEF0123456789ABCDEF0123456789ABCDEF01"]},
-        "protect": True,
-    }, addons={"identity": "irsa"}))
+    cfg = load(
+        minimal_config(
+            cluster={
+                "name": "blue",
+                "version": "1.33",
+                "endpoint": {"publicAccess": True, "publicAccessCidrs": ["198.51.100.0/24"]},
+                "encryption": {
+                    "kmsKeyArn": "arn:aws:kms:eu-west-1:111122223333:key/0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d"
+                },
+                "logging": {"types": ["audit"], "retentionDays": 7},
+                "access": {"adminRoleArns": [ADMIN], "readOnlyRoleArns": ["arn:aws:iam::111122223333:role/team/dev"]},
+                "addons": {
+                    "vpcCni": {"version": "v1.20.1-eksbuild.3", "prefixDelegation": False, "networkPolicy": True},
+                    "podIdentityAgent": {"enabled": False},
+                },
+                "kubeconfig": {"roleArn": ADMIN, "profile": "platform"},
+                "oidc": {"extraThumbprints": ["ABCDEF0123456789ABCDEF0123456789ABCDEF01"]},
+                "protect": True,
+            },
+            addons={"identity": "irsa"},
+        )
+    )
     c = cfg.cluster
     assert (c.name, c.version, c.protect) == ("blue", "1.33", True)
     assert c.endpoint.public_access_cidrs == ("198.51.100.0/24",)
@@ -118,8 +143,9 @@ def test_cluster_settings_are_read():
 def test_raw_from_runtime_reads_only_the_project_namespace():
     import pulumi
 
-    pulumi.runtime.set_all_config({"eks-platform:network": '{"cidr": "10.1.0.0/16"}', "aws:region": "us-east-1",
-                                   "other:thing": "x"})
+    pulumi.runtime.set_all_config(
+        {"eks-platform:network": '{"cidr": "10.1.0.0/16"}', "aws:region": "us-east-1", "other:thing": "x"}
+    )
     try:
         raw, region = cfgmod.raw_from_runtime("eks-platform")
     finally:
@@ -151,28 +177,49 @@ def test_the_plan_never_picks_an_unsupported_zone():
 def test_a_node_image_missing_from_the_catalog_names_the_file_and_key(monkeypatch):
     from components import nodeimages
 
-    thin = {minor: {os_: {a: v for a, v in by_arch.items() if (minor, os_, a) != ("1.35", "al2023", "arm64")}
-                    for os_, by_arch in by_os.items()} for minor, by_os in nodeimages.catalog().items()}
+    thin = {
+        minor: {
+            os_: {a: v for a, v in by_arch.items() if (minor, os_, a) != ("1.35", "al2023", "arm64")}
+            for os_, by_arch in by_os.items()
+        }
+        for minor, by_os in nodeimages.catalog().items()
+    }
     monkeypatch.setattr(nodeimages, "catalog", lambda: thin)
-    raw = minimal_config(cluster={"version": "1.35", "access": {"adminRoleArns": [ADMIN]}}, nodeGroups={
-        "graviton": {"kind": "managed", "instanceTypes": ["m7g.large"], "architecture": "arm64"},
-        "pinned": {"kind": "selfManaged", "instanceTypes": ["m7g.large"], "architecture": "arm64",
-                   "amiId": "ami-0123456789abcdef0"},
-        "x86": {"kind": "managed", "instanceTypes": ["m7i.large"]},
-    })
+    raw = minimal_config(
+        cluster={"version": "1.35", "access": {"adminRoleArns": [ADMIN]}},
+        nodeGroups={
+            "graviton": {"kind": "managed", "instanceTypes": ["m7g.large"], "architecture": "arm64"},
+            "pinned": {
+                "kind": "selfManaged",
+                "instanceTypes": ["m7g.large"],
+                "architecture": "arm64",
+                "amiId": "ami-0123456789abcdef0",
+            },
+            "x86": {"kind": "managed", "instanceTypes": ["m7i.large"]},
+        },
+    )
     with pytest.raises(ConfigError) as err:
         load(raw)
     # one line, for the group that needs the catalog (a pinned amiId does not)
     assert err.value.problems == [
-        'nodeGroups.graviton: platform/node-images.yaml has no al2023 arm64 image for Kubernetes 1.35 '
-        '(key "1.35".al2023.arm64); add it or run `python -m tools.node_images --refresh`']
+        "nodeGroups.graviton: platform/node-images.yaml has no al2023 arm64 image for Kubernetes 1.35 "
+        '(key "1.35".al2023.arm64); add it or run `python -m tools.node_images --refresh`'
+    ]
 
 
-@pytest.mark.parametrize("cidr,inside", [
-    ("10.1.0.0/16", "10.0.0.0/8"), ("172.20.0.0/16", "172.16.0.0/12"), ("192.168.1.0/24", "192.168.0.0/16"),
-    ("100.64.0.0/10", "100.64.0.0/10"), ("127.0.0.1/32", "127.0.0.0/8"), ("169.254.169.254/32", "169.254.0.0/16"),
-    ("224.0.0.0/8", "224.0.0.0/4"), ("250.0.0.0/8", "240.0.0.0/4"),
-])
+@pytest.mark.parametrize(
+    "cidr,inside",
+    [
+        ("10.1.0.0/16", "10.0.0.0/8"),
+        ("172.20.0.0/16", "172.16.0.0/12"),
+        ("192.168.1.0/24", "192.168.0.0/16"),
+        ("100.64.0.0/10", "100.64.0.0/10"),
+        ("127.0.0.1/32", "127.0.0.0/8"),
+        ("169.254.169.254/32", "169.254.0.0/16"),
+        ("224.0.0.0/8", "224.0.0.0/4"),
+        ("250.0.0.0/8", "240.0.0.0/4"),
+    ],
+)
 def test_public_access_cidrs_inside_special_ranges_are_refused(cidr, inside):
     from components.config.base import public_unicast_problem
 

@@ -49,11 +49,17 @@ def test_the_schema_refuses_what_the_models_refuse():
     doc = stack_doc(ROOT / "Pulumi.prod.yaml")
     cases = {
         "a typo'd key": ("eks-platform:network", "natGateway", "perAz"),
-        "an unknown node-group field": ("eks-platform:nodeGroups", "system", {**doc["config"][
-            "eks-platform:nodeGroups"]["system"], "amiId": "ami-0123456789abcdef0"}),
+        "an unknown node-group field": (
+            "eks-platform:nodeGroups",
+            "system",
+            {**doc["config"]["eks-platform:nodeGroups"]["system"], "amiId": "ami-0123456789abcdef0"},
+        ),
         "a string for a boolean": ("eks-platform:cluster", "protect", "true"),
-        "an unknown instance type": ("eks-platform:nodeGroups", "system", {**doc["config"][
-            "eks-platform:nodeGroups"]["system"], "instanceTypes": ["m7i.huge"]}),
+        "an unknown instance type": (
+            "eks-platform:nodeGroups",
+            "system",
+            {**doc["config"]["eks-platform:nodeGroups"]["system"], "instanceTypes": ["m7i.huge"]},
+        ),
     }
     for what, (section, key, value) in cases.items():
         bad = json.loads(json.dumps(doc))
@@ -67,7 +73,12 @@ def test_the_schema_refuses_what_the_models_refuse():
 
 def test_the_reference_names_every_field_of_the_models():
     text = (ROOT / "docs" / "configuration.md").read_text()
-    for path in ("network.flowLogs.retentionDays", "cluster.endpoint.accessHost.instanceType",
-                 "nodeGroups.<name>.capacity.type (kind: managed)", "nodeGroups.<name>.amiId (kind: selfManaged)",
-                 "addons.externalSecrets.namespaceSelector", "delivery.runner.connectionArn"):
+    for path in (
+        "network.flowLogs.retentionDays",
+        "cluster.endpoint.accessHost.instanceType",
+        "nodeGroups.<name>.capacity.type (kind: managed)",
+        "nodeGroups.<name>.amiId (kind: selfManaged)",
+        "addons.externalSecrets.namespaceSelector",
+        "delivery.runner.connectionArn",
+    ):
         assert f"| `{path}` |" in text, path

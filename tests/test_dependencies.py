@@ -17,11 +17,14 @@ def pins(*files: str) -> dict[str, str]:
     return out
 
 
-@pytest.mark.parametrize(("lock", "sources", "constraints"), [
-    ("requirements.lock", ("requirements.txt",), True),
-    ("requirements-dev.lock", ("requirements.txt", "requirements-dev.txt"), True),
-    ("policies/requirements.lock", ("policies/requirements.txt",), False),
-])
+@pytest.mark.parametrize(
+    ("lock", "sources", "constraints"),
+    [
+        ("requirements.lock", ("requirements.txt",), True),
+        ("requirements-dev.lock", ("requirements.txt", "requirements-dev.txt"), True),
+        ("policies/requirements.lock", ("policies/requirements.txt",), False),
+    ],
+)
 def test_each_lock_is_its_pins_with_hashes(lock, sources, constraints):
     text = (ROOT / lock).read_text()
     locked = pins(lock)

@@ -41,8 +41,14 @@ def test_no_change_no_diff(prod_plan):
 
 
 def test_instance_types_replace_the_managed_group(tmp_path, prod_plan):
-    new = planned(tmp_path, changed(PROD, "      instanceTypes: [m7i.large]\n      scaling: {min: 3",
-                                    "      instanceTypes: [m7i.xlarge]\n      scaling: {min: 3"))
+    new = planned(
+        tmp_path,
+        changed(
+            PROD,
+            "      instanceTypes: [m7i.large]\n      scaling: {min: 3",
+            "      instanceTypes: [m7i.xlarge]\n      scaling: {min: 3",
+        ),
+    )
     d = diff.diff(prod_plan, new)
     group = by_name(d, "eks-platform-prod-system", "aws:eks/nodeGroup:NodeGroup")
     assert (group.op, group.replaced_by) == ("replace", ["instanceTypes"])
@@ -52,7 +58,9 @@ def test_instance_types_replace_the_managed_group(tmp_path, prod_plan):
 
 
 def test_a_label_on_a_self_managed_group_rolls_its_nodes_through_its_launch_template(tmp_path, prod_plan):
-    new = planned(tmp_path, changed(PROD, "      labels: {node-role: worker}", "      labels: {node-role: worker, team: core}"))
+    new = planned(
+        tmp_path, changed(PROD, "      labels: {node-role: worker}", "      labels: {node-role: worker, team: core}")
+    )
     d = diff.diff(prod_plan, new)
     lt = by_name(d, "eks-platform-prod-workers", "aws:ec2/launchTemplate:LaunchTemplate")
     assert (lt.op, lt.paths) == ("update", ["userData"])
@@ -100,10 +108,21 @@ def test_plans_at_1_34_and_1_35_pin_every_version(tmp_path, prod_plan):
         for group in (r for r in resources if r["type"] == "aws:eks/nodeGroup:NodeGroup"):
             assert group["inputs"]["version"] == minor
             assert group["inputs"]["releaseVersion"].startswith(f"{minor}.")
-        addons = {r["inputs"]["addonName"]: r["inputs"]["addonVersion"]
-                  for r in resources if r["type"] == "aws:eks/addon:Addon"}
-        assert set(addons) == {"vpc-cni", "kube-proxy", "eks-pod-identity-agent", "coredns", "aws-ebs-csi-driver",
-                               "metrics-server", "eks-node-monitoring-agent", "amazon-cloudwatch-observability"}
+        addons = {
+            r["inputs"]["addonName"]: r["inputs"]["addonVersion"]
+            for r in resources
+            if r["type"] == "aws:eks/addon:Addon"
+        }
+        assert set(addons) == {
+            "vpc-cni",
+            "kube-proxy",
+            "eks-pod-identity-agent",
+            "coredns",
+            "aws-ebs-csi-driver",
+            "metrics-server",
+            "eks-node-monitoring-agent",
+            "amazon-cloudwatch-observability",
+        }
         assert all(addons.values())
         seen[minor] = addons
     assert seen["1.34"]["kube-proxy"] != seen["1.35"]["kube-proxy"]
@@ -117,20 +136,26 @@ def test_skipping_a_minor_is_refused(tmp_path, prod_plan, capsys):
     code = plan.main(["prod", "--quiet", "--diff", str(base_file), "--diff-json", str(out)])
     assert code == 3
     doc = json.loads(out.read_text())
-    assert doc["errors"] == ["eks-platform-prod-cluster: Kubernetes 1.33 -> 1.35 skips a minor; EKS upgrades one "
-                             "minor at a time (1.33 -> 1.34 first)."]
+    assert doc["errors"] == [
+        "eks-platform-prod-cluster: Kubernetes 1.33 -> 1.35 skips a minor; EKS upgrades one "
+        "minor at a time (1.33 -> 1.34 first)."
+    ]
     assert doc["summary"]["update"] > 0
     assert "ERROR eks-platform-prod-cluster: Kubernetes 1.33 -> 1.35 skips a minor" in capsys.readouterr().out
 
 
 def test_replacing_the_protected_cluster_is_refused(tmp_path, prod_plan):
-    new = planned(tmp_path, changed(PROD, "  eks-platform:cluster:\n", "  eks-platform:cluster:\n"
-                                                                       "    serviceIpv4Cidr: 172.21.0.0/16\n"))
+    new = planned(
+        tmp_path,
+        changed(PROD, "  eks-platform:cluster:\n", "  eks-platform:cluster:\n    serviceIpv4Cidr: 172.21.0.0/16\n"),
+    )
     d = diff.diff(prod_plan, new)
     cluster = by_name(d, "eks-platform-prod-cluster", "aws:eks/cluster:Cluster")
     assert cluster.replaced_by == ["kubernetesNetworkConfig.serviceIpv4Cidr"]
-    assert any(e.startswith("eks-platform-prod-cluster (aws:eks/cluster:Cluster) is protected and would be replaced")
-               for e in d.errors)
+    assert any(
+        e.startswith("eks-platform-prod-cluster (aws:eks/cluster:Cluster) is protected and would be replaced")
+        for e in d.errors
+    )
 
 
 def test_a_plan_json_is_a_base_too(tmp_path, prod_plan, capsys):
@@ -141,8 +166,11 @@ def test_a_plan_json_is_a_base_too(tmp_path, prod_plan, capsys):
 
 
 def test_the_replace_table_covers_every_type_the_program_registers(prod_plan):
-    missing = {r["type"] for r in prod_plan["resources"] if r["custom"] and r["type"] not in diff.REPLACE_ON_CHANGE
-               and not r["type"].startswith("kubernetes:")}
+    missing = {
+        r["type"]
+        for r in prod_plan["resources"]
+        if r["custom"] and r["type"] not in diff.REPLACE_ON_CHANGE and not r["type"].startswith("kubernetes:")
+    }
     assert missing == set()
 
 
@@ -155,14 +183,21 @@ def test_one_minor_down_is_a_rollback_warning_two_are_refused(prod):
     """1.35 -> 1.34 plans with a warning naming EKS's 7-day window and the manual path; 1.35 -> 1.33 and
     1.34 -> 1.36 are refused (exit 3)."""
     errors, warnings = diff._version_jump("c", "1.35", "1.34")
-    assert errors == [] and warnings[0].startswith("c: Kubernetes 1.35 -> 1.34 is a ROLLBACK: EKS rolls a control "
-                                                   "plane back one minor only within 7 days of its upgrade")
+    assert errors == [] and warnings[0].startswith(
+        "c: Kubernetes 1.35 -> 1.34 is a ROLLBACK: EKS rolls a control "
+        "plane back one minor only within 7 days of its upgrade"
+    )
     assert "aws eks update-cluster-version --name <cluster> --kubernetes-version 1.34" in warnings[0]
     assert diff._version_jump("c", "1.35", "1.33") == (
-        ["c: Kubernetes 1.35 -> 1.33 goes back more than one minor; EKS rolls back one minor only (1.35 -> 1.34 "
-         "first)."], [])
+        [
+            "c: Kubernetes 1.35 -> 1.33 goes back more than one minor; EKS rolls back one minor only (1.35 -> 1.34 "
+            "first)."
+        ],
+        [],
+    )
     assert diff._version_jump("c", "1.34", "1.36")[0] == [
-        "c: Kubernetes 1.34 -> 1.36 skips a minor; EKS upgrades one minor at a time (1.34 -> 1.35 first)."]
+        "c: Kubernetes 1.34 -> 1.36 skips a minor; EKS upgrades one minor at a time (1.34 -> 1.35 first)."
+    ]
     base = prod.as_json()
     rolled = json.loads(json.dumps(base))
     cluster = next(r for r in rolled["resources"] if r["type"] == "aws:eks/cluster:Cluster")
@@ -197,7 +232,9 @@ def test_storage_class_parameters_replace_it():
 
 def test_the_access_hosts_template_rolls_nothing(tmp_path, prod_plan):
     """Its group has no instance refresh: a new template version reaches the next host it launches only."""
-    new = planned(tmp_path, changed(PROD, "accessHost: {enabled: true,", "accessHost: {enabled: true, instanceType: t3.small,"))
+    new = planned(
+        tmp_path, changed(PROD, "accessHost: {enabled: true,", "accessHost: {enabled: true, instanceType: t3.small,")
+    )
     d = diff.diff(prod_plan, new)
     lt = by_name(d, "eks-platform-prod-access-host", "aws:ec2/launchTemplate:LaunchTemplate")
     assert (lt.op, lt.paths, lt.rolls_nodes) == ("update", ["instanceType"], None)
@@ -209,28 +246,39 @@ DEV = (ROOT / "Pulumi.dev.yaml").read_text()
 
 def test_karpenter_drift_is_marked_behavioural_fields_are_not(tmp_path):
     base = planned(tmp_path, DEV, "base")
-    labelled = diff.diff(base, planned(tmp_path, changed(DEV, "labels: {node-role: batch}",
-                                                         "labels: {node-role: batch, team: ml}"), "labels"))
+    labelled = diff.diff(
+        base,
+        planned(tmp_path, changed(DEV, "labels: {node-role: batch}", "labels: {node-role: batch, team: ml}"), "labels"),
+    )
     pool = by_name(labelled, "eks-platform-prod-karpenter-batch-pool", "kubernetes:karpenter.sh/v1:NodePool")
     assert pool.paths == ["spec.template.metadata.labels.team"] and "Karpenter drift" in pool.rolls_nodes
-    calmer = diff.diff(base, planned(tmp_path, changed(DEV, "consolidateAfter: 5m", "consolidateAfter: 10m"),
-                                     "disruption"))
+    calmer = diff.diff(
+        base, planned(tmp_path, changed(DEV, "consolidateAfter: 5m", "consolidateAfter: 10m"), "disruption")
+    )
     pool = by_name(calmer, "eks-platform-prod-karpenter-batch-pool", "kubernetes:karpenter.sh/v1:NodePool")
     assert pool.paths == ["spec.disruption.consolidateAfter"] and pool.rolls_nodes is None
-    bigger = diff.diff(base, planned(tmp_path, changed(DEV, "      kind: karpenter\n",
-                                                       "      kind: karpenter\n      rootVolume: {sizeGiB: 80}\n"),
-                                     "volume"))
+    bigger = diff.diff(
+        base,
+        planned(
+            tmp_path,
+            changed(DEV, "      kind: karpenter\n", "      kind: karpenter\n      rootVolume: {sizeGiB: 80}\n"),
+            "volume",
+        ),
+    )
     cls = by_name(bigger, "eks-platform-prod-karpenter-batch-class", "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass")
     assert cls.rolls_nodes.startswith("NodeClassDrift: every node of the class")
 
 
 def test_replacing_a_fargate_profile_restarts_its_pods(tmp_path):
-    with_profile = changed(DEV, "  eks-platform:nodeGroups:\n",
-                           "  eks-platform:nodeGroups:\n    jobs:\n      kind: fargate\n"
-                           "      selectors: [{namespace: jobs}]\n")
+    with_profile = changed(
+        DEV,
+        "  eks-platform:nodeGroups:\n",
+        "  eks-platform:nodeGroups:\n    jobs:\n      kind: fargate\n      selectors: [{namespace: jobs}]\n",
+    )
     base = planned(tmp_path, with_profile, "base")
-    d = diff.diff(base, planned(tmp_path, changed(with_profile, "{namespace: jobs}", "{namespace: batch-jobs}"),
-                                "moved"))
+    d = diff.diff(
+        base, planned(tmp_path, changed(with_profile, "{namespace: jobs}", "{namespace: batch-jobs}"), "moved")
+    )
     (profile,) = [c for c in d.changes if c.type == "aws:eks/fargateProfile:FargateProfile"]
     assert profile.op == "replace" and "deletes the pods" in profile.rolls_nodes
 
@@ -247,16 +295,19 @@ def test_a_tag_edit_on_a_karpenter_class_is_flagged_as_rolling_every_node_of_it(
     assert cls.rolls_nodes.startswith("NodeClassDrift: spec.tags is part of the EC2NodeClass hash")
 
 
-@pytest.mark.parametrize("paths,expected", [
-    (["spec.tags.team"], "NodeClassDrift: spec.tags"),
-    (["spec.kubelet.maxPods"], "NodeClassDrift: every node"),  # kubelet is hashed at v1.14.1 (hash:"ignore" later)
-    (["spec.metadataOptions.httpPutResponseHopLimit"], "NodeClassDrift: every node"),
-    (["spec.amiSelectorTerms"], "AMIDrift"),
-    (["spec.subnetSelectorTerms"], "SubnetDrift"),
-    (["spec.securityGroupSelectorTerms"], "SecurityGroupDrift"),
-    (["spec.ipPrefixCount"], None),
-    (["metadata.labels.x"], None),
-])
+@pytest.mark.parametrize(
+    "paths,expected",
+    [
+        (["spec.tags.team"], "NodeClassDrift: spec.tags"),
+        (["spec.kubelet.maxPods"], "NodeClassDrift: every node"),  # kubelet is hashed at v1.14.1 (hash:"ignore" later)
+        (["spec.metadataOptions.httpPutResponseHopLimit"], "NodeClassDrift: every node"),
+        (["spec.amiSelectorTerms"], "AMIDrift"),
+        (["spec.subnetSelectorTerms"], "SubnetDrift"),
+        (["spec.securityGroupSelectorTerms"], "SecurityGroupDrift"),
+        (["spec.ipPrefixCount"], None),
+        (["metadata.labels.x"], None),
+    ],
+)
 def test_ec2nodeclass_drift_follows_karpenters_hash(paths, expected):
     found = diff.karpenter_class_rolls(paths)
     assert (found is None) if expected is None else found.startswith(expected)

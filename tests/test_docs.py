@@ -13,11 +13,25 @@ def section(title: str) -> str:
 
 def test_upgrade_and_node_image_sections_describe_the_code():
     upgrading, images = section("Upgrading Kubernetes"), section("Node images and EKS add-on versions")
-    for word in ("releaseVersion", "addonVersion", "platform/eks-addons.yaml", "kubeVersion", "upgradePolicy",
-                 "EXTENDED", "--diff"):
+    for word in (
+        "releaseVersion",
+        "addonVersion",
+        "platform/eks-addons.yaml",
+        "kubeVersion",
+        "upgradePolicy",
+        "EXTENDED",
+        "--diff",
+    ):
         assert word in upgrading, word
-    for word in ("platform/node-images.yaml", "tools.node_images --refresh", "node-images.yml", "--verify",
-                 "tools.eks_addons --refresh", "AWS_CATALOG_ROLE_ARN", "create and approve pull requests"):
+    for word in (
+        "platform/node-images.yaml",
+        "tools.node_images --refresh",
+        "node-images.yml",
+        "--verify",
+        "tools.eks_addons --refresh",
+        "AWS_CATALOG_ROLE_ARN",
+        "create and approve pull requests",
+    ):
         assert word in images, word
     assert (ROOT / ".github/workflows/node-images.yml").is_file()
 
@@ -42,9 +56,23 @@ def test_teardown_section_names_the_tools_flags():
 # ---------------------------------------------------------------------------------------
 # cross-references: `docs/x.md, "Heading"` and `x.md#anchor` name headings that exist
 # ---------------------------------------------------------------------------------------
-SOURCES = [p for pattern in ("*.md", "docs/*.md", "components/**/*.py", "tools/*.py", "policies/*.py",
-                             "Pulumi*.yaml", ".github/workflows/*.yml", "platform/**/*", "Makefile", "tests/*.py")
-           for p in ROOT.glob(pattern) if p.is_file() and "venv" not in p.parts and p.name != "test_docs.py"]
+SOURCES = [
+    p
+    for pattern in (
+        "*.md",
+        "docs/*.md",
+        "components/**/*.py",
+        "tools/*.py",
+        "policies/*.py",
+        "Pulumi*.yaml",
+        ".github/workflows/*.yml",
+        "platform/**/*",
+        "Makefile",
+        "tests/*.py",
+    )
+    for p in ROOT.glob(pattern)
+    if p.is_file() and "venv" not in p.parts and p.name != "test_docs.py"
+]
 REFERENCE = re.compile(r"((?:docs/)?[\w.-]+\.md),?\s+\"([^\"\n]+)\"")
 ANCHOR = re.compile(r"\(((?:docs/|\.\./)?[\w.-]+\.md)#([\w-]+)\)")
 
@@ -74,7 +102,7 @@ def test_every_cross_reference_names_a_heading_that_exists():
         for name, heading in REFERENCE.findall(text):
             doc = target(name, source)
             if doc is not None and heading.replace("`", "") not in headings(doc.read_text()):
-                broken.append(f"{source.relative_to(ROOT)}: {name}, \"{heading}\"")
+                broken.append(f'{source.relative_to(ROOT)}: {name}, "{heading}"')
         for name, anchor in ANCHOR.findall(text):
             doc = target(name, source)
             if doc is not None and anchor not in {slug(h) for h in headings(doc.read_text())}:

@@ -21,8 +21,11 @@ coredns:
 
 
 def version(v: str, minor: str, default: bool) -> dict:
-    return {"addonVersion": v, "architecture": ["amd64", "arm64"], "compatibilities": [
-        {"clusterVersion": minor, "platformVersions": ["*"], "defaultVersion": default}]}
+    return {
+        "addonVersion": v,
+        "architecture": ["amd64", "arm64"],
+        "compatibilities": [{"clusterVersion": minor, "platformVersions": ["*"], "defaultVersion": default}],
+    }
 
 
 @pytest.fixture
@@ -35,24 +38,33 @@ def eks(monkeypatch):
 
 
 def answer(stub, addon: str, minor: str, *versions: dict) -> None:
-    stub.add_response("describe_addon_versions",
-                      {"addons": [{"addonName": addon, "type": "networking", "addonVersions": list(versions)}]},
-                      {"addonName": addon, "kubernetesVersion": minor})
+    stub.add_response(
+        "describe_addon_versions",
+        {"addons": [{"addonName": addon, "type": "networking", "addonVersions": list(versions)}]},
+        {"addonName": addon, "kubernetesVersion": minor},
+    )
 
 
 def test_refresh_installs_ekss_default_and_keeps_the_offered_versions(eks, tmp_path, capsys):
     client, stub = eks
     path = tmp_path / "eks-addons.yaml"
     path.write_text(CATALOG)
-    answer(stub, "vpc-cni", "1.35", version("v1.21.0-eksbuild.1", "1.35", False),
-           version("v1.20.4-eksbuild.2", "1.35", True), version("v1.20.1-eksbuild.3", "1.35", False))
+    answer(
+        stub,
+        "vpc-cni",
+        "1.35",
+        version("v1.21.0-eksbuild.1", "1.35", False),
+        version("v1.20.4-eksbuild.2", "1.35", True),
+        version("v1.20.1-eksbuild.3", "1.35", False),
+    )
     answer(stub, "coredns", "1.35", version("v1.13.1-eksbuild.1", "1.35", True))
     assert eks_addons.main(["--refresh"], eks=client, path=path) == 0
     stub.assert_no_pending_responses()
     new = eksaddons.parse(path.read_text())
     # the default, not the newest build
     assert new["vpc-cni"]["1.35"] == eksaddons.Versions(
-        "v1.20.4-eksbuild.2", ("v1.21.0-eksbuild.1", "v1.20.4-eksbuild.2", "v1.20.1-eksbuild.3"))
+        "v1.20.4-eksbuild.2", ("v1.21.0-eksbuild.1", "v1.20.4-eksbuild.2", "v1.20.1-eksbuild.3")
+    )
     assert new["coredns"]["1.35"].install == "v1.13.1-eksbuild.1"
     assert path.read_text().startswith("# header\nvpc-cni:\n")
     assert 'vpc-cni."1.35": install v1.20.1-eksbuild.3 -> v1.20.4-eksbuild.2' in capsys.readouterr().out
@@ -80,8 +92,16 @@ def test_every_managed_add_on_version_in_the_plan_comes_from_the_catalog(prod, d
         found = {r.inputs["addonName"]: r.inputs["addonVersion"] for r in rec.by_type("aws:eks/addon:Addon")}
         found["vpc-cni"] = rec.by_type("eks:index:VpcCniAddon")[0].inputs["addonVersion"]
         observed = {"amazon-cloudwatch-observability"} if rec is prod else set()  # observability: prod only
-        assert set(found) == {"vpc-cni", "kube-proxy", "coredns", "eks-pod-identity-agent", "aws-ebs-csi-driver",
-                              "metrics-server", "eks-node-monitoring-agent", *observed}
+        assert set(found) == {
+            "vpc-cni",
+            "kube-proxy",
+            "coredns",
+            "eks-pod-identity-agent",
+            "aws-ebs-csi-driver",
+            "metrics-server",
+            "eks-node-monitoring-agent",
+            *observed,
+        }
         for addon, v in found.items():
             assert v == eksaddons.install_version(addon, minor), addon
 
@@ -100,7 +120,8 @@ def test_a_catalog_without_the_clusters_minor_is_a_config_problem(monkeypatch):
         load(minimal_config(), stack="t", region="eu-west-1")
     assert err.value.problems == [
         'cluster.version: platform/eks-addons.yaml has no coredns version for Kubernetes 1.35 (key coredns."1.35"); '
-        "add it or run `python -m tools.eks_addons --refresh`"]
+        "add it or run `python -m tools.eks_addons --refresh`"
+    ]
 
 
 def test_a_chart_whose_kube_version_excludes_the_clusters_minor_is_refused(monkeypatch):
@@ -110,14 +131,17 @@ def test_a_chart_whose_kube_version_excludes_the_clusters_minor_is_refused(monke
     from components.config import load
 
     real = cat.catalog()
-    narrowed = {**real, "awsLoadBalancerController": dataclasses.replace(
-        real["awsLoadBalancerController"], kube_version=">=1.36.0-0")}
+    narrowed = {
+        **real,
+        "awsLoadBalancerController": dataclasses.replace(real["awsLoadBalancerController"], kube_version=">=1.36.0-0"),
+    }
     monkeypatch.setattr(cat, "catalog", lambda: narrowed)
     with pytest.raises(ConfigError) as err:
         load(minimal_config(), stack="t", region="eu-west-1")
     assert err.value.problems == [
         "addons.awsLoadBalancerController: aws-load-balancer-controller 3.5.0 supports Kubernetes >=1.36.0-0, not "
-        "1.35 (platform/addons.yaml kubeVersion); bump the chart or stay on a supported minor"]
+        "1.35 (platform/addons.yaml kubeVersion); bump the chart or stay on a supported minor"
+    ]
 
 
 @pytest.mark.parametrize("minor", ["1.32", "1.33", "1.34", "1.35"])
@@ -125,4 +149,5 @@ def test_every_chart_supports_every_minor_the_platform_supports(minor):
     from components.addons.catalog import catalog
 
     assert {key: spec.kube_version_problem(minor) for key, spec in catalog().items()} == {
-        key: None for key in catalog()}
+        key: None for key in catalog()
+    }

@@ -11,8 +11,10 @@ from tests.conftest import run_components
 from tools import remote_components
 from tools.mockcloud import EngineError
 
-VERSION_ERROR = ("You need to specify either `addonVersion` or `clusterVersion` to determine the version of the "
-                 "vpc-cni addon to use.")
+VERSION_ERROR = (
+    "You need to specify either `addonVersion` or `clusterVersion` to determine the version of the "
+    "vpc-cni addon to use."
+)
 
 
 def test_vpc_cni_addon_without_a_version_fails_like_the_real_constructor():
@@ -38,14 +40,18 @@ def test_vpc_cni_addon_without_cluster_name_fails():
 
 def test_conflicting_snat_options_fail():
     with pytest.raises(remote_components.ComponentError, match="one of `cniExternalSnat` or `externalSnat`"):
-        remote_components.construct("eks:index:VpcCniAddon", "cni",
-                                    {"clusterName": "c", "addonVersion": "v1", "externalSnat": True,
-                                     "cniExternalSnat": True}, lambda a, v: "x")
+        remote_components.construct(
+            "eks:index:VpcCniAddon",
+            "cni",
+            {"clusterName": "c", "addonVersion": "v1", "externalSnat": True, "cniExternalSnat": True},
+            lambda a, v: "x",
+        )
 
 
 def test_cluster_version_alone_resolves_the_newest_addon_for_the_minor():
     (child,) = remote_components.construct(
-        "eks:index:VpcCniAddon", "cni", {"clusterName": "c", "clusterVersion": "1.34"}, lambda a, v: f"{a}@{v}")
+        "eks:index:VpcCniAddon", "cni", {"clusterName": "c", "clusterVersion": "1.34"}, lambda a, v: f"{a}@{v}"
+    )
     assert child.inputs["addonVersion"] == "vpc-cni@1.34"
 
 
@@ -73,8 +79,11 @@ def test_duplicate_urn_fails_with_the_engines_message():
         aws.sqs.Queue("q")
         aws.sqs.Queue("q")
 
-    with pytest.raises(EngineError, match=r"Duplicate resource URN 'urn:pulumi:test::eks-platform::aws:sqs/queue:Queue::q'; "
-                                          r"try giving it a unique name"):
+    with pytest.raises(
+        EngineError,
+        match=r"Duplicate resource URN 'urn:pulumi:test::eks-platform::aws:sqs/queue:Queue::q'; "
+        r"try giving it a unique name",
+    ):
         run_components(program)
 
 
@@ -86,8 +95,11 @@ class Box(pulumi.ComponentResource):
 
 def test_a_child_name_repeated_under_two_components_of_one_type_is_a_duplicate():
     # URNs carry the parent's type, not its name: this is why every child name starts with its component's.
-    with pytest.raises(EngineError, match=r"Duplicate resource URN 'urn:pulumi:test::eks-platform::"
-                                          r"test:index:Box\$aws:sqs/queue:Queue::q'"):
+    with pytest.raises(
+        EngineError,
+        match=r"Duplicate resource URN 'urn:pulumi:test::eks-platform::"
+        r"test:index:Box\$aws:sqs/queue:Queue::q'",
+    ):
         run_components(lambda: (Box("a"), Box("b")))
 
 
@@ -127,8 +139,11 @@ def test_config_group_children_are_the_manifests_objects_named_as_the_provider_n
     from components.addons.base import take_over_crds
 
     def program():
-        k8s.yaml.v2.ConfigGroup("widgets", files=["tests/data/manifests/widgets-crd.yaml"],
-                                opts=pulumi.ResourceOptions(transforms=[take_over_crds]))
+        k8s.yaml.v2.ConfigGroup(
+            "widgets",
+            files=["tests/data/manifests/widgets-crd.yaml"],
+            opts=pulumi.ResourceOptions(transforms=[take_over_crds]),
+        )
 
     rec = run_components(program)
     crd = rec.one("kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition", "widgets:widgets.example.com")
@@ -140,17 +155,27 @@ def test_config_group_children_are_the_manifests_objects_named_as_the_provider_n
     assert "annotations" not in ns.inputs["metadata"]
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    ({"files": "crds.yaml"}, "files: expected an array of strings"),
-    ({"files": ["http://example.com/v1.0.0/crds.yaml"]}, "only https sources"),
-    ({"files": ["tests/data/manifests/nope.yaml"]}, "reading YAML file from disk: open tests/data/manifests/nope.yaml"),
-    ({"files": [], "skipAwait": "yes"}, "skipAwait: expected bool"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ({"files": "crds.yaml"}, "files: expected an array of strings"),
+        ({"files": ["http://example.com/v1.0.0/crds.yaml"]}, "only https sources"),
+        (
+            {"files": ["tests/data/manifests/nope.yaml"]},
+            "reading YAML file from disk: open tests/data/manifests/nope.yaml",
+        ),
+        ({"files": [], "skipAwait": "yes"}, "skipAwait: expected bool"),
+    ],
+)
 def test_config_group_arguments_are_checked_like_the_provider(args, message):
     with pytest.raises(remote_components.ComponentError, match=message):
         remote_components.construct("kubernetes:yaml/v2:ConfigGroup", "g", args, lambda a, v: "x")
 
 
 def test_config_group_urls_register_no_children_offline():
-    assert remote_components.construct("kubernetes:yaml/v2:ConfigGroup", "g",
-                                       {"files": ["https://example.com/v1.0.0/crds.yaml"]}, lambda a, v: "x") == []
+    assert (
+        remote_components.construct(
+            "kubernetes:yaml/v2:ConfigGroup", "g", {"files": ["https://example.com/v1.0.0/crds.yaml"]}, lambda a, v: "x"
+        )
+        == []
+    )

@@ -25,8 +25,9 @@ def parsed(tmp_path_factory, prod) -> dict:
     texts = {"resource": graph.mermaid(prod), "component": graph.mermaid(prod, "component"), "bad": BAD}
     for key, text in texts.items():
         (folder / f"{key}.mmd").write_text(text)
-    proc = subprocess.run(["node", str(PARSER), *(str(folder / f"{k}.mmd") for k in texts)], capture_output=True,
-                          text=True, timeout=120)
+    proc = subprocess.run(
+        ["node", str(PARSER), *(str(folder / f"{k}.mmd") for k in texts)], capture_output=True, text=True, timeout=120
+    )
     docs = [json.loads(line) for line in proc.stdout.splitlines()]
     assert proc.returncode == 1 and len(docs) == 3, proc.stderr  # the broken file fails, and only it
     return {key: {**doc, "text": texts[key]} for key, doc in zip(texts, docs, strict=True)}
@@ -47,8 +48,11 @@ def test_resource_level_one_subgraph_per_component_every_resource_inside(parsed,
 
 def test_arrows_point_from_dependency_to_dependent(parsed):
     text = parsed["resource"]["text"]
-    ids = {line.strip().split("[", 1)[0]: line.split('"', 2)[1].split("<br/>")[0]
-           for line in text.splitlines() if '["' in line and not line.strip().startswith("subgraph")}
+    ids = {
+        line.strip().split("[", 1)[0]: line.split('"', 2)[1].split("<br/>")[0]
+        for line in text.splitlines()
+        if '["' in line and not line.strip().startswith("subgraph")
+    }
     edges = {(ids.get(a), ids.get(b)) for a, b in parsed["resource"]["edges"]}
     # the control plane exists before the system node group waits for it, never the other way round
     cluster, group = "eks-platform-prod-cluster", "eks-platform-prod-system"

@@ -32,13 +32,32 @@ STACK_FILES = (*stack_files(), FULL)
 BASES = {path.name: parse_yaml(path.read_bytes(), path.name) for path in STACK_FILES}
 
 scalars = st.one_of(
-    st.none(), st.booleans(), st.integers(-(2**70), 2**70), st.floats(allow_nan=False, allow_infinity=False),
-    st.text(max_size=30), st.sampled_from(["", " ", "m7i.large\n", "café", "١٢٣", "10.0.0.0/255.255.0.0", "\x00",
-                                           "yes", "1.35", "eks-platform/node-group", "a" * 300]),
+    st.none(),
+    st.booleans(),
+    st.integers(-(2**70), 2**70),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(max_size=30),
+    st.sampled_from(
+        [
+            "",
+            " ",
+            "m7i.large\n",
+            "café",
+            "١٢٣",
+            "10.0.0.0/255.255.0.0",
+            "\x00",
+            "yes",
+            "1.35",
+            "eks-platform/node-group",
+            "a" * 300,
+        ]
+    ),
 )
-values = st.recursive(scalars, lambda inner: st.one_of(st.lists(inner, max_size=4),
-                                                       st.dictionaries(st.text(max_size=12), inner, max_size=4)),
-                      max_leaves=12)
+values = st.recursive(
+    scalars,
+    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=12), inner, max_size=4)),
+    max_leaves=12,
+)
 TEXT_EDITS = [
     "  eks-platform:tags:\n    created: 2024-01-01\n",
     "  eks-platform:tags: !Ref Tags\n",
@@ -94,8 +113,22 @@ def mutated(draw, name: str) -> bytes:
         at = draw(st.integers(1, max(1, len(lines) - 1)))
         if edit == "CONTROL":  # a non-printable byte anywhere in the text: NUL, ESC, DEL, C1...
             pos = draw(st.integers(0, len(text)))
-            byte = draw(st.sampled_from([b"\x00", b"\x01", b"\x08", b"\x0b", b"\x0c", b"\x1b", b"\x7f",
-                                         "\x85".encode(), "\x9b".encode(), "\ufffe".encode()]))
+            byte = draw(
+                st.sampled_from(
+                    [
+                        b"\x00",
+                        b"\x01",
+                        b"\x08",
+                        b"\x0b",
+                        b"\x0c",
+                        b"\x1b",
+                        b"\x7f",
+                        "\x85".encode(),
+                        "\x9b".encode(),
+                        "\ufffe".encode(),
+                    ]
+                )
+            )
             return text[:pos] + byte + text[pos:]
         insert = b"  x: caf\xe9" if edit == "BYTE" else edit.encode().rstrip(b"\n")
         text = b"\n".join([*lines[:at], insert, *lines[at:]])
@@ -109,8 +142,20 @@ def near(old: Any) -> st.SearchStrategy:
     if isinstance(old, int):
         return st.one_of(st.integers(-2, 70_000), st.sampled_from([0, 1, old - 1, old + 1, old * 10, 2**31]))
     if isinstance(old, str):
-        return st.sampled_from([old[:-1], old + old, old.upper(), old + "-x", "", old[:1], old.replace("-", "_"),
-                                old + "/", "*", old.split(".")[0]])
+        return st.sampled_from(
+            [
+                old[:-1],
+                old + old,
+                old.upper(),
+                old + "-x",
+                "",
+                old[:1],
+                old.replace("-", "_"),
+                old + "/",
+                "*",
+                old.split(".")[0],
+            ]
+        )
     return st.just(old)
 
 
@@ -128,7 +173,7 @@ def edited(draw, name: str) -> bytes:
         old = at(doc, path)
         if isinstance(path[-1], int) and draw(st.booleans()):  # repeat a list item
             parent = list(at(doc, path[:-1]))
-            doc = replace(doc, path[:-1], [*parent[: path[-1] + 1], *parent[path[-1]:]], "value")
+            doc = replace(doc, path[:-1], [*parent[: path[-1] + 1], *parent[path[-1] :]], "value")
         elif isinstance(old, dict | list) or draw(st.integers(0, 3)) == 0:
             doc = replace(doc, path, None, "delete")
         else:
@@ -156,16 +201,24 @@ def plans_or_is_refused_cleanly(tmp_path_factory, content: bytes, codes: tuple[i
 
 # One test per stack file (a new file gets its own), so pytest-xdist spreads the campaign over the cores.
 @pytest.mark.parametrize("base", sorted(BASES))
-@settings(max_examples=24, deadline=None, derandomize=True,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(
+    max_examples=24,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 @given(data=st.data())
 def test_any_stack_file_plans_or_is_refused_cleanly(tmp_path_factory, base, data):
     plans_or_is_refused_cleanly(tmp_path_factory, data.draw(mutated(base)), (0, 2))
 
 
 @pytest.mark.parametrize("base", sorted(BASES))
-@settings(max_examples=17, deadline=None, derandomize=True,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(
+    max_examples=17,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 @given(data=st.data())
 def test_a_near_miss_edit_plans_fails_a_guardrail_or_is_refused_cleanly(tmp_path_factory, base, data):
     plans_or_is_refused_cleanly(tmp_path_factory, data.draw(edited(base)), (0, 2, 3))

@@ -22,23 +22,42 @@ CONNECTION = "arn:aws:codeconnections:eu-west-1:111122223333:connection/0b1c2d3e
 LONGEST_KEY = "k" * 63
 EVERYTHING = {
     "network": {"flowLogs": {"enabled": True}},
-    "cluster": {"endpoint": {"accessHost": {"enabled": True}},
-                "access": {"adminRoleArns": [ADMIN], "adminRole": {"create": True}}},
-    "nodeGroups": {"system": {**SYSTEM_GROUP, "iam": {"dedicatedRole": True}},
-                   "workers": {"kind": "selfManaged", "instanceTypes": ["m7i.large"]},
-                   LONGEST_KEY: {"kind": "selfManaged", "instanceTypes": ["m7i.large"], "iam": {"dedicatedRole": True}},
-                   "e" * 63: {"kind": "managed", "instanceTypes": ["m7i.large"], "iam": {"dedicatedRole": True}},
-                   "p" * 63: {"kind": "karpenter", "instanceCategories": ["m"]},
-                   "j" * 63: {"kind": "fargate", "selectors": [{"namespace": "jobs"}]}},
-    "workloads": {"identities": {"i" * 63: {"namespace": "app", "serviceAccount": "app",
-                                            "policyArns": ["arn:aws:iam::aws:policy/AmazonSQSReadOnlyAccess"]}},
-                  "loadBalancers": {"l" * 63: {"type": "network", "scheme": "internal",
-                                               "listeners": [{"port": 443, "protocol": "TCP"}],
-                                               "target": {"namespace": "shop", "service": "web", "port": 443}}}},
-    "addons": {"externalSecrets": {"ssmPathPrefix": "/p/"},
-               "externalDns": {"domainFilters": ["a.io"], "hostedZoneIds": ["Z1"]}},
-    "delivery": {"runner": {"enabled": True, "repository": "acme/p", "connectionArn": CONNECTION,
-                            "allowedActorIds": [1]}},
+    "cluster": {
+        "endpoint": {"accessHost": {"enabled": True}},
+        "access": {"adminRoleArns": [ADMIN], "adminRole": {"create": True}},
+    },
+    "nodeGroups": {
+        "system": {**SYSTEM_GROUP, "iam": {"dedicatedRole": True}},
+        "workers": {"kind": "selfManaged", "instanceTypes": ["m7i.large"]},
+        LONGEST_KEY: {"kind": "selfManaged", "instanceTypes": ["m7i.large"], "iam": {"dedicatedRole": True}},
+        "e" * 63: {"kind": "managed", "instanceTypes": ["m7i.large"], "iam": {"dedicatedRole": True}},
+        "p" * 63: {"kind": "karpenter", "instanceCategories": ["m"]},
+        "j" * 63: {"kind": "fargate", "selectors": [{"namespace": "jobs"}]},
+    },
+    "workloads": {
+        "identities": {
+            "i" * 63: {
+                "namespace": "app",
+                "serviceAccount": "app",
+                "policyArns": ["arn:aws:iam::aws:policy/AmazonSQSReadOnlyAccess"],
+            }
+        },
+        "loadBalancers": {
+            "l" * 63: {
+                "type": "network",
+                "scheme": "internal",
+                "listeners": [{"port": 443, "protocol": "TCP"}],
+                "target": {"namespace": "shop", "service": "web", "port": 443},
+            }
+        },
+    },
+    "addons": {
+        "externalSecrets": {"ssmPathPrefix": "/p/"},
+        "externalDns": {"domainFilters": ["a.io"], "hostedZoneIds": ["Z1"]},
+    },
+    "delivery": {
+        "runner": {"enabled": True, "repository": "acme/p", "connectionArn": CONNECTION, "allowedActorIds": [1]}
+    },
 }
 
 
@@ -50,13 +69,15 @@ def test_an_autoname_over_the_limit_is_the_engines_error():
     assert names.engine_problem("aws:iam/role:Role", "x" * 56, {}) is None  # 56 + 8 = 64
     assert names.engine_problem("aws:iam/role:Role", logical, {}) == (
         f"could not make instance of 'aws:iam/role:Role': name '{logical}-' plus 7 random chars is longer than "
-        "maximum length 64")
+        "maximum length 64"
+    )
 
 
 def test_explicit_names_and_forbidden_prefixes():
     assert "is 81 characters; at most 80" in names.engine_problem("aws:sqs/queue:Queue", "q", {"name": "q" * 81})
     assert "may not start with 'internal-'" in names.engine_problem(
-        "aws:lb/loadBalancer:LoadBalancer", "lb", {"name": "internal-api"})
+        "aws:lb/loadBalancer:LoadBalancer", "lb", {"name": "internal-api"}
+    )
     assert names.engine_problem("aws:lifecycle/unknown:Type", "x" * 999, {}) is None
     # A lifecycle hook is never autonamed: no name, nothing to check.
     assert names.engine_problem("aws:autoscaling/lifecycleHook:LifecycleHook", "h" * 300, {}) is None
@@ -84,7 +105,7 @@ def test_names_that_fit_do_not_change():
 
 def test_a_long_name_keeps_its_start_and_its_role_and_ends_in_a_hash():
     logical = f"{'acme-payments-europe-production-' * 3}karpenter-nodes"
-    (prop, name), = names.autoname(names.ROLE, logical).items()
+    ((prop, name),) = names.autoname(names.ROLE, logical).items()
     assert prop == "name" and len(name) == 64
     assert name.startswith("acme-payments-europ") and name.endswith(f"-karpenter-nodes-{names.digest(logical)}")
     assert name == names.autoname(names.ROLE, logical)["name"]  # deterministic: previews never churn
@@ -113,8 +134,10 @@ def test_elbv2_names_take_only_alphanumerics_and_hyphens_and_never_start_interna
 
 
 @settings(max_examples=200, deadline=None)
-@given(natural=st.from_regex(r"[0-9A-Za-z][A-Za-z0-9_-]{0,99}(-[a-z0-9]{1,63}){0,3}", fullmatch=True),
-       type_=st.sampled_from(sorted(names.LIMITS)))
+@given(
+    natural=st.from_regex(r"[0-9A-Za-z][A-Za-z0-9_-]{0,99}(-[a-z0-9]{1,63}){0,3}", fullmatch=True),
+    type_=st.sampled_from(sorted(names.LIMITS)),
+)
 def test_any_name_fits_its_type(natural, type_):
     limit = names.LIMITS[type_]
     name = names.explicit(type_, natural)
@@ -137,7 +160,7 @@ LONG = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789-", min_size=60, ma
 @given(a=LONG, b=LONG, at=st.integers(0, 120), char=st.sampled_from("abz09-"))
 def test_different_long_names_stay_different(a, b, at, char):
     # two unrelated names, and two that differ in one character anywhere (the middle cut hides the middle)
-    nearly = a[:at] + char + a[at + 1:] if at < len(a) else a + char
+    nearly = a[:at] + char + a[at + 1 :] if at < len(a) else a + char
     for other in (b, nearly):
         if other != a:
             assert names.explicit(names.ROLE, a) != names.explicit(names.ROLE, other)
@@ -157,8 +180,9 @@ def _every_name_fits(recording) -> None:
 @pytest.mark.parametrize("stack_file", stack_files(), ids=lambda p: p.name)
 def test_every_stack_plans_with_a_long_cluster_name(stack_file, length, tmp_path):
     doc = yaml.safe_load(stack_file.read_text())
-    doc["config"].setdefault("eks-platform:cluster", {})["name"] = "c" + "-long" * ((length - 1) // 5) + \
-        "x" * ((length - 1) % 5)
+    doc["config"].setdefault("eks-platform:cluster", {})["name"] = (
+        "c" + "-long" * ((length - 1) // 5) + "x" * ((length - 1) % 5)
+    )
     copy = tmp_path / stack_file.name
     copy.write_text(yaml.safe_dump(doc))
     recording = plan.run(copy, plan.stack_name_of(copy))  # the mock refuses any name over its limit
@@ -179,8 +203,10 @@ def test_the_longest_cluster_name_and_keys_plan():
 def test_a_32_character_load_balancer_key_plans():
     key = "orders-api-internal-balancer-32c"
     assert len(key) == 32
-    raw = minimal_config(cluster={"name": "eks-platform-staging", "access": {"adminRoleArns": [ADMIN]}},
-                         workloads={"loadBalancers": {key: EVERYTHING["workloads"]["loadBalancers"]["l" * 63]}})
+    raw = minimal_config(
+        cluster={"name": "eks-platform-staging", "access": {"adminRoleArns": [ADMIN]}},
+        workloads={"loadBalancers": {key: EVERYTHING["workloads"]["loadBalancers"]["l" * 63]}},
+    )
     recording = run_main(raw, stack="staging")
     (lb,) = recording.by_type("aws:lb/loadBalancer:LoadBalancer")
     assert len(lb.inputs["name"]) == 32 and lb.inputs["name"].startswith("eks-plat")

@@ -10,8 +10,12 @@ from components.config.workloads import LoadBalancer
 from tests.conftest import config_model, minimal_config, run_main
 
 NS = "kubernetes:core/v1:Namespace"
-NLB = {"type": "network", "scheme": "internal", "listeners": [{"port": 443, "protocol": "TCP"}],
-       "target": {"namespace": "shop", "service": "web", "port": 443, "targetPort": 8443}}
+NLB = {
+    "type": "network",
+    "scheme": "internal",
+    "listeners": [{"port": 443, "protocol": "TCP"}],
+    "target": {"namespace": "shop", "service": "web", "port": 443, "targetPort": 8443},
+}
 
 
 # ---------------------------------------------------------------------------------------
@@ -21,39 +25,73 @@ def test_labels_carry_pod_security_pinned_to_the_clusters_minor():
     ns = config_model(NamespaceConfig, labels={"team": "shop"}, podSecurity={"enforce": "restricted"})
     assert nsmod.labels(ns, "1.35") == {
         "app.kubernetes.io/managed-by": "eks-platform",
-        "pod-security.kubernetes.io/audit": "restricted", "pod-security.kubernetes.io/audit-version": "v1.35",
-        "pod-security.kubernetes.io/enforce": "restricted", "pod-security.kubernetes.io/enforce-version": "v1.35",
-        "pod-security.kubernetes.io/warn": "restricted", "pod-security.kubernetes.io/warn-version": "v1.35",
-        "team": "shop"}
+        "pod-security.kubernetes.io/audit": "restricted",
+        "pod-security.kubernetes.io/audit-version": "v1.35",
+        "pod-security.kubernetes.io/enforce": "restricted",
+        "pod-security.kubernetes.io/enforce-version": "v1.35",
+        "pod-security.kubernetes.io/warn": "restricted",
+        "pod-security.kubernetes.io/warn-version": "v1.35",
+        "team": "shop",
+    }
     assert nsmod.labels(NamespaceConfig(), "1.34")["pod-security.kubernetes.io/enforce"] == "baseline"
 
 
 def test_default_deny_still_allows_dns_to_coredns():
     assert nsmod.default_deny_spec() == {
-        "podSelector": {}, "policyTypes": ["Ingress", "Egress"],
-        "egress": [{"to": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
-                            "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}}}],
-                    "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]}]}
+        "podSelector": {},
+        "policyTypes": ["Ingress", "Egress"],
+        "egress": [
+            {
+                "to": [
+                    {
+                        "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
+                        "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
+                    }
+                ],
+                "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}],
+            }
+        ],
+    }
 
 
 def test_a_load_balancer_is_allowed_in_on_its_pod_and_health_check_ports():
     lb = config_model(LoadBalancer, **{**NLB, "healthCheck": {"port": 9000}})
     assert nsmod.load_balancer_allow_spec(lb, "10.0.0.0/16") == {
-        "podSelector": {}, "policyTypes": ["Ingress"],
-        "ingress": [{"from": [{"ipBlock": {"cidr": "10.0.0.0/16"}}],
-                     "ports": [{"protocol": "TCP", "port": 8443}, {"protocol": "TCP", "port": 9000}]}]}
-    udp = config_model(LoadBalancer, **{**NLB, "listeners": [{"port": 53, "protocol": "UDP"}],
-                                        "allowedCidrs": ["10.9.0.0/16"]})
+        "podSelector": {},
+        "policyTypes": ["Ingress"],
+        "ingress": [
+            {
+                "from": [{"ipBlock": {"cidr": "10.0.0.0/16"}}],
+                "ports": [{"protocol": "TCP", "port": 8443}, {"protocol": "TCP", "port": 9000}],
+            }
+        ],
+    }
+    udp = config_model(
+        LoadBalancer, **{**NLB, "listeners": [{"port": 53, "protocol": "UDP"}], "allowedCidrs": ["10.9.0.0/16"]}
+    )
     assert nsmod.load_balancer_allow_spec(udp, "10.0.0.0/16")["ingress"][0]["from"] == [
-        {"ipBlock": {"cidr": "10.0.0.0/16"}}, {"ipBlock": {"cidr": "10.9.0.0/16"}}]  # UDP keeps the client's address
+        {"ipBlock": {"cidr": "10.0.0.0/16"}},
+        {"ipBlock": {"cidr": "10.9.0.0/16"}},
+    ]  # UDP keeps the client's address
 
 
 def test_limit_range_is_one_container_item():
-    limits = config_model(LimitRange, defaultRequest={"cpu": "100m", "memory": "128Mi"}, default={"memory": "512Mi"},
-                          max={"memory": "2Gi"})
-    assert nsmod.limit_range_spec(limits) == {"limits": [{
-        "type": "Container", "default": {"memory": "512Mi"}, "defaultRequest": {"cpu": "100m", "memory": "128Mi"},
-        "max": {"memory": "2Gi"}}]}
+    limits = config_model(
+        LimitRange,
+        defaultRequest={"cpu": "100m", "memory": "128Mi"},
+        default={"memory": "512Mi"},
+        max={"memory": "2Gi"},
+    )
+    assert nsmod.limit_range_spec(limits) == {
+        "limits": [
+            {
+                "type": "Container",
+                "default": {"memory": "512Mi"},
+                "defaultRequest": {"cpu": "100m", "memory": "128Mi"},
+                "max": {"memory": "2Gi"},
+            }
+        ]
+    }
 
 
 # ---------------------------------------------------------------------------------------
@@ -103,36 +141,56 @@ def test_every_namespaced_object_the_platform_creates_waits_for_its_namespace(pr
 
 
 def test_declared_namespace_with_quota_limits_and_default_deny():
-    raw = minimal_config(workloads={
-        "namespaces": {"shop": {"labels": {"eks-platform/external-secrets": "allowed"},
-                                "annotations": {"owner": "shop-team"},
-                                "resourceQuota": {"hard": {"requests.cpu": "20", "pods": "100"}},
-                                "limitRange": {"defaultRequest": {"cpu": "100m"}, "default": {"cpu": "500m"}},
-                                "networkPolicy": {"defaultDeny": True}}},
-        "loadBalancers": {"web": NLB}})
+    raw = minimal_config(
+        workloads={
+            "namespaces": {
+                "shop": {
+                    "labels": {"eks-platform/external-secrets": "allowed"},
+                    "annotations": {"owner": "shop-team"},
+                    "resourceQuota": {"hard": {"requests.cpu": "20", "pods": "100"}},
+                    "limitRange": {"defaultRequest": {"cpu": "100m"}, "default": {"cpu": "500m"}},
+                    "networkPolicy": {"defaultDeny": True},
+                }
+            },
+            "loadBalancers": {"web": NLB},
+        }
+    )
     rec = run_main(raw)
     (ns,) = rec.by_type(NS)
     assert ns.inputs["metadata"]["annotations"] == {"owner": "shop-team"}
     assert ns.inputs["metadata"]["labels"]["eks-platform/external-secrets"] == "allowed"
     (quota,) = rec.by_type("kubernetes:core/v1:ResourceQuota")
-    assert quota.inputs["metadata"] == {"name": "platform", "namespace": "shop",
-                                        "labels": {"app.kubernetes.io/managed-by": "eks-platform"}}
+    assert quota.inputs["metadata"] == {
+        "name": "platform",
+        "namespace": "shop",
+        "labels": {"app.kubernetes.io/managed-by": "eks-platform"},
+    }
     assert quota.inputs["spec"] == {"hard": {"pods": "100", "requests.cpu": "20"}}
     (limits,) = rec.by_type("kubernetes:core/v1:LimitRange")
     assert limits.inputs["spec"]["limits"][0]["default"] == {"cpu": "500m"}
     policies = {p.inputs["metadata"]["name"]: p for p in rec.by_type("kubernetes:networking.k8s.io/v1:NetworkPolicy")}
     assert set(policies) == {"default-deny", "allow-load-balancer-web"}
     assert policies["allow-load-balancer-web"].inputs["spec"]["ingress"][0]["from"] == [
-        {"ipBlock": {"cidr": rec.outputs["vpcCidr"]}}]
+        {"ipBlock": {"cidr": rec.outputs["vpcCidr"]}}
+    ]
     for r in (quota, limits, *policies.values()):
         assert ns.urn in r.dependencies
 
 
 @pytest.mark.parametrize("mechanism", ["podIdentity", "irsa"])
 def test_a_workload_identitys_namespace_is_created_first(mechanism):
-    raw = minimal_config(workloads={"identities": {"app": {
-        "namespace": "orders", "serviceAccount": "api", "mechanism": mechanism,
-        "policyArns": ["arn:aws:iam::aws:policy/AmazonSQSReadOnlyAccess"]}}})
+    raw = minimal_config(
+        workloads={
+            "identities": {
+                "app": {
+                    "namespace": "orders",
+                    "serviceAccount": "api",
+                    "mechanism": mechanism,
+                    "policyArns": ["arn:aws:iam::aws:policy/AmazonSQSReadOnlyAccess"],
+                }
+            }
+        }
+    )
     rec = run_main(raw)
     (ns,) = rec.by_type(NS)
     assert ns.inputs["metadata"]["name"] == "orders"
@@ -143,8 +201,12 @@ def test_a_workload_identitys_namespace_is_created_first(mechanism):
 
 
 def test_a_namespace_made_elsewhere_is_not_created():
-    raw = minimal_config(workloads={"namespaces": {"shop": {"create": False, "createdBy": "Argo CD app shop"}},
-                                    "loadBalancers": {"web": NLB}})
+    raw = minimal_config(
+        workloads={
+            "namespaces": {"shop": {"create": False, "createdBy": "Argo CD app shop"}},
+            "loadBalancers": {"web": NLB},
+        }
+    )
     rec = run_main(raw)
     assert rec.by_type(NS) == []
     (binding,) = rec.by_type("kubernetes:elbv2.k8s.aws/v1beta1:TargetGroupBinding")

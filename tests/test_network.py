@@ -42,7 +42,10 @@ def test_pure_nat_placement():
 
 def test_pure_subnet_tags():
     assert subnet_tags("public", "c1") == {
-        "eks-platform/tier": "public", "kubernetes.io/cluster/c1": "shared", "kubernetes.io/role/elb": "1"}
+        "eks-platform/tier": "public",
+        "kubernetes.io/cluster/c1": "shared",
+        "kubernetes.io/role/elb": "1",
+    }
     assert subnet_tags("private", "c1")["kubernetes.io/role/internal-elb"] == "1"
     assert "kubernetes.io/role/elb" not in subnet_tags("intra", "c1")
     assert "kubernetes.io/role/internal-elb" not in subnet_tags("intra", "c1")
@@ -56,7 +59,8 @@ def test_single_nat_two_zones():
     assert vpc.inputs["cidrBlock"] == "10.0.0.0/16"
     assert vpc.inputs["enableDnsSupport"] is True and vpc.inputs["enableDnsHostnames"] is True
     assert names(rec, "aws:ec2/subnet:Subnet") == sorted(
-        f"net-{t}-{z}" for t in ("public", "private", "intra") for z in ZONES3[:2])
+        f"net-{t}-{z}" for t in ("public", "private", "intra") for z in ZONES3[:2]
+    )
     assert names(rec, "aws:ec2/natGateway:NatGateway") == ["net-nat-eu-west-1a"]
     assert names(rec, "aws:ec2/eip:Eip") == ["net-nat-eu-west-1a"]
     assert len(rec.by_type("aws:ec2/routeTable:RouteTable")) == 6
@@ -92,7 +96,9 @@ def test_no_nat_means_no_private_default_route():
     rec, _ = build_network({"natGateways": "none"}, zones=ZONES3[:2])
     assert not rec.by_type("aws:ec2/natGateway:NatGateway")
     assert sorted(r.name for r in rec.by_type("aws:ec2/route:Route")) == [
-        "net-public-eu-west-1a-default", "net-public-eu-west-1b-default"]
+        "net-public-eu-west-1a-default",
+        "net-public-eu-west-1b-default",
+    ]
 
 
 def test_subnet_tags_and_user_tags_on_everything_taggable():
@@ -118,11 +124,14 @@ def test_default_security_group_is_locked_down():
 
 
 def test_endpoints_and_flow_logs():
-    rec, _ = build_network({
-        "availabilityZones": 3, "natGateways": "perAz",
-        "endpoints": {"s3Gateway": True, "interface": ["sts", "ecr.api"]},
-        "flowLogs": {"enabled": True, "retentionDays": 365, "trafficType": "REJECT"},
-    })
+    rec, _ = build_network(
+        {
+            "availabilityZones": 3,
+            "natGateways": "perAz",
+            "endpoints": {"s3Gateway": True, "interface": ["sts", "ecr.api"]},
+            "flowLogs": {"enabled": True, "retentionDays": 365, "trafficType": "REJECT"},
+        }
+    )
     s3 = rec.one("aws:ec2/vpcEndpoint:VpcEndpoint", "net-s3")
     assert s3.inputs["vpcEndpointType"] == "Gateway"
     assert s3.inputs["serviceName"] == "com.amazonaws.eu-west-1.s3"
@@ -134,7 +143,12 @@ def test_endpoints_and_flow_logs():
         assert len(ep.inputs["subnetIds"]) == 3
     sg = rec.one("aws:ec2/securityGroup:SecurityGroup", "net-endpoints")
     (rule,) = sg.inputs["ingress"]
-    assert (rule["protocol"], rule["fromPort"], rule["toPort"], rule["cidrBlocks"]) == ("tcp", 443, 443, ["10.0.0.0/16"])
+    assert (rule["protocol"], rule["fromPort"], rule["toPort"], rule["cidrBlocks"]) == (
+        "tcp",
+        443,
+        443,
+        ["10.0.0.0/16"],
+    )
     assert sg.inputs["egress"] == []
     group = rec.one("aws:cloudwatch/logGroup:LogGroup", "net-flow-logs")
     assert group.inputs["retentionInDays"] == 365
@@ -145,7 +159,8 @@ def test_endpoints_and_flow_logs():
     policy = json.loads(rec.one("aws:iam/rolePolicy:RolePolicy", "net-flow-logs").inputs["policy"])
     assert policy["Statement"][0]["Resource"] == [
         "arn:aws:logs:eu-west-1:111122223333:log-group:/aws/vpc/c1/flow-logs",
-        "arn:aws:logs:eu-west-1:111122223333:log-group:/aws/vpc/c1/flow-logs:log-stream:*"]
+        "arn:aws:logs:eu-west-1:111122223333:log-group:/aws/vpc/c1/flow-logs:log-stream:*",
+    ]
 
 
 def test_flow_log_policies_are_scoped():
@@ -157,10 +172,12 @@ def test_flow_log_policies_are_scoped():
 
 
 def test_bring_your_own_vpc_creates_nothing_and_returns_the_same_outputs():
-    existing = {"vpcId": "vpc-0123456789abcdef0",
-                "privateSubnetIds": ["subnet-0000000000000000a", "subnet-0000000000000000b"],
-                "publicSubnetIds": ["subnet-0000000000000000c"],
-                "intraSubnetIds": ["subnet-0000000000000000d", "subnet-0000000000000000e"]}
+    existing = {
+        "vpcId": "vpc-0123456789abcdef0",
+        "privateSubnetIds": ["subnet-0000000000000000a", "subnet-0000000000000000b"],
+        "publicSubnetIds": ["subnet-0000000000000000c"],
+        "intraSubnetIds": ["subnet-0000000000000000d", "subnet-0000000000000000e"],
+    }
     rec, holder = build_network({"existing": existing}, zones=())
     assert [r.type for r in rec.resources] == ["eks-platform:network:Network"]
     net = holder["net"]

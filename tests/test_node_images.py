@@ -19,10 +19,20 @@ REGION = "eu-west-1"
 def publish(name: str, value: str) -> None:
     """A public /aws/service parameter, as AWS publishes it (nobody may PutParameter under /aws)."""
     backend = ssm_backends[DEFAULT_ACCOUNT_ID][REGION]
-    backend._parameters[name].append(Parameter(
-        account_id=DEFAULT_ACCOUNT_ID, name=name, value=value, parameter_type="String", description=None,
-        allowed_pattern=None, keyid=None, last_modified_date=datetime.datetime(2026, 11, 20), version=1,
-        data_type="text"))
+    backend._parameters[name].append(
+        Parameter(
+            account_id=DEFAULT_ACCOUNT_ID,
+            name=name,
+            value=value,
+            parameter_type="String",
+            description=None,
+            allowed_pattern=None,
+            keyid=None,
+            last_modified_date=datetime.datetime(2026, 11, 20),
+            version=1,
+            data_type="text",
+        )
+    )
 
 
 def publish_release(minor: str, os_: str, arch: str, release: str) -> None:
@@ -62,11 +72,14 @@ def test_refresh_rewrites_only_what_aws_moved(ssm, tmp_path, capsys):
     publish_release("1.35", "al2023", "arm64", "1.35.1-20261119")
     assert node_images.main(["--refresh"], ssm=ssm, path=path) == 0
     out = capsys.readouterr().out
-    assert out.splitlines()[:2] == ['"1.35".al2023.arm64: 1.35.0-20261105 -> 1.35.1-20261119',
-                                    '"1.35".al2023.x86_64: 1.35.0-20261105 -> 1.35.1-20261119']
+    assert out.splitlines()[:2] == [
+        '"1.35".al2023.arm64: 1.35.0-20261105 -> 1.35.1-20261119',
+        '"1.35".al2023.x86_64: 1.35.0-20261105 -> 1.35.1-20261119',
+    ]
     assert path.read_text() == CATALOG.replace(
         "al2023: {arm64: 1.35.0-20261105, x86_64: 1.35.0-20261105}",
-        "al2023: {arm64: 1.35.1-20261119, x86_64: 1.35.1-20261119}")
+        "al2023: {arm64: 1.35.1-20261119, x86_64: 1.35.1-20261119}",
+    )
     # a second run changes nothing
     assert node_images.main(["--refresh"], ssm=ssm, path=path) == 0
     assert "up to date" in capsys.readouterr().out
@@ -90,8 +103,10 @@ def test_a_release_without_its_image_is_refused(ssm, tmp_path, capsys):
     publish(nodeimages.recommended_parameter("1.35", "bottlerocket", "x86_64"), "1.53.0-0a1b2c3d")
     assert node_images.main(["--refresh"], ssm=ssm, path=path) == 1
     err = capsys.readouterr().err
-    assert ('platform/node-images.yaml: "1.35".bottlerocket.x86_64: release 1.53.0-0a1b2c3d has no image parameter '
-            "/aws/service/bottlerocket/aws-k8s-1.35/x86_64/1.53.0-0a1b2c3d/image_id") in err
+    assert (
+        'platform/node-images.yaml: "1.35".bottlerocket.x86_64: release 1.53.0-0a1b2c3d has no image parameter '
+        "/aws/service/bottlerocket/aws-k8s-1.35/x86_64/1.53.0-0a1b2c3d/image_id"
+    ) in err
     assert path.read_text() == CATALOG
 
 
@@ -110,8 +125,10 @@ def test_no_recommendation_for_a_minor_is_a_problem(ssm, tmp_path, capsys):
     path.write_text(CATALOG)
     assert node_images.main(["--refresh"], ssm=ssm, path=path) == 1
     err = capsys.readouterr().err
-    assert ('"1.34".al2023.arm64: AWS publishes no release at '
-            "/aws/service/eks/optimized-ami/1.34/amazon-linux-2023/arm64/standard/recommended/release_version") in err
+    assert (
+        '"1.34".al2023.arm64: AWS publishes no release at '
+        "/aws/service/eks/optimized-ami/1.34/amazon-linux-2023/arm64/standard/recommended/release_version"
+    ) in err
 
 
 def test_the_repository_catalog_round_trips():

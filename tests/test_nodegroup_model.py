@@ -21,26 +21,49 @@ CLUSTER = model.NodeCluster(
     certificate_authority=base64.b64encode(b"-----BEGIN CERTIFICATE-----\nfake\n-----END CERTIFICATE-----\n").decode(),
     service_cidr="172.20.0.0/16",
 )
-WORKER_TAINTS = [{"key": "dedicated", "value": "payments", "effect": "NoSchedule"},
-                 {"key": "example.com/batch", "effect": "PreferNoSchedule"}]
+WORKER_TAINTS = [
+    {"key": "dedicated", "value": "payments", "effect": "NoSchedule"},
+    {"key": "example.com/batch", "effect": "PreferNoSchedule"},
+]
 WORKERS = node_group(
-    "workers", kind="selfManaged", os="al2023", instanceTypes=["m7i.xlarge", "m6i.xlarge"],
-    labels={"node-role": "worker", "example.com/team": "payments"}, taints=WORKER_TAINTS, maxPods=110,
+    "workers",
+    kind="selfManaged",
+    os="al2023",
+    instanceTypes=["m7i.xlarge", "m6i.xlarge"],
+    labels={"node-role": "worker", "example.com/team": "payments"},
+    taints=WORKER_TAINTS,
+    maxPods=110,
 )
 EDGE = node_group(
-    "edge", kind="selfManaged", os="bottlerocket", instanceTypes=["c7i.large"], labels={"node-role": "edge"},
-    taints=[{"key": "node-role", "value": "edge", "effect": "NoSchedule"},
-            {"key": "node-role", "value": "edge", "effect": "NoExecute"}],
+    "edge",
+    kind="selfManaged",
+    os="bottlerocket",
+    instanceTypes=["c7i.large"],
+    labels={"node-role": "edge"},
+    taints=[
+        {"key": "node-role", "value": "edge", "effect": "NoSchedule"},
+        {"key": "node-role", "value": "edge", "effect": "NoExecute"},
+    ],
 )
 
 # The subset of the nodeadm NodeConfig schema (node.eks.aws/v1alpha1) we emit, with the types it declares.
 NODECONFIG_SCHEMA = {
-    "apiVersion": str, "kind": str, "metadata": dict,
+    "apiVersion": str,
+    "kind": str,
+    "metadata": dict,
     "spec": {
-        "cluster": {"name": str, "apiServerEndpoint": str, "certificateAuthority": str, "cidr": str,
-                    "enableOutpost": bool, "id": str},
+        "cluster": {
+            "name": str,
+            "apiServerEndpoint": str,
+            "certificateAuthority": str,
+            "cidr": str,
+            "enableOutpost": bool,
+            "id": str,
+        },
         "kubelet": {"config": dict, "flags": list},
-        "containerd": dict, "instance": dict, "featureGates": dict,
+        "containerd": dict,
+        "instance": dict,
+        "featureGates": dict,
     },
 }
 
@@ -75,8 +98,12 @@ def test_al2023_user_data_golden_and_parsed_back():
     doc = yaml.safe_load(part.get_payload())
     check_schema(doc, NODECONFIG_SCHEMA)
     assert doc["apiVersion"] == "node.eks.aws/v1alpha1" and doc["kind"] == "NodeConfig"
-    assert doc["spec"]["cluster"] == {"name": "demo", "apiServerEndpoint": CLUSTER.endpoint,
-                                      "certificateAuthority": CLUSTER.certificate_authority, "cidr": "172.20.0.0/16"}
+    assert doc["spec"]["cluster"] == {
+        "name": "demo",
+        "apiServerEndpoint": CLUSTER.endpoint,
+        "certificateAuthority": CLUSTER.certificate_authority,
+        "cidr": "172.20.0.0/16",
+    }
     base64.b64decode(doc["spec"]["cluster"]["certificateAuthority"], validate=True)
     assert doc["spec"]["kubelet"]["flags"] == [
         "--node-labels=eks-platform/node-group=workers,example.com/team=payments,node-role=worker",
@@ -100,20 +127,35 @@ def test_bottlerocket_user_data_golden_and_parsed_back():
 
 def test_rendering_is_deterministic_whatever_the_input_order():
     shuffled = node_group(
-        "workers", kind="selfManaged", instanceTypes=["m7i.xlarge"],
-        labels={"node-role": "worker", "example.com/team": "payments"}, taints=WORKER_TAINTS, maxPods=110,
+        "workers",
+        kind="selfManaged",
+        instanceTypes=["m7i.xlarge"],
+        labels={"node-role": "worker", "example.com/team": "payments"},
+        taints=WORKER_TAINTS,
+        maxPods=110,
     )
     reordered = node_group(
-        "workers", kind="selfManaged", instanceTypes=["m7i.xlarge"],
-        labels={"example.com/team": "payments", "node-role": "worker"}, taints=WORKER_TAINTS[::-1], maxPods=110,
+        "workers",
+        kind="selfManaged",
+        instanceTypes=["m7i.xlarge"],
+        labels={"example.com/team": "payments", "node-role": "worker"},
+        taints=WORKER_TAINTS[::-1],
+        maxPods=110,
     )
     assert model.al2023_user_data(CLUSTER, shuffled) == model.al2023_user_data(CLUSTER, reordered)
     assert model.autoscaler_tags(shuffled, "c") == model.autoscaler_tags(reordered, "c")
 
 
 def test_config_sorts_taints():
-    raw = minimal_config(nodeGroups={"g": {"kind": "managed", "instanceTypes": ["m7i.large"], "taints": [
-        {"key": "b", "value": "1", "effect": "NoExecute"}, {"key": "a", "effect": "NoSchedule"}]}})
+    raw = minimal_config(
+        nodeGroups={
+            "g": {
+                "kind": "managed",
+                "instanceTypes": ["m7i.large"],
+                "taints": [{"key": "b", "value": "1", "effect": "NoExecute"}, {"key": "a", "effect": "NoSchedule"}],
+            }
+        }
+    )
     g = cfgmod.load(raw, stack="s", region="eu-west-1").node_groups["g"]
     assert [t.key for t in g.taints] == ["a", "b"]
 
@@ -135,10 +177,14 @@ def test_autoscaler_tags_carry_the_effect():
     assert set(model.node_template_tags(WORKERS)) == {k for k in tags if "/node-template/" in k}
 
 
-@pytest.mark.parametrize("effect,api", [("NoSchedule", "NO_SCHEDULE"), ("PreferNoSchedule", "PREFER_NO_SCHEDULE"),
-                                        ("NoExecute", "NO_EXECUTE")])
+@pytest.mark.parametrize(
+    "effect,api",
+    [("NoSchedule", "NO_SCHEDULE"), ("PreferNoSchedule", "PREFER_NO_SCHEDULE"), ("NoExecute", "NO_EXECUTE")],
+)
 def test_eks_taint_effect_mapping(effect, api):
-    g = node_group("g", kind="managed", instanceTypes=["m7i.large"], taints=[{"key": "k", "value": "v", "effect": effect}])
+    g = node_group(
+        "g", kind="managed", instanceTypes=["m7i.large"], taints=[{"key": "k", "value": "v", "effect": effect}]
+    )
     assert model.eks_taints(g) == [{"key": "k", "value": "v", "effect": api}]
 
 
@@ -147,11 +193,15 @@ def test_image_parameters_name_exactly_the_catalogs_release():
 
     assert nodeimages.image_parameter("1.35", "al2023", "x86_64", "1.35.0-20261105") == (
         "/aws/service/eks/optimized-ami/1.35/amazon-linux-2023/x86_64/standard/"
-        "amazon-eks-node-al2023-x86_64-standard-1.35-v20261105/image_id")
+        "amazon-eks-node-al2023-x86_64-standard-1.35-v20261105/image_id"
+    )
     assert nodeimages.image_parameter("1.34", "al2023", "arm64", "1.34.2-20261105").endswith(
-        "/arm64/standard/amazon-eks-node-al2023-arm64-standard-1.34-v20261105/image_id")
-    assert nodeimages.image_parameter("1.35", "bottlerocket", "x86_64", "1.52.0-8f2e1d3c") == \
-        "/aws/service/bottlerocket/aws-k8s-1.35/x86_64/1.52.0-8f2e1d3c/image_id"
+        "/arm64/standard/amazon-eks-node-al2023-arm64-standard-1.34-v20261105/image_id"
+    )
+    assert (
+        nodeimages.image_parameter("1.35", "bottlerocket", "x86_64", "1.52.0-8f2e1d3c")
+        == "/aws/service/bottlerocket/aws-k8s-1.35/x86_64/1.52.0-8f2e1d3c/image_id"
+    )
     with pytest.raises(ValueError, match="not an AL2023 EKS AMI release"):
         nodeimages.image_parameter("1.35", "al2023", "x86_64", "latest")
     # Every supported minor has every OS and architecture.
@@ -161,8 +211,9 @@ def test_image_parameters_name_exactly_the_catalogs_release():
         for os_ in nodeimages.OPERATING_SYSTEMS:
             for arch in nodeimages.ARCHITECTURES:
                 assert nodeimages.missing_problem(minor, os_, arch) is None, (minor, os_, arch)
-    assert "platform/node-images.yaml has no al2023 x86_64 image for Kubernetes 1.20" in \
-        nodeimages.missing_problem("1.20", "al2023", "x86_64")
+    assert "platform/node-images.yaml has no al2023 x86_64 image for Kubernetes 1.20" in nodeimages.missing_problem(
+        "1.20", "al2023", "x86_64"
+    )
     assert model.managed_ami_type("al2023", "x86_64") == "AL2023_x86_64_STANDARD"
     assert model.managed_ami_type("al2023", "arm64") == "AL2023_ARM_64_STANDARD"
     assert model.managed_ami_type("bottlerocket", "arm64") == "BOTTLEROCKET_ARM_64"
@@ -178,21 +229,41 @@ def test_asg_tags_propagation():
     tags = {t["key"]: t for t in model.asg_tags(WORKERS, "demo", {"team": "x"}, "demo-workers")}
     for key in ("Name", "kubernetes.io/cluster/demo", "aws-node-termination-handler/managed", "team"):
         assert tags[key]["propagate_at_launch"] is True, key
-    for key in ("k8s.io/cluster-autoscaler/enabled", "k8s.io/cluster-autoscaler/demo",
-                "k8s.io/cluster-autoscaler/node-template/taint/dedicated"):
+    for key in (
+        "k8s.io/cluster-autoscaler/enabled",
+        "k8s.io/cluster-autoscaler/demo",
+        "k8s.io/cluster-autoscaler/node-template/taint/dedicated",
+    ):
         assert tags[key]["propagate_at_launch"] is False, key
     assert tags["kubernetes.io/cluster/demo"]["value"] == "owned"
 
 
-@pytest.mark.parametrize("key,ok", [
-    ("node-role", True), ("example.com/team", True), ("node.kubernetes.io/exclude-from-external-load-balancers", True),
-    ("node-role.kubernetes.io/worker", False), ("kubernetes.io/role", False), ("-bad", False),
-    ("Example.com/x", False), ("a" * 64, False), ("eks-platform/node-group", False), ("eks-platform/x", False),
-    ("café", False), ("role\n", False),
-    # set per node by the kubelet or the cloud provider; Karpenter's domains
-    ("kubernetes.io/hostname", False), ("topology.kubernetes.io/zone", False), ("node.kubernetes.io/instance-type", False),
-    ("kubernetes.io/arch", False), ("karpenter.sh/capacity-type", False), ("karpenter.k8s.aws/instance-family", False),
-    ("team.karpenter.sh/x", False), ("karpenter.shx/y", True), ("kubelet.kubernetes.io/x", True),
-])
+@pytest.mark.parametrize(
+    "key,ok",
+    [
+        ("node-role", True),
+        ("example.com/team", True),
+        ("node.kubernetes.io/exclude-from-external-load-balancers", True),
+        ("node-role.kubernetes.io/worker", False),
+        ("kubernetes.io/role", False),
+        ("-bad", False),
+        ("Example.com/x", False),
+        ("a" * 64, False),
+        ("eks-platform/node-group", False),
+        ("eks-platform/x", False),
+        ("café", False),
+        ("role\n", False),
+        # set per node by the kubelet or the cloud provider; Karpenter's domains
+        ("kubernetes.io/hostname", False),
+        ("topology.kubernetes.io/zone", False),
+        ("node.kubernetes.io/instance-type", False),
+        ("kubernetes.io/arch", False),
+        ("karpenter.sh/capacity-type", False),
+        ("karpenter.k8s.aws/instance-family", False),
+        ("team.karpenter.sh/x", False),
+        ("karpenter.shx/y", True),
+        ("kubelet.kubernetes.io/x", True),
+    ],
+)
 def test_label_key_rules(key, ok):
     assert (node_label_key_problem(key) is None) is ok

@@ -27,22 +27,38 @@ def test_prod_has_the_three_classes(prod):
     assert ("SelfManagedNodeGroup", "eks-platform-prod-edge") in comps
     assert ("TerminationQueue", "eks-platform-prod-node-termination") in comps
     assert ("NodeSecurityGroup", "eks-platform-prod-nodes") in comps
-    kids = lambda n: sorted((r.type, r.name) for r in prod.children(prod.one(  # noqa: E731
-        "eks-platform:nodegroups:SelfManagedNodeGroup", n)))
-    assert kids("eks-platform-prod-workers") == sorted([
-        (LT, "eks-platform-prod-workers"), (ASG, "eks-platform-prod-workers"),
-        ("aws:autoscaling/lifecycleHook:LifecycleHook", "eks-platform-prod-workers-terminating")])
-    assert kids("eks-platform-prod-edge") == sorted([
-        (LT, "eks-platform-prod-edge"), (ASG, "eks-platform-prod-edge"),
-        ("aws:autoscaling/lifecycleHook:LifecycleHook", "eks-platform-prod-edge-terminating")])
+
+    def kids(n):
+        return sorted(
+            (r.type, r.name) for r in prod.children(prod.one("eks-platform:nodegroups:SelfManagedNodeGroup", n))
+        )
+
+    assert kids("eks-platform-prod-workers") == sorted(
+        [
+            (LT, "eks-platform-prod-workers"),
+            (ASG, "eks-platform-prod-workers"),
+            ("aws:autoscaling/lifecycleHook:LifecycleHook", "eks-platform-prod-workers-terminating"),
+        ]
+    )
+    assert kids("eks-platform-prod-edge") == sorted(
+        [
+            (LT, "eks-platform-prod-edge"),
+            (ASG, "eks-platform-prod-edge"),
+            ("aws:autoscaling/lifecycleHook:LifecycleHook", "eks-platform-prod-edge-terminating"),
+        ]
+    )
 
 
 def test_launch_templates_require_imdsv2_and_encrypt(prod):
     # hop limit 1 on every class unless its config says why (pods never reach the node's credentials)
     for name, hop in (("eks-platform-prod-system", 1), ("eks-platform-prod-workers", 1), ("eks-platform-prod-edge", 1)):
         i = lt(prod, name)
-        assert i["metadataOptions"] == {"httpEndpoint": "enabled", "httpTokens": "required",
-                                        "httpPutResponseHopLimit": hop, "instanceMetadataTags": "disabled"}
+        assert i["metadataOptions"] == {
+            "httpEndpoint": "enabled",
+            "httpTokens": "required",
+            "httpPutResponseHopLimit": hop,
+            "instanceMetadataTags": "disabled",
+        }
         (bdm,) = i["blockDeviceMappings"]
         assert bdm["ebs"]["encrypted"] == "true" and bdm["ebs"]["volumeType"] == "gp3"
         assert [t["resourceType"] for t in i["tagSpecifications"]] == ["instance", "volume", "network-interface"]
@@ -108,20 +124,35 @@ def test_self_managed_asg(prod):
     assert i["capacityRebalance"] is True
     mip = i["mixedInstancesPolicy"]
     assert mip["instancesDistribution"] == {
-        "onDemandAllocationStrategy": "prioritized", "onDemandBaseCapacity": 2,
-        "onDemandPercentageAboveBaseCapacity": 25, "spotAllocationStrategy": "price-capacity-optimized"}
+        "onDemandAllocationStrategy": "prioritized",
+        "onDemandBaseCapacity": 2,
+        "onDemandPercentageAboveBaseCapacity": 25,
+        "spotAllocationStrategy": "price-capacity-optimized",
+    }
     assert [o["instanceType"] for o in mip["launchTemplate"]["overrides"]] == [
-        "m7i.xlarge", "m6i.xlarge", "m6a.xlarge", "m7a.xlarge"]
-    assert mip["launchTemplate"]["launchTemplateSpecification"]["launchTemplateId"] == \
-        prod.outputs["nodeGroups"]["workers"]["launchTemplateId"]
+        "m7i.xlarge",
+        "m6i.xlarge",
+        "m6a.xlarge",
+        "m7a.xlarge",
+    ]
+    assert (
+        mip["launchTemplate"]["launchTemplateSpecification"]["launchTemplateId"]
+        == prod.outputs["nodeGroups"]["workers"]["launchTemplateId"]
+    )
     assert i["instanceRefresh"]["strategy"] == "Rolling"
     tags = {t["key"]: t for t in i["tags"]}
     assert tags["aws-node-termination-handler/managed"]["propagateAtLaunch"] is True
-    assert tags["k8s.io/cluster-autoscaler/enabled"] == {"key": "k8s.io/cluster-autoscaler/enabled",
-                                                         "propagateAtLaunch": False, "value": "true"}
+    assert tags["k8s.io/cluster-autoscaler/enabled"] == {
+        "key": "k8s.io/cluster-autoscaler/enabled",
+        "propagateAtLaunch": False,
+        "value": "true",
+    }
     assert tags["k8s.io/cluster-autoscaler/eks-platform-prod"]["value"] == "owned"
     assert tags["kubernetes.io/cluster/eks-platform-prod"] == {
-        "key": "kubernetes.io/cluster/eks-platform-prod", "propagateAtLaunch": True, "value": "owned"}
+        "key": "kubernetes.io/cluster/eks-platform-prod",
+        "propagateAtLaunch": True,
+        "value": "owned",
+    }
     edge = {t["key"]: t["value"] for t in prod.one(ASG, "eks-platform-prod-edge").inputs["tags"]}
     assert edge["k8s.io/cluster-autoscaler/node-template/taint/node-role"] == "edge:NoSchedule"
     assert prod.one(ASG, "eks-platform-prod-edge").inputs["capacityRebalance"] is False
@@ -154,9 +185,11 @@ def test_node_roles_and_access_entries(prod):
     for role in ("eks-platform-prod-self-managed-nodes", "eks-platform-prod-system-nodes"):
         trust = json.loads(prod.one("aws:iam/role:Role", role).inputs["assumeRolePolicy"])["Statement"][0]
         assert trust["Principal"] == {"Service": "ec2.amazonaws.com"}
-        attached = sorted(r.inputs["policyArn"].rsplit("/", 1)[1]
-                          for r in prod.by_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
-                          if r.name.startswith(role + "-"))
+        attached = sorted(
+            r.inputs["policyArn"].rsplit("/", 1)[1]
+            for r in prod.by_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+            if r.name.startswith(role + "-")
+        )
         # no AmazonSSMManagedInstanceCore (ssm:GetParameter(s) on *): Session Manager is opt-in (ssm: true)
         assert attached == ["AmazonEC2ContainerRegistryPullOnly", "AmazonEKSWorkerNodePolicy"]
         assert not [r for r in prod.by_type("aws:iam/rolePolicy:RolePolicy") if r.name == f"{role}-session-manager"]
@@ -169,9 +202,11 @@ def test_node_roles_and_access_entries(prod):
 
 
 def test_node_security_group_rules(prod):
-    rules = {r.name.removeprefix("eks-platform-prod-nodes-"): r.inputs
-             for r in prod.resources if r.type.startswith("aws:vpc/securityGroup") and
-             r.name.startswith("eks-platform-prod-nodes-")}
+    rules = {
+        r.name.removeprefix("eks-platform-prod-nodes-"): r.inputs
+        for r in prod.resources
+        if r.type.startswith("aws:vpc/securityGroup") and r.name.startswith("eks-platform-prod-nodes-")
+    }
     assert set(rules) == {"nodes-from-nodes", "nodes-from-cluster", "cluster-from-nodes", "nodes-egress"}
     cluster_sg = prod.outputs["clusterSecurityGroupId"]
     nodes_sg = prod.one("aws:ec2/securityGroup:SecurityGroup", "eks-platform-prod-nodes")
@@ -179,28 +214,42 @@ def test_node_security_group_rules(prod):
     assert rules["nodes-from-cluster"]["ipProtocol"] == rules["cluster-from-nodes"]["ipProtocol"] == "-1"
     assert rules["nodes-from-cluster"]["referencedSecurityGroupId"] == cluster_sg
     assert rules["cluster-from-nodes"]["securityGroupId"] == cluster_sg
-    assert nodes_sg.urn in prod.one("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
-                                    "eks-platform-prod-nodes-cluster-from-nodes").dependencies
+    assert (
+        nodes_sg.urn
+        in prod.one(
+            "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "eks-platform-prod-nodes-cluster-from-nodes"
+        ).dependencies
+    )
     assert rules["nodes-from-nodes"]["ipProtocol"] == "-1"
     assert all("fromPort" not in v for v in rules.values())
     assert rules["nodes-egress"]["cidrIpv4"] == "0.0.0.0/0"
     assert all("cidrIpv4" not in v for k, v in rules.items() if k != "nodes-egress")
     # NodePorts are opened by the load balancer controller from the load balancers' own security groups (a
     # TargetGroupBinding's networking section), never to a network
-    assert not [r.name for r in prod.by_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
-                if "cidrIpv4" in r.inputs and r.inputs.get("toPort", 0) >= 30000 and r.inputs.get("fromPort", 0) <= 32767]
+    assert not [
+        r.name
+        for r in prod.by_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+        if "cidrIpv4" in r.inputs and r.inputs.get("toPort", 0) >= 30000 and r.inputs.get("fromPort", 0) <= 32767
+    ]
 
 
 def test_termination_infrastructure(prod):
     q = prod.one("aws:sqs/queue:Queue", "eks-platform-prod-node-termination").inputs
     assert q["sqsManagedSseEnabled"] is True
-    rules = {r.name.rsplit("termination-", 1)[1]: json.loads(r.inputs["eventPattern"])
-             for r in prod.by_type("aws:cloudwatch/eventRule:EventRule") if "-node-termination-" in r.name}
+    rules = {
+        r.name.rsplit("termination-", 1)[1]: json.loads(r.inputs["eventPattern"])
+        for r in prod.by_type("aws:cloudwatch/eventRule:EventRule")
+        if "-node-termination-" in r.name
+    }
     assert set(rules) == {"asg-terminate", "spot-interruption", "rebalance", "state-change", "scheduled-change"}
-    assert rules["asg-terminate"]["detail"]["AutoScalingGroupName"] == ["eks-platform-prod-edge", "eks-platform-prod-workers"]
+    assert rules["asg-terminate"]["detail"]["AutoScalingGroupName"] == [
+        "eks-platform-prod-edge",
+        "eks-platform-prod-workers",
+    ]
     targets = [t for t in prod.by_type("aws:cloudwatch/eventTarget:EventTarget") if "-node-termination-" in t.name]
     assert len(targets) == 5 and {t.inputs["arn"] for t in targets} == {
-        "arn:aws:sqs:eu-west-1:111122223333:eks-platform-prod-node-termination"}
+        "arn:aws:sqs:eu-west-1:111122223333:eks-platform-prod-node-termination"
+    }
     assert prod.outputs["terminationQueueUrl"].endswith("/eks-platform-prod-node-termination")
     policy = json.loads(queue_policy("arn:q", AwsContext("1", "aws", "r")))["Statement"][0]
     assert policy["Principal"]["Service"] == ["events.amazonaws.com", "sqs.amazonaws.com"]
@@ -223,10 +272,21 @@ def test_managed_only_stack_has_no_termination_queue():
 
 
 def test_spot_managed_group_and_dedicated_role_with_extra_policy():
-    rec = run_main(minimal_config(nodeGroups={"batch": {
-        "kind": "managed", "os": "bottlerocket", "architecture": "arm64", "instanceTypes": ["m7g.large", "m6g.large"],
-        "capacity": {"type": "spot"}, "scaling": {"min": 0, "max": 5},
-        "iam": {"dedicatedRole": True, "extraPolicyArns": ["arn:aws:iam::111122223333:policy/batch-s3"]}}}))
+    rec = run_main(
+        minimal_config(
+            nodeGroups={
+                "batch": {
+                    "kind": "managed",
+                    "os": "bottlerocket",
+                    "architecture": "arm64",
+                    "instanceTypes": ["m7g.large", "m6g.large"],
+                    "capacity": {"type": "spot"},
+                    "scaling": {"min": 0, "max": 5},
+                    "iam": {"dedicatedRole": True, "extraPolicyArns": ["arn:aws:iam::111122223333:policy/batch-s3"]},
+                }
+            }
+        )
+    )
     ng = rec.one("aws:eks/nodeGroup:NodeGroup", "eks-platform-test-batch").inputs
     assert (ng["capacityType"], ng["amiType"]) == ("SPOT", "BOTTLEROCKET_ARM_64")
     assert ng["scalingConfig"] == {"desiredSize": 0, "maxSize": 5, "minSize": 0}
@@ -235,16 +295,22 @@ def test_spot_managed_group_and_dedicated_role_with_extra_policy():
 
 
 def test_pinned_ami_skips_the_ssm_lookup():
-    rec = run_main(minimal_config(nodeGroups={"w": {"kind": "selfManaged", "instanceTypes": ["m7i.large"],
-                                                    "amiId": "ami-0123456789abcdef0"}}))
+    rec = run_main(
+        minimal_config(
+            nodeGroups={"w": {"kind": "selfManaged", "instanceTypes": ["m7i.large"], "amiId": "ami-0123456789abcdef0"}}
+        )
+    )
     assert rec.one(LT, "eks-platform-test-w").inputs["imageId"] == "ami-0123456789abcdef0"
     assert "aws:ssm/getParameter:getParameter" not in rec.invokes
 
 
 def test_nodes_wait_for_their_way_out(prod):
     """Nodes must not boot before their private subnets route out (NAT) and the endpoints exist."""
-    for typ, name in (("aws:eks/nodeGroup:NodeGroup", "eks-platform-prod-system"),
-                      (ASG, "eks-platform-prod-workers"), (ASG, "eks-platform-prod-edge")):
+    for typ, name in (
+        ("aws:eks/nodeGroup:NodeGroup", "eks-platform-prod-system"),
+        (ASG, "eks-platform-prod-workers"),
+        (ASG, "eks-platform-prod-edge"),
+    ):
         deps = set(prod.one(typ, name).dependencies)
         for zone in ("eu-west-1a", "eu-west-1b", "eu-west-1c"):
             assert prod.one("aws:ec2/route:Route", f"eks-platform-prod-private-{zone}-default").urn in deps
@@ -252,30 +318,51 @@ def test_nodes_wait_for_their_way_out(prod):
 
 
 def test_session_manager_is_opt_in_with_its_channel_actions_only():
-    raw = minimal_config(nodeGroups={"system": {**SYSTEM_GROUP, "ssm": True, "iam": {"dedicatedRole": True},
-                                                "imds": {"hopLimit": 2, "reason": "a node agent reads instance tags"}}})
+    raw = minimal_config(
+        nodeGroups={
+            "system": {
+                **SYSTEM_GROUP,
+                "ssm": True,
+                "iam": {"dedicatedRole": True},
+                "imds": {"hopLimit": 2, "reason": "a node agent reads instance tags"},
+            }
+        }
+    )
     rec = run_main(raw)
-    policy = json.loads(rec.one("aws:iam/rolePolicy:RolePolicy", "eks-platform-test-system-nodes-session-manager")
-                        .inputs["policy"])
+    policy = json.loads(
+        rec.one("aws:iam/rolePolicy:RolePolicy", "eks-platform-test-system-nodes-session-manager").inputs["policy"]
+    )
     assert [a for st in policy["Statement"] for a in st["Action"] if not a.startswith("ssmmessages:")] == [
-        "ssm:UpdateInstanceInformation"]
+        "ssm:UpdateInstanceInformation"
+    ]
     lt_ = rec.one("aws:ec2/launchTemplate:LaunchTemplate", "eks-platform-test-system").inputs
     assert lt_["metadataOptions"]["httpPutResponseHopLimit"] == 2
     # the opt-in travels with the template, so the guardrail tells it from a regression
     assert lt_["tags"]["eks-platform/imds-hop-limit-reason"] == "a node agent reads instance tags"
     from policies import guardrails as g
+
     resources = [g.Resource(r.type, r.name, r.urn, r.inputs, tuple(r.dependencies)) for r in rec.resources]
     assert [v for v in g.evaluate(resources) if v.policy == "imds-hop-limit"] == []
 
 
 def test_extra_ingress_gets_a_security_group_of_its_own():
-    raw = minimal_config(nodeGroups={"system": SYSTEM_GROUP, "edge": {
-        "kind": "selfManaged", "instanceTypes": ["c7i.large"],
-        "extraIngress": [{"protocol": "tcp", "fromPort": 8443, "cidrs": ["10.9.0.0/16"],
-                          "description": "the partners proxy"}]}})
+    raw = minimal_config(
+        nodeGroups={
+            "system": SYSTEM_GROUP,
+            "edge": {
+                "kind": "selfManaged",
+                "instanceTypes": ["c7i.large"],
+                "extraIngress": [
+                    {"protocol": "tcp", "fromPort": 8443, "cidrs": ["10.9.0.0/16"], "description": "the partners proxy"}
+                ],
+            },
+        }
+    )
     rec = run_main(raw)
-    rule = rec.one("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
-                   "eks-platform-test-edge-extra-tcp-8443-8443-10.9.0.0-16").inputs
+    rule = rec.one(
+        "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+        "eks-platform-test-edge-extra-tcp-8443-8443-10.9.0.0-16",
+    ).inputs
     assert (rule["fromPort"], rule["toPort"], rule["cidrIpv4"]) == (8443, 8443, "10.9.0.0/16")
     sg = rec.one("aws:ec2/securityGroup:SecurityGroup", "eks-platform-test-edge-extra")
     assert sg.urn in rec.one(LT, "eks-platform-test-edge").dependencies

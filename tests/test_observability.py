@@ -39,10 +39,14 @@ DOCUMENTED = {
 # (aws-observability/helm-charts charts/amazon-cloudwatch-observability/values.yaml, chart 6.4.0: containerLogs.enabled
 # a boolean, default true; the root tolerations default [{operator: Exists}]). The add-on accepts the chart's values.
 ADDON_SCHEMA = {
-    "type": "object", "additionalProperties": False,
+    "type": "object",
+    "additionalProperties": False,
     "properties": {
-        "containerLogs": {"type": "object", "additionalProperties": False,
-                          "properties": {"enabled": {"type": "boolean"}}},
+        "containerLogs": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {"enabled": {"type": "boolean"}},
+        },
         "tolerations": {"type": "array"},
     },
 }
@@ -73,22 +77,38 @@ def test_configuration_values_only_switch_fluent_bit_and_fit_the_charts_values()
 
 
 def test_each_alarm_watches_a_documented_metric_with_its_dimensions():
-    specs = obs.alarm_specs("c", Thresholds(), container_insights=True, namespaces=["kube-system", "external-dns"],
-                            queues={"karpenter": "c-karpenter"}, nat_gateways={"eu-west-1a": "nat-1"})
+    specs = obs.alarm_specs(
+        "c",
+        Thresholds(),
+        container_insights=True,
+        namespaces=["kube-system", "external-dns"],
+        queues={"karpenter": "c-karpenter"},
+        nat_gateways={"eu-west-1a": "nat-1"},
+    )
     assert [s.key for s in specs] == [
-        "nodes-failing", "node-memory-pressure", "node-disk-pressure", "node-cpu", "pod-restarts-external-dns",
-        "pod-restarts-kube-system", "api-server-5xx", "api-server-throttling", "karpenter-queue-age",
-        "nat-eu-west-1a-port-allocation"]
+        "nodes-failing",
+        "node-memory-pressure",
+        "node-disk-pressure",
+        "node-cpu",
+        "pod-restarts-external-dns",
+        "pod-restarts-kube-system",
+        "api-server-5xx",
+        "api-server-throttling",
+        "karpenter-queue-age",
+        "nat-eu-west-1a-port-allocation",
+    ]
     for s in specs:
         if s.query is None:
             assert set(s.dimensions) == DOCUMENTED[(s.namespace, s.metric)], s.key
     by_key = {s.key: s for s in specs}
     assert by_key["pod-restarts-kube-system"].query == (
         "SELECT SUM(pod_number_of_container_restarts) FROM SCHEMA(ContainerInsights, ClusterName, Namespace, "
-        "PodName) WHERE ClusterName = 'c' AND Namespace = 'kube-system'")
+        "PodName) WHERE ClusterName = 'c' AND Namespace = 'kube-system'"
+    )
     assert by_key["karpenter-queue-age"].threshold < 300  # the queue drops messages at 300 s
-    without = obs.alarm_specs("c", Thresholds(), container_insights=False, namespaces=["kube-system"], queues={},
-                              nat_gateways={})
+    without = obs.alarm_specs(
+        "c", Thresholds(), container_insights=False, namespaces=["kube-system"], queues={}, nat_gateways={}
+    )
     assert [s.key for s in without] == ["api-server-5xx", "api-server-throttling"]  # no ContainerInsights data
 
 
@@ -97,8 +117,16 @@ def test_the_scrape_configuration_is_what_a_managed_scraper_accepts():
     assert set(doc) == {"global", "scrape_configs"}
     assert doc["global"] == {"scrape_interval": "30s", "external_labels": {"cluster": "c"}}
     jobs = {j["job_name"]: j for j in doc["scrape_configs"]}
-    assert list(jobs) == ["kubernetes-apiservers", "kube-scheduler", "kube-controller-manager", "kubelet",
-                          "cadvisor", "coredns", "karpenter", "external-dns"]
+    assert list(jobs) == [
+        "kubernetes-apiservers",
+        "kube-scheduler",
+        "kube-controller-manager",
+        "kubelet",
+        "cadvisor",
+        "coredns",
+        "karpenter",
+        "external-dns",
+    ]
     allowed = {"job_name", "scheme", "metrics_path", "authorization", "kubernetes_sd_configs", "relabel_configs"}
     for job in jobs.values():
         assert set(job) <= allowed, job["job_name"]  # AMP: global, scrape_config, relabel, kubernetes_sd only
@@ -106,8 +134,10 @@ def test_the_scrape_configuration_is_what_a_managed_scraper_accepts():
         if "authorization" in job:  # the only authorization a managed scraper takes
             assert job["authorization"] == {"type": "Bearer", "credentials_file": obs.TOKEN}
     assert jobs["kube-scheduler"]["metrics_path"] == "/apis/metrics.eks.amazonaws.com/v1/ksh/container/metrics"
-    assert jobs["cadvisor"]["relabel_configs"][1] == {"replacement": "kubernetes.default.svc:443",
-                                                      "target_label": "__address__"}
+    assert jobs["cadvisor"]["relabel_configs"][1] == {
+        "replacement": "kubernetes.default.svc:443",
+        "target_label": "__address__",
+    }
     assert jobs["karpenter"]["relabel_configs"][0]["regex"] == "kube-system;karpenter;http-metrics"
 
 
@@ -115,8 +145,10 @@ def test_the_topic_takes_this_clusters_alarms_only():
     ctx = AwsContext(partition="aws", region="eu-west-1", account_id="111122223333", tags={})
     (statement,) = obs.topic_policy(ctx, "arn:aws:sns:eu-west-1:111122223333:c-alarms", "c")["Statement"]
     assert statement["Principal"] == {"Service": "cloudwatch.amazonaws.com"} and statement["Action"] == "sns:Publish"
-    assert statement["Condition"] == {"StringEquals": {"aws:SourceAccount": "111122223333"},
-                                      "ArnLike": {"aws:SourceArn": "arn:aws:cloudwatch:eu-west-1:111122223333:alarm:c-*"}}
+    assert statement["Condition"] == {
+        "StringEquals": {"aws:SourceAccount": "111122223333"},
+        "ArnLike": {"aws:SourceArn": "arn:aws:cloudwatch:eu-west-1:111122223333:alarm:c-*"},
+    }
     key = obs.topic_key_policy(ctx)["Statement"][1]
     assert key["Action"] == ["kms:Decrypt", "kms:GenerateDataKey*"]
     assert key["Condition"] == {"StringEquals": {"aws:SourceAccount": "111122223333"}}
@@ -133,14 +165,22 @@ def test_prod_collects_metrics_and_logs_with_the_agents_own_role(prod):
     role = prod.one("aws:iam/role:Role", f"{P}-observability-agent")
     trust = json.loads(role.inputs["assumeRolePolicy"])
     assert trust["Statement"][0]["Principal"] == {"Service": "pods.eks.amazonaws.com"}
-    attachments = [r for r in prod.by_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
-                   if r.name.startswith(f"{P}-observability-agent-")]
+    attachments = [
+        r
+        for r in prod.by_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+        if r.name.startswith(f"{P}-observability-agent-")
+    ]
     assert {r.inputs["role"] for r in attachments} == {assoc["roleArn"].rsplit("/", 1)[1]}
     attached = {r.inputs["policyArn"] for r in attachments}
-    assert attached == {"arn:aws:iam::aws:policy/CloudWatchAgentServerPolicy",
-                        "arn:aws:iam::aws:policy/AWSXrayWriteOnlyAccess"}
-    groups = {r.inputs["name"]: r for r in prod.by_type("aws:cloudwatch/logGroup:LogGroup")
-              if r.inputs["name"].startswith("/aws/containerinsights/")}
+    assert attached == {
+        "arn:aws:iam::aws:policy/CloudWatchAgentServerPolicy",
+        "arn:aws:iam::aws:policy/AWSXrayWriteOnlyAccess",
+    }
+    groups = {
+        r.inputs["name"]: r
+        for r in prod.by_type("aws:cloudwatch/logGroup:LogGroup")
+        if r.inputs["name"].startswith("/aws/containerinsights/")
+    }
     assert set(groups) == {f"/aws/containerinsights/{P}/{k}" for k in obs.LOG_KINDS}
     for group in groups.values():
         assert group.inputs["retentionInDays"] == 365  # prod's cluster.logging.retentionDays
@@ -154,11 +194,24 @@ def test_prod_alarms_watch_documented_metrics_and_reach_an_encrypted_topic(prod)
     assert key.inputs["enableKeyRotation"] is True
     alarms = prod.by_type(ALARM)
     assert {a.inputs["name"] for a in alarms} == {
-        f"{P}-{k}" for k in ("nodes-failing", "node-memory-pressure", "node-disk-pressure", "node-cpu",
-                             "pod-restarts-kube-system", "pod-restarts-external-dns",
-                             "pod-restarts-external-secrets", "api-server-5xx", "api-server-throttling",
-                             "node-termination-queue-age", "karpenter-queue-age", "nat-eu-west-1a-port-allocation",
-                             "nat-eu-west-1b-port-allocation", "nat-eu-west-1c-port-allocation")}
+        f"{P}-{k}"
+        for k in (
+            "nodes-failing",
+            "node-memory-pressure",
+            "node-disk-pressure",
+            "node-cpu",
+            "pod-restarts-kube-system",
+            "pod-restarts-external-dns",
+            "pod-restarts-external-secrets",
+            "api-server-5xx",
+            "api-server-throttling",
+            "node-termination-queue-age",
+            "karpenter-queue-age",
+            "nat-eu-west-1a-port-allocation",
+            "nat-eu-west-1b-port-allocation",
+            "nat-eu-west-1c-port-allocation",
+        )
+    }
     topic_arn = f"arn:aws:sns:eu-west-1:111122223333:{P}-alarms"
     for alarm in alarms:
         namespace, metric, dims = _metric_of(alarm)
@@ -176,8 +229,9 @@ def test_the_dashboard_shows_every_alarm(prod):
     states, *graphs = body["widgets"]
     alarms = prod.by_type(ALARM)
     assert len(states["properties"]["alarms"]) == len(alarms) == len(graphs)
-    assert all(arn.startswith("arn:aws:cloudwatch:eu-west-1:111122223333:alarm:") for arn in
-               states["properties"]["alarms"])
+    assert all(
+        arn.startswith("arn:aws:cloudwatch:eu-west-1:111122223333:alarm:") for arn in states["properties"]["alarms"]
+    )
     nat = next(w for w in graphs if w["properties"]["title"] == "nat-eu-west-1a-port-allocation")
     assert nat["properties"]["metrics"][0][:3] == ["AWS/NATGateway", "ErrorPortAllocation", "NatGatewayId"]
     assert nat["properties"]["metrics"][0][3].startswith("nat-")
@@ -197,8 +251,11 @@ def g_resources(rec) -> list[g.Resource]:
 # -- Prometheus ---------------------------------------------------------------------------
 def _with_prometheus(**prometheus) -> dict:
     raw = minimal_config()
-    raw["observability"] = {"enabled": True, "prometheus": {"enabled": True, **prometheus},
-                            "alarms": {"topicArn": "arn:aws:sns:eu-west-1:111122223333:ops"}}
+    raw["observability"] = {
+        "enabled": True,
+        "prometheus": {"enabled": True, **prometheus},
+        "alarms": {"topicArn": "arn:aws:sns:eu-west-1:111122223333:ops"},
+    }
     return raw
 
 
@@ -213,8 +270,9 @@ def test_prometheus_scrapes_through_the_clusters_group_and_private_subnets_into_
     # the cluster security group EKS creates (managed nodes, the control plane and pods on custom networking share
     # it), as AWS's scraper set-up asks
     assert eks["securityGroupIds"] == [rec.outputs["clusterSecurityGroupId"]]
-    assert scraper.inputs["destination"]["amp"]["workspaceArn"].startswith("arn:aws:aps:eu-west-1:111122223333:"
-                                                                           "workspace/ws-")
+    assert scraper.inputs["destination"]["amp"]["workspaceArn"].startswith(
+        "arn:aws:aps:eu-west-1:111122223333:workspace/ws-"
+    )
     assert workspace.inputs["alias"] == "eks-platform-test"
     yaml.safe_load(scraper.inputs["scrapeConfiguration"])
     # API authentication mode: AMP creates the scraper's access entry itself; a second one would be refused

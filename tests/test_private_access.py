@@ -21,11 +21,20 @@ from tools import preflight
 CONNECTION = "arn:aws:codeconnections:eu-west-1:111122223333:connection/0b1c2d3e-4f5a-4b7c-8d9e-0f1a2b3c4d5e"
 CONFIG = {
     "network": {"natGateways": "perAz", "flowLogs": {"enabled": True}},
-    "cluster": {"name": "blue", "endpoint": {"publicAccess": False, "accessHost": {"enabled": True}},
-                "access": {"adminRoleArns": [ADMIN]}},
+    "cluster": {
+        "name": "blue",
+        "endpoint": {"publicAccess": False, "accessHost": {"enabled": True}},
+        "access": {"adminRoleArns": [ADMIN]},
+    },
     "nodeGroups": {"system": SYSTEM_GROUP},
-    "delivery": {"runner": {"enabled": True, "repository": "acme/platform", "connectionArn": CONNECTION,
-                            "allowedActorIds": [583231, 9919]}},
+    "delivery": {
+        "runner": {
+            "enabled": True,
+            "repository": "acme/platform",
+            "connectionArn": CONNECTION,
+            "allowedActorIds": [583231, 9919],
+        }
+    },
     # a private cluster is watched too (guardrail observability-on); the scraper reaches it privately
     "observability": {"enabled": True, "prometheus": {"enabled": True}, "alarms": {"createTopic": True}},
 }
@@ -53,17 +62,29 @@ def test_the_runner_is_exactly_these_resources(rec):
     ]
     project = rec.one("aws:codebuild/project:Project", "blue-ci-runner").inputs
     assert project["name"] == "blue-gh-runner"
-    assert project["source"] == {"type": "GITHUB", "location": "https://github.com/acme/platform.git",
-                                 "auth": {"type": "CODECONNECTIONS", "resource": CONNECTION}}
+    assert project["source"] == {
+        "type": "GITHUB",
+        "location": "https://github.com/acme/platform.git",
+        "auth": {"type": "CODECONNECTIONS", "resource": CONNECTION},
+    }
     assert project["environment"]["privilegedMode"] is False
     assert project["vpcConfig"]["subnets"] == rec.outputs["privateSubnetIds"]
     webhook = rec.one("aws:codebuild/webhook:Webhook", "blue-ci-runner").inputs
     assert webhook["buildType"] == "BUILD"
     # queued jobs of the listed GitHub users only: a fork's pull request (queued by its author) never builds
-    assert webhook["filterGroups"] == [{"filters": [{"type": "EVENT", "pattern": "WORKFLOW_JOB_QUEUED"},
-                                                    {"type": "ACTOR_ACCOUNT_ID", "pattern": "^(583231|9919)$"}]}]
+    assert webhook["filterGroups"] == [
+        {
+            "filters": [
+                {"type": "EVENT", "pattern": "WORKFLOW_JOB_QUEUED"},
+                {"type": "ACTOR_ACCOUNT_ID", "pattern": "^(583231|9919)$"},
+            ]
+        }
+    ]
     logs = rec.one("aws:cloudwatch/logGroup:LogGroup", "blue-ci-runner-logs").inputs
-    assert (logs["name"], logs["retentionInDays"]) == ("/aws/codebuild/blue-gh-runner", 90)  # cluster.logging.retentionDays
+    assert (logs["name"], logs["retentionInDays"]) == (
+        "/aws/codebuild/blue-gh-runner",
+        90,
+    )  # cluster.logging.retentionDays
     assert rec.outputs["ciRunner"] == {"projectName": "blue-gh-runner", "runsOn": "codebuild-blue-gh-runner"}
 
 
@@ -71,9 +92,10 @@ def test_the_runner_role_is_scoped(rec):
     role = rec.one("aws:iam/role:Role", "blue-ci-runner").inputs
     trust = json.loads(role["assumeRolePolicy"])["Statement"][0]
     assert trust["Principal"] == {"Service": "codebuild.amazonaws.com"}
-    assert trust["Condition"] == {"StringEquals": {"aws:SourceAccount": "111122223333"},
-                                  "ArnLike": {"aws:SourceArn": "arn:aws:codebuild:eu-west-1:111122223333:project/"
-                                                               "blue-gh-runner"}}
+    assert trust["Condition"] == {
+        "StringEquals": {"aws:SourceAccount": "111122223333"},
+        "ArnLike": {"aws:SourceArn": "arn:aws:codebuild:eu-west-1:111122223333:project/blue-gh-runner"},
+    }
     doc = json.loads(rec.one("aws:iam/rolePolicy:RolePolicy", "blue-ci-runner").inputs["policy"])
     by_sid = {s["Sid"]: s for s in doc["Statement"]}
     assert by_sid["OwnLogs"]["Resource"][0].endswith(":log-group:/aws/codebuild/blue-gh-runner")
@@ -100,9 +122,13 @@ def test_the_access_host_is_exactly_these_resources(rec):
     # Session Manager's channel only: no AmazonSSMManagedInstanceCore (it also reads every SSM parameter)
     policy = json.loads(rec.one("aws:iam/rolePolicy:RolePolicy", "blue-access-host-session-manager").inputs["policy"])
     (st,) = policy["Statement"]
-    assert sorted(st["Action"]) == ["ssm:UpdateInstanceInformation", "ssmmessages:CreateControlChannel",
-                                    "ssmmessages:CreateDataChannel", "ssmmessages:OpenControlChannel",
-                                    "ssmmessages:OpenDataChannel"]
+    assert sorted(st["Action"]) == [
+        "ssm:UpdateInstanceInformation",
+        "ssmmessages:CreateControlChannel",
+        "ssmmessages:CreateDataChannel",
+        "ssmmessages:OpenControlChannel",
+        "ssmmessages:OpenDataChannel",
+    ]
     lt = rec.one("aws:ec2/launchTemplate:LaunchTemplate", "blue-access-host").inputs
     assert lt["metadataOptions"]["httpTokens"] == "required"
     assert lt["blockDeviceMappings"][0]["ebs"]["encrypted"] == "true"
@@ -142,8 +168,10 @@ def test_neither_depends_on_the_cluster_or_kubernetes(rec):
             r = by_urn[r.parent]
         return False
 
-    for name, typ in (("blue-ci-runner", "eks-platform:delivery:CiRunner"),
-                      ("blue-access-host", "eks-platform:delivery:AccessHost")):
+    for name, typ in (
+        ("blue-ci-runner", "eks-platform:delivery:CiRunner"),
+        ("blue-access-host", "eks-platform:delivery:AccessHost"),
+    ):
         top = rec.one(typ, name)
         seen, todo = set(), [r.urn for r in rec.resources if r.urn == top.urn or under(r, top.urn)]
         while todo:
@@ -177,8 +205,11 @@ def test_port_forward_and_tunnel_kubeconfig():
     direct = json.loads(kubeconfig("c", "https://ABC.gr7.x", "Q0E=", "eu-west-1", None, None))
     tunnel = json.loads(kubeconfig("c", "https://ABC.gr7.x", "Q0E=", "eu-west-1", None, None, 8443))
     assert direct["clusters"][0]["cluster"] == {"server": "https://ABC.gr7.x", "certificate-authority-data": "Q0E="}
-    assert tunnel["clusters"][0]["cluster"] == {"server": "https://localhost:8443", "tls-server-name": "ABC.gr7.x",
-                                                "certificate-authority-data": "Q0E="}
+    assert tunnel["clusters"][0]["cluster"] == {
+        "server": "https://localhost:8443",
+        "tls-server-name": "ABC.gr7.x",
+        "certificate-authority-data": "Q0E=",
+    }
 
 
 def test_the_provider_identity_is_set_and_does_not_follow_the_endpoint(monkeypatch):
@@ -226,9 +257,28 @@ def test_preflight_gives_up_after_its_timeout_on_a_silent_listener():
 @pytest.mark.skipif(shutil.which("openssl") is None, reason="needs openssl to make a certificate")
 def test_preflight_completes_a_real_tls_handshake_with_the_cluster_ca(tmp_path):
     key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out",
-                    str(cert), "-days", "1", "-subj", "/CN=api.example.internal",
-                    "-addext", "subjectAltName=DNS:api.example.internal"], check=True, capture_output=True)
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+            "-days",
+            "1",
+            "-subj",
+            "/CN=api.example.internal",
+            "-addext",
+            "subjectAltName=DNS:api.example.internal",
+        ],
+        check=True,
+        capture_output=True,
+    )
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert, key)
     server = socket.socket()
@@ -262,7 +312,8 @@ def test_preflight_against_eks(monkeypatch, capsys):
         assert preflight.main(["dev", "--timeout", "1"]) == 0
         assert "does not exist yet" in capsys.readouterr().out
         boto3.client("eks", region_name="eu-west-1").create_cluster(
-            name="eks-platform-dev", roleArn=ADMIN, resourcesVpcConfig={"subnetIds": ["subnet-1"]})
+            name="eks-platform-dev", roleArn=ADMIN, resourcesVpcConfig={"subnetIds": ["subnet-1"]}
+        )
         monkeypatch.setattr(preflight, "reachable", lambda *a, **k: "no answer within 1 s")
         assert preflight.main(["dev", "--timeout", "1"]) == 1
         err = capsys.readouterr().err

@@ -11,12 +11,35 @@ from tests.conftest import ROOT, stack_recording
 from tools import plan
 
 EXPECTED_OUTPUTS = {
-    "availabilityZones", "vpcId", "vpcCidr", "publicSubnetIds", "privateSubnetIds", "intraSubnetIds", "natPublicIps",
-    "clusterName", "clusterEndpoint", "clusterCertificateAuthority", "clusterVersion", "clusterSecurityGroupId",
-    "clusterAdditionalSecurityGroupId", "kmsKeyArn", "oidcProviderArn", "oidcIssuerUrl", "kubeconfig",
-    "kubeconfigCommand", "nodeGroups", "terminationQueueUrl", "addons", "loadBalancers",
-    "podSubnetIds", "podSecurityGroupIds", "workloadIdentities", "adminRoleArn", "adminKubeconfigCommand",
-    "oidcIdentityProvider", "namespaces",
+    "availabilityZones",
+    "vpcId",
+    "vpcCidr",
+    "publicSubnetIds",
+    "privateSubnetIds",
+    "intraSubnetIds",
+    "natPublicIps",
+    "clusterName",
+    "clusterEndpoint",
+    "clusterCertificateAuthority",
+    "clusterVersion",
+    "clusterSecurityGroupId",
+    "clusterAdditionalSecurityGroupId",
+    "kmsKeyArn",
+    "oidcProviderArn",
+    "oidcIssuerUrl",
+    "kubeconfig",
+    "kubeconfigCommand",
+    "nodeGroups",
+    "terminationQueueUrl",
+    "addons",
+    "loadBalancers",
+    "podSubnetIds",
+    "podSecurityGroupIds",
+    "workloadIdentities",
+    "adminRoleArn",
+    "adminKubeconfigCommand",
+    "oidcIdentityProvider",
+    "namespaces",
 }
 
 
@@ -77,8 +100,18 @@ def test_json_contract(tmp_path, capsys):
     assert len(urns) == len(set(urns))
     seen = set()
     for r in doc["resources"]:
-        assert set(r) == {"urn", "type", "name", "custom", "parent", "dependencies", "provider", "protect",
-                          "ignoreChanges", "inputs"}
+        assert set(r) == {
+            "urn",
+            "type",
+            "name",
+            "custom",
+            "parent",
+            "dependencies",
+            "provider",
+            "protect",
+            "ignoreChanges",
+            "inputs",
+        }
         assert isinstance(r["custom"], bool) and isinstance(r["protect"], bool)
         assert r["parent"] is None or r["parent"] in seen, "parents are registered before their children"
         assert all(d in urns for d in r["dependencies"])
@@ -99,16 +132,23 @@ def test_tree_shows_the_facts_a_reviewer_wants(dev):
     text = plan.tree(dev)
     assert "aws:ec2:Vpc eks-platform-dev-vpc  [cidr=10.10.0.0/16]" in text
     assert "[cidr=10.10.0.0/19 az=eu-west-1a]" in text
-    assert "aws:eks:Cluster eks-platform-dev-cluster  [version=1.35 private=True public=True publicCidrs=203.0.113.0/24]" in text
+    assert (
+        "aws:eks:Cluster eks-platform-dev-cluster  [version=1.35 private=True public=True publicCidrs=203.0.113.0/24]"
+        in text
+    )
 
 
 def test_tree_shows_what_upgrades_and_scoping_depend_on(prod):
     text = plan.tree(prod)
     assert "version=1.35 release=1.35.0-20261105" in text  # the managed group follows the control plane
-    assert "kubernetes:yaml:ConfigGroup eks-platform-prod-aws-load-balancer-controller-crds  " \
-           "[tag=v3.5.0 files=crds.yaml,gateway-crds.yaml]" in text
-    assert ('ClusterSecretStore eks-platform-prod-external-secrets-aws-parameter-store  [service=ParameterStore '
-            'namespaces={"namespaceSelector":{"matchLabels":{"eks-platform/external-secrets":"allowed"}}}]') in text
+    assert (
+        "kubernetes:yaml:ConfigGroup eks-platform-prod-aws-load-balancer-controller-crds  "
+        "[tag=v3.5.0 files=crds.yaml,gateway-crds.yaml]" in text
+    )
+    assert (
+        "ClusterSecretStore eks-platform-prod-external-secrets-aws-parameter-store  [service=ParameterStore "
+        'namespaces={"namespaceSelector":{"matchLabels":{"eks-platform/external-secrets":"allowed"}}}]'
+    ) in text
 
 
 def test_mermaid_graph(prod, tmp_path):
@@ -129,8 +169,9 @@ def test_secure_values_become_placeholders(tmp_path):
 def test_architecture_doc_shows_the_current_graph(prod):
     doc = (ROOT / "docs" / "architecture.md").read_text()
     block = doc.split("```mermaid\n", 1)[1].split("```", 1)[0]
-    assert block == plan.mermaid(prod, "component"), \
+    assert block == plan.mermaid(prod, "component"), (
         "docs/architecture.md is stale: paste `python -m tools.plan prod --graph FILE --graph-level component`"
+    )
 
 
 def test_a_config_file_is_planned_under_the_stack_name_given(tmp_path, capsys):
@@ -154,10 +195,16 @@ def test_a_misspelled_namespace_at_pulumi_up_is_refused_too():
 
     config = {**flat_config(minimal_config()), "eks-platfrom:workloads": "{}"}
     with pytest.raises(ConfigError) as err:
-        run_program(lambda: runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__"), config=config,
-                    stack="test", region="eu-west-1")
-    assert err.value.problems == ['eks-platfrom:workloads: unknown namespace "eks-platfrom": nothing reads it (did you '
-                                  'mean "eks-platform:workloads"?)']
+        run_program(
+            lambda: runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__"),
+            config=config,
+            stack="test",
+            region="eu-west-1",
+        )
+    assert err.value.problems == [
+        'eks-platfrom:workloads: unknown namespace "eks-platfrom": nothing reads it (did you '
+        'mean "eks-platform:workloads"?)'
+    ]
 
 
 def test_every_stack_in_one_command_with_the_worst_exit(tmp_path):
@@ -171,11 +218,29 @@ def test_every_stack_in_one_command_with_the_worst_exit(tmp_path):
         shutil.copy(ROOT / f"Pulumi.{name}.yaml", tmp_path / f"Pulumi.{name}.yaml")
     (tmp_path / "Pulumi.broken.yaml").write_text(
         "config:\n  aws:region: eu-west-1\n  eks-platform:cluster: {access: {adminRoleArns: "
-        "[arn:aws:iam::111122223333:role/a]}}\n  eks-platform:nodeGroups: 3\n")
+        "[arn:aws:iam::111122223333:role/a]}}\n  eks-platform:nodeGroups: 3\n"
+    )
     out = tmp_path / "plans"
     # the real command, as a user runs it (a fresh process forks its workers)
-    proc = subprocess.run([sys.executable, "-m", "tools.plan", "--all", "--stacks-dir", str(tmp_path), "--jobs", "2",
-                           "--policies", "--json", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "tools.plan",
+            "--all",
+            "--stacks-dir",
+            str(tmp_path),
+            "--jobs",
+            "2",
+            "--policies",
+            "--json",
+            str(out),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     code, lines = proc.returncode, proc.stdout.splitlines()
     assert code == 2  # the broken stack's refused config is the worst of the three
     assert lines[0].split() == ["stack", "resources", "mandatory", "advisory", "exit"]

@@ -21,14 +21,23 @@ def browser():
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
-    assert shutil.which("chromium") and shutil.which("chromedriver"), \
+    assert shutil.which("chromium") and shutil.which("chromedriver"), (
         "install Debian's chromium and chromium-driver (apt-get install chromium chromium-driver; .ci/run does)"
+    )
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
     # no background traffic of the browser's own (this machine's network is closed, and the test counts requests)
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--window-size=1600,1200"):
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--window-size=1600,1200",
+    ):
         options.add_argument(flag)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
@@ -62,7 +71,9 @@ def urns(browser, selector: str, visible_only: bool = False) -> list[str]:
     return browser.execute_script(
         "return Array.from(document.querySelectorAll(arguments[0]))"
         ".filter(e => !arguments[1] || e.offsetParent !== null).map(e => e.getAttribute('data-urn'));",
-        selector, visible_only)
+        selector,
+        visible_only,
+    )
 
 
 def test_the_prod_page_draws_every_component_and_resource_offline(browser, prod, tmp_path):
@@ -98,8 +109,7 @@ def test_the_diff_page_shows_its_actions_and_values(browser, prod, diffed, tmp_p
     assert {"replace", "update"} <= set(rows)
     replace = rows["replace"]
     assert replace.is_displayed() and "ROLLS NODES" in replace.text and "+ m7i.xlarge" in replace.text
-    policy = next(r for r in browser.find_elements(By.CSS_SELECTOR, "#diff-table tbody tr")
-                  if "RolePolicy" in r.text)
+    policy = next(r for r in browser.find_elements(By.CSS_SELECTOR, "#diff-table tbody tr") if "RolePolicy" in r.text)
     assert policy.is_displayed() and "+ resource arn:aws:route53:::hostedzone/Z0PROD987654321" in policy.text
 
 

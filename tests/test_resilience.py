@@ -14,7 +14,8 @@ def test_prod_repairs_its_nodes_and_can_leave_a_zone(prod):
         assert group.inputs["nodeRepairConfig"] == {"enabled": True}  # EKS's thresholds unless the config sets them
     (auto,) = prod.by_type("aws:arczonalshift/zonalAutoshiftConfiguration:ZonalAutoshiftConfiguration")
     assert auto.inputs["zonalAutoshiftStatus"] == "ENABLED" and auto.inputs["outcomeAlarms"] == [
-        {"alarmIdentifier": "arn:aws:cloudwatch:eu-west-1:111122223333:alarm:storefront-5xx", "type": "CLOUDWATCH"}]
+        {"alarmIdentifier": "arn:aws:cloudwatch:eu-west-1:111122223333:alarm:storefront-5xx", "type": "CLOUDWATCH"}
+    ]
     settings = prod.one("kubernetes:helm.sh/v3:Release", "eks-platform-prod-karpenter").inputs["values"]["settings"]
     assert settings["featureGates"] == {"nodeRepair": True} and settings["enableZonalShift"] is True
     agent = prod.one("aws:eks/addon:Addon", "eks-platform-prod-node-monitoring").inputs
@@ -35,13 +36,17 @@ def test_the_agent_comes_after_the_system_group(prod):
 def test_karpenter_repairs_and_respects_zonal_shifts_with_the_read_it_needs(dev):
     values = dev.one("kubernetes:helm.sh/v3:Release", "eks-platform-dev-karpenter").inputs["values"]["settings"]
     assert values["featureGates"] == {"nodeRepair": True} and values["enableZonalShift"] is True
-    policy = json.loads(dev.one("aws:iam/rolePolicy:RolePolicy", "eks-platform-dev-karpenter-role-controller")
-                        .inputs["policy"])
+    policy = json.loads(
+        dev.one("aws:iam/rolePolicy:RolePolicy", "eks-platform-dev-karpenter-role-controller").inputs["policy"]
+    )
     (zonal,) = [s for s in policy["Statement"] if s["Sid"] == karpenter_addon.ZONAL_SHIFT_SID]
     # the docs' KarpenterControllerZonalShiftPolicy: GetManagedResource, this cluster only
     assert zonal["Action"] == ["arc-zonal-shift:GetManagedResource"]
-    assert zonal["Condition"] == {"StringEquals": {
-        "arc-zonal-shift:ResourceIdentifier": "arn:aws:eks:eu-west-1:111122223333:cluster/eks-platform-dev"}}
+    assert zonal["Condition"] == {
+        "StringEquals": {
+            "arc-zonal-shift:ResourceIdentifier": "arn:aws:eks:eu-west-1:111122223333:cluster/eks-platform-dev"
+        }
+    }
 
 
 def test_without_zonal_shift_karpenter_gets_neither_the_setting_nor_the_read():
@@ -54,12 +59,16 @@ def test_thresholds_and_autoshift_reach_the_resources():
     alarm = "arn:aws:cloudwatch:eu-west-1:111122223333:alarm:shop-5xx"
     raw = minimal_config()
     raw["cluster"] = {**raw["cluster"], "zonalAutoshift": {"enabled": True, "outcomeAlarmArns": [alarm]}}
-    raw["nodeGroups"] = {"system": {**raw["nodeGroups"]["system"],
-                                    "repair": {"maxUnhealthyPercentage": 20, "maxParallelCount": 1}}}
+    raw["nodeGroups"] = {
+        "system": {**raw["nodeGroups"]["system"], "repair": {"maxUnhealthyPercentage": 20, "maxParallelCount": 1}}
+    }
     rec = run_main(raw)
     group = rec.by_type("aws:eks/nodeGroup:NodeGroup")[0].inputs
-    assert group["nodeRepairConfig"] == {"enabled": True, "maxParallelNodesRepairedCount": 1,
-                                         "maxUnhealthyNodeThresholdPercentage": 20}
+    assert group["nodeRepairConfig"] == {
+        "enabled": True,
+        "maxParallelNodesRepairedCount": 1,
+        "maxUnhealthyNodeThresholdPercentage": 20,
+    }
     (auto,) = rec.by_type("aws:arczonalshift/zonalAutoshiftConfiguration:ZonalAutoshiftConfiguration")
     assert auto.inputs["zonalAutoshiftStatus"] == "ENABLED"
     assert auto.inputs["outcomeAlarms"] == [{"alarmIdentifier": alarm, "type": "CLOUDWATCH"}]

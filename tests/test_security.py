@@ -11,8 +11,11 @@ LOG_KEY = "arn:aws:kms:eu-west-1:111122223333:key/0b6c1f7e-3d2a-4e5f-9a8b-7c6d5e
 
 
 def test_every_role_carries_the_boundary_and_every_log_group_the_key():
-    raw = {**EVERYTHING, "iam": {"permissionsBoundaryArn": BOUNDARY},
-           "cluster": {**EVERYTHING["cluster"], "logging": {"kmsKeyArn": LOG_KEY}}}
+    raw = {
+        **EVERYTHING,
+        "iam": {"permissionsBoundaryArn": BOUNDARY},
+        "cluster": {**EVERYTHING["cluster"], "logging": {"kmsKeyArn": LOG_KEY}},
+    }
     rec = run_main(raw, stack="sec")
     roles = rec.by_type("aws:iam/role:Role")
     assert len(roles) > 10

@@ -12,8 +12,18 @@ def parse(text: str):
 
 def test_yaml_1_2_core_schema_as_go_yaml_reads_it():
     doc = parse("a: yes\nb: on\nc: 010\nd: 0o10\ne: 0x1F\nf: true\ng: ~\nh: 1_000\ni: 2.5\nj: -3\n")
-    assert doc == {"a": "yes", "b": "on", "c": 10, "d": 8, "e": 31, "f": True, "g": None, "h": "1_000", "i": 2.5,
-                   "j": -3}
+    assert doc == {
+        "a": "yes",
+        "b": "on",
+        "c": 10,
+        "d": 8,
+        "e": 31,
+        "f": True,
+        "g": None,
+        "h": "1_000",
+        "i": 2.5,
+        "j": -3,
+    }
 
 
 def test_merge_keys_and_bounded_aliases_work():
@@ -29,19 +39,22 @@ def test_an_alias_bomb_is_refused_without_expanding_it():
         parse(bomb)
 
 
-@pytest.mark.parametrize("text,fragment", [
-    ("a: 2024-01-01\n", "Pulumi.t.yaml:1: a: unquoted date 2024-01-01"),
-    ("a: !Ref x\n", "Pulumi.t.yaml:1: a: the tag !Ref is not supported"),
-    ("? [1, 2]\n: x\n", "Pulumi.t.yaml:1: the key a sequence is not a string"),
-    ("a: 1\na: 2\n", "Pulumi.t.yaml:2: a: is defined twice (first on line 1)"),
-    ("a: .NaN\n", "Pulumi.t.yaml:1: a: .NaN is not a number JSON can carry"),
-    ("a: &a [*a]\n", "an alias refers to a node that contains it"),
-    ("a: [\n", "Pulumi.t.yaml:2:"),
-    ("a: 1\n---\nb: 2\n", "expected a single document in the stream"),
-    ("a:\n\t- b\n", "Pulumi.t.yaml:2:"),
-    ("a: !!set {x}\n", "the tag tag:yaml.org,2002:set is not supported"),
-    ("a: *nothing\n", "found undefined alias"),
-])
+@pytest.mark.parametrize(
+    "text,fragment",
+    [
+        ("a: 2024-01-01\n", "Pulumi.t.yaml:1: a: unquoted date 2024-01-01"),
+        ("a: !Ref x\n", "Pulumi.t.yaml:1: a: the tag !Ref is not supported"),
+        ("? [1, 2]\n: x\n", "Pulumi.t.yaml:1: the key a sequence is not a string"),
+        ("a: 1\na: 2\n", "Pulumi.t.yaml:2: a: is defined twice (first on line 1)"),
+        ("a: .NaN\n", "Pulumi.t.yaml:1: a: .NaN is not a number JSON can carry"),
+        ("a: &a [*a]\n", "an alias refers to a node that contains it"),
+        ("a: [\n", "Pulumi.t.yaml:2:"),
+        ("a: 1\n---\nb: 2\n", "expected a single document in the stream"),
+        ("a:\n\t- b\n", "Pulumi.t.yaml:2:"),
+        ("a: !!set {x}\n", "the tag tag:yaml.org,2002:set is not supported"),
+        ("a: *nothing\n", "found undefined alias"),
+    ],
+)
 def test_yaml_problems_name_the_file_and_line(text, fragment):
     with pytest.raises(ConfigError) as err:
         parse(text)
@@ -75,7 +88,8 @@ def test_stack_file_shape(tmp_path):
         'Pulumi.s.yaml: config["network"]: is not a configuration key: Pulumi takes <namespace>:<name> '
         "(e.g. eks-platform:network)",
         'Pulumi.s.yaml: config[""]: is not a configuration key: Pulumi takes <namespace>:<name> '
-        "(e.g. eks-platform:network)"]
+        "(e.g. eks-platform:network)",
+    ]
     assert secrets == []
     f.write_text("")
     assert read_stack_file(f, "eks-platform") == ({}, [])
@@ -95,8 +109,20 @@ def test_runtime_json_is_read_as_strictly():
         parse_runtime_value("network", "[" * 100_000 + "]" * 100_000)
 
 
-NOT_ALLOWED = [chr(c) for c in (*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F, *range(0x80, 0x85),
-                                *range(0x86, 0xA0), 0xFFFE, 0xFFFF)]
+NOT_ALLOWED = [
+    chr(c)
+    for c in (
+        *range(0x00, 0x09),
+        0x0B,
+        0x0C,
+        *range(0x0E, 0x20),
+        0x7F,
+        *range(0x80, 0x85),
+        *range(0x86, 0xA0),
+        0xFFFE,
+        0xFFFF,
+    )
+]
 
 
 @pytest.mark.parametrize("char", NOT_ALLOWED, ids=[f"U+{ord(c):04X}" for c in NOT_ALLOWED])
@@ -108,12 +134,15 @@ def test_a_character_yaml_does_not_allow_is_named_with_its_line_and_column(char)
     assert "is not allowed in a YAML file" in line
 
 
-@pytest.mark.parametrize("text,where,plain", [
-    ("a:\n\tb: 1\n", "2:1", "a tab character: YAML indents with spaces only"),
-    ("a: b: c\n", "1:5", "a colon followed by a space inside a value: quote the value"),
-    ("a:\n  b: 1\n c: 2\n", "3:2", "bad indentation"),
-    ("a: {b: 1\n", "2:1", "a [list] or {mapping} written on one line is not closed"),
-])
+@pytest.mark.parametrize(
+    "text,where,plain",
+    [
+        ("a:\n\tb: 1\n", "2:1", "a tab character: YAML indents with spaces only"),
+        ("a: b: c\n", "1:5", "a colon followed by a space inside a value: quote the value"),
+        ("a:\n  b: 1\n c: 2\n", "3:2", "bad indentation"),
+        ("a: {b: 1\n", "2:1", "a [list] or {mapping} written on one line is not closed"),
+    ],
+)
 def test_syntax_errors_are_one_plain_line_with_line_and_column(text, where, plain):
     with pytest.raises(ConfigError) as err:
         parse(text)

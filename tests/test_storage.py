@@ -26,13 +26,18 @@ def test_gp3_parameters_are_always_encrypted():
 
 
 def test_configuration_values_place_the_controller_and_tolerate_every_taint_on_nodes():
-    system = node_group("system", kind="managed", instanceTypes=["m7i.large"],
-                        taints=[{"key": "CriticalAddonsOnly", "value": "true", "effect": "NoSchedule"}])
+    system = node_group(
+        "system",
+        kind="managed",
+        instanceTypes=["m7i.large"],
+        taints=[{"key": "CriticalAddonsOnly", "value": "true", "effect": "NoSchedule"}],
+    )
     values = json.loads(storage.configuration_values(placement(system)))
     assert values["node"] == {"tolerateAllTaints": True}
     assert values["controller"]["nodeSelector"] == {"eks-platform/node-group": "system"}
-    assert {"key": "CriticalAddonsOnly", "operator": "Equal", "value": "true", "effect": "NoSchedule"} in \
-        values["controller"]["tolerations"]
+    assert {"key": "CriticalAddonsOnly", "operator": "Equal", "value": "true", "effect": "NoSchedule"} in values[
+        "controller"
+    ]["tolerations"]
     assert json.loads(storage.configuration_values({})) == {"node": {"tolerateAllTaints": True}}
 
 
@@ -58,10 +63,14 @@ def test_ebs_csi_children_role_and_order(prod):
     assert f"{P}-ebs-csi" not in [a.name for a in prod.by_type("aws:eks/podIdentityAssociation:PodIdentityAssociation")]
     trust = json.loads(role.inputs["assumeRolePolicy"])
     cond = trust["Statement"][0]["Condition"]["StringEquals"]
-    assert cond == {"aws:RequestTag/eks-cluster-name": P, "aws:RequestTag/kubernetes-namespace": "kube-system",
-                    "aws:RequestTag/kubernetes-service-account": "ebs-csi-controller-sa"}
-    attached = [r for r in prod.by_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
-                if r.name == f"{P}-ebs-csi-ebs"]
+    assert cond == {
+        "aws:RequestTag/eks-cluster-name": P,
+        "aws:RequestTag/kubernetes-namespace": "kube-system",
+        "aws:RequestTag/kubernetes-service-account": "ebs-csi-controller-sa",
+    }
+    attached = [
+        r for r in prod.by_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment") if r.name == f"{P}-ebs-csi-ebs"
+    ]
     assert attached[0].inputs["policyArn"] == "arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy"
     # created after the system group (its controller's nodes; EKS reports it ACTIVE once the controller runs) and
     # the Pod Identity agent (its credentials), not after every group
@@ -78,7 +87,10 @@ def test_default_storage_class_is_encrypted_gp3_and_gp2_is_left_alone(prod):
     assert sc["metadata"] == {"name": "gp3", "annotations": {"storageclass.kubernetes.io/is-default-class": "true"}}
     assert sc["provisioner"] == "ebs.csi.aws.com" and sc["parameters"]["encrypted"] == "true"
     assert (sc["volumeBindingMode"], sc["allowVolumeExpansion"], sc["reclaimPolicy"]) == (
-        "WaitForFirstConsumer", True, "Delete")
+        "WaitForFirstConsumer",
+        True,
+        "Delete",
+    )
     # EKS's gp2 is not default on clusters created at 1.30+ (all the platform supports) and may not exist: a patch
     # of it could fail the `pulumi up`, so there is none
     assert not prod.by_type("kubernetes:storage.k8s.io/v1:StorageClassPatch")

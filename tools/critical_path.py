@@ -111,6 +111,7 @@ def report(resources: list) -> str:
     lines = ["Critical path of a first `pulumi up` (typical creation times, tools/critical_path.py):"]
     for step in chain:
         lines.append(f"  {minutes(step.finish):>7}  +{minutes(step.seconds):>6}  {step.type} {step.name}")
-    lines.append(f"Estimated wall time: {minutes(total)} ({total} s) over {len(chain)} steps; "
-                 f"{len(resources)} resources in all.")
+    lines.append(
+        f"Estimated wall time: {minutes(total)} ({total} s) over {len(chain)} steps; {len(resources)} resources in all."
+    )
     return "\n".join(lines)

@@ -28,18 +28,33 @@ REPLACE_ON_CHANGE: dict[str, tuple[str, ...]] = {
     "aws:ec2/vpc:Vpc": ("cidrBlock", "instanceTenancy", "ipv4IpamPoolId"),
     "aws:ec2/subnet:Subnet": ("vpcId", "cidrBlock", "availabilityZone", "availabilityZoneId"),
     # ec2/vpc_ipv4_cidr_block_association.go: no Update at all
-    "aws:ec2/vpcIpv4CidrBlockAssociation:VpcIpv4CidrBlockAssociation": ("vpcId", "cidrBlock", "ipv4IpamPoolId",
-                                                                        "ipv4NetmaskLength"),
+    "aws:ec2/vpcIpv4CidrBlockAssociation:VpcIpv4CidrBlockAssociation": (
+        "vpcId",
+        "cidrBlock",
+        "ipv4IpamPoolId",
+        "ipv4NetmaskLength",
+    ),
     "aws:ec2/eip:Eip": ("domain", "address", "publicIpv4Pool"),
     "aws:ec2/natGateway:NatGateway": ("allocationId", "subnetId", "connectivityType", "privateIp"),
     "aws:ec2/routeTable:RouteTable": ("vpcId",),
     "aws:ec2/routeTableAssociation:RouteTableAssociation": ("subnetId", "gatewayId"),
-    "aws:ec2/route:Route": ("routeTableId", "destinationCidrBlock", "destinationIpv6CidrBlock",
-                            "destinationPrefixListId"),
+    "aws:ec2/route:Route": (
+        "routeTableId",
+        "destinationCidrBlock",
+        "destinationIpv6CidrBlock",
+        "destinationPrefixListId",
+    ),
     "aws:ec2/internetGateway:InternetGateway": (),
     "aws:ec2/vpcEndpoint:VpcEndpoint": ("vpcId", "serviceName", "vpcEndpointType"),
-    "aws:ec2/flowLog:FlowLog": ("vpcId", "trafficType", "logDestination", "logDestinationType", "iamRoleArn",
-                                "maxAggregationInterval", "logFormat"),
+    "aws:ec2/flowLog:FlowLog": (
+        "vpcId",
+        "trafficType",
+        "logDestination",
+        "logDestinationType",
+        "iamRoleArn",
+        "maxAggregationInterval",
+        "logFormat",
+    ),
     # ec2/security_group.go (description and name are ForceNew), vpc/security_group_*_rule.go
     "aws:ec2/securityGroup:SecurityGroup": ("name", "namePrefix", "vpcId", "description"),
     "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": ("vpcId",),
@@ -62,23 +77,49 @@ REPLACE_ON_CHANGE: dict[str, tuple[str, ...]] = {
     "aws:kms/key:Key": ("customerMasterKeySpec", "keyUsage", "multiRegion"),
     "aws:kms/alias:Alias": ("name", "namePrefix"),
     # eks/cluster.go: subnets and security groups update in place at this provider version
-    "aws:eks/cluster:Cluster": ("name", "roleArn", "bootstrapSelfManagedAddons",
-                                "accessConfig.bootstrapClusterCreatorAdminPermissions",
-                                "kubernetesNetworkConfig.ipFamily", "kubernetesNetworkConfig.serviceIpv4Cidr",
-                                "outpostConfig", "remoteNetworkConfig"),
+    "aws:eks/cluster:Cluster": (
+        "name",
+        "roleArn",
+        "bootstrapSelfManagedAddons",
+        "accessConfig.bootstrapClusterCreatorAdminPermissions",
+        "kubernetesNetworkConfig.ipFamily",
+        "kubernetesNetworkConfig.serviceIpv4Cidr",
+        "outpostConfig",
+        "remoteNetworkConfig",
+    ),
     # eks/node_group.go (version, releaseVersion, launchTemplate.version, labels, taints, scaling update)
-    "aws:eks/nodeGroup:NodeGroup": ("amiType", "capacityType", "clusterName", "diskSize", "instanceTypes",
-                                    "launchTemplate.id", "launchTemplate.name", "nodeGroupName",
-                                    "nodeGroupNamePrefix", "nodeRoleArn", "remoteAccess", "subnetIds"),
+    "aws:eks/nodeGroup:NodeGroup": (
+        "amiType",
+        "capacityType",
+        "clusterName",
+        "diskSize",
+        "instanceTypes",
+        "launchTemplate.id",
+        "launchTemplate.name",
+        "nodeGroupName",
+        "nodeGroupNamePrefix",
+        "nodeRoleArn",
+        "remoteAccess",
+        "subnetIds",
+    ),
     "aws:eks/addon:Addon": ("clusterName", "addonName"),
     # terraform-provider-aws arczonalshift zonal_autoshift_configuration: resource_arn is ForceNew
     "aws:arczonalshift/zonalAutoshiftConfiguration:ZonalAutoshiftConfiguration": ("resourceArn",),
     "aws:eks/accessEntry:AccessEntry": ("clusterName", "principalArn", "type"),
-    "aws:eks/accessPolicyAssociation:AccessPolicyAssociation": ("clusterName", "principalArn", "policyArn",
-                                                                "accessScope"),
+    "aws:eks/accessPolicyAssociation:AccessPolicyAssociation": (
+        "clusterName",
+        "principalArn",
+        "policyArn",
+        "accessScope",
+    ),
     "aws:eks/podIdentityAssociation:PodIdentityAssociation": ("clusterName", "namespace", "serviceAccount"),
-    "aws:eks/fargateProfile:FargateProfile": ("clusterName", "fargateProfileName", "podExecutionRoleArn",
-                                              "selectors", "subnetIds"),
+    "aws:eks/fargateProfile:FargateProfile": (
+        "clusterName",
+        "fargateProfileName",
+        "podExecutionRoleArn",
+        "selectors",
+        "subnetIds",
+    ),
     "aws:eks/identityProviderConfig:IdentityProviderConfig": ("clusterName", "oidc"),
     # autoscaling/group.go, lifecycle_hook.go, tag.go
     "aws:autoscaling/group:Group": ("name", "namePrefix"),
@@ -89,8 +130,15 @@ REPLACE_ON_CHANGE: dict[str, tuple[str, ...]] = {
     "aws:codebuild/project:Project": ("name",),
     "aws:codebuild/webhook:Webhook": ("projectName",),
     "aws:lb/loadBalancer:LoadBalancer": ("name", "namePrefix", "internal", "loadBalancerType"),
-    "aws:lb/targetGroup:TargetGroup": ("name", "namePrefix", "port", "protocol", "protocolVersion", "vpcId",
-                                       "targetType"),
+    "aws:lb/targetGroup:TargetGroup": (
+        "name",
+        "namePrefix",
+        "port",
+        "protocol",
+        "protocolVersion",
+        "vpcId",
+        "targetType",
+    ),
     "aws:lb/listener:Listener": ("loadBalancerArn",),
     "aws:route53/record:Record": ("zoneId", "name", "type", "setIdentifier"),
     # sns/topic.go (name, name_prefix, fifo_topic ForceNew; the key updates in place), topic_policy.go (arn)
@@ -107,8 +155,7 @@ REPLACE_ON_CHANGE: dict[str, tuple[str, ...]] = {
     "kubernetes:helm.sh/v3:Release": ("name", "namespace"),
     # provider/pkg/provider/diff.go forceNewProperties: a StorageClass's parameters and provisioner (the
     # provider deletes the named object first)
-    "kubernetes:storage.k8s.io/v1:StorageClass": ("apiVersion", "kind", "metadata.name", "parameters",
-                                                  "provisioner"),
+    "kubernetes:storage.k8s.io/v1:StorageClass": ("apiVersion", "kind", "metadata.name", "parameters", "provisioner"),
     "pulumi:providers:kubernetes": ("clusterIdentifier",),
     # roleRef is immutable in the API (RBAC validation); pulumi-kubernetes replaces the binding
     "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding": ("apiVersion", "kind", "metadata.name", "roleRef"),
@@ -118,19 +165,35 @@ KUBERNETES_IDENTITY = ("apiVersion", "kind", "metadata.name", "metadata.namespac
 # Changes that replace nodes, per type: (paths, what happens).
 ROLLS_NODES: dict[str, tuple[tuple[str, ...], str]] = {
     "aws:ec2/launchTemplate:LaunchTemplate": (
-        ("imageId", "userData", "blockDeviceMappings", "metadataOptions", "tagSpecifications", "vpcSecurityGroupIds",
-         "iamInstanceProfile", "instanceType", "networkInterfaces", "monitoring"),
-        "a new launch-template version: the group's nodes are replaced"),
+        (
+            "imageId",
+            "userData",
+            "blockDeviceMappings",
+            "metadataOptions",
+            "tagSpecifications",
+            "vpcSecurityGroupIds",
+            "iamInstanceProfile",
+            "instanceType",
+            "networkInterfaces",
+            "monitoring",
+        ),
+        "a new launch-template version: the group's nodes are replaced",
+    ),
     "aws:eks/nodeGroup:NodeGroup": (
-        ("version", "releaseVersion", "launchTemplate.version"), "EKS replaces the group's nodes (rolling)"),
+        ("version", "releaseVersion", "launchTemplate.version"),
+        "EKS replaces the group's nodes (rolling)",
+    ),
     "aws:autoscaling/group:Group": (
         ("launchTemplate", "mixedInstancesPolicy.launchTemplate.launchTemplateSpecification"),
-        "instance refresh replaces the group's nodes"),
+        "instance refresh replaces the group's nodes",
+    ),
     # Karpenter drift (docs v1.14, concepts/disruption.md "Drift"): nodes whose NodePool template no longer hashes
     # the same are replaced; weight, limits and disruption are behavioural, never drift. EC2NodeClass: karpenter_class.
     "kubernetes:karpenter.sh/v1:NodePool": (
-        ("spec.template",), "Karpenter drift: the pool's nodes are replaced (within its disruption budgets; a "
-                            "requirements change only where a node no longer meets it)"),
+        ("spec.template",),
+        "Karpenter drift: the pool's nodes are replaced (within its disruption budgets; a "
+        "requirements change only where a node no longer meets it)",
+    ),
 }
 # EC2NodeClass drift at the pinned Karpenter (aws/karpenter-provider-aws v1.14.1): the controller hashes the whole
 # spec except the fields tagged hash:"ignore" (pkg/apis/v1/ec2nodeclass.go, EC2NodeClass.Hash) and replaces every
@@ -138,12 +201,12 @@ ROLLS_NODES: dict[str, tuple[tuple[str, ...], str]] = {
 # options... The ignored fields drift only through what they resolve to (pkg/cloudprovider/drift.go).
 KARPENTER_CLASS_DYNAMIC = {
     "spec.amiSelectorTerms": "AMIDrift: the terms resolve to another image, so every node of the class is replaced "
-                             "(within the pools' disruption budgets)",
+    "(within the pools' disruption budgets)",
     "spec.subnetSelectorTerms": "SubnetDrift: nodes whose subnet the new terms no longer select are replaced",
     "spec.securityGroupSelectorTerms": "SecurityGroupDrift: when the selected security groups change, the class's "
-                                       "nodes are replaced",
+    "nodes are replaced",
     "spec.capacityReservationSelectorTerms": "CapacityReservationDrift: nodes in a reservation the new terms no "
-                                             "longer select are replaced",
+    "longer select are replaced",
 }
 KARPENTER_CLASS_IGNORED = ("spec.ipPrefixCount", "spec.amiFamily")
 
@@ -151,13 +214,19 @@ KARPENTER_CLASS_IGNORED = ("spec.ipPrefixCount", "spec.amiFamily")
 def karpenter_class_rolls(paths: Sequence[str]) -> str | None:
     """Which nodes an EC2NodeClass change replaces, per Karpenter v1.14.1's drift rules, or None."""
     dynamic = [p for p in paths if any(_covers(k, p) for k in KARPENTER_CLASS_DYNAMIC)]
-    static = [p for p in paths if p.startswith("spec") and p not in dynamic
-              and not any(_covers(k, p) for k in KARPENTER_CLASS_IGNORED)]
+    static = [
+        p
+        for p in paths
+        if p.startswith("spec") and p not in dynamic and not any(_covers(k, p) for k in KARPENTER_CLASS_IGNORED)
+    ]
     if static:
         tags = all(_covers("spec.tags", p) for p in static)
-        return ("NodeClassDrift: spec.tags is part of the EC2NodeClass hash (Karpenter v1.14.1), so this tag edit "
-                "replaces every node of the class (within the pools' disruption budgets)" if tags else
-                "NodeClassDrift: every node of the class is replaced (within the pools' disruption budgets)")
+        return (
+            "NodeClassDrift: spec.tags is part of the EC2NodeClass hash (Karpenter v1.14.1), so this tag edit "
+            "replaces every node of the class (within the pools' disruption budgets)"
+            if tags
+            else "NodeClassDrift: every node of the class is replaced (within the pools' disruption budgets)"
+        )
     for key, why in KARPENTER_CLASS_DYNAMIC.items():
         if any(_covers(key, p) for p in dynamic):
             return why
@@ -191,8 +260,14 @@ class Diff:
         return {op: sum(1 for c in self.changes if c.op == op) for op in OPS}
 
     def as_json(self) -> dict[str, Any]:
-        return {"stack": self.stack, "base": self.base, "summary": self.summary(),
-                "changes": [asdict(c) for c in self.changes], "errors": self.errors, "warnings": self.warnings}
+        return {
+            "stack": self.stack,
+            "base": self.base,
+            "summary": self.summary(),
+            "changes": [asdict(c) for c in self.changes],
+            "errors": self.errors,
+            "warnings": self.warnings,
+        }
 
 
 def changed_paths(old: Any, new: Any, prefix: str = "") -> list[str]:
@@ -227,9 +302,11 @@ def _rolled(r: Mapping[str, Any], resources: list[Mapping[str, Any]]) -> bool:
     if r["type"] != "aws:ec2/launchTemplate:LaunchTemplate":
         return True
     siblings = [s for s in resources if s.get("parent") == r.get("parent") and s["urn"] != r["urn"]]
-    return any(s["type"] == "aws:eks/nodeGroup:NodeGroup"
-               or (s["type"] == "aws:autoscaling/group:Group" and s["inputs"].get("instanceRefresh"))
-               for s in siblings)
+    return any(
+        s["type"] == "aws:eks/nodeGroup:NodeGroup"
+        or (s["type"] == "aws:autoscaling/group:Group" and s["inputs"].get("instanceRefresh"))
+        for s in siblings
+    )
 
 
 def _minor(version: Any) -> tuple[int, int] | None:
@@ -257,8 +334,15 @@ def diff(base: Mapping[str, Any], new: Mapping[str, Any], base_name: str = "base
         if not paths:
             continue
         forced = replacing(r["type"], r["custom"], paths, tuple(r.get("replaceOnChanges", ())))
-        change = Change(r["urn"], r["type"], r["name"], "replace" if forced else "update", paths, forced,
-                        values=diffvalues.values(before["inputs"], r["inputs"], paths))
+        change = Change(
+            r["urn"],
+            r["type"],
+            r["name"],
+            "replace" if forced else "update",
+            paths,
+            forced,
+            values=diffvalues.values(before["inputs"], r["inputs"], paths),
+        )
         rolls = ROLLS_NODES.get(r["type"])
         if forced and r["type"] in ("aws:eks/nodeGroup:NodeGroup", "aws:autoscaling/group:Group"):
             change.rolls_nodes = "the group is replaced: every node is new"
@@ -271,11 +355,14 @@ def diff(base: Mapping[str, Any], new: Mapping[str, Any], base_name: str = "base
         elif rolls and any(_covers(rule, p) for rule in rolls[0] for p in paths) and _rolled(r, new["resources"]):
             change.rolls_nodes = rolls[1]
         if forced and (before.get("protect") or r.get("protect")):
-            errors.append(f"{r['name']} ({r['type']}) is protected and would be replaced (changed: "
-                          f"{', '.join(forced)}): refused. Unprotect it on purpose first (docs/operations.md).")
+            errors.append(
+                f"{r['name']} ({r['type']}) is protected and would be replaced (changed: "
+                f"{', '.join(forced)}): refused. Unprotect it on purpose first (docs/operations.md)."
+            )
         if r["type"] == "aws:eks/cluster:Cluster":
-            jump_errors, jump_warnings = _version_jump(r["name"], before["inputs"].get("version"),
-                                                       r["inputs"].get("version"))
+            jump_errors, jump_warnings = _version_jump(
+                r["name"], before["inputs"].get("version"), r["inputs"].get("version")
+            )
             errors += jump_errors
             warnings += jump_warnings
         changes.append(change)
@@ -295,18 +382,23 @@ def _version_jump(name: str, old: Any, new: Any) -> tuple[list[str], list[str]]:
     if not a or not b or a == b:
         return [], []
     if b[0] != a[0] or abs(b[1] - a[1]) > 1:
-        way = "skips a minor; EKS upgrades one minor at a time" if b > a else \
-            "goes back more than one minor; EKS rolls back one minor only"
+        way = (
+            "skips a minor; EKS upgrades one minor at a time"
+            if b > a
+            else "goes back more than one minor; EKS rolls back one minor only"
+        )
         step = f"{a[0]}.{a[1] + 1}" if b > a else f"{a[0]}.{a[1] - 1}"
         return [f"{name}: Kubernetes {old} -> {new} {way} ({old} -> {step} first)."], []
     if b < a:
-        return [], [f"{name}: Kubernetes {old} -> {new} is a ROLLBACK: EKS rolls a control plane back one minor "
-                    "only within 7 days of its upgrade (the cluster's ROLLBACK_READINESS insights say whether it "
-                    "can). pulumi-aws 7.51 sends it as UpdateClusterVersion with the lower version, without EKS's "
-                    "rollbackConfig (terraform-provider-aws#48751): if EKS refuses, run `aws eks "
-                    f"update-cluster-version --name <cluster> --kubernetes-version {new}` and `pulumi refresh` "
-                    "(docs/operations.md, \"Upgrading Kubernetes\"). Node groups and add-ons follow the catalogs' "
-                    f"{new} entries."]
+        return [], [
+            f"{name}: Kubernetes {old} -> {new} is a ROLLBACK: EKS rolls a control plane back one minor "
+            "only within 7 days of its upgrade (the cluster's ROLLBACK_READINESS insights say whether it "
+            "can). pulumi-aws 7.51 sends it as UpdateClusterVersion with the lower version, without EKS's "
+            "rollbackConfig (terraform-provider-aws#48751): if EKS refuses, run `aws eks "
+            f"update-cluster-version --name <cluster> --kubernetes-version {new}` and `pulumi refresh` "
+            '(docs/operations.md, "Upgrading Kubernetes"). Node groups and add-ons follow the catalogs\' '
+            f"{new} entries."
+        ]
     return [], []
 
 
@@ -319,8 +411,10 @@ def render(d: Diff, values: bool = True) -> str:
     """The diff as text: one line per changed resource and, with ``values``, each changed input old -> new under
     it (tools/diffvalues.py)."""
     s = d.summary()
-    lines = [f"Diff of {d.stack} against {d.base}: {s['create']} to create, {s['update']} to update, "
-             f"{s['replace']} to replace, {s['delete']} to delete"]
+    lines = [
+        f"Diff of {d.stack} against {d.base}: {s['create']} to create, {s['update']} to update, "
+        f"{s['replace']} to replace, {s['delete']} to delete"
+    ]
     marks = {"create": "+ ", "update": "~ ", "replace": "+-", "delete": "- "}
     for op in ("replace", "update", "create", "delete"):
         for c in (c for c in d.changes if c.op == op):
@@ -352,24 +446,43 @@ MARKER = "<!-- eks-platform offline diff -->"
 
 def markdown(diffs: list[dict[str, Any]], report_url: str | None = None) -> str:
     """One pull-request comment for the diffs of every stack (--diff-json documents)."""
-    lines = [MARKER, "### Offline plan diff", "",
-             "What this pull request changes in each stack, from the offline plan (no cloud credentials); "
-             "`+-` replaces, `~` updates in place. `pulumi preview` shows the live view.", "",
-             *([f"The full report of each stack (graph, every resource, this diff with its values, guardrails, "
-                f"critical path): artifact `plan-report` of [this run]({report_url}), one HTML page per stack.", ""]
-               if report_url else []),
-             "> **Computed by this pull request's own code** (offline-diff.yml, no secrets): a change to the "
-             "program or to `tools/` can change this report too. Review the code, not only the diff.", ""]
+    lines = [
+        MARKER,
+        "### Offline plan diff",
+        "",
+        "What this pull request changes in each stack, from the offline plan (no cloud credentials); "
+        "`+-` replaces, `~` updates in place. `pulumi preview` shows the live view.",
+        "",
+        *(
+            [
+                f"The full report of each stack (graph, every resource, this diff with its values, guardrails, "
+                f"critical path): artifact `plan-report` of [this run]({report_url}), one HTML page per stack.",
+                "",
+            ]
+            if report_url
+            else []
+        ),
+        "> **Computed by this pull request's own code** (offline-diff.yml, no secrets): a change to the "
+        "program or to `tools/` can change this report too. Review the code, not only the diff.",
+        "",
+    ]
     for doc in sorted(diffs, key=lambda d: d.get("stack", "")):
         s = doc["summary"]
         verdict = "**refused**" if doc["errors"] else "ok"
-        lines += [f"<details><summary><b>{doc['stack']}</b>: {s['create']} to create, {s['update']} to update, "
-                  f"{s['replace']} to replace, {s['delete']} to delete, "
-                  f"{sum(1 for c in doc['changes'] if c.get('rolls_nodes'))} rolling nodes: {verdict}</summary>", "",
-                  "```diff"]
-        d = Diff(doc["stack"], doc["base"], [Change(**c) for c in doc["changes"]], doc["errors"], doc.get("warnings", []))
-        lines += [("! " + line.strip()) if "ERROR" in line or "ROLLS NODES" in line else line
-                  for line in render(d, values=False).splitlines()[1:]]
+        lines += [
+            f"<details><summary><b>{doc['stack']}</b>: {s['create']} to create, {s['update']} to update, "
+            f"{s['replace']} to replace, {s['delete']} to delete, "
+            f"{sum(1 for c in doc['changes'] if c.get('rolls_nodes'))} rolling nodes: {verdict}</summary>",
+            "",
+            "```diff",
+        ]
+        d = Diff(
+            doc["stack"], doc["base"], [Change(**c) for c in doc["changes"]], doc["errors"], doc.get("warnings", [])
+        )
+        lines += [
+            ("! " + line.strip()) if "ERROR" in line or "ROLLS NODES" in line else line
+            for line in render(d, values=False).splitlines()[1:]
+        ]
         lines += ["```", ""]
         lines += _folded_values(d)
         lines += ["</details>", ""]
@@ -381,9 +494,16 @@ def _folded_values(d: Diff) -> list[str]:
     out: list[str] = []
     for c in (c for op in ("replace", "update") for c in d.changes if c.op == op and c.values):
         mark = "+-" if c.op == "replace" else "~"
-        out += [f"<details><summary><code>{mark} {short_type(c.type)} {c.name}</code>: "
-                f"{len(c.values)} input{'s' if len(c.values) != 1 else ''}</summary>", "", "```diff",
-                *diffvalues.render(c.values), "```", "</details>", ""]
+        out += [
+            f"<details><summary><code>{mark} {short_type(c.type)} {c.name}</code>: "
+            f"{len(c.values)} input{'s' if len(c.values) != 1 else ''}</summary>",
+            "",
+            "```diff",
+            *diffvalues.render(c.values),
+            "```",
+            "</details>",
+            "",
+        ]
     return out
 
 
@@ -392,8 +512,10 @@ def main(argv: list[str] | None = None) -> int:
     import sys
     from pathlib import Path
 
-    parser = argparse.ArgumentParser(prog="python -m tools.diff", description="Render --diff-json files as one "
-                                     "pull-request comment (Markdown) on stdout.")
+    parser = argparse.ArgumentParser(
+        prog="python -m tools.diff",
+        description="Render --diff-json files as one pull-request comment (Markdown) on stdout.",
+    )
     parser.add_argument("diffs", nargs="+", type=Path)
     parser.add_argument("--report-url", help="where the HTML reports are (the run's artifacts)")
     args = parser.parse_args(argv)

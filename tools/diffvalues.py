@@ -93,7 +93,7 @@ def _principals(statement: Mapping[str, Any]) -> list[str]:
 
 
 def _added_removed(label: str, old: list[str], new: list[str]) -> list[str]:
-    return ([f"    + {label} {x}" for x in new if x not in old] + [f"    - {label} {x}" for x in old if x not in new])
+    return [f"    + {label} {x}" for x in new if x not in old] + [f"    - {label} {x}" for x in old if x not in new]
 
 
 def _statement_key(statement: Any, index: int) -> str:
@@ -108,8 +108,10 @@ def policy_lines(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
     out: list[str] = []
     for key in [k for k in after if k not in before]:
         s = after[key]
-        out.append(f"  + {key}: {s.get('Effect', '?')} {', '.join(_listed(s.get('Action') or s.get('NotAction')))} "
-                   f"on {', '.join(_listed(s.get('Resource') or s.get('NotResource')) or _principals(s))}")
+        out.append(
+            f"  + {key}: {s.get('Effect', '?')} {', '.join(_listed(s.get('Action') or s.get('NotAction')))} "
+            f"on {', '.join(_listed(s.get('Resource') or s.get('NotResource')) or _principals(s))}"
+        )
     for key in [k for k in before if k not in after]:
         s = before[key]
         out.append(f"  - {key}: {s.get('Effect', '?')} {', '.join(_listed(s.get('Action') or s.get('NotAction')))}")
@@ -118,8 +120,12 @@ def policy_lines(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
         out.append(f"  ~ {key}")
         if o.get("Effect") != n.get("Effect"):
             out.append(f"    effect {o.get('Effect')} {ARROW} {n.get('Effect')}")
-        for label, field in (("action", "Action"), ("not-action", "NotAction"), ("resource", "Resource"),
-                             ("not-resource", "NotResource")):
+        for label, field in (
+            ("action", "Action"),
+            ("not-action", "NotAction"),
+            ("resource", "Resource"),
+            ("not-resource", "NotResource"),
+        ):
             out += _added_removed(label, _listed(o.get(field)), _listed(n.get(field)))
         out += _added_removed("principal", _principals(o), _principals(n))
         if o.get("Condition") != n.get("Condition"):
@@ -140,8 +146,10 @@ def lines(path: str, old: Any, new: Any) -> list[str]:
     if _is_policy(old_doc) and _is_policy(new_doc):
         return [f"{path}: policy statements", *policy_lines(old_doc, new_doc)]
     if old_doc is not None and new_doc is not None:
-        return [f"{path}: document", *_unified(json.dumps(old_doc, indent=2, sort_keys=True),
-                                               json.dumps(new_doc, indent=2, sort_keys=True))]
+        return [
+            f"{path}: document",
+            *_unified(json.dumps(old_doc, indent=2, sort_keys=True), json.dumps(new_doc, indent=2, sort_keys=True)),
+        ]
     old_text, new_text = _decoded(old), _decoded(new)
     if old_text is not None and new_text is not None:
         return [f"{path}: (base64, decoded)", *_unified(old_text, new_text)]
@@ -149,8 +157,9 @@ def lines(path: str, old: Any, new: Any) -> list[str]:
         o, n = _listed(old), _listed(new)
         changes = [f"  + {x}" for x in n if x not in o] + [f"  - {x}" for x in o if x not in n]
         return [f"{path}: list", *(changes or ["  (same elements, new order)"])]
-    if any(isinstance(v, str) and (len(v) > INLINE or "\n" in v) for v in (old, new)) and \
-            all(isinstance(v, str) for v in (old, new)):
+    if any(isinstance(v, str) and (len(v) > INLINE or "\n" in v) for v in (old, new)) and all(
+        isinstance(v, str) for v in (old, new)
+    ):
         return [f"{path}: text", *_unified(old, new)]
     return [f"{path}: {_show(old)} {ARROW} {_show(new)}"]
 

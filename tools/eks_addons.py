@@ -66,9 +66,12 @@ def refresh(eks: Any, catalog: dict[str, dict[str, Versions]]) -> tuple[dict[str
 
 
 def changes(old: dict[str, dict[str, Versions]], new: dict[str, dict[str, Versions]]) -> list[str]:
-    return [f'{addon}."{minor}": install {old[addon][minor].install} -> {entry.install}'
-            for addon, by_minor in new.items() for minor, entry in by_minor.items()
-            if old.get(addon, {}).get(minor) is None or old[addon][minor].install != entry.install]
+    return [
+        f'{addon}."{minor}": install {old[addon][minor].install} -> {entry.install}'
+        for addon, by_minor in new.items()
+        for minor, entry in by_minor.items()
+        if old.get(addon, {}).get(minor) is None or old[addon][minor].install != entry.install
+    ]
 
 
 def header_of(text: str) -> str:

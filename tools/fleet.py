@@ -34,11 +34,26 @@ class Outcome:
     message: str  # the first line of stderr, when the plan failed
 
 
-def stack_args(stack: str, stacks_dir: Path, project: Path, *, policies: bool, json_dir: Path | None,
-               diff_dir: Path | None, html_dir: Path | None = None) -> list[str]:
+def stack_args(
+    stack: str,
+    stacks_dir: Path,
+    project: Path,
+    *,
+    policies: bool,
+    json_dir: Path | None,
+    diff_dir: Path | None,
+    html_dir: Path | None = None,
+) -> list[str]:
     """The ``tools.plan`` arguments that plan one stack file of the fleet."""
-    argv = ["--config-file", str(stacks_dir / f"Pulumi.{stack}.yaml"), "--stack", stack, "--project", str(project),
-            "--quiet"]
+    argv = [
+        "--config-file",
+        str(stacks_dir / f"Pulumi.{stack}.yaml"),
+        "--stack",
+        stack,
+        "--project",
+        str(project),
+        "--quiet",
+    ]
     if policies:
         argv.append("--policies")
     if json_dir is not None:
@@ -60,9 +75,14 @@ _POLICIES = re.compile(r"^Policies .*: (\d+) mandatory, (\d+) advisory violation
 def outcome(stack: str, code: int, out: str, err: str) -> Outcome:
     total, policies = _TOTAL.search(out), _POLICIES.search(out)
     first = next((line for line in err.splitlines() if line.strip()), "")
-    return Outcome(stack, code, int(total.group(1)) if total else None,
-                   int(policies.group(1)) if policies else None, int(policies.group(2)) if policies else None,
-                   first if code else "")
+    return Outcome(
+        stack,
+        code,
+        int(total.group(1)) if total else None,
+        int(policies.group(1)) if policies else None,
+        int(policies.group(2)) if policies else None,
+        first if code else "",
+    )
 
 
 def plan_one(task: tuple[str, list[str]]) -> Outcome:
@@ -101,8 +121,10 @@ def summary(outcomes: Sequence[Outcome]) -> str:
     width = max([len("stack"), *(len(o.stack) for o in outcomes)])
     lines = [f"{'stack'.ljust(width)}  resources  mandatory  advisory  exit"]
     for o in outcomes:
-        lines.append(f"{o.stack.ljust(width)}  {shown(o.resources):>9}  {shown(o.mandatory):>9}  "
-                     f"{shown(o.advisory):>8}  {o.code:>4}" + (f"  {o.message}" if o.message else ""))
+        lines.append(
+            f"{o.stack.ljust(width)}  {shown(o.resources):>9}  {shown(o.mandatory):>9}  "
+            f"{shown(o.advisory):>8}  {o.code:>4}" + (f"  {o.message}" if o.message else "")
+        )
     return "\n".join(lines)
 
 
@@ -110,8 +132,16 @@ def worst(codes: Sequence[int]) -> int:
     return max(codes, key=lambda c: SEVERITY.get(c, 3), default=0)
 
 
-def main(*, stacks_dir: Path, project: Path, jobs: int | None, policies: bool, json_dir: Path | None,
-         diff_dir: Path | None, html_dir: Path | None = None) -> int:
+def main(
+    *,
+    stacks_dir: Path,
+    project: Path,
+    jobs: int | None,
+    policies: bool,
+    json_dir: Path | None,
+    diff_dir: Path | None,
+    html_dir: Path | None = None,
+) -> int:
     from tools.stacks import discover
 
     names = discover(stacks_dir)
@@ -121,8 +151,15 @@ def main(*, stacks_dir: Path, project: Path, jobs: int | None, policies: bool, j
     for folder in (json_dir, html_dir):
         if folder is not None:
             folder.mkdir(parents=True, exist_ok=True)
-    tasks = [(s, stack_args(s, stacks_dir, project, policies=policies, json_dir=json_dir, diff_dir=diff_dir,
-                            html_dir=html_dir)) for s in names]
+    tasks = [
+        (
+            s,
+            stack_args(
+                s, stacks_dir, project, policies=policies, json_dir=json_dir, diff_dir=diff_dir, html_dir=html_dir
+            ),
+        )
+        for s in names
+    ]
     outcomes = run(tasks, jobs or os.cpu_count() or 1)
     print(summary(outcomes))
     return worst([o.code for o in outcomes])

@@ -97,8 +97,11 @@ def _edges(resources: Sequence[Any], recs: dict[str, Any], drawn: set[str]) -> s
         for dependent in ends(r.urn):
             for dep in r.dependencies:
                 for dependency in ends(dep):
-                    if dependency == dependent or dependency in _ancestors(recs, dependent) \
-                            or dependent in _ancestors(recs, dependency):
+                    if (
+                        dependency == dependent
+                        or dependency in _ancestors(recs, dependent)
+                        or dependent in _ancestors(recs, dependency)
+                    ):
                         continue
                     edges.add((dependency, dependent))
     return edges

@@ -80,10 +80,15 @@ def instance_type(name: str) -> dict[str, Any]:
     if info is None:
         raise EngineError(f"aws:ec2/getInstanceType:getInstanceType: no EC2 instance type {name!r}")
     net = info["NetworkInfo"]
-    return {"id": name, "instanceType": name, "defaultVcpus": info["VCpuInfo"]["DefaultVCpus"],
-            "hypervisor": info.get("Hypervisor", ""), "maximumNetworkInterfaces": net["MaximumNetworkInterfaces"],
-            "maximumIpv4AddressesPerInterface": net["Ipv4AddressesPerInterface"],
-            "memorySize": info["MemoryInfo"]["SizeInMiB"]}
+    return {
+        "id": name,
+        "instanceType": name,
+        "defaultVcpus": info["VCpuInfo"]["DefaultVCpus"],
+        "hypervisor": info.get("Hypervisor", ""),
+        "maximumNetworkInterfaces": net["MaximumNetworkInterfaces"],
+        "maximumIpv4AddressesPerInterface": net["Ipv4AddressesPerInterface"],
+        "memorySize": info["MemoryInfo"]["SizeInMiB"],
+    }
 
 
 def partition_of(region: str) -> str:
@@ -132,20 +137,36 @@ class MockCloud(pulumi_mocks.Mocks):
         if token == "aws:index/getAvailabilityZones:getAvailabilityZones":
             names = ZONES.get(region, tuple(f"{region}{s}" for s in "abc"))
             prefix = ZONE_ID_PREFIX.get(region, region.replace("-", "")[:4])
-            return {"names": list(names), "zoneIds": [f"{prefix}-az{i + 1}" for i in range(len(names))],
-                    "id": region, "state": "available"}, []
+            return {
+                "names": list(names),
+                "zoneIds": [f"{prefix}-az{i + 1}" for i in range(len(names))],
+                "id": region,
+                "state": "available",
+            }, []
         if token == "aws:index/getCallerIdentity:getCallerIdentity":
-            return {"accountId": self.account_id, "arn": f"arn:{self.partition}:iam::{self.account_id}:user/plan",
-                    "userId": "AIDAPLAN", "id": self.account_id}, []
+            return {
+                "accountId": self.account_id,
+                "arn": f"arn:{self.partition}:iam::{self.account_id}:user/plan",
+                "userId": "AIDAPLAN",
+                "id": self.account_id,
+            }, []
         if token == "aws:index/getPartition:getPartition":
             suffix = "amazonaws.com.cn" if self.partition == "aws-cn" else "amazonaws.com"
-            return {"partition": self.partition, "dnsSuffix": suffix, "id": self.partition,
-                    "reverseDnsPrefix": "com.amazonaws"}, []
+            return {
+                "partition": self.partition,
+                "dnsSuffix": suffix,
+                "id": self.partition,
+                "reverseDnsPrefix": "com.amazonaws",
+            }, []
         if token == "aws:index/getRegion:getRegion":
             return {"region": region, "name": region, "id": region, "endpoint": f"ec2.{region}.amazonaws.com"}, []
         if token == "aws:ssm/getParameter:getParameter":
-            return {"name": a.get("name"), "value": f"ami-{h('ami', str(a.get('name')))}", "type": "String",
-                    "id": a.get("name")}, []
+            return {
+                "name": a.get("name"),
+                "value": f"ami-{h('ami', str(a.get('name')))}",
+                "type": "String",
+                "id": a.get("name"),
+            }, []
         if token == "aws:ec2/getVpc:getVpc":
             return {"id": a.get("id"), "cidrBlock": "10.20.0.0/16", "arn": self._arn("ec2", f"vpc/{a.get('id')}")}, []
         if token == "aws:ec2/getSubnet:getSubnet":
@@ -155,25 +176,53 @@ class MockCloud(pulumi_mocks.Mocks):
             zone = zones[digest % len(zones)]
             # a /24 of the carrier-grade NAT range, where brought pod subnets usually are (stable per subnet id)
             cidr = f"100.{64 + (digest >> 8) % 64}.{(digest >> 16) % 256}.0/24"
-            return {"id": sid, "availabilityZone": zone, "vpcId": "vpc-0123456789abcdef0", "cidrBlock": cidr,
-                    "arn": self._arn("ec2", f"subnet/{sid}")}, []
+            return {
+                "id": sid,
+                "availabilityZone": zone,
+                "vpcId": "vpc-0123456789abcdef0",
+                "cidrBlock": cidr,
+                "arn": self._arn("ec2", f"subnet/{sid}"),
+            }, []
         if token == "aws:ec2/getInstanceType:getInstanceType":
             return instance_type(str(a.get("instanceType"))), []
         if token == "aws:iam/getPolicyDocument:getPolicyDocument":
-            return {"json": json.dumps({"Version": "2012-10-17", "Statement": a.get("statements", [])},
-                                       sort_keys=True), "id": "policy"}, []
+            return {
+                "json": json.dumps({"Version": "2012-10-17", "Statement": a.get("statements", [])}, sort_keys=True),
+                "id": "policy",
+            }, []
         if token == "tls:index/getCertificate:getCertificate":
-            return {"url": a.get("url"), "id": a.get("url"), "certificates": [
-                {"isCa": True, "sha1Fingerprint": ROOT_CA_SHA1, "subject": "CN=Amazon Root CA 1,O=Amazon,C=US",
-                 "issuer": "CN=Amazon Root CA 1,O=Amazon,C=US", "serialNumber": "1", "signatureAlgorithm": "SHA256-RSA",
-                 "publicKeyAlgorithm": "RSA", "version": 3, "notBefore": "2015-05-26T00:00:00Z",
-                 "notAfter": "2038-01-17T00:00:00Z", "certPem": "-----BEGIN CERTIFICATE-----\nROOT\n-----END CERTIFICATE-----"},
-                {"isCa": False, "sha1Fingerprint": LEAF_SHA1, "subject": f"CN=oidc.eks.{region}.amazonaws.com",
-                 "issuer": "CN=Amazon RSA 2048 M02,O=Amazon,C=US", "serialNumber": "2",
-                 "signatureAlgorithm": "SHA256-RSA", "publicKeyAlgorithm": "RSA", "version": 3,
-                 "notBefore": "2026-01-01T00:00:00Z", "notAfter": "2027-01-01T00:00:00Z",
-                 "certPem": "-----BEGIN CERTIFICATE-----\nLEAF\n-----END CERTIFICATE-----"},
-            ]}, []
+            return {
+                "url": a.get("url"),
+                "id": a.get("url"),
+                "certificates": [
+                    {
+                        "isCa": True,
+                        "sha1Fingerprint": ROOT_CA_SHA1,
+                        "subject": "CN=Amazon Root CA 1,O=Amazon,C=US",
+                        "issuer": "CN=Amazon Root CA 1,O=Amazon,C=US",
+                        "serialNumber": "1",
+                        "signatureAlgorithm": "SHA256-RSA",
+                        "publicKeyAlgorithm": "RSA",
+                        "version": 3,
+                        "notBefore": "2015-05-26T00:00:00Z",
+                        "notAfter": "2038-01-17T00:00:00Z",
+                        "certPem": "-----BEGIN CERTIFICATE-----\nROOT\n-----END CERTIFICATE-----",
+                    },
+                    {
+                        "isCa": False,
+                        "sha1Fingerprint": LEAF_SHA1,
+                        "subject": f"CN=oidc.eks.{region}.amazonaws.com",
+                        "issuer": "CN=Amazon RSA 2048 M02,O=Amazon,C=US",
+                        "serialNumber": "2",
+                        "signatureAlgorithm": "SHA256-RSA",
+                        "publicKeyAlgorithm": "RSA",
+                        "version": 3,
+                        "notBefore": "2026-01-01T00:00:00Z",
+                        "notAfter": "2027-01-01T00:00:00Z",
+                        "certPem": "-----BEGIN CERTIFICATE-----\nLEAF\n-----END CERTIFICATE-----",
+                    },
+                ],
+            }, []
         raise NotImplementedError(f"the mock cloud has no answer for invoke {token}; add one in tools/mockcloud.py")
 
     def addon_version(self, addon: str, kubernetes_version: str) -> str:
@@ -183,14 +232,23 @@ class MockCloud(pulumi_mocks.Mocks):
 
         versions = known_versions(addon, kubernetes_version)
         if not versions:
-            raise EngineError(f"aws:eks/getAddonVersion:getAddonVersion: no {addon} version for Kubernetes "
-                              f"{kubernetes_version}")
+            raise EngineError(
+                f"aws:eks/getAddonVersion:getAddonVersion: no {addon} version for Kubernetes {kubernetes_version}"
+            )
         return versions[0]
 
     # -- resources --------------------------------------------------------------------
     def _arn(self, service: str, resource: str, *, region: bool = True, account: bool = True) -> str:
-        return ":".join(("arn", self.partition, service, self.region if region else "",
-                         self.account_id if account else "", resource))
+        return ":".join(
+            (
+                "arn",
+                self.partition,
+                service,
+                self.region if region else "",
+                self.account_id if account else "",
+                resource,
+            )
+        )
 
     def new_resource(self, args: pulumi_mocks.MockResourceArgs):
         typ, name, inputs = args.typ, args.name, dict(args.inputs)
@@ -201,11 +259,18 @@ class MockCloud(pulumi_mocks.Mocks):
 
     def _id(self, typ: str, name: str) -> str:
         prefixes = {
-            "aws:ec2/vpc:Vpc": "vpc-", "aws:ec2/subnet:Subnet": "subnet-", "aws:ec2/internetGateway:InternetGateway": "igw-",
-            "aws:ec2/natGateway:NatGateway": "nat-", "aws:ec2/eip:Eip": "eipalloc-", "aws:ec2/routeTable:RouteTable": "rtb-",
-            "aws:ec2/securityGroup:SecurityGroup": "sg-", "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": "sg-",
-            "aws:ec2/vpcEndpoint:VpcEndpoint": "vpce-", "aws:ec2/launchTemplate:LaunchTemplate": "lt-",
-            "aws:ec2/flowLog:FlowLog": "fl-", "aws:ec2/routeTableAssociation:RouteTableAssociation": "rtbassoc-",
+            "aws:ec2/vpc:Vpc": "vpc-",
+            "aws:ec2/subnet:Subnet": "subnet-",
+            "aws:ec2/internetGateway:InternetGateway": "igw-",
+            "aws:ec2/natGateway:NatGateway": "nat-",
+            "aws:ec2/eip:Eip": "eipalloc-",
+            "aws:ec2/routeTable:RouteTable": "rtb-",
+            "aws:ec2/securityGroup:SecurityGroup": "sg-",
+            "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": "sg-",
+            "aws:ec2/vpcEndpoint:VpcEndpoint": "vpce-",
+            "aws:ec2/launchTemplate:LaunchTemplate": "lt-",
+            "aws:ec2/flowLog:FlowLog": "fl-",
+            "aws:ec2/routeTableAssociation:RouteTableAssociation": "rtbassoc-",
             "aws:ec2/securityGroupRule:SecurityGroupRule": "sgrule-",
             "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": "sgr-",
             "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": "sgr-",
@@ -242,15 +307,22 @@ class MockCloud(pulumi_mocks.Mocks):
                 endpoint=f"https://{h('ep', name, n=32).upper()}.gr7.{r}.eks.amazonaws.com",
                 certificateAuthority={"data": base64.b64encode(f"fake CA of {name}".encode()).decode()},
                 identities=[{"oidcs": [{"issuer": f"https://oidc.eks.{r}.amazonaws.com/id/{oidc}"}]}],
-                vpcConfig={**(inputs.get("vpcConfig") or {}), "clusterSecurityGroupId": "sg-" + h("csg", name),
-                           "vpcId": "vpc-" + h("vpc", name)},
-                status="ACTIVE", platformVersion="eks.1",
+                vpcConfig={
+                    **(inputs.get("vpcConfig") or {}),
+                    "clusterSecurityGroupId": "sg-" + h("csg", name),
+                    "vpcId": "vpc-" + h("vpc", name),
+                },
+                status="ACTIVE",
+                platformVersion="eks.1",
                 kubernetesNetworkConfig={**(inputs.get("kubernetesNetworkConfig") or {}), "ipFamily": "ipv4"},
             )
         elif typ == "aws:iam/role:Role":
             role_name = inputs.get("name") or out["name"]
-            out.update(arn=self._arn("iam", f"role/{role_name}", region=False), name=role_name,
-                       uniqueId="AROA" + h("role", name, n=16).upper())
+            out.update(
+                arn=self._arn("iam", f"role/{role_name}", region=False),
+                name=role_name,
+                uniqueId="AROA" + h("role", name, n=16).upper(),
+            )
         elif typ == "aws:iam/policy:Policy":
             out.update(arn=self._arn("iam", f"policy/{inputs.get('name') or out['name']}", region=False))
         elif typ == "aws:iam/instanceProfile:InstanceProfile":
@@ -264,9 +336,16 @@ class MockCloud(pulumi_mocks.Mocks):
         elif typ == "aws:cloudwatch/logGroup:LogGroup":
             out.update(arn=self._arn("logs", f"log-group:{inputs.get('name') or ident}"))
         elif typ == "aws:eks/nodeGroup:NodeGroup":
-            out.update(arn=self._arn("eks", f"nodegroup/{inputs.get('clusterName')}/{name}/{h('ng', name, n=8)}"),
-                       resources=[{"autoscalingGroups": [{"name": f"eks-{name}-{h('asg', name, n=8)}"}],
-                                   "remoteAccessSecurityGroupId": ""}], status="ACTIVE")
+            out.update(
+                arn=self._arn("eks", f"nodegroup/{inputs.get('clusterName')}/{name}/{h('ng', name, n=8)}"),
+                resources=[
+                    {
+                        "autoscalingGroups": [{"name": f"eks-{name}-{h('asg', name, n=8)}"}],
+                        "remoteAccessSecurityGroupId": "",
+                    }
+                ],
+                status="ACTIVE",
+            )
         elif typ == "aws:ec2/launchTemplate:LaunchTemplate":
             out.update(arn=self._arn("ec2", f"launch-template/{ident}"), latestVersion=1, defaultVersion=1)
         else:
@@ -280,7 +359,12 @@ class MockCloud(pulumi_mocks.Mocks):
             qname = inputs.get("name") or ident
             out.update(arn=self._arn("sqs", qname), url=f"https://sqs.{r}.amazonaws.com/{self.account_id}/{qname}")
         elif typ == "aws:autoscaling/group:Group":
-            out.update(arn=self._arn("autoscaling", f"autoScalingGroup:{h('asg', name)}:autoScalingGroupName/{inputs.get('name') or ident}"))
+            out.update(
+                arn=self._arn(
+                    "autoscaling",
+                    f"autoScalingGroup:{h('asg', name)}:autoScalingGroupName/{inputs.get('name') or ident}",
+                )
+            )
         elif typ == "aws:cloudwatch/eventRule:EventRule":
             out.update(arn=self._arn("events", f"rule/{inputs.get('name') or ident}"))
         elif typ == "aws:lb/loadBalancer:LoadBalancer":
@@ -290,9 +374,12 @@ class MockCloud(pulumi_mocks.Mocks):
             host = f"{'internal-' if inputs.get('internal') else ''}{lb_name}-{h('dns', name, n=10)}"
             # ALB: <name>-<id>.<region>.elb.amazonaws.com, NLB: <name>-<id>.elb.<region>.amazonaws.com; the
             # canonical hosted zone ids are eu-west-1's (ELB endpoints table), used for every region here.
-            out.update(arn=self._arn("elasticloadbalancing", f"loadbalancer/{suffix}"), arnSuffix=suffix,
-                       dnsName=f"{host}.{r}.elb.amazonaws.com" if app else f"{host}.elb.{r}.amazonaws.com",
-                       zoneId="Z32O12XQLNTSW2" if app else "Z2IFOLAFXWLO4F")
+            out.update(
+                arn=self._arn("elasticloadbalancing", f"loadbalancer/{suffix}"),
+                arnSuffix=suffix,
+                dnsName=f"{host}.{r}.elb.amazonaws.com" if app else f"{host}.elb.{r}.amazonaws.com",
+                zoneId="Z32O12XQLNTSW2" if app else "Z2IFOLAFXWLO4F",
+            )
         elif typ == "aws:lb/targetGroup:TargetGroup":
             tg_name = inputs.get("name") or out.get("name") or ident
             suffix = f"targetgroup/{tg_name}/{h('tg', name, n=16)}"
@@ -305,19 +392,34 @@ class MockCloud(pulumi_mocks.Mocks):
             out.update(dashboardArn=self._arn("cloudwatch", f"dashboard/{inputs.get('dashboardName')}", region=False))
         elif typ == "aws:amp/workspace:Workspace":
             ws = "ws-{}-{}-{}-{}-{}".format(*(h("ws", name, str(i), n=n) for i, n in enumerate((8, 4, 4, 4, 12))))
-            out.update(arn=self._arn("aps", f"workspace/{ws}"),
-                       prometheusEndpoint=f"https://aps-workspaces.{r}.amazonaws.com/workspaces/{ws}/")
+            out.update(
+                arn=self._arn("aps", f"workspace/{ws}"),
+                prometheusEndpoint=f"https://aps-workspaces.{r}.amazonaws.com/workspaces/{ws}/",
+            )
         elif typ == "aws:amp/scraper:Scraper":
             sid = "s-{}-{}-{}-{}-{}".format(*(h("scr", name, str(i), n=n) for i, n in enumerate((8, 4, 4, 4, 12))))
-            out.update(arn=self._arn("aps", f"scraper/{sid}"), roleArn=self._arn(
-                "iam", f"role/aws-service-role/scraper.aps.amazonaws.com/AWSServiceRoleForAmazonPrometheusScraper_"
-                       f"{h('scr-role', name, n=15)}", region=False))
+            out.update(
+                arn=self._arn("aps", f"scraper/{sid}"),
+                roleArn=self._arn(
+                    "iam",
+                    f"role/aws-service-role/scraper.aps.amazonaws.com/AWSServiceRoleForAmazonPrometheusScraper_"
+                    f"{h('scr-role', name, n=15)}",
+                    region=False,
+                ),
+            )
         elif typ.startswith("aws:"):
             service = typ.split(":")[1].split("/")[0]
             out.setdefault("arn", self._arn(service, f"{typ.split(':')[-1].lower()}/{ident}"))
         elif typ.startswith("kubernetes:helm.sh/v3:Release"):
-            out.update(status={"status": "deployed", "name": inputs.get("name"), "namespace": inputs.get("namespace"),
-                               "version": inputs.get("version"), "revision": 1})
+            out.update(
+                status={
+                    "status": "deployed",
+                    "name": inputs.get("name"),
+                    "namespace": inputs.get("namespace"),
+                    "version": inputs.get("version"),
+                    "revision": 1,
+                }
+            )
 
 
 @dataclass
@@ -338,9 +440,16 @@ class Record:
 
     def as_json(self) -> dict[str, Any]:
         return {
-            "urn": self.urn, "type": self.type, "name": self.name, "custom": self.custom, "parent": self.parent,
-            "dependencies": self.dependencies, "provider": self.provider, "protect": self.protect,
-            "ignoreChanges": self.ignore_changes, "inputs": self.inputs,
+            "urn": self.urn,
+            "type": self.type,
+            "name": self.name,
+            "custom": self.custom,
+            "parent": self.parent,
+            "dependencies": self.dependencies,
+            "provider": self.provider,
+            "protect": self.protect,
+            "ignoreChanges": self.ignore_changes,
+            "inputs": self.inputs,
             **({"replaceOnChanges": self.replace_on_changes} if self.replace_on_changes else {}),
             **({"retainOnDelete": True} if self.retain_on_delete else {}),
         }
@@ -387,11 +496,17 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         inputs = rpc.deserialize_properties(request.object, keep_unknowns=True)
         if request.custom and (problem := names.engine_problem(request.type, request.name, inputs)):
             raise EngineError(problem)
-        ident, state = self.mocks.new_resource(pulumi_mocks.MockResourceArgs(
-            typ=request.type, name=request.name, inputs=inputs, provider=request.provider,
-            resource_id=request.importId, custom=request.custom or False,
-            transforms=pulumi_mocks._resolve_callbacks(request.transforms),
-        ))
+        ident, state = self.mocks.new_resource(
+            pulumi_mocks.MockResourceArgs(
+                typ=request.type,
+                name=request.name,
+                inputs=inputs,
+                provider=request.provider,
+                resource_id=request.importId,
+                custom=request.custom or False,
+                transforms=pulumi_mocks._resolve_callbacks(request.transforms),
+            )
+        )
         self.resources[urn] = pulumi_mocks.MockMonitor.ResourceRegistration(urn, ident, state)
         recorded = plain(inputs)
         parent = request.parent or None
@@ -402,8 +517,9 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
             custom=bool(request.custom),
             parent=None if parent == self.stack_urn else parent,
             dependencies=sorted(set(request.dependencies)),
-            provider=(request.provider.split("::" + request.provider.rsplit("::", 1)[-1])[0]
-                      if request.provider else None),
+            provider=(
+                request.provider.split("::" + request.provider.rsplit("::", 1)[-1])[0] if request.provider else None
+            ),
             protect=bool(request.protect),
             ignore_changes=sorted(request.ignoreChanges),
             inputs=recorded,
@@ -430,13 +546,28 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
             self._reserve(child_urn)
             if problem := names.engine_problem(child.type, child.name, child_inputs):
                 raise EngineError(problem)
-            ident, state = self.mocks.new_resource(pulumi_mocks.MockResourceArgs(
-                typ=child.type, name=child.name, inputs=child_inputs, provider="", resource_id="", custom=True,
-            ))
+            ident, state = self.mocks.new_resource(
+                pulumi_mocks.MockResourceArgs(
+                    typ=child.type,
+                    name=child.name,
+                    inputs=child_inputs,
+                    provider="",
+                    resource_id="",
+                    custom=True,
+                )
+            )
             self.resources[child_urn] = pulumi_mocks.MockMonitor.ResourceRegistration(child_urn, ident, state)
             self.records[child_urn] = Record(
-                urn=child_urn, type=child.type, name=child.name, custom=True, parent=urn, dependencies=[],
-                provider=None, protect=bool(request.protect), ignore_changes=[], inputs=plain(child_inputs),
+                urn=child_urn,
+                type=child.type,
+                name=child.name,
+                custom=True,
+                parent=urn,
+                dependencies=[],
+                provider=None,
+                protect=bool(request.protect),
+                ignore_changes=[],
+                inputs=plain(child_inputs),
             )
             self.emulated[child_urn] = urn
 

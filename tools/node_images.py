@@ -33,8 +33,9 @@ BATCH = 10
 
 def entries(catalog: Mapping[str, Mapping[str, Mapping[str, str]]]) -> list[tuple[str, str, str]]:
     """Every (minor, os, architecture) the catalog pins, in a stable order."""
-    return sorted((minor, os_, arch) for minor, by_os in catalog.items()
-                  for os_, by_arch in by_os.items() for arch in by_arch)
+    return sorted(
+        (minor, os_, arch) for minor, by_os in catalog.items() for os_, by_arch in by_os.items() for arch in by_arch
+    )
 
 
 def get_parameters(ssm: Any, names: Iterable[str]) -> tuple[dict[str, str], list[str]]:
@@ -43,7 +44,7 @@ def get_parameters(ssm: Any, names: Iterable[str]) -> tuple[dict[str, str], list
     invalid: list[str] = []
     names = list(dict.fromkeys(names))
     for start in range(0, len(names), BATCH):
-        answer = ssm.get_parameters(Names=names[start:start + BATCH])
+        answer = ssm.get_parameters(Names=names[start : start + BATCH])
         found.update({p["Name"]: p["Value"] for p in answer["Parameters"]})
         invalid += answer.get("InvalidParameters", [])
     return found, invalid
@@ -54,10 +55,13 @@ def recommended(ssm: Any, catalog: Catalog) -> tuple[Catalog, list[str]]:
     keys = entries(catalog)
     names = {k: nodeimages.recommended_parameter(*k) for k in keys}
     found, _ = get_parameters(ssm, names.values())
-    problems = [f'"{m}".{o}.{a}: AWS publishes no release at {names[(m, o, a)]}'
-                for (m, o, a) in keys if names[(m, o, a)] not in found]
+    problems = [
+        f'"{m}".{o}.{a}: AWS publishes no release at {names[(m, o, a)]}'
+        for (m, o, a) in keys
+        if names[(m, o, a)] not in found
+    ]
     new: Catalog = {m: {o: dict(by_arch) for o, by_arch in by_os.items()} for m, by_os in catalog.items()}
-    for (m, o, a) in keys:
+    for m, o, a in keys:
         if names[(m, o, a)] in found:
             new[m][o][a] = found[names[(m, o, a)]].strip()
     return new, problems + missing_images(ssm, new)
@@ -67,19 +71,25 @@ def missing_images(ssm: Any, catalog: Catalog) -> list[str]:
     """Entries whose versioned image parameter does not exist (a typo, or a release AWS withdrew)."""
     wanted = {}
     problems = []
-    for (m, o, a) in entries(catalog):
+    for m, o, a in entries(catalog):
         try:
             wanted[(m, o, a)] = nodeimages.image_parameter(m, o, a, catalog[m][o][a])
         except ValueError as err:
             problems.append(f'"{m}".{o}.{a}: {err}')
     found, _ = get_parameters(ssm, wanted.values())
-    return problems + [f'"{m}".{o}.{a}: release {catalog[m][o][a]} has no image parameter {name}'
-                       for (m, o, a), name in wanted.items() if name not in found]
+    return problems + [
+        f'"{m}".{o}.{a}: release {catalog[m][o][a]} has no image parameter {name}'
+        for (m, o, a), name in wanted.items()
+        if name not in found
+    ]
 
 
 def changes(old: Catalog, new: Catalog) -> list[str]:
-    return [f'"{m}".{o}.{a}: {old[m][o][a]} -> {new[m][o][a]}'
-            for (m, o, a) in entries(new) if old.get(m, {}).get(o, {}).get(a) != new[m][o][a]]
+    return [
+        f'"{m}".{o}.{a}: {old[m][o][a]} -> {new[m][o][a]}'
+        for (m, o, a) in entries(new)
+        if old.get(m, {}).get(o, {}).get(a) != new[m][o][a]
+    ]
 
 
 def render(catalog: Catalog, header: str) -> str:

@@ -153,7 +153,9 @@ def pod_density(recording) -> str | None:
     lines = ["Pods with their own security groups per node (branch ENIs; other pods are counted as before):"]
     for t in sorted(types):
         n = branch_enis(t)
-        lines.append(f"  {t:<22} {n if n is not None else 'not in the platform table: see the VPC resource controller'}")
+        lines.append(
+            f"  {t:<22} {n if n is not None else 'not in the platform table: see the VPC resource controller'}"
+        )
     return "\n".join(lines)
 
 
@@ -191,36 +193,76 @@ def _parser() -> argparse.ArgumentParser:
     """The command line (python -m tools.plan --help)."""
     parser = argparse.ArgumentParser(prog="python -m tools.plan", description=__doc__.split("\n\n")[0])
     parser.add_argument("stack", nargs="?", help="stack name: reads Pulumi.<stack>.yaml")
-    parser.add_argument("--project", type=Path, default=ROOT, metavar="DIR",
-                        help="the Pulumi project to plan: the platform (default) or bootstrap")
-    parser.add_argument("--config-file", type=Path,
-                        help="a stack config file to plan instead; the stack is named after the file "
-                             "(Pulumi.<stack>.yaml, else the file name without .yaml) unless --stack says otherwise")
-    parser.add_argument("--stack", dest="stack_name", metavar="NAME",
-                        help="the stack name for --config-file (it decides default names, tags and URNs)")
+    parser.add_argument(
+        "--project",
+        type=Path,
+        default=ROOT,
+        metavar="DIR",
+        help="the Pulumi project to plan: the platform (default) or bootstrap",
+    )
+    parser.add_argument(
+        "--config-file",
+        type=Path,
+        help="a stack config file to plan instead; the stack is named after the file "
+        "(Pulumi.<stack>.yaml, else the file name without .yaml) unless --stack says otherwise",
+    )
+    parser.add_argument(
+        "--stack",
+        dest="stack_name",
+        metavar="NAME",
+        help="the stack name for --config-file (it decides default names, tags and URNs)",
+    )
     parser.add_argument("--json", type=Path, metavar="PATH", help="write the plan as JSON (the documented contract)")
-    parser.add_argument("--graph", type=Path, metavar="PATH",
-                        help="write a Mermaid flowchart: components as subgraphs, arrows from dependency to dependent")
-    parser.add_argument("--html", type=Path, metavar="PATH",
-                        help="write the plan as one self-contained HTML page (graph, resources, the --diff, "
-                             "guardrails, critical path)")
-    parser.add_argument("--graph-level", choices=LEVELS, default="resource",
-                        help="resource: every resource in its component's box (default); component: components only")
+    parser.add_argument(
+        "--graph",
+        type=Path,
+        metavar="PATH",
+        help="write a Mermaid flowchart: components as subgraphs, arrows from dependency to dependent",
+    )
+    parser.add_argument(
+        "--html",
+        type=Path,
+        metavar="PATH",
+        help="write the plan as one self-contained HTML page (graph, resources, the --diff, guardrails, critical path)",
+    )
+    parser.add_argument(
+        "--graph-level",
+        choices=LEVELS,
+        default="resource",
+        help="resource: every resource in its component's box (default); component: components only",
+    )
     parser.add_argument("--quiet", action="store_true", help="no tree, only the counts")
-    parser.add_argument("--policies", action="store_true",
-                        help="run the guardrails in policies/ over the plan; exit 3 on a mandatory violation")
-    parser.add_argument("--diff", type=Path, metavar="BASE",
-                        help="what changes against BASE: a plan JSON (--json of the base branch) or a stack file "
-                             "(planned with this code); exit 3 when the change hits an error flag")
+    parser.add_argument(
+        "--policies",
+        action="store_true",
+        help="run the guardrails in policies/ over the plan; exit 3 on a mandatory violation",
+    )
+    parser.add_argument(
+        "--diff",
+        type=Path,
+        metavar="BASE",
+        help="what changes against BASE: a plan JSON (--json of the base branch) or a stack file "
+        "(planned with this code); exit 3 when the change hits an error flag",
+    )
     parser.add_argument("--diff-json", type=Path, metavar="PATH", help="write the diff as JSON too")
-    parser.add_argument("--all", action="store_true",
-                        help="plan every Pulumi.<stack>.yaml (of --stacks-dir) in parallel and print a summary "
-                             "(tools/fleet.py); --json, --diff and --html then name directories")
-    parser.add_argument("--stacks-dir", type=Path, metavar="DIR", help="where --all finds the stack files "
-                                                                       "(default: the project's directory)")
+    parser.add_argument(
+        "--all",
+        action="store_true",
+        help="plan every Pulumi.<stack>.yaml (of --stacks-dir) in parallel and print a summary "
+        "(tools/fleet.py); --json, --diff and --html then name directories",
+    )
+    parser.add_argument(
+        "--stacks-dir",
+        type=Path,
+        metavar="DIR",
+        help="where --all finds the stack files (default: the project's directory)",
+    )
     parser.add_argument("--jobs", type=int, metavar="N", help="--all: worker processes (default: the core count)")
-    parser.add_argument("--critical-path", action="store_true",
-                        help="print the longest dependency chain and the estimated time of a first `pulumi up`")
+    parser.add_argument(
+        "--critical-path",
+        action="store_true",
+        help="print the longest dependency chain and the estimated time of a first `pulumi up`",
+    )
     return parser
 
 
@@ -232,9 +274,15 @@ def main(argv: list[str] | None = None) -> int:
             parser.error("--all plans every stack file: name none")
         from tools import fleet
 
-        return fleet.main(stacks_dir=args.stacks_dir or args.project, project=args.project.resolve(),
-                          jobs=args.jobs, policies=args.policies, json_dir=args.json, diff_dir=args.diff,
-                          html_dir=args.html)
+        return fleet.main(
+            stacks_dir=args.stacks_dir or args.project,
+            project=args.project.resolve(),
+            jobs=args.jobs,
+            policies=args.policies,
+            json_dir=args.json,
+            diff_dir=args.diff,
+            html_dir=args.html,
+        )
     stack_file, stack = _stack_of(args, parser)
     if not stack_file.is_file():
         print(f"no stack config file {stack_file}", file=sys.stderr)
@@ -370,16 +418,19 @@ def policy_report(recording, stack: str, levels: dict[str, str] | None = None) -
     """The guardrails over the recorded resources: (report, number of mandatory violations)."""
     from policies import guardrails
 
-    resources = [guardrails.Resource(r.type, r.name, r.urn, r.inputs, tuple(r.dependencies))
-                 for r in recording.resources]
+    resources = [
+        guardrails.Resource(r.type, r.name, r.urn, r.inputs, tuple(r.dependencies)) for r in recording.resources
+    ]
     levels = guardrails.levels_for(stack) if levels is None else levels
     violations = guardrails.evaluate(resources, levels, guardrails.params_for(stack))
     active = [p for p in guardrails.POLICIES if levels.get(p.name, p.enforcement) != guardrails.DISABLED]
     mandatory = [v for v in violations if v.enforcement == guardrails.MANDATORY]
     used = guardrails.config_path(stack)
-    lines = [f"Policies ({len(active)} run, policies/guardrails.py, levels from "
-             f"{'policies/' + used.name if used.is_file() else 'the pack defaults'}): "
-             f"{len(mandatory)} mandatory, {len(violations) - len(mandatory)} advisory violations"]
+    lines = [
+        f"Policies ({len(active)} run, policies/guardrails.py, levels from "
+        f"{'policies/' + used.name if used.is_file() else 'the pack defaults'}): "
+        f"{len(mandatory)} mandatory, {len(violations) - len(mandatory)} advisory violations"
+    ]
     for p in active:
         count = sum(1 for v in violations if v.policy == p.name)
         level = levels.get(p.name, p.enforcement)

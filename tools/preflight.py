@@ -80,16 +80,21 @@ def tunnel_command(session: Any, cluster: str, region: str, endpoint: str, port:
     """The SSM port-forward command through the stack's access host (found by its Name tag), or None."""
     from components.private_access import port_forward_command
 
-    reservations = session.client("ec2").describe_instances(Filters=[
-        {"Name": "tag:Name", "Values": [f"{cluster}-access-host"]},
-        {"Name": "instance-state-name", "Values": ["running"]},
-    ])["Reservations"]
+    reservations = session.client("ec2").describe_instances(
+        Filters=[
+            {"Name": "tag:Name", "Values": [f"{cluster}-access-host"]},
+            {"Name": "instance-state-name", "Values": ["running"]},
+        ]
+    )["Reservations"]
     instances = sorted(i["InstanceId"] for r in reservations for i in r["Instances"])
     if not instances:
         return None
     command = port_forward_command(region, "unused", endpoint, port)
-    return command.split(" --target ", 1)[0] + f" --target {instances[0]} --document-name" + \
-        command.split(" --document-name", 1)[1]
+    return (
+        command.split(" --target ", 1)[0]
+        + f" --target {instances[0]} --document-name"
+        + command.split(" --document-name", 1)[1]
+    )
 
 
 def fix_message(stack: str, endpoint: str, problem: str) -> str:
@@ -97,7 +102,7 @@ def fix_message(stack: str, endpoint: str, problem: str) -> str:
         f"The Kubernetes API of stack {stack} ({endpoint}) is not reachable from this runner: {problem}. "
         f"Run this job on the stack's in-VPC runner (repository variable RUNNER_{variable_suffix(stack)}, e.g. the "
         "ciRunner.runsOn stack output), or open the SSM tunnel through the access host and set "
-        "EKS_PLATFORM_API_TUNNEL_PORT (docs/operations.md, \"Private clusters\")."
+        'EKS_PLATFORM_API_TUNNEL_PORT (docs/operations.md, "Private clusters").'
     )
 
 
@@ -106,12 +111,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("stack")
     parser.add_argument("--tunnel-port", type=int, help="check https://localhost:<port> (an SSM port forward)")
     parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT)
-    parser.add_argument("--upgrade-to", metavar="MINOR",
-                        help="the upgrade gate: may the deployed cluster move to this minor (insights, catalogs)?")
-    parser.add_argument("--upgrade-gate", action="store_true",
-                        help="the upgrade gate to the stack file's cluster.version when it differs from the cluster's")
-    parser.add_argument("--print-tunnel-command", action="store_true",
-                        help="print the SSM port-forward command through the access host (to run in the background)")
+    parser.add_argument(
+        "--upgrade-to",
+        metavar="MINOR",
+        help="the upgrade gate: may the deployed cluster move to this minor (insights, catalogs)?",
+    )
+    parser.add_argument(
+        "--upgrade-gate",
+        action="store_true",
+        help="the upgrade gate to the stack file's cluster.version when it differs from the cluster's",
+    )
+    parser.add_argument(
+        "--print-tunnel-command",
+        action="store_true",
+        help="print the SSM port-forward command through the access host (to run in the background)",
+    )
     args = parser.parse_args(argv)
     if args.upgrade_to is not None and not re.fullmatch(r"1\.[0-9]{2}", args.upgrade_to):
         parser.error(f"--upgrade-to {args.upgrade_to}: expected a Kubernetes minor such as 1.36")
@@ -142,8 +156,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.print_tunnel_command:
         command = tunnel_command(session, cfg.cluster.name, cfg.region, endpoint, args.tunnel_port or 8443)
         if command is None:
-            print(f"::error::stack {args.stack} has no running access host (cluster.endpoint.accessHost)",
-                  file=sys.stderr)
+            print(
+                f"::error::stack {args.stack} has no running access host (cluster.endpoint.accessHost)", file=sys.stderr
+            )
             return 1
         print(command)
         return 0

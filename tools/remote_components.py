@@ -156,8 +156,11 @@ def config_group(name: str, args: Mapping[str, Any], resolve_version: Callable[[
     ``<resourcePrefix or name>:<[namespace/]name>``.
     """
     files = args.get("files")
-    if files is not None and files != UNKNOWN and (
-            not isinstance(files, list) or not all(isinstance(f, str) for f in files)):
+    if (
+        files is not None
+        and files != UNKNOWN
+        and (not isinstance(files, list) or not all(isinstance(f, str) for f in files))
+    ):
         raise ComponentError(f"setting args: files: expected an array of strings, got {json.dumps(files)}")
     for key, want in (("yaml", str), ("resourcePrefix", str), ("skipAwait", bool), ("objs", list)):
         value = args.get(key)
@@ -198,7 +201,9 @@ COMPONENTS: dict[str, Callable[[str, Mapping[str, Any], Callable[[str, str], str
 }
 
 
-def construct(type_: str, name: str, args: Mapping[str, Any], resolve_version: Callable[[str, str], str]) -> list[Child]:
+def construct(
+    type_: str, name: str, args: Mapping[str, Any], resolve_version: Callable[[str, str], str]
+) -> list[Child]:
     """Run the emulated constructor of a remote component; ComponentError when the real one would throw."""
     emulate = COMPONENTS.get(type_)
     if emulate is None:

@@ -90,13 +90,18 @@ def _tree(recording: Any) -> str:
 
     def component(c: Any) -> str:
         inner = children.get(c.urn, [])
-        items = "".join(f'<li data-search="{_search_key(r.name, r.type)}"><code>{_e(short_type(r.type))}</code> '
-                        f"{_e(r.name)}<span class=\"type\">{_e(facts(r))}</span></li>"
-                        for r in inner if r.custom)
+        items = "".join(
+            f'<li data-search="{_search_key(r.name, r.type)}"><code>{_e(short_type(r.type))}</code> '
+            f'{_e(r.name)}<span class="type">{_e(facts(r))}</span></li>'
+            for r in inner
+            if r.custom
+        )
         nested = "".join(component(n) for n in inner if not n.custom)
-        return (f'<details class="component" data-search="{_search_key(c.name, c.type)}" '
-                f'data-urn="{_e(c.urn)}"><summary><b>{_e(c.name)}</b> <span class="type">{_e(c.type)}</span>'
-                f"</summary><ul class=\"resources\">{items}</ul>{nested}</details>")
+        return (
+            f'<details class="component" data-search="{_search_key(c.name, c.type)}" '
+            f'data-urn="{_e(c.urn)}"><summary><b>{_e(c.name)}</b> <span class="type">{_e(c.type)}</span>'
+            f'</summary><ul class="resources">{items}</ul>{nested}</details>'
+        )
 
     return "".join(component(c) for c in children.get(None, []) if not c.custom)
 
@@ -107,18 +112,24 @@ def _resource_table(recording: Any) -> str:
     for r in recording.resources:
         owner = by_urn.get(r.parent).name if r.parent in by_urn else ""
         inputs = json.dumps(r.inputs, indent=2, sort_keys=True)
-        rows.append(f'<tr data-search="{_search_key(r.name, r.type)}" data-urn="{_e(r.urn)}"><td><code>'
-                    f"{_e(short_type(r.type))}</code></td><td>{_e(r.name)}</td><td>{_e(owner)}</td>"
-                    f"<td><code>{_e(facts(r).strip())}</code></td><td><details><summary>inputs</summary><pre>"
-                    f"{_e(inputs)}</pre></details></td></tr>")
-    return ('<table id="resource-table"><thead><tr><th>type</th><th>name</th><th>component</th><th>decisive '
-            "inputs</th><th>all inputs</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>")
+        rows.append(
+            f'<tr data-search="{_search_key(r.name, r.type)}" data-urn="{_e(r.urn)}"><td><code>'
+            f"{_e(short_type(r.type))}</code></td><td>{_e(r.name)}</td><td>{_e(owner)}</td>"
+            f"<td><code>{_e(facts(r).strip())}</code></td><td><details><summary>inputs</summary><pre>"
+            f"{_e(inputs)}</pre></details></td></tr>"
+        )
+    return (
+        '<table id="resource-table"><thead><tr><th>type</th><th>name</th><th>component</th><th>decisive '
+        "inputs</th><th>all inputs</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>"
+    )
 
 
 def _diff_section(d: Diff) -> str:
     s = d.summary()
-    head = (f"<p>Against <code>{_e(d.base)}</code>: {s['create']} to create, {s['update']} to update, "
-            f"{s['replace']} to replace, {s['delete']} to delete.</p>")
+    head = (
+        f"<p>Against <code>{_e(d.base)}</code>: {s['create']} to create, {s['update']} to update, "
+        f"{s['replace']} to replace, {s['delete']} to delete.</p>"
+    )
     notes = "".join(f'<p class="refused">REFUSED: {_e(e)}</p>' for e in d.errors)
     notes += "".join(f'<p class="warning">WARNING: {_e(w)}</p>' for w in d.warnings)
     rows = []
@@ -127,21 +138,33 @@ def _diff_section(d: Diff) -> str:
             why = f"replaced because {', '.join(c.replaced_by)} changed" if c.op == "replace" else ""
             rolls = f'<div class="rolls">ROLLS NODES: {_e(c.rolls_nodes)}</div>' if c.rolls_nodes else ""
             values = "\n".join(diffvalues.render(c.values))
-            rows.append(f'<tr class="op-{op}" data-op="{op}" data-search="{_search_key(c.name, c.type)}">'
-                        f'<td class="op">{MARKS[op]} {op}</td><td><code>{_e(short_type(c.type))}</code></td>'
-                        f"<td>{_e(c.name)}</td><td>{_e(why)}{rolls}"
-                        f"{f'<pre>{_e(values)}</pre>' if values else ''}</td></tr>")
-    table = ('<table id="diff-table"><thead><tr><th>action</th><th>type</th><th>name</th><th>what and why</th>'
-             "</tr></thead><tbody>" + "".join(rows) + "</tbody></table>") if rows else "<p>No changes.</p>"
+            rows.append(
+                f'<tr class="op-{op}" data-op="{op}" data-search="{_search_key(c.name, c.type)}">'
+                f'<td class="op">{MARKS[op]} {op}</td><td><code>{_e(short_type(c.type))}</code></td>'
+                f"<td>{_e(c.name)}</td><td>{_e(why)}{rolls}"
+                f"{f'<pre>{_e(values)}</pre>' if values else ''}</td></tr>"
+            )
+    table = (
+        (
+            '<table id="diff-table"><thead><tr><th>action</th><th>type</th><th>name</th><th>what and why</th>'
+            "</tr></thead><tbody>" + "".join(rows) + "</tbody></table>"
+        )
+        if rows
+        else "<p>No changes.</p>"
+    )
     return head + notes + table
 
 
 def _guardrails(results: Sequence[tuple[str, str, list[str]]]) -> str:
-    rows = "".join(f'<tr><td><code>{_e(name)}</code></td><td>{_e(level)}</td><td class="{"fail" if msgs else "ok"}">'
-                   f"{'FAIL' if msgs else 'ok'}</td><td>{'<br>'.join(_e(m) for m in msgs)}</td></tr>"
-                   for name, level, msgs in results)
-    return ('<table id="guardrails"><thead><tr><th>policy</th><th>level</th><th>result</th><th>violations</th></tr>'
-            "</thead><tbody>" + rows + "</tbody></table>")
+    rows = "".join(
+        f'<tr><td><code>{_e(name)}</code></td><td>{_e(level)}</td><td class="{"fail" if msgs else "ok"}">'
+        f"{'FAIL' if msgs else 'ok'}</td><td>{'<br>'.join(_e(m) for m in msgs)}</td></tr>"
+        for name, level, msgs in results
+    )
+    return (
+        '<table id="guardrails"><thead><tr><th>policy</th><th>level</th><th>result</th><th>violations</th></tr>'
+        "</thead><tbody>" + rows + "</tbody></table>"
+    )
 
 
 def _timeline(steps: Sequence[Any]) -> str:
@@ -150,7 +173,9 @@ def _timeline(steps: Sequence[Any]) -> str:
         f'<div class="step" data-search="{_search_key(s.name, s.type)}"><span><code>{_e(short_type(s.type))}</code> '
         f'{_e(s.name)}</span><span class="track"><span class="bar" style="position:absolute;'
         f'left:{100 * (s.finish - s.seconds) / total:.2f}%;width:{max(100 * s.seconds / total, 0.4):.2f}%">'
-        f"</span></span><span>{s.finish // 60}m{s.finish % 60:02d}s</span></div>" for s in steps)
+        f"</span></span><span>{s.finish // 60}m{s.finish % 60:02d}s</span></div>"
+        for s in steps
+    )
     return f"<p>Estimated wall time of a first <code>pulumi up</code>: {total // 60}m{total % 60:02d}s.</p>{rows}"
 
 
@@ -158,12 +183,16 @@ def guardrail_results(recording: Any, stack: str) -> list[tuple[str, str, list[s
     """(policy, level, violation messages) of every active guardrail over the plan."""
     from policies import guardrails
 
-    resources = [guardrails.Resource(r.type, r.name, r.urn, r.inputs, tuple(r.dependencies))
-                 for r in recording.resources]
+    resources = [
+        guardrails.Resource(r.type, r.name, r.urn, r.inputs, tuple(r.dependencies)) for r in recording.resources
+    ]
     levels, params = guardrails.levels_for(stack), guardrails.params_for(stack)
     found = guardrails.evaluate(resources, levels, params)
-    return [(p.name, levels.get(p.name, p.enforcement), [v.message for v in found if v.policy == p.name])
-            for p in guardrails.POLICIES if levels.get(p.name, p.enforcement) != guardrails.DISABLED]
+    return [
+        (p.name, levels.get(p.name, p.enforcement), [v.message for v in found if v.policy == p.name])
+        for p in guardrails.POLICIES
+        if levels.get(p.name, p.enforcement) != guardrails.DISABLED
+    ]
 
 
 def page(recording: Any, *, diff: Diff | None = None) -> str:
@@ -173,19 +202,25 @@ def page(recording: Any, *, diff: Diff | None = None) -> str:
     script = MERMAID_JS.read_text(encoding="utf-8").replace("</script", "<\\/script")
     customs = sum(1 for r in recording.resources if r.custom)
     sections = [
-        ('graph', "Component graph", f'<div class="graph"><pre class="mermaid">{_e(mermaid(recording, "component"))}'
-                                      f"</pre></div><h2>Components</h2>{_tree(recording)}"),
+        (
+            "graph",
+            "Component graph",
+            f'<div class="graph"><pre class="mermaid">{_e(mermaid(recording, "component"))}'
+            f"</pre></div><h2>Components</h2>{_tree(recording)}",
+        ),
         *([("diff", "Diff", _diff_section(diff))] if diff is not None else []),
         ("guardrails-section", "Guardrails", _guardrails(guardrail_results(recording, recording.stack))),
         ("timeline", "Critical path of a first pulumi up", _timeline(critical_path(recording.resources))),
         ("resources", "Resources", _resource_table(recording)),
     ]
     body = "".join(f'<section id="{sid}"><h2>{_e(title)}</h2>{content}</section>' for sid, title, content in sections)
-    return (f"<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>eks-platform plan: "
-            f"{_e(recording.stack)}</title><meta name=\"viewport\" content=\"width=device-width\">"
-            f"<style>{STYLE}</style></head><body><header><h1>eks-platform plan: {_e(recording.stack)}</h1>"
-            f"<p>{customs} resources in {len(recording.resources) - customs} components"
-            f"{', diff against ' + _e(diff.base) if diff is not None else ''}. Offline plan (mock cloud), "
-            "no credentials.</p></header><main><input id=\"search\" type=\"search\" placeholder=\"Search by name "
-            f"or type\" aria-label=\"search\">{body}</main><script>{script}</script><script>{SCRIPT}</script>"
-            "</body></html>\n")
+    return (
+        f'<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>eks-platform plan: '
+        f'{_e(recording.stack)}</title><meta name="viewport" content="width=device-width">'
+        f"<style>{STYLE}</style></head><body><header><h1>eks-platform plan: {_e(recording.stack)}</h1>"
+        f"<p>{customs} resources in {len(recording.resources) - customs} components"
+        f"{', diff against ' + _e(diff.base) if diff is not None else ''}. Offline plan (mock cloud), "
+        'no credentials.</p></header><main><input id="search" type="search" placeholder="Search by name '
+        f'or type" aria-label="search">{body}</main><script>{script}</script><script>{SCRIPT}</script>'
+        "</body></html>\n"
+    )

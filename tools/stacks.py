@@ -52,8 +52,13 @@ def policy_config(stack: str, root: Path = ROOT) -> str:
 
 def settings(stack: str, root: Path = ROOT) -> dict[str, str]:
     suffix = variable_suffix(stack)
-    return {"stack": stack, "runnerVar": f"RUNNER_{suffix}", "tunnelVar": f"TUNNEL_{suffix}",
-            "previewRoleVar": f"PREVIEW_ROLE_{suffix}", "policyConfig": policy_config(stack, root)}
+    return {
+        "stack": stack,
+        "runnerVar": f"RUNNER_{suffix}",
+        "tunnelVar": f"TUNNEL_{suffix}",
+        "previewRoleVar": f"PREVIEW_ROLE_{suffix}",
+        "policyConfig": policy_config(stack, root),
+    }
 
 
 def deploy_key(stack: str, root: Path = ROOT) -> tuple[int, str]:
@@ -84,8 +89,11 @@ def matrix(root: Path = ROOT, *, deploy_order: bool = False) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.stacks", description=__doc__.split("\n\n")[0])
     parser.add_argument("--github-matrix", action="store_true", help="print the workflows' matrix as one JSON line")
-    parser.add_argument("--deploy-order", action="store_true",
-                        help="order by delivery.deployOrder, then unprotected before protected, then name")
+    parser.add_argument(
+        "--deploy-order",
+        action="store_true",
+        help="order by delivery.deployOrder, then unprotected before protected, then name",
+    )
     parser.add_argument("--root", type=Path, default=ROOT, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.github_matrix:

@@ -102,26 +102,39 @@ class Leftovers:
     instance_profiles: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def empty(self) -> bool:
-        return not (self.load_balancers or self.classic_load_balancers or self.target_groups
-                    or self.security_groups or self.enis or self.instances)
+        return not (
+            self.load_balancers
+            or self.classic_load_balancers
+            or self.target_groups
+            or self.security_groups
+            or self.enis
+            or self.instances
+        )
 
     def summary(self) -> str:
-        parts = [(len(self.instances), "Karpenter instance"),
-                 (len(self.instance_profiles), "Karpenter instance profile"),
-                 (len(self.load_balancers) + len(self.classic_load_balancers), "load balancer"),
-                 (len(self.target_groups), "target group"), (len(self.security_groups), "security group"),
-                 (len(self.enis), "network interface")]
+        parts = [
+            (len(self.instances), "Karpenter instance"),
+            (len(self.instance_profiles), "Karpenter instance profile"),
+            (len(self.load_balancers) + len(self.classic_load_balancers), "load balancer"),
+            (len(self.target_groups), "target group"),
+            (len(self.security_groups), "security group"),
+            (len(self.enis), "network interface"),
+        ]
         return ", ".join(f"{n} {what}{'s' if n != 1 else ''}" for n, what in parts if n) or "nothing"
 
     def lines(self) -> list[str]:
-        return ([f"instance {i} (Karpenter, NodePool {pool})" for i, pool in sorted(self.instances.items())]
-                + [f"instance profile {p} (Karpenter, role {', '.join(roles) or 'none'})"
-                   for p, roles in sorted(self.instance_profiles.items())]
-                + [f"load balancer {name} ({arn})" for arn, name in sorted(self.load_balancers.items())]
-                + [f"classic load balancer {name}" for name in sorted(self.classic_load_balancers)]
-                + [f"target group {name} ({arn})" for arn, name in sorted(self.target_groups.items())]
-                + [f"security group {name} ({sg})" for sg, name in sorted(self.security_groups.items())]
-                + [f"network interface {eni}: {why}" for eni, why in sorted(self.enis.items())])
+        return (
+            [f"instance {i} (Karpenter, NodePool {pool})" for i, pool in sorted(self.instances.items())]
+            + [
+                f"instance profile {p} (Karpenter, role {', '.join(roles) or 'none'})"
+                for p, roles in sorted(self.instance_profiles.items())
+            ]
+            + [f"load balancer {name} ({arn})" for arn, name in sorted(self.load_balancers.items())]
+            + [f"classic load balancer {name}" for name in sorted(self.classic_load_balancers)]
+            + [f"target group {name} ({arn})" for arn, name in sorted(self.target_groups.items())]
+            + [f"security group {name} ({sg})" for sg, name in sorted(self.security_groups.items())]
+            + [f"network interface {eni}: {why}" for eni, why in sorted(self.enis.items())]
+        )
 
 
 # ---------------------------------------------------------------------------------------
@@ -144,13 +157,19 @@ def cluster_objects(api_client: Any) -> list[KubeObject]:
     """Services of type LoadBalancer, Ingresses and TargetGroupBindings, all namespaces; Karpenter NodePools."""
     from kubernetes import client
 
-    out = [KubeObject("Service", s.metadata.namespace, s.metadata.name)
-           for s in client.CoreV1Api(api_client).list_service_for_all_namespaces().items
-           if s.spec and s.spec.type == "LoadBalancer"]
-    out += [KubeObject("Ingress", i.metadata.namespace, i.metadata.name)
-            for i in client.NetworkingV1Api(api_client).list_ingress_for_all_namespaces().items]
-    out += [KubeObject("TargetGroupBinding", b["metadata"]["namespace"], b["metadata"]["name"])
-            for b in _custom_items(api_client, TGB)]
+    out = [
+        KubeObject("Service", s.metadata.namespace, s.metadata.name)
+        for s in client.CoreV1Api(api_client).list_service_for_all_namespaces().items
+        if s.spec and s.spec.type == "LoadBalancer"
+    ]
+    out += [
+        KubeObject("Ingress", i.metadata.namespace, i.metadata.name)
+        for i in client.NetworkingV1Api(api_client).list_ingress_for_all_namespaces().items
+    ]
+    out += [
+        KubeObject("TargetGroupBinding", b["metadata"]["namespace"], b["metadata"]["name"])
+        for b in _custom_items(api_client, TGB)
+    ]
     out += [KubeObject("NodePool", "", p["metadata"]["name"]) for p in _custom_items(api_client, NODEPOOL)]
     return sorted(out)
 
@@ -186,7 +205,7 @@ def delete_objects(api_client: Any, objects: Iterable[KubeObject]) -> None:
 def _tags_by_resource(elbv2: Any, arns: Sequence[str]) -> dict[str, dict[str, str]]:
     out: dict[str, dict[str, str]] = {}
     for start in range(0, len(arns), 20):  # DescribeTags takes at most 20 ARNs
-        for d in elbv2.describe_tags(ResourceArns=list(arns[start:start + 20]))["TagDescriptions"]:
+        for d in elbv2.describe_tags(ResourceArns=list(arns[start : start + 20]))["TagDescriptions"]:
             out[d["ResourceArn"]] = {t["Key"]: t["Value"] for t in d.get("Tags", [])}
     return out
 
@@ -210,12 +229,12 @@ def leaked_cni(eni: Mapping[str, Any], now: datetime.datetime) -> bool:
 
 def elb_interface_of(description: str, names: Iterable[str]) -> bool:
     """ELB ENIs are described ``ELB app/<name>/<id>``, ``ELB net/<name>/<id>`` or ``ELB <name>``."""
-    return any(description == f"ELB {n}" or description.startswith((f"ELB app/{n}/", f"ELB net/{n}/"))
-               for n in names)
+    return any(description == f"ELB {n}" or description.startswith((f"ELB app/{n}/", f"ELB net/{n}/")) for n in names)
 
 
-def aws_leftovers(aws: Aws, cluster: str, vpc_id: str | None, lb_names: Iterable[str] = (),
-                  now: datetime.datetime | None = None) -> Leftovers:
+def aws_leftovers(
+    aws: Aws, cluster: str, vpc_id: str | None, lb_names: Iterable[str] = (), now: datetime.datetime | None = None
+) -> Leftovers:
     """What the controllers created for ``cluster`` that still exists. ``lb_names``: load balancers seen
     earlier, whose ENIs may outlive them for a few minutes."""
     now = now or datetime.datetime.now(datetime.UTC)
@@ -223,17 +242,24 @@ def aws_leftovers(aws: Aws, cluster: str, vpc_id: str | None, lb_names: Iterable
     elbv2 = aws("elbv2")
     lbs = [lb for page in elbv2.get_paginator("describe_load_balancers").paginate() for lb in page["LoadBalancers"]]
     tags = _tags_by_resource(elbv2, [lb["LoadBalancerArn"] for lb in lbs])
-    found.load_balancers = {lb["LoadBalancerArn"]: lb["LoadBalancerName"] for lb in lbs
-                            if owned(tags.get(lb["LoadBalancerArn"], {}), cluster)}
+    found.load_balancers = {
+        lb["LoadBalancerArn"]: lb["LoadBalancerName"]
+        for lb in lbs
+        if owned(tags.get(lb["LoadBalancerArn"], {}), cluster)
+    }
     tgs = [tg for page in elbv2.get_paginator("describe_target_groups").paginate() for tg in page["TargetGroups"]]
     tags = _tags_by_resource(elbv2, [tg["TargetGroupArn"] for tg in tgs])
-    found.target_groups = {tg["TargetGroupArn"]: tg["TargetGroupName"] for tg in tgs
-                           if owned(tags.get(tg["TargetGroupArn"], {}), cluster)}
+    found.target_groups = {
+        tg["TargetGroupArn"]: tg["TargetGroupName"] for tg in tgs if owned(tags.get(tg["TargetGroupArn"], {}), cluster)
+    }
     elb = aws("elb")
-    names = [d["LoadBalancerName"] for page in elb.get_paginator("describe_load_balancers").paginate()
-             for d in page["LoadBalancerDescriptions"]]
+    names = [
+        d["LoadBalancerName"]
+        for page in elb.get_paginator("describe_load_balancers").paginate()
+        for d in page["LoadBalancerDescriptions"]
+    ]
     for start in range(0, len(names), 20):
-        for d in elb.describe_tags(LoadBalancerNames=names[start:start + 20])["TagDescriptions"]:
+        for d in elb.describe_tags(LoadBalancerNames=names[start : start + 20])["TagDescriptions"]:
             if owned({t["Key"]: t["Value"] for t in d.get("Tags", [])}, cluster):
                 found.classic_load_balancers.append(d["LoadBalancerName"])
     ec2 = aws("ec2")
@@ -241,8 +267,10 @@ def aws_leftovers(aws: Aws, cluster: str, vpc_id: str | None, lb_names: Iterable
     found.instance_profiles = karpenter_instance_profiles(aws("iam"), ec2.meta.region_name, cluster)
     # Security groups: the controller's own, and the in-tree provider's k8s-elb-* groups. Not every group
     # tagged kubernetes.io/cluster/<name>: the cluster's and the nodes' groups carry it and are Pulumi's.
-    for flt in ({"Name": f"tag:{LBC_CLUSTER_TAG}", "Values": [cluster]},
-                {"Name": f"tag:{legacy_cluster_tag(cluster)}", "Values": ["owned"]}):
+    for flt in (
+        {"Name": f"tag:{LBC_CLUSTER_TAG}", "Values": [cluster]},
+        {"Name": f"tag:{legacy_cluster_tag(cluster)}", "Values": ["owned"]},
+    ):
         for page in ec2.get_paginator("describe_security_groups").paginate(Filters=[flt]):
             for sg in page["SecurityGroups"]:
                 if flt["Name"].endswith(LBC_CLUSTER_TAG) or sg["GroupName"].startswith("k8s-elb-"):
@@ -250,7 +278,8 @@ def aws_leftovers(aws: Aws, cluster: str, vpc_id: str | None, lb_names: Iterable
     if vpc_id:
         seen = set(lb_names) | set(found.load_balancers.values()) | set(found.classic_load_balancers)
         for page in ec2.get_paginator("describe_network_interfaces").paginate(
-                Filters=[{"Name": "vpc-id", "Values": [vpc_id]}]):
+            Filters=[{"Name": "vpc-id", "Values": [vpc_id]}]
+        ):
             for eni in page["NetworkInterfaces"]:
                 eni_tags = {t["Key"]: t["Value"] for t in eni.get("TagSet", [])}
                 if eni_tags.get(CNI_CLUSTER_TAG) == cluster and leaked_cni(eni, now):
@@ -263,9 +292,11 @@ def aws_leftovers(aws: Aws, cluster: str, vpc_id: str | None, lb_names: Iterable
 def karpenter_instances(ec2: Any, cluster: str) -> dict[str, str]:
     """Instances Karpenter launched for this cluster that are not terminated: ``{id: NodePool}``. They are not in the
     Pulumi state and hold the subnets, the node security group and (through their instance profile) the node role."""
-    filters = [{"Name": f"tag:{legacy_cluster_tag(cluster)}", "Values": ["owned"]},
-               {"Name": "tag-key", "Values": [KARPENTER_NODEPOOL_TAG]},
-               {"Name": "instance-state-name", "Values": ["pending", "running", "stopping", "stopped"]}]
+    filters = [
+        {"Name": f"tag:{legacy_cluster_tag(cluster)}", "Values": ["owned"]},
+        {"Name": "tag-key", "Values": [KARPENTER_NODEPOOL_TAG]},
+        {"Name": "instance-state-name", "Values": ["pending", "running", "stopping", "stopped"]},
+    ]
     out: dict[str, str] = {}
     for page in ec2.get_paginator("describe_instances").paginate(Filters=filters):
         for reservation in page["Reservations"]:
@@ -279,9 +310,12 @@ def karpenter_instance_profiles(iam: Any, region: str, cluster: str) -> dict[str
     """Instance profiles Karpenter made for this cluster's EC2NodeClasses: ``{name: roles}``. Karpenter 1.14 puts them
     under the path ``/karpenter/<region>/<cluster>/<EC2NodeClass uid>/`` (pkg/providers/instanceprofile FormatPath)."""
     prefix = f"/karpenter/{region}/{cluster}/"
-    return {p["InstanceProfileName"]: tuple(sorted(r["RoleName"] for r in p.get("Roles", [])))
-            for page in iam.get_paginator("list_instance_profiles").paginate(PathPrefix=prefix)
-            for p in page["InstanceProfiles"] if p.get("Path", "").startswith(prefix)}  # (moto ignores PathPrefix)
+    return {
+        p["InstanceProfileName"]: tuple(sorted(r["RoleName"] for r in p.get("Roles", [])))
+        for page in iam.get_paginator("list_instance_profiles").paginate(PathPrefix=prefix)
+        for p in page["InstanceProfiles"]
+        if p.get("Path", "").startswith(prefix)
+    }  # (moto ignores PathPrefix)
 
 
 def delete_instance_profiles(aws: Aws, left: Leftovers) -> None:
@@ -323,16 +357,23 @@ def delete_directly(aws: Aws, left: Leftovers) -> None:
         print(f"deleted security group {name} ({sg})", flush=True)
 
 
-def wait_until_gone(fetch: Callable[[], Leftovers], timeout: float, interval: float,
-                    on_round: Callable[[Leftovers], None] = lambda _: None,
-                    clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep
-                    ) -> Leftovers:
+def wait_until_gone(
+    fetch: Callable[[], Leftovers],
+    timeout: float,
+    interval: float,
+    on_round: Callable[[Leftovers], None] = lambda _: None,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Leftovers:
     """Poll ``fetch`` until it finds nothing or ``timeout`` seconds pass; print progress each round."""
     start = clock()
     while True:
         left = fetch()
         if left.empty():
-            print("no Karpenter instance, load balancer, target group, security group or network interface is left", flush=True)
+            print(
+                "no Karpenter instance, load balancer, target group, security group or network interface is left",
+                flush=True,
+            )
             return left
         elapsed = clock() - start
         if elapsed >= timeout:
@@ -410,30 +451,46 @@ class Inventory:
     protected_load_balancers: dict[str, str] = field(default_factory=dict)
 
     def report(self, stack: str, cluster: str) -> str:
-        lines = [f"stack {stack}, cluster {cluster}"
-                 + ("" if self.cluster else " (does not exist: nothing in Kubernetes to delete)")]
+        lines = [
+            f"stack {stack}, cluster {cluster}"
+            + ("" if self.cluster else " (does not exist: nothing in Kubernetes to delete)")
+        ]
         lines.append(f"Kubernetes objects that own AWS resources ({len(self.objects)}):")
         lines += [f"  {o}" for o in self.objects] or ["  none"]
         lines.append(f"AWS resources the controllers created for the cluster ({self.leftovers.summary()}):")
         lines += [f"  {line}" for line in self.leftovers.lines()] or ["  none"]
         deletion_protection = bool(self.cluster and self.cluster.get("deletionProtection"))
-        lines.append("protected (pulumi protect" + (", EKS deletion protection on" if deletion_protection else "")
-                     + f"): {len(self.protected)}")
+        lines.append(
+            "protected (pulumi protect"
+            + (", EKS deletion protection on" if deletion_protection else "")
+            + f"): {len(self.protected)}"
+        )
         lines += [f"  {p}" for p in self.protected]
         lines.append(f"load balancers with deletion protection on: {len(self.protected_load_balancers)}")
         lines += [f"  {n}" for n in self.protected_load_balancers]
         return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None, *, session: Any = None, api_client: Any = None,
-         run: Callable[..., subprocess.CompletedProcess] = subprocess.run) -> int:
+def main(
+    argv: list[str] | None = None,
+    *,
+    session: Any = None,
+    api_client: Any = None,
+    run: Callable[..., subprocess.CompletedProcess] = subprocess.run,
+) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.teardown", description=__doc__.split("\n\n")[0])
     parser.add_argument("stack")
     parser.add_argument("--execute", action="store_true", help="delete (default: list only)")
-    parser.add_argument("--allow-protected", action="store_true",
-                        help="unprotect the protected resources and turn EKS deletion protection off")
-    parser.add_argument("--delete-leftovers", action="store_true",
-                        help="at the deadline, delete what the controllers left through the AWS API")
+    parser.add_argument(
+        "--allow-protected",
+        action="store_true",
+        help="unprotect the protected resources and turn EKS deletion protection off",
+    )
+    parser.add_argument(
+        "--delete-leftovers",
+        action="store_true",
+        help="at the deadline, delete what the controllers left through the AWS API",
+    )
     parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, help="seconds to wait for the controllers")
     parser.add_argument("--interval", type=float, default=DEFAULT_INTERVAL, help="seconds between checks")
     parser.add_argument("--kubeconfig", help="kubeconfig file (default: $KUBECONFIG or ~/.kube/config)")
@@ -464,22 +521,33 @@ def main(argv: list[str] | None = None, *, session: Any = None, api_client: Any 
         print("dry run: nothing was deleted (run with --execute)")
         return 0
     if (inventory.protected or inventory.protected_load_balancers) and not args.allow_protected:
-        print(f"error: stack {args.stack} has protected resources (listed above); nothing was deleted. "
-              "Re-run with --allow-protected to unprotect and destroy them.", file=sys.stderr)
+        print(
+            f"error: stack {args.stack} has protected resources (listed above); nothing was deleted. "
+            "Re-run with --allow-protected to unprotect and destroy them.",
+            file=sys.stderr,
+        )
         return 1
 
     delete_objects(api_client, objects)
     seen = [*left.load_balancers.values(), *left.classic_load_balancers]
-    left = wait_until_gone(lambda: aws_leftovers(aws, name, vpc_id, seen), args.timeout, args.interval,
-                           on_round=lambda found: delete_leaked_enis(aws, found))
+    left = wait_until_gone(
+        lambda: aws_leftovers(aws, name, vpc_id, seen),
+        args.timeout,
+        args.interval,
+        on_round=lambda found: delete_leaked_enis(aws, found),
+    )
     if not left.empty() and args.delete_leftovers:
         delete_directly(aws, left)
         delete_leaked_enis(aws, left)
         left = wait_until_gone(lambda: aws_leftovers(aws, name, vpc_id, seen), args.timeout, args.interval)
     if not left.empty():
-        print("error: still there after the deadline (the subnets cannot be deleted while they are):\n  "
-              + "\n  ".join(left.lines()) + "\nAre the Load Balancer Controller and Karpenter running? Re-run "
-              "with --delete-leftovers to delete them through the AWS API.", file=sys.stderr)
+        print(
+            "error: still there after the deadline (the subnets cannot be deleted while they are):\n  "
+            + "\n  ".join(left.lines())
+            + "\nAre the Load Balancer Controller and Karpenter running? Re-run "
+            "with --delete-leftovers to delete them through the AWS API.",
+            file=sys.stderr,
+        )
         return 1
     if args.delete_leftovers and left.instance_profiles:
         delete_instance_profiles(aws, left)  # Karpenter is gone: nothing else will
@@ -495,7 +563,8 @@ def main(argv: list[str] | None = None, *, session: Any = None, api_client: Any 
     if inventory.protected_load_balancers and args.allow_protected:
         for lb_name, arn in inventory.protected_load_balancers.items():
             aws("elbv2").modify_load_balancer_attributes(
-                LoadBalancerArn=arn, Attributes=[{"Key": DELETION_PROTECTION, "Value": "false"}])
+                LoadBalancerArn=arn, Attributes=[{"Key": DELETION_PROTECTION, "Value": "false"}]
+            )
             print(f"deletion protection of load balancer {lb_name} is off", flush=True)
     return run([*cmd, "destroy", "--yes", "--stack", args.stack]).returncode
 

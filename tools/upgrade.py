@@ -44,8 +44,10 @@ def step_problem(current: str, target: str) -> str | None:
     if tmin < cmin - 1:
         return f"{current} -> {target} goes back more than one minor: EKS rolls back one minor only"
     if tmin < cmin:
-        return (f"{current} -> {target} is a rollback, not an upgrade: EKS rolls back one minor within 7 days of the "
-                "upgrade (docs/operations.md, \"Upgrading Kubernetes\")")
+        return (
+            f"{current} -> {target} is a rollback, not an upgrade: EKS rolls back one minor within 7 days of the "
+            'upgrade (docs/operations.md, "Upgrading Kubernetes")'
+        )
     return None
 
 
@@ -58,18 +60,28 @@ def catalog_problems(cfg: Any, target: str) -> list[str]:
 
     out: list[str] = []
     addons = cfg.cluster.addons
-    managed = {"vpc-cni": True, "kube-proxy": True, "coredns": True,
-               "eks-pod-identity-agent": addons.pod_identity_agent.enabled,
-               "aws-ebs-csi-driver": addons.ebs_csi.enabled, "metrics-server": addons.metrics_server.enabled,
-               "eks-node-monitoring-agent": addons.node_monitoring_agent.enabled,
-               "amazon-cloudwatch-observability": cfg.observability.container_insights_on}
-    out += [f"platform/eks-addons.yaml: {m}" for name, on in managed.items() if on
-            and (m := missing_problem(name, target))]
-    classes = {(g.os, g.architecture) for g in cfg.node_groups.values()
-               if isinstance(g, ManagedGroup | SelfManagedGroup)}
+    managed = {
+        "vpc-cni": True,
+        "kube-proxy": True,
+        "coredns": True,
+        "eks-pod-identity-agent": addons.pod_identity_agent.enabled,
+        "aws-ebs-csi-driver": addons.ebs_csi.enabled,
+        "metrics-server": addons.metrics_server.enabled,
+        "eks-node-monitoring-agent": addons.node_monitoring_agent.enabled,
+        "amazon-cloudwatch-observability": cfg.observability.container_insights_on,
+    }
+    out += [
+        f"platform/eks-addons.yaml: {m}" for name, on in managed.items() if on and (m := missing_problem(name, target))
+    ]
+    classes = {
+        (g.os, g.architecture) for g in cfg.node_groups.values() if isinstance(g, ManagedGroup | SelfManagedGroup)
+    }
     classes |= {(g.os, g.architecture) for g in cfg.karpenter_pools.values()}
-    out += [f"platform/node-images.yaml: {m}" for os_, arch in sorted(classes)
-            if (m := nodeimages.missing_problem(target, os_, arch))]
+    out += [
+        f"platform/node-images.yaml: {m}"
+        for os_, arch in sorted(classes)
+        if (m := nodeimages.missing_problem(target, os_, arch))
+    ]
     for key, spec in sorted(catalog().items()):
         addon = getattr(cfg.addons, _snake(key), None)
         if addon is not None and addon.enabled and (m := spec.kube_version_problem(target)):
@@ -95,8 +107,10 @@ def insights(eks: Any, cluster: str, target: str, category: str = "UPGRADE_READI
     found: list[dict[str, Any]] = []
     token: str | None = None
     while True:
-        kwargs: dict[str, Any] = {"clusterName": cluster, "filter": {"categories": [category],
-                                                                     "kubernetesVersions": [target]}}
+        kwargs: dict[str, Any] = {
+            "clusterName": cluster,
+            "filter": {"categories": [category], "kubernetesVersions": [target]},
+        }
         if token:
             kwargs["nextToken"] = token
         page = eks.list_insights(**kwargs)
@@ -110,8 +124,15 @@ def insights(eks: Any, cluster: str, target: str, category: str = "UPGRADE_READI
         detail: Mapping[str, Any] = {}
         if status.get("status") in BLOCKING:
             detail = eks.describe_insight(clusterName=cluster, id=summary["id"]).get("insight", {})
-        out.append(Insight(summary["id"], summary.get("name", ""), status.get("status", "UNKNOWN"),
-                           status.get("reason", ""), detail.get("recommendation", "")))
+        out.append(
+            Insight(
+                summary["id"],
+                summary.get("name", ""),
+                status.get("status", "UNKNOWN"),
+                status.get("reason", ""),
+                detail.get("recommendation", ""),
+            )
+        )
     return sorted(out, key=lambda i: (i.status, i.name, i.id))
 
 
@@ -128,8 +149,10 @@ def order(cfg: Any, current: str, target: str) -> list[str]:
     groups = cfg.node_groups
     managed = sorted(k for k, g in groups.items() if isinstance(g, ManagedGroup))
     self_managed = sorted(k for k, g in groups.items() if isinstance(g, SelfManagedGroup))
-    steps = [f"control plane {current} -> {target} (cluster.version)",
-             "managed add-ons to the catalog's versions for the target (vpc-cni, kube-proxy, coredns, ...)"]
+    steps = [
+        f"control plane {current} -> {target} (cluster.version)",
+        "managed add-ons to the catalog's versions for the target (vpc-cni, kube-proxy, coredns, ...)",
+    ]
     if managed:
         steps.append(f"managed node groups, rolling to the target's release: {', '.join(managed)}")
     if self_managed:
@@ -140,11 +163,15 @@ def order(cfg: Any, current: str, target: str) -> list[str]:
     return steps
 
 
-def report(blocking: Sequence[Insight], accepted: Sequence[Insight], unknown: Sequence[Insight],
-           reasons: Mapping[str, str]) -> list[str]:
-    lines = [f"BLOCKING {i.status} insight {i.id}: {i.name}: {i.reason}"
-             + (f" (recommendation: {i.recommendation})" if i.recommendation else "")
-             + " -- fix it, or list it in cluster.upgrade.acknowledgedInsights with a reason" for i in blocking]
+def report(
+    blocking: Sequence[Insight], accepted: Sequence[Insight], unknown: Sequence[Insight], reasons: Mapping[str, str]
+) -> list[str]:
+    lines = [
+        f"BLOCKING {i.status} insight {i.id}: {i.name}: {i.reason}"
+        + (f" (recommendation: {i.recommendation})" if i.recommendation else "")
+        + " -- fix it, or list it in cluster.upgrade.acknowledgedInsights with a reason"
+        for i in blocking
+    ]
     lines += [f"acknowledged {i.status} insight {i.id}: {i.name} -- {reasons[i.id]}" for i in accepted]
     lines += [f"not evaluated by EKS (UNKNOWN) insight {i.id}: {i.name}: {i.reason}" for i in unknown]
     return lines
@@ -153,10 +180,12 @@ def report(blocking: Sequence[Insight], accepted: Sequence[Insight], unknown: Se
 def rollback_steps(cluster: str, target: str) -> list[str]:
     """The manual rollback path: pulumi-aws 7.51 sends a lower cluster.version as a plain UpdateClusterVersion
     without EKS's rollbackConfig (terraform-provider-aws#48751), so the control plane is rolled back by hand."""
-    return [f"aws eks update-cluster-version --name {cluster} --kubernetes-version {target} "
-            "--rollback-config timeoutMinutes=720   (EKS: within 7 days of the upgrade)",
-            f"set cluster.version: \"{target}\" in the stack file, then `pulumi refresh` (the control plane) and "
-            "`pulumi up` (add-ons and node groups back to the catalogs' entries for the minor)"]
+    return [
+        f"aws eks update-cluster-version --name {cluster} --kubernetes-version {target} "
+        "--rollback-config timeoutMinutes=720   (EKS: within 7 days of the upgrade)",
+        f'set cluster.version: "{target}" in the stack file, then `pulumi refresh` (the control plane) and '
+        "`pulumi up` (add-ons and node groups back to the catalogs' entries for the minor)",
+    ]
 
 
 def run(cfg: Any, eks: Any, target: str, current: str) -> int:
@@ -172,8 +201,10 @@ def run(cfg: Any, eks: Any, target: str, current: str) -> int:
     for line in [*problems, *report(blocking, accepted, [i for i in found if i.status == "UNKNOWN"], reasons)]:
         print(line)
     if problems or blocking:
-        print(f"upgrade gate: {cfg.cluster.name} may not move to {target} "
-              f"({len(problems)} catalog gaps, {len(blocking)} unacknowledged insights)")
+        print(
+            f"upgrade gate: {cfg.cluster.name} may not move to {target} "
+            f"({len(problems)} catalog gaps, {len(blocking)} unacknowledged insights)"
+        )
         return 1
     if rollback:
         print(f"upgrade gate: {cfg.cluster.name} may roll back {current} -> {target}; by hand:")

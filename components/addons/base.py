@@ -162,8 +162,11 @@ class HelmAddon(pulumi.ComponentResource):
         self.role = self._role(name, args)
         self.namespace_resource = self._namespace(name, spec, ctx)
         # The association exists before the pods: the Pod Identity webhook injects credentials at admission.
-        before = [*([self.role] if self.role else []),
-                  *([self.namespace_resource] if self.namespace_resource else []), *self.prerequisites(name, args)]
+        before = [
+            *([self.role] if self.role else []),
+            *([self.namespace_resource] if self.namespace_resource else []),
+            *self.prerequisites(name, args),
+        ]
         self.crds = self._crds(name, spec, ctx)
         if self.crds is not None:
             before.append(self.crds)
@@ -183,10 +186,16 @@ class HelmAddon(pulumi.ComponentResource):
         return ServiceAccountRole(
             f"{ctx.cluster_name}-{ROLE_SUFFIXES[spec.key]}",
             ServiceAccountRoleArgs(
-                service_account=self.service_account, mechanism=self.mechanism, cluster_name=ctx.cluster_name,
-                cluster=ctx.cluster, ctx=ctx.aws, oidc_provider_arn=ctx.oidc_provider_arn,
-                oidc_issuer_url=ctx.oidc_issuer_url, policies=args.policies,
-                description=f"{spec.release_name} in {ctx.cluster_name}", formerly=f"{name}-irsa",
+                service_account=self.service_account,
+                mechanism=self.mechanism,
+                cluster_name=ctx.cluster_name,
+                cluster=ctx.cluster,
+                ctx=ctx.aws,
+                oidc_provider_arn=ctx.oidc_provider_arn,
+                oidc_issuer_url=ctx.oidc_issuer_url,
+                policies=args.policies,
+                description=f"{spec.release_name} in {ctx.cluster_name}",
+                formerly=f"{name}-irsa",
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )
@@ -202,8 +211,9 @@ class HelmAddon(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, provider=ctx.k8s_provider),
         )
 
-    def _release(self, name: str, args: HelmAddonArgs, role_arn: pulumi.Input[str] | None,
-                 before: list[pulumi.Resource]) -> k8s.helm.v3.Release:
+    def _release(
+        self, name: str, args: HelmAddonArgs, role_arn: pulumi.Input[str] | None, before: list[pulumi.Resource]
+    ) -> k8s.helm.v3.Release:
         """The release: the catalog's values, the add-on's own (given the resolved inputs), the stack's overrides."""
         spec, ctx = args.spec, args.context
         values = pulumi.Output.all(roleArn=role_arn, **args.inputs).apply(
@@ -237,8 +247,9 @@ class HelmAddon(pulumi.ComponentResource):
         return k8s.yaml.v2.ConfigGroup(
             f"{name}-crds",
             files=list(spec.crds),
-            opts=pulumi.ResourceOptions(parent=self, provider=ctx.k8s_provider, depends_on=list(ctx.depends_on),
-                                        transforms=[take_over_crds]),
+            opts=pulumi.ResourceOptions(
+                parent=self, provider=ctx.k8s_provider, depends_on=list(ctx.depends_on), transforms=[take_over_crds]
+            ),
         )
 
     def prerequisites(self, name: str, args: HelmAddonArgs) -> list[pulumi.Resource]:
@@ -249,5 +260,10 @@ class HelmAddon(pulumi.ComponentResource):
         """Resources an add-on adds after its release (custom resources of its CRDs)."""
 
     def outputs(self) -> dict[str, Any]:
-        return {"releaseName": self.release_name, "namespace": self.namespace, "chartVersion": self.chart_version,
-                "roleArn": self.role_arn, "identity": self.mechanism if self.role else None}
+        return {
+            "releaseName": self.release_name,
+            "namespace": self.namespace,
+            "chartVersion": self.chart_version,
+            "roleArn": self.role_arn,
+            "identity": self.mechanism if self.role else None,
+        }

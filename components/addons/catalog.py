@@ -34,11 +34,15 @@ class ChartSpec:
     def kube_version_problem(self, minor: str) -> str | None:
         """Why the chart cannot run on Kubernetes ``minor``, or None."""
         if self.image_tags and minor not in self.image_tags:
-            return (f"{self.chart} {self.version} has no image for Kubernetes {minor} in platform/addons.yaml "
-                    f"(imageTags: {', '.join(sorted(self.image_tags))}); its minor must match the cluster's")
+            return (
+                f"{self.chart} {self.version} has no image for Kubernetes {minor} in platform/addons.yaml "
+                f"(imageTags: {', '.join(sorted(self.image_tags))}); its minor must match the cluster's"
+            )
         if self.kube_version and not kube_version_allows(self.kube_version, minor):
-            return (f"{self.chart} {self.version} supports Kubernetes {self.kube_version}, not {minor} "
-                    "(platform/addons.yaml kubeVersion); bump the chart or stay on a supported minor")
+            return (
+                f"{self.chart} {self.version} supports Kubernetes {self.kube_version}, not {minor} "
+                "(platform/addons.yaml kubeVersion); bump the chart or stay on a supported minor"
+            )
         return None
 
     @property
@@ -99,8 +103,7 @@ def kube_version_allows(constraint: str, minor: str) -> bool:
 
     version = semver.Version.parse(f"{minor}.0")
     for alternative in constraint.split("||"):
-        comparators = re.findall(r"(>=|<=|!=|==|>|<|=)?\s*v?([0-9]+(?:\.[0-9]+){0,2}(?:-[0-9A-Za-z.]+)?)",
-                                 alternative)
+        comparators = re.findall(r"(>=|<=|!=|==|>|<|=)?\s*v?([0-9]+(?:\.[0-9]+){0,2}(?:-[0-9A-Za-z.]+)?)", alternative)
         if comparators and all(version.match(f"{'==' if op in ('', '=') else op}{_pad(v)}") for op, v in comparators):
             return True
     return False
@@ -131,8 +134,12 @@ def policy_document(name: str, substitutions: Mapping[str, str]) -> dict[str, An
 
     statements = []
     for st in _policy_template(name):
-        out: dict[str, Any] = {"Sid": st["sid"], "Effect": "Allow", "Action": sorted(st["actions"]),
-                               "Resource": fill(st["resources"])}
+        out: dict[str, Any] = {
+            "Sid": st["sid"],
+            "Effect": "Allow",
+            "Action": sorted(st["actions"]),
+            "Resource": fill(st["resources"]),
+        }
         if st.get("condition"):
             out["Condition"] = fill(st["condition"])
         statements.append(out)

@@ -92,14 +92,17 @@ def image_tag(spec: ChartSpec, kubernetes_version: str) -> str:
         ) from None
 
 
-def values(spec: ChartSpec, ctx: AddonContext, role_arn: str | None, spot_asg_names: Sequence[str] = ()
-           ) -> dict[str, Any]:
+def values(
+    spec: ChartSpec, ctx: AddonContext, role_arn: str | None, spot_asg_names: Sequence[str] = ()
+) -> dict[str, Any]:
     return {
         "cloudProvider": "aws",
         "awsRegion": ctx.region,
         "autoDiscovery": {"clusterName": ctx.cluster_name},
         "image": {"tag": image_tag(spec, ctx.kubernetes_version)},
-        "rbac": {"serviceAccount": service_account_values(ServiceAccount(spec.namespace, spec.service_account), role_arn)},
+        "rbac": {
+            "serviceAccount": service_account_values(ServiceAccount(spec.namespace, spec.service_account), role_arn)
+        },
         "extraArgs": {
             "balance-similar-node-groups": True,
             "expander": "priority,least-waste",
@@ -117,12 +120,14 @@ class ClusterAutoscaler(HelmAddon):
 
 def build(name: str, ctx: AddonContext, config: AddonConfig) -> ClusterAutoscaler:
     spec = catalog()[KEY]
-    return ClusterAutoscaler(name, HelmAddonArgs(
-        spec=spec, config=config, context=ctx,
-        values=lambda resolved: values(spec, ctx, resolved["roleArn"], resolved["spotAsgNames"]),
-        inputs={"spotAsgNames": pulumi.Output.all(*ctx.spot_asg_names)},
-        policies={"autoscaling": iam_policy_json(policy(ctx.aws, ctx.cluster_name))},
-    ))
-
-
-
+    return ClusterAutoscaler(
+        name,
+        HelmAddonArgs(
+            spec=spec,
+            config=config,
+            context=ctx,
+            values=lambda resolved: values(spec, ctx, resolved["roleArn"], resolved["spotAsgNames"]),
+            inputs={"spotAsgNames": pulumi.Output.all(*ctx.spot_asg_names)},
+            policies={"autoscaling": iam_policy_json(policy(ctx.aws, ctx.cluster_name))},
+        ),
+    )

@@ -40,21 +40,42 @@ def token_reader_trust(eso_role_arn: str, namespace: str) -> str:
     """Only external-secrets' controller may assume it, only through its store and only for an ExternalSecret of
     ``namespace``: the session tags the store's sessionTagsPolicy Simple adds (external-secrets v2.9.0,
     providers/v1/aws/provider.go buildSessionTags: esoNamespace, esoStoreName, esoStoreKind)."""
-    return document({"Effect": "Allow", "Principal": {"AWS": eso_role_arn},
-                     "Action": ["sts:AssumeRole", "sts:TagSession"],
-                     "Condition": {"StringEquals": {"aws:RequestTag/esoNamespace": namespace,
-                                                    "aws:RequestTag/esoStoreName": CLOUDFLARE_STORE,
-                                                    "aws:RequestTag/esoStoreKind": "ClusterSecretStore"}}})
+    return document(
+        {
+            "Effect": "Allow",
+            "Principal": {"AWS": eso_role_arn},
+            "Action": ["sts:AssumeRole", "sts:TagSession"],
+            "Condition": {
+                "StringEquals": {
+                    "aws:RequestTag/esoNamespace": namespace,
+                    "aws:RequestTag/esoStoreName": CLOUDFLARE_STORE,
+                    "aws:RequestTag/esoStoreKind": "ClusterSecretStore",
+                }
+            },
+        }
+    )
 
 
 def token_reader_policy(ctx: AwsContext, parameter: str, kms_key_arns: tuple[str, ...] = ()) -> str:
     """Exactly the token's parameter (and its key through SSM)."""
-    statements: list[dict[str, Any]] = [{"Sid": "ReadTheToken", "Effect": "Allow", "Action": ["ssm:GetParameter"],
-                                         "Resource": ctx.arn("ssm", f"parameter{parameter}")}]
+    statements: list[dict[str, Any]] = [
+        {
+            "Sid": "ReadTheToken",
+            "Effect": "Allow",
+            "Action": ["ssm:GetParameter"],
+            "Resource": ctx.arn("ssm", f"parameter{parameter}"),
+        }
+    ]
     if kms_key_arns:
-        statements.append({"Sid": "DecryptThroughSsm", "Effect": "Allow", "Action": ["kms:Decrypt"],
-                           "Resource": list(kms_key_arns),
-                           "Condition": {"StringEquals": {"kms:ViaService": f"ssm.{ctx.region}.amazonaws.com"}}})
+        statements.append(
+            {
+                "Sid": "DecryptThroughSsm",
+                "Effect": "Allow",
+                "Action": ["kms:Decrypt"],
+                "Resource": list(kms_key_arns),
+                "Condition": {"StringEquals": {"kms:ViaService": f"ssm.{ctx.region}.amazonaws.com"}},
+            }
+        )
     return document(*statements)
 
 
@@ -82,7 +103,9 @@ def policy(ctx: AwsContext, cfg: ExternalDnsConfig) -> dict[str, Any]:
                 "Resource": zones,
                 "Condition": {
                     "ForAllValues:StringLike": {
-                        "route53:ChangeResourceRecordSetsNormalizedRecordNames": record_name_patterns(cfg.domain_filters),
+                        "route53:ChangeResourceRecordSetsNormalizedRecordNames": record_name_patterns(
+                            cfg.domain_filters
+                        ),
                     },
                     "ForAllValues:StringEquals": {"route53:ChangeResourceRecordSetsActions": actions},
                 },
@@ -90,8 +113,11 @@ def policy(ctx: AwsContext, cfg: ExternalDnsConfig) -> dict[str, Any]:
             {
                 "Sid": "ReadOwnZones",
                 "Effect": "Allow",
-                "Action": ["route53:ListResourceRecordSets", "route53:ListTagsForResource",
-                           "route53:ListTagsForResources"],
+                "Action": [
+                    "route53:ListResourceRecordSets",
+                    "route53:ListTagsForResource",
+                    "route53:ListTagsForResources",
+                ],
                 "Resource": zones,
             },
             {"Sid": "ListZones", "Effect": "Allow", "Action": ["route53:ListHostedZones"], "Resource": "*"},
@@ -114,8 +140,12 @@ def values(spec: ChartSpec, ctx: AddonContext, cfg: ExternalDnsConfig, role_arn:
         out["env"] = [{"name": "AWS_DEFAULT_REGION", "value": ctx.region}]
     else:
         out["provider"] = {"name": "cloudflare"}
-        out["env"] = [{"name": "CF_API_TOKEN", "valueFrom": {
-            "secretKeyRef": {"name": CLOUDFLARE_SECRET, "key": CLOUDFLARE_SECRET_KEY}}}]
+        out["env"] = [
+            {
+                "name": "CF_API_TOKEN",
+                "valueFrom": {"secretKeyRef": {"name": CLOUDFLARE_SECRET, "key": CLOUDFLARE_SECRET_KEY}},
+            }
+        ]
     return out
 
 
@@ -142,21 +172,33 @@ class ExternalDns(HelmAddon):
         parameter = cfg.cloudflare.api_token_parameter or ""
         child = pulumi.ResourceOptions(parent=self)
         reader = aws.iam.Role(
-            f"{name}-token-reader", name=token_reader_name(ctx.cluster_name), **ctx.aws.boundary(),
+            f"{name}-token-reader",
+            name=token_reader_name(ctx.cluster_name),
+            **ctx.aws.boundary(),
             assume_role_policy=pulumi.Output.from_input(eso.role_arn).apply(
-                lambda arn: token_reader_trust(arn, args.spec.namespace)),
+                lambda arn: token_reader_trust(arn, args.spec.namespace)
+            ),
             description=f"external-dns's Cloudflare token in {ctx.cluster_name}, for its namespace only",
-            tags=tagged(ctx.aws.tags, f"{name}-token-reader"), opts=child,
+            tags=tagged(ctx.aws.tags, f"{name}-token-reader"),
+            opts=child,
         )
         grant = aws.iam.RolePolicy(
-            f"{name}-token-reader", **names.autoname(names.ROLE_POLICY, f"{name}-token-reader"), role=reader.id,
-            policy=token_reader_policy(ctx.aws, parameter, args.kms_key_arns), opts=child,
+            f"{name}-token-reader",
+            **names.autoname(names.ROLE_POLICY, f"{name}-token-reader"),
+            role=reader.id,
+            policy=token_reader_policy(ctx.aws, parameter, args.kms_key_arns),
+            opts=child,
         )
         store = k8s.apiextensions.CustomResource(
-            f"{name}-{CLOUDFLARE_STORE}", api_version=API_VERSION, kind="ClusterSecretStore",
+            f"{name}-{CLOUDFLARE_STORE}",
+            api_version=API_VERSION,
+            kind="ClusterSecretStore",
             metadata={"name": CLOUDFLARE_STORE, "labels": {"app.kubernetes.io/managed-by": "pulumi"}},
-            spec=reader.arn.apply(lambda arn: namespace_store_manifest(
-                args.spec.namespace, ctx.region, arn, eso.service_account, eso.mechanism)),
+            spec=reader.arn.apply(
+                lambda arn: namespace_store_manifest(
+                    args.spec.namespace, ctx.region, arn, eso.service_account, eso.mechanism
+                )
+            ),
             opts=pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[eso.release, grant]),
         )
         ns = self.namespace_resource
@@ -166,8 +208,9 @@ class ExternalDns(HelmAddon):
             kind="ExternalSecret",
             metadata={"name": CLOUDFLARE_SECRET, "namespace": args.spec.namespace},
             spec=cloudflare_token_secret(parameter, args.spec.namespace),
-            opts=pulumi.ResourceOptions(parent=self, provider=provider,
-                                        depends_on=[*([ns] if ns else []), store, *args.depends_on]),
+            opts=pulumi.ResourceOptions(
+                parent=self, provider=provider, depends_on=[*([ns] if ns else []), store, *args.depends_on]
+            ),
         )
         return [secret]
 
@@ -179,17 +222,28 @@ class ExternalDnsArgs(HelmAddonArgs):
     kms_key_arns: tuple[str, ...] = ()  # keys of the token's parameter (addons.externalSecrets.kmsKeyArns)
 
 
-def build(name: str, ctx: AddonContext, config: ExternalDnsConfig,
-          external_secrets: HelmAddon | None = None, kms_key_arns: tuple[str, ...] = ()) -> ExternalDns:
+def build(
+    name: str,
+    ctx: AddonContext,
+    config: ExternalDnsConfig,
+    external_secrets: HelmAddon | None = None,
+    kms_key_arns: tuple[str, ...] = (),
+) -> ExternalDns:
     """``external_secrets``: with Cloudflare, the add-on that syncs the token (through a store only external-dns's
     namespace may use, reading as a role of its own)."""
     spec = catalog()[KEY]
     policies = {"route53": iam_policy_json(policy(ctx.aws, config))} if config.has_role else {}
     cloudflare = config.provider == "cloudflare"
-    return ExternalDns(name, ExternalDnsArgs(
-        spec=spec, config=config, context=ctx,
-        values=lambda resolved: values(spec, ctx, config, resolved["roleArn"]),
-        policies=policies,
-        depends_on=[external_secrets] if cloudflare and external_secrets else [],
-        external_secrets=external_secrets if cloudflare else None, kms_key_arns=kms_key_arns,
-    ))
+    return ExternalDns(
+        name,
+        ExternalDnsArgs(
+            spec=spec,
+            config=config,
+            context=ctx,
+            values=lambda resolved: values(spec, ctx, config, resolved["roleArn"]),
+            policies=policies,
+            depends_on=[external_secrets] if cloudflare and external_secrets else [],
+            external_secrets=external_secrets if cloudflare else None,
+            kms_key_arns=kms_key_arns,
+        ),
+    )

@@ -31,8 +31,9 @@ SECRETS_MANAGER = "aws-secrets-manager"
 # A condition no namespace meets: every namespace carries kubernetes.io/metadata.name (set by the API
 # server since Kubernetes 1.21). Needed because a store with no conditions serves every namespace
 # (external-secrets pkg/controllers/secretstore/client_manager.go, shouldProcessSecret).
-NO_NAMESPACE = {"namespaceSelector": {"matchExpressions": [
-    {"key": "kubernetes.io/metadata.name", "operator": "DoesNotExist"}]}}
+NO_NAMESPACE = {
+    "namespaceSelector": {"matchExpressions": [{"key": "kubernetes.io/metadata.name", "operator": "DoesNotExist"}]}
+}
 
 
 def parameter_arns(ctx: AwsContext, path_prefix: str) -> list[str]:
@@ -47,24 +48,38 @@ def policy(ctx: AwsContext, cfg: ExternalSecretsConfig, reader_role_arns: Sequen
     statements: list[dict[str, Any]] = []
     listing: list[str] = []
     if reader_role_arns:
-        statements.append({"Sid": "AssumeNamespaceReaders", "Effect": "Allow",
-                           "Action": ["sts:AssumeRole", "sts:TagSession"], "Resource": sorted(reader_role_arns)})
+        statements.append(
+            {
+                "Sid": "AssumeNamespaceReaders",
+                "Effect": "Allow",
+                "Action": ["sts:AssumeRole", "sts:TagSession"],
+                "Resource": sorted(reader_role_arns),
+            }
+        )
     if cfg.ssm_path_prefix:
-        statements.append({
-            "Sid": "ReadParametersUnderPrefix",
-            "Effect": "Allow",
-            "Action": ["ssm:GetParameter", "ssm:GetParameters", "ssm:GetParametersByPath"],
-            "Resource": parameter_arns(ctx, cfg.ssm_path_prefix),
-        })
+        statements.append(
+            {
+                "Sid": "ReadParametersUnderPrefix",
+                "Effect": "Allow",
+                "Action": ["ssm:GetParameter", "ssm:GetParameters", "ssm:GetParametersByPath"],
+                "Resource": parameter_arns(ctx, cfg.ssm_path_prefix),
+            }
+        )
         listing.append("ssm:DescribeParameters")
     if cfg.secrets_manager_prefix:
-        statements.append({
-            "Sid": "ReadSecretsUnderPrefix",
-            "Effect": "Allow",
-            "Action": ["secretsmanager:DescribeSecret", "secretsmanager:GetResourcePolicy",
-                       "secretsmanager:GetSecretValue", "secretsmanager:ListSecretVersionIds"],
-            "Resource": ctx.arn("secretsmanager", f"secret:{cfg.secrets_manager_prefix}*"),
-        })
+        statements.append(
+            {
+                "Sid": "ReadSecretsUnderPrefix",
+                "Effect": "Allow",
+                "Action": [
+                    "secretsmanager:DescribeSecret",
+                    "secretsmanager:GetResourcePolicy",
+                    "secretsmanager:GetSecretValue",
+                    "secretsmanager:ListSecretVersionIds",
+                ],
+                "Resource": ctx.arn("secretsmanager", f"secret:{cfg.secrets_manager_prefix}*"),
+            }
+        )
         # BatchGetSecretValue still needs GetSecretValue on each secret, so it reads nothing more.
         listing += ["secretsmanager:BatchGetSecretValue", "secretsmanager:ListSecrets"]
     statements.append({"Sid": "ListMetadata", "Effect": "Allow", "Action": sorted(listing), "Resource": "*"})
@@ -74,18 +89,21 @@ def policy(ctx: AwsContext, cfg: ExternalSecretsConfig, reader_role_arns: Sequen
             services.append(f"ssm.{ctx.region}.amazonaws.com")
         if cfg.secrets_manager_prefix:
             services.append(f"secretsmanager.{ctx.region}.amazonaws.com")
-        statements.append({
-            "Sid": "DecryptThroughTheSecretServices",
-            "Effect": "Allow",
-            "Action": ["kms:Decrypt"],
-            "Resource": list(cfg.kms_key_arns),
-            "Condition": {"StringEquals": {"kms:ViaService": services}},
-        })
+        statements.append(
+            {
+                "Sid": "DecryptThroughTheSecretServices",
+                "Effect": "Allow",
+                "Action": ["kms:Decrypt"],
+                "Resource": list(cfg.kms_key_arns),
+                "Condition": {"StringEquals": {"kms:ViaService": services}},
+            }
+        )
     return {"Version": "2012-10-17", "Statement": statements}
 
 
-def store_manifest(service: str, region: str, sa: ServiceAccount, allowed: Sequence[Mapping[str, Any]],
-                   mechanism: str = "podIdentity") -> dict[str, Any]:
+def store_manifest(
+    service: str, region: str, sa: ServiceAccount, allowed: Sequence[Mapping[str, Any]], mechanism: str = "podIdentity"
+) -> dict[str, Any]:
     """The spec of a ClusterSecretStore that reads as the controller's role.
 
     With IRSA the store authenticates with a token of the controller's service account (``auth.jwt``); with EKS
@@ -98,8 +116,9 @@ def store_manifest(service: str, region: str, sa: ServiceAccount, allowed: Seque
     return {"conditions": [dict(c) for c in allowed], "provider": {"aws": aws}}
 
 
-def namespace_store_manifest(namespace: str, region: str, role_arn: str, sa: ServiceAccount,
-                             mechanism: str = "podIdentity") -> dict[str, Any]:
+def namespace_store_manifest(
+    namespace: str, region: str, role_arn: str, sa: ServiceAccount, mechanism: str = "podIdentity"
+) -> dict[str, Any]:
     """The spec of a ClusterSecretStore only ``namespace`` may use, reading Parameter Store through a role of its own:
     the controller assumes it with the ExternalSecret's namespace as the session tag ``esoNamespace``
     (sessionTagsPolicy Simple, external-secrets v2.9.0 apis/externalsecrets/v1/secretstore_aws_types.go), and the
@@ -159,19 +178,24 @@ class ExternalSecrets(HelmAddon):
                 api_version=API_VERSION,
                 kind="ClusterSecretStore",
                 metadata={"name": store, "labels": {"app.kubernetes.io/managed-by": "pulumi"}},
-                spec=store_manifest(service, args.context.region, self.service_account, self.allowed,
-                                    self.mechanism),
+                spec=store_manifest(service, args.context.region, self.service_account, self.allowed, self.mechanism),
                 # The CRDs come with the release: the stores can only exist after it.
                 opts=pulumi.ResourceOptions(parent=self, provider=args.context.k8s_provider, depends_on=[self.release]),
             )
 
 
-def build(name: str, ctx: AddonContext, config: ExternalSecretsConfig,
-          reader_role_arns: Sequence[str] = ()) -> ExternalSecrets:
+def build(
+    name: str, ctx: AddonContext, config: ExternalSecretsConfig, reader_role_arns: Sequence[str] = ()
+) -> ExternalSecrets:
     """``reader_role_arns``: the roles of namespace-only stores (external-dns's Cloudflare token) it may assume."""
     spec = catalog()[KEY]
-    return ExternalSecrets(name, HelmAddonArgs(
-        spec=spec, config=config, context=ctx,
-        values=lambda resolved: values(spec, ctx, resolved["roleArn"]),
-        policies={"read-secrets": iam_policy_json(policy(ctx.aws, config, reader_role_arns))},
-    ))
+    return ExternalSecrets(
+        name,
+        HelmAddonArgs(
+            spec=spec,
+            config=config,
+            context=ctx,
+            values=lambda resolved: values(spec, ctx, resolved["roleArn"]),
+            policies={"read-secrets": iam_policy_json(policy(ctx.aws, config, reader_role_arns))},
+        ),
+    )

@@ -32,21 +32,36 @@ POLICY = "karpenter"
 ZONAL_SHIFT_SID = "ZonalShiftStatus"
 
 
-def policy(ctx: AwsContext, cluster_name: str, node_role_arn: str, queue_arn: str,
-           zonal_shift: bool = False) -> dict[str, Any]:
+def policy(
+    ctx: AwsContext, cluster_name: str, node_role_arn: str, queue_arn: str, zonal_shift: bool = False
+) -> dict[str, Any]:
     """The catalog's policy template, pinned to this partition, region, account, cluster, node role and queue; the
     zonal-shift read only when the controller respects zonal shifts."""
-    doc = policy_document(POLICY, {
-        "partition": ctx.partition, "region": ctx.region, "account": ctx.account_id, "cluster": cluster_name,
-        "nodeRoleArn": node_role_arn, "queueArn": queue_arn,
-    })
+    doc = policy_document(
+        POLICY,
+        {
+            "partition": ctx.partition,
+            "region": ctx.region,
+            "account": ctx.account_id,
+            "cluster": cluster_name,
+            "nodeRoleArn": node_role_arn,
+            "queueArn": queue_arn,
+        },
+    )
     if not zonal_shift:
         doc["Statement"] = [s for s in doc["Statement"] if s["Sid"] != ZONAL_SHIFT_SID]
     return doc
 
 
-def values(spec: ChartSpec, ctx: AddonContext, role_arn: str | None, queue_name: str,
-           custom_networking: bool = False, node_repair: bool = False, zonal_shift: bool = False) -> dict[str, Any]:
+def values(
+    spec: ChartSpec,
+    ctx: AddonContext,
+    role_arn: str | None,
+    queue_name: str,
+    custom_networking: bool = False,
+    node_repair: bool = False,
+    zonal_shift: bool = False,
+) -> dict[str, Any]:
     """Chart values (charts/karpenter/values.yaml at 1.14.1): settings.clusterName and settings.interruptionQueue
     (the queue's name), the service account, the system group's placement. The chart's own affinity
     (karpenter.sh/nodepool DoesNotExist) stays: the controller never runs on a node it manages. With VPC CNI custom
@@ -94,35 +109,67 @@ class Karpenter(HelmAddon):
         for key, group in sorted(args.pools.items()):
             spec = pulumi.Output.all(args.node_role_name, args.subnet_ids).apply(
                 lambda v, g=group: model.ec2_node_class(
-                    g, cluster_name=ctx.cluster_name, kubernetes_version=ctx.kubernetes_version, role_name=v[0],
-                    tags=ctx.aws.tags, subnet_ids=list(v[1] or ())))
+                    g,
+                    cluster_name=ctx.cluster_name,
+                    kubernetes_version=ctx.kubernetes_version,
+                    role_name=v[0],
+                    tags=ctx.aws.tags,
+                    subnet_ids=list(v[1] or ()),
+                )
+            )
             self.node_classes[key] = k8s.apiextensions.CustomResource(
-                f"{name}-{key}-class", api_version=model.NODECLASS_API, kind="EC2NodeClass",
-                metadata={"name": key, "labels": {**labels, GROUP_LABEL: key},
-                          **({"annotations": r} if (r := imds_reason(group)) else {})},
-                spec=spec, opts=opts,
+                f"{name}-{key}-class",
+                api_version=model.NODECLASS_API,
+                kind="EC2NodeClass",
+                metadata={
+                    "name": key,
+                    "labels": {**labels, GROUP_LABEL: key},
+                    **({"annotations": r} if (r := imds_reason(group)) else {}),
+                },
+                spec=spec,
+                opts=opts,
             )
             self.node_pools[key] = k8s.apiextensions.CustomResource(
-                f"{name}-{key}-pool", api_version=model.NODEPOOL_API, kind="NodePool",
-                metadata={"name": key, "labels": {**labels, GROUP_LABEL: key}}, spec=model.node_pool(group),
-                opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(
-                    depends_on=[self.release, self.node_classes[key]])),
+                f"{name}-{key}-pool",
+                api_version=model.NODEPOOL_API,
+                kind="NodePool",
+                metadata={"name": key, "labels": {**labels, GROUP_LABEL: key}},
+                spec=model.node_pool(group),
+                opts=pulumi.ResourceOptions.merge(
+                    opts, pulumi.ResourceOptions(depends_on=[self.release, self.node_classes[key]])
+                ),
             )
 
 
-def build(name: str, ctx: AddonContext, config: KarpenterConfig, pools: Mapping[str, KarpenterGroup],
-          nodes: model.KarpenterNodes, subnet_ids: pulumi.Input[Sequence[str]] = (),
-          custom_networking: bool = False, zonal_shift: bool = False) -> Karpenter:
+def build(
+    name: str,
+    ctx: AddonContext,
+    config: KarpenterConfig,
+    pools: Mapping[str, KarpenterGroup],
+    nodes: model.KarpenterNodes,
+    subnet_ids: pulumi.Input[Sequence[str]] = (),
+    custom_networking: bool = False,
+    zonal_shift: bool = False,
+) -> Karpenter:
     spec = catalog()[KEY]
     queue_name = model.interruption_queue_name(ctx.cluster_name)
     document = pulumi.Output.all(nodes.role.role_arn, nodes.queue.queue_arn).apply(
-        lambda v: iam_policy_json(policy(ctx.aws, ctx.cluster_name, v[0], v[1], zonal_shift)))
-    return Karpenter(name, KarpenterArgs(
-        spec=spec, config=config, context=ctx,
-        values=lambda resolved: values(spec, ctx, resolved["roleArn"], queue_name, custom_networking,
-                                       config.node_repair, zonal_shift),
-        policies={"controller": document},
-        # the queue and node role (with its access entry) exist before the controller starts
-        depends_on=[nodes],
-        pools=dict(pools), node_role_name=nodes.role.role_name, subnet_ids=subnet_ids,
-    ))
+        lambda v: iam_policy_json(policy(ctx.aws, ctx.cluster_name, v[0], v[1], zonal_shift))
+    )
+    return Karpenter(
+        name,
+        KarpenterArgs(
+            spec=spec,
+            config=config,
+            context=ctx,
+            values=lambda resolved: values(
+                spec, ctx, resolved["roleArn"], queue_name, custom_networking, config.node_repair, zonal_shift
+            ),
+            policies={"controller": document},
+            # the queue and node role (with its access entry) exist before the controller starts
+            depends_on=[nodes],
+            pools=dict(pools),
+            node_role_name=nodes.role.role_name,
+            subnet_ids=subnet_ids,
+        ),
+    )

@@ -24,10 +24,15 @@ POLICY = "aws-load-balancer-controller"
 
 def policy(ctx: AwsContext, vpc_id: str) -> dict[str, Any]:
     """The catalog's policy template, pinned to this partition, region, account and VPC."""
-    return policy_document(POLICY, {
-        "partition": ctx.partition, "region": ctx.region, "account": ctx.account_id,
-        "vpcArn": ctx.arn("ec2", f"vpc/{vpc_id}"),
-    })
+    return policy_document(
+        POLICY,
+        {
+            "partition": ctx.partition,
+            "region": ctx.region,
+            "account": ctx.account_id,
+            "vpcArn": ctx.arn("ec2", f"vpc/{vpc_id}"),
+        },
+    )
 
 
 def values(spec: ChartSpec, ctx: AddonContext, role_arn: str | None, vpc_id: str) -> dict[str, Any]:
@@ -52,9 +57,14 @@ class LoadBalancerController(HelmAddon):
 def build(name: str, ctx: AddonContext, config: AddonConfig) -> LoadBalancerController:
     spec = catalog()[KEY]
     document = pulumi.Output.from_input(ctx.vpc_id).apply(lambda v: iam_policy_json(policy(ctx.aws, v)))
-    return LoadBalancerController(name, HelmAddonArgs(
-        spec=spec, config=config, context=ctx,
-        values=lambda resolved: values(spec, ctx, resolved["roleArn"], resolved["vpcId"]),
-        inputs={"vpcId": ctx.vpc_id},
-        policies={"load-balancing": document},
-    ))
+    return LoadBalancerController(
+        name,
+        HelmAddonArgs(
+            spec=spec,
+            config=config,
+            context=ctx,
+            values=lambda resolved: values(spec, ctx, resolved["roleArn"], resolved["vpcId"]),
+            inputs={"vpcId": ctx.vpc_id},
+            policies={"load-balancing": document},
+        ),
+    )

@@ -31,14 +31,18 @@ def policy(ctx: AwsContext, cluster_name: str, queue_arn: str, asg_names: Sequen
                 "Sid": "CompleteLifecycleActionsOfOwnGroups",
                 "Effect": "Allow",
                 "Action": ["autoscaling:CompleteLifecycleAction"],
-                "Resource": [ctx.arn("autoscaling", f"autoScalingGroup:*:autoScalingGroupName/{n}")
-                             for n in sorted(asg_names)],
+                "Resource": [
+                    ctx.arn("autoscaling", f"autoScalingGroup:*:autoScalingGroupName/{n}") for n in sorted(asg_names)
+                ],
             },
             {
                 "Sid": "Describe",
                 "Effect": "Allow",
-                "Action": ["autoscaling:DescribeAutoScalingInstances", "autoscaling:DescribeTags",
-                           "ec2:DescribeInstances"],
+                "Action": [
+                    "autoscaling:DescribeAutoScalingInstances",
+                    "autoscaling:DescribeTags",
+                    "ec2:DescribeInstances",
+                ],
                 "Resource": "*",
             },
             {
@@ -72,9 +76,14 @@ def build(name: str, ctx: AddonContext, config: AddonConfig) -> NodeTerminationH
     document = pulumi.Output.from_input(ctx.termination_queue_arn).apply(
         lambda arn: iam_policy_json(policy(ctx.aws, ctx.cluster_name, arn, ctx.self_managed_asg_names))
     )
-    return NodeTerminationHandler(name, HelmAddonArgs(
-        spec=spec, config=config, context=ctx,
-        values=lambda resolved: values(spec, ctx, resolved["roleArn"], resolved["queueUrl"]),
-        inputs={"queueUrl": ctx.termination_queue_url},
-        policies={"termination": document},
-    ))
+    return NodeTerminationHandler(
+        name,
+        HelmAddonArgs(
+            spec=spec,
+            config=config,
+            context=ctx,
+            values=lambda resolved: values(spec, ctx, resolved["roleArn"], resolved["queueUrl"]),
+            inputs={"queueUrl": ctx.termination_queue_url},
+            policies={"termination": document},
+        ),
+    )

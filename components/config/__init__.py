@@ -156,8 +156,9 @@ def region_problem(region: str | None) -> str | None:
     known = [r.value for r in Region]
     if region not in known:
         hint = difflib.get_close_matches(region, known, n=1)
-        return (f"aws:region: {show(region)} is not a region pulumi-aws knows"
-                + (f' (did you mean "{hint[0]}"?)' if hint else ""))
+        return f"aws:region: {show(region)} is not a region pulumi-aws knows" + (
+            f' (did you mean "{hint[0]}"?)' if hint else ""
+        )
     return None
 
 
@@ -168,8 +169,10 @@ def load(raw: Mapping[str, Any], *, stack: str, region: str | None, project: str
         problems.append(message)
     for key in sorted(set(raw) - set(_ALIASES)):
         hint = difflib.get_close_matches(key, sorted(_ALIASES), n=1)
-        problems.append(f"{key}: unknown key" + (f' (did you mean "{hint[0]}"?)' if hint else
-                                                 f" (allowed: {', '.join(sorted(_ALIASES))})"))
+        problems.append(
+            f"{key}: unknown key"
+            + (f' (did you mean "{hint[0]}"?)' if hint else f" (allowed: {', '.join(sorted(_ALIASES))})")
+        )
     values: dict[str, Any] = {}
     for alias, name in _ALIASES.items():
         value = {} if raw.get(alias) is None else raw[alias]
@@ -192,11 +195,18 @@ def _assemble(values: Mapping[str, Any], project: str, stack: str, region: str) 
     groups = named(dict(values["node_groups"]))
     addons = _resolved_addons(values["addons"], groups)
     return PlatformConfig.model_construct(
-        project=project, stack=stack, region=region, tags=dict(sorted((values.get("tags") or {}).items())),
-        network=values.get("network"), cluster=_resolved_cluster(values["cluster"], addons.identity),
-        node_groups=asg_groups(groups), addons=addons, delivery=values.get("delivery"), iam=values.get("iam"),
-        workloads=values.get("workloads"), observability=_resolved_observability(values.get("observability"),
-                                                                                 addons.identity),
+        project=project,
+        stack=stack,
+        region=region,
+        tags=dict(sorted((values.get("tags") or {}).items())),
+        network=values.get("network"),
+        cluster=_resolved_cluster(values["cluster"], addons.identity),
+        node_groups=asg_groups(groups),
+        addons=addons,
+        delivery=values.get("delivery"),
+        iam=values.get("iam"),
+        workloads=values.get("workloads"),
+        observability=_resolved_observability(values.get("observability"), addons.identity),
         karpenter_pools={k: g for k, g in groups.items() if isinstance(g, KarpenterGroup)},
         fargate_profiles={k: g for k, g in groups.items() if isinstance(g, FargateGroup)},
     )
@@ -208,14 +218,22 @@ def _resolved_addons(addons: AddonsConfig, groups: Mapping[str, NodeClass | Farg
     has_self_managed = any(isinstance(g, SelfManagedGroup) for g in groups.values())
     karpenter = addons.karpenter.enabled_setting
     update: dict[str, Any] = {
-        field: getattr(addons, field).model_copy(update={"identity": getattr(addons, field).identity or addons.identity})
-        for field in AddonsConfig.model_fields if isinstance(getattr(addons, field), HelmAddonConfig)
+        field: getattr(addons, field).model_copy(
+            update={"identity": getattr(addons, field).identity or addons.identity}
+        )
+        for field in AddonsConfig.model_fields
+        if isinstance(getattr(addons, field), HelmAddonConfig)
     }
     update["node_termination_handler"] = update["node_termination_handler"].model_copy(
-        update={"enabled": has_self_managed})
-    update["karpenter"] = update["karpenter"].model_copy(update={"enabled_setting": karpenter if karpenter is not None
-                                                                 else any(isinstance(g, KarpenterGroup)
-                                                                          for g in groups.values())})
+        update={"enabled": has_self_managed}
+    )
+    update["karpenter"] = update["karpenter"].model_copy(
+        update={
+            "enabled_setting": karpenter
+            if karpenter is not None
+            else any(isinstance(g, KarpenterGroup) for g in groups.values())
+        }
+    )
     system = addons.system_node_group or ("system" if "system" in groups else None)
     return addons.model_copy(update={"system_node_group": system, **update})
 
@@ -225,17 +243,20 @@ def _resolved_observability(obs: ObservabilityConfig | None, default: str) -> Ob
     if obs is None:
         return None
     insights = obs.container_insights
-    return obs.model_copy(update={"container_insights": insights.model_copy(
-        update={"identity": insights.identity or default})})
+    return obs.model_copy(
+        update={"container_insights": insights.model_copy(update={"identity": insights.identity or default})}
+    )
 
 
 def _resolved_cluster(cluster: ClusterConfig, default: str) -> ClusterConfig:
     """The EKS managed add-ons with a role follow addons.identity unless they set their own."""
     managed = cluster.addons
-    resolved = managed.model_copy(update={
-        key: getattr(managed, key).model_copy(update={"identity": getattr(managed, key).identity or default})
-        for key in ("vpc_cni", "ebs_csi")
-    })
+    resolved = managed.model_copy(
+        update={
+            key: getattr(managed, key).model_copy(update={"identity": getattr(managed, key).identity or default})
+            for key in ("vpc_cni", "ebs_csi")
+        }
+    )
     return cluster.model_copy(update={"addons": resolved})
 
 
@@ -249,8 +270,10 @@ def service_account_roles(cfg: PlatformConfig) -> dict[tuple[str, str], tuple[st
     if managed.ebs_csi.enabled:
         out[("kube-system", "ebs-csi-controller-sa")] = ("cluster.addons.ebsCsi", managed.ebs_csi.identity)
     if cfg.observability is not None and cfg.observability.container_insights_on:  # None: that section is invalid
-        out[CLOUDWATCH_SERVICE_ACCOUNT] = ("observability.containerInsights",
-                                           cfg.observability.container_insights.identity)
+        out[CLOUDWATCH_SERVICE_ACCOUNT] = (
+            "observability.containerInsights",
+            cfg.observability.container_insights.identity,
+        )
     for key, spec in catalog().items():
         addon = getattr(cfg.addons, to_snake(key))
         if addon.enabled:  # its service account, with or without a role (external-dns with Cloudflare has none)
@@ -273,14 +296,18 @@ def cross_checks(v: Mapping[str, Any], project: str, stack: str, region: str = "
         (("node_groups", "cluster"), lambda groups, cluster: _node_images(groups, cluster.version)),
         (("node_groups", "network", "cluster", "addons"), _zone_spread),
         (("delivery", "network"), _runner_route),
-        (("tags", "node_groups", "cluster"),
-         lambda tags, groups, cluster: _tag_limits(tags, groups, cluster.name, project, stack)),
+        (
+            ("tags", "node_groups", "cluster"),
+            lambda tags, groups, cluster: _tag_limits(tags, groups, cluster.name, project, stack),
+        ),
         (("cluster",), _addon_versions),
         (("cluster", "addons", "node_groups"), lambda *_: _chart_versions(assembled())),
         (("cluster", "addons", "workloads", "node_groups"), lambda *_: _identities(assembled())),
         (("node_groups", "workloads"), _fargate_and_pod_identity),
-        (("workloads", "network", "cluster", "addons"),
-         lambda w, network, cluster, addons: _load_balancers(w, network, cluster, addons, region)),
+        (
+            ("workloads", "network", "cluster", "addons"),
+            lambda w, network, cluster, addons: _load_balancers(w, network, cluster, addons, region),
+        ),
         (("workloads", "cluster", "node_groups"), _pod_security_groups),
         (("workloads", "addons"), _namespaces),
         (("workloads", "cluster"), _network_policies),
@@ -296,23 +323,31 @@ def cross_checks(v: Mapping[str, Any], project: str, stack: str, region: str = "
 def _groups(groups: Mapping[str, Any]) -> list[str]:
     out = []
     if not asg_groups(dict(groups)):
-        out.append("nodeGroups: define at least one managed or selfManaged node group (CoreDNS, the add-ons and "
-                   "the Karpenter controller need nodes that exist before them)")
+        out.append(
+            "nodeGroups: define at least one managed or selfManaged node group (CoreDNS, the add-ons and "
+            "the Karpenter controller need nodes that exist before them)"
+        )
     if len([g for g in groups.values() if isinstance(g, FargateGroup)]) > FARGATE_MAX_PROFILES:
-        out.append(f"nodeGroups: more than {FARGATE_MAX_PROFILES} fargate groups; EKS allows "
-                   f"{FARGATE_MAX_PROFILES} Fargate profiles per cluster")
+        out.append(
+            f"nodeGroups: more than {FARGATE_MAX_PROFILES} fargate groups; EKS allows "
+            f"{FARGATE_MAX_PROFILES} Fargate profiles per cluster"
+        )
     return out
 
 
 def _public_groups(groups: Mapping[str, Any], network: NetworkConfig) -> list[str]:
     if network.existing is None or network.existing.public_subnet_ids:
         return []
-    return [f"nodeGroups.{k}.subnets: \"public\" needs network.existing.publicSubnetIds"
-            for k, g in sorted(asg_groups(dict(groups)).items()) if g.subnets == "public"]
+    return [
+        f'nodeGroups.{k}.subnets: "public" needs network.existing.publicSubnetIds'
+        for k, g in sorted(asg_groups(dict(groups)).items())
+        if g.subnets == "public"
+    ]
 
 
-def _zone_spread(groups: Mapping[str, Any], network: NetworkConfig, cluster: ClusterConfig,
-                 addons: AddonsConfig) -> list[str]:
+def _zone_spread(
+    groups: Mapping[str, Any], network: NetworkConfig, cluster: ClusterConfig, addons: AddonsConfig
+) -> list[str]:
     """In a protected stack a class that keeps nodes spans two zones and the system class spans every zone of the
     private tier (the guardrail node-class-zones holds the plan to the same). The created VPC gives every tier all
     its zones; a brought VPC's public tier may have fewer: one subnet per zone is assumed (the program cannot read
@@ -326,24 +361,31 @@ def _zone_spread(groups: Mapping[str, Any], network: NetworkConfig, cluster: Clu
         if g.subnets != "public":
             continue
         if g.scaling.min > 0 and public < 2:
-            out.append(f"nodeGroups.{key}.subnets: keeps {g.scaling.min} node(s) in the one zone of "
-                       "network.existing.publicSubnetIds; a protected stack's classes span at least two zones "
-                       "(list a public subnet per zone, or scaling.min: 0)")
+            out.append(
+                f"nodeGroups.{key}.subnets: keeps {g.scaling.min} node(s) in the one zone of "
+                "network.existing.publicSubnetIds; a protected stack's classes span at least two zones "
+                "(list a public subnet per zone, or scaling.min: 0)"
+            )
         elif key == addons.system_node_group and public < private:
-            out.append(f"nodeGroups.{key}.subnets: the system class would run in {public} of the {private} zones "
-                       "(network.existing.publicSubnetIds against privateSubnetIds); it must span them all")
+            out.append(
+                f"nodeGroups.{key}.subnets: the system class would run in {public} of the {private} zones "
+                "(network.existing.publicSubnetIds against privateSubnetIds); it must span them all"
+            )
     return out
 
 
 def _runner_route(delivery: DeliveryConfig, network: NetworkConfig) -> list[str]:
     if delivery.runner.enabled and network.existing is None and network.nat_gateways == "none":
-        return ["delivery.runner.enabled: the runner needs a route to GitHub from the private subnets; "
-                "network.natGateways is none"]
+        return [
+            "delivery.runner.enabled: the runner needs a route to GitHub from the private subnets; "
+            "network.natGateways is none"
+        ]
     return []
 
 
-def _load_balancers(w: WorkloadsConfig, network: NetworkConfig, cluster: ClusterConfig,
-                    addons: AddonsConfig, region: str = "") -> list[str]:
+def _load_balancers(
+    w: WorkloadsConfig, network: NetworkConfig, cluster: ClusterConfig, addons: AddonsConfig, region: str = ""
+) -> list[str]:
     out: list[str] = []
     for key, lb in sorted(w.load_balancers.items()):
         at = f"workloads.loadBalancers.{key}"
@@ -351,13 +393,17 @@ def _load_balancers(w: WorkloadsConfig, network: NetworkConfig, cluster: Cluster
             arn = listener.certificate_arn or ""
             # ELBv2 takes ACM certificates of its own region only (IAM server certificates are global)
             if region and arn.split(":")[2:3] == ["acm"] and (where := arn.split(":")[3]) != region:
-                out.append(f"{at}.listeners[{i}].certificateArn: the certificate is in {where}; a load balancer in "
-                           f"{region} can only use an ACM certificate of {region} (request or import it there)")
+                out.append(
+                    f"{at}.listeners[{i}].certificateArn: the certificate is in {where}; a load balancer in "
+                    f"{region} can only use an ACM certificate of {region} (request or import it there)"
+                )
         if not addons.aws_load_balancer_controller.enabled:
-            out.append(f"{at}: its TargetGroupBinding needs the AWS Load Balancer Controller "
-                       "(addons.awsLoadBalancerController.enabled is false)")
+            out.append(
+                f"{at}: its TargetGroupBinding needs the AWS Load Balancer Controller "
+                "(addons.awsLoadBalancerController.enabled is false)"
+            )
         if lb.scheme == "internet-facing" and network.existing is not None and not network.existing.public_subnet_ids:
-            out.append(f"{at}.scheme: \"internet-facing\" needs public subnets (network.existing.publicSubnetIds)")
+            out.append(f'{at}.scheme: "internet-facing" needs public subnets (network.existing.publicSubnetIds)')
         if cluster.protect and lb.deletion_protection is False:
             out.append(f"{at}.deletionProtection: false is refused in a protected stack (cluster.protect is true)")
     return out
@@ -367,8 +413,11 @@ def addon_namespaces(addons: AddonsConfig) -> dict[str, str]:
     """``{namespace: config path}`` of the Helm add-ons that are on: their releases create those namespaces."""
     from components.addons.catalog import catalog
 
-    return {spec.namespace: f"addons.{key}" for key, spec in sorted(catalog().items())
-            if getattr(addons, to_snake(key)).enabled is not False and spec.namespace not in SYSTEM_NAMESPACES}
+    return {
+        spec.namespace: f"addons.{key}"
+        for key, spec in sorted(catalog().items())
+        if getattr(addons, to_snake(key)).enabled is not False and spec.namespace not in SYSTEM_NAMESPACES
+    }
 
 
 def _namespaces(w: WorkloadsConfig, addons: AddonsConfig) -> list[str]:
@@ -382,16 +431,20 @@ def _namespaces(w: WorkloadsConfig, addons: AddonsConfig) -> list[str]:
     for name, paths in sorted(w.placed_namespaces().items()):
         ns = w.namespaces.get(name)
         if ns is not None and not ns.create and ns.created_by is None:
-            out.append(f"workloads.namespaces.{name}.createdBy: is required: create is false, and {', '.join(paths)} "
-                       f"place{'s' if len(paths) == 1 else ''} objects in {show(name)}; say what creates it before "
-                       "the platform's first `pulumi up` (or let the platform create it)")
+            out.append(
+                f"workloads.namespaces.{name}.createdBy: is required: create is false, and {', '.join(paths)} "
+                f"place{'s' if len(paths) == 1 else ''} objects in {show(name)}; say what creates it before "
+                "the platform's first `pulumi up` (or let the platform create it)"
+            )
     for key, lb in sorted(w.load_balancers.items()):
         ns = w.namespaces.get(lb.target.namespace)
         if ns is not None and ns.network_policy.default_deny and lb.target.target_type == "instance":
-            out.append(f"workloads.loadBalancers.{key}.target.targetType: \"instance\" into {show(lb.target.namespace)}, "
-                       "whose networkPolicy.defaultDeny is on: traffic reaches the pods on the Service's targetPort, "
-                       "which the platform does not know, so it cannot open it; use ip targets (the platform opens "
-                       "their port) or turn defaultDeny off and bring your own policy")
+            out.append(
+                f'workloads.loadBalancers.{key}.target.targetType: "instance" into {show(lb.target.namespace)}, '
+                "whose networkPolicy.defaultDeny is on: traffic reaches the pods on the Service's targetPort, "
+                "which the platform does not know, so it cannot open it; use ip targets (the platform opens "
+                "their port) or turn defaultDeny off and bring your own policy"
+            )
     return out
 
 
@@ -403,13 +456,17 @@ def _observability(obs: ObservabilityConfig, cluster: ClusterConfig, region: str
     from components.eksaddons import missing_problem, version_problem
 
     out: list[str] = []
-    for path, arn, on in (("observability.alarms.topicArn", obs.alarms.topic_arn, obs.alarms_on),
-                          ("observability.prometheus.workspaceArn", obs.prometheus.workspace_arn, obs.prometheus_on)):
+    for path, arn, on in (
+        ("observability.alarms.topicArn", obs.alarms.topic_arn, obs.alarms_on),
+        ("observability.prometheus.workspaceArn", obs.prometheus.workspace_arn, obs.prometheus_on),
+    ):
         if on and arn and region and (where := arn.split(":")[3]) != region:
             out.append(f"{path}: {show(arn)} is in {where}; the stack is in {region}: use one in {region}")
     if obs.prometheus_on and not cluster.endpoint.private_access:
-        out.append("observability.prometheus.enabled: the managed scraper reaches the API through the cluster's "
-                   "private endpoint; cluster.endpoint.privateAccess is false")
+        out.append(
+            "observability.prometheus.enabled: the managed scraper reaches the API through the cluster's "
+            "private endpoint; cluster.endpoint.privateAccess is false"
+        )
     pin = obs.container_insights.version
     if obs.container_insights_on and pin and (message := version_problem(CLOUDWATCH_ADDON, pin, cluster.version)):
         out.append(f"observability.containerInsights.version: {message}")
@@ -425,9 +482,12 @@ CLOUDWATCH_SERVICE_ACCOUNT = ("amazon-cloudwatch", "cloudwatch-agent")
 def _network_policies(w: WorkloadsConfig, cluster: ClusterConfig) -> list[str]:
     if cluster.addons.vpc_cni.network_policy:
         return []
-    return [f"workloads.namespaces.{name}.networkPolicy.defaultDeny: would not be enforced: "
-            "cluster.addons.vpcCni.networkPolicy is false (the API accepts NetworkPolicies that nothing enforces)"
-            for name, ns in sorted(w.namespaces.items()) if ns.network_policy.default_deny]
+    return [
+        f"workloads.namespaces.{name}.networkPolicy.defaultDeny: would not be enforced: "
+        "cluster.addons.vpcCni.networkPolicy is false (the API accepts NetworkPolicies that nothing enforces)"
+        for name, ns in sorted(w.namespaces.items())
+        if ns.network_policy.default_deny
+    ]
 
 
 def platform_namespaces(cfg: PlatformConfig) -> dict[str, NamespaceConfig]:
@@ -445,26 +505,34 @@ def _pod_security_groups(w: WorkloadsConfig, cluster: ClusterConfig, groups: Map
     out: list[str] = []
     enabled = cluster.addons.vpc_cni.pod_security_groups.enabled
     if w.security_groups and not enabled:
-        out.append("workloads.securityGroups: pods get their own security groups only through branch ENIs; set "
-                   "cluster.addons.vpcCni.podSecurityGroups.enabled: true")
+        out.append(
+            "workloads.securityGroups: pods get their own security groups only through branch ENIs; set "
+            "cluster.addons.vpcCni.podSecurityGroups.enabled: true"
+        )
     if enabled:
         # Any group may run a selected pod (a SecurityGroupPolicy does not pick nodes), so every group needs them.
         for name, group in sorted(groups.items()):
             for i, itype in enumerate(getattr(group, "instance_types", ())):
                 if (message := branch_eni_problem(itype)) is not None:
-                    out.append(f"nodeGroups.{name}.instanceTypes[{i}]: {show(itype)} {message} "
-                               "(cluster.addons.vpcCni.podSecurityGroups.enabled is true)")
+                    out.append(
+                        f"nodeGroups.{name}.instanceTypes[{i}]: {show(itype)} {message} "
+                        "(cluster.addons.vpcCni.podSecurityGroups.enabled is true)"
+                    )
             if isinstance(group, KarpenterGroup):
                 # Karpenter picks the type: the selector itself must rule out types without branch ENIs
                 for i, fam in enumerate(group.instance_families):
                     if (message := branch_eni_problem(f"{fam}.large")) is not None:
-                        out.append(f"nodeGroups.{name}.instanceFamilies[{i}]: {show(fam)} {message} "
-                                   "(cluster.addons.vpcCni.podSecurityGroups.enabled is true)")
+                        out.append(
+                            f"nodeGroups.{name}.instanceFamilies[{i}]: {show(fam)} {message} "
+                            "(cluster.addons.vpcCni.podSecurityGroups.enabled is true)"
+                        )
                 for i, cat in enumerate(group.instance_categories):
                     if cat == "t":
-                        out.append(f"nodeGroups.{name}.instanceCategories[{i}]: \"t\" is the burstable category, which "
-                                   "has no branch ENIs for pods with security groups (cluster.addons.vpcCni."
-                                   "podSecurityGroups.enabled is true)")
+                        out.append(
+                            f'nodeGroups.{name}.instanceCategories[{i}]: "t" is the burstable category, which '
+                            "has no branch ENIs for pods with security groups (cluster.addons.vpcCni."
+                            "podSecurityGroups.enabled is true)"
+                        )
     return out
 
 
@@ -484,12 +552,17 @@ def _fargate_and_pod_identity(groups: Mapping[str, Any], w: WorkloadsConfig) -> 
                 continue
             whole.setdefault(sel.namespace, name)
             if sel.namespace in platform:
-                out.append(f"nodeGroups.{name}.selectors[{i}].namespace: {show(sel.namespace)} holds the platform's "
-                           "add-ons (placed on the system group; DaemonSets never run on Fargate); select pods there "
-                           "by labels")
-    out += [f"workloads.identities.{key}.mechanism: podIdentity does not work on Fargate, and "
-            f"nodeGroups.{whole[i.namespace]} runs every pod of namespace {show(i.namespace)} there; use irsa"
-            for key, i in sorted(w.identities.items()) if i.mechanism == "podIdentity" and i.namespace in whole]
+                out.append(
+                    f"nodeGroups.{name}.selectors[{i}].namespace: {show(sel.namespace)} holds the platform's "
+                    "add-ons (placed on the system group; DaemonSets never run on Fargate); select pods there "
+                    "by labels"
+                )
+    out += [
+        f"workloads.identities.{key}.mechanism: podIdentity does not work on Fargate, and "
+        f"nodeGroups.{whole[i.namespace]} runs every pod of namespace {show(i.namespace)} there; use irsa"
+        for key, i in sorted(w.identities.items())
+        if i.mechanism == "podIdentity" and i.namespace in whole
+    ]
     return out
 
 
@@ -500,15 +573,19 @@ def _identities(cfg: PlatformConfig) -> list[str]:
     for key, identity in sorted(w.identities.items()):
         owner = platform.get((identity.namespace, identity.service_account))
         if owner is not None:
-            out.append(f"workloads.identities.{key}.serviceAccount: "
-                       f"{show(identity.namespace + '/' + identity.service_account)} is {owner[0]}'s service "
-                       "account; give the workload its own")
+            out.append(
+                f"workloads.identities.{key}.serviceAccount: "
+                f"{show(identity.namespace + '/' + identity.service_account)} is {owner[0]}'s service "
+                "account; give the workload its own"
+            )
     users = [path for path, mechanism in sorted(platform.values()) if mechanism == "podIdentity"]
     users += [f"workloads.identities.{k}" for k, i in sorted(w.identities.items()) if i.mechanism == "podIdentity"]
     if users and not cfg.cluster.addons.pod_identity_agent.enabled:
         shown = ", ".join(users[:3]) + (", ..." if len(users) > 3 else "")
-        out.append(f"cluster.addons.podIdentityAgent.enabled: false, but {shown} use EKS Pod Identity, which needs "
-                   "the agent on every node; enable it or set addons.identity: irsa")
+        out.append(
+            f"cluster.addons.podIdentityAgent.enabled: false, but {shown} use EKS Pod Identity, which needs "
+            "the agent on every node; enable it or set addons.identity: irsa"
+        )
     return out
 
 
@@ -517,18 +594,25 @@ def _network_and_cluster(network: NetworkConfig, cluster: ClusterConfig) -> list
     if network.existing is None:
         service = ipaddress.IPv4Network(cluster.service_ipv4_cidr)
         if ipaddress.IPv4Network(network.cidr).overlaps(service):
-            out.append(f"cluster.serviceIpv4Cidr: {show(cluster.service_ipv4_cidr)} overlaps network.cidr "
-                       f"{show(network.cidr)}")
+            out.append(
+                f"cluster.serviceIpv4Cidr: {show(cluster.service_ipv4_cidr)} overlaps network.cidr {show(network.cidr)}"
+            )
         if network.pod_cidr is not None and ipaddress.IPv4Network(network.pod_cidr).overlaps(service):
-            out.append(f"network.podCidr: {show(network.pod_cidr)} overlaps cluster.serviceIpv4Cidr "
-                       f"{show(cluster.service_ipv4_cidr)}")
+            out.append(
+                f"network.podCidr: {show(network.pod_cidr)} overlaps cluster.serviceIpv4Cidr "
+                f"{show(cluster.service_ipv4_cidr)}"
+            )
         missing = [e for e in SSM_ENDPOINTS if e not in network.endpoints.interface]
         if cluster.endpoint.access_host.enabled and network.nat_gateways == "none" and missing:
-            out.append(f"cluster.endpoint.accessHost.enabled: with network.natGateways none the host reaches Session "
-                       f"Manager only through interface endpoints; add {', '.join(missing)} to "
-                       "network.endpoints.interface")
+            out.append(
+                f"cluster.endpoint.accessHost.enabled: with network.natGateways none the host reaches Session "
+                f"Manager only through interface endpoints; add {', '.join(missing)} to "
+                "network.endpoints.interface"
+            )
     elif cluster.control_plane_subnets == "intra" and not network.existing.intra_subnet_ids:
-        out.append('cluster.controlPlaneSubnets: "intra" needs network.existing.intraSubnetIds (or set it to "private")')
+        out.append(
+            'cluster.controlPlaneSubnets: "intra" needs network.existing.intraSubnetIds (or set it to "private")'
+        )
     return out
 
 
@@ -539,8 +623,10 @@ def _addons_and_groups(addons: AddonsConfig, groups: Mapping[str, NodeClass]) ->
     if system is not None and groups and system not in groups:
         out.append(f"addons.systemNodeGroup: {show(system)} is not a node group ({', '.join(sorted(groups))})")
     elif system is not None and system in groups and system not in asg:
-        out.append(f"addons.systemNodeGroup: {show(system)} is a {groups[system].kind} group; the add-ons (and the "
-                   "Karpenter controller) need a managed or selfManaged group that exists before them")
+        out.append(
+            f"addons.systemNodeGroup: {show(system)} is a {groups[system].kind} group; the add-ons (and the "
+            "Karpenter controller) need a managed or selfManaged group that exists before them"
+        )
     karpenter = addons.karpenter.enabled_setting
     has_pools = any(isinstance(g, KarpenterGroup) for g in groups.values())
     if karpenter is True and not has_pools:
@@ -548,16 +634,22 @@ def _addons_and_groups(addons: AddonsConfig, groups: Mapping[str, NodeClass]) ->
     if karpenter is False and has_pools:
         out.append("addons.karpenter.enabled: karpenter node groups need the Karpenter controller")
     if (karpenter or has_pools) and (system or ("system" if "system" in asg else None)) not in asg:
-        out.append("addons.karpenter: the controller must run on a managed or selfManaged system node group (never "
-                   "on nodes it manages): add a group named system or set addons.systemNodeGroup")
+        out.append(
+            "addons.karpenter: the controller must run on a managed or selfManaged system node group (never "
+            "on nodes it manages): add a group named system or set addons.systemNodeGroup"
+        )
     has_self_managed = any(isinstance(g, SelfManagedGroup) for g in groups.values())
     enabled = addons.node_termination_handler.enabled
     if enabled is True and not has_self_managed:
-        out.append("addons.nodeTerminationHandler.enabled: there is no selfManaged node group for the termination "
-                   "handler to serve")
+        out.append(
+            "addons.nodeTerminationHandler.enabled: there is no selfManaged node group for the termination "
+            "handler to serve"
+        )
     if enabled is False and has_self_managed:
-        out.append("addons.nodeTerminationHandler.enabled: self-managed groups have a terminating lifecycle hook: "
-                   "without the handler every scale-in waits for its heartbeat timeout")
+        out.append(
+            "addons.nodeTerminationHandler.enabled: self-managed groups have a terminating lifecycle hook: "
+            "without the handler every scale-in waits for its heartbeat timeout"
+        )
     return out
 
 
@@ -574,8 +666,13 @@ def _node_images(groups: Mapping[str, NodeClass], kubernetes_version: str) -> li
     return out
 
 
-def _tag_limits(user: Mapping[str, str], all_groups: Mapping[str, NodeClass | FargateGroup], cluster_name: str,
-                project: str, stack: str) -> list[str]:
+def _tag_limits(
+    user: Mapping[str, str],
+    all_groups: Mapping[str, NodeClass | FargateGroup],
+    cluster_name: str,
+    project: str,
+    stack: str,
+) -> list[str]:
     """AWS allows 50 tags per resource; the platform adds its own, most of them on node-group ASGs, and Karpenter its
     own on the instances it launches."""
     from components.nodegroups import model
@@ -587,23 +684,31 @@ def _tag_limits(user: Mapping[str, str], all_groups: Mapping[str, NodeClass | Fa
     out: list[str] = []
     base = base_tags(project, stack, user)
     if len(base) + MOST_TAGS_ADDED > MAX_TAGS:
-        out.append(f"tags: {len(user)} tags plus the platform's own ({len(base) - len(user)} on every resource, up to "
-                   f"{MOST_TAGS_ADDED} more on some) exceed the {MAX_TAGS} tags AWS allows per resource")
+        out.append(
+            f"tags: {len(user)} tags plus the platform's own ({len(base) - len(user)} on every resource, up to "
+            f"{MOST_TAGS_ADDED} more on some) exceed the {MAX_TAGS} tags AWS allows per resource"
+        )
     for name, group in sorted(groups.items()):
         group._name = name
         counted = model.tag_count(group, cluster_name, base)
         if counted > MAX_TAGS:
-            out.append(f"nodeGroups.{name}: its Auto Scaling group would carry {counted} tags (stack tags, discovery "
-                       f"and node-template tags from its labels and taints); AWS allows {MAX_TAGS}")
+            out.append(
+                f"nodeGroups.{name}: its Auto Scaling group would carry {counted} tags (stack tags, discovery "
+                f"and node-template tags from its labels and taints); AWS allows {MAX_TAGS}"
+            )
         for key in model.node_template_tags(group):
             if len(key) > 128:
-                out.append(f"nodeGroups.{name}: the cluster-autoscaler tag {show(key)} is longer than the 128 "
-                           "characters AWS allows for a tag key; shorten the label or taint key")
+                out.append(
+                    f"nodeGroups.{name}: the cluster-autoscaler tag {show(key)} is longer than the 128 "
+                    "characters AWS allows for a tag key; shorten the label or taint key"
+                )
     pools = sorted(k for k, g in all_groups.items() if isinstance(g, KarpenterGroup))
     if pools and (counted := instance_tag_count(base)) > MAX_TAGS:
-        out += [f"nodeGroups.{name}: its instances would carry {counted} tags (stack tags, the node-group tag and "
-                f"the {KARPENTER_INSTANCE_TAGS} Karpenter adds); AWS allows {MAX_TAGS}, so no node could launch"
-                for name in pools]
+        out += [
+            f"nodeGroups.{name}: its instances would carry {counted} tags (stack tags, the node-group tag and "
+            f"the {KARPENTER_INSTANCE_TAGS} Karpenter adds); AWS allows {MAX_TAGS}, so no node could launch"
+            for name in pools
+        ]
     return out
 
 
@@ -623,12 +728,15 @@ def _addon_versions(cluster: ClusterConfig) -> list[str]:
     when the catalog knows it) or the catalog's."""
     from components.eksaddons import missing_problem, version_problem
 
-    pins = {"vpcCni": ("vpc-cni", cluster.addons.vpc_cni), "coreDns": ("coredns", cluster.addons.core_dns),
-            "kubeProxy": ("kube-proxy", cluster.addons.kube_proxy),
-            "podIdentityAgent": ("eks-pod-identity-agent", cluster.addons.pod_identity_agent),
-            "ebsCsi": ("aws-ebs-csi-driver", cluster.addons.ebs_csi),
-            "metricsServer": ("metrics-server", cluster.addons.metrics_server),
-            "nodeMonitoringAgent": ("eks-node-monitoring-agent", cluster.addons.node_monitoring_agent)}
+    pins = {
+        "vpcCni": ("vpc-cni", cluster.addons.vpc_cni),
+        "coreDns": ("coredns", cluster.addons.core_dns),
+        "kubeProxy": ("kube-proxy", cluster.addons.kube_proxy),
+        "podIdentityAgent": ("eks-pod-identity-agent", cluster.addons.pod_identity_agent),
+        "ebsCsi": ("aws-ebs-csi-driver", cluster.addons.ebs_csi),
+        "metricsServer": ("metrics-server", cluster.addons.metrics_server),
+        "nodeMonitoringAgent": ("eks-node-monitoring-agent", cluster.addons.node_monitoring_agent),
+    }
     out: list[str] = []
     for key, (addon, pin) in pins.items():
         if getattr(pin, "enabled", True) is False:
@@ -662,15 +770,21 @@ def check_zones(
             raise ConfigError([f"network.zoneNames: {show(unknown)} not offered in {region} ({', '.join(offered)})"])
         refused = [z for z in network.zone_names if z in unsupported]
         if refused:
-            raise ConfigError([f"network.zoneNames: {show(refused)} ({', '.join(ids[z] for z in refused)}) cannot "
-                               f"host EKS control planes; use {', '.join(usable)}"])
+            raise ConfigError(
+                [
+                    f"network.zoneNames: {show(refused)} ({', '.join(ids[z] for z in refused)}) cannot "
+                    f"host EKS control planes; use {', '.join(usable)}"
+                ]
+            )
         return tuple(network.zone_names)
     if network.zone_count > len(usable):
         skipped = f" (EKS cannot use {', '.join(sorted(unsupported))})" if unsupported else ""
-        raise ConfigError([
-            f"network.availabilityZones: {network.zone_count} is more than the "
-            f"{len(usable)} zones {region} offers{skipped} ({', '.join(usable)})"
-        ])
+        raise ConfigError(
+            [
+                f"network.availabilityZones: {network.zone_count} is more than the "
+                f"{len(usable)} zones {region} offers{skipped} ({', '.join(usable)})"
+            ]
+        )
     return usable[: network.zone_count]
 
 

@@ -89,8 +89,11 @@ class ExternalSecretsConfig(HelmAddonConfig):
     def _scoped(self) -> ExternalSecretsConfig:
         if self.enabled and self.ssm_path_prefix is None and self.secrets_manager_prefix is None:
             found = Problems()
-            found.add("enabled", "needs ssmPathPrefix and/or secretsManagerPrefix: external-secrets is never given "
-                                 "access to every secret")
+            found.add(
+                "enabled",
+                "needs ssmPathPrefix and/or secretsManagerPrefix: external-secrets is never given "
+                "access to every secret",
+            )
             found.check()
         return self
 
@@ -148,8 +151,9 @@ class ExternalDnsConfig(HelmAddonConfig):
             found.add("hostedZoneIds", "is required with provider aws: the IAM policy is scoped to these zones")
         if self.enabled and self.provider == "cloudflare":
             if self.cloudflare.api_token_parameter is None:
-                found.add(("cloudflare", "apiTokenParameter"), "is required with provider cloudflare (a Parameter "
-                                                               "Store name)")
+                found.add(
+                    ("cloudflare", "apiTokenParameter"), "is required with provider cloudflare (a Parameter Store name)"
+                )
             if self.hosted_zone_ids:
                 found.add("hostedZoneIds", "is for provider aws (Route 53)")
         found.check()
@@ -212,8 +216,11 @@ class AddonsConfig(Model):
         if not es.enabled:
             found.add(where, "needs addons.externalSecrets to sync the token")
         elif es.ssm_path_prefix and token.startswith(es.ssm_path_prefix):
-            found.add(where, f"{show(token)} is under addons.externalSecrets.ssmPathPrefix {show(es.ssm_path_prefix)}, "
-                             "which every namespace the shared stores serve can read; keep it outside (external-dns's "
-                             "namespace reads it through a store and role of its own)")
+            found.add(
+                where,
+                f"{show(token)} is under addons.externalSecrets.ssmPathPrefix {show(es.ssm_path_prefix)}, "
+                "which every namespace the shared stores serve can read; keep it outside (external-dns's "
+                "namespace reads it through a store and role of its own)",
+            )
         found.check()
         return self

@@ -29,10 +29,15 @@ class Model(BaseModel):
     """Frozen, camelCase keys only, unknown keys refused, no coercion (``"yes"`` is not ``true``)."""
 
     model_config = ConfigDict(
-        frozen=True, extra="forbid", alias_generator=to_camel, strict=True, validate_default=False,
+        frozen=True,
+        extra="forbid",
+        alias_generator=to_camel,
+        strict=True,
+        validate_default=False,
         # Field docstrings become descriptions only where a schema is generated (schema.py documented()): reading
         # every model's source at import cost a fifth of an offline plan.
-        regex_engine="python-re", use_attribute_docstrings=False,
+        regex_engine="python-re",
+        use_attribute_docstrings=False,
     )
 
 
@@ -68,8 +73,9 @@ class Problems:
 
     def check(self) -> None:
         if self.items:
-            raise PydanticCustomError("config_many", "{count} problems",
-                                      {"count": len(self.items), "problems": tuple(self.items)})
+            raise PydanticCustomError(
+                "config_many", "{count} problems", {"count": len(self.items), "problems": tuple(self.items)}
+            )
 
 
 # ---------------------------------------------------------------------------------------
@@ -93,8 +99,13 @@ def text(pattern: str, what: str, *, max_len: int | None = None, min_len: int = 
 def integer(lo: int | None = None, hi: int | None = None) -> Any:
     def check(value: int) -> int:
         if (lo is not None and value < lo) or (hi is not None and value > hi):
-            bounds = (f"between {lo} and {hi}" if lo is not None and hi is not None
-                      else f"at least {lo}" if lo is not None else f"at most {hi}")
+            bounds = (
+                f"between {lo} and {hi}"
+                if lo is not None and hi is not None
+                else f"at least {lo}"
+                if lo is not None
+                else f"at most {hi}"
+            )
             raise problem(f"{show(value)} must be {bounds}")
         return value
 
@@ -132,8 +143,15 @@ def unique(item: Any, what: str = "item") -> Any:
     return Annotated[tuple[item, ...], AfterValidator(check)]
 
 
-def items(check: Callable[[Any], str | None], what: str, *, schema: dict[str, Any] | None = None,
-          min_items: int = 0, max_items: int | None = None, too_few: str | None = None) -> Any:
+def items(
+    check: Callable[[Any], str | None],
+    what: str,
+    *,
+    schema: dict[str, Any] | None = None,
+    min_items: int = 0,
+    max_items: int | None = None,
+    too_few: str | None = None,
+) -> Any:
     """A list of strings checked item by item *and* for repeats, every problem reported at once.
 
     ``check`` returns why an item is wrong (or None). Checking at the list level, rather than
@@ -153,8 +171,12 @@ def items(check: Callable[[Any], str | None], what: str, *, schema: dict[str, An
                 break
             seen.add(value)
         if len(values) < min_items:
-            found.add((), too_few or f"needs at least {min_items} {what}s" if min_items > 1 else
-                      too_few or f"needs at least one {what}")
+            found.add(
+                (),
+                too_few or f"needs at least {min_items} {what}s"
+                if min_items > 1
+                else too_few or f"needs at least one {what}",
+            )
         if max_items is not None and len(values) > max_items:
             found.add((), f"has {len(values)} entries; at most {max_items}")
         found.check()
@@ -215,10 +237,16 @@ Cidr = checked(str, raising(cidr_problem), CIDR_SCHEMA)
 # internet can never come from. Documentation ranges (192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24) are left
 # alone: they are unicast, and stack files use them as placeholders.
 NOT_PUBLIC = {
-    "0.0.0.0/8": "'this network'", "10.0.0.0/8": "private (RFC 1918)", "100.64.0.0/10": "shared address space "
-    "(RFC 6598, carrier-grade NAT)", "127.0.0.0/8": "loopback", "169.254.0.0/16": "link-local",
-    "172.16.0.0/12": "private (RFC 1918)", "192.0.0.0/24": "IETF protocol assignments", "192.168.0.0/16":
-    "private (RFC 1918)", "198.18.0.0/15": "benchmarking (RFC 2544)", "224.0.0.0/4": "multicast",
+    "0.0.0.0/8": "'this network'",
+    "10.0.0.0/8": "private (RFC 1918)",
+    "100.64.0.0/10": "shared address space (RFC 6598, carrier-grade NAT)",
+    "127.0.0.0/8": "loopback",
+    "169.254.0.0/16": "link-local",
+    "172.16.0.0/12": "private (RFC 1918)",
+    "192.0.0.0/24": "IETF protocol assignments",
+    "192.168.0.0/16": "private (RFC 1918)",
+    "198.18.0.0/15": "benchmarking (RFC 2544)",
+    "224.0.0.0/4": "multicast",
     "240.0.0.0/4": "reserved",
 }
 
@@ -249,8 +277,11 @@ def cidrs(world: str | None = None, *, min_items: int = 0, public: bool = False)
 
 
 # EC2 security group rule descriptions: up to 255 characters of a-zA-Z0-9. _-:/()#,@[]+=&;{}!$*
-Description = text(r"[A-Za-z0-9. _:/()#,@\[\]+=&;{}!$*-]{1,255}",
-                   "a valid rule description (1-255 letters, digits, spaces and ._-:/()#,@[]+=&;{}!$*)", max_len=255)
+Description = text(
+    r"[A-Za-z0-9. _:/()#,@\[\]+=&;{}!$*-]{1,255}",
+    "a valid rule description (1-255 letters, digits, spaces and ._-:/()#,@[]+=&;{}!$*)",
+    max_len=255,
+)
 
 
 # -- AWS identifiers (IAM/EC2/KMS/Route 53 API references) -------------------------------
@@ -259,8 +290,10 @@ _IAM_NAME = r"[A-Za-z0-9+=,.@_-]"
 ROLE_ARN = rf"arn:{PARTITION}:iam::{ACCOUNT}:role/({_IAM_NAME}+/)*{_IAM_NAME}{{1,64}}"
 PRINCIPAL_ARN = rf"arn:{PARTITION}:iam::{ACCOUNT}:(role|user)/({_IAM_NAME}+/)*{_IAM_NAME}{{1,64}}"
 POLICY_ARN = rf"arn:{PARTITION}:iam::({ACCOUNT}|aws):policy/({_IAM_NAME}+/)*{_IAM_NAME}{{1,128}}"
-KMS_KEY_ARN = (rf"arn:{PARTITION}:kms:[a-z]{{2}}(-[a-z]+)+-[0-9]:{ACCOUNT}:key/"
-               r"([0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}|mrk-[0-9a-f]{32})")
+KMS_KEY_ARN = (
+    rf"arn:{PARTITION}:kms:[a-z]{{2}}(-[a-z]+)+-[0-9]:{ACCOUNT}:key/"
+    r"([0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}|mrk-[0-9a-f]{32})"
+)
 ROLE_ARN_WHAT = "an IAM role ARN (arn:aws:iam::111122223333:role/name)"
 KMS_KEY_ARN_WHAT = "a KMS key ARN (arn:aws:kms:<region>:<account>:key/<uuid>)"
 RoleArn = text(ROLE_ARN, ROLE_ARN_WHAT, max_len=2048)
@@ -274,8 +307,11 @@ AddonVersion = text(r"v[0-9]+\.[0-9]+\.[0-9]+-eksbuild\.[0-9]+", "an EKS add-on 
 # Tag keys 1-128, values 0-256, letters, digits, spaces and _.:/=+-@ (AWS tagging best practices; the
 # EC2/ASG/EKS APIs accept this set). "aws:" is reserved for AWS.
 _TAG_CHARS = r"[A-Za-z0-9 _.:/=+@-]"
-TagKey = text(rf"(?![aA][wW][sS]:){_TAG_CHARS}{{1,128}}", "a valid AWS tag key (1-128 letters, digits, spaces, "
-              "_.:/=+-@; no aws: prefix)", max_len=128)
+TagKey = text(
+    rf"(?![aA][wW][sS]:){_TAG_CHARS}{{1,128}}",
+    "a valid AWS tag key (1-128 letters, digits, spaces, _.:/=+-@; no aws: prefix)",
+    max_len=128,
+)
 TagValue = text(rf"{_TAG_CHARS}{{0,256}}", "a valid AWS tag value (0-256 characters)", max_len=256, min_len=0)
 # Stack-wide tags go on every taggable resource, so a key that the platform, EKS or a controller reads or writes
 # would override or shadow theirs everywhere: karpenter.sh/discovery on every subnet and security group makes
@@ -295,7 +331,8 @@ RESERVED_TAG_KEYS = {"Name": "set per resource by the platform", "managed-by": "
 
 def _stack_tag_key(key: str) -> str:
     reason = RESERVED_TAG_KEYS.get(key) or next(
-        (f"{prefix} keys are {why}" for prefix, why in RESERVED_TAG_PREFIXES.items() if key.startswith(prefix)), None)
+        (f"{prefix} keys are {why}" for prefix, why in RESERVED_TAG_PREFIXES.items() if key.startswith(prefix)), None
+    )
     if reason:
         raise problem(f"is reserved: {reason}; a stack-wide tag would set it on every resource")
     return key
@@ -303,8 +340,11 @@ def _stack_tag_key(key: str) -> str:
 
 # The same rule for editors (JSON Schema patterns are ECMA regexes: only "." needs escaping here)
 _RESERVED = "|".join([*(p.replace(".", r"\.") for p in RESERVED_TAG_PREFIXES), *(f"{k}$" for k in RESERVED_TAG_KEYS)])
-StackTagKey = checked(TagKey, _stack_tag_key, {
-    "type": "string", "maxLength": 128, "pattern": f"^(?!{_RESERVED})(?![aA][wW][sS]:){_TAG_CHARS}{{1,128}}$"})
+StackTagKey = checked(
+    TagKey,
+    _stack_tag_key,
+    {"type": "string", "maxLength": 128, "pattern": f"^(?!{_RESERVED})(?![aA][wW][sS]:){_TAG_CHARS}{{1,128}}$"},
+)
 _LABEL = r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?"  # an RFC 1123 DNS label
 DNS_LABEL = _LABEL
 # A DNS name: labels, the last one starting with a letter; "*." allowed first where wildcards are.
@@ -323,8 +363,10 @@ def label_key_problem(key: str) -> str | None:
     """Why ``key`` is not a qualified Kubernetes name (label or taint key), or None."""
     prefix, _, name = key.rpartition("/")
     if not re.fullmatch(_QUALIFIED, name):
-        return "is not a valid Kubernetes label key (name part: 1-63 letters, digits, -, _, . starting and ending " \
-               "alphanumeric)"
+        return (
+            "is not a valid Kubernetes label key (name part: 1-63 letters, digits, -, _, . starting and ending "
+            "alphanumeric)"
+        )
     if "/" in key and (len(prefix) > 253 or not re.fullmatch(rf"{_LABEL}(\.{_LABEL})*", prefix)):
         return "has a prefix that is not a DNS subdomain (lowercase, at most 253 characters)"
     return None
@@ -332,16 +374,43 @@ def label_key_problem(key: str) -> str | None:
 
 LABEL_KEY_SCHEMA = {"type": "string", "pattern": f"^{LABEL_KEY}$", "maxLength": 317}
 LabelKey = checked(str, raising(label_key_problem), LABEL_KEY_SCHEMA)
-LabelValue = text(LABEL_VALUE, "a valid label value (0-63 letters, digits, -, _, . starting and ending "
-                  "alphanumeric)", max_len=63, min_len=0)
+LabelValue = text(
+    LABEL_VALUE,
+    "a valid label value (0-63 letters, digits, -, _, . starting and ending alphanumeric)",
+    max_len=63,
+    min_len=0,
+)
 
 # CloudWatch Logs retentionInDays values (0, "never expire", refused on purpose).
-LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
-                      2922, 3288, 3653)
+LOG_RETENTION_DAYS = (
+    1,
+    3,
+    5,
+    7,
+    14,
+    30,
+    60,
+    90,
+    120,
+    150,
+    180,
+    365,
+    400,
+    545,
+    731,
+    1096,
+    1827,
+    2192,
+    2557,
+    2922,
+    3288,
+    3653,
+)
 # S3 bucket names (S3 user guide, "Bucket naming rules"): 3-63 lowercase letters, digits, ., -.
 BucketName = text(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", "an S3 bucket name", max_len=63)
-LogPrefix = text(r"[A-Za-z0-9!_.*'()-]+(/[A-Za-z0-9!_.*'()-]+)*", "an S3 key prefix without leading or trailing /",
-                 max_len=512)
+LogPrefix = text(
+    r"[A-Za-z0-9!_.*'()-]+(/[A-Za-z0-9!_.*'()-]+)*", "an S3 key prefix without leading or trailing /", max_len=512
+)
 # CloudWatch Logs CreateLogGroup logGroupName: 1-512 of [.-_/#A-Za-z0-9].
 SessionLogGroup = text(r"[.\-_/#A-Za-z0-9]{1,512}", "a CloudWatch Logs group name", max_len=512)
 RetentionDays = one_of(LOG_RETENTION_DAYS, f"a CloudWatch Logs retention ({', '.join(map(str, LOG_RETENTION_DAYS))})")

@@ -53,8 +53,9 @@ def _version(value: str) -> str:
 
 def _cluster_name(value: str) -> str:
     if not re.fullmatch(CLUSTER_NAME, value):
-        raise problem(f"{show(value)} must be 1-100 characters: letters, digits, - and _, starting with a letter or "
-                      "digit")
+        raise problem(
+            f"{show(value)} must be 1-100 characters: letters, digits, - and _, starting with a letter or digit"
+        )
     return value
 
 
@@ -117,8 +118,10 @@ class Endpoint(Model):
         if not self.private_access and not self.public_access:
             found.add("privateAccess", "and publicAccess are both false: nothing could reach the API server")
         if self.public_access and not self.public_access_cidrs:
-            found.add("publicAccessCidrs", "is required when publicAccess is true (EKS would otherwise open the "
-                                           "endpoint to 0.0.0.0/0)")
+            found.add(
+                "publicAccessCidrs",
+                "is required when publicAccess is true (EKS would otherwise open the endpoint to 0.0.0.0/0)",
+            )
         if not self.public_access and self.public_access_cidrs:
             found.add("publicAccessCidrs", "is set but publicAccess is false")
         if self.access_host.enabled and not self.private_access:
@@ -139,9 +142,13 @@ class Encryption(Model):
 class Logging(Model):
     """Control-plane logs."""
 
-    types: items(lambda v: None if v in CLUSTER_LOG_TYPES else
-                 f"is not a control-plane log type ({', '.join(CLUSTER_LOG_TYPES)})", "log type",
-                 schema={"enum": list(CLUSTER_LOG_TYPES)}) = ("api", "audit", "authenticator")
+    types: items(
+        lambda v: (
+            None if v in CLUSTER_LOG_TYPES else f"is not a control-plane log type ({', '.join(CLUSTER_LOG_TYPES)})"
+        ),
+        "log type",
+        schema={"enum": list(CLUSTER_LOG_TYPES)},
+    ) = ("api", "audit", "authenticator")
     """Of api, audit, authenticator, controllerManager, scheduler."""
     retention_days: RetentionDays = 90
     """Retention of /aws/eks/<name>/cluster (created before the cluster) and of the CI runner's build logs."""
@@ -171,9 +178,12 @@ class Access(Model):
         found = Problems()
         cluster_admins = [e for e in self.entries.values() if e.policy == "clusterAdmin"]
         if not self.admin_role_arns and not cluster_admins and not self.admin_role.create:
-            found.add("adminRoleArns", "needs at least one role (or an entry with policy clusterAdmin, or "
-                                       "adminRole.create): the cluster creator gets no admin access, so nobody "
-                                       "could use the cluster")
+            found.add(
+                "adminRoleArns",
+                "needs at least one role (or an entry with policy clusterAdmin, or "
+                "adminRole.create): the cluster creator gets no admin access, so nobody "
+                "could use the cluster",
+            )
         for arn in sorted(set(self.admin_role_arns) & set(self.read_only_role_arns)):
             found.add("readOnlyRoleArns", f"{show(arn)} is also an admin role")
         # EKS CreateAccessEntry: one entry per principal ARN.
@@ -181,9 +191,12 @@ class Access(Model):
         seen.update({arn: "readOnlyRoleArns" for arn in self.read_only_role_arns if arn not in seen})
         for key, entry in sorted(self.entries.items()):
             if entry.principal_arn in seen:
-                found.add(("entries", key, "principalArn"), f"{show(entry.principal_arn)} already has an access "
-                                                            f"entry ({seen[entry.principal_arn]}); EKS allows one "
-                                                            "per principal")
+                found.add(
+                    ("entries", key, "principalArn"),
+                    f"{show(entry.principal_arn)} already has an access "
+                    f"entry ({seen[entry.principal_arn]}); EKS allows one "
+                    "per principal",
+                )
             else:
                 seen[entry.principal_arn] = f"entries.{key}"
         found.check()
@@ -293,14 +306,17 @@ class ZonalAutoshift(Model):
     def _practice(self) -> ZonalAutoshift:
         found = Problems()
         if self.enabled and not self.outcome_alarm_arns:
-            found.add("outcomeAlarmArns", "needs at least one alarm: zonal autoshift's practice runs are judged by "
-                                          "their outcome alarms")
+            found.add(
+                "outcomeAlarmArns",
+                "needs at least one alarm: zonal autoshift's practice runs are judged by their outcome alarms",
+            )
         found.check()
         return self
 
 
-InsightId = text(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
-                 "an EKS insight id (a UUID: aws eks list-insights)")
+InsightId = text(
+    r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", "an EKS insight id (a UUID: aws eks list-insights)"
+)
 
 
 class AcknowledgedInsight(Model):

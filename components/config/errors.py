@@ -63,9 +63,16 @@ def kind_of(value: Any) -> str:
 
 
 _EXPECTED = {
-    "string_type": "a string", "int_type": "an integer", "int_from_float": "an integer", "float_type": "a number",
-    "bool_type": "true or false", "dict_type": "an object", "model_type": "an object",
-    "model_attributes_type": "an object", "tuple_type": "a list", "list_type": "a list",
+    "string_type": "a string",
+    "int_type": "an integer",
+    "int_from_float": "an integer",
+    "float_type": "a number",
+    "bool_type": "true or false",
+    "dict_type": "an object",
+    "model_type": "an object",
+    "model_attributes_type": "an object",
+    "tuple_type": "a list",
+    "list_type": "a list",
 }
 
 
@@ -176,7 +183,7 @@ def lines(err: ValidationError, root: Any, prefix: Sequence[str | int] = ()) -> 
             message = f"expected {_EXPECTED[kind]}, got {kind_of(value)} {show(value)}"
             if kind == "string_type" and isinstance(value, int | float) and not isinstance(value, bool):
                 # YAML reads an unquoted 1.35 (or 1.30, as 1.3) as a number
-                message += f"; YAML reads an unquoted number as a number: quote it (\"{value}\")"
+                message += f'; YAML reads an unquoted number as a number: quote it ("{value}")'
         elif kind == "literal_error":
             choices = re.findall(r"'((?:[^'\\]|\\.)*)'", str(ctx.get("expected", "")))
             message = f"{show(value)} is not one of {', '.join(choices)}"

@@ -41,21 +41,49 @@ Mechanism = Literal["podIdentity", "irsa"]
 
 # Keys that name resources (<cluster>-identity-<key>, <cluster>-access-<key>) and tag values: like node-group names,
 # a DNS label; the AWS names built from them fit their limits whatever their length (components/names.py).
-Key = text(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?", "a key of 1-63 lowercase letters, digits and - (not first or "
-           "last)", max_len=63)
+Key = text(
+    r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?",
+    "a key of 1-63 lowercase letters, digits and - (not first or last)",
+    max_len=63,
+)
 # ServiceAccount names are DNS subdomains (k8s.io/apimachinery IsDNS1123Subdomain: at most 253).
-ServiceAccountName = text(rf"{DNS_LABEL}(\.{DNS_LABEL})*", "a service account name (DNS subdomain: lowercase "
-                          "letters, digits, - and .)", max_len=253)
+ServiceAccountName = text(
+    rf"{DNS_LABEL}(\.{DNS_LABEL})*",
+    "a service account name (DNS subdomain: lowercase letters, digits, - and .)",
+    max_len=253,
+)
 
 # -- IAM policy statements --------------------------------------------------------------
 ACTION = r"[a-z0-9-]+:[A-Za-z0-9*?]+"
 RESOURCE = rf"\*|arn:({PARTITION}|\*):[a-z0-9*?-]+:[a-z0-9*?-]*:({ACCOUNT}|\*|aws)?:[\x21-\x7e]+"
 CONDITION_OPERATORS = (
-    "StringEquals", "StringNotEquals", "StringEqualsIgnoreCase", "StringNotEqualsIgnoreCase", "StringLike",
-    "StringNotLike", "NumericEquals", "NumericNotEquals", "NumericLessThan", "NumericLessThanEquals",
-    "NumericGreaterThan", "NumericGreaterThanEquals", "DateEquals", "DateNotEquals", "DateLessThan",
-    "DateLessThanEquals", "DateGreaterThan", "DateGreaterThanEquals", "Bool", "BinaryEquals", "IpAddress",
-    "NotIpAddress", "ArnEquals", "ArnLike", "ArnNotEquals", "ArnNotLike", "Null",
+    "StringEquals",
+    "StringNotEquals",
+    "StringEqualsIgnoreCase",
+    "StringNotEqualsIgnoreCase",
+    "StringLike",
+    "StringNotLike",
+    "NumericEquals",
+    "NumericNotEquals",
+    "NumericLessThan",
+    "NumericLessThanEquals",
+    "NumericGreaterThan",
+    "NumericGreaterThanEquals",
+    "DateEquals",
+    "DateNotEquals",
+    "DateLessThan",
+    "DateLessThanEquals",
+    "DateGreaterThan",
+    "DateGreaterThanEquals",
+    "Bool",
+    "BinaryEquals",
+    "IpAddress",
+    "NotIpAddress",
+    "ArnEquals",
+    "ArnLike",
+    "ArnNotEquals",
+    "ArnNotLike",
+    "Null",
 )
 _OPERATOR = rf"(ForAllValues:|ForAnyValue:)?({'|'.join(CONDITION_OPERATORS)})(IfExists)?"
 ConditionOperator = text(_OPERATOR, "an IAM condition operator (StringEquals, ArnLike, Bool, ...)", max_len=64)
@@ -86,8 +114,15 @@ class Statement(Model):
     """Statement id."""
     effect: Literal["Allow", "Deny"] = "Allow"
     """Allow or Deny."""
-    actions: items(lambda v: None if v != "*" and re.fullmatch(ACTION, v) else
-                   "is not an IAM action (service:Action; * alone is refused)", "action", min_items=1)
+    actions: items(
+        lambda v: (
+            None
+            if v != "*" and re.fullmatch(ACTION, v)
+            else "is not an IAM action (service:Action; * alone is refused)"
+        ),
+        "action",
+        min_items=1,
+    )
     """Actions as service:Action; wildcards inside the name only (s3:Get*); * and service:* are refused."""
     resources: items(matches(RESOURCE, "a resource ARN or *"), "resource", min_items=1)
     """Resource ARNs. * with a write action needs a condition that scopes it."""
@@ -100,13 +135,18 @@ class Statement(Model):
         if self.effect == "Allow":
             for i, action in enumerate(self.actions):
                 if star_action(action):
-                    found.add(("actions", i), f"{show(action)} allows every action of the service; list the actions "
-                                              "the workload calls")
+                    found.add(
+                        ("actions", i),
+                        f"{show(action)} allows every action of the service; list the actions the workload calls",
+                    )
             writes = [a for a in self.actions if not is_read(a)]
             if "*" in self.resources and writes and not self.condition:
-                found.add("resources", f'"*" with write actions ({", ".join(writes[:3])}'
-                                       f'{", ..." if len(writes) > 3 else ""}) reaches every resource of the account; '
-                                       "name the resources or add a condition that scopes them")
+                found.add(
+                    "resources",
+                    f'"*" with write actions ({", ".join(writes[:3])}'
+                    f"{', ...' if len(writes) > 3 else ''}) reaches every resource of the account; "
+                    "name the resources or add a condition that scopes them",
+                )
         found.check()
         return self
 
@@ -115,8 +155,10 @@ class Statement(Model):
         if self.sid:
             out["Sid"] = self.sid
         if self.condition:
-            out["Condition"] = {op: {k: (list(v) if isinstance(v, tuple) else v) for k, v in sorted(keys.items())}
-                                for op, keys in sorted(self.condition.items())}
+            out["Condition"] = {
+                op: {k: (list(v) if isinstance(v, tuple) else v) for k, v in sorted(keys.items())}
+                for op, keys in sorted(self.condition.items())
+            }
         return out
 
 
@@ -158,8 +200,11 @@ class WorkloadIdentity(Model):
         if self.statements:
             size = len(re.sub(r"\s", "", statements_document(self.statements)))
             if size > MAX_INLINE_POLICY:
-                found.add("statements", f"render to {size} characters; a role's inline policies may have "
-                                        f"{MAX_INLINE_POLICY} (IAM quotas): use a managed policy")
+                found.add(
+                    "statements",
+                    f"render to {size} characters; a role's inline policies may have "
+                    f"{MAX_INLINE_POLICY} (IAM quotas): use a managed policy",
+                )
         found.check()
         return self
 
@@ -167,8 +212,12 @@ class WorkloadIdentity(Model):
 # -- access entries ----------------------------------------------------------------------
 AccessPolicy = Literal["clusterAdmin", "admin", "edit", "view"]
 # EKS access policies (EKS user guide, "Access policy permissions").
-ACCESS_POLICIES = {"clusterAdmin": "AmazonEKSClusterAdminPolicy", "admin": "AmazonEKSAdminPolicy",
-                   "edit": "AmazonEKSEditPolicy", "view": "AmazonEKSViewPolicy"}
+ACCESS_POLICIES = {
+    "clusterAdmin": "AmazonEKSClusterAdminPolicy",
+    "admin": "AmazonEKSAdminPolicy",
+    "edit": "AmazonEKSEditPolicy",
+    "view": "AmazonEKSViewPolicy",
+}
 # The Kubernetes ClusterRoles the same words mean for RBAC bindings of OIDC groups.
 CLUSTER_ROLES = {"clusterAdmin": "cluster-admin", "admin": "admin", "edit": "edit", "view": "view"}
 PRINCIPAL_WHAT = "an IAM role or user ARN (arn:aws:iam::111122223333:role/name)"
@@ -190,8 +239,14 @@ class AccessEntry(Model):
     """The IAM role or user (one entry per principal)."""
     policy: AccessPolicy | None = None
     """clusterAdmin, admin, edit or view (AmazonEKS<...>Policy)."""
-    namespaces: items(lambda v: None if re.fullmatch(rf"({DNS_LABEL}|[a-z0-9-]{{0,62}}\*)", v) else
-                      "is not a namespace (or a prefix ending in *)", "namespace") = ()
+    namespaces: items(
+        lambda v: (
+            None
+            if re.fullmatch(rf"({DNS_LABEL}|[a-z0-9-]{{0,62}}\*)", v)
+            else "is not a namespace (or a prefix ending in *)"
+        ),
+        "namespace",
+    ) = ()
     """Limit the policy to these namespaces (dev-* matches a prefix). Not with clusterAdmin."""
     kubernetes_groups: items(_group, "group") = ()
     """Kubernetes groups the principal is put in (bind them with your own RoleBindings)."""
@@ -225,8 +280,9 @@ class AdminRole(Model):
     policy lets its members assume the role)."""
     require_mfa: bool = True
     """Only sessions signed in with MFA may assume it (aws:MultiFactorAuthPresent)."""
-    group_name: text(r"[A-Za-z0-9+=,.@_-]{1,128}", "an IAM group name (1-128 letters, digits, +=,.@_-)",
-                     max_len=128) | None = None
+    group_name: (
+        text(r"[A-Za-z0-9+=,.@_-]{1,128}", "an IAM group name (1-128 letters, digits, +=,.@_-)", max_len=128) | None
+    ) = None
     """The IAM group. Default: <cluster>-cluster-admins."""
 
     @model_validator(mode="after")
@@ -235,8 +291,11 @@ class AdminRole(Model):
         roles = [a for a in self.trusted_principal_arns if ":role/" in a]
         if self.require_mfa and roles:
             # IAM: aws:MultiFactorAuthPresent is absent from sessions of roles (SSO, federation, chaining).
-            found.add("requireMfa", f"role sessions carry no MFA context, so {show(roles[0])} could never assume it; "
-                                    "set requireMfa: false (and enforce MFA where that role is signed in)")
+            found.add(
+                "requireMfa",
+                f"role sessions carry no MFA context, so {show(roles[0])} could never assume it; "
+                "set requireMfa: false (and enforce MFA where that role is signed in)",
+            )
         if not self.create and (self.trusted_principal_arns or self.group_name):
             found.add("create", "is false but the role is configured")
         found.check()
@@ -274,8 +333,9 @@ class OidcProvider(Model):
     """The claim with the user's groups (needed for groupBindings)."""
     groups_prefix: text(r"[\x21-\x7e]{1,255}", "a prefix") | None = None
     """Prefix of group names, e.g. oidc: (what RBAC subjects then carry)."""
-    required_claims: dict[Claim, text(r"[\x20-\x7e]{1,253}", "a claim value (1-253 printable characters)",
-                                      max_len=253)] = {}
+    required_claims: dict[
+        Claim, text(r"[\x20-\x7e]{1,253}", "a claim value (1-253 printable characters)", max_len=253)
+    ] = {}
     """Claims every token must carry with exactly these values (at most 10)."""
     group_bindings: dict[text(r"[\x21-\x7e]{1,255}", "a group name (printable, no spaces)"), AccessPolicy] = {}
     """{group: view | edit | admin | clusterAdmin}: a ClusterRoleBinding per group to that ClusterRole."""

@@ -62,10 +62,33 @@ def burstable(instance_type: str) -> bool:
 # Families on the Xen hypervisor (EC2 User Guide, "Instances built on the AWS Nitro System": every family not listed
 # there). Branch ENIs (security groups for pods) need a Nitro instance outside the t family (EKS user guide,
 # "Security groups for Pods"; the VPC resource controller marks only those types trunking-compatible).
-XEN_FAMILIES = frozenset({
-    "c1", "c3", "c4", "d2", "f1", "g2", "g3", "g3s", "h1", "i2", "i3", "m1", "m2", "m3", "m4", "p2", "p3", "r3", "r4",
-    "t1", "t2", "x1", "x1e",
-})
+XEN_FAMILIES = frozenset(
+    {
+        "c1",
+        "c3",
+        "c4",
+        "d2",
+        "f1",
+        "g2",
+        "g3",
+        "g3s",
+        "h1",
+        "i2",
+        "i3",
+        "m1",
+        "m2",
+        "m3",
+        "m4",
+        "p2",
+        "p3",
+        "r3",
+        "r4",
+        "t1",
+        "t2",
+        "x1",
+        "x1e",
+    }
+)
 
 
 def branch_eni_problem(instance_type: str) -> str | None:

@@ -105,8 +105,9 @@ SYSTEM_NAMESPACES = ("default", "kube-node-lease", "kube-public", "kube-system")
 PSA_PREFIX = "pod-security.kubernetes.io/"
 PsaLevel = Literal["privileged", "baseline", "restricted"]
 PSA_ORDER = {"privileged": 0, "baseline": 1, "restricted": 2}
-AnnotationValue = text(r"[\x20-\x7e]{0,4096}", "an annotation value (printable ASCII, at most 4096 characters)",
-                       max_len=4096, min_len=0)
+AnnotationValue = text(
+    r"[\x20-\x7e]{0,4096}", "an annotation value (printable ASCII, at most 4096 characters)", max_len=4096, min_len=0
+)
 LimitResource = Literal["cpu", "memory", "ephemeral-storage"]
 
 
@@ -167,14 +168,21 @@ class LimitRange(Model):
         found = Problems()
         if not (self.default or self.default_request or self.max or self.min):
             found.add("", "is empty: set default, defaultRequest, max or min")
-        chain = (("min", self.min), ("defaultRequest", self.default_request), ("default", self.default),
-                 ("max", self.max))
+        chain = (
+            ("min", self.min),
+            ("defaultRequest", self.default_request),
+            ("default", self.default),
+            ("max", self.max),
+        )
         for resource in ("cpu", "memory", "ephemeral-storage"):
             present = [(key, values[resource]) for key, values in chain if resource in values]
             for (low_key, low), (high_key, high) in itertools.pairwise(present):
                 if (quantity(low) or 0) > (quantity(high) or 0):
-                    found.add((high_key, resource), f"{show(high)} is below {low_key} {show(low)}; Kubernetes refuses "
-                                                    f"a LimitRange whose {low_key} exceeds its {high_key}")
+                    found.add(
+                        (high_key, resource),
+                        f"{show(high)} is below {low_key} {show(low)}; Kubernetes refuses "
+                        f"a LimitRange whose {low_key} exceeds its {high_key}",
+                    )
         found.check()
         return self
 
@@ -220,10 +228,14 @@ class NamespaceConfig(Model):
         if self.create and self.created_by is not None:
             found.add("createdBy", "applies with create: false only")
         if not self.create:
-            managed = {"labels": self.labels, "annotations": self.annotations, "resourceQuota": self.resource_quota,
-                       "limitRange": self.limit_range,
-                       "networkPolicy": self.network_policy != NetworkPolicy() or None,
-                       "podSecurity": self.pod_security != PodSecurity() or None}
+            managed = {
+                "labels": self.labels,
+                "annotations": self.annotations,
+                "resourceQuota": self.resource_quota,
+                "limitRange": self.limit_range,
+                "networkPolicy": self.network_policy != NetworkPolicy() or None,
+                "podSecurity": self.pod_security != PodSecurity() or None,
+            }
             for key, value in managed.items():
                 if value:
                     found.add(key, "applies only to a namespace the platform creates (create is false)")

@@ -26,8 +26,22 @@ SubnetIds = items(matches(SUBNET_ID, SUBNET_ID_WHAT), "subnet", schema=_SUBNET_S
 
 # Interface endpoints an EKS platform commonly needs (private nodes without NAT, SSM access, IRSA).
 INTERFACE_ENDPOINTS = (
-    "autoscaling", "ec2", "ec2messages", "ecr.api", "ecr.dkr", "eks", "eks-auth", "elasticloadbalancing",
-    "events", "kms", "logs", "secretsmanager", "sqs", "ssm", "ssmmessages", "sts",
+    "autoscaling",
+    "ec2",
+    "ec2messages",
+    "ecr.api",
+    "ecr.dkr",
+    "eks",
+    "eks-auth",
+    "elasticloadbalancing",
+    "events",
+    "kms",
+    "logs",
+    "secretsmanager",
+    "sqs",
+    "ssm",
+    "ssmmessages",
+    "sts",
 )
 # What Session Manager needs when nodes or the access host have no route out (AWS Systems Manager
 # User Guide, "Use VPC endpoints": ssm, ssmmessages, ec2messages).
@@ -54,8 +68,11 @@ class Endpoints(Model):
     s3_gateway: bool = True
     """S3 gateway endpoint on the private and intra route tables."""
     interface: items(
-        lambda v: None if v in INTERFACE_ENDPOINTS else f"is not a supported endpoint ({', '.join(INTERFACE_ENDPOINTS)})",
-        "endpoint", schema={"enum": list(INTERFACE_ENDPOINTS)},
+        lambda v: (
+            None if v in INTERFACE_ENDPOINTS else f"is not a supported endpoint ({', '.join(INTERFACE_ENDPOINTS)})"
+        ),
+        "endpoint",
+        schema={"enum": list(INTERFACE_ENDPOINTS)},
     ) = ()
     """Interface endpoints (private DNS, in the private subnets)."""
 
@@ -76,8 +93,13 @@ class ExistingVpc(Model):
 
     vpc_id: VpcId
     """The VPC id."""
-    private_subnet_ids: items(matches(SUBNET_ID, SUBNET_ID_WHAT), "subnet", schema=_SUBNET_SCHEMA, min_items=2,
-                              too_few="EKS needs subnets in at least two availability zones")
+    private_subnet_ids: items(
+        matches(SUBNET_ID, SUBNET_ID_WHAT),
+        "subnet",
+        schema=_SUBNET_SCHEMA,
+        min_items=2,
+        too_few="EKS needs subnets in at least two availability zones",
+    )
     """Private subnets, at least two zones."""
     public_subnet_ids: SubnetIds = ()
     """Public subnets (for internet-facing load balancers, public node groups)."""
@@ -91,8 +113,11 @@ class ExistingVpc(Model):
     def _tiers(self) -> ExistingVpc:
         found = Problems()
         if self.pod_subnet_ids and len(self.pod_subnet_ids) != len(self.private_subnet_ids):
-            found.add("podSubnetIds", f"{len(self.pod_subnet_ids)} subnets for {len(self.private_subnet_ids)} zones "
-                                      "(privateSubnetIds): custom networking needs one pod subnet per zone")
+            found.add(
+                "podSubnetIds",
+                f"{len(self.pod_subnet_ids)} subnets for {len(self.private_subnet_ids)} zones "
+                "(privateSubnetIds): custom networking needs one pod subnet per zone",
+            )
         seen: dict[str, str] = {}
         for key in ("privateSubnetIds", "publicSubnetIds", "intraSubnetIds", "podSubnetIds"):
             for sid in getattr(self, _snake(key)):
@@ -155,9 +180,13 @@ class NetworkConfig(Model):
         if 0 < len(self.zone_names) < 2:
             found.add("zoneNames", f"{show(list(self.zone_names))}: EKS needs at least two availability zones")
         if self.zone_names and self.availability_zones and self.availability_zones != len(self.zone_names):
-            found.add("availabilityZones", f"{self.availability_zones} does not match the {len(self.zone_names)} "
-                                           "zones in network.zoneNames")
-        layout = subnets.layout_problems(self.cidr, self.zone_count, self.max_azs, self.subnet_prefix_lengths.overrides())
+            found.add(
+                "availabilityZones",
+                f"{self.availability_zones} does not match the {len(self.zone_names)} zones in network.zoneNames",
+            )
+        layout = subnets.layout_problems(
+            self.cidr, self.zone_count, self.max_azs, self.subnet_prefix_lengths.overrides()
+        )
         for key, message in layout:
             found.add(tuple(key.split(".")), message)
         if self.pod_cidr is not None and not layout:

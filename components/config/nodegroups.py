@@ -46,10 +46,17 @@ KUBELET_ALLOWED_LABEL_PREFIXES = ("kubelet.kubernetes.io/", "node.kubernetes.io/
 # well_known_labels.go): a class-wide value would be wrong on every node but one (one hostname for all) or in all
 # but one zone, and Karpenter's NodePool refuses kubernetes.io/hostname outright.
 PER_NODE_LABELS = (
-    "beta.kubernetes.io/arch", "beta.kubernetes.io/instance-type", "beta.kubernetes.io/os",
-    "failure-domain.beta.kubernetes.io/region", "failure-domain.beta.kubernetes.io/zone",
-    "kubernetes.io/arch", "kubernetes.io/hostname", "kubernetes.io/os", "node.kubernetes.io/instance-type",
-    "topology.kubernetes.io/region", "topology.kubernetes.io/zone",
+    "beta.kubernetes.io/arch",
+    "beta.kubernetes.io/instance-type",
+    "beta.kubernetes.io/os",
+    "failure-domain.beta.kubernetes.io/region",
+    "failure-domain.beta.kubernetes.io/zone",
+    "kubernetes.io/arch",
+    "kubernetes.io/hostname",
+    "kubernetes.io/os",
+    "node.kubernetes.io/instance-type",
+    "topology.kubernetes.io/region",
+    "topology.kubernetes.io/zone",
 )
 # Karpenter's label domains: its NodePool CRD (v1.14.1, template.metadata.labels rules) refuses them apart from
 # a few well-known ones, which the class's own settings already express (capacity.type, instanceFamilies...).
@@ -66,8 +73,9 @@ GP3_MAX_MIBS_PER_IOPS = 0.25
 
 def _group_name(value: str) -> str:
     if not re.fullmatch(GROUP_NAME, value):
-        raise problem("group names are 1-63 lowercase letters, digits and - (a DNS label: the value of the "
-                      f"{GROUP_LABEL} label)")
+        raise problem(
+            f"group names are 1-63 lowercase letters, digits and - (a DNS label: the value of the {GROUP_LABEL} label)"
+        )
     if value in RESERVED_GROUP_NAMES:
         raise problem(f"{show(value)} is reserved: it names the shared node role of that kind")
     return value
@@ -87,8 +95,9 @@ def node_label_key_problem(key: str) -> str | None:
         return message
     prefix = key.rpartition("/")[0]
     if prefix == GROUP_LABEL.split("/")[0]:
-        return ("is in the platform's own label namespace (eks-platform/): every add-on finds its nodes by "
-                f"{GROUP_LABEL}")
+        return (
+            f"is in the platform's own label namespace (eks-platform/): every add-on finds its nodes by {GROUP_LABEL}"
+        )
     if key in PER_NODE_LABELS:
         return "is set on each node by the kubelet or the cloud provider; a class-wide value would be wrong"
     if prefix.endswith(KARPENTER_LABEL_DOMAINS):
@@ -154,18 +163,30 @@ class RootVolume(Model):
     def _ratios(self) -> RootVolume:
         found = Problems()
         if self.iops > GP3_MAX_IOPS_PER_GIB * self.size_gib:
-            found.add("iops", f"{self.iops} is more than gp3's {GP3_MAX_IOPS_PER_GIB} IOPS per GiB of a "
-                              f"{self.size_gib} GiB volume (at most {GP3_MAX_IOPS_PER_GIB * self.size_gib})")
+            found.add(
+                "iops",
+                f"{self.iops} is more than gp3's {GP3_MAX_IOPS_PER_GIB} IOPS per GiB of a "
+                f"{self.size_gib} GiB volume (at most {GP3_MAX_IOPS_PER_GIB * self.size_gib})",
+            )
         if self.throughput > GP3_MAX_MIBS_PER_IOPS * self.iops:
-            found.add("throughput", f"{self.throughput} MiB/s is more than gp3's {GP3_MAX_MIBS_PER_IOPS} MiB/s per "
-                                    f"IOPS at {self.iops} IOPS (at most {int(GP3_MAX_MIBS_PER_IOPS * self.iops)})")
+            found.add(
+                "throughput",
+                f"{self.throughput} MiB/s is more than gp3's {GP3_MAX_MIBS_PER_IOPS} MiB/s per "
+                f"IOPS at {self.iops} IOPS (at most {int(GP3_MAX_MIBS_PER_IOPS * self.iops)})",
+            )
         found.check()
         return self
 
 
 # kubelet hard-eviction signals (kubelet "Node-pressure eviction"): a quantity or a percentage.
-EVICTION_SIGNALS = ("memory.available", "nodefs.available", "nodefs.inodesFree", "imagefs.available",
-                    "imagefs.inodesFree", "pid.available")
+EVICTION_SIGNALS = (
+    "memory.available",
+    "nodefs.available",
+    "nodefs.inodesFree",
+    "imagefs.available",
+    "imagefs.inodesFree",
+    "pid.available",
+)
 
 
 def _threshold(value: str) -> str:
@@ -229,8 +250,11 @@ class Imds(Model):
     def _reasoned(self) -> Imds:
         found = Problems()
         if self.hop_limit > 1 and self.reason is None:
-            found.add("reason", "is required with hopLimit 2: every pod of the class could then use the node's "
-                                "role; say which workload needs instance metadata and why")
+            found.add(
+                "reason",
+                "is required with hopLimit 2: every pod of the class could then use the node's "
+                "role; say which workload needs instance metadata and why",
+            )
         if self.hop_limit == 1 and self.reason is not None:
             found.add("reason", "applies to hopLimit 2 only")
         found.check()
@@ -284,8 +308,9 @@ class NodeIam(Model):
         return self
 
 
-InstanceTypes = items(instance_type_problem, "instance type", min_items=1, max_items=20,
-                      schema={"enum": sorted(INSTANCE_TYPES)})
+InstanceTypes = items(
+    instance_type_problem, "instance type", min_items=1, max_items=20, schema={"enum": sorted(INSTANCE_TYPES)}
+)
 
 
 class Named(Model):
@@ -325,8 +350,10 @@ class NodeClass(Named):
         """Each known instance type must be of the class's architecture."""
         for i, t in enumerate(instance_types):
             if not instance_type_problem(t) and architecture(t) != self.architecture:
-                found.add(("instanceTypes", i), f"{show(t)} is an {architecture(t)} type; the group's "
-                                               f"architecture is {self.architecture}")
+                found.add(
+                    ("instanceTypes", i),
+                    f"{show(t)} is an {architecture(t)} type; the group's architecture is {self.architecture}",
+                )
 
     @field_validator("taints")
     @classmethod
@@ -371,8 +398,11 @@ class AsgGroup(NodeClass):
             for cidr in rule.cidrs:
                 key = (rule.protocol, rule.from_port, rule.last_port, cidr)
                 if key in seen:
-                    found.add(("extraIngress", i), f"repeats {rule.protocol} {rule.from_port}-{rule.last_port} from "
-                                                   f"{cidr} (extraIngress[{seen[key]}])")
+                    found.add(
+                        ("extraIngress", i),
+                        f"repeats {rule.protocol} {rule.from_port}-{rule.last_port} from "
+                        f"{cidr} (extraIngress[{seen[key]}])",
+                    )
                 seen.setdefault(key, i)
 
 
@@ -412,8 +442,15 @@ class NodeRepair(Model):
             count, pct = (getattr(self, f"max_{what.lower()}_{k}") for k in ("count", "percentage"))
             if count is not None and pct is not None:
                 found.add(f"max{what}Percentage", f"and max{what}Count are both set; EKS takes one of them")
-        if not self.enabled and any(getattr(self, f) is not None for f in (
-                "max_unhealthy_count", "max_unhealthy_percentage", "max_parallel_count", "max_parallel_percentage")):
+        if not self.enabled and any(
+            getattr(self, f) is not None
+            for f in (
+                "max_unhealthy_count",
+                "max_unhealthy_percentage",
+                "max_parallel_count",
+                "max_parallel_percentage",
+            )
+        ):
             found.add("enabled", "is false: the thresholds apply to repair only")
         found.check()
         return self
@@ -443,20 +480,27 @@ class ManagedGroup(AsgGroup):
         if self.max_pods is not None and self.os == "al2023":
             # EKS merges its own NodeConfig part after ours, and a later part wins for the fields both set
             # (nodeadm api.MergeNodeConfigs, mergo WithOverride): EKS's maxPods replaces ours.
-            found.add(("kubelet", "maxPods") if self.kubelet.max_pods else "maxPods",
-                      f"{self.max_pods} cannot be honoured on a managed AL2023 group: EKS's NodeConfig comes after "
-                      "ours and sets maxPods from the instance type; use a selfManaged group, or Bottlerocket "
-                      "(whose settings EKS merges under ours)")
+            found.add(
+                ("kubelet", "maxPods") if self.kubelet.max_pods else "maxPods",
+                f"{self.max_pods} cannot be honoured on a managed AL2023 group: EKS's NodeConfig comes after "
+                "ours and sets maxPods from the instance type; use a selfManaged group, or Bottlerocket "
+                "(whose settings EKS merges under ours)",
+            )
         if len(self.taints) > EKS_MAX_TAINTS:
             found.add("taints", f"{len(self.taints)} taints; a managed node group allows at most {EKS_MAX_TAINTS}")
         for i, t in enumerate(self.taints):
             if len(t.key) > EKS_MAX_KEY:
-                found.add(("taints", i, "key"), f"{show(t.key)} is longer than the {EKS_MAX_KEY} characters a "
-                                                "managed node group allows")
+                found.add(
+                    ("taints", i, "key"),
+                    f"{show(t.key)} is longer than the {EKS_MAX_KEY} characters a managed node group allows",
+                )
         for key, value in self.labels.items():
             if len(key) > EKS_MAX_KEY:
-                found.add(("labels", key), f"is longer than the {EKS_MAX_KEY} characters a managed node group "
-                                           "allows for a label key (prefix included)")
+                found.add(
+                    ("labels", key),
+                    f"is longer than the {EKS_MAX_KEY} characters a managed node group "
+                    "allows for a label key (prefix included)",
+                )
             if value == "":
                 found.add(("labels", key), "a managed node group cannot carry an empty label value")
         for kind, keys in (("label", sorted(self.labels)), ("taint", sorted({t.key for t in self.taints}))):
@@ -464,8 +508,11 @@ class ManagedGroup(AsgGroup):
             for key in keys:
                 by_suffix.setdefault(tag_resource_suffix(kind, key), []).append(key)
             for clash in (sorted(k) for k in by_suffix.values() if len(k) > 1):
-                found.add(f"{kind}s", f"{' and '.join(clash)} would share the resource name of their autoscaler tag "
-                                      "on this group's ASG; rename one")
+                found.add(
+                    f"{kind}s",
+                    f"{' and '.join(clash)} would share the resource name of their autoscaler tag "
+                    "on this group's ASG; rename one",
+                )
         found.check()
         return self
 
@@ -517,8 +564,27 @@ class SelfManagedGroup(AsgGroup):
 
 # -- Karpenter ----------------------------------------------------------------------------
 # Instance categories Karpenter knows (karpenter.k8s.aws/instance-category: the letters before the generation).
-INSTANCE_CATEGORIES = ("a", "c", "d", "f", "g", "h", "i", "im", "inf", "is", "m", "p", "r", "t", "trn", "u", "vt", "x",
-                       "z")
+INSTANCE_CATEGORIES = (
+    "a",
+    "c",
+    "d",
+    "f",
+    "g",
+    "h",
+    "i",
+    "im",
+    "inf",
+    "is",
+    "m",
+    "p",
+    "r",
+    "t",
+    "trn",
+    "u",
+    "vt",
+    "x",
+    "z",
+)
 # A Go duration as Karpenter's CRDs accept it (NodePool consolidateAfter / expireAfter: ^(([0-9]+(s|m|h))+|Never)$).
 DURATION = r"([0-9]+(s|m|h))+"
 
@@ -570,13 +636,19 @@ class KarpenterGroup(NodeClass):
     """A Karpenter NodePool and its EC2NodeClass: nodes launched per pending pod, no Auto Scaling group."""
 
     kind: Literal["karpenter"]
-    instance_types: items(instance_type_problem, "instance type", max_items=100, schema={"enum": sorted(INSTANCE_TYPES)}) = ()
+    instance_types: items(
+        instance_type_problem, "instance type", max_items=100, schema={"enum": sorted(INSTANCE_TYPES)}
+    ) = ()
     """Exactly these types..."""
     instance_families: items(_family, "instance family") = ()
     """...or any size of these families (m7i, c7g)..."""
-    instance_categories: items(lambda v: None if v in INSTANCE_CATEGORIES else
-                               f"is not an instance category ({', '.join(INSTANCE_CATEGORIES)})", "category",
-                               schema={"enum": list(INSTANCE_CATEGORIES)}) = ()
+    instance_categories: items(
+        lambda v: (
+            None if v in INSTANCE_CATEGORIES else f"is not an instance category ({', '.join(INSTANCE_CATEGORIES)})"
+        ),
+        "category",
+        schema={"enum": list(INSTANCE_CATEGORIES)},
+    ) = ()
     """...or any type of these categories (c, m, r), from minGeneration on."""
     min_generation: integer(1, 20) | None = None
     """With instanceCategories: generations after minGeneration - 1 (e.g. 6: 6th generation and later)."""
@@ -587,11 +659,21 @@ class KarpenterGroup(NodeClass):
     @model_validator(mode="after")
     def _selector(self) -> KarpenterGroup:
         found = Problems()
-        given = [k for k, v in (("instanceTypes", self.instance_types), ("instanceFamilies", self.instance_families),
-                                ("instanceCategories", self.instance_categories)) if v]
+        given = [
+            k
+            for k, v in (
+                ("instanceTypes", self.instance_types),
+                ("instanceFamilies", self.instance_families),
+                ("instanceCategories", self.instance_categories),
+            )
+            if v
+        ]
         if len(given) != 1:
-            found.add("", "needs exactly one of instanceTypes, instanceFamilies or instanceCategories"
-                          + (f" (has {' and '.join(given)})" if given else ""))
+            found.add(
+                "",
+                "needs exactly one of instanceTypes, instanceFamilies or instanceCategories"
+                + (f" (has {' and '.join(given)})" if given else ""),
+            )
         if self.min_generation is not None and not self.instance_categories:
             found.add("minGeneration", "applies to instanceCategories only")
         self.check_architecture(found, self.instance_types)
@@ -601,7 +683,6 @@ class KarpenterGroup(NodeClass):
         found.check()
         return self
 
-
     def _check_selector_architecture(self, found: Problems) -> None:
         """Every family and category must hold types of the class's architecture: Karpenter's NodePool requires
         kubernetes.io/arch, so one that cannot would never launch a node (pods stay Pending)."""
@@ -609,13 +690,18 @@ class KarpenterGroup(NodeClass):
 
         for i, fam in enumerate(self.instance_families):
             if _family(fam) is None and (arch := architecture(f"{fam}.large")) != self.architecture:
-                found.add(("instanceFamilies", i), f"{show(fam)} is an {arch} family; the group's architecture is "
-                                                   f"{self.architecture}")
+                found.add(
+                    ("instanceFamilies", i),
+                    f"{show(fam)} is an {arch} family; the group's architecture is {self.architecture}",
+                )
         since = f" from generation {self.min_generation} on" if self.min_generation is not None else ""
         for i, cat in enumerate(self.instance_categories):
             if cat in INSTANCE_CATEGORIES and self.architecture not in category_architectures(cat, self.min_generation):
-                found.add(("instanceCategories", i), f"{show(cat)} has no {self.architecture} instance type{since}; "
-                                                     f"the group's architecture is {self.architecture}")
+                found.add(
+                    ("instanceCategories", i),
+                    f"{show(cat)} has no {self.architecture} instance type{since}; "
+                    f"the group's architecture is {self.architecture}",
+                )
 
 
 # -- Fargate --------------------------------------------------------------------------------
@@ -655,8 +741,9 @@ class FargateGroup(Named):
         if not self.selectors:
             found.add("selectors", "needs at least one selector")
         if len(self.selectors) > FARGATE_MAX_SELECTORS:
-            found.add("selectors", f"has {len(self.selectors)} selectors; a Fargate profile allows "
-                                   f"{FARGATE_MAX_SELECTORS}")
+            found.add(
+                "selectors", f"has {len(self.selectors)} selectors; a Fargate profile allows {FARGATE_MAX_SELECTORS}"
+            )
         # The provider keeps selectors as a set (terraform-provider-aws eks/fargate_profile.go: TypeSet): a repeat
         # would vanish from the state and show as a change in every preview.
         seen: dict[tuple, int] = {}

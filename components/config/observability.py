@@ -28,8 +28,10 @@ TOPIC_ARN = rf"arn:{PARTITION}:sns:{REGION}:{ACCOUNT}:[A-Za-z0-9_-]{{1,256}}"
 # Amazon Managed Service for Prometheus workspace ARNs: arn:<partition>:aps:<region>:<account>:workspace/ws-<uuid>
 WORKSPACE_ARN = rf"arn:{PARTITION}:aps:{REGION}:{ACCOUNT}:workspace/ws-[0-9a-f]{{8}}-[0-9a-f]{{4}}-[0-9a-f]{{4}}-[0-9a-f]{{4}}-[0-9a-f]{{12}}"
 TopicArn = text(TOPIC_ARN, "an SNS topic ARN (arn:aws:sns:<region>:<account>:<name>, not a FIFO topic)")
-WorkspaceArn = text(WORKSPACE_ARN, "an Amazon Managed Service for Prometheus workspace ARN "
-                                   "(arn:aws:aps:<region>:<account>:workspace/ws-<id>)")
+WorkspaceArn = text(
+    WORKSPACE_ARN,
+    "an Amazon Managed Service for Prometheus workspace ARN (arn:aws:aps:<region>:<account>:workspace/ws-<id>)",
+)
 
 
 class ContainerInsights(Model):
@@ -106,11 +108,17 @@ class ObservabilityConfig(Model):
         found = Problems()
         if self.enabled:
             if not self.container_insights.enabled and not self.prometheus.enabled:
-                found.add("containerInsights.enabled", "false with prometheus off: observability would collect "
-                                                       "nothing (turn one on, or observability.enabled: false)")
+                found.add(
+                    "containerInsights.enabled",
+                    "false with prometheus off: observability would collect "
+                    "nothing (turn one on, or observability.enabled: false)",
+                )
             if self.alarms.enabled and not self.alarms.topic_arn and not self.alarms.create_topic:
-                found.add("alarms", "alarms need somewhere to go: set alarms.topicArn, or alarms.createTopic: true "
-                                    "(or alarms.enabled: false)")
+                found.add(
+                    "alarms",
+                    "alarms need somewhere to go: set alarms.topicArn, or alarms.createTopic: true "
+                    "(or alarms.enabled: false)",
+                )
         if self.alarms.topic_arn and self.alarms.create_topic:
             found.add("alarms.createTopic", "true with alarms.topicArn: one topic, given or created")
         if self.prometheus.workspace_arn and not self.prometheus.enabled:

@@ -81,10 +81,12 @@ def sections_schema() -> dict[str, Any]:
 def stack_schema(project: str = PROJECT) -> dict[str, Any]:
     sections = sections_schema()
     defs = sections.pop("$defs", {})
-    props: dict[str, Any] = {"aws:region": {
-        "description": "The AWS region of the stack (a region the pinned pulumi-aws knows).",
-        "enum": sorted(r.value for r in Region),
-    }}
+    props: dict[str, Any] = {
+        "aws:region": {
+            "description": "The AWS region of the stack (a region the pinned pulumi-aws knows).",
+            "enum": sorted(r.value for r in Region),
+        }
+    }
     for key, schema in sections["properties"].items():
         schema = copy.deepcopy(schema)
         schema.pop("title", None)

@@ -45,12 +45,19 @@ for _tag, _regexp, _first in (
     (_NULL, r"^(?:~|null|Null|NULL|)$", ["~", "n", "N", ""]),
     (_BOOL, r"^(?:true|True|TRUE|false|False|FALSE)$", list("tTfF")),
     (_INT, r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$", list("-+0123456789")),
-    (_FLOAT, r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$",
-     list("-+.0123456789")),
+    (
+        _FLOAT,
+        r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$",
+        list("-+.0123456789"),
+    ),
     (_MERGE, r"^(?:<<)$", ["<"]),
     # Not a YAML 1.2 type: matched only to refuse it (YAML 1.1 tools would read a date here).
-    (_TIMESTAMP, r"^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}(?:(?:[Tt]|[ \t]+)[0-9]{1,2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]*)?"
-                 r"(?:[ \t]*(?:Z|[-+][0-9]{1,2}(?::[0-9]{2})?))?)?$", list("0123456789")),
+    (
+        _TIMESTAMP,
+        r"^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}(?:(?:[Tt]|[ \t]+)[0-9]{1,2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]*)?"
+        r"(?:[ \t]*(?:Z|[-+][0-9]{1,2}(?::[0-9]{2})?))?)?$",
+        list("0123456789"),
+    ),
 ):
     _Loader.add_implicit_resolver(_tag, re.compile(_regexp), _first)
 
@@ -122,17 +129,25 @@ class _Checker:
 
     def scalar(self, node: yaml.ScalarNode, loc: tuple) -> None:
         if node.tag == _TIMESTAMP:
-            self.fail(node, loc, f"unquoted date {node.value}: YAML 1.1 tools read a date, Pulumi a string; quote it "
-                                 f"({show(node.value)})")
+            self.fail(
+                node,
+                loc,
+                f"unquoted date {node.value}: YAML 1.1 tools read a date, Pulumi a string; quote it "
+                f"({show(node.value)})",
+            )
         elif node.tag == _FLOAT and re.search(r"inf|nan", node.value, re.IGNORECASE):
             self.fail(node, loc, f"{node.value} is not a number JSON can carry")
         elif node.tag not in (_STR, _INT, _FLOAT, _BOOL, _NULL):
-            self.fail(node, loc, f"the tag {node.tag} is not supported (stack config is plain data: strings, numbers, "
-                                 "booleans, lists and mappings)")
+            self.fail(
+                node,
+                loc,
+                f"the tag {node.tag} is not supported (stack config is plain data: strings, numbers, "
+                "booleans, lists and mappings)",
+            )
 
 
 # The characters YAML 1.2 allows in a stream (spec 5.1, c-printable); PyYAML's reader refuses the others.
-_NOT_PRINTABLE = re.compile("[^\x09\x0A\x0D\x20-\x7E\x85\xA0-\uD7FF\uE000-\uFFFD\U00010000-\U0010FFFF]")
+_NOT_PRINTABLE = re.compile("[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 def _unprintable(content: str, where: str) -> list[str]:
@@ -142,29 +157,43 @@ def _unprintable(content: str, where: str) -> list[str]:
         if m := _NOT_PRINTABLE.search(text):
             char = m.group()
             name = unicodedata.name(char, "") or {"\x00": "NUL", "\x1b": "ESCAPE", "\x7f": "DELETE"}.get(
-                char, "a control character" if unicodedata.category(char) == "Cc" else "a noncharacter")
-            out.append(f"{where}:{n}:{m.start() + 1}: the character U+{ord(char):04X} ({name}) is not allowed in a "
-                       f"YAML file; delete it (or write it as an escape, \\u{ord(char):04x}, inside double quotes)")
+                char, "a control character" if unicodedata.category(char) == "Cc" else "a noncharacter"
+            )
+            out.append(
+                f"{where}:{n}:{m.start() + 1}: the character U+{ord(char):04X} ({name}) is not allowed in a "
+                f"YAML file; delete it (or write it as an escape, \\u{ord(char):04x}, inside double quotes)"
+            )
     return out
 
 
 # PyYAML's words for the mistakes people make, said plainly (the line and column say where).
 _PLAIN = (
-    (re.compile(r"found character '\\t' that cannot start any token|found a tab character"),
-     "a tab character: YAML indents with spaces only"),
-    (re.compile(r"mapping values are not allowed here"),
-     "a colon followed by a space inside a value: quote the value (\"a: b\"), or indent the line under its key"),
-    (re.compile(r"expected <block end>, but found|did not find expected key|expected <block mapping start>"),
-     "bad indentation: this line is not aligned with the keys above it (indent with spaces, the same amount as its "
-     "siblings)"),
-    (re.compile(r"could not find expected ':'"),
-     "a key without a colon, or a value broken over lines without quotes"),
-    (re.compile(r"did not find expected '-' indicator|expected <block sequence start>"),
-     "bad indentation in a list: every item starts with '- ' at the same column"),
-    (re.compile(r"found unexpected end of stream|found unexpected ':'"),
-     "the file ends inside a quoted value, a [list] or a {mapping}: a closing quote or bracket is missing"),
-    (re.compile(r"expected ',' or '\]'|expected ',' or '}'"),
-     "a [list] or {mapping} written on one line is not closed, or its items lack commas"),
+    (
+        re.compile(r"found character '\\t' that cannot start any token|found a tab character"),
+        "a tab character: YAML indents with spaces only",
+    ),
+    (
+        re.compile(r"mapping values are not allowed here"),
+        'a colon followed by a space inside a value: quote the value ("a: b"), or indent the line under its key',
+    ),
+    (
+        re.compile(r"expected <block end>, but found|did not find expected key|expected <block mapping start>"),
+        "bad indentation: this line is not aligned with the keys above it (indent with spaces, the same amount as its "
+        "siblings)",
+    ),
+    (re.compile(r"could not find expected ':'"), "a key without a colon, or a value broken over lines without quotes"),
+    (
+        re.compile(r"did not find expected '-' indicator|expected <block sequence start>"),
+        "bad indentation in a list: every item starts with '- ' at the same column",
+    ),
+    (
+        re.compile(r"found unexpected end of stream|found unexpected ':'"),
+        "the file ends inside a quoted value, a [list] or a {mapping}: a closing quote or bracket is missing",
+    ),
+    (
+        re.compile(r"expected ',' or '\]'|expected ',' or '}'"),
+        "a [list] or {mapping} written on one line is not closed, or its items lack commas",
+    ),
 )
 
 
@@ -182,7 +211,9 @@ def parse_yaml(data: bytes, where: str) -> Any:
         content = data.decode("utf-8-sig")
     except UnicodeDecodeError as err:
         line = data[: err.start].count(b"\n") + 1
-        raise ConfigError([f"{where}:{line}: byte 0x{data[err.start]:02x} is not UTF-8 (save the file as UTF-8)"]) from None
+        raise ConfigError(
+            [f"{where}:{line}: byte 0x{data[err.start]:02x} is not UTF-8 (save the file as UTF-8)"]
+        ) from None
     if problems := _unprintable(content, where):
         raise ConfigError(problems)
     loader = _Loader(content)
@@ -193,8 +224,12 @@ def parse_yaml(data: bytes, where: str) -> Any:
         checker = _Checker(where)
         size = checker.walk(node)
         if size > MAX_NODES and not checker.problems:
-            checker.fail(node, (), f"aliases expand to more than {MAX_NODES} values (an alias bomb?); write the "
-                                   "values out or use fewer aliases")
+            checker.fail(
+                node,
+                (),
+                f"aliases expand to more than {MAX_NODES} values (an alias bomb?); write the "
+                "values out or use fewer aliases",
+            )
         if checker.problems:
             raise ConfigError(checker.problems)
         return loader.construct_document(node)
@@ -235,8 +270,11 @@ def read_stack_file(file: Path, project: str) -> tuple[dict[str, Any], list[str]
         doc = {}
     if not isinstance(doc, dict):
         raise ConfigError([f"{where}: expected a mapping with a config: key, got {_kind(doc)}"])
-    problems = [f"{where}: {k}: unknown key (a stack file has {', '.join(STACK_FILE_KEYS)})"
-                for k in doc if k not in STACK_FILE_KEYS]
+    problems = [
+        f"{where}: {k}: unknown key (a stack file has {', '.join(STACK_FILE_KEYS)})"
+        for k in doc
+        if k not in STACK_FILE_KEYS
+    ]
     config = doc.get("config") or {}
     if not isinstance(config, dict):
         problems.append(f"{where}: config: expected a mapping of settings, got {_kind(config)}")
@@ -248,8 +286,10 @@ def read_stack_file(file: Path, project: str) -> tuple[dict[str, Any], list[str]
     for key, value in config.items():
         full = config_key(key)
         if full is None:
-            problems.append(f"{where}: config[{show(key)}]: is not a configuration key: Pulumi takes "
-                            f"<namespace>:<name> (e.g. {project}:network)")
+            problems.append(
+                f"{where}: config[{show(key)}]: is not a configuration key: Pulumi takes "
+                f"<namespace>:<name> (e.g. {project}:network)"
+            )
             continue
         value, secret = _scrub_secure(value)
         if secret:
@@ -323,8 +363,9 @@ def namespace_problems(keys: Iterable[str], project: str) -> list[str]:
         if namespace in (project, *KNOWN_NAMESPACES) or not name:
             continue
         if namespace.lower() == project.lower() or difflib.get_close_matches(namespace, [project], cutoff=0.75):
-            out.append(f"{key}: unknown namespace {show(namespace)}: nothing reads it (did you mean "
-                       f"\"{project}:{name}\"?)")
+            out.append(
+                f'{key}: unknown namespace {show(namespace)}: nothing reads it (did you mean "{project}:{name}"?)'
+            )
     return out
 
 

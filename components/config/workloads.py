@@ -33,27 +33,36 @@ from components.config.kube import SYSTEM_NAMESPACES, LabelSelector, Namespace, 
 Port = integer(1, 65535)
 # Kubernetes: Services are RFC 1035 labels (start with a letter) (k8s.io/apimachinery/pkg/util/validation
 # IsDNS1035Label).
-ServiceName = text(r"[a-z]([-a-z0-9]{0,61}[a-z0-9])?",
-                   "a Service name (RFC 1035 label: 1-63 lowercase letters, digits, -, starting with a letter)",
-                   max_len=63)
+ServiceName = text(
+    r"[a-z]([-a-z0-9]{0,61}[a-z0-9])?",
+    "a Service name (RFC 1035 label: 1-63 lowercase letters, digits, -, starting with a letter)",
+    max_len=63,
+)
 # The key is the TargetGroupBinding's name and a tag value: a DNS label. The ELBv2 names built from it (32
 # characters at most) are cut and hashed when it is long (components/names.py).
-LoadBalancerKey = text(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?",
-                       "a load balancer key (1-63 lowercase letters, digits and -, not first or last)", max_len=63)
+LoadBalancerKey = text(
+    r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?",
+    "a load balancer key (1-63 lowercase letters, digits and -, not first or last)",
+    max_len=63,
+)
 # ACM certificates, or IAM server certificates (ELBv2 Certificate.CertificateArn).
 CertificateArn = text(
     rf"arn:{PARTITION}:(acm:[a-z]{{2}}(-[a-z]+)+-[0-9]:[0-9]{{12}}:certificate/[0-9a-f]{{8}}(-[0-9a-f]{{4}}){{3}}"
     rf"-[0-9a-f]{{12}}|iam::[0-9]{{12}}:server-certificate/[A-Za-z0-9+=,.@_/-]{{1,128}})",
     "an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<uuid>) or IAM server certificate ARN",
-    max_len=2048)
+    max_len=2048,
+)
 # ELBv2 predefined security policies of TLS 1.2 and later only (Application Load Balancer guide, "Security
 # policies"): the TLS 1.0/1.1 policies (ELBSecurityPolicy-2016-08, -TLS-1-1-*) are refused on purpose.
 # TLS 1.2+ with forward secrecy and no CBC suites (Elastic Load Balancing, "Security policies for your Application
 # Load Balancer"): TLS13-1-2/TLS13-1-3 and their Res, FIPS and PQ variants, FS-1-2-Res; not the Ext* or TLS-1-x
 # policies kept for old clients. The guardrail lb-tls-policy (policies/guardrails.py TLS_POLICY) allows the same.
 SSL_POLICY = r"ELBSecurityPolicy-(TLS13-1-[23](-Res)?(-FIPS)?(-PQ)?|FS-1-2-Res)-20\d\d-\d\d"
-SslPolicy = text(SSL_POLICY, "a forward-secret ELB security policy of TLS 1.2 or later without CBC suites "
-                             "(ELBSecurityPolicy-TLS13-1-2-2021-06, ...-Res-PQ-2025-09)")
+SslPolicy = text(
+    SSL_POLICY,
+    "a forward-secret ELB security policy of TLS 1.2 or later without CBC suites "
+    "(ELBSecurityPolicy-TLS13-1-2-2021-06, ...-Res-PQ-2025-09)",
+)
 DEFAULT_SSL_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"  # AWS's recommended default since 2023
 DnsName = text(DOMAIN, "a DNS name (www.example.com)", max_len=253)
 
@@ -115,8 +124,11 @@ class Target(Model):
         found = Problems()
         if self.target_type == "instance":
             if self.node_port is None:
-                found.add("nodePort", "is required for instance targets: the load balancer sends to the Service's "
-                                      "nodePort, which must be fixed in the Service to be opened exactly")
+                found.add(
+                    "nodePort",
+                    "is required for instance targets: the load balancer sends to the Service's "
+                    "nodePort, which must be fixed in the Service to be opened exactly",
+                )
             if self.target_port is not None:
                 found.add("targetPort", "applies to ip targets only (instance targets receive on nodePort)")
         elif self.node_port is not None:
@@ -141,8 +153,10 @@ class HealthCheck(Model):
     """HTTP(S) health checks only. Default: /."""
     port: Port | None = None
     """Default: the traffic port."""
-    matcher: text(r"[2-5][0-9]{2}((-|,)[2-5][0-9]{2})*", 'HTTP codes such as "200" or "200-399" or "200,204"',
-                  max_len=64) | None = None
+    matcher: (
+        text(r"[2-5][0-9]{2}((-|,)[2-5][0-9]{2})*", 'HTTP codes such as "200" or "200-399" or "200,204"', max_len=64)
+        | None
+    ) = None
     """HTTP(S) health checks only: the success codes. Default: 200-399."""
     interval_seconds: integer(5, 300) = 15
     timeout_seconds: integer(2, 120) = 5
@@ -153,8 +167,10 @@ class HealthCheck(Model):
     def _consistent(self) -> HealthCheck:
         found = Problems()
         if self.timeout_seconds >= self.interval_seconds:
-            found.add("timeoutSeconds", f"{self.timeout_seconds} must be shorter than intervalSeconds "
-                                        f"({self.interval_seconds})")
+            found.add(
+                "timeoutSeconds",
+                f"{self.timeout_seconds} must be shorter than intervalSeconds ({self.interval_seconds})",
+            )
         if self.protocol == "TCP":
             for key, value in (("path", self.path), ("matcher", self.matcher)):
                 if value is not None:
@@ -207,12 +223,17 @@ class LoadBalancer(Model):
         ports: set[int] = set()
         for i, listener in enumerate(self.listeners):
             if listener.protocol not in allowed:
-                found.add(("listeners", i, "protocol"), f"{show(listener.protocol)} is not a protocol of an "
-                                                        f"{self.type} load balancer ({', '.join(allowed)})")
+                found.add(
+                    ("listeners", i, "protocol"),
+                    f"{show(listener.protocol)} is not a protocol of an "
+                    f"{self.type} load balancer ({', '.join(allowed)})",
+                )
             elif self.scheme == "internet-facing" and listener.protocol not in SECURE:
-                found.add(("listeners", i, "protocol"),
-                          f"{show(listener.protocol)}: an internet-facing load balancer listens with TLS only "
-                          f"({'HTTPS; port 80 redirects to it' if self.type == 'application' else 'TLS'})")
+                found.add(
+                    ("listeners", i, "protocol"),
+                    f"{show(listener.protocol)}: an internet-facing load balancer listens with TLS only "
+                    f"({'HTTPS; port 80 redirects to it' if self.type == 'application' else 'TLS'})",
+                )
             if listener.port in ports:
                 found.add(("listeners", i, "port"), f"{listener.port} is used by another listener")
             ports.add(listener.port)
@@ -221,24 +242,40 @@ class LoadBalancer(Model):
         if self.redirects and 80 in ports:
             found.add("httpRedirect", "port 80 is a listener of its own; turn httpRedirect off or move that listener")
         if self.target.protocol is not None and self.target.protocol not in allowed:
-            found.add(("target", "protocol"), f"{show(self.target.protocol)} is not a target protocol of an "
-                                              f"{self.type} load balancer ({', '.join(allowed)})")
-        if self.type == "network" and (kinds := {_nlb_target(lst.protocol) for lst in self.listeners}) and len(kinds) > 1:
-            found.add("listeners", "forward to one target group, so UDP, TCP_UDP and TCP/TLS listeners cannot be "
-                                   "mixed (use TCP_UDP listeners for both)")
+            found.add(
+                ("target", "protocol"),
+                f"{show(self.target.protocol)} is not a target protocol of an "
+                f"{self.type} load balancer ({', '.join(allowed)})",
+            )
+        if (
+            self.type == "network"
+            and (kinds := {_nlb_target(lst.protocol) for lst in self.listeners})
+            and len(kinds) > 1
+        ):
+            found.add(
+                "listeners",
+                "forward to one target group, so UDP, TCP_UDP and TCP/TLS listeners cannot be "
+                "mixed (use TCP_UDP listeners for both)",
+            )
         if self.health_check.protocol == "TCP" and self.type == "application":
             found.add(("healthCheck", "protocol"), "an application load balancer checks health over HTTP or HTTPS")
         if self.scheme == "internal":
             for i, cidr in enumerate(self.allowed_cidrs):
                 if cidr.endswith("/0"):
-                    found.add(("allowedCidrs", i), f"{show(cidr)} opens an internal load balancer to every "
-                                                   "network; list the networks that reach it")
+                    found.add(
+                        ("allowedCidrs", i),
+                        f"{show(cidr)} opens an internal load balancer to every "
+                        "network; list the networks that reach it",
+                    )
         elif not self.allowed_cidrs:
             found.add("allowedCidrs", "is required for an internet-facing load balancer (0.0.0.0/0 for everyone)")
         rules = len(self.allowed_cidrs or ("vpc",)) * len(self.ingress_ports)
         if rules > MAX_SG_RULES:
-            found.add("allowedCidrs", f"{len(self.allowed_cidrs)} networks x {len(self.ingress_ports)} ports need "
-                                      f"{rules} inbound rules; a security group holds {MAX_SG_RULES}")
+            found.add(
+                "allowedCidrs",
+                f"{len(self.allowed_cidrs)} networks x {len(self.ingress_ports)} ports need "
+                f"{rules} inbound rules; a security group holds {MAX_SG_RULES}",
+            )
         found.check()
         return self
 
@@ -280,8 +317,11 @@ def _ip_protocols(protocol: str) -> tuple[str, ...]:
 
 
 # A workload security group's key: the SecurityGroupPolicy's name (an RFC 1123 label) and part of AWS names.
-SecurityGroupKey = text(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?",
-                        "a security group key (1-63 lowercase letters, digits and -, not first or last)", max_len=63)
+SecurityGroupKey = text(
+    r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?",
+    "a security group key (1-63 lowercase letters, digits and -, not first or last)",
+    max_len=63,
+)
 PeerCidrs = cidrs()  # world checked per direction below
 CLUSTER_PEER = "cluster"
 RESERVED_PEERS = frozenset({CLUSTER_PEER, "nodes"})
@@ -354,17 +394,24 @@ class PodSecurityGroup(Model):
             found.add("", "needs podSelector or serviceAccountSelector: which pods get the group")
         for i, rule in enumerate(self.ingress):
             if WORLD in rule.cidrs:
-                found.add(("ingress", i, "cidrs"), f"{show(WORLD)} opens the pods to the whole internet; put a load "
-                                                   "balancer in front of them (workloads.loadBalancers)")
+                found.add(
+                    ("ingress", i, "cidrs"),
+                    f"{show(WORLD)} opens the pods to the whole internet; put a load "
+                    "balancer in front of them (workloads.loadBalancers)",
+                )
         for i, rule in enumerate(self.egress):
             if WORLD in rule.cidrs and rule.protocol == "all":
-                found.add(("egress", i, "cidrs"), f"{show(WORLD)} on every protocol and port; name the protocol and "
-                                                  "ports the pods need")
+                found.add(
+                    ("egress", i, "cidrs"),
+                    f"{show(WORLD)} on every protocol and port; name the protocol and ports the pods need",
+                )
         for direction in ("ingress", "egress"):
             count = self.rule_count(direction)
             if count > MAX_SG_RULES:
-                found.add(direction, f"{count} rules (with the platform's own); a security group allows "
-                                     f"{MAX_SG_RULES} per direction")
+                found.add(
+                    direction,
+                    f"{count} rules (with the platform's own); a security group allows {MAX_SG_RULES} per direction",
+                )
         found.check()
         return self
 
@@ -387,16 +434,19 @@ class WorkloadsConfig(Model):
         found = Problems()
         known = set(self.security_groups) | {CLUSTER_PEER}
         for key in sorted(set(self.security_groups) & RESERVED_PEERS):
-            found.add(("securityGroups", key), "is reserved (rules name the cluster's and the nodes' security groups "
-                                              "so); choose another key")
+            found.add(
+                ("securityGroups", key),
+                "is reserved (rules name the cluster's and the nodes' security groups so); choose another key",
+            )
         for key, group in sorted(self.security_groups.items()):
             for direction in ("ingress", "egress"):
                 for i, rule in enumerate(getattr(group, direction)):
                     for j, peer in enumerate(rule.security_groups):
                         if peer not in known:
-                            found.add(("securityGroups", key, direction, i, "securityGroups", j),
-                                      f"{show(peer)} is not a workload security group "
-                                      f"({', '.join(sorted(known))})")
+                            found.add(
+                                ("securityGroups", key, direction, i, "securityGroups", j),
+                                f"{show(peer)} is not a workload security group ({', '.join(sorted(known))})",
+                            )
         found.check()
         return self
 
@@ -425,6 +475,7 @@ class WorkloadsConfig(Model):
         for key, identity in sorted(self.identities.items()):
             out.setdefault(identity.namespace, []).append(f"workloads.identities.{key}.namespace")
         return out
+
     identities: dict[Key, WorkloadIdentity] = {}
     """AWS roles for application service accounts, keyed by name: a role each, with an EKS Pod Identity
     association or an IRSA trust."""
@@ -436,9 +487,11 @@ class WorkloadsConfig(Model):
         for key, identity in sorted(self.identities.items()):
             account = (identity.namespace, identity.service_account)
             if account in seen:
-                found.add(("identities", key, "serviceAccount"),
-                          f"{show('/'.join(account))} already has a role (identities.{seen[account]}); a service "
-                          "account has one")
+                found.add(
+                    ("identities", key, "serviceAccount"),
+                    f"{show('/'.join(account))} already has a role (identities.{seen[account]}); a service "
+                    "account has one",
+                )
             seen.setdefault(account, key)
         found.check()
         return self

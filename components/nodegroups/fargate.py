@@ -30,14 +30,19 @@ POD_EXECUTION_POLICY = "AmazonEKSFargatePodExecutionRolePolicy"
 
 def pod_execution_trust(ctx: AwsContext, cluster_name: str) -> str:
     """Fargate may assume the role for this cluster's profiles only (confused-deputy condition)."""
-    return service_trust(ctx.service_principal("eks-fargate-pods"), "sts:AssumeRole", {
-        "ArnLike": {"aws:SourceArn": ctx.arn("eks", f"fargateprofile/{cluster_name}/*")}})
+    return service_trust(
+        ctx.service_principal("eks-fargate-pods"),
+        "sts:AssumeRole",
+        {"ArnLike": {"aws:SourceArn": ctx.arn("eks", f"fargateprofile/{cluster_name}/*")}},
+    )
 
 
 def selectors(group: FargateGroup) -> list[dict]:
     """The profile's selectors as the API takes them (labels sorted; no labels key when there are none)."""
-    return [{"namespace": s.namespace, **({"labels": dict(sorted(s.labels.items()))} if s.labels else {})}
-            for s in group.selectors]
+    return [
+        {"namespace": s.namespace, **({"labels": dict(sorted(s.labels.items()))} if s.labels else {})}
+        for s in group.selectors
+    ]
 
 
 @dataclass(frozen=True)
@@ -63,12 +68,19 @@ class FargateProfiles(pulumi.ComponentResource):
         ctx = args.ctx
         child = pulumi.ResourceOptions(parent=self)
         role = aws.iam.Role(
-            name, **names.autoname(names.ROLE, name), **ctx.boundary(),
+            name,
+            **names.autoname(names.ROLE, name),
+            **ctx.boundary(),
             assume_role_policy=pod_execution_trust(ctx, args.cluster_name),
-            description=f"Fargate pod execution in {args.cluster_name}", tags=tagged(ctx.tags, name), opts=child,
+            description=f"Fargate pod execution in {args.cluster_name}",
+            tags=tagged(ctx.tags, name),
+            opts=child,
         )
         attachment = aws.iam.RolePolicyAttachment(
-            f"{name}-execution", role=role.name, policy_arn=ctx.managed_policy(POD_EXECUTION_POLICY), opts=child,
+            f"{name}-execution",
+            role=role.name,
+            policy_arn=ctx.managed_policy(POD_EXECUTION_POLICY),
+            opts=child,
         )
         self.profiles = {}
         previous: list[pulumi.Resource] = [attachment, *args.depends_on]
@@ -77,8 +89,13 @@ class FargateProfiles(pulumi.ComponentResource):
             self.profiles[key] = aws.eks.FargateProfile(
                 profile_name,
                 # every input replaces a profile: a shortened name hashes them, so a replacement gets a new one
-                **names.autoname(names.FARGATE_PROFILE, profile_name, role.arn, args.subnet_ids,
-                                 json.dumps(selectors(group), sort_keys=True)),
+                **names.autoname(
+                    names.FARGATE_PROFILE,
+                    profile_name,
+                    role.arn,
+                    args.subnet_ids,
+                    json.dumps(selectors(group), sort_keys=True),
+                ),
                 cluster_name=args.cluster,
                 pod_execution_role_arn=role.arn,
                 subnet_ids=args.subnet_ids,

@@ -32,8 +32,12 @@ class ClusterRef:
 
 
 def node_security_groups(
-    name: str, parent: pulumi.Resource, group: NodeGroupConfig, base: pulumi.Input[str],
-    vpc_id: pulumi.Input[str], ctx: AwsContext,
+    name: str,
+    parent: pulumi.Resource,
+    group: NodeGroupConfig,
+    base: pulumi.Input[str],
+    vpc_id: pulumi.Input[str],
+    ctx: AwsContext,
 ) -> list[pulumi.Input[str]]:
     """The nodes' security groups: the base group, configured ones, and the group's own extra-ingress SG."""
     ids: list[pulumi.Input[str]] = [base, *group.security_group_ids]
@@ -70,17 +74,19 @@ def launch_template(
             http_put_response_hop_limit=group.imds.hop_limit,
             instance_metadata_tags="disabled",
         ),
-        block_device_mappings=[aws.ec2.LaunchTemplateBlockDeviceMappingArgs(
-            device_name=model.root_device(group.os),
-            ebs=aws.ec2.LaunchTemplateBlockDeviceMappingEbsArgs(
-                volume_size=group.root_volume.size_gib,
-                volume_type="gp3",
-                iops=group.root_volume.iops,
-                throughput=group.root_volume.throughput,
-                encrypted="true",
-                delete_on_termination="true",
-            ),
-        )],
+        block_device_mappings=[
+            aws.ec2.LaunchTemplateBlockDeviceMappingArgs(
+                device_name=model.root_device(group.os),
+                ebs=aws.ec2.LaunchTemplateBlockDeviceMappingEbsArgs(
+                    volume_size=group.root_volume.size_gib,
+                    volume_type="gp3",
+                    iops=group.root_volume.iops,
+                    throughput=group.root_volume.throughput,
+                    encrypted="true",
+                    delete_on_termination="true",
+                ),
+            )
+        ],
         monitoring=aws.ec2.LaunchTemplateMonitoringArgs(enabled=True),
         tag_specifications=[
             aws.ec2.LaunchTemplateTagSpecificationArgs(resource_type=rt, tags=instance_tags)
@@ -128,8 +134,14 @@ class ManagedNodeGroup(pulumi.ComponentResource):
         # list the cluster security group explicitly so nodes keep it.
         sg_ids = node_security_groups(name, self, g, args.cluster.security_group_id, args.vpc_id, args.ctx)
         extra = model.managed_user_data(g)
-        lt = launch_template(name, self, g, args.ctx, security_group_ids=sg_ids,
-                             user_data=base64.b64encode(extra.encode()).decode() if extra else None)
+        lt = launch_template(
+            name,
+            self,
+            g,
+            args.ctx,
+            security_group_ids=sg_ids,
+            user_data=base64.b64encode(extra.encode()).decode() if extra else None,
+        )
         ng = self._node_group(name, args, lt)
         asg_name = ng.resources.apply(lambda rs: rs[0].autoscaling_groups[0].name)
         self._asg_tags(name, args, asg_name)
@@ -153,15 +165,24 @@ class ManagedNodeGroup(pulumi.ComponentResource):
             # before the old one goes, which a fixed name would make fail with "already exists". The
             # provider keeps the name a group already has (autonames are only made on create). A name too long
             # for that ends in a hash of its replace-on-change inputs instead, so a replacement is renamed too.
-            **names.autoname(names.NODE_GROUP, name, args.node_role_arn, args.subnet_ids, sorted(g.instance_types),
-                             g.uses_spot, model.managed_ami_type(g.os, g.architecture)),
+            **names.autoname(
+                names.NODE_GROUP,
+                name,
+                args.node_role_arn,
+                args.subnet_ids,
+                sorted(g.instance_types),
+                g.uses_spot,
+                model.managed_ami_type(g.os, g.architecture),
+            ),
             node_role_arn=args.node_role_arn,
             subnet_ids=args.subnet_ids,
             instance_types=list(g.instance_types),
             capacity_type="SPOT" if g.uses_spot else "ON_DEMAND",
             ami_type=model.managed_ami_type(g.os, g.architecture),
             scaling_config=aws.eks.NodeGroupScalingConfigArgs(
-                min_size=g.scaling.min, desired_size=g.scaling.desired_size, max_size=g.scaling.max_size,
+                min_size=g.scaling.min,
+                desired_size=g.scaling.desired_size,
+                max_size=g.scaling.max_size,
             ),
             update_config=aws.eks.NodeGroupUpdateConfigArgs(max_unavailable=g.update.max_unavailable),
             node_repair_config=aws.eks.NodeGroupNodeRepairConfigArgs(**model.node_repair(g)),
@@ -239,7 +260,12 @@ class SelfManagedNodeGroup(pulumi.ComponentResource):
         )
         sg_ids = node_security_groups(name, self, g, args.node_security_group_id, args.vpc_id, args.ctx)
         lt = launch_template(
-            name, self, g, args.ctx, security_group_ids=sg_ids, image_id=self._image_id(args),
+            name,
+            self,
+            g,
+            args.ctx,
+            security_group_ids=sg_ids,
+            image_id=self._image_id(args),
             user_data=user_data.apply(lambda u: base64.b64encode(u.encode()).decode()),
             instance_profile_arn=args.instance_profile_arn,
         )
@@ -268,8 +294,9 @@ class SelfManagedNodeGroup(pulumi.ComponentResource):
         # Exactly the catalog's release, never the moving "recommended" parameter: nodes roll when
         # platform/node-images.yaml changes, not when AWS publishes an image.
         return aws.ssm.get_parameter_output(
-            name=nodeimages.image_parameter(version, g.os, g.architecture,
-                                            nodeimages.release(version, g.os, g.architecture)),
+            name=nodeimages.image_parameter(
+                version, g.os, g.architecture, nodeimages.release(version, g.os, g.architecture)
+            ),
             opts=pulumi.InvokeOutputOptions(parent=self),
         ).value
 
@@ -289,7 +316,8 @@ class SelfManagedNodeGroup(pulumi.ComponentResource):
                 launch_template=aws.autoscaling.GroupMixedInstancesPolicyLaunchTemplateArgs(
                     launch_template_specification=(
                         aws.autoscaling.GroupMixedInstancesPolicyLaunchTemplateLaunchTemplateSpecificationArgs(
-                            launch_template_id=lt.id, version=lt.latest_version.apply(str),
+                            launch_template_id=lt.id,
+                            version=lt.latest_version.apply(str),
                         )
                     ),
                     overrides=[
@@ -302,14 +330,17 @@ class SelfManagedNodeGroup(pulumi.ComponentResource):
             instance_refresh=aws.autoscaling.GroupInstanceRefreshArgs(
                 strategy="Rolling",
                 preferences=aws.autoscaling.GroupInstanceRefreshPreferencesArgs(
-                    min_healthy_percentage=g.update.min_healthy_percentage, skip_matching=True,
+                    min_healthy_percentage=g.update.min_healthy_percentage,
+                    skip_matching=True,
                 ),
             ),
             health_check_type="EC2",
             health_check_grace_period=300,
             termination_policies=["OldestLaunchTemplate", "OldestInstance"],
-            tags=[aws.autoscaling.GroupTagArgs(**t)
-                  for t in model.asg_tags(g, c.name, args.ctx.tags, name, args.capacities)],
+            tags=[
+                aws.autoscaling.GroupTagArgs(**t)
+                for t in model.asg_tags(g, c.name, args.ctx.tags, name, args.capacities)
+            ],
             opts=pulumi.ResourceOptions(
                 parent=self,
                 depends_on=list(args.depends_on),

@@ -58,7 +58,8 @@ class NodeRole(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         role = aws.iam.Role(
             name,
-            **names.autoname(names.ROLE, name), **ctx.boundary(),
+            **names.autoname(names.ROLE, name),
+            **ctx.boundary(),
             assume_role_policy=node_trust_policy(ctx),
             description="EKS worker nodes",
             tags=tagged(ctx.tags, name),
@@ -68,20 +69,35 @@ class NodeRole(pulumi.ComponentResource):
         policies = {k: ctx.managed_policy(v) for k, v in NODE_MANAGED_POLICIES.items()}
         policies.update({policy_key(arn): arn for arn in args.extra_policy_arns})
         for key in sorted(policies):
-            attachments.append(aws.iam.RolePolicyAttachment(
-                f"{name}-{key}", role=role.name, policy_arn=policies[key], opts=child,
-            ))
+            attachments.append(
+                aws.iam.RolePolicyAttachment(
+                    f"{name}-{key}",
+                    role=role.name,
+                    policy_arn=policies[key],
+                    opts=child,
+                )
+            )
         if args.session_manager:
-            attachments.append(aws.iam.RolePolicy(
-                f"{name}-session-manager", **names.autoname(names.ROLE_POLICY, f"{name}-session-manager"),
-                role=role.id, policy=session_manager_policy(), opts=child,
-            ))
+            attachments.append(
+                aws.iam.RolePolicy(
+                    f"{name}-session-manager",
+                    **names.autoname(names.ROLE_POLICY, f"{name}-session-manager"),
+                    role=role.id,
+                    policy=session_manager_policy(),
+                    opts=child,
+                )
+            )
         self.instance_profile_arn = None
         self.access_entry = None
         if args.self_managed:
             if args.instance_profile:
-                profile = aws.iam.InstanceProfile(name, role=role.name, tags=tagged(ctx.tags, name), opts=child,
-                                                  **names.autoname(names.INSTANCE_PROFILE, name))
+                profile = aws.iam.InstanceProfile(
+                    name,
+                    role=role.name,
+                    tags=tagged(ctx.tags, name),
+                    opts=child,
+                    **names.autoname(names.INSTANCE_PROFILE, name),
+                )
                 self.instance_profile_arn = profile.arn
             self.access_entry = aws.eks.AccessEntry(
                 name,

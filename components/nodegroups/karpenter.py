@@ -48,7 +48,10 @@ def interruption_patterns() -> dict[str, dict]:
         "spot": {"source": ["aws.ec2"], "detail-type": ["EC2 Spot Instance Interruption Warning"]},
         "rebalance": {"source": ["aws.ec2"], "detail-type": ["EC2 Instance Rebalance Recommendation"]},
         "state": {"source": ["aws.ec2"], "detail-type": ["EC2 Instance State-change Notification"]},
-        "reservation": {"source": ["aws.ec2"], "detail-type": ["EC2 Capacity Reservation Instance Interruption Warning"]},
+        "reservation": {
+            "source": ["aws.ec2"],
+            "detail-type": ["EC2 Capacity Reservation Instance Interruption Warning"],
+        },
     }
 
 
@@ -65,21 +68,38 @@ def ami_alias(kubernetes_version: str, os_: str, architecture: str) -> str:
 def requirements(group: KarpenterGroup) -> list[dict[str, Any]]:
     """The NodePool's scheduling requirements: architecture, OS, purchase option and the instance selector."""
     out: list[dict[str, Any]] = [
-        {"key": "kubernetes.io/arch", "operator": "In", "values": ["arm64" if group.architecture == "arm64" else "amd64"]},
+        {
+            "key": "kubernetes.io/arch",
+            "operator": "In",
+            "values": ["arm64" if group.architecture == "arm64" else "amd64"],
+        },
         {"key": "kubernetes.io/os", "operator": "In", "values": ["linux"]},
         {"key": "karpenter.sh/capacity-type", "operator": "In", "values": CAPACITY_TYPES[group.capacity.type]},
     ]
     if group.instance_types:
-        out.append({"key": "node.kubernetes.io/instance-type", "operator": "In", "values": sorted(group.instance_types)})
+        out.append(
+            {"key": "node.kubernetes.io/instance-type", "operator": "In", "values": sorted(group.instance_types)}
+        )
     elif group.instance_families:
-        out.append({"key": "karpenter.k8s.aws/instance-family", "operator": "In",
-                    "values": sorted(group.instance_families)})
+        out.append(
+            {"key": "karpenter.k8s.aws/instance-family", "operator": "In", "values": sorted(group.instance_families)}
+        )
     else:
-        out.append({"key": "karpenter.k8s.aws/instance-category", "operator": "In",
-                    "values": sorted(group.instance_categories)})
+        out.append(
+            {
+                "key": "karpenter.k8s.aws/instance-category",
+                "operator": "In",
+                "values": sorted(group.instance_categories),
+            }
+        )
         if group.min_generation is not None:
-            out.append({"key": "karpenter.k8s.aws/instance-generation", "operator": "Gt",
-                        "values": [str(group.min_generation - 1)]})
+            out.append(
+                {
+                    "key": "karpenter.k8s.aws/instance-generation",
+                    "operator": "Gt",
+                    "values": [str(group.min_generation - 1)],
+                }
+            )
     return out
 
 
@@ -94,12 +114,15 @@ def node_pool(group: KarpenterGroup) -> dict[str, Any]:
                 "expireAfter": group.disruption.expire_after,
             },
         },
-        "disruption": {"consolidationPolicy": group.disruption.consolidation_policy,
-                       "consolidateAfter": group.disruption.consolidate_after},
+        "disruption": {
+            "consolidationPolicy": group.disruption.consolidation_policy,
+            "consolidateAfter": group.disruption.consolidate_after,
+        },
     }
     if group.taints:
         spec["template"]["spec"]["taints"] = [
-            {"key": t.key, "effect": t.effect, **({"value": t.value} if t.value else {})} for t in group.taints]
+            {"key": t.key, "effect": t.effect, **({"value": t.value} if t.value else {})} for t in group.taints
+        ]
     limits = {k: v for k, v in (("cpu", group.limits.cpu), ("memory", group.limits.memory)) if v is not None}
     if limits:
         spec["limits"] = limits
@@ -129,8 +152,15 @@ def selector_terms(cluster_name: str, ids: Sequence[str] = ()) -> list[dict[str,
     return [{"id": i} for i in ids] if ids else [{"tags": {DISCOVERY_TAG: cluster_name}}]
 
 
-def ec2_node_class(group: KarpenterGroup, *, cluster_name: str, kubernetes_version: str, role_name: str,
-                   tags: Mapping[str, str], subnet_ids: Sequence[str] = ()) -> dict[str, Any]:
+def ec2_node_class(
+    group: KarpenterGroup,
+    *,
+    cluster_name: str,
+    kubernetes_version: str,
+    role_name: str,
+    tags: Mapping[str, str],
+    subnet_ids: Sequence[str] = (),
+) -> dict[str, Any]:
     """The EC2NodeClass's ``spec``: image, role, discovery, IMDSv2, an encrypted gp3 volume, kubelet settings."""
     v = group.root_volume
     spec: dict[str, Any] = {
@@ -138,13 +168,25 @@ def ec2_node_class(group: KarpenterGroup, *, cluster_name: str, kubernetes_versi
         "amiSelectorTerms": [{"alias": ami_alias(kubernetes_version, group.os, group.architecture)}],
         "subnetSelectorTerms": selector_terms(cluster_name, subnet_ids),
         "securityGroupSelectorTerms": selector_terms(cluster_name),
-        "metadataOptions": {"httpEndpoint": "enabled", "httpProtocolIPv6": "disabled",
-                            "httpPutResponseHopLimit": group.imds.hop_limit, "httpTokens": "required"},
-        "blockDeviceMappings": [{
-            "deviceName": root_device(group.os),
-            "ebs": {"volumeSize": f"{v.size_gib}Gi", "volumeType": "gp3", "iops": v.iops, "throughput": v.throughput,
-                    "encrypted": True, "deleteOnTermination": True},
-        }],
+        "metadataOptions": {
+            "httpEndpoint": "enabled",
+            "httpProtocolIPv6": "disabled",
+            "httpPutResponseHopLimit": group.imds.hop_limit,
+            "httpTokens": "required",
+        },
+        "blockDeviceMappings": [
+            {
+                "deviceName": root_device(group.os),
+                "ebs": {
+                    "volumeSize": f"{v.size_gib}Gi",
+                    "volumeType": "gp3",
+                    "iops": v.iops,
+                    "throughput": v.throughput,
+                    "encrypted": True,
+                    "deleteOnTermination": True,
+                },
+            }
+        ],
         "tags": node_class_tags(tags, group.name),
     }
     if kubelet := kubelet_config(group):
@@ -172,10 +214,27 @@ class KarpenterNodes(pulumi.ComponentResource):
     def __init__(self, name: str, args: KarpenterNodesArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(self.TYPE, name, None, opts)
         c = args.cluster_name
-        self.role = NodeRole(f"{c}-karpenter-nodes", NodeRoleArgs(
-            cluster_name=args.cluster, ctx=args.ctx, self_managed=True, instance_profile=False,
-            depends_on=list(args.depends_on)), opts=pulumi.ResourceOptions(parent=self))
-        self.queue = TerminationQueue(f"{c}-karpenter", TerminationQueueArgs(
-            cluster_name=c, asg_names=(), ctx=args.ctx, queue_name=interruption_queue_name(c),
-            patterns=interruption_patterns(), consumer="Karpenter"), opts=pulumi.ResourceOptions(parent=self))
+        self.role = NodeRole(
+            f"{c}-karpenter-nodes",
+            NodeRoleArgs(
+                cluster_name=args.cluster,
+                ctx=args.ctx,
+                self_managed=True,
+                instance_profile=False,
+                depends_on=list(args.depends_on),
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.queue = TerminationQueue(
+            f"{c}-karpenter",
+            TerminationQueueArgs(
+                cluster_name=c,
+                asg_names=(),
+                ctx=args.ctx,
+                queue_name=interruption_queue_name(c),
+                patterns=interruption_patterns(),
+                consumer="Karpenter",
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
         self.register_outputs({"nodeRoleArn": self.role.role_arn, "queueUrl": self.queue.queue_url})

@@ -128,8 +128,9 @@ def reservation_problems(group: NodeGroupConfig, capacities: Mapping[str, NodeCa
     return out
 
 
-def autoscaler_tags(group: NodeGroupConfig, cluster_name: str,
-                    capacities: Sequence[NodeCapacity] = ()) -> dict[str, str]:
+def autoscaler_tags(
+    group: NodeGroupConfig, cluster_name: str, capacities: Sequence[NodeCapacity] = ()
+) -> dict[str, str]:
     """Discovery and node-template tags so cluster-autoscaler can find the group and scale it from zero.
 
     Taint values carry the ``:<Effect>`` suffix cluster-autoscaler requires; without it the
@@ -205,8 +206,9 @@ def max_pods(capacity: EniCapacity, *, custom_networking: bool, prefix_delegatio
 
 def group_max_pods(capacities: Sequence[EniCapacity], *, custom_networking: bool, prefix_delegation: bool) -> int:
     """One launch template serves every type of a mixed group: the smallest type decides."""
-    return min(max_pods(c, custom_networking=custom_networking, prefix_delegation=prefix_delegation)
-               for c in capacities)
+    return min(
+        max_pods(c, custom_networking=custom_networking, prefix_delegation=prefix_delegation) for c in capacities
+    )
 
 
 def kubelet_config(group: NodeGroupConfig, pods: int | None = None) -> dict:
@@ -314,9 +316,11 @@ def _bottlerocket_kubelet_tables(group: NodeGroupConfig) -> list[str]:
     """[settings.kubernetes.kube-reserved], system-reserved, eviction-hard (Bottlerocket settings reference)."""
     k = group.kubelet
     lines: list[str] = []
-    for table, values in (("kube-reserved", k.kube_reserved.as_kubelet()),
-                          ("system-reserved", k.system_reserved.as_kubelet()),
-                          ("eviction-hard", dict(sorted(k.eviction_hard.items())))):
+    for table, values in (
+        ("kube-reserved", k.kube_reserved.as_kubelet()),
+        ("system-reserved", k.system_reserved.as_kubelet()),
+        ("eviction-hard", dict(sorted(k.eviction_hard.items()))),
+    ):
         if values:
             lines += ["", f"[settings.kubernetes.{table}]"]
             lines += [f"{_toml_key(key)} = {_toml_string(value)}" for key, value in values.items()]
@@ -335,8 +339,13 @@ def managed_user_data(group: NodeGroupConfig) -> str | None:
         if group.max_pods is not None:
             lines.append(f"max-pods = {group.max_pods}")
         return "\n".join(lines + _bottlerocket_kubelet_tables(group)) + "\n"
-    return _mime_node_config({"apiVersion": "node.eks.aws/v1alpha1", "kind": "NodeConfig",
-                              "spec": {"kubelet": {"config": kubelet_config(group)}}})
+    return _mime_node_config(
+        {
+            "apiVersion": "node.eks.aws/v1alpha1",
+            "kind": "NodeConfig",
+            "spec": {"kubelet": {"config": kubelet_config(group)}},
+        }
+    )
 
 
 def user_data(cluster: NodeCluster, group: NodeGroupConfig, pods: int | None = None) -> str:
@@ -364,10 +373,12 @@ def node_repair(group: NodeGroupConfig) -> dict[str, Any] | None:
     if repair is None:
         return None
     out: dict[str, Any] = {"enabled": repair.enabled}
-    for key, value in (("max_unhealthy_node_threshold_count", repair.max_unhealthy_count),
-                       ("max_unhealthy_node_threshold_percentage", repair.max_unhealthy_percentage),
-                       ("max_parallel_nodes_repaired_count", repair.max_parallel_count),
-                       ("max_parallel_nodes_repaired_percentage", repair.max_parallel_percentage)):
+    for key, value in (
+        ("max_unhealthy_node_threshold_count", repair.max_unhealthy_count),
+        ("max_unhealthy_node_threshold_percentage", repair.max_unhealthy_percentage),
+        ("max_parallel_nodes_repaired_count", repair.max_parallel_count),
+        ("max_parallel_nodes_repaired_percentage", repair.max_parallel_percentage),
+    ):
         if value is not None:
             out[key] = value
     return out
@@ -392,8 +403,13 @@ def identity_tags(base: Mapping[str, str], name: str, group: NodeGroupConfig) ->
     return identity(base, name, **{GROUP_LABEL: group.name})
 
 
-def asg_tags(group: NodeGroupConfig, cluster_name: str, base: Mapping[str, str], name: str,
-             capacities: Sequence[NodeCapacity] = ()) -> list[dict]:
+def asg_tags(
+    group: NodeGroupConfig,
+    cluster_name: str,
+    base: Mapping[str, str],
+    name: str,
+    capacities: Sequence[NodeCapacity] = (),
+) -> list[dict]:
     """Every tag of a self-managed ASG with whether it propagates to instances.
 
     Propagated: Name, the cluster ownership tag, the termination handler's managed tag (it
@@ -403,16 +419,22 @@ def asg_tags(group: NodeGroupConfig, cluster_name: str, base: Mapping[str, str],
     propagated = dict(base)
     propagated.update({"Name": name, f"kubernetes.io/cluster/{cluster_name}": "owned", NTH_MANAGED_TAG: "true"})
     tags = [{"key": k, "value": v, "propagate_at_launch": True} for k, v in sorted(propagated.items())]
-    tags += [{"key": k, "value": v, "propagate_at_launch": False}
-             for k, v in autoscaler_tags(group, cluster_name, capacities).items()]
+    tags += [
+        {"key": k, "value": v, "propagate_at_launch": False}
+        for k, v in autoscaler_tags(group, cluster_name, capacities).items()
+    ]
     return sorted(tags, key=lambda t: t["key"])
 
 
 def tag_count(group: NodeGroupConfig, cluster_name: str, base: Mapping[str, str]) -> int:
     """How many tags the group's Auto Scaling group carries (AWS allows 50)."""
     if group.managed:
-        return (EKS_MANAGED_ASG_TAGS + len(node_template_tags(group)) + resource_tag_count(group)
-                + len(propagated_stack_tags(base)))
+        return (
+            EKS_MANAGED_ASG_TAGS
+            + len(node_template_tags(group))
+            + resource_tag_count(group)
+            + len(propagated_stack_tags(base))
+        )
     return len(asg_tags(group, cluster_name, base, f"{cluster_name}-{group.name}")) + resource_tag_count(group)
 
 

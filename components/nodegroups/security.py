@@ -40,14 +40,46 @@ def node_rules() -> list[Rule]:
     plane reaches kubelets and webhooks, nodes reach the API and CoreDNS wherever it runs.
     """
     return [
-        Rule("nodes-from-nodes", "nodes", "nodes", "ingress", "-1", 0, 0,
-             "self-managed node to self-managed node: pods, CoreDNS, kubelet"),
-        Rule("nodes-from-cluster", "nodes", "cluster", "ingress", "-1", 0, 0,
-             "control plane and managed nodes to self-managed nodes: kubelet, webhooks, pods"),
-        Rule("cluster-from-nodes", "cluster", "nodes", "ingress", "-1", 0, 0,
-             "self-managed nodes to the control plane and managed nodes: API, CoreDNS, pods"),
-        Rule("nodes-egress", "nodes", "anywhere", "egress", "-1", 0, 0,
-             "nodes to AWS APIs, registries and the internet (through NAT)"),
+        Rule(
+            "nodes-from-nodes",
+            "nodes",
+            "nodes",
+            "ingress",
+            "-1",
+            0,
+            0,
+            "self-managed node to self-managed node: pods, CoreDNS, kubelet",
+        ),
+        Rule(
+            "nodes-from-cluster",
+            "nodes",
+            "cluster",
+            "ingress",
+            "-1",
+            0,
+            0,
+            "control plane and managed nodes to self-managed nodes: kubelet, webhooks, pods",
+        ),
+        Rule(
+            "cluster-from-nodes",
+            "cluster",
+            "nodes",
+            "ingress",
+            "-1",
+            0,
+            0,
+            "self-managed nodes to the control plane and managed nodes: API, CoreDNS, pods",
+        ),
+        Rule(
+            "nodes-egress",
+            "nodes",
+            "anywhere",
+            "egress",
+            "-1",
+            0,
+            0,
+            "nodes to AWS APIs, registries and the internet (through NAT)",
+        ),
     ]
 
 
@@ -72,8 +104,12 @@ class NodeSecurityGroup(pulumi.ComponentResource):
             **names.autoname(names.SECURITY_GROUP, name, args.vpc_id),
             vpc_id=args.vpc_id,
             description=f"Self-managed nodes of EKS cluster {args.cluster_name}",
-            tags=tagged(args.ctx.tags, name, **{f"kubernetes.io/cluster/{args.cluster_name}": "owned"},
-                        **({"karpenter.sh/discovery": args.cluster_name} if args.karpenter_discovery else {})),
+            tags=tagged(
+                args.ctx.tags,
+                name,
+                **{f"kubernetes.io/cluster/{args.cluster_name}": "owned"},
+                **({"karpenter.sh/discovery": args.cluster_name} if args.karpenter_discovery else {}),
+            ),
             opts=child,
         )
         groups = {"nodes": sg.id, "cluster": args.cluster_security_group_id}
@@ -81,13 +117,22 @@ class NodeSecurityGroup(pulumi.ComponentResource):
             ports = {} if rule.protocol == "-1" else {"from_port": rule.from_port, "to_port": rule.to_port}
             if rule.direction == "egress":
                 aws.vpc.SecurityGroupEgressRule(
-                    f"{name}-{rule.key}", security_group_id=groups[rule.target], ip_protocol=rule.protocol,
-                    cidr_ipv4="0.0.0.0/0", description=rule.description, opts=child, **ports,
+                    f"{name}-{rule.key}",
+                    security_group_id=groups[rule.target],
+                    ip_protocol=rule.protocol,
+                    cidr_ipv4="0.0.0.0/0",
+                    description=rule.description,
+                    opts=child,
+                    **ports,
                 )
             else:
                 aws.vpc.SecurityGroupIngressRule(
-                    f"{name}-{rule.key}", security_group_id=groups[rule.target], ip_protocol=rule.protocol,
-                    referenced_security_group_id=groups[rule.peer], description=rule.description, opts=child,
+                    f"{name}-{rule.key}",
+                    security_group_id=groups[rule.target],
+                    ip_protocol=rule.protocol,
+                    referenced_security_group_id=groups[rule.peer],
+                    description=rule.description,
+                    opts=child,
                     **ports,
                 )
         self.security_group_id = sg.id
@@ -95,20 +140,33 @@ class NodeSecurityGroup(pulumi.ComponentResource):
 
 
 def extra_security_group(
-    name: str, parent: pulumi.Resource, vpc_id: pulumi.Input[str], rules: Sequence[IngressRule], ctx: AwsContext,
+    name: str,
+    parent: pulumi.Resource,
+    vpc_id: pulumi.Input[str],
+    rules: Sequence[IngressRule],
+    ctx: AwsContext,
 ) -> aws.ec2.SecurityGroup:
     """A group's own security group for its configured extra ingress (edge nodes, NodePorts)."""
     child = pulumi.ResourceOptions(parent=parent)
     sg = aws.ec2.SecurityGroup(
-        f"{name}-extra", **names.autoname(names.SECURITY_GROUP, f"{name}-extra", vpc_id), vpc_id=vpc_id, description=f"Extra ingress of node group {name}",
-        tags=tagged(ctx.tags, f"{name}-extra"), opts=child,
+        f"{name}-extra",
+        **names.autoname(names.SECURITY_GROUP, f"{name}-extra", vpc_id),
+        vpc_id=vpc_id,
+        description=f"Extra ingress of node group {name}",
+        tags=tagged(ctx.tags, f"{name}-extra"),
+        opts=child,
     )
     for rule in rules:
         for cidr in rule.cidrs:
             key = f"{rule.protocol}-{rule.from_port}-{rule.last_port}-{cidr.replace('/', '-')}"
             aws.vpc.SecurityGroupIngressRule(
-                f"{name}-extra-{key}", security_group_id=sg.id, ip_protocol=rule.protocol,
-                from_port=rule.from_port, to_port=rule.last_port, cidr_ipv4=cidr, description=rule.description,
+                f"{name}-extra-{key}",
+                security_group_id=sg.id,
+                ip_protocol=rule.protocol,
+                from_port=rule.from_port,
+                to_port=rule.last_port,
+                cidr_ipv4=cidr,
+                description=rule.description,
                 opts=child,
             )
     return sg

@@ -100,7 +100,9 @@ class TerminationQueue(pulumi.ComponentResource):
             tags=tagged(ctx.tags, name),
             opts=child,
         )
-        aws.sqs.QueuePolicy(name, queue_url=queue.url, policy=queue.arn.apply(lambda a: queue_policy(a, ctx)), opts=child)
+        aws.sqs.QueuePolicy(
+            name, queue_url=queue.url, policy=queue.arn.apply(lambda a: queue_policy(a, ctx)), opts=child
+        )
         patterns = args.patterns if args.patterns is not None else event_patterns(args.asg_names)
         for key, pattern in patterns.items():
             rule = aws.cloudwatch.EventRule(
