@@ -106,112 +106,94 @@ def alarm_specs(
     cluster data with Amazon CloudWatch" (vended control-plane metrics, ClusterName). AWS/SQS
     ApproximateAgeOfOldestMessage by QueueName; AWS/NATGateway ErrorPortAllocation by NatGatewayId."""
     by_cluster = {"ClusterName": cluster}
-    out: list[AlarmSpec] = []
-    if container_insights:
-        out += [
-            AlarmSpec(
-                "nodes-failing",
-                "A node has a failing condition (NotReady, pressure) for 10 minutes",
-                0,
-                evaluation_periods=2,
-                namespace="ContainerInsights",
-                metric="cluster_failed_node_count",
-                dimensions=by_cluster,
-            ),
-            AlarmSpec(
-                "node-memory-pressure",
-                "A node reports MemoryPressure (the kubelet evicts pods)",
-                0,
-                namespace="ContainerInsights",
-                metric="node_status_condition_memory_pressure",
-                dimensions=by_cluster,
-            ),
-            AlarmSpec(
-                "node-disk-pressure",
-                "A node reports DiskPressure (images and pods are evicted)",
-                0,
-                namespace="ContainerInsights",
-                metric="node_status_condition_disk_pressure",
-                dimensions=by_cluster,
-            ),
-            AlarmSpec(
-                "node-cpu",
-                f"The busiest node's CPU above {t.node_cpu_percent}% for 15 minutes",
-                t.node_cpu_percent,
-                evaluation_periods=3,
-                query=_insights_query(
-                    "MAX",
-                    "node_cpu_utilization",
-                    ("ContainerInsights", "ClusterName", "InstanceId", "NodeName"),
-                    by_cluster,
-                ),
-            ),
-        ]
-        out += [
-            AlarmSpec(
-                f"pod-restarts-{ns}",
-                f"More than {t.pod_restarts} container restarts in {ns} in 15 "
-                "minutes (a platform controller crash-looping)",
-                t.pod_restarts,
-                period=900,
-                query=_insights_query(
-                    "SUM",
-                    "pod_number_of_container_restarts",
-                    ("ContainerInsights", "ClusterName", "Namespace", "PodName"),
-                    {**by_cluster, "Namespace": ns},
-                ),
-            )
-            for ns in sorted(set(namespaces))
-        ]
-    out += [
-        AlarmSpec(
-            "api-server-5xx",
-            f"More than {t.api_server_5xx} API server 5xx responses in 5 minutes, twice",
-            t.api_server_5xx,
-            evaluation_periods=2,
-            namespace="AWS/EKS",
-            metric="apiserver_request_total_5XX",
-            dimensions=by_cluster,
-            statistic="Sum",
-        ),
-        AlarmSpec(
-            "api-server-throttling",
-            f"More than {t.api_server_throttled} throttled (429) API requests in 5 minutes, twice",
-            t.api_server_throttled,
-            evaluation_periods=2,
-            namespace="AWS/EKS",
-            metric="apiserver_request_total_429",
-            dimensions=by_cluster,
-            statistic="Sum",
-        ),
+    return [
+        *(_node_alarms(by_cluster, t, namespaces) if container_insights else []),
+        *_control_plane_alarms(by_cluster, t),
+        *(_queue_alarm(key, queue, t) for key, queue in sorted(queues.items())),
+        *(_nat_alarm(zone, nat) for zone, nat in sorted(nat_gateways.items())),
     ]
-    out += [
-        AlarmSpec(
-            f"{key}-queue-age",
-            f"{key}: interruption messages wait over {t.queue_age_seconds} s (the "
-            "consumer is down; the queue drops them at 300 s)",
-            t.queue_age_seconds,
-            period=60,
-            evaluation_periods=5,
-            namespace="AWS/SQS",
-            metric="ApproximateAgeOfOldestMessage",
-            dimensions={"QueueName": queue},
-        )
-        for key, queue in sorted(queues.items())
+
+
+def _node_alarms(by_cluster: Mapping[str, str], t: Thresholds, namespaces: Sequence[str]) -> list[AlarmSpec]:
+    """Nodes and pods, from Container Insights (no data without it)."""
+    ci = "ContainerInsights"
+    conditions = [
+        ("nodes-failing", "A node has a failing condition (NotReady, pressure) for 10 minutes", 2,
+         "cluster_failed_node_count"),
+        ("node-memory-pressure", "A node reports MemoryPressure (the kubelet evicts pods)", 1,
+         "node_status_condition_memory_pressure"),
+        ("node-disk-pressure", "A node reports DiskPressure (images and pods are evicted)", 1,
+         "node_status_condition_disk_pressure"),
+    ]  # fmt: skip
+    out = [
+        AlarmSpec(key, what, 0, evaluation_periods=n, namespace=ci, metric=metric, dimensions=by_cluster)
+        for key, what, n, metric in conditions
     ]
+    node_schema = (ci, "ClusterName", "InstanceId", "NodeName")
+    out.append(
+        AlarmSpec(
+            "node-cpu",
+            f"The busiest node's CPU above {t.node_cpu_percent}% for 15 minutes",
+            t.node_cpu_percent,
+            evaluation_periods=3,
+            query=_insights_query("MAX", "node_cpu_utilization", node_schema, by_cluster),
+        )
+    )
+    pod_schema = (ci, "ClusterName", "Namespace", "PodName")
     out += [
         AlarmSpec(
-            f"nat-{zone}-port-allocation",
-            f"The NAT gateway of {zone} cannot allocate source ports (connections from the private subnets fail)",
-            0,
-            namespace="AWS/NATGateway",
-            metric="ErrorPortAllocation",
-            dimensions={"NatGatewayId": nat},
-            statistic="Sum",
+            f"pod-restarts-{ns}",
+            f"More than {t.pod_restarts} container restarts in {ns} in 15 minutes (a platform controller "
+            "crash-looping)",
+            t.pod_restarts,
+            period=900,
+            query=_insights_query(
+                "SUM", "pod_number_of_container_restarts", pod_schema, {**by_cluster, "Namespace": ns}
+            ),
         )
-        for zone, nat in sorted(nat_gateways.items())
+        for ns in sorted(set(namespaces))
     ]
     return out
+
+
+def _control_plane_alarms(by_cluster: Mapping[str, str], t: Thresholds) -> list[AlarmSpec]:
+    """The API server's errors and throttling, from the metrics EKS vends (free, 1.28+)."""
+    return [
+        AlarmSpec(key, what, threshold, evaluation_periods=2, namespace="AWS/EKS", metric=metric,
+                  dimensions=by_cluster, statistic="Sum")
+        for key, what, threshold, metric in (
+            ("api-server-5xx", f"More than {t.api_server_5xx} API server 5xx responses in 5 minutes, twice",
+             t.api_server_5xx, "apiserver_request_total_5XX"),
+            ("api-server-throttling", f"More than {t.api_server_throttled} throttled (429) API requests in 5 "
+             "minutes, twice", t.api_server_throttled, "apiserver_request_total_429"),
+        )
+    ]  # fmt: skip
+
+
+def _queue_alarm(key: str, queue: str, t: Thresholds) -> AlarmSpec:
+    return AlarmSpec(
+        f"{key}-queue-age",
+        f"{key}: interruption messages wait over {t.queue_age_seconds} s (the consumer is down; the queue drops "
+        "them at 300 s)",
+        t.queue_age_seconds,
+        period=60,
+        evaluation_periods=5,
+        namespace="AWS/SQS",
+        metric="ApproximateAgeOfOldestMessage",
+        dimensions={"QueueName": queue},
+    )
+
+
+def _nat_alarm(zone: str, nat: Any) -> AlarmSpec:
+    return AlarmSpec(
+        f"nat-{zone}-port-allocation",
+        f"The NAT gateway of {zone} cannot allocate source ports (connections from the private subnets fail)",
+        0,
+        namespace="AWS/NATGateway",
+        metric="ErrorPortAllocation",
+        dimensions={"NatGatewayId": nat},
+        statistic="Sum",
+    )
 
 
 def topic_key_policy(ctx: AwsContext) -> dict[str, Any]:

@@ -109,44 +109,13 @@ def build(cfg: PlatformConfig, tunnel_port: int | None = None) -> dict[str, Any]
     pods = self_managed_max_pods(cfg, describe)
     ctx = account_context(cfg)
 
-    network = Network(
-        cfg.cluster.name,
-        NetworkArgs(
-            config=cfg.network,
-            zones=zones,
-            cluster_name=cfg.cluster.name,
-            ctx=ctx,
-            karpenter_discovery=bool(cfg.karpenter_pools),
-        ),
-    )
+    network = build_network(cfg, ctx, zones)
     reach = build_private_access(cfg, ctx, network)
-    control_plane_subnets = subnet_ids_by_tier(network)[cfg.cluster.control_plane_subnets]
-    cluster = Cluster(
-        cfg.cluster.name,
-        ClusterArgs(
-            config=cfg.cluster,
-            vpc_id=network.vpc_id,
-            vpc_cidr=network.vpc_cidr,
-            subnet_ids=control_plane_subnets,
-            ctx=ctx,
-            tunnel_port=tunnel_port,
-            pod_subnets=network.pod_subnets,
-        ),
-    )
+    cluster = build_cluster(cfg, ctx, network, tunnel_port)
     groups, termination, node_sg = build_node_groups(cfg, ctx, network, cluster, capacities, pods)
     fargate = build_fargate(cfg, ctx, network, cluster)
     karpenter_nodes = build_karpenter_nodes(cfg, ctx, cluster)
-    # CoreDNS needs a node to run on, the system group's (it tolerates CriticalAddonsOnly), not every group
-    CoreDns(
-        f"{cfg.cluster.name}-coredns",
-        NodeAddonArgs(
-            cluster_name=cluster.name,
-            version=cfg.cluster.addons.core_dns.version,
-            kubernetes_version=cfg.cluster.version,
-            ctx=ctx,
-            after=system_group(cfg, groups)[1],
-        ),
-    )
+    build_core_dns(cfg, ctx, cluster, groups)
     build_node_addons(cfg, ctx, cluster, groups)
     addons = build_addons(cfg, ctx, network, cluster, groups, termination, karpenter_nodes)
     namespaces = build_namespaces(cfg, network, cluster)
@@ -172,6 +141,52 @@ def build(cfg: PlatformConfig, tunnel_port: int | None = None) -> dict[str, Any]
             namespaces=namespaces,
             people=people,
             observability=observability,
+        ),
+    )
+
+
+def build_network(cfg: PlatformConfig, ctx: AwsContext, zones: tuple[str, ...]) -> Network:
+    """The VPC (or the brought one)."""
+    return Network(
+        cfg.cluster.name,
+        NetworkArgs(
+            config=cfg.network,
+            zones=zones,
+            cluster_name=cfg.cluster.name,
+            ctx=ctx,
+            karpenter_discovery=bool(cfg.karpenter_pools),
+        ),
+    )
+
+
+def build_cluster(cfg: PlatformConfig, ctx: AwsContext, network: Network, tunnel_port: int | None) -> Cluster:
+    """The control plane in the tier cluster.controlPlaneSubnets names."""
+    return Cluster(
+        cfg.cluster.name,
+        ClusterArgs(
+            config=cfg.cluster,
+            vpc_id=network.vpc_id,
+            vpc_cidr=network.vpc_cidr,
+            subnet_ids=subnet_ids_by_tier(network)[cfg.cluster.control_plane_subnets],
+            ctx=ctx,
+            tunnel_port=tunnel_port,
+            pod_subnets=network.pod_subnets,
+        ),
+    )
+
+
+def build_core_dns(
+    cfg: PlatformConfig, ctx: AwsContext, cluster: Cluster, groups: dict[str, ManagedNodeGroup | SelfManagedNodeGroup]
+) -> CoreDns:
+    """CoreDNS needs a node to run on, the system group's (it tolerates CriticalAddonsOnly), not every group."""
+    return CoreDns(
+        f"{cfg.cluster.name}-coredns",
+        NodeAddonArgs(
+            cluster_name=cluster.name,
+            version=cfg.cluster.addons.core_dns.version,
+            kubernetes_version=cfg.cluster.version,
+            ctx=ctx,
+            after=system_group(cfg, groups)[1],
         ),
     )
 

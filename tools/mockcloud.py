@@ -353,8 +353,10 @@ class MockCloud(pulumi_mocks.Mocks):
         return True
 
     def _edge(self, typ: str, name: str, ident: str, inputs: Mapping[str, Any], out: dict[str, Any]) -> None:
-        """Queues, groups, rules, load balancers, alarms, Prometheus, any other AWS type; Helm releases."""
+        """Queues, groups, rules, load balancers, any other AWS type; Helm releases."""
         r = self.region
+        if self._observing(typ, name, ident, inputs, out):
+            return
         if typ == "aws:sqs/queue:Queue":
             qname = inputs.get("name") or ident
             out.update(arn=self._arn("sqs", qname), url=f"https://sqs.{r}.amazonaws.com/{self.account_id}/{qname}")
@@ -384,7 +386,24 @@ class MockCloud(pulumi_mocks.Mocks):
             tg_name = inputs.get("name") or out.get("name") or ident
             suffix = f"targetgroup/{tg_name}/{h('tg', name, n=16)}"
             out.update(arn=self._arn("elasticloadbalancing", suffix), arnSuffix=suffix)
-        elif typ == "aws:sns/topic:Topic":  # ARN and id: arn:<p>:sns:<region>:<account>:<name>
+        elif typ.startswith("aws:"):
+            service = typ.split(":")[1].split("/")[0]
+            out.setdefault("arn", self._arn(service, f"{typ.split(':')[-1].lower()}/{ident}"))
+        elif typ.startswith("kubernetes:helm.sh/v3:Release"):
+            out.update(
+                status={
+                    "status": "deployed",
+                    "name": inputs.get("name"),
+                    "namespace": inputs.get("namespace"),
+                    "version": inputs.get("version"),
+                    "revision": 1,
+                }
+            )
+
+    def _observing(self, typ: str, name: str, ident: str, inputs: Mapping[str, Any], out: dict[str, Any]) -> bool:
+        """The alarm topic, alarms, dashboards and Prometheus: whether ``typ`` was one of them."""
+        r = self.region
+        if typ == "aws:sns/topic:Topic":  # ARN and id: arn:<p>:sns:<region>:<account>:<name>
             out.update(arn=self._arn("sns", inputs.get("name") or out.get("name") or ident))
         elif typ == "aws:cloudwatch/metricAlarm:MetricAlarm":
             out.update(arn=self._arn("cloudwatch", f"alarm:{inputs.get('name') or ident}"))
@@ -407,19 +426,9 @@ class MockCloud(pulumi_mocks.Mocks):
                     region=False,
                 ),
             )
-        elif typ.startswith("aws:"):
-            service = typ.split(":")[1].split("/")[0]
-            out.setdefault("arn", self._arn(service, f"{typ.split(':')[-1].lower()}/{ident}"))
-        elif typ.startswith("kubernetes:helm.sh/v3:Release"):
-            out.update(
-                status={
-                    "status": "deployed",
-                    "name": inputs.get("name"),
-                    "namespace": inputs.get("namespace"),
-                    "version": inputs.get("version"),
-                    "revision": 1,
-                }
-            )
+        else:
+            return False
+        return True
 
 
 @dataclass

@@ -212,6 +212,13 @@ def _parser() -> argparse.ArgumentParser:
         metavar="NAME",
         help="the stack name for --config-file (it decides default names, tags and URNs)",
     )
+    _output_options(parser)
+    _fleet_options(parser)
+    return parser
+
+
+def _output_options(parser: argparse.ArgumentParser) -> None:
+    """What to write and print: JSON, graph, HTML, the diff, the guardrails."""
     parser.add_argument("--json", type=Path, metavar="PATH", help="write the plan as JSON (the documented contract)")
     parser.add_argument(
         "--graph",
@@ -245,6 +252,10 @@ def _parser() -> argparse.ArgumentParser:
         "(planned with this code); exit 3 when the change hits an error flag",
     )
     parser.add_argument("--diff-json", type=Path, metavar="PATH", help="write the diff as JSON too")
+
+
+def _fleet_options(parser: argparse.ArgumentParser) -> None:
+    """--all and its options; the critical path."""
     parser.add_argument(
         "--all",
         action="store_true",
@@ -263,7 +274,6 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="print the longest dependency chain and the estimated time of a first `pulumi up`",
     )
-    return parser
 
 
 def main(argv: list[str] | None = None) -> int:
