@@ -312,6 +312,7 @@ def cross_checks(v: Mapping[str, Any], project: str, stack: str, region: str = "
         (("workloads", "addons"), _namespaces),
         (("workloads", "cluster"), _network_policies),
         (("observability", "cluster"), lambda obs, cluster: _observability(obs, cluster, region)),
+        (("observability", "workloads"), _observability_namespace),
     )
     out: list[str] = []
     for needs, check in checks:
@@ -473,6 +474,17 @@ def _observability(obs: ObservabilityConfig, cluster: ClusterConfig, region: str
     elif obs.container_insights_on and not pin and (message := missing_problem(CLOUDWATCH_ADDON, cluster.version)):
         out.append(f"cluster.version: {message}")
     return out
+
+
+def _observability_namespace(obs: ObservabilityConfig, w: WorkloadsConfig) -> list[str]:
+    """The add-on creates and owns amazon-cloudwatch: a declared namespace of that name would be two owners."""
+    ns = CLOUDWATCH_SERVICE_ACCOUNT[0]
+    if obs.container_insights_on and ns in w.namespaces:
+        return [
+            f"workloads.namespaces.{ns}: is the namespace of observability.containerInsights (the "
+            f"{CLOUDWATCH_ADDON} add-on creates it)"
+        ]
+    return []
 
 
 CLOUDWATCH_ADDON = "amazon-cloudwatch-observability"
