@@ -553,10 +553,8 @@ def test_the_load_balancer_controllers_crds_are_applied_at_the_charts_version(pr
     # charts whose CRDs are templates (external-secrets: installCRDs) or that have none keep Helm's default
     for key in ("externalSecrets", "clusterAutoscaler", "externalDns", "nodeTerminationHandler"):
         assert release(prod, key).inputs["skipCrds"] is False, key
-    groups = prod.by_type("kubernetes:yaml/v2:ConfigGroup")  # the controller's, and Karpenter's own (prod has a pool)
-    assert sorted(g.name for g in groups) == [
-        "eks-platform-prod-aws-load-balancer-controller-crds",
-        "eks-platform-prod-karpenter-crds",
+    assert [g.name for g in prod.by_type("kubernetes:yaml/v2:ConfigGroup")] == [
+        "eks-platform-prod-aws-load-balancer-controller-crds"
     ]
 
 

@@ -73,7 +73,7 @@ def test_prod_estimate_runs_through_the_control_plane(prod):
 def test_addon_releases_install_in_parallel(prod):
     finish, _ = cp.finish_times(prod.resources)
     releases = [r for r in prod.resources if r.type == "kubernetes:helm.sh/v3:Release"]
-    assert len(releases) == 6
+    assert len(releases) == 5
     starts = {r.name: finish[r.urn] - cp.seconds(r) for r in releases}
     # Every release can start the moment the system nodes are there (with their CA tags): same start, as CoreDNS.
     assert len(set(starts.values())) == 1, starts

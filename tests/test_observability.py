@@ -206,7 +206,6 @@ def test_prod_alarms_watch_documented_metrics_and_reach_an_encrypted_topic(prod)
             "api-server-5xx",
             "api-server-throttling",
             "node-termination-queue-age",
-            "karpenter-queue-age",
             "nat-eu-west-1a-port-allocation",
             "nat-eu-west-1b-port-allocation",
             "nat-eu-west-1c-port-allocation",

@@ -16,8 +16,6 @@ def test_prod_repairs_its_nodes_and_can_leave_a_zone(prod):
     assert auto.inputs["zonalAutoshiftStatus"] == "ENABLED" and auto.inputs["outcomeAlarms"] == [
         {"alarmIdentifier": "arn:aws:cloudwatch:eu-west-1:111122223333:alarm:storefront-5xx", "type": "CLOUDWATCH"}
     ]
-    settings = prod.one("kubernetes:helm.sh/v3:Release", "eks-platform-prod-karpenter").inputs["values"]["settings"]
-    assert settings["featureGates"] == {"nodeRepair": True} and settings["enableZonalShift"] is True
     agent = prod.one("aws:eks/addon:Addon", "eks-platform-prod-node-monitoring").inputs
     assert agent["addonName"] == "eks-node-monitoring-agent" and agent["addonVersion"] == "v1.7.0-eksbuild.1"
     assert "configurationValues" not in agent  # its chart tolerates every taint already

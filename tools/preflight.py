@@ -106,7 +106,7 @@ def fix_message(stack: str, endpoint: str, problem: str) -> str:
     )
 
 
-def main(argv: list[str] | None = None) -> int:
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m tools.preflight", description=__doc__.split("\n\n")[0])
     parser.add_argument("stack")
     parser.add_argument("--tunnel-port", type=int, help="check https://localhost:<port> (an SSM port forward)")
@@ -126,6 +126,11 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="print the SSM port-forward command through the access host (to run in the background)",
     )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
     args = parser.parse_args(argv)
     if args.upgrade_to is not None and not re.fullmatch(r"1\.[0-9]{2}", args.upgrade_to):
         parser.error(f"--upgrade-to {args.upgrade_to}: expected a Kubernetes minor such as 1.36")
@@ -144,24 +149,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     endpoint, ca = found
     if args.upgrade_to or args.upgrade_gate:
-        from tools import upgrade
-
-        eks = session.client("eks")
-        current = eks.describe_cluster(name=cfg.cluster.name)["cluster"]["version"]
-        target = args.upgrade_to or cfg.cluster.version
-        if args.upgrade_gate and target == current:
-            print(f"upgrade gate: {cfg.cluster.name} stays on {current}: nothing to check")
-            return 0
-        return upgrade.run(cfg, eks, target, current)
+        return _upgrade_gate(session, cfg, args.upgrade_to, args.upgrade_gate)
     if args.print_tunnel_command:
-        command = tunnel_command(session, cfg.cluster.name, cfg.region, endpoint, args.tunnel_port or 8443)
-        if command is None:
-            print(
-                f"::error::stack {args.stack} has no running access host (cluster.endpoint.accessHost)", file=sys.stderr
-            )
-            return 1
-        print(command)
-        return 0
+        return _print_tunnel(session, cfg, args.stack, endpoint, args.tunnel_port)
     host = endpoint.removeprefix("https://").rstrip("/")
     target = ("localhost", args.tunnel_port) if args.tunnel_port else (host, 443)
     problem = reachable(target[0], target[1], host, ca or None, args.timeout, retry_refused=bool(args.tunnel_port))
@@ -169,6 +159,29 @@ def main(argv: list[str] | None = None) -> int:
         print(f"::error::{fix_message(args.stack, endpoint, problem)}", file=sys.stderr)
         return 1
     print(f"{endpoint} answers from this runner{' through the tunnel' if args.tunnel_port else ''}")
+    return 0
+
+
+def _upgrade_gate(session: Any, cfg: Any, upgrade_to: str | None, gate: bool) -> int:
+    """tools/upgrade.py against the deployed cluster: to ``upgrade_to``, or (``gate``) to the stack file's version
+    when it moved."""
+    from tools import upgrade
+
+    eks = session.client("eks")
+    current = eks.describe_cluster(name=cfg.cluster.name)["cluster"]["version"]
+    target = upgrade_to or cfg.cluster.version
+    if gate and target == current:
+        print(f"upgrade gate: {cfg.cluster.name} stays on {current}: nothing to check")
+        return 0
+    return upgrade.run(cfg, eks, target, current)
+
+
+def _print_tunnel(session: Any, cfg: Any, stack: str, endpoint: str, port: int | None) -> int:
+    command = tunnel_command(session, cfg.cluster.name, cfg.region, endpoint, port or 8443)
+    if command is None:
+        print(f"::error::stack {stack} has no running access host (cluster.endpoint.accessHost)", file=sys.stderr)
+        return 1
+    print(command)
     return 0
 
 
