@@ -394,25 +394,19 @@ def system_group(
     return system, [groups[system.name]] if system else list(groups.values())
 
 
-def build_addons(
+def addon_context(
     cfg: PlatformConfig,
     ctx: AwsContext,
     network: Network,
     cluster: Cluster,
     groups: dict[str, ManagedNodeGroup | SelfManagedNodeGroup],
     termination: TerminationQueue | None,
-    karpenter_nodes: KarpenterNodes | None = None,
-) -> dict[str, HelmAddon]:
-    """The Helm add-ons, each on the system node group, none waiting on another unless it must.
-
-    A release waits for the nodes it runs on and the Pod Identity agent, not for CoreDNS: its pods start with the
-    nodes, and one that needs DNS at start-up (to call AWS) is restarted by the kubelet until CoreDNS, created at
-    the same moment, answers — well within the atomic release's timeout. So the add-ons start as soon as their
-    nodes exist (docs/performance.md, "Critical path of a first `pulumi up`")."""
+) -> AddonContext:
+    """What every Helm add-on reads of the cluster: where it runs, what it waits for, its identity mechanism."""
     a = cfg.addons
     name = cfg.cluster.name
     system, runs_on = system_group(cfg, groups)
-    actx = AddonContext(
+    return AddonContext(
         cluster_name=name,
         kubernetes_version=cfg.cluster.version,
         region=cfg.region,
@@ -435,6 +429,26 @@ def build_addons(
             if g.uses_spot
         ],
     )
+
+
+def build_addons(
+    cfg: PlatformConfig,
+    ctx: AwsContext,
+    network: Network,
+    cluster: Cluster,
+    groups: dict[str, ManagedNodeGroup | SelfManagedNodeGroup],
+    termination: TerminationQueue | None,
+    karpenter_nodes: KarpenterNodes | None = None,
+) -> dict[str, HelmAddon]:
+    """The Helm add-ons, each on the system node group, none waiting on another unless it must.
+
+    A release waits for the nodes it runs on and the Pod Identity agent, not for CoreDNS: its pods start with the
+    nodes, and one that needs DNS at start-up (to call AWS) is restarted by the kubelet until CoreDNS, created at
+    the same moment, answers — well within the atomic release's timeout. So the add-ons start as soon as their
+    nodes exist (docs/performance.md, "Critical path of a first `pulumi up`")."""
+    a = cfg.addons
+    name = cfg.cluster.name
+    actx = addon_context(cfg, ctx, network, cluster, groups, termination)
     out: dict[str, HelmAddon] = {}
 
     def named(key: str) -> str:
@@ -791,36 +805,32 @@ def build_node_groups(
 ) -> tuple[dict[str, ManagedNodeGroup | SelfManagedNodeGroup], TerminationQueue | None, NodeSecurityGroup | None]:
     """Node roles, the self-managed node security group, termination queue and every group."""
     capacities, max_pods = capacities or {}, max_pods or {}
-    name = cfg.cluster.name
-    groups_cfg = cfg.node_groups
+    self_managed = {k: g for k, g in cfg.node_groups.items() if not g.managed}
+    node_sg, termination = _node_security(cfg, ctx, network, cluster, self_managed)
     ref = ClusterRef(
-        name=name,
+        name=cfg.cluster.name,
         version=cfg.cluster.version,
         endpoint=cluster.endpoint,
         certificate_authority=cluster.certificate_authority,
         service_cidr=cfg.cluster.service_ipv4_cidr,
         security_group_id=cluster.cluster_security_group_id,
     )
-    subnets = subnet_ids_by_tier(network)
-
     roles: dict[str, NodeRole] = {}
+    groups: dict[str, ManagedNodeGroup | SelfManagedNodeGroup] = {}
+    for key, group in cfg.node_groups.items():
+        role = _node_role(roles, cfg, ctx, cluster, group)
+        groups[key] = _node_group(
+            key, group, cfg, ctx, network, ref, role, node_sg, capacities.get(key, ()), max_pods.get(key),
+            after=[*network.egress_ready, *cluster.node_prerequisites, *role.ready],
+        )  # fmt: skip
+    return groups, termination, node_sg
 
-    def role_for(group) -> NodeRole:
-        key = group.name if group.iam.dedicated_role else ("managed" if group.managed else "self-managed")
-        if key not in roles:
-            roles[key] = NodeRole(
-                f"{name}-{key}-nodes",
-                NodeRoleArgs(
-                    cluster_name=cluster.name,
-                    ctx=ctx,
-                    self_managed=not group.managed,
-                    extra_policy_arns=group.iam.extra_policy_arns,
-                    session_manager=group.ssm,
-                ),
-            )
-        return roles[key]
 
-    self_managed = {k: g for k, g in groups_cfg.items() if not g.managed}
+def _node_security(
+    cfg: PlatformConfig, ctx: AwsContext, network: Network, cluster: Cluster, self_managed: dict[str, Any]
+) -> tuple[NodeSecurityGroup | None, TerminationQueue | None]:
+    """The security group of self-managed and Karpenter nodes, and the termination handler's queue."""
+    name = cfg.cluster.name
     node_sg = termination = None
     if self_managed or cfg.karpenter_pools:
         node_sg = NodeSecurityGroup(
@@ -842,40 +852,57 @@ def build_node_groups(
                 ctx=ctx,
             ),
         )
+    return node_sg, termination
 
-    groups: dict[str, ManagedNodeGroup | SelfManagedNodeGroup] = {}
-    for key, group in groups_cfg.items():
-        role = role_for(group)
-        after = [*network.egress_ready, *cluster.node_prerequisites, *role.ready]
-        if group.managed:
-            groups[key] = ManagedNodeGroup(
-                f"{name}-{key}",
-                ManagedNodeGroupArgs(
-                    group=group,
-                    cluster=ref,
-                    subnet_ids=subnets[group.subnets],
-                    vpc_id=network.vpc_id,
-                    node_role_arn=role.role_arn,
-                    ctx=ctx,
-                    depends_on=after,
-                    capacities=capacities.get(key, ()),
-                ),
-            )
-        else:
-            groups[key] = SelfManagedNodeGroup(
-                f"{name}-{key}",
-                SelfManagedNodeGroupArgs(
-                    group=group,
-                    cluster=ref,
-                    subnet_ids=subnets[group.subnets],
-                    vpc_id=network.vpc_id,
-                    node_security_group_id=node_sg.security_group_id,
-                    instance_profile_arn=role.instance_profile_arn,
-                    role_arn=role.role_arn,
-                    ctx=ctx,
-                    depends_on=after,
-                    capacities=capacities.get(key, ()),
-                    max_pods=max_pods.get(key),
-                ),
-            )
-    return groups, termination, node_sg
+
+def _node_role(
+    roles: dict[str, NodeRole], cfg: PlatformConfig, ctx: AwsContext, cluster: Cluster, group: Any
+) -> NodeRole:
+    """The group's role: its own (iam.dedicatedRole) or the one its kind shares, made when first needed."""
+    key = group.name if group.iam.dedicated_role else ("managed" if group.managed else "self-managed")
+    if key not in roles:
+        roles[key] = NodeRole(
+            f"{cfg.cluster.name}-{key}-nodes",
+            NodeRoleArgs(
+                cluster_name=cluster.name,
+                ctx=ctx,
+                self_managed=not group.managed,
+                extra_policy_arns=group.iam.extra_policy_arns,
+                session_manager=group.ssm,
+            ),
+        )
+    return roles[key]
+
+
+def _node_group(
+    key: str,
+    group: Any,
+    cfg: PlatformConfig,
+    ctx: AwsContext,
+    network: Network,
+    ref: ClusterRef,
+    role: NodeRole,
+    node_sg: NodeSecurityGroup | None,
+    capacities: tuple[NodeCapacity, ...],
+    max_pods: int | None,
+    after: list[pulumi.Resource],
+) -> ManagedNodeGroup | SelfManagedNodeGroup:
+    subnets = subnet_ids_by_tier(network)[group.subnets]
+    name = f"{cfg.cluster.name}-{key}"
+    if group.managed:
+        return ManagedNodeGroup(
+            name,
+            ManagedNodeGroupArgs(
+                group=group, cluster=ref, subnet_ids=subnets, vpc_id=network.vpc_id, node_role_arn=role.role_arn,
+                ctx=ctx, depends_on=after, capacities=capacities,
+            ),
+        )  # fmt: skip
+    assert node_sg is not None  # made whenever a group is self-managed
+    return SelfManagedNodeGroup(
+        name,
+        SelfManagedNodeGroupArgs(
+            group=group, cluster=ref, subnet_ids=subnets, vpc_id=network.vpc_id,
+            node_security_group_id=node_sg.security_group_id, instance_profile_arn=role.instance_profile_arn,
+            role_arn=role.role_arn, ctx=ctx, depends_on=after, capacities=capacities, max_pods=max_pods,
+        ),
+    )  # fmt: skip
