@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pulumi
@@ -462,11 +462,9 @@ class Observability(pulumi.ComponentResource):
             ),
             opts=self._child(),
         )
-        addon_args = NodeAddonArgs(
-            cluster_name=a.addon.cluster_name,
-            version=insights.version,
-            kubernetes_version=a.addon.kubernetes_version,
-            ctx=a.ctx,
+        # as the EBS CSI driver does (components/storage.py): the program's add-on args, plus its role and groups
+        addon_args = replace(
+            a.addon,
             after=[*a.addon.after, role, *log_groups],
             configuration_values=addon_configuration(insights.container_logs),
             **role.addon_identity(),

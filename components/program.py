@@ -7,7 +7,7 @@ before the first resource is registered, so a bad config creates nothing.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -175,19 +175,33 @@ def build_cluster(cfg: PlatformConfig, ctx: AwsContext, network: Network, tunnel
     )
 
 
+def node_addon_args(
+    cfg: PlatformConfig,
+    ctx: AwsContext,
+    cluster: Cluster,
+    version: str | None,
+    after: Sequence[pulumi.Resource],
+    configuration_values: str | None = None,
+) -> NodeAddonArgs:
+    """A managed add-on of this cluster: its pinned version (else the catalog's for the minor), created after
+    ``after`` (the nodes its pods need)."""
+    return NodeAddonArgs(
+        cluster_name=cluster.name,
+        version=version,
+        kubernetes_version=cfg.cluster.version,
+        ctx=ctx,
+        after=list(after),
+        configuration_values=configuration_values,
+    )
+
+
 def build_core_dns(
     cfg: PlatformConfig, ctx: AwsContext, cluster: Cluster, groups: dict[str, ManagedNodeGroup | SelfManagedNodeGroup]
 ) -> CoreDns:
     """CoreDNS needs a node to run on, the system group's (it tolerates CriticalAddonsOnly), not every group."""
     return CoreDns(
         f"{cfg.cluster.name}-coredns",
-        NodeAddonArgs(
-            cluster_name=cluster.name,
-            version=cfg.cluster.addons.core_dns.version,
-            kubernetes_version=cfg.cluster.version,
-            ctx=ctx,
-            after=system_group(cfg, groups)[1],
-        ),
+        node_addon_args(cfg, ctx, cluster, cfg.cluster.addons.core_dns.version, system_group(cfg, groups)[1]),
     )
 
 
@@ -502,13 +516,13 @@ def build_node_addons(
         out["ebsCsi"] = EbsCsi(
             f"{name}-ebs-csi",
             EbsCsiArgs(
-                addon=NodeAddonArgs(
-                    cluster_name=cluster.name,
-                    version=m.ebs_csi.version,
-                    kubernetes_version=cfg.cluster.version,
-                    ctx=ctx,
-                    after=[*after, *cluster.pod_identity_agent],
-                    configuration_values=ebs_csi_values(on_system),
+                addon=node_addon_args(
+                    cfg,
+                    ctx,
+                    cluster,
+                    m.ebs_csi.version,
+                    [*after, *cluster.pod_identity_agent],
+                    ebs_csi_values(on_system),
                 ),
                 kms_key_arn=m.ebs_csi.kms_key_arn,
                 mechanism=m.ebs_csi.identity or cfg.addons.identity,
@@ -522,28 +536,20 @@ def build_node_addons(
     if m.metrics_server.enabled:
         out["metricsServer"] = MetricsServer(
             f"{name}-metrics-server",
-            NodeAddonArgs(
-                cluster_name=cluster.name,
-                version=m.metrics_server.version,
-                kubernetes_version=cfg.cluster.version,
-                ctx=ctx,
-                after=after,
-                configuration_values=json.dumps(on_system, sort_keys=True, separators=(",", ":"))
-                if on_system
-                else None,
+            node_addon_args(
+                cfg,
+                ctx,
+                cluster,
+                m.metrics_server.version,
+                after,
+                json.dumps(on_system, sort_keys=True, separators=(",", ":")) if on_system else None,
             ),
         )
     if m.node_monitoring_agent.enabled:
         # a DaemonSet on every node (no placement: it tolerates every taint), ACTIVE once the first nodes run it
         out["nodeMonitoringAgent"] = NodeMonitoringAgent(
             f"{name}-node-monitoring",
-            NodeAddonArgs(
-                cluster_name=cluster.name,
-                version=m.node_monitoring_agent.version,
-                kubernetes_version=cfg.cluster.version,
-                ctx=ctx,
-                after=after,
-            ),
+            node_addon_args(cfg, ctx, cluster, m.node_monitoring_agent.version, after),
         )
     return out
 
@@ -579,12 +585,12 @@ def build_observability(
             cluster_arn=cluster.eks_cluster.arn,
             cluster_security_group_id=cluster.cluster_security_group_id,
             private_subnet_ids=network.private_subnet_ids,
-            addon=NodeAddonArgs(
-                cluster_name=cluster.name,
-                version=obs.container_insights.version,
-                kubernetes_version=cfg.cluster.version,
-                ctx=ctx,
-                after=[*system_group(cfg, groups)[1], *cluster.pod_identity_agent],
+            addon=node_addon_args(
+                cfg,
+                ctx,
+                cluster,
+                obs.container_insights.version,
+                [*system_group(cfg, groups)[1], *cluster.pod_identity_agent],
             ),
             oidc_provider_arn=cluster.oidc.arn,
             oidc_issuer_url=cluster.oidc.issuer_url,

@@ -56,24 +56,8 @@ def test_arrows_point_from_dependency_to_dependent(parsed):
     edges = {(ids.get(a), ids.get(b)) for a, b in parsed["resource"]["edges"]}
     # the control plane exists before the system node group waits for it, never the other way round
     cluster, group = "eks-platform-prod-cluster", "eks-platform-prod-system"
-    paths = _closure(edges)
+    paths = graph.closure(edges)
     assert (cluster, group) in paths and (group, cluster) not in paths
-
-
-def _closure(edges: set) -> set:
-    after: dict = {}
-    for a, b in edges:
-        after.setdefault(a, set()).add(b)
-    out = set()
-    for start in after:
-        todo, seen = [start], set()
-        while todo:
-            for nxt in after.get(todo.pop(), ()):
-                if nxt not in seen:
-                    seen.add(nxt)
-                    todo.append(nxt)
-                    out.add((start, nxt))
-    return out
 
 
 def test_component_level_draws_components_only_and_parses(parsed, prod):
@@ -88,7 +72,7 @@ def test_component_level_draws_components_only_and_parses(parsed, prod):
 def test_the_reduction_keeps_every_dependency_as_a_path():
     edges = {("a", "b"), ("b", "c"), ("a", "c"), ("c", "d"), ("a", "d")}
     assert graph.reduced(edges) == {("a", "b"), ("b", "c"), ("c", "d")}
-    assert _closure(graph.reduced(edges)) == _closure(edges)
+    assert graph.closure(graph.reduced(edges)) == graph.closure(edges)
 
 
 def test_a_file_that_is_not_mermaid_is_refused(parsed):

@@ -7,7 +7,7 @@ from collections import Counter
 import pytest
 
 from components.config.stackfile import SECRET_PLACEHOLDER
-from tests.conftest import ROOT, stack_recording
+from tests.conftest import ROOT, stack_names, stack_recording
 from tools import plan
 
 EXPECTED_OUTPUTS = {
@@ -208,13 +208,13 @@ def test_a_misspelled_namespace_at_pulumi_up_is_refused_too():
 
 
 def test_every_stack_in_one_command_with_the_worst_exit(tmp_path):
-    """tools.plan --all: three stack files (two of the repository's, one broken), planned in parallel workers,
+    """tools.plan --all: the repository's stack files and a broken one, planned in parallel workers,
     one summary line each, the worst exit code, a plan JSON per stack."""
     import shutil
     import subprocess
     import sys
 
-    for name in ("dev", "prod"):
+    for name in stack_names():  # every stack file of the repository, and a broken one
         shutil.copy(ROOT / f"Pulumi.{name}.yaml", tmp_path / f"Pulumi.{name}.yaml")
     (tmp_path / "Pulumi.broken.yaml").write_text(
         "config:\n  aws:region: eu-west-1\n  eks-platform:cluster: {access: {adminRoleArns: "
@@ -245,9 +245,9 @@ def test_every_stack_in_one_command_with_the_worst_exit(tmp_path):
     assert code == 2  # the broken stack's refused config is the worst of the three
     assert lines[0].split() == ["stack", "resources", "mandatory", "advisory", "exit"]
     rows = {line.split()[0]: line.split() for line in lines[1:]}
-    assert sorted(rows) == ["broken", "dev", "prod"]
+    assert sorted(rows) == sorted(["broken", *stack_names()])
     assert rows["broken"][1:5] == ["-", "-", "-", "2"] and "nodeGroups" in " ".join(rows["broken"][5:])
-    for name in ("dev", "prod"):
+    for name in stack_names():
         assert rows[name][4] == "0" and rows[name][2] == "0"
         assert int(rows[name][1]) == len(json.loads((out / f"{name}.json").read_text())["resources"])
     assert not (out / "broken.json").exists()

@@ -9,7 +9,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from tests.conftest import ROOT, stack_recording
+from tests.conftest import ROOT, stack_names, stack_recording
 from tests.fake_kube import FakeKube
 from tools import plan, teardown
 
@@ -143,7 +143,7 @@ class Cloud:
 @pytest.fixture(autouse=True)
 def cached_plans(monkeypatch):
     # the protected resources come from the real plan of the stack; reuse the session's plans
-    for stack in ("dev", "prod"):
+    for stack in stack_names():
         stack_recording(stack)
     monkeypatch.setattr(plan, "run", lambda path, stack, root=ROOT: stack_recording(stack))
 

@@ -210,7 +210,9 @@ def main(argv: list[str] | None = None) -> int:
     print()
 
     rows: list[tuple[str, int, float, float]] = []
-    for stack in ("dev", "prod"):
+    from tools.stacks import discover
+
+    for stack in discover():  # every stack file of the repository
         rows.append((stack, *time_plan([stack], args.runs)))
     with tempfile.TemporaryDirectory() as tmp:
         for zones, groups in ((2, 2), (3, 8), (5, 16), (5, 32)):

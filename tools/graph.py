@@ -130,5 +130,18 @@ def reduced(edges: set[tuple[str, str]]) -> set[tuple[str, str]]:
     return {(a, b) for a, b in edges if not another_way(a, b)}
 
 
-def subgraph_count(text: str) -> int:
-    return sum(1 for line in text.splitlines() if line.strip().startswith("subgraph "))
+def closure(edges: set[tuple[str, str]]) -> set[tuple[str, str]]:
+    """Every (a, b) with a path from a to b: what the arrows say, however many are drawn."""
+    after: dict[str, set[str]] = {}
+    for a, b in edges:
+        after.setdefault(a, set()).add(b)
+    out: set[tuple[str, str]] = set()
+    for start in after:
+        todo, seen = [start], set()
+        while todo:
+            for nxt in after.get(todo.pop(), ()):
+                if nxt not in seen:
+                    seen.add(nxt)
+                    todo.append(nxt)
+                    out.add((start, nxt))
+    return out
