@@ -100,6 +100,10 @@ def test_each_alarm_watches_a_documented_metric_with_its_dimensions():
     for s in specs:
         if s.query is None:
             assert set(s.dimensions) == DOCUMENTED[(s.namespace, s.metric)], s.key
+    # terraform-provider-aws cloudwatch/metric_alarm.go: alarm names 1-255, metric_query expressions 1-1024
+    long_cluster = obs.alarm_specs("c" * 100, Thresholds(), container_insights=True, namespaces=["n" * 63],
+                                   queues={}, nat_gateways={})  # fmt: skip
+    assert all(len(s.query) <= 1024 for s in long_cluster if s.query)
     by_key = {s.key: s for s in specs}
     assert by_key["pod-restarts-kube-system"].query == (
         "SELECT SUM(pod_number_of_container_restarts) FROM SCHEMA(ContainerInsights, ClusterName, Namespace, "
