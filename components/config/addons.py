@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -68,13 +68,13 @@ class ExternalSecretsConfig(HelmAddonConfig):
 
     enabled_setting: bool | None = Field(None, alias="enabled")
     """Install it (needs a prefix: never access to every secret). Default: true when a prefix is set."""
-    ssm_path_prefix: checked(str, _ssm_path) | None = None
+    ssm_path_prefix: Annotated[str, checked(_ssm_path)] | None = None
     """e.g. /prod/: read access under it and an aws-parameter-store ClusterSecretStore."""
-    secrets_manager_prefix: checked(str, _sm_prefix) | None = None
+    secrets_manager_prefix: Annotated[str, checked(_sm_prefix)] | None = None
     """e.g. prod/: read access to secrets so named and an aws-secrets-manager ClusterSecretStore."""
-    kms_key_arns: items(matches(KMS_KEY_ARN, KMS_KEY_ARN_WHAT), "key") = ()
+    kms_key_arns: Annotated[tuple[str, ...], items(matches(KMS_KEY_ARN, KMS_KEY_ARN_WHAT), "key")] = ()
     """Customer-managed keys of those secrets (kms:Decrypt via the services only)."""
-    namespaces: items(matches(DNS_LABEL, "a namespace name (DNS label)"), "namespace") = ()
+    namespaces: Annotated[tuple[str, ...], items(matches(DNS_LABEL, "a namespace name (DNS label)"), "namespace")] = ()
     """Namespaces whose ExternalSecrets may use the stores (the ClusterSecretStores' conditions)."""
     namespace_selector: LabelSelector | None = None
     """...and/or namespaces carrying these labels. With neither, no namespace may read (except the platform's own)."""
@@ -107,7 +107,7 @@ def _parameter_name(value: str) -> str:
 class CloudflareConfig(Model):
     """Cloudflare settings."""
 
-    api_token_parameter: checked(str, _parameter_name) | None = None
+    api_token_parameter: Annotated[str, checked(_parameter_name)] | None = None
     """Parameter Store name of the API token, under externalSecrets.ssmPathPrefix; synced by an ExternalSecret."""
 
 
@@ -118,9 +118,11 @@ class ExternalDnsConfig(HelmAddonConfig):
     """Install it. Default: true when domains or zones are set."""
     provider: Literal["aws", "cloudflare"] = "aws"
     """Route 53 or Cloudflare."""
-    domain_filters: items(lambda v: None if re.fullmatch(DOMAIN, v.lower()) else "is not a DNS domain", "domain") = ()
+    domain_filters: Annotated[
+        tuple[str, ...], items(lambda v: None if re.fullmatch(DOMAIN, v.lower()) else "is not a DNS domain", "domain")
+    ] = ()
     """Record changes are limited to these domains (IAM condition too); required when enabled."""
-    hosted_zone_ids: items(matches(HOSTED_ZONE_ID, HOSTED_ZONE_ID_WHAT), "zone") = ()
+    hosted_zone_ids: Annotated[tuple[str, ...], items(matches(HOSTED_ZONE_ID, HOSTED_ZONE_ID_WHAT), "zone")] = ()
     """IAM is scoped to these zones (required with aws)."""
     policy: Literal["upsert-only", "sync"] = "upsert-only"
     """sync also deletes records (and only then gets DELETE)."""

@@ -14,9 +14,10 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Annotated, Any, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, WithJsonSchema
+from pydantic import AfterValidator, BaseModel, ConfigDict, GetCoreSchemaHandler, GetJsonSchemaHandler, WithJsonSchema
 from pydantic.alias_generators import to_camel
-from pydantic_core import PydanticCustomError
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema, PydanticCustomError
 
 T = TypeVar("T")
 
@@ -81,8 +82,32 @@ class Problems:
 # ---------------------------------------------------------------------------------------
 # constrained types
 # ---------------------------------------------------------------------------------------
-def text(pattern: str, what: str, *, max_len: int | None = None, min_len: int = 1) -> Any:
-    """A string that must match ``pattern`` as a whole (ASCII), with a message naming what it should be."""
+class Constraint:
+    """``Annotated`` metadata: a check pydantic runs after the base type's own validation, and the JSON Schema
+    editors get for it (the base type's own when ``schema`` is None).
+
+    Written ``Annotated[int, integer(1, 65535)]``, so type checkers read the base type and pydantic the constraint;
+    the check and the schema are pydantic's own ``AfterValidator`` and ``WithJsonSchema``.
+    """
+
+    __slots__ = ("check", "schema")
+
+    def __init__(self, check: Callable[[Any], Any], schema: dict[str, Any] | None = None) -> None:
+        self.check = check
+        self.schema = schema
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        return AfterValidator(self.check).__get_pydantic_core_schema__(source, handler)
+
+    def __get_pydantic_json_schema__(self, schema: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        if self.schema is None:
+            return handler(schema)
+        return WithJsonSchema(self.schema).__get_pydantic_json_schema__(schema, handler)
+
+
+def text(pattern: str, what: str, *, max_len: int | None = None, min_len: int = 1) -> Constraint:
+    """A string (``Annotated[str, text(...)]``) that must match ``pattern`` as a whole (ASCII), with a message naming
+    what it should be."""
     compiled = re.compile(pattern)
 
     def check(value: str) -> str:
@@ -93,10 +118,12 @@ def text(pattern: str, what: str, *, max_len: int | None = None, min_len: int = 
     schema: dict[str, Any] = {"type": "string", "pattern": f"^(?:{pattern})$"}
     if max_len:
         schema["maxLength"] = max_len
-    return Annotated[str, AfterValidator(check), WithJsonSchema(schema)]
+    return Constraint(check, schema)
 
 
-def integer(lo: int | None = None, hi: int | None = None) -> Any:
+def integer(lo: int | None = None, hi: int | None = None) -> Constraint:
+    """An integer (``Annotated[int, integer(lo, hi)]``) within bounds."""
+
     def check(value: int) -> int:
         if (lo is not None and value < lo) or (hi is not None and value > hi):
             bounds = (
@@ -114,10 +141,10 @@ def integer(lo: int | None = None, hi: int | None = None) -> Any:
         schema["minimum"] = lo
     if hi is not None:
         schema["maximum"] = hi
-    return Annotated[int, AfterValidator(check), WithJsonSchema(schema)]
+    return Constraint(check, schema)
 
 
-def one_of(values: Sequence[Any], what: str = "") -> Any:
+def one_of(values: Sequence[Any], what: str = "") -> Constraint:
     """A value from a fixed set (used where the set is data, e.g. the SDK's enums)."""
     allowed = frozenset(values)
 
@@ -126,21 +153,7 @@ def one_of(values: Sequence[Any], what: str = "") -> Any:
             raise problem(f"{show(value)} is not {what or 'one of ' + ', '.join(map(str, values))}")
         return value
 
-    base = type(next(iter(values)))
-    return Annotated[base, AfterValidator(check), WithJsonSchema({"enum": sorted(values)})]
-
-
-def unique(item: Any, what: str = "item") -> Any:
-    """A list without repeats (as a tuple: immutable)."""
-
-    def check(values: tuple) -> tuple:
-        seen: set = set()
-        repeated = [v for v in values if v in seen or seen.add(v)]
-        if repeated:
-            raise problem(f"{show(list(values))} lists {what} {show(repeated[0])} twice")
-        return values
-
-    return Annotated[tuple[item, ...], AfterValidator(check)]
+    return Constraint(check, {"enum": sorted(values)})
 
 
 def items(
@@ -151,8 +164,9 @@ def items(
     min_items: int = 0,
     max_items: int | None = None,
     too_few: str | None = None,
-) -> Any:
-    """A list of strings checked item by item *and* for repeats, every problem reported at once.
+) -> Constraint:
+    """A list of strings (``Annotated[tuple[str, ...], items(...)]``) checked item by item *and* for repeats, every
+    problem reported at once.
 
     ``check`` returns why an item is wrong (or None). Checking at the list level, rather than
     per item type, keeps the repeat check running when an item is also wrong.
@@ -187,7 +201,7 @@ def items(
         array["minItems"] = min_items
     if max_items is not None:
         array["maxItems"] = max_items
-    return Annotated[tuple[str, ...], AfterValidator(validate), WithJsonSchema(array)]
+    return Constraint(validate, array)
 
 
 def matches(pattern: str, what: str) -> Callable[[str], str | None]:
@@ -207,12 +221,10 @@ def raising(check: Callable[[str], str | None]) -> Callable[[str], str]:
     return validate
 
 
-def checked(base: Any, check: Callable[[Any], Any], schema: dict[str, Any] | None = None) -> Any:
-    """``base`` with an extra check (which raises ``problem``) and, optionally, its own schema."""
-    meta: list[Any] = [AfterValidator(check)]
-    if schema is not None:
-        meta.append(WithJsonSchema(schema))
-    return Annotated[base, *meta]
+def checked(check: Callable[[Any], Any], schema: dict[str, Any] | None = None) -> Constraint:
+    """An extra check on a base type (``Annotated[str, checked(check)]``; ``check`` raises ``problem``) and,
+    optionally, its own schema."""
+    return Constraint(check, schema)
 
 
 # -- networks --------------------------------------------------------------------------
@@ -230,7 +242,7 @@ def cidr_problem(value: str) -> str | None:
 
 
 CIDR_SCHEMA = {"type": "string", "pattern": f"^{_DOTTED_PREFIX}$"}
-Cidr = checked(str, raising(cidr_problem), CIDR_SCHEMA)
+Cidr = Annotated[str, checked(raising(cidr_problem), CIDR_SCHEMA)]
 
 
 # Ranges that are not public unicast addresses (IANA IPv4 Special-Purpose Address Registry): what a client on the
@@ -261,7 +273,7 @@ def public_unicast_problem(value: str) -> str | None:
     return None
 
 
-def cidrs(world: str | None = None, *, min_items: int = 0, public: bool = False) -> Any:
+def cidrs(world: str | None = None, *, min_items: int = 0, public: bool = False) -> Constraint:
     """A list of networks; with ``world`` (what it would open), 0.0.0.0/0 is refused; with ``public``, ranges that
     are not public unicast addresses are refused (the AWS API would refuse them)."""
 
@@ -277,11 +289,14 @@ def cidrs(world: str | None = None, *, min_items: int = 0, public: bool = False)
 
 
 # EC2 security group rule descriptions: up to 255 characters of a-zA-Z0-9. _-:/()#,@[]+=&;{}!$*
-Description = text(
-    r"[A-Za-z0-9. _:/()#,@\[\]+=&;{}!$*-]{1,255}",
-    "a valid rule description (1-255 letters, digits, spaces and ._-:/()#,@[]+=&;{}!$*)",
-    max_len=255,
-)
+Description = Annotated[
+    str,
+    text(
+        r"[A-Za-z0-9. _:/()#,@\[\]+=&;{}!$*-]{1,255}",
+        "a valid rule description (1-255 letters, digits, spaces and ._-:/()#,@[]+=&;{}!$*)",
+        max_len=255,
+    ),
+]
 
 
 # -- AWS identifiers (IAM/EC2/KMS/Route 53 API references) -------------------------------
@@ -296,23 +311,30 @@ KMS_KEY_ARN = (
 )
 ROLE_ARN_WHAT = "an IAM role ARN (arn:aws:iam::111122223333:role/name)"
 KMS_KEY_ARN_WHAT = "a KMS key ARN (arn:aws:kms:<region>:<account>:key/<uuid>)"
-RoleArn = text(ROLE_ARN, ROLE_ARN_WHAT, max_len=2048)
-KmsKeyArn = text(KMS_KEY_ARN, KMS_KEY_ARN_WHAT)
+RoleArn = Annotated[str, text(ROLE_ARN, ROLE_ARN_WHAT, max_len=2048)]
+KmsKeyArn = Annotated[str, text(KMS_KEY_ARN, KMS_KEY_ARN_WHAT)]
 SUBNET_ID = r"subnet-([0-9a-f]{8}|[0-9a-f]{17})"
 SUBNET_ID_WHAT = "a subnet id (subnet-0123456789abcdef0)"
-VpcId = text(r"vpc-([0-9a-f]{8}|[0-9a-f]{17})", "a VPC id (vpc-0123456789abcdef0)")
-AmiId = text(r"ami-([0-9a-f]{8}|[0-9a-f]{17})", "an AMI id (ami-0123456789abcdef0)")
-Thumbprint = text(r"[0-9a-fA-F]{40}", "a SHA-1 thumbprint (40 hex characters)")
-AddonVersion = text(r"v[0-9]+\.[0-9]+\.[0-9]+-eksbuild\.[0-9]+", "an EKS add-on version (v1.19.0-eksbuild.1)")
+VpcId = Annotated[str, text(r"vpc-([0-9a-f]{8}|[0-9a-f]{17})", "a VPC id (vpc-0123456789abcdef0)")]
+AmiId = Annotated[str, text(r"ami-([0-9a-f]{8}|[0-9a-f]{17})", "an AMI id (ami-0123456789abcdef0)")]
+Thumbprint = Annotated[str, text(r"[0-9a-fA-F]{40}", "a SHA-1 thumbprint (40 hex characters)")]
+AddonVersion = Annotated[
+    str, text(r"v[0-9]+\.[0-9]+\.[0-9]+-eksbuild\.[0-9]+", "an EKS add-on version (v1.19.0-eksbuild.1)")
+]
 # Tag keys 1-128, values 0-256, letters, digits, spaces and _.:/=+-@ (AWS tagging best practices; the
 # EC2/ASG/EKS APIs accept this set). "aws:" is reserved for AWS.
 _TAG_CHARS = r"[A-Za-z0-9 _.:/=+@-]"
-TagKey = text(
-    rf"(?![aA][wW][sS]:){_TAG_CHARS}{{1,128}}",
-    "a valid AWS tag key (1-128 letters, digits, spaces, _.:/=+-@; no aws: prefix)",
-    max_len=128,
-)
-TagValue = text(rf"{_TAG_CHARS}{{0,256}}", "a valid AWS tag value (0-256 characters)", max_len=256, min_len=0)
+TagKey = Annotated[
+    str,
+    text(
+        rf"(?![aA][wW][sS]:){_TAG_CHARS}{{1,128}}",
+        "a valid AWS tag key (1-128 letters, digits, spaces, _.:/=+-@; no aws: prefix)",
+        max_len=128,
+    ),
+]
+TagValue = Annotated[
+    str, text(rf"{_TAG_CHARS}{{0,256}}", "a valid AWS tag value (0-256 characters)", max_len=256, min_len=0)
+]
 # Stack-wide tags go on every taggable resource, so a key that the platform, EKS or a controller reads or writes
 # would override or shadow theirs everywhere: karpenter.sh/discovery on every subnet and security group makes
 # Karpenter launch into public subnets with every group attached; kubernetes.io/role/elb on every subnet moves the
@@ -340,11 +362,13 @@ def _stack_tag_key(key: str) -> str:
 
 # The same rule for editors (JSON Schema patterns are ECMA regexes: only "." needs escaping here)
 _RESERVED = "|".join([*(p.replace(".", r"\.") for p in RESERVED_TAG_PREFIXES), *(f"{k}$" for k in RESERVED_TAG_KEYS)])
-StackTagKey = checked(
+StackTagKey = Annotated[
     TagKey,
-    _stack_tag_key,
-    {"type": "string", "maxLength": 128, "pattern": f"^(?!{_RESERVED})(?![aA][wW][sS]:){_TAG_CHARS}{{1,128}}$"},
-)
+    checked(
+        _stack_tag_key,
+        {"type": "string", "maxLength": 128, "pattern": f"^(?!{_RESERVED})(?![aA][wW][sS]:){_TAG_CHARS}{{1,128}}$"},
+    ),
+]
 _LABEL = r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?"  # an RFC 1123 DNS label
 DNS_LABEL = _LABEL
 # A DNS name: labels, the last one starting with a letter; "*." allowed first where wildcards are.
@@ -373,13 +397,16 @@ def label_key_problem(key: str) -> str | None:
 
 
 LABEL_KEY_SCHEMA = {"type": "string", "pattern": f"^{LABEL_KEY}$", "maxLength": 317}
-LabelKey = checked(str, raising(label_key_problem), LABEL_KEY_SCHEMA)
-LabelValue = text(
-    LABEL_VALUE,
-    "a valid label value (0-63 letters, digits, -, _, . starting and ending alphanumeric)",
-    max_len=63,
-    min_len=0,
-)
+LabelKey = Annotated[str, checked(raising(label_key_problem), LABEL_KEY_SCHEMA)]
+LabelValue = Annotated[
+    str,
+    text(
+        LABEL_VALUE,
+        "a valid label value (0-63 letters, digits, -, _, . starting and ending alphanumeric)",
+        max_len=63,
+        min_len=0,
+    ),
+]
 
 # CloudWatch Logs retentionInDays values (0, "never expire", refused on purpose).
 LOG_RETENTION_DAYS = (
@@ -407,10 +434,15 @@ LOG_RETENTION_DAYS = (
     3653,
 )
 # S3 bucket names (S3 user guide, "Bucket naming rules"): 3-63 lowercase letters, digits, ., -.
-BucketName = text(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", "an S3 bucket name", max_len=63)
-LogPrefix = text(
-    r"[A-Za-z0-9!_.*'()-]+(/[A-Za-z0-9!_.*'()-]+)*", "an S3 key prefix without leading or trailing /", max_len=512
-)
+BucketName = Annotated[str, text(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", "an S3 bucket name", max_len=63)]
+LogPrefix = Annotated[
+    str,
+    text(
+        r"[A-Za-z0-9!_.*'()-]+(/[A-Za-z0-9!_.*'()-]+)*", "an S3 key prefix without leading or trailing /", max_len=512
+    ),
+]
 # CloudWatch Logs CreateLogGroup logGroupName: 1-512 of [.-_/#A-Za-z0-9].
-SessionLogGroup = text(r"[.\-_/#A-Za-z0-9]{1,512}", "a CloudWatch Logs group name", max_len=512)
-RetentionDays = one_of(LOG_RETENTION_DAYS, f"a CloudWatch Logs retention ({', '.join(map(str, LOG_RETENTION_DAYS))})")
+SessionLogGroup = Annotated[str, text(r"[.\-_/#A-Za-z0-9]{1,512}", "a CloudWatch Logs group name", max_len=512)]
+RetentionDays = Annotated[
+    int, one_of(LOG_RETENTION_DAYS, f"a CloudWatch Logs retention ({', '.join(map(str, LOG_RETENTION_DAYS))})")
+]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
@@ -68,10 +68,12 @@ def _service_cidr(value: str) -> str:
     return value
 
 
-KubernetesVersion = checked(str, _version, {"enum": list(SUPPORTED_KUBERNETES_VERSIONS)})
-ClusterName = checked(str, _cluster_name, {"type": "string", "pattern": f"^{CLUSTER_NAME}$", "maxLength": 100})
-ServiceCidr = checked(Cidr, _service_cidr)
-Profile = text(r"[A-Za-z0-9_.+-]{1,64}", "an AWS CLI profile name")
+KubernetesVersion = Annotated[str, checked(_version, {"enum": list(SUPPORTED_KUBERNETES_VERSIONS)})]
+ClusterName = Annotated[
+    str, checked(_cluster_name, {"type": "string", "pattern": f"^{CLUSTER_NAME}$", "maxLength": 100})
+]
+ServiceCidr = Annotated[Cidr, checked(_service_cidr)]
+Profile = Annotated[str, text(r"[A-Za-z0-9_.+-]{1,64}", "an AWS CLI profile name")]
 
 
 class AccessHostConfig(Model):
@@ -107,7 +109,7 @@ class Endpoint(Model):
     """API reachable from the internet..."""
     # EKS refuses private ranges here (EKS user guide, "Cluster API server endpoint": the CIDR blocks of the
     # public endpoint "can't" be private): the private endpoint serves the VPC.
-    public_access_cidrs: cidrs("the endpoint", public=True) = ()
+    public_access_cidrs: Annotated[tuple[str, ...], cidrs("the endpoint", public=True)] = ()
     """...only from these public networks; required with publicAccess; 0.0.0.0/0 and private ranges refused (the
     VPC reaches the private endpoint)."""
     access_host: AccessHostConfig = AccessHostConfig()
@@ -135,20 +137,23 @@ class Encryption(Model):
 
     kms_key_arn: KmsKeyArn | None = None
     """Use this key instead of creating one."""
-    deletion_window_days: integer(7, 30) = 30
+    deletion_window_days: Annotated[int, integer(7, 30)] = 30
     """Deletion window of the key created here (rotation is always on)."""
 
 
 class Logging(Model):
     """Control-plane logs."""
 
-    types: items(
-        lambda v: (
-            None if v in CLUSTER_LOG_TYPES else f"is not a control-plane log type ({', '.join(CLUSTER_LOG_TYPES)})"
+    types: Annotated[
+        tuple[str, ...],
+        items(
+            lambda v: (
+                None if v in CLUSTER_LOG_TYPES else f"is not a control-plane log type ({', '.join(CLUSTER_LOG_TYPES)})"
+            ),
+            "log type",
+            schema={"enum": list(CLUSTER_LOG_TYPES)},
         ),
-        "log type",
-        schema={"enum": list(CLUSTER_LOG_TYPES)},
-    ) = ("api", "audit", "authenticator")
+    ] = ("api", "audit", "authenticator")
     """Of api, audit, authenticator, controllerManager, scheduler."""
     retention_days: RetentionDays = 90
     """Retention of /aws/eks/<name>/cluster (created before the cluster) and of the CI runner's build logs."""
@@ -158,7 +163,10 @@ class Logging(Model):
     own encryption."""
 
 
-RoleArns = items(matches(ROLE_ARN, ROLE_ARN_WHAT), "role", schema={"type": "string", "pattern": f"^(?:{ROLE_ARN})$"})
+RoleArns = Annotated[
+    tuple[str, ...],
+    items(matches(ROLE_ARN, ROLE_ARN_WHAT), "role", schema={"type": "string", "pattern": f"^(?:{ROLE_ARN})$"}),
+]
 
 
 class Access(Model):
@@ -296,10 +304,10 @@ class ZonalAutoshift(Model):
 
     enabled: bool = False
     """Register the cluster for zonal autoshift (needs zonalShift)."""
-    outcome_alarm_arns: items(matches(ALARM_ARN, "a CloudWatch alarm ARN"), "alarm") = ()
+    outcome_alarm_arns: Annotated[tuple[str, ...], items(matches(ALARM_ARN, "a CloudWatch alarm ARN"), "alarm")] = ()
     """Alarms that tell whether a practice shift hurt the application (required when enabled: a practice run
     needs at least one)."""
-    blocking_alarm_arns: items(matches(ALARM_ARN, "a CloudWatch alarm ARN"), "alarm") = ()
+    blocking_alarm_arns: Annotated[tuple[str, ...], items(matches(ALARM_ARN, "a CloudWatch alarm ARN"), "alarm")] = ()
     """Alarms that, when in alarm, keep a practice run from starting."""
 
     @model_validator(mode="after")
@@ -314,9 +322,13 @@ class ZonalAutoshift(Model):
         return self
 
 
-InsightId = text(
-    r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", "an EKS insight id (a UUID: aws eks list-insights)"
-)
+InsightId = Annotated[
+    str,
+    text(
+        r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
+        "an EKS insight id (a UUID: aws eks list-insights)",
+    ),
+]
 
 
 class AcknowledgedInsight(Model):
@@ -324,7 +336,7 @@ class AcknowledgedInsight(Model):
 
     id: InsightId
     """The insight's id (aws eks list-insights --cluster-name <name>)."""
-    reason: text(r"[\x20-\x7e]{10,512}", "a reason (10-512 printable characters)")
+    reason: Annotated[str, text(r"[\x20-\x7e]{10,512}", "a reason (10-512 printable characters)")]
     """Why the upgrade may go ahead despite it."""
 
 

@@ -2,24 +2,32 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import model_validator
 
 from components.config.base import PARTITION, Model, Problems, integer, text
 
 # GitHub: owner 1-39 letters, digits, -; repository 1-100 letters, digits, ., _, -.
-Repository = text(r"[A-Za-z0-9]([A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}", "a GitHub repository (owner/name)")
+Repository = Annotated[
+    str, text(r"[A-Za-z0-9]([A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}", "a GitHub repository (owner/name)")
+]
 # AWS CodeConnections (formerly CodeStar Connections) connection ARNs.
-ConnectionArn = text(
-    rf"arn:{PARTITION}:(codeconnections|codestar-connections):[a-z]{{2}}(-[a-z]+)+-[0-9]:[0-9]{{12}}:"
-    r"connection/[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}",
-    "an AWS CodeConnections connection ARN (arn:aws:codeconnections:<region>:<account>:connection/<id>)",
-)
+ConnectionArn = Annotated[
+    str,
+    text(
+        rf"arn:{PARTITION}:(codeconnections|codestar-connections):[a-z]{{2}}(-[a-z]+)+-[0-9]:[0-9]{{12}}:"
+        r"connection/[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}",
+        "an AWS CodeConnections connection ARN (arn:aws:codeconnections:<region>:<account>:connection/<id>)",
+    ),
+]
 # A CodeBuild image: a curated image name or an ECR/registry reference.
-Image = text(
-    r"[a-z0-9][a-z0-9._/-]*(:[A-Za-z0-9._-]+)?(@sha256:[0-9a-f]{64})?", "a container image reference", max_len=255
-)
+Image = Annotated[
+    str,
+    text(
+        r"[a-z0-9][a-z0-9._/-]*(:[A-Za-z0-9._-]+)?(@sha256:[0-9a-f]{64})?", "a container image reference", max_len=255
+    ),
+]
 
 
 class RunnerConfig(Model):
@@ -41,7 +49,7 @@ class RunnerConfig(Model):
     """CodeBuild EC2 compute (Lambda compute cannot run in a VPC); MEDIUM: 4 vCPU, 7 GB."""
     image: Image = "aws/codebuild/amazonlinux-x86_64-standard:5.0"
     """The build image (Amazon Linux 2023 standard image by default)."""
-    allowed_actor_ids: tuple[integer(1, 2**53 - 1), ...] = ()
+    allowed_actor_ids: tuple[Annotated[int, integer(1, 2**53 - 1)], ...] = ()
     """The GitHub user ids (numbers: `gh api users/<login> --jq .id`) whose workflow jobs the runner takes; a job
     queued by anyone else (a fork's author, an outside collaborator) never builds inside the VPC. Required when
     enabled."""
@@ -71,7 +79,7 @@ class DeliveryConfig(Model):
 
     runner: RunnerConfig = RunnerConfig()
     """An AWS CodeBuild project hosting GitHub Actions runners inside the VPC (private API endpoints)."""
-    deploy_order: integer(0, 1000) | None = None
+    deploy_order: Annotated[int, integer(0, 1000)] | None = None
     """Where this stack deploys among the repository's stacks (lower first, then by name); the deploy workflow runs
     one stack at a time and stops at the first failure. Default: 0, or 1 when cluster.protect is true, so
     protected stacks deploy after the others."""

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import model_validator
 
@@ -41,17 +41,23 @@ Mechanism = Literal["podIdentity", "irsa"]
 
 # Keys that name resources (<cluster>-identity-<key>, <cluster>-access-<key>) and tag values: like node-group names,
 # a DNS label; the AWS names built from them fit their limits whatever their length (components/names.py).
-Key = text(
-    r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?",
-    "a key of 1-63 lowercase letters, digits and - (not first or last)",
-    max_len=63,
-)
+Key = Annotated[
+    str,
+    text(
+        r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?",
+        "a key of 1-63 lowercase letters, digits and - (not first or last)",
+        max_len=63,
+    ),
+]
 # ServiceAccount names are DNS subdomains (k8s.io/apimachinery IsDNS1123Subdomain: at most 253).
-ServiceAccountName = text(
-    rf"{DNS_LABEL}(\.{DNS_LABEL})*",
-    "a service account name (DNS subdomain: lowercase letters, digits, - and .)",
-    max_len=253,
-)
+ServiceAccountName = Annotated[
+    str,
+    text(
+        rf"{DNS_LABEL}(\.{DNS_LABEL})*",
+        "a service account name (DNS subdomain: lowercase letters, digits, - and .)",
+        max_len=253,
+    ),
+]
 
 # -- IAM policy statements --------------------------------------------------------------
 ACTION = r"[a-z0-9-]+:[A-Za-z0-9*?]+"
@@ -86,9 +92,15 @@ CONDITION_OPERATORS = (
     "Null",
 )
 _OPERATOR = rf"(ForAllValues:|ForAnyValue:)?({'|'.join(CONDITION_OPERATORS)})(IfExists)?"
-ConditionOperator = text(_OPERATOR, "an IAM condition operator (StringEquals, ArnLike, Bool, ...)", max_len=64)
-ConditionKey = text(r"[A-Za-z0-9]+:[\x21-\x7e]{1,256}", "an IAM condition key (aws:SourceVpc, s3:prefix, ...)")
-ConditionValue = text(r"[\x20-\x7e]{0,1024}", "a condition value (printable ASCII)", max_len=1024, min_len=0)
+ConditionOperator = Annotated[
+    str, text(_OPERATOR, "an IAM condition operator (StringEquals, ArnLike, Bool, ...)", max_len=64)
+]
+ConditionKey = Annotated[
+    str, text(r"[A-Za-z0-9]+:[\x21-\x7e]{1,256}", "an IAM condition key (aws:SourceVpc, s3:prefix, ...)")
+]
+ConditionValue = Annotated[
+    str, text(r"[\x20-\x7e]{0,1024}", "a condition value (printable ASCII)", max_len=1024, min_len=0)
+]
 # Action names that only read (IAM "access level" List/Read by naming convention); everything else, including
 # an action starting with a wildcard, counts as a write.
 READ_PREFIXES = ("Get", "List", "Describe", "Head", "BatchGet", "Query", "Scan", "Search", "Lookup")
@@ -110,21 +122,24 @@ def star_action(action: str) -> bool:
 class Statement(Model):
     """One IAM policy statement (the role's inline policy)."""
 
-    sid: text(r"[A-Za-z0-9]{1,128}", "a statement id (letters and digits)") | None = None
+    sid: Annotated[str, text(r"[A-Za-z0-9]{1,128}", "a statement id (letters and digits)")] | None = None
     """Statement id."""
     effect: Literal["Allow", "Deny"] = "Allow"
     """Allow or Deny."""
-    actions: items(
-        lambda v: (
-            None
-            if v != "*" and re.fullmatch(ACTION, v)
-            else "is not an IAM action (service:Action; * alone is refused)"
+    actions: Annotated[
+        tuple[str, ...],
+        items(
+            lambda v: (
+                None
+                if v != "*" and re.fullmatch(ACTION, v)
+                else "is not an IAM action (service:Action; * alone is refused)"
+            ),
+            "action",
+            min_items=1,
         ),
-        "action",
-        min_items=1,
-    )
+    ]
     """Actions as service:Action; wildcards inside the name only (s3:Get*); * and service:* are refused."""
-    resources: items(matches(RESOURCE, "a resource ARN or *"), "resource", min_items=1)
+    resources: Annotated[tuple[str, ...], items(matches(RESOURCE, "a resource ARN or *"), "resource", min_items=1)]
     """Resource ARNs. * with a write action needs a condition that scopes it."""
     condition: dict[ConditionOperator, dict[ConditionKey, ConditionValue | tuple[ConditionValue, ...] | bool]] = {}
     """IAM conditions: {operator: {key: value or [values]}}."""
@@ -185,7 +200,7 @@ class WorkloadIdentity(Model):
     mechanism: Mechanism = "podIdentity"
     """podIdentity: an EKS Pod Identity association, nothing on the service account; irsa: the role trusts the
     cluster's OIDC provider and the service account must carry eks.amazonaws.com/role-arn."""
-    policy_arns: items(_policy_arn, "policy", max_items=MAX_MANAGED_POLICIES) = ()
+    policy_arns: Annotated[tuple[str, ...], items(_policy_arn, "policy", max_items=MAX_MANAGED_POLICIES)] = ()
     """Managed policies attached to the role (AdministratorAccess, PowerUserAccess, IAMFullAccess refused; ones
     that read the account's data, such as ReadOnlyAccess or *FullAccess, fail the guardrail
     iam-no-broad-managed-policies)."""
@@ -235,20 +250,23 @@ class AccessEntry(Model):
     """An access entry: an IAM principal, an EKS access policy (cluster-wide or in namespaces) and/or Kubernetes
     groups for your own RBAC."""
 
-    principal_arn: text(PRINCIPAL_ARN, PRINCIPAL_WHAT, max_len=2048)
+    principal_arn: Annotated[str, text(PRINCIPAL_ARN, PRINCIPAL_WHAT, max_len=2048)]
     """The IAM role or user (one entry per principal)."""
     policy: AccessPolicy | None = None
     """clusterAdmin, admin, edit or view (AmazonEKS<...>Policy)."""
-    namespaces: items(
-        lambda v: (
-            None
-            if re.fullmatch(rf"({DNS_LABEL}|[a-z0-9-]{{0,62}}\*)", v)
-            else "is not a namespace (or a prefix ending in *)"
+    namespaces: Annotated[
+        tuple[str, ...],
+        items(
+            lambda v: (
+                None
+                if re.fullmatch(rf"({DNS_LABEL}|[a-z0-9-]{{0,62}}\*)", v)
+                else "is not a namespace (or a prefix ending in *)"
+            ),
+            "namespace",
         ),
-        "namespace",
-    ) = ()
+    ] = ()
     """Limit the policy to these namespaces (dev-* matches a prefix). Not with clusterAdmin."""
-    kubernetes_groups: items(_group, "group") = ()
+    kubernetes_groups: Annotated[tuple[str, ...], items(_group, "group")] = ()
     """Kubernetes groups the principal is put in (bind them with your own RoleBindings)."""
 
     @model_validator(mode="after")
@@ -275,13 +293,16 @@ class AdminRole(Model):
 
     create: bool = False
     """Create the role, an IAM group allowed to assume it, and a clusterAdmin access entry."""
-    trusted_principal_arns: items(_trusted, "principal") = ()
+    trusted_principal_arns: Annotated[tuple[str, ...], items(_trusted, "principal")] = ()
     """Who the role trusts. Default: this account's root (the account decides through IAM policies; the group's
     policy lets its members assume the role)."""
     require_mfa: bool = True
     """Only sessions signed in with MFA may assume it (aws:MultiFactorAuthPresent)."""
     group_name: (
-        text(r"[A-Za-z0-9+=,.@_-]{1,128}", "an IAM group name (1-128 letters, digits, +=,.@_-)", max_len=128) | None
+        Annotated[
+            str, text(r"[A-Za-z0-9+=,.@_-]{1,128}", "an IAM group name (1-128 letters, digits, +=,.@_-)", max_len=128)
+        ]
+        | None
     ) = None
     """The IAM group. Default: <cluster>-cluster-admins."""
 
@@ -315,29 +336,31 @@ def _prefix(value: str) -> str | None:
     return None if re.fullmatch(r"[\x21-\x7e]{1,255}", value) else "is not a prefix (1-255 printable characters)"
 
 
-Claim = text(r"[A-Za-z0-9_:./-]{1,63}", "a claim name (1-63 letters, digits, _:./-)", max_len=63)
+Claim = Annotated[str, text(r"[A-Za-z0-9_:./-]{1,63}", "a claim name (1-63 letters, digits, _:./-)", max_len=63)]
 
 
 class OidcProvider(Model):
     """Sign-in for people through your identity provider (aws.eks.IdentityProviderConfig)."""
 
-    issuer_url: text(r"https://[\x21-\x7e]{1,2040}", "an https URL", max_len=2048)
+    issuer_url: Annotated[str, text(r"https://[\x21-\x7e]{1,2040}", "an https URL", max_len=2048)]
     """The issuer (its /.well-known/openid-configuration must be public)."""
-    client_id: text(r"[\x21-\x7e]{1,255}", "a client id (printable, no spaces)", max_len=255)
+    client_id: Annotated[str, text(r"[\x21-\x7e]{1,255}", "a client id (printable, no spaces)", max_len=255)]
     """The client id tokens are issued for (their aud)."""
     username_claim: Claim = "sub"
     """The claim that names the user."""
-    username_prefix: text(r"[\x21-\x7e]{1,255}", "a prefix") | None = None
+    username_prefix: Annotated[str, text(r"[\x21-\x7e]{1,255}", "a prefix")] | None = None
     """Prefix of user names (EKS default: the issuer URL and #, unless the claim is email)."""
     groups_claim: Claim | None = None
     """The claim with the user's groups (needed for groupBindings)."""
-    groups_prefix: text(r"[\x21-\x7e]{1,255}", "a prefix") | None = None
+    groups_prefix: Annotated[str, text(r"[\x21-\x7e]{1,255}", "a prefix")] | None = None
     """Prefix of group names, e.g. oidc: (what RBAC subjects then carry)."""
     required_claims: dict[
-        Claim, text(r"[\x20-\x7e]{1,253}", "a claim value (1-253 printable characters)", max_len=253)
+        Claim, Annotated[str, text(r"[\x20-\x7e]{1,253}", "a claim value (1-253 printable characters)", max_len=253)]
     ] = {}
     """Claims every token must carry with exactly these values (at most 10)."""
-    group_bindings: dict[text(r"[\x21-\x7e]{1,255}", "a group name (printable, no spaces)"), AccessPolicy] = {}
+    group_bindings: dict[
+        Annotated[str, text(r"[\x21-\x7e]{1,255}", "a group name (printable, no spaces)")], AccessPolicy
+    ] = {}
     """{group: view | edit | admin | clusterAdmin}: a ClusterRoleBinding per group to that ClusterRole."""
 
     @model_validator(mode="after")
@@ -366,7 +389,7 @@ class IdentityProviders(Model):
     oidc: OidcProvider | None = None
 
 
-PolicyArn = text(POLICY_ARN, "an IAM policy ARN (arn:aws:iam::111122223333:policy/name)", max_len=2048)
+PolicyArn = Annotated[str, text(POLICY_ARN, "an IAM policy ARN (arn:aws:iam::111122223333:policy/name)", max_len=2048)]
 
 
 class IamConfig(Model):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import re
+from typing import Annotated
 
 from pulumi_aws.ec2 import InstanceType as _SdkInstanceType
 
@@ -120,4 +121,4 @@ def instance_type_problem(value: str) -> str | None:
     return None
 
 
-InstanceType = checked(str, raising(instance_type_problem), {"enum": sorted(INSTANCE_TYPES)})
+InstanceType = Annotated[str, checked(raising(instance_type_problem), {"enum": sorted(INSTANCE_TYPES)})]

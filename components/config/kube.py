@@ -6,7 +6,7 @@ from __future__ import annotations
 import itertools
 import re
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import model_validator
 
@@ -48,10 +48,12 @@ def _quantity(value: str) -> str:
     return value
 
 
-Quantity = checked(str, _quantity, {"type": "string", "pattern": f"^{QUANTITY}$"})
+Quantity = Annotated[str, checked(_quantity, {"type": "string", "pattern": f"^{QUANTITY}$"})]
 
 # Namespaces are RFC 1123 labels (k8s.io/apimachinery/pkg/util/validation IsDNS1123Label).
-Namespace = text(DNS_LABEL, "a namespace name (RFC 1123 label: 1-63 lowercase letters, digits, -)", max_len=63)
+Namespace = Annotated[
+    str, text(DNS_LABEL, "a namespace name (RFC 1123 label: 1-63 lowercase letters, digits, -)", max_len=63)
+]
 
 
 class SelectorRequirement(Model):
@@ -105,9 +107,15 @@ SYSTEM_NAMESPACES = ("default", "kube-node-lease", "kube-public", "kube-system")
 PSA_PREFIX = "pod-security.kubernetes.io/"
 PsaLevel = Literal["privileged", "baseline", "restricted"]
 PSA_ORDER = {"privileged": 0, "baseline": 1, "restricted": 2}
-AnnotationValue = text(
-    r"[\x20-\x7e]{0,4096}", "an annotation value (printable ASCII, at most 4096 characters)", max_len=4096, min_len=0
-)
+AnnotationValue = Annotated[
+    str,
+    text(
+        r"[\x20-\x7e]{0,4096}",
+        "an annotation value (printable ASCII, at most 4096 characters)",
+        max_len=4096,
+        min_len=0,
+    ),
+]
 LimitResource = Literal["cpu", "memory", "ephemeral-storage"]
 
 
@@ -131,7 +139,7 @@ def _quota_resource(value: str) -> str | None:
     return None
 
 
-QuotaResource = checked(str, raising(_quota_resource), LABEL_KEY_SCHEMA)
+QuotaResource = Annotated[str, checked(raising(_quota_resource), LABEL_KEY_SCHEMA)]
 
 
 class ResourceQuota(Model):
@@ -201,7 +209,7 @@ class NamespaceConfig(Model):
 
     create: bool = True
     """Create it. false: it is made elsewhere (createdBy says by what); the platform only places objects in it."""
-    created_by: text(r"[\x20-\x7e]{1,256}", "a short statement (printable ASCII)") | None = None
+    created_by: Annotated[str, text(r"[\x20-\x7e]{1,256}", "a short statement (printable ASCII)")] | None = None
     """With create: false, what creates it before the platform's first `pulumi up` (an Argo CD application, a
     team's pipeline): required when the platform places anything in it."""
     labels: dict[LabelKey, LabelValue] = {}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import model_validator
 
@@ -22,7 +22,7 @@ from components.config.base import (
 )
 
 _SUBNET_SCHEMA = {"type": "string", "pattern": f"^{SUBNET_ID}$"}
-SubnetIds = items(matches(SUBNET_ID, SUBNET_ID_WHAT), "subnet", schema=_SUBNET_SCHEMA)
+SubnetIds = Annotated[tuple[str, ...], items(matches(SUBNET_ID, SUBNET_ID_WHAT), "subnet", schema=_SUBNET_SCHEMA)]
 
 # Interface endpoints an EKS platform commonly needs (private nodes without NAT, SSM access, IRSA).
 INTERFACE_ENDPOINTS = (
@@ -51,11 +51,11 @@ SSM_ENDPOINTS = ("ec2messages", "ssm", "ssmmessages")
 class SubnetPrefixLengths(Model):
     """Subnet sizes per tier (prefix lengths)."""
 
-    private: integer(16, 28) | None = None
+    private: Annotated[int, integer(16, 28)] | None = None
     """Nodes, pods, internal load balancers. Default: zone block + 1 (/19 in a /16)."""
-    public: integer(16, 28) | None = None
+    public: Annotated[int, integer(16, 28)] | None = None
     """Internet-facing load balancers, NAT gateways. Default: zone block + 4 (/22 in a /16)."""
-    intra: integer(16, 28) | None = None
+    intra: Annotated[int, integer(16, 28)] | None = None
     """No internet route; control-plane ENIs. Default: zone block + 6 (/24 in a /16)."""
 
     def overrides(self) -> dict[str, int | None]:
@@ -67,13 +67,16 @@ class Endpoints(Model):
 
     s3_gateway: bool = True
     """S3 gateway endpoint on the private and intra route tables."""
-    interface: items(
-        lambda v: (
-            None if v in INTERFACE_ENDPOINTS else f"is not a supported endpoint ({', '.join(INTERFACE_ENDPOINTS)})"
+    interface: Annotated[
+        tuple[str, ...],
+        items(
+            lambda v: (
+                None if v in INTERFACE_ENDPOINTS else f"is not a supported endpoint ({', '.join(INTERFACE_ENDPOINTS)})"
+            ),
+            "endpoint",
+            schema={"enum": list(INTERFACE_ENDPOINTS)},
         ),
-        "endpoint",
-        schema={"enum": list(INTERFACE_ENDPOINTS)},
-    ) = ()
+    ] = ()
     """Interface endpoints (private DNS, in the private subnets)."""
 
 
@@ -93,13 +96,16 @@ class ExistingVpc(Model):
 
     vpc_id: VpcId
     """The VPC id."""
-    private_subnet_ids: items(
-        matches(SUBNET_ID, SUBNET_ID_WHAT),
-        "subnet",
-        schema=_SUBNET_SCHEMA,
-        min_items=2,
-        too_few="EKS needs subnets in at least two availability zones",
-    )
+    private_subnet_ids: Annotated[
+        tuple[str, ...],
+        items(
+            matches(SUBNET_ID, SUBNET_ID_WHAT),
+            "subnet",
+            schema=_SUBNET_SCHEMA,
+            min_items=2,
+            too_few="EKS needs subnets in at least two availability zones",
+        ),
+    ]
     """Private subnets, at least two zones."""
     public_subnet_ids: SubnetIds = ()
     """Public subnets (for internet-facing load balancers, public node groups)."""
@@ -137,12 +143,12 @@ class NetworkConfig(Model):
 
     cidr: Cidr = "10.0.0.0/16"
     """VPC CIDR, /16-/28, inside 10/8, 172.16/12, 192.168/16 or 100.64/10."""
-    availability_zones: integer(2, 6) | None = None
+    availability_zones: Annotated[int, integer(2, 6)] | None = None
     """How many zones: the first N the region offers that EKS can use. Default: 2, or the number of zoneNames."""
-    zone_names: items(lambda v: None, "zone") = ()
+    zone_names: Annotated[tuple[str, ...], items(lambda v: None, "zone")] = ()
     """Explicit availability zones: at least two, offered by the region, and not one EKS cannot use (zone ids
     use1-az3, usw1-az2, cac1-az3)."""
-    max_availability_zones: integer(2, 16) | None = None
+    max_availability_zones: Annotated[int, integer(2, 16)] | None = None
     """The VPC is split into this many per-zone blocks (rounded up to a power of two); unused blocks are room to
     add zones later. Default: 4, or availabilityZones if larger."""
     subnet_prefix_lengths: SubnetPrefixLengths = SubnetPrefixLengths()

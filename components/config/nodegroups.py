@@ -81,7 +81,7 @@ def _group_name(value: str) -> str:
     return value
 
 
-GroupName = checked(str, _group_name, {"type": "string", "pattern": f"^{GROUP_NAME}$"})
+GroupName = Annotated[str, checked(_group_name, {"type": "string", "pattern": f"^{GROUP_NAME}$"})]
 
 
 def tag_resource_suffix(kind: str, key: str) -> str:
@@ -113,7 +113,7 @@ def _node_label_key(key: str) -> str:
     return key
 
 
-NodeLabelKey = checked(str, _node_label_key, LABEL_KEY_SCHEMA)
+NodeLabelKey = Annotated[str, checked(_node_label_key, LABEL_KEY_SCHEMA)]
 
 
 class Taint(Model):
@@ -127,11 +127,11 @@ class Taint(Model):
 
 class IngressRule(Model):
     protocol: Literal["tcp", "udp"] = "tcp"
-    from_port: integer(1, 65535)
+    from_port: Annotated[int, integer(1, 65535)]
     """First port."""
-    to_port: integer(1, 65535) | None = None
+    to_port: Annotated[int, integer(1, 65535)] | None = None
     """Last port. Default: fromPort."""
-    cidrs: cidrs("the nodes", min_items=1)
+    cidrs: Annotated[tuple[str, ...], cidrs("the nodes", min_items=1)]
     """Source networks; 0.0.0.0/0 refused."""
     description: Description
     """Why the rule exists."""
@@ -152,11 +152,11 @@ class IngressRule(Model):
 class RootVolume(Model):
     """The node volume (gp3, always encrypted; Bottlerocket: the data volume)."""
 
-    size_gib: Annotated[integer(20, 16384), Field(alias="sizeGiB")] = 50
+    size_gib: Annotated[int, integer(20, 16384), Field(alias="sizeGiB")] = 50
     """Size in GiB."""
-    iops: integer(3000, 16000) = 3000
+    iops: Annotated[int, integer(3000, 16000)] = 3000
     """gp3 IOPS (at most 500 per GiB)."""
-    throughput: integer(125, 1000) = 125
+    throughput: Annotated[int, integer(125, 1000)] = 125
     """gp3 throughput in MiB/s (at most 0.25 per provisioned IOPS)."""
 
     @model_validator(mode="after")
@@ -195,7 +195,7 @@ def _threshold(value: str) -> str:
     raise problem(f"{show(value)} is not a quantity or a percentage below 100% (500Mi, 10%)")
 
 
-Threshold = checked(str, _threshold, {"type": "string"})
+Threshold = Annotated[str, checked(_threshold, {"type": "string"})]
 
 
 class Reserved(Model):
@@ -218,7 +218,7 @@ class Kubelet(Model):
     """kubelet settings of the class, rendered into nodeadm's NodeConfig, Bottlerocket settings or the
     EC2NodeClass."""
 
-    max_pods: integer(8, 737) | None = None
+    max_pods: Annotated[int, integer(8, 737)] | None = None
     """Pods per node. Not on managed AL2023 groups: EKS's own NodeConfig part comes after ours and sets maxPods."""
     kube_reserved: Reserved = Reserved()
     """For the kubelet and the container runtime. Default: nodeadm's / Bottlerocket's from the instance type."""
@@ -239,11 +239,11 @@ class Kubelet(Model):
 class Imds(Model):
     """Instance metadata (IMDSv2 is always required)."""
 
-    hop_limit: integer(1, 2) = 1
+    hop_limit: Annotated[int, integer(1, 2)] = 1
     """1 (the default) keeps pods without host networking away from the node's credentials (EKS Best Practices
     Guide, "Restrict access to the instance profile"); the platform's add-ons get region and VPC explicitly. 2 lets
     every pod of the class reach them: say why in reason."""
-    reason: text(r"[\x20-\x7e]{10,256}", "a reason (10-256 printable characters)") | None = None
+    reason: Annotated[str, text(r"[\x20-\x7e]{10,256}", "a reason (10-256 printable characters)")] | None = None
     """Why pods of this class need the node's instance metadata (required with hopLimit: 2)."""
 
     @model_validator(mode="after")
@@ -264,11 +264,11 @@ class Imds(Model):
 class Scaling(Model):
     """Group size."""
 
-    min: integer(0, 1000) = 1
+    min: Annotated[int, integer(0, 1000)] = 1
     """Minimum size."""
-    max: integer(1, 1000) | None = None
+    max: Annotated[int, integer(1, 1000)] | None = None
     """Maximum size. Default: 3, or min if larger."""
-    desired: integer(0, 1000) | None = None
+    desired: Annotated[int, integer(0, 1000)] | None = None
     """Only set at creation: cluster-autoscaler owns it afterwards. Default: min."""
 
     @property
@@ -295,7 +295,7 @@ class NodeIam(Model):
 
     dedicated_role: bool = False
     """Its own node role instead of the shared one."""
-    extra_policy_arns: items(matches(POLICY_ARN, "an IAM policy ARN"), "policy") = ()
+    extra_policy_arns: Annotated[tuple[str, ...], items(matches(POLICY_ARN, "an IAM policy ARN"), "policy")] = ()
     """More managed policies, only on a dedicated role. Ones that read the account's data (ReadOnlyAccess,
     AmazonSSMManagedInstanceCore, *FullAccess...) fail the guardrail iam-no-broad-managed-policies."""
 
@@ -308,9 +308,10 @@ class NodeIam(Model):
         return self
 
 
-InstanceTypes = items(
-    instance_type_problem, "instance type", min_items=1, max_items=20, schema={"enum": sorted(INSTANCE_TYPES)}
-)
+InstanceTypes = Annotated[
+    tuple[str, ...],
+    items(instance_type_problem, "instance type", min_items=1, max_items=20, schema={"enum": sorted(INSTANCE_TYPES)}),
+]
 
 
 class Named(Model):
@@ -372,7 +373,9 @@ class AsgGroup(NodeClass):
     instance_types: InstanceTypes
     """1-20 types; self-managed groups spread over them (mixed instances)."""
     scaling: Scaling = Scaling()
-    security_group_ids: items(matches(r"sg-([0-9a-f]{8}|[0-9a-f]{17})", "a security group id"), "security group") = ()
+    security_group_ids: Annotated[
+        tuple[str, ...], items(matches(r"sg-([0-9a-f]{8}|[0-9a-f]{17})", "a security group id"), "security group")
+    ] = ()
     """Existing security groups to add."""
     extra_ingress: tuple[IngressRule, ...] = ()
     """A group-specific security group with these rules (e.g. NodePorts on edge nodes)."""
@@ -380,7 +383,7 @@ class AsgGroup(NodeClass):
     ssm: bool = False
     """Session Manager on the group's nodes (a shell for whoever may start sessions to them): an inline policy of
     Session Manager's channel actions only (no parameter reads), on the group's dedicated role (iam.dedicatedRole)."""
-    max_pods_setting: integer(8, 737) | None = Field(None, alias="maxPods")
+    max_pods_setting: Annotated[int, integer(8, 737)] | None = Field(None, alias="maxPods")
     """Former spelling of kubelet.maxPods (still read)."""
 
     @property
@@ -415,7 +418,7 @@ class ManagedCapacity(Model):
 class ManagedUpdate(Model):
     """How EKS replaces nodes."""
 
-    max_unavailable: integer(1, 100) = 1
+    max_unavailable: Annotated[int, integer(1, 100)] = 1
     """Nodes replaced at a time."""
 
 
@@ -426,13 +429,13 @@ class NodeRepair(Model):
 
     enabled: bool = True
     """Repair this group's nodes."""
-    max_unhealthy_count: integer(1, 10_000) | None = None
+    max_unhealthy_count: Annotated[int, integer(1, 10_000)] | None = None
     """Stop repairing when more nodes than this are unhealthy at once (something larger is wrong). Default: EKS's."""
-    max_unhealthy_percentage: integer(1, 100) | None = None
+    max_unhealthy_percentage: Annotated[int, integer(1, 100)] | None = None
     """...or more than this percentage of the group."""
-    max_parallel_count: integer(1, 10_000) | None = None
+    max_parallel_count: Annotated[int, integer(1, 10_000)] | None = None
     """At most this many nodes repaired at a time. Default: EKS's."""
-    max_parallel_percentage: integer(1, 100) | None = None
+    max_parallel_percentage: Annotated[int, integer(1, 100)] | None = None
     """...or this percentage of the unhealthy nodes."""
 
     @model_validator(mode="after")
@@ -520,9 +523,9 @@ class ManagedGroup(AsgGroup):
 class MixedCapacity(Model):
     """The instances distribution of a self-managed group (spot above a base)."""
 
-    on_demand_base_capacity: integer(0, 1000) = 0
+    on_demand_base_capacity: Annotated[int, integer(0, 1000)] = 0
     """Instances always on-demand."""
-    on_demand_percentage_above_base: integer(0, 100) = 100
+    on_demand_percentage_above_base: Annotated[int, integer(0, 100)] = 100
     """Below 100 means spot above the base (capacity rebalance is turned on)."""
     spot_allocation_strategy: Literal[
         "price-capacity-optimized", "capacity-optimized", "capacity-optimized-prioritized", "lowest-price"
@@ -532,7 +535,7 @@ class MixedCapacity(Model):
 class SelfManagedUpdate(Model):
     """How instance refresh replaces nodes."""
 
-    min_healthy_percentage: integer(0, 100) = 90
+    min_healthy_percentage: Annotated[int, integer(0, 100)] = 90
     """Instance refresh floor."""
 
 
@@ -602,7 +605,7 @@ def _duration(value: str) -> str:
     return value
 
 
-Duration = checked(str, _duration, {"type": "string", "pattern": f"^({DURATION}|Never)$"})
+Duration = Annotated[str, checked(_duration, {"type": "string", "pattern": f"^({DURATION}|Never)$"})]
 
 
 class KarpenterCapacity(Model):
@@ -636,21 +639,25 @@ class KarpenterGroup(NodeClass):
     """A Karpenter NodePool and its EC2NodeClass: nodes launched per pending pod, no Auto Scaling group."""
 
     kind: Literal["karpenter"]
-    instance_types: items(
-        instance_type_problem, "instance type", max_items=100, schema={"enum": sorted(INSTANCE_TYPES)}
-    ) = ()
+    instance_types: Annotated[
+        tuple[str, ...],
+        items(instance_type_problem, "instance type", max_items=100, schema={"enum": sorted(INSTANCE_TYPES)}),
+    ] = ()
     """Exactly these types..."""
-    instance_families: items(_family, "instance family") = ()
+    instance_families: Annotated[tuple[str, ...], items(_family, "instance family")] = ()
     """...or any size of these families (m7i, c7g)..."""
-    instance_categories: items(
-        lambda v: (
-            None if v in INSTANCE_CATEGORIES else f"is not an instance category ({', '.join(INSTANCE_CATEGORIES)})"
+    instance_categories: Annotated[
+        tuple[str, ...],
+        items(
+            lambda v: (
+                None if v in INSTANCE_CATEGORIES else f"is not an instance category ({', '.join(INSTANCE_CATEGORIES)})"
+            ),
+            "category",
+            schema={"enum": list(INSTANCE_CATEGORIES)},
         ),
-        "category",
-        schema={"enum": list(INSTANCE_CATEGORIES)},
-    ) = ()
+    ] = ()
     """...or any type of these categories (c, m, r), from minGeneration on."""
-    min_generation: integer(1, 20) | None = None
+    min_generation: Annotated[int, integer(1, 20)] | None = None
     """With instanceCategories: generations after minGeneration - 1 (e.g. 6: 6th generation and later)."""
     capacity: KarpenterCapacity = KarpenterCapacity()
     limits: KarpenterLimits = KarpenterLimits()

@@ -7,6 +7,8 @@ file turns it on (the prod file does).
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import model_validator
 
 from components.config.base import (
@@ -27,11 +29,14 @@ REGION = r"[a-z]{2}(-[a-z]+)+-[0-9]"
 TOPIC_ARN = rf"arn:{PARTITION}:sns:{REGION}:{ACCOUNT}:[A-Za-z0-9_-]{{1,256}}"
 # Amazon Managed Service for Prometheus workspace ARNs: arn:<partition>:aps:<region>:<account>:workspace/ws-<uuid>
 WORKSPACE_ARN = rf"arn:{PARTITION}:aps:{REGION}:{ACCOUNT}:workspace/ws-[0-9a-f]{{8}}-[0-9a-f]{{4}}-[0-9a-f]{{4}}-[0-9a-f]{{4}}-[0-9a-f]{{12}}"
-TopicArn = text(TOPIC_ARN, "an SNS topic ARN (arn:aws:sns:<region>:<account>:<name>, not a FIFO topic)")
-WorkspaceArn = text(
-    WORKSPACE_ARN,
-    "an Amazon Managed Service for Prometheus workspace ARN (arn:aws:aps:<region>:<account>:workspace/ws-<id>)",
-)
+TopicArn = Annotated[str, text(TOPIC_ARN, "an SNS topic ARN (arn:aws:sns:<region>:<account>:<name>, not a FIFO topic)")]
+WorkspaceArn = Annotated[
+    str,
+    text(
+        WORKSPACE_ARN,
+        "an Amazon Managed Service for Prometheus workspace ARN (arn:aws:aps:<region>:<account>:workspace/ws-<id>)",
+    ),
+]
 
 
 class ContainerInsights(Model):
@@ -57,22 +62,22 @@ class Prometheus(Model):
     """Create the scraper (and a workspace unless workspaceArn is given)."""
     workspace_arn: WorkspaceArn | None = None
     """Write to this workspace (in the stack's region) instead of one the stack creates."""
-    scrape_interval_seconds: integer(30, 300) = 30
+    scrape_interval_seconds: Annotated[int, integer(30, 300)] = 30
     """How often the scraper collects (a managed scraper scrapes every 30 s at the most)."""
 
 
 class Thresholds(Model):
     """When an alarm fires (each over its documented window: docs/operations.md, "Observability")."""
 
-    node_cpu_percent: integer(1, 100) = 90
+    node_cpu_percent: Annotated[int, integer(1, 100)] = 90
     """The busiest node's CPU utilization, 15 minutes on end."""
-    pod_restarts: integer(1, 1000) = 5
+    pod_restarts: Annotated[int, integer(1, 1000)] = 5
     """Container restarts in one platform namespace within 15 minutes."""
-    api_server_5xx: integer(1, 100_000) = 10
+    api_server_5xx: Annotated[int, integer(1, 100_000)] = 10
     """API server 5xx responses in 5 minutes, twice in a row."""
-    api_server_throttled: integer(1, 100_000) = 50
+    api_server_throttled: Annotated[int, integer(1, 100_000)] = 50
     """API server 429 (throttled) responses in 5 minutes, twice in a row."""
-    queue_age_seconds: integer(30, 299) = 120
+    queue_age_seconds: Annotated[int, integer(30, 299)] = 120
     """Age of the oldest interruption message (the queues keep messages 300 s)."""
 
 

@@ -8,7 +8,7 @@ but neither creates nor deletes the load balancer.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import model_validator
 
@@ -30,41 +30,53 @@ from components.config.base import (
 from components.config.identity import Key, WorkloadIdentity
 from components.config.kube import SYSTEM_NAMESPACES, LabelSelector, Namespace, NamespaceConfig
 
-Port = integer(1, 65535)
+Port = Annotated[int, integer(1, 65535)]
 # Kubernetes: Services are RFC 1035 labels (start with a letter) (k8s.io/apimachinery/pkg/util/validation
 # IsDNS1035Label).
-ServiceName = text(
-    r"[a-z]([-a-z0-9]{0,61}[a-z0-9])?",
-    "a Service name (RFC 1035 label: 1-63 lowercase letters, digits, -, starting with a letter)",
-    max_len=63,
-)
+ServiceName = Annotated[
+    str,
+    text(
+        r"[a-z]([-a-z0-9]{0,61}[a-z0-9])?",
+        "a Service name (RFC 1035 label: 1-63 lowercase letters, digits, -, starting with a letter)",
+        max_len=63,
+    ),
+]
 # The key is the TargetGroupBinding's name and a tag value: a DNS label. The ELBv2 names built from it (32
 # characters at most) are cut and hashed when it is long (components/names.py).
-LoadBalancerKey = text(
-    r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?",
-    "a load balancer key (1-63 lowercase letters, digits and -, not first or last)",
-    max_len=63,
-)
+LoadBalancerKey = Annotated[
+    str,
+    text(
+        r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?",
+        "a load balancer key (1-63 lowercase letters, digits and -, not first or last)",
+        max_len=63,
+    ),
+]
 # ACM certificates, or IAM server certificates (ELBv2 Certificate.CertificateArn).
-CertificateArn = text(
-    rf"arn:{PARTITION}:(acm:[a-z]{{2}}(-[a-z]+)+-[0-9]:[0-9]{{12}}:certificate/[0-9a-f]{{8}}(-[0-9a-f]{{4}}){{3}}"
-    rf"-[0-9a-f]{{12}}|iam::[0-9]{{12}}:server-certificate/[A-Za-z0-9+=,.@_/-]{{1,128}})",
-    "an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<uuid>) or IAM server certificate ARN",
-    max_len=2048,
-)
+CertificateArn = Annotated[
+    str,
+    text(
+        rf"arn:{PARTITION}:(acm:[a-z]{{2}}(-[a-z]+)+-[0-9]:[0-9]{{12}}:certificate/[0-9a-f]{{8}}(-[0-9a-f]{{4}}){{3}}"
+        rf"-[0-9a-f]{{12}}|iam::[0-9]{{12}}:server-certificate/[A-Za-z0-9+=,.@_/-]{{1,128}})",
+        "an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<uuid>) or IAM server certificate ARN",
+        max_len=2048,
+    ),
+]
 # ELBv2 predefined security policies of TLS 1.2 and later only (Application Load Balancer guide, "Security
 # policies"): the TLS 1.0/1.1 policies (ELBSecurityPolicy-2016-08, -TLS-1-1-*) are refused on purpose.
 # TLS 1.2+ with forward secrecy and no CBC suites (Elastic Load Balancing, "Security policies for your Application
 # Load Balancer"): TLS13-1-2/TLS13-1-3 and their Res, FIPS and PQ variants, FS-1-2-Res; not the Ext* or TLS-1-x
 # policies kept for old clients. The guardrail lb-tls-policy (policies/guardrails.py TLS_POLICY) allows the same.
 SSL_POLICY = r"ELBSecurityPolicy-(TLS13-1-[23](-Res)?(-FIPS)?(-PQ)?|FS-1-2-Res)-20\d\d-\d\d"
-SslPolicy = text(
-    SSL_POLICY,
-    "a forward-secret ELB security policy of TLS 1.2 or later without CBC suites "
-    "(ELBSecurityPolicy-TLS13-1-2-2021-06, ...-Res-PQ-2025-09)",
-)
+SslPolicy = Annotated[
+    str,
+    text(
+        SSL_POLICY,
+        "a forward-secret ELB security policy of TLS 1.2 or later without CBC suites "
+        "(ELBSecurityPolicy-TLS13-1-2-2021-06, ...-Res-PQ-2025-09)",
+    ),
+]
 DEFAULT_SSL_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"  # AWS's recommended default since 2023
-DnsName = text(DOMAIN, "a DNS name (www.example.com)", max_len=253)
+DnsName = Annotated[str, text(DOMAIN, "a DNS name (www.example.com)", max_len=253)]
 
 Protocol = Literal["HTTP", "HTTPS", "TCP", "TLS", "UDP", "TCP_UDP"]
 PROTOCOLS = {"application": ("HTTP", "HTTPS"), "network": ("TCP", "TLS", "UDP", "TCP_UDP")}
@@ -113,7 +125,7 @@ class Target(Model):
     """ip: the pods are registered (any Service type); instance: the nodes, on the Service's nodePort."""
     target_port: Port | None = None
     """ip targets: the port the pods listen on (the Service port's targetPort). Default: port."""
-    node_port: integer(*NODE_PORTS) | None = None
+    node_port: Annotated[int, integer(*NODE_PORTS)] | None = None
     """instance targets: the Service port's nodePort, fixed in the Service (required for instance targets)."""
     protocol: Protocol | None = None
     """The target group's protocol. Default: HTTP on an application load balancer; on a network one TCP, or UDP /
@@ -149,19 +161,27 @@ class HealthCheck(Model):
 
     protocol: Literal["HTTP", "HTTPS", "TCP"] | None = None
     """Default: HTTP on an application load balancer, TCP on a network one."""
-    path: text(r"/[\x21-\x7e]{0,1023}", "an HTTP path starting with / (printable ASCII, at most 1024)") | None = None
+    path: (
+        Annotated[str, text(r"/[\x21-\x7e]{0,1023}", "an HTTP path starting with / (printable ASCII, at most 1024)")]
+        | None
+    ) = None
     """HTTP(S) health checks only. Default: /."""
     port: Port | None = None
     """Default: the traffic port."""
     matcher: (
-        text(r"[2-5][0-9]{2}((-|,)[2-5][0-9]{2})*", 'HTTP codes such as "200" or "200-399" or "200,204"', max_len=64)
+        Annotated[
+            str,
+            text(
+                r"[2-5][0-9]{2}((-|,)[2-5][0-9]{2})*", 'HTTP codes such as "200" or "200-399" or "200,204"', max_len=64
+            ),
+        ]
         | None
     ) = None
     """HTTP(S) health checks only: the success codes. Default: 200-399."""
-    interval_seconds: integer(5, 300) = 15
-    timeout_seconds: integer(2, 120) = 5
-    healthy_threshold: integer(2, 10) = 3
-    unhealthy_threshold: integer(2, 10) = 3
+    interval_seconds: Annotated[int, integer(5, 300)] = 15
+    timeout_seconds: Annotated[int, integer(2, 120)] = 5
+    healthy_threshold: Annotated[int, integer(2, 10)] = 3
+    unhealthy_threshold: Annotated[int, integer(2, 10)] = 3
 
     @model_validator(mode="after")
     def _consistent(self) -> HealthCheck:
@@ -182,7 +202,7 @@ class HealthCheck(Model):
 class Dns(Model):
     """A Route 53 alias record for the load balancer (external-dns does not see platform-owned ones)."""
 
-    zone_id: text(HOSTED_ZONE_ID, HOSTED_ZONE_ID_WHAT)
+    zone_id: Annotated[str, text(HOSTED_ZONE_ID, HOSTED_ZONE_ID_WHAT)]
     """The hosted zone."""
     name: DnsName
     """The record name, inside the zone (www.example.com)."""
@@ -205,7 +225,7 @@ class LoadBalancer(Model):
     listeners: tuple[Listener, ...]
     """At least one; ports unique."""
     target: Target
-    allowed_cidrs: cidrs() = ()
+    allowed_cidrs: Annotated[tuple[str, ...], cidrs()] = ()
     """Who may connect, on the listener ports. Internal default: the VPC CIDR; internet-facing: required
     (0.0.0.0/0 for everyone). 0.0.0.0/0 is refused on an internal load balancer."""
     health_check: HealthCheck = HealthCheck()
@@ -317,12 +337,15 @@ def _ip_protocols(protocol: str) -> tuple[str, ...]:
 
 
 # A workload security group's key: the SecurityGroupPolicy's name (an RFC 1123 label) and part of AWS names.
-SecurityGroupKey = text(
-    r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?",
-    "a security group key (1-63 lowercase letters, digits and -, not first or last)",
-    max_len=63,
-)
-PeerCidrs = cidrs()  # world checked per direction below
+SecurityGroupKey = Annotated[
+    str,
+    text(
+        r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?",
+        "a security group key (1-63 lowercase letters, digits and -, not first or last)",
+        max_len=63,
+    ),
+]
+PeerCidrs = Annotated[tuple[str, ...], cidrs()]  # world checked per direction below
 CLUSTER_PEER = "cluster"
 RESERVED_PEERS = frozenset({CLUSTER_PEER, "nodes"})
 WORLD = "0.0.0.0/0"
