@@ -44,10 +44,11 @@ plan: $(STAMP)
 plan-all: $(STAMP)
 	$(PY) -m tools.plan --all $(PLANFLAGS)
 
-## make test: lint (ruff, zizmor on the workflows) + the whole test suite
+## make test: lint (ruff, mypy, zizmor on the workflows) + the whole test suite
 test: $(STAMP) $(PACK_STAMP) $(LINT_STAMP) $(MERMAID_STAMP)
 	$(PY) -m ruff format --check .
 	$(PY) -m ruff check .
+	$(PY) -m mypy components tools
 	$(VENV)/bin/zizmor --offline --no-progress --quiet .github
 	$(PY) -m pytest -n auto
 
@@ -58,6 +59,7 @@ unit: $(STAMP)
 lint: $(STAMP)
 	$(PY) -m ruff format --check .
 	$(PY) -m ruff check .
+	$(PY) -m mypy components tools
 
 ## make destroy STACK=dev [ARGS="--execute"]: teardown without leftovers, then pulumi destroy (dry run by default)
 destroy: $(STAMP)

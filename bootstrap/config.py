@@ -12,7 +12,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import TypeAdapter, ValidationError, model_validator
 
@@ -38,11 +38,14 @@ PROJECT = "eks-platform-bootstrap"
 PLATFORM_NAME = "eks-platform"  # the platform project: its name starts the CI roles' names
 PLATFORM_ROOT = Path(__file__).resolve().parent.parent  # the platform project whose stacks are the environments
 
-OidcProviderArn = text(
-    rf"arn:{PARTITION}:iam::[0-9]{{12}}:oidc-provider/token\.actions\.githubusercontent\.com",
-    "the ARN of the account's GitHub OIDC provider (arn:aws:iam::<account>:oidc-provider/"
-    "token.actions.githubusercontent.com)",
-)
+OidcProviderArn = Annotated[
+    str,
+    text(
+        rf"arn:{PARTITION}:iam::[0-9]{{12}}:oidc-provider/token\.actions\.githubusercontent\.com",
+        "the ARN of the account's GitHub OIDC provider (arn:aws:iam::<account>:oidc-provider/"
+        "token.actions.githubusercontent.com)",
+    ),
+]
 # A GitHub environment is named after its platform stack (pulumi-stack.yml: environment: <stack>).
 ENVIRONMENT = r"[A-Za-z0-9_.-]{1,100}"
 
@@ -63,7 +66,7 @@ class State(Model):
     bucket: BucketName | None = None
     """The S3 bucket of an s3:// backend (previews take the stack lock, deploys write the state). Default: Pulumi
     Cloud (no AWS permission needed)."""
-    secrets_key_arn: text(KMS_KEY_ARN, KMS_KEY_ARN_WHAT) | None = None
+    secrets_key_arn: Annotated[str, text(KMS_KEY_ARN, KMS_KEY_ARN_WHAT)] | None = None
     """The KMS key of an awskms:// secrets provider (deploys encrypt and decrypt, previews decrypt only)."""
 
 
@@ -77,14 +80,14 @@ class SessionManager(Model):
     S3 bucket (SSE required)."""
     retention_days: RetentionDays = 365
     """Retention of the session log group."""
-    kms_key_arn: text(KMS_KEY_ARN, KMS_KEY_ARN_WHAT) | None = None
+    kms_key_arn: Annotated[str, text(KMS_KEY_ARN, KMS_KEY_ARN_WHAT)] | None = None
     """A key of yours for the log group (its policy must let logs.<region>.amazonaws.com use it). Default: a key
     this stack creates, rotated yearly."""
     bucket: BucketName | None = None
     """The bucket of logging: s3 (required then)."""
     prefix: LogPrefix = "session-manager"
     """The key prefix in that bucket."""
-    idle_timeout_minutes: integer(1, 60) = 20
+    idle_timeout_minutes: Annotated[int, integer(1, 60)] = 20
     """Sessions end after this many idle minutes."""
 
     @model_validator(mode="after")
@@ -106,7 +109,7 @@ class Catalog(Model):
 
 
 class Iam(Model):
-    permissions_boundary_arn: text(POLICY_ARN, "an IAM policy ARN") | None = None
+    permissions_boundary_arn: Annotated[str, text(POLICY_ARN, "an IAM policy ARN")] | None = None
     """A permissions boundary on every role this stack creates (and required on every role the deploy roles
     create)."""
 
@@ -114,12 +117,15 @@ class Iam(Model):
 class BootstrapConfig(Model):
     github: GitHub
     """The repository whose workflows assume the roles."""
-    environments: items(
-        matches(ENVIRONMENT, "a stack name (letters, digits, _, ., -)"),
-        "environment",
-        min_items=1,
-        too_few="needs at least one platform stack",
-    )
+    environments: Annotated[
+        tuple[str, ...],
+        items(
+            matches(ENVIRONMENT, "a stack name (letters, digits, _, ., -)"),
+            "environment",
+            min_items=1,
+            too_few="needs at least one platform stack",
+        ),
+    ]
     """The platform stacks (Pulumi.<name>.yaml next to bootstrap/) that deploy into this account, each a GitHub
     environment of the same name with its own deploy and preview role."""
     state: State = State()

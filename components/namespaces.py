@@ -10,6 +10,7 @@ namespace, and the application workloads in it, in the cluster.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -143,7 +144,7 @@ class Namespaces(pulumi.ComponentResource):
                     f"{name}-{ns_name}-allow-lb-{key}",
                     metadata={**meta, "name": f"allow-load-balancer-{key}"},
                     spec=pulumi.Output.from_input(self._args.vpc_cidr).apply(
-                        lambda cidr, lb=lb: load_balancer_allow_spec(lb, cidr)
+                        functools.partial(load_balancer_allow_spec, lb)
                     ),
                     opts=self._opts(namespace),
                 )

@@ -15,6 +15,7 @@ import pulumi_aws as aws
 
 from components import names, subnets
 from components.config import NetworkConfig
+from components.config.network import ExistingVpc
 from components.context import AwsContext
 from components.iamdocs import document, service_trust
 from components.tags import tagged
@@ -101,7 +102,7 @@ class Network(pulumi.ComponentResource):
         self._name = name
         self._args = args
         if args.config.existing is not None:
-            self._adopt()
+            self._adopt(args.config.existing)
         else:
             self._create()
         self.register_outputs(
@@ -119,8 +120,7 @@ class Network(pulumi.ComponentResource):
         return pulumi.ResourceOptions(parent=self, **extra)
 
     # -- bring your own VPC ---------------------------------------------------------
-    def _adopt(self) -> None:
-        existing = self._args.config.existing
+    def _adopt(self, existing: ExistingVpc) -> None:
         self.zones = ()
         self.vpc_id = pulumi.Output.from_input(existing.vpc_id)
         self.vpc_cidr = aws.ec2.get_vpc_output(

@@ -79,19 +79,19 @@ def rules(key: str, group: PodSecurityGroup, node_groups: tuple[str, ...]) -> li
             out.append(SgRule(peer, "ingress", proto, lo, hi, key, False, f"DNS from pods of security group {key}"))
     for direction in ("ingress", "egress"):
         for rule in getattr(group, direction):
-            lo, hi = _ports(rule)
+            first, last = _ports(rule)
             proto = _ip_protocol(rule)
-            out += [SgRule(key, direction, proto, lo, hi, cidr, True, rule.description) for cidr in rule.cidrs]
+            out += [SgRule(key, direction, proto, first, last, cidr, True, rule.description) for cidr in rule.cidrs]
             for peer in rule.security_groups:
-                out.append(SgRule(key, direction, proto, lo, hi, peer, False, rule.description))
+                out.append(SgRule(key, direction, proto, first, last, peer, False, rule.description))
                 if direction == "egress" and peer == CLUSTER_PEER:
                     out += [
                         SgRule(
                             n,
                             "ingress",
                             proto,
-                            lo,
-                            hi,
+                            first,
+                            last,
                             key,
                             False,
                             f"{rule.description} (from pods of security group {key})",

@@ -35,7 +35,7 @@ from components.cluster import (
     NodeMonitoringAgent,
     update_kubeconfig_command,
 )
-from components.config import PlatformConfig
+from components.config import AsgGroup, KarpenterGroup, PlatformConfig
 from components.config.identity import statements_document
 from components.context import AwsContext
 from components.identity import (
@@ -786,7 +786,10 @@ def node_capacities(cfg: PlatformConfig, describe: Callable[[str], Any]) -> dict
     out: dict[str, tuple[NodeCapacity, ...]] = {}
     problems: list[str] = []
     # karpenter pools that name their instance types are checked too (families and categories are open-ended)
-    checked = {**cfg.node_groups, **{k: g for k, g in cfg.karpenter_pools.items() if g.instance_types}}
+    checked: dict[str, AsgGroup | KarpenterGroup] = {
+        **cfg.node_groups,
+        **{k: g for k, g in cfg.karpenter_pools.items() if g.instance_types},
+    }
     for name, g in sorted(checked.items()):
         if not g.kubelet.reserves and "memory.available" not in g.kubelet.eviction_hard:
             continue
@@ -904,6 +907,7 @@ def _node_group(
             ),
         )  # fmt: skip
     assert node_sg is not None  # made whenever a group is self-managed
+    assert role.instance_profile_arn is not None  # a self-managed group's role has its instance profile
     return SelfManagedNodeGroup(
         name,
         SelfManagedNodeGroupArgs(

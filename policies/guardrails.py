@@ -81,6 +81,11 @@ def _doc(value: Any) -> dict | None:
     return doc if isinstance(doc, dict) else None
 
 
+def _object(value: Any) -> dict[str, Any]:
+    """``value`` when it is a JSON object, else an empty one."""
+    return value if isinstance(value, dict) else {}
+
+
 def _statements(doc: dict | None) -> list[dict]:
     return [s for s in _list((doc or {}).get("Statement")) if isinstance(s, dict)]
 
@@ -280,8 +285,9 @@ def ca_taint_effect(r: Resource) -> Iterable[str]:
     else:
         items = list(_tags(r.props).items())
     for key, value in items:
-        is_taint = isinstance(key, str) and "/node-template/taint/" in key and isinstance(value, str)
-        if is_taint and (":" not in value or value.rsplit(":", 1)[-1] not in EFFECTS):
+        if not (isinstance(key, str) and "/node-template/taint/" in key and isinstance(value, str)):
+            continue
+        if ":" not in value or value.rsplit(":", 1)[-1] not in EFFECTS:
             yield (
                 f"{r.name}: node-template taint {key}={value!r} has no :Effect suffix, so cluster-autoscaler "
                 "ignores it. Fix: value:NoSchedule (or PreferNoSchedule/NoExecute)."
@@ -312,7 +318,7 @@ POD_IDENTITY = "pods.eks.amazonaws.com"
 def pod_identity_trust(r: Resource) -> Iterable[str]:
     doc = _doc(r.props.get("assumeRolePolicy"))
     for st in _statements(doc):
-        principal = st.get("Principal") if isinstance(st.get("Principal"), dict) else {}
+        principal = _object(st.get("Principal"))
         if st.get("Effect") != "Allow" or POD_IDENTITY not in _list(principal.get("Service")):
             continue
         equals = (st.get("Condition") or {}).get("StringEquals") or {}
@@ -685,7 +691,7 @@ def imds_hop_limit(r: Resource) -> Iterable[str]:
     """Hop limit 1 (pods without host networking cannot reach the node's credentials) unless the node class's config
     gave a reason (imds.reason: a launch template's tag, an EC2NodeClass's annotation)."""
     if r.type == NODE_CLASS:
-        spec = r.props.get("spec") if isinstance(r.props.get("spec"), dict) else {}
+        spec = _object(r.props.get("spec"))
         md = spec.get("metadataOptions")
         annotations = (r.props.get("metadata") or {}).get("annotations") or {}
         reason = annotations.get(IMDS_REASON) if isinstance(annotations, dict) else None
@@ -716,7 +722,7 @@ def service_trust_source(r: Resource) -> Iterable[str]:
     """A role a service assumes on someone's behalf pins whose (aws:SourceArn or aws:SourceAccount: the IAM user
     guide's "The confused deputy problem")."""
     for st in _statements(_doc(r.props.get("assumeRolePolicy"))):
-        principal = st.get("Principal") if isinstance(st.get("Principal"), dict) else {}
+        principal = _object(st.get("Principal"))
         services = [
             s
             for s in _list(principal.get("Service"))
@@ -1057,7 +1063,7 @@ def admin_role_mfa_same_account(resources: Sequence[Resource]) -> Iterable[tuple
         if r.type != "aws:iam/role:Role" or _tags(r.props).get(ACCESS_POLICY_TAG) != "clusterAdmin":
             continue
         for st in _statements(_doc(r.props.get("assumeRolePolicy"))):
-            principal = st.get("Principal") if isinstance(st.get("Principal"), dict) else {}
+            principal = _object(st.get("Principal"))
             trusted = [p for p in _list(principal.get("AWS")) if isinstance(p, str)]
             if st.get("Effect") != "Allow" or not trusted:
                 continue
@@ -1109,7 +1115,7 @@ def node_auto_repair(resources: Sequence[Resource]) -> Iterable[tuple[str, str]]
                 ),
             )
     for r in karpenter:
-        values = r.props.get("values") if isinstance(r.props.get("values"), dict) else {}
+        values = _object(r.props.get("values"))
         gates = (values.get("settings") or {}).get("featureGates") or {}
         if gates.get("nodeRepair") is not True:
             yield (

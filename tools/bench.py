@@ -216,10 +216,10 @@ def main(argv: list[str] | None = None) -> int:
         rows.append((stack, *time_plan([stack], args.runs)))
     with tempfile.TemporaryDirectory() as tmp:
         for zones, groups in ((2, 2), (3, 8), (5, 16), (5, 32)):
-            f = Path(tmp) / f"Pulumi.gen-{zones}az-{groups}ng.yaml"
-            f.write_text(yaml.safe_dump(generated(zones, groups)))
+            stack_file = Path(tmp) / f"Pulumi.gen-{zones}az-{groups}ng.yaml"
+            stack_file.write_text(yaml.safe_dump(generated(zones, groups)))
             label = f"generated {zones} AZs, {groups} node groups"
-            rows.append((label, *time_plan(["--config-file", str(f)], args.runs)))
+            rows.append((label, *time_plan(["--config-file", str(stack_file)], args.runs)))
         big = Path(tmp) / "Pulumi.fleet-size.yaml"
         big.write_text(yaml.safe_dump(fleet_size()))
         rows.append(("100 node classes, 50 load balancers", *time_plan(["--config-file", str(big)], args.runs)))

@@ -103,7 +103,7 @@ class Renderer:
             and ("patternProperties" in node or "additionalProperties" in node)
             and "properties" not in node
         ):
-            values = node.get("additionalProperties") or next(iter(node.get("patternProperties", {}).values()), {})
+            values: Any = node.get("additionalProperties") or next(iter(node.get("patternProperties", {}).values()), {})
             return f"map of {plural(self.type_of(values)) if isinstance(values, dict) else 'values'}"
         if "enum" in node:
             return "string" if all(isinstance(v, str) for v in node["enum"]) else "integer"
@@ -166,7 +166,7 @@ class Renderer:
             )
             before = len(self.rows)
             self.fields(path, member, skip=("kind", *shared))
-            self.rows[before:] = [(f"{p} (kind: {name})", *rest) for p, *rest in self.rows[before:]]
+            self.rows[before:] = [(f"{p} (kind: {name})", t, d, r, doc) for p, t, d, r, doc in self.rows[before:]]
 
     def nested(self, node: dict[str, Any]) -> bool:
         node = self.optional(self.resolve(node))

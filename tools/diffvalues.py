@@ -78,17 +78,22 @@ def _is_policy(doc: Any) -> bool:
     return isinstance(doc, Mapping) and isinstance(doc.get("Statement"), list)
 
 
+def _plain(value: Any) -> str:
+    """A policy element as one line: printable text as it is, anything else (control characters too) as JSON."""
+    return value if isinstance(value, str) and value.isprintable() else json.dumps(value, sort_keys=True)
+
+
 def _listed(value: Any) -> list[str]:
     if value is None:
         return []
     items = value if isinstance(value, list) else [value]
-    return [i if isinstance(i, str) else json.dumps(i, sort_keys=True) for i in items]
+    return [_plain(i) for i in items]
 
 
 def _principals(statement: Mapping[str, Any]) -> list[str]:
     principal = statement.get("Principal")
     if isinstance(principal, Mapping):
-        return [f"{kind}:{p}" for kind, ps in sorted(principal.items()) for p in _listed(ps)]
+        return [f"{_plain(kind)}:{p}" for kind, ps in sorted(principal.items()) for p in _listed(ps)]
     return _listed(principal)
 
 
@@ -98,7 +103,7 @@ def _added_removed(label: str, old: list[str], new: list[str]) -> list[str]:
 
 def _statement_key(statement: Any, index: int) -> str:
     sid = statement.get("Sid") if isinstance(statement, Mapping) else None
-    return f"Sid {sid}" if sid else f"statement {index}"
+    return f"Sid {_plain(sid)}" if sid else f"statement {index}"
 
 
 def policy_lines(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
@@ -109,17 +114,19 @@ def policy_lines(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
     for key in [k for k in after if k not in before]:
         s = after[key]
         out.append(
-            f"  + {key}: {s.get('Effect', '?')} {', '.join(_listed(s.get('Action') or s.get('NotAction')))} "
+            f"  + {key}: {_plain(s.get('Effect', '?'))} {', '.join(_listed(s.get('Action') or s.get('NotAction')))} "
             f"on {', '.join(_listed(s.get('Resource') or s.get('NotResource')) or _principals(s))}"
         )
     for key in [k for k in before if k not in after]:
         s = before[key]
-        out.append(f"  - {key}: {s.get('Effect', '?')} {', '.join(_listed(s.get('Action') or s.get('NotAction')))}")
+        out.append(
+            f"  - {key}: {_plain(s.get('Effect', '?'))} {', '.join(_listed(s.get('Action') or s.get('NotAction')))}"
+        )
     for key in [k for k in after if k in before and before[k] != after[k]]:
         o, n = before[key], after[key]
         out.append(f"  ~ {key}")
         if o.get("Effect") != n.get("Effect"):
-            out.append(f"    effect {o.get('Effect')} {ARROW} {n.get('Effect')}")
+            out.append(f"    effect {_plain(o.get('Effect'))} {ARROW} {_plain(n.get('Effect'))}")
         for label, field in (
             ("action", "Action"),
             ("not-action", "NotAction"),

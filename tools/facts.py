@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 Pairs = list[tuple[str, Any]]
 
 
-def _join(values: Sequence[Any]) -> str:
+def _join(values: Iterable[Any]) -> str:
     return ",".join(str(v) for v in values)
 
 

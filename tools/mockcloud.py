@@ -467,6 +467,8 @@ class Record:
 class RecordingMonitor(pulumi_mocks.MockMonitor):
     """A MockMonitor that keeps what the engine would see for each registration."""
 
+    mocks: MockCloud
+
     def __init__(self, mocks: MockCloud) -> None:
         super().__init__(mocks)
         self.records: dict[str, Record] = {}
@@ -731,7 +733,7 @@ def run_program(
     cloud = MockCloud(region=region)
     monitor = RecordingMonitor(cloud)
     pulumi.runtime.set_all_config(dict(config), secret_keys or [])
-    pulumi_settings.set_root_resource(None)
+    pulumi_settings.set_root_resource(None)  # type: ignore[arg-type]  # the SDK's own reset
     pulumi.runtime.set_mocks(cloud, project=project, stack=stack, preview=False, monitor=monitor)
     # set_mocks renews the RPC manager but not the pending output tasks: a run that failed (an
     # engine error) leaves tasks of its closed loop there, which the next run would wait on.
@@ -772,7 +774,7 @@ def run_program(
 
         for name, fn in resolvers.items():
             setattr(_types, name, fn)
-        pulumi_settings.set_root_resource(None)
+        pulumi_settings.set_root_resource(None)  # type: ignore[arg-type]  # the SDK's own reset
         pulumi.runtime.set_all_config({}, [])
         loop.close()
         asyncio.set_event_loop(None)

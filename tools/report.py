@@ -110,7 +110,7 @@ def _resource_table(recording: Any) -> str:
     by_urn = {r.urn: r for r in recording.resources}
     rows = []
     for r in recording.resources:
-        owner = by_urn.get(r.parent).name if r.parent in by_urn else ""
+        owner = by_urn[r.parent].name if r.parent in by_urn else ""
         inputs = json.dumps(r.inputs, indent=2, sort_keys=True)
         rows.append(
             f'<tr data-search="{_search_key(r.name, r.type)}" data-urn="{_e(r.urn)}"><td><code>'

@@ -267,13 +267,12 @@ def aws_leftovers(
     found.instance_profiles = karpenter_instance_profiles(aws("iam"), ec2.meta.region_name, cluster)
     # Security groups: the controller's own, and the in-tree provider's k8s-elb-* groups. Not every group
     # tagged kubernetes.io/cluster/<name>: the cluster's and the nodes' groups carry it and are Pulumi's.
-    for flt in (
-        {"Name": f"tag:{LBC_CLUSTER_TAG}", "Values": [cluster]},
-        {"Name": f"tag:{legacy_cluster_tag(cluster)}", "Values": ["owned"]},
-    ):
-        for page in ec2.get_paginator("describe_security_groups").paginate(Filters=[flt]):
+    for tag, value in ((LBC_CLUSTER_TAG, cluster), (legacy_cluster_tag(cluster), "owned")):
+        for page in ec2.get_paginator("describe_security_groups").paginate(
+            Filters=[{"Name": f"tag:{tag}", "Values": [value]}]
+        ):
             for sg in page["SecurityGroups"]:
-                if flt["Name"].endswith(LBC_CLUSTER_TAG) or sg["GroupName"].startswith("k8s-elb-"):
+                if tag == LBC_CLUSTER_TAG or sg["GroupName"].startswith("k8s-elb-"):
                     found.security_groups[sg["GroupId"]] = sg["GroupName"]
     if vpc_id:
         seen = set(lb_names) | set(found.load_balancers.values()) | set(found.classic_load_balancers)

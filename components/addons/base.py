@@ -18,7 +18,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.addons.catalog import ROLE_SUFFIXES, ChartSpec
-from components.config import AddonConfig, NodeGroupConfig
+from components.config import HelmAddonConfig, NodeGroupConfig
 from components.config.kube import SYSTEM_NAMESPACES, NamespaceConfig
 from components.context import AwsContext
 from components.identity import (
@@ -112,7 +112,7 @@ class AddonContext:
 @dataclass(frozen=True)
 class HelmAddonArgs:
     spec: ChartSpec
-    config: AddonConfig
+    config: HelmAddonConfig
     context: AddonContext
     # values computed from the context: called with the resolved ``inputs`` plus "roleArn"
     # (the IRSA role's ARN for the service account annotation, or None), so Outputs never leak into the values.
@@ -134,7 +134,8 @@ def take_over_crds(args: pulumi.ResourceTransformArgs) -> pulumi.ResourceTransfo
     """
     if args.type_ != CRD_TYPE:
         return None
-    metadata = dict(args.props.get("metadata") or {})
+    props: dict[str, Any] = dict(args.props)
+    metadata = dict(props.get("metadata") or {})
     metadata["annotations"] = {**(metadata.get("annotations") or {}), "pulumi.com/patchForce": "true"}
     return pulumi.ResourceTransformResult(props={**args.props, "metadata": metadata}, opts=args.opts)
 

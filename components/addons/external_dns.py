@@ -169,6 +169,7 @@ class ExternalDns(HelmAddon):
             return []
         assert isinstance(args, ExternalDnsArgs) and args.external_secrets is not None
         ctx, provider, eso = args.context, args.context.k8s_provider, args.external_secrets
+        assert eso.role_arn is not None  # external-secrets always has its role (it reads Parameter Store)
         parameter = cfg.cloudflare.api_token_parameter or ""
         child = pulumi.ResourceOptions(parent=self)
         reader = aws.iam.Role(

@@ -3,6 +3,7 @@ EC2NodeClass and a NodePool per karpenter node group."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -99,6 +100,19 @@ class KarpenterArgs(HelmAddonArgs):
 class Karpenter(HelmAddon):
     TYPE = "eks-platform:addons:Karpenter"
 
+    @staticmethod
+    def _node_class_spec(ctx: AddonContext, group: KarpenterGroup, resolved: list[Any]) -> dict[str, Any]:
+        """The EC2NodeClass spec once the node role's name and the subnet ids are known."""
+        role_name, subnet_ids = resolved
+        return model.ec2_node_class(
+            group,
+            cluster_name=ctx.cluster_name,
+            kubernetes_version=ctx.kubernetes_version,
+            role_name=role_name,
+            tags=ctx.aws.tags,
+            subnet_ids=list(subnet_ids or ()),
+        )
+
     def extras(self, name: str, args: HelmAddonArgs) -> None:
         assert isinstance(args, KarpenterArgs)
         ctx = args.context
@@ -108,14 +122,7 @@ class Karpenter(HelmAddon):
         labels = {"app.kubernetes.io/managed-by": "eks-platform"}
         for key, group in sorted(args.pools.items()):
             spec = pulumi.Output.all(args.node_role_name, args.subnet_ids).apply(
-                lambda v, g=group: model.ec2_node_class(
-                    g,
-                    cluster_name=ctx.cluster_name,
-                    kubernetes_version=ctx.kubernetes_version,
-                    role_name=v[0],
-                    tags=ctx.aws.tags,
-                    subnet_ids=list(v[1] or ()),
-                )
+                functools.partial(self._node_class_spec, ctx, group)
             )
             self.node_classes[key] = k8s.apiextensions.CustomResource(
                 f"{name}-{key}-class",

@@ -15,7 +15,7 @@ from components.addons.base import (
     service_account_values,
 )
 from components.addons.catalog import ChartSpec, catalog
-from components.config import AddonConfig
+from components.config import NodeTerminationHandlerConfig
 from components.context import AwsContext
 from components.identity import ServiceAccount
 from components.nodegroups.model import NTH_MANAGED_TAG
@@ -71,8 +71,10 @@ class NodeTerminationHandler(HelmAddon):
     TYPE = "eks-platform:addons:NodeTerminationHandler"
 
 
-def build(name: str, ctx: AddonContext, config: AddonConfig) -> NodeTerminationHandler:
+def build(name: str, ctx: AddonContext, config: NodeTerminationHandlerConfig) -> NodeTerminationHandler:
     spec = catalog()[KEY]
+    if ctx.termination_queue_arn is None:  # the program makes the queue whenever the handler is on
+        raise ValueError("the node termination handler needs the termination queue")
     document = pulumi.Output.from_input(ctx.termination_queue_arn).apply(
         lambda arn: iam_policy_json(policy(ctx.aws, ctx.cluster_name, arn, ctx.self_managed_asg_names))
     )

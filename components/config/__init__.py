@@ -14,7 +14,7 @@ import functools
 import ipaddress
 import json
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, cast
 
 from pydantic import Field, TypeAdapter, ValidationError
 from pydantic.alias_generators import to_snake
@@ -70,6 +70,7 @@ __all__ = [
     "ExistingVpc",
     "ExternalDnsConfig",
     "ExternalSecretsConfig",
+    "HelmAddonConfig",
     "IngressRule",
     "LoadBalancer",
     "ManagedGroup",
@@ -123,6 +124,9 @@ class PlatformConfig(Sections):
     stack: str
     region: str
     # nodeGroups split by backend (node_groups keeps the Auto Scaling group kinds)
+    # the managed and selfManaged kinds of the file's nodeGroups (narrower than the file's: an override mypy cannot
+    # accept for an invariant dict)
+    node_groups: dict[str, AsgGroup] = {}  # type: ignore[assignment]
     karpenter_pools: dict[str, KarpenterGroup] = {}
     fargate_profiles: dict[str, FargateGroup] = {}
 
@@ -131,8 +135,10 @@ class PlatformConfig(Sections):
         return {k: g for k, g in self.node_groups.items() if isinstance(g, SelfManagedGroup)}
 
 
-_ADAPTERS = {name: TypeAdapter(info.annotation) for name, info in Sections.model_fields.items()}
-_ALIASES = {info.alias: name for name, info in Sections.model_fields.items()}
+_ADAPTERS: dict[str, TypeAdapter[Any]] = {
+    name: TypeAdapter(cast(Any, info.annotation)) for name, info in Sections.model_fields.items()
+}
+_ALIASES = {info.alias or name: name for name, info in Sections.model_fields.items()}
 
 
 # ---------------------------------------------------------------------------------------
@@ -194,22 +200,23 @@ def _assemble(values: Mapping[str, Any], project: str, stack: str, region: str) 
     valid: a section that failed is None then, and those checks do not read it."""
     groups = named(dict(values["node_groups"]))
     addons = _resolved_addons(values["addons"], groups)
-    return PlatformConfig.model_construct(
-        project=project,
-        stack=stack,
-        region=region,
-        tags=dict(sorted((values.get("tags") or {}).items())),
-        network=values.get("network"),
-        cluster=_resolved_cluster(values["cluster"], addons.identity),
-        node_groups=asg_groups(groups),
-        addons=addons,
-        delivery=values.get("delivery"),
-        iam=values.get("iam"),
-        workloads=values.get("workloads"),
-        observability=_resolved_observability(values.get("observability"), addons.identity),
-        karpenter_pools={k: g for k, g in groups.items() if isinstance(g, KarpenterGroup)},
-        fargate_profiles={k: g for k, g in groups.items() if isinstance(g, FargateGroup)},
-    )
+    fields: dict[str, Any] = {
+        "project": project,
+        "stack": stack,
+        "region": region,
+        "tags": dict(sorted((values.get("tags") or {}).items())),
+        "network": values.get("network"),
+        "cluster": _resolved_cluster(values["cluster"], addons.identity),
+        "node_groups": asg_groups(groups),
+        "addons": addons,
+        "delivery": values.get("delivery"),
+        "iam": values.get("iam"),
+        "workloads": values.get("workloads"),
+        "observability": _resolved_observability(values.get("observability"), addons.identity),
+        "karpenter_pools": {k: g for k, g in groups.items() if isinstance(g, KarpenterGroup)},
+        "fargate_profiles": {k: g for k, g in groups.items() if isinstance(g, FargateGroup)},
+    }
+    return PlatformConfig.model_construct(**fields)
 
 
 def _resolved_addons(addons: AddonsConfig, groups: Mapping[str, NodeClass | FargateGroup]) -> AddonsConfig:
@@ -266,7 +273,9 @@ def service_account_roles(cfg: PlatformConfig) -> dict[tuple[str, str], tuple[st
     from components.addons.catalog import catalog
 
     managed = cfg.cluster.addons
-    out = {("kube-system", "aws-node"): ("cluster.addons.vpcCni", managed.vpc_cni.identity)}
+    out: dict[tuple[str, str], tuple[str, str | None]] = {
+        ("kube-system", "aws-node"): ("cluster.addons.vpcCni", managed.vpc_cni.identity)
+    }
     if managed.ebs_csi.enabled:
         out[("kube-system", "ebs-csi-controller-sa")] = ("cluster.addons.ebsCsi", managed.ebs_csi.identity)
     if cfg.observability is not None and cfg.observability.container_insights_on:  # None: that section is invalid

@@ -42,6 +42,14 @@ def quantity(value: str) -> Decimal | None:
         return None
 
 
+def quantity_value(value: str) -> Decimal:
+    """The value of a quantity the config has already checked (a ValueError if it is not one)."""
+    parsed = quantity(value)
+    if parsed is None:
+        raise ValueError(f"{value!r} is not a Kubernetes quantity")
+    return parsed
+
+
 def _quantity(value: str) -> str:
     if quantity(value) is None:
         raise problem(f"{show(value)} is not a Kubernetes quantity (100m, 1, 512Mi, 2Gi)")

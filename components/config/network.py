@@ -202,4 +202,4 @@ class NetworkConfig(Model):
         return self
 
 
-_ALIASES = {name: info.alias for name, info in NetworkConfig.model_fields.items()}
+_ALIASES = {name: info.alias or name for name, info in NetworkConfig.model_fields.items()}

@@ -8,7 +8,8 @@ subnets); each adds what only it can honour, and a field of another kind is refu
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import Field, PrivateAttr, field_validator, model_validator
 
@@ -179,14 +180,14 @@ class RootVolume(Model):
 
 
 # kubelet hard-eviction signals (kubelet "Node-pressure eviction"): a quantity or a percentage.
-EVICTION_SIGNALS = (
+EvictionSignal = Literal[
     "memory.available",
     "nodefs.available",
     "nodefs.inodesFree",
     "imagefs.available",
     "imagefs.inodesFree",
     "pid.available",
-)
+]
 
 
 def _threshold(value: str) -> str:
@@ -224,7 +225,7 @@ class Kubelet(Model):
     """For the kubelet and the container runtime. Default: nodeadm's / Bottlerocket's from the instance type."""
     system_reserved: Reserved = Reserved()
     """For the OS daemons."""
-    eviction_hard: dict[Literal[EVICTION_SIGNALS], Threshold] = {}
+    eviction_hard: dict[EvictionSignal, Threshold] = {}
     """Hard eviction thresholds by signal, e.g. {memory.available: 200Mi, nodefs.available: 10%}."""
 
     @property
@@ -327,6 +328,9 @@ class Named(Model):
 class NodeClass(Named):
     """What every kind of node class has."""
 
+    if TYPE_CHECKING:  # each kind declares its own Literal
+        kind: str
+
     os: Literal["al2023", "bottlerocket"] = "al2023"
     """Amazon Linux 2023 (nodeadm) or Bottlerocket."""
     architecture: Literal["x86_64", "arm64"] = "x86_64"
@@ -385,6 +389,14 @@ class AsgGroup(NodeClass):
     Session Manager's channel actions only (no parameter reads), on the group's dedicated role (iam.dedicatedRole)."""
     max_pods_setting: Annotated[int, integer(8, 737)] | None = Field(None, alias="maxPods")
     """Former spelling of kubelet.maxPods (still read)."""
+
+    if TYPE_CHECKING:  # what both kinds have, each in its own model
+
+        @property
+        def managed(self) -> bool: ...
+
+        @property
+        def uses_spot(self) -> bool: ...
 
     @property
     def max_pods(self) -> int | None:
@@ -767,7 +779,7 @@ NodeGroup = Annotated[ManagedGroup | SelfManagedGroup | KarpenterGroup | Fargate
 NodeGroups = dict[GroupName, NodeGroup]
 
 
-def asg_groups(groups: dict[str, object]) -> dict[str, AsgGroup]:
+def asg_groups(groups: Mapping[str, object]) -> dict[str, AsgGroup]:
     """The groups backed by an Auto Scaling group (managed and self-managed)."""
     return {k: g for k, g in groups.items() if isinstance(g, AsgGroup)}
 

@@ -14,6 +14,7 @@ import typing
 from typing import Any
 
 from pulumi_aws import Region
+from pydantic import BaseModel
 
 from components.config import PROJECT, Sections
 from components.config.stackfile import STACK_FILE_KEYS
@@ -21,14 +22,14 @@ from components.config.stackfile import STACK_FILE_KEYS
 SCHEMA_ID = "https://github.com/eks-platform/eks-platform/docs/stack.schema.json"
 
 
-def _models(root: type) -> list[type]:
+def _models(root: type[BaseModel]) -> list[type[BaseModel]]:
     """Every subclass of ``root``, each after the models its fields use (so one rebuild pass sees them all)."""
-    found: list[type] = []
+    found: list[type[BaseModel]] = []
     for sub in root.__subclasses__():
         found += [sub, *_models(sub)]
-    ordered: dict[type, None] = {}
+    ordered: dict[type[BaseModel], None] = {}
 
-    def visit(model: type) -> None:
+    def visit(model: type[BaseModel]) -> None:
         if model in ordered:
             return
         for field in model.__pydantic_fields__.values():
@@ -42,7 +43,7 @@ def _models(root: type) -> list[type]:
     return list(ordered)
 
 
-def _used(annotation: Any, root: type) -> list[type]:
+def _used(annotation: Any, root: type[BaseModel]) -> list[type[BaseModel]]:
     """The ``root`` models an annotation mentions (in unions, containers, Annotated)."""
     if isinstance(annotation, type) and issubclass(annotation, root):
         return [annotation]

@@ -11,7 +11,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components import names, nodeimages
-from components.config import NodeGroupConfig
+from components.config import ManagedGroup, NodeGroupConfig, SelfManagedGroup
 from components.config.nodegroups import tag_resource_suffix
 from components.context import AwsContext
 from components.nodegroups import model
@@ -109,7 +109,7 @@ def tag_suffix(key: str) -> str:
 # ---------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class ManagedNodeGroupArgs:
-    group: NodeGroupConfig
+    group: ManagedGroup
     cluster: ClusterRef
     subnet_ids: pulumi.Input[Sequence[str]]
     vpc_id: pulumi.Input[str]
@@ -225,7 +225,7 @@ class ManagedNodeGroup(pulumi.ComponentResource):
 # ---------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class SelfManagedNodeGroupArgs:
-    group: NodeGroupConfig
+    group: SelfManagedGroup
     cluster: ClusterRef
     subnet_ids: pulumi.Input[Sequence[str]]
     vpc_id: pulumi.Input[str]
@@ -293,10 +293,11 @@ class SelfManagedNodeGroup(pulumi.ComponentResource):
             return g.ami_id
         # Exactly the catalog's release, never the moving "recommended" parameter: nodes roll when
         # platform/node-images.yaml changes, not when AWS publishes an image.
+        release = nodeimages.release(version, g.os, g.architecture)
+        if release is None:  # the config refuses a class the catalog has no release for
+            raise ValueError(nodeimages.missing_problem(version, g.os, g.architecture))
         return aws.ssm.get_parameter_output(
-            name=nodeimages.image_parameter(
-                version, g.os, g.architecture, nodeimages.release(version, g.os, g.architecture)
-            ),
+            name=nodeimages.image_parameter(version, g.os, g.architecture, release),
             opts=pulumi.InvokeOutputOptions(parent=self),
         ).value
 

@@ -1,6 +1,6 @@
 """One taint/label model, rendered everywhere it matters (pure functions, golden-file tested).
 
-A node group's labels and taints are declared once (``NodeGroupConfig``) and rendered to:
+A node group's labels and taints are declared once (``NodeClass``) and rendered to:
 
 1. the node itself — EKS API labels/taints for managed groups; for self-managed groups
    AL2023 nodeadm ``NodeConfig`` kubelet flags in MIME multipart user data, or
@@ -21,8 +21,8 @@ from typing import Any
 
 import yaml
 
-from components.config import NodeGroupConfig, Taint
-from components.config.nodegroups import quantity
+from components.config import AsgGroup, ManagedGroup, NodeClass, SelfManagedGroup, Taint
+from components.config.kube import quantity_value
 from components.tags import PLATFORM_TAGS, identity
 
 # EKS tags the Auto Scaling group of a managed node group itself: eks:cluster-name, eks:nodegroup-name,
@@ -56,7 +56,7 @@ class NodeCluster:
 # ---------------------------------------------------------------------------------------
 # labels and taints
 # ---------------------------------------------------------------------------------------
-def node_labels(group: NodeGroupConfig) -> dict[str, str]:
+def node_labels(group: NodeClass) -> dict[str, str]:
     """The group's labels plus ``eks-platform/node-group=<name>``, sorted."""
     labels = {GROUP_LABEL: group.name, **group.labels}
     return dict(sorted(labels.items()))
@@ -66,14 +66,14 @@ def taint_string(t: Taint) -> str:
     return f"{t.key}={t.value}:{t.effect}" if t.value else f"{t.key}:{t.effect}"
 
 
-def kubelet_flags(group: NodeGroupConfig) -> list[str]:
+def kubelet_flags(group: NodeClass) -> list[str]:
     flags = ["--node-labels=" + ",".join(f"{k}={v}" for k, v in node_labels(group).items())]
     if group.taints:
         flags.append("--register-with-taints=" + ",".join(taint_string(t) for t in group.taints))
     return flags
 
 
-def eks_taints(group: NodeGroupConfig) -> list[dict[str, str]]:
+def eks_taints(group: NodeClass) -> list[dict[str, str]]:
     """Taints in the EKS API form (NO_SCHEDULE, …) for managed node groups."""
     return [{"key": t.key, "value": t.value, "effect": EKS_TAINT_EFFECT[t.effect]} for t in group.taints]
 
@@ -89,26 +89,26 @@ class NodeCapacity:
 MIB = 1 << 20
 
 
-def _memory_eviction_mib(group: NodeGroupConfig, memory_mib: int) -> int:
+def _memory_eviction_mib(group: NodeClass, memory_mib: int) -> int:
     threshold = group.kubelet.eviction_hard.get("memory.available")
     if threshold is None:
         return 0
     if threshold.endswith("%"):
         return int(memory_mib * float(threshold[:-1]) / 100)
-    return int(quantity(threshold) / MIB)
+    return int(quantity_value(threshold) / MIB)
 
 
-def withheld(group: NodeGroupConfig, memory_mib: int) -> tuple[int, int]:
+def withheld(group: NodeClass, memory_mib: int) -> tuple[int, int]:
     """(millicores, MiB) the kubelet keeps from pods on a node with ``memory_mib``: kube + system reserved, and the
     memory eviction threshold (allocatable = capacity - reserved - hard eviction, kubelet "Reserve Compute
     Resources")."""
     k = group.kubelet
-    cpu = sum(int(quantity(r.cpu) * 1000) for r in (k.kube_reserved, k.system_reserved) if r.cpu)
-    memory = sum(int(quantity(r.memory) / MIB) for r in (k.kube_reserved, k.system_reserved) if r.memory)
+    cpu = sum(int(quantity_value(r.cpu) * 1000) for r in (k.kube_reserved, k.system_reserved) if r.cpu)
+    memory = sum(int(quantity_value(r.memory) / MIB) for r in (k.kube_reserved, k.system_reserved) if r.memory)
     return cpu, memory + _memory_eviction_mib(group, memory_mib)
 
 
-def allocatable(group: NodeGroupConfig, capacities: Sequence[NodeCapacity]) -> dict[str, str]:
+def allocatable(group: NodeClass, capacities: Sequence[NodeCapacity]) -> dict[str, str]:
     """cpu and memory a node of the group offers pods, for cluster-autoscaler's node template: the smallest type
     decides (over-reporting would scale up nodes the pod does not fit on)."""
     cpu = min(c.vcpus * 1000 - withheld(group, c.memory_mib)[0] for c in capacities)
@@ -116,7 +116,7 @@ def allocatable(group: NodeGroupConfig, capacities: Sequence[NodeCapacity]) -> d
     return {"cpu": f"{cpu}m", "memory": f"{memory}Mi"}
 
 
-def reservation_problems(group: NodeGroupConfig, capacities: Mapping[str, NodeCapacity]) -> list[str]:
+def reservation_problems(group: NodeClass, capacities: Mapping[str, NodeCapacity]) -> list[str]:
     """Why the reservations leave a type of the group nothing for pods (a message per type), or []."""
     out = []
     for itype, c in sorted(capacities.items()):
@@ -128,9 +128,7 @@ def reservation_problems(group: NodeGroupConfig, capacities: Mapping[str, NodeCa
     return out
 
 
-def autoscaler_tags(
-    group: NodeGroupConfig, cluster_name: str, capacities: Sequence[NodeCapacity] = ()
-) -> dict[str, str]:
+def autoscaler_tags(group: NodeClass, cluster_name: str, capacities: Sequence[NodeCapacity] = ()) -> dict[str, str]:
     """Discovery and node-template tags so cluster-autoscaler can find the group and scale it from zero.
 
     Taint values carry the ``:<Effect>`` suffix cluster-autoscaler requires; without it the
@@ -149,12 +147,12 @@ def autoscaler_tags(
     return dict(sorted(tags.items()))
 
 
-def resource_tag_count(group: NodeGroupConfig) -> int:
+def resource_tag_count(group: NodeClass) -> int:
     """How many node-template resource tags the group gets (cpu and memory, with reservations)."""
     return 2 if group.kubelet.reserves else 0
 
 
-def node_template_tags(group: NodeGroupConfig, capacities: Sequence[NodeCapacity] = ()) -> dict[str, str]:
+def node_template_tags(group: NodeClass, capacities: Sequence[NodeCapacity] = ()) -> dict[str, str]:
     """Only the node-template part (what managed groups need written onto their ASG)."""
     return {k: v for k, v in autoscaler_tags(group, "", capacities).items() if "/node-template/" in k}
 
@@ -211,7 +209,7 @@ def group_max_pods(capacities: Sequence[EniCapacity], *, custom_networking: bool
     )
 
 
-def kubelet_config(group: NodeGroupConfig, pods: int | None = None) -> dict:
+def kubelet_config(group: NodeClass, pods: int | None = None) -> dict:
     """The KubeletConfiguration fields the class sets (nodeadm ``spec.kubelet.config``; the EC2NodeClass ``kubelet``
     block uses the same names): maxPods (the group's, else ``pods``), kubeReserved, systemReserved, evictionHard."""
     k = group.kubelet
@@ -227,7 +225,7 @@ def kubelet_config(group: NodeGroupConfig, pods: int | None = None) -> dict:
     return out
 
 
-def node_config(cluster: NodeCluster, group: NodeGroupConfig, pods: int | None = None) -> dict:
+def node_config(cluster: NodeCluster, group: NodeClass, pods: int | None = None) -> dict:
     """The nodeadm NodeConfig (node.eks.aws/v1alpha1) for an AL2023 node of ``group``; ``pods``: the max pods the
     platform computed (custom networking), unless the group sets its own."""
     kubelet: dict = {"flags": kubelet_flags(group)}
@@ -248,7 +246,7 @@ def node_config(cluster: NodeCluster, group: NodeGroupConfig, pods: int | None =
     }
 
 
-def al2023_user_data(cluster: NodeCluster, group: NodeGroupConfig, pods: int | None = None) -> str:
+def al2023_user_data(cluster: NodeCluster, group: NodeClass, pods: int | None = None) -> str:
     """MIME multipart user data with one ``application/node.eks.aws`` part (nodeadm reads it)."""
     return _mime_node_config(node_config(cluster, group, pods))
 
@@ -278,7 +276,7 @@ def _toml_key(key: str) -> str:
     return key if key.replace("-", "").replace("_", "").isalnum() else _toml_string(key)
 
 
-def bottlerocket_user_data(cluster: NodeCluster, group: NodeGroupConfig, pods: int | None = None) -> str:
+def bottlerocket_user_data(cluster: NodeCluster, group: NodeClass, pods: int | None = None) -> str:
     """Bottlerocket settings TOML: cluster join, labels, taints, hardened host containers."""
     lines = [
         "[settings.kubernetes]",
@@ -312,7 +310,7 @@ def bottlerocket_user_data(cluster: NodeCluster, group: NodeGroupConfig, pods: i
     return "\n".join(lines) + "\n"
 
 
-def _bottlerocket_kubelet_tables(group: NodeGroupConfig) -> list[str]:
+def _bottlerocket_kubelet_tables(group: NodeClass) -> list[str]:
     """[settings.kubernetes.kube-reserved], system-reserved, eviction-hard (Bottlerocket settings reference)."""
     k = group.kubelet
     lines: list[str] = []
@@ -327,7 +325,7 @@ def _bottlerocket_kubelet_tables(group: NodeGroupConfig) -> list[str]:
     return lines
 
 
-def managed_user_data(group: NodeGroupConfig) -> str | None:
+def managed_user_data(group: NodeClass) -> str | None:
     """What a managed group's launch template adds to EKS's own user data: the kubelet settings only (EKS joins
     the node, sets labels and taints). AL2023: a NodeConfig part with ``spec.kubelet.config`` (EKS's part comes
     after it and wins for maxPods, which config refuses there); Bottlerocket: TOML that EKS merges under ours.
@@ -348,7 +346,7 @@ def managed_user_data(group: NodeGroupConfig) -> str | None:
     )
 
 
-def user_data(cluster: NodeCluster, group: NodeGroupConfig, pods: int | None = None) -> str:
+def user_data(cluster: NodeCluster, group: NodeClass, pods: int | None = None) -> str:
     render = bottlerocket_user_data if group.os == "bottlerocket" else al2023_user_data
     return render(cluster, group, pods)
 
@@ -356,7 +354,7 @@ def user_data(cluster: NodeCluster, group: NodeGroupConfig, pods: int | None = N
 # ---------------------------------------------------------------------------------------
 # self-managed instances distribution
 # ---------------------------------------------------------------------------------------
-def instances_distribution(group: NodeGroupConfig) -> dict:
+def instances_distribution(group: SelfManagedGroup) -> dict:
     return {
         "on_demand_base_capacity": group.capacity.on_demand_base_capacity,
         "on_demand_percentage_above_base_capacity": group.capacity.on_demand_percentage_above_base,
@@ -365,13 +363,11 @@ def instances_distribution(group: NodeGroupConfig) -> dict:
     }
 
 
-def node_repair(group: NodeGroupConfig) -> dict[str, Any] | None:
+def node_repair(group: ManagedGroup) -> dict[str, Any]:
     """A managed group's nodeRepairConfig (the provider's node_repair_config, pulumi-aws 7.51): enabled, and the
-    thresholds the config set (EKS's defaults for the others). None for a self-managed group: its ASG's EC2 health
+    thresholds the config set (EKS's defaults for the others). A self-managed group has none: its ASG's EC2 health
     checks replace an impaired instance instead."""
-    repair = getattr(group, "repair", None)
-    if repair is None:
-        return None
+    repair = group.repair
     out: dict[str, Any] = {"enabled": repair.enabled}
     for key, value in (
         ("max_unhealthy_node_threshold_count", repair.max_unhealthy_count),
@@ -387,13 +383,13 @@ def node_repair(group: NodeGroupConfig) -> dict[str, Any] | None:
 IMDS_REASON = "eks-platform/imds-hop-limit-reason"  # the guardrail imds-hop-limit reads it
 
 
-def imds_reason(group: NodeGroupConfig) -> dict[str, str]:
+def imds_reason(group: NodeClass) -> dict[str, str]:
     """The marker a node class with hop limit 2 carries (a launch template's tag, an EC2NodeClass's annotation): the
     reason its config gave, so the guardrail tells an opt-in from a regression."""
     return {IMDS_REASON: group.imds.reason} if group.imds.hop_limit > 1 and group.imds.reason else {}
 
 
-def identity_tags(base: Mapping[str, str], name: str, group: NodeGroupConfig) -> dict[str, str]:
+def identity_tags(base: Mapping[str, str], name: str, group: NodeClass) -> dict[str, str]:
     """The tags a launch template writes on instances, volumes and ENIs: only ones that never change.
 
     Launch-template data is versioned: a new tag there is a new version, which rolls every node of
@@ -404,7 +400,7 @@ def identity_tags(base: Mapping[str, str], name: str, group: NodeGroupConfig) ->
 
 
 def asg_tags(
-    group: NodeGroupConfig,
+    group: NodeClass,
     cluster_name: str,
     base: Mapping[str, str],
     name: str,
@@ -426,7 +422,7 @@ def asg_tags(
     return sorted(tags, key=lambda t: t["key"])
 
 
-def tag_count(group: NodeGroupConfig, cluster_name: str, base: Mapping[str, str]) -> int:
+def tag_count(group: AsgGroup, cluster_name: str, base: Mapping[str, str]) -> int:
     """How many tags the group's Auto Scaling group carries (AWS allows 50)."""
     if group.managed:
         return (
