@@ -15,7 +15,7 @@ import pulumi_aws as aws
 from bootstrap import config, identities
 from components.config import raw_from_runtime, region_problem
 from components.config.errors import ConfigError
-from components.tags import base_tags
+from components.config.tags import base_tags
 
 raw, region = raw_from_runtime(config.PROJECT)
 if (problem := region_problem(region)) is not None:

@@ -149,7 +149,7 @@ class Platform:
 
 def platform_of(stack: str, root: Path = PLATFORM_ROOT) -> Platform:
     """The environment's cluster as its own stack file configures it (raises ConfigError naming that file)."""
-    from tools.plan import platform_config
+    from tools.stackconfig import platform_config
 
     cfg = platform_config(stack, root)
     access = cfg.cluster.access

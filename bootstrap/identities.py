@@ -31,11 +31,11 @@ import pulumi_aws as aws
 
 from bootstrap.config import BootstrapConfig, Platform
 from components import names
-from components.addons.catalog import policy_document
+from components.config.charts import policy_document
+from components.config.tags import tagged
 from components.iamdocs import document
 from components.private_access import ACCESS_HOST_TAG
 from components.private_access import SSM_DOCUMENT as PORT_FORWARD_DOCUMENT
-from components.tags import tagged
 
 GITHUB = "token.actions.githubusercontent.com"
 PREFERENCES_DOCUMENT = "SSM-SessionManagerRunShell"

@@ -26,9 +26,9 @@ import pulumi_kubernetes as k8s
 from components import names
 from components.config.cluster import Access
 from components.config.identity import ACCESS_POLICIES, CLUSTER_ROLES, AdminRole, OidcProvider
+from components.config.tags import tagged
 from components.context import AwsContext
 from components.iamdocs import document
-from components.tags import tagged
 
 IDENTITY_PROVIDER_NAME = "oidc"  # one OIDC provider per cluster
 

@@ -29,8 +29,9 @@ from components import names
 from components.access import access_entries, add_access_entry
 from components.config import ClusterConfig
 from components.config.cluster import VpcCni
+from components.config.eksaddons import addon_version
+from components.config.tags import tagged
 from components.context import AwsContext
-from components.eksaddons import addon_version
 from components.iamdocs import document, service_trust
 from components.identity import (
     OidcProvider,
@@ -39,7 +40,6 @@ from components.identity import (
     ServiceAccountRole,
     ServiceAccountRoleArgs,
 )
-from components.tags import tagged
 
 # The node label ipamd reads to pick its ENIConfig (well-known label kubelet sets from the instance's zone).
 ENI_CONFIG_LABEL = "topology.kubernetes.io/zone"

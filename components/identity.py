@@ -16,8 +16,8 @@ import pulumi_aws as aws
 import pulumi_tls as tls
 
 from components import names
+from components.config.tags import tagged
 from components.context import AwsContext
-from components.tags import tagged
 
 STS_AUDIENCE = "sts.amazonaws.com"
 

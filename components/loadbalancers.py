@@ -23,10 +23,10 @@ import pulumi_kubernetes as k8s
 
 from components import names
 from components.config import LoadBalancer
+from components.config.tags import tagged
 from components.config.workloads import DEFAULT_SSL_POLICY, SECURE
 from components.context import AwsContext
 from components.names import load_balancer_names
-from components.tags import tagged
 
 BINDING_API_VERSION = "elbv2.k8s.aws/v1beta1"
 TYPE = "eks-platform:workloads:LoadBalancer"

@@ -13,12 +13,12 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components import names, subnets
-from components.config import NetworkConfig
+from components import names
+from components.config import NetworkConfig, subnets
 from components.config.network import ExistingVpc
+from components.config.tags import tagged
 from components.context import AwsContext
 from components.iamdocs import document, service_trust
-from components.tags import tagged
 
 
 # ---------------------------------------------------------------------------------------

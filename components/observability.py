@@ -31,9 +31,9 @@ import yaml
 from components import names
 from components.cluster import NodeAddonArgs, node_addon
 from components.config.observability import ObservabilityConfig, Thresholds
+from components.config.tags import tagged
 from components.context import AwsContext
 from components.identity import ServiceAccount, ServiceAccountRole, ServiceAccountRoleArgs
-from components.tags import tagged
 
 ADDON = "amazon-cloudwatch-observability"
 SERVICE_ACCOUNT = ServiceAccount("amazon-cloudwatch", "cloudwatch-agent")

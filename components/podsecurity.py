@@ -19,9 +19,9 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from components import names
+from components.config.tags import tagged
 from components.config.workloads import CLUSTER_PEER, PodRule, PodSecurityGroup
 from components.context import AwsContext
-from components.tags import tagged
 
 # (EC2 ip_protocol, from, to) of "every TCP port" and of DNS.
 ALL_TCP = ("tcp", 0, 65535)

@@ -27,9 +27,9 @@ import pulumi_aws as aws
 from components import names
 from components.config import AccessHostConfig, RunnerConfig
 from components.config.instances import architecture
+from components.config.tags import identity, tagged
 from components.context import AwsContext
 from components.iamdocs import document, service_trust, session_manager_policy
-from components.tags import identity, tagged
 
 LOCAL_PORT = 8443
 SSM_DOCUMENT = "AWS-StartPortForwardingSessionToRemoteHost"
@@ -337,6 +337,39 @@ class AccessHost(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: AccessHostArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("eks-platform:delivery:AccessHost", name, None, opts)
+        ctx = args.ctx
+        child = pulumi.ResourceOptions(parent=self)
+        profile, ssm = self._identity(name, args)
+        sg = https_out_only(
+            name,
+            args.vpc_id,
+            f"SSM access host of {args.cluster_name}: no inbound",
+            "HTTPS to Session Manager and the Kubernetes API",
+            ctx,
+            child,
+        )
+        lt = self._launch_template(name, args, profile, sg)
+        group = aws.autoscaling.Group(
+            name,
+            **names.autoname(names.ASG, name),
+            vpc_zone_identifiers=args.subnet_ids,
+            min_size=1,
+            max_size=1,
+            desired_capacity=1,
+            launch_template=aws.autoscaling.GroupLaunchTemplateArgs(id=lt.id, version=lt.latest_version.apply(str)),
+            health_check_type="EC2",
+            tags=[
+                aws.autoscaling.GroupTagArgs(key=k, value=v, propagate_at_launch=True)
+                for k, v in tagged(ctx.tags, name).items()
+            ],
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[ssm, *args.depends_on]),
+        )
+        self.asg_name = group.name
+        self.security_group_id = sg.id
+        self.register_outputs({"asgName": self.asg_name})
+
+    def _identity(self, name: str, args: AccessHostArgs) -> tuple[aws.iam.InstanceProfile, aws.iam.RolePolicy]:
+        """The host's role (Session Manager's channel only) and its instance profile."""
         cfg, ctx = args.config, args.ctx
         child = pulumi.ResourceOptions(parent=self)
         role = aws.iam.Role(
@@ -363,15 +396,15 @@ class AccessHost(pulumi.ComponentResource):
             tags=tagged(ctx.tags, name),
             opts=child,
         )
-        sg = https_out_only(
-            name,
-            args.vpc_id,
-            f"SSM access host of {args.cluster_name}: no inbound",
-            "HTTPS to Session Manager and the Kubernetes API",
-            ctx,
-            child,
-        )
-        lt = aws.ec2.LaunchTemplate(
+        return profile, ssm
+
+    def _launch_template(
+        self, name: str, args: AccessHostArgs, profile: aws.iam.InstanceProfile, sg: aws.ec2.SecurityGroup
+    ) -> aws.ec2.LaunchTemplate:
+        """IMDSv2 with hop limit 1, an encrypted volume, identity tags only."""
+        cfg, ctx = args.config, args.ctx
+        child = pulumi.ResourceOptions(parent=self)
+        return aws.ec2.LaunchTemplate(
             name,
             **names.autoname(names.LAUNCH_TEMPLATE, name),
             description=f"SSM access host of {args.cluster_name}",
@@ -408,21 +441,3 @@ class AccessHost(pulumi.ComponentResource):
             tags=tagged(ctx.tags, name),
             opts=child,
         )
-        group = aws.autoscaling.Group(
-            name,
-            **names.autoname(names.ASG, name),
-            vpc_zone_identifiers=args.subnet_ids,
-            min_size=1,
-            max_size=1,
-            desired_capacity=1,
-            launch_template=aws.autoscaling.GroupLaunchTemplateArgs(id=lt.id, version=lt.latest_version.apply(str)),
-            health_check_type="EC2",
-            tags=[
-                aws.autoscaling.GroupTagArgs(key=k, value=v, propagate_at_launch=True)
-                for k, v in tagged(ctx.tags, name).items()
-            ],
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[ssm, *args.depends_on]),
-        )
-        self.asg_name = group.name
-        self.security_group_id = sg.id
-        self.register_outputs({"asgName": self.asg_name})

@@ -25,7 +25,6 @@ from components.addons import (
     node_termination_handler,
 )
 from components.addons.base import AddonContext, HelmAddon, placement
-from components.addons.catalog import COMPONENT_SUFFIXES, catalog
 from components.cluster import (
     Cluster,
     ClusterArgs,
@@ -36,7 +35,10 @@ from components.cluster import (
     update_kubeconfig_command,
 )
 from components.config import AsgGroup, KarpenterGroup, PlatformConfig
+from components.config.charts import COMPONENT_SUFFIXES, catalog
 from components.config.identity import statements_document
+from components.config.nodetags import NodeCapacity, reservation_problems
+from components.config.tags import base_tags
 from components.context import AwsContext
 from components.identity import (
     WORKLOAD_IDENTITY_TAG,
@@ -64,7 +66,7 @@ from components.nodegroups import (
 )
 from components.nodegroups.fargate import FargateProfiles, FargateProfilesArgs
 from components.nodegroups.karpenter import KarpenterNodes, KarpenterNodesArgs
-from components.nodegroups.model import EniCapacity, NodeCapacity, group_max_pods, reservation_problems
+from components.nodegroups.model import EniCapacity, group_max_pods
 from components.observability import Observability, ObservabilityArgs
 from components.podsecurity import PodSecurityGroups, PodSecurityGroupsArgs
 from components.private_access import (
@@ -77,7 +79,6 @@ from components.private_access import (
 )
 from components.storage import EbsCsi, EbsCsiArgs
 from components.storage import configuration_values as ebs_csi_values
-from components.tags import base_tags
 
 
 def account_context(cfg: PlatformConfig) -> AwsContext:

@@ -11,8 +11,8 @@ from components.addons import external_secrets as eso
 from components.addons import load_balancer_controller as lbc
 from components.addons import node_termination_handler as nth
 from components.addons.base import deep_merge, tolerations
-from components.addons.catalog import ROLE_SUFFIXES, catalog
 from components.config import ExternalDnsConfig, ExternalSecretsConfig
+from components.config.charts import ROLE_SUFFIXES, catalog
 from components.context import AwsContext
 from tests import crd_schemas
 from tests.conftest import SYSTEM_GROUP, config_model, minimal_config, node_group, run_main
@@ -559,10 +559,10 @@ def test_the_load_balancer_controllers_crds_are_applied_at_the_charts_version(pr
 
 
 def test_a_chart_bump_updates_its_crds_in_the_diff(prod, monkeypatch):
-    from components import datafiles
-    from components.addons import catalog as catalog_module
+    from components.config import charts as catalog_module
+    from components.config import datafiles
     from tests.conftest import ROOT
-    from tools import diff, plan
+    from tools import diff, plan, render
 
     real = datafiles.load
 
@@ -578,7 +578,7 @@ def test_a_chart_bump_updates_its_crds_in_the_diff(prod, monkeypatch):
         new = plan.run(ROOT / "Pulumi.prod.yaml", "prod")
     finally:
         catalog_module.catalog.cache_clear()
-    d = diff.diff(json.loads(plan.dump_json(prod)), json.loads(plan.dump_json(new)))
+    d = diff.diff(json.loads(render.dump_json(prod)), json.loads(render.dump_json(new)))
     changed = {c.name: c for c in d.changes}
     crds = changed["eks-platform-prod-aws-load-balancer-controller-crds"]
     assert (crds.op, crds.paths) == ("update", ["files"])

@@ -18,7 +18,7 @@ from bootstrap import identities as ids
 from components.config import ConfigError
 from policies import guardrails as g
 from tests.conftest import DATA, ROOT, stack_names, stack_recording
-from tools import plan, stacks
+from tools import plan, stackconfig, stacks
 
 BOOT = ROOT / "bootstrap"
 ACCOUNT, PARTITION = "111122223333", "aws"
@@ -38,9 +38,9 @@ def bootstrap_plan(stack: str):
 
 
 def raw_config(stack: str) -> dict[str, Any]:
-    from components.config.stackfile import flatten_runtime
+    from components.config.runtime import flatten_runtime
 
-    flat, _ = plan.stack_config(BOOT / f"Pulumi.{stack}.yaml", plan.load_project(BOOT))
+    flat, _ = stackconfig.stack_config(BOOT / f"Pulumi.{stack}.yaml", stackconfig.load_project(BOOT))
     return flatten_runtime(flat, bconfig.PROJECT)
 
 

@@ -58,7 +58,7 @@ def test_cluster_children_exactly(rec):
 
 
 def short(typ):
-    from tools.plan import short_type
+    from tools.render import short_type
 
     return short_type(typ)
 

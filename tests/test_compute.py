@@ -7,7 +7,7 @@ import json
 import pytest
 import yaml
 
-from components.config import ConfigError, load
+from components.config import ConfigError, load, nodetags
 from components.nodegroups import karpenter as km
 from tests import crd_schemas
 from tests.conftest import ADMIN, SYSTEM_GROUP, config_model, minimal_config, run_main
@@ -412,9 +412,9 @@ def test_custom_networking_reserves_the_primary_eni_for_karpenter():
 
 def test_a_karpenter_instance_carries_the_stack_tags_the_group_tag_and_six_of_karpenters():
     base = {f"t{i}": "x" for i in range(43)}
-    assert km.instance_tag_count(base) == 50  # the most EC2 allows: 43 + eks-platform/node-group + 6
-    assert km.instance_tag_count({**base, "one-more": "x"}) == 51
-    assert km.instance_tag_count({km.GROUP_LABEL: "batch"}) == 7  # never counted twice
+    assert nodetags.instance_tag_count(base) == 50  # the most EC2 allows: 43 + eks-platform/node-group + 6
+    assert nodetags.instance_tag_count({**base, "one-more": "x"}) == 51
+    assert nodetags.instance_tag_count({nodetags.GROUP_LABEL: "batch"}) == 7  # never counted twice
 
 
 def test_controller_launches_from_shared_subnets_and_security_groups():

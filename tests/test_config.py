@@ -175,7 +175,7 @@ def test_the_plan_never_picks_an_unsupported_zone():
 
 
 def test_a_node_image_missing_from_the_catalog_names_the_file_and_key(monkeypatch):
-    from components import nodeimages
+    from components.config import nodeimages
 
     thin = {
         minor: {

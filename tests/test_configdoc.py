@@ -7,9 +7,9 @@ import pytest
 import yaml
 
 from components.config import Sections
-from components.config.stackfile import parse_yaml
 from tests.conftest import ROOT
 from tools import configdoc
+from tools.stackfile import parse_yaml
 
 STACK_FILES = sorted(ROOT.glob("Pulumi.*.yaml"))
 

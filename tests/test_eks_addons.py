@@ -7,8 +7,7 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from components import eksaddons
-from components.config import ConfigError
+from components.config import ConfigError, eksaddons
 from tests.conftest import ROOT, minimal_config
 from tools import eks_addons
 
@@ -127,7 +126,7 @@ def test_a_catalog_without_the_clusters_minor_is_a_config_problem(monkeypatch):
 def test_a_chart_whose_kube_version_excludes_the_clusters_minor_is_refused(monkeypatch):
     import dataclasses
 
-    from components.addons import catalog as cat
+    from components.config import charts as cat
     from components.config import load
 
     real = cat.catalog()
@@ -146,7 +145,7 @@ def test_a_chart_whose_kube_version_excludes_the_clusters_minor_is_refused(monke
 
 @pytest.mark.parametrize("minor", ["1.32", "1.33", "1.34", "1.35"])
 def test_every_chart_supports_every_minor_the_platform_supports(minor):
-    from components.addons.catalog import catalog
+    from components.config.charts import catalog
 
     assert {key: spec.kube_version_problem(minor) for key, spec in catalog().items()} == {
         key: None for key in catalog()

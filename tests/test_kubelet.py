@@ -10,7 +10,7 @@ import tomllib
 import pytest
 import yaml
 
-from components.config import ConfigError, load
+from components.config import ConfigError, load, nodetags
 from components.nodegroups import model
 from tests.conftest import ADMIN, SYSTEM_GROUP, minimal_config, node_group, run_main
 from tests.test_nodegroup_model import CLUSTER, NODECONFIG_SCHEMA, check_schema, golden
@@ -123,16 +123,16 @@ def test_bad_kubelet_settings(kubelet, fragment):
 
 def test_allocatable_is_the_smallest_type_minus_reservations_and_eviction():
     g = node_group("w", kind="selfManaged", instanceTypes=["m7i.large", "m7i.xlarge"], kubelet=RESERVES)
-    caps = [model.NodeCapacity(2, 8192), model.NodeCapacity(4, 16384)]
+    caps = [nodetags.NodeCapacity(2, 8192), nodetags.NodeCapacity(4, 16384)]
     # 2000m - 350m; 8192Mi - 1024 - 256 - 200
-    assert model.allocatable(g, caps) == {"cpu": "1650m", "memory": "6712Mi"}
+    assert nodetags.allocatable(g, caps) == {"cpu": "1650m", "memory": "6712Mi"}
     pct = node_group(
         "p",
         kind="selfManaged",
         instanceTypes=["m7i.large"],
         kubelet={"evictionHard": {"memory.available": "5%"}, "kubeReserved": {"memory": "1Gi"}},
     )
-    assert model.withheld(pct, 8192) == (0, 1024 + 409)
+    assert nodetags.withheld(pct, 8192) == (0, 1024 + 409)
 
 
 def test_reservations_larger_than_a_node_are_refused_before_anything_registers():

@@ -21,10 +21,10 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from components.config.stackfile import parse_yaml
 from tests.conftest import ROOT, stack_files
 from tests.test_bad_config import LINE
 from tools import plan
+from tools.stackfile import parse_yaml
 
 # every stack file of the repository, and one with what dev and prod leave out (identities, access entries, OIDC, Fargate, IRSA...)
 FULL = ROOT / "tests/data/stacks/Pulumi.full.yaml"

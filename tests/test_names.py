@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from components import names
 from tests.conftest import ADMIN, ROOT, SYSTEM_GROUP, minimal_config, run_main, stack_files
-from tools import plan
+from tools import plan, stackconfig
 from tools.mockcloud import EngineError
 
 CONNECTION = "arn:aws:codeconnections:eu-west-1:111122223333:connection/0b1c2d3e-4f5a-4b7c-8d9e-0f1a2b3c4d5e"
@@ -185,7 +185,7 @@ def test_every_stack_plans_with_a_long_cluster_name(stack_file, length, tmp_path
     )
     copy = tmp_path / stack_file.name
     copy.write_text(yaml.safe_dump(doc))
-    recording = plan.run(copy, plan.stack_name_of(copy))  # the mock refuses any name over its limit
+    recording = plan.run(copy, stackconfig.stack_name_of(copy))  # the mock refuses any name over its limit
     _every_name_fits(recording)
     assert len(recording.by_type("aws:eks/cluster:Cluster")[0].inputs["name"]) == length
 

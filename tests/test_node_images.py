@@ -10,7 +10,7 @@ from moto import mock_aws
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ssm.models import Parameter, ssm_backends
 
-from components import nodeimages
+from components.config import nodeimages
 from tools import node_images
 
 REGION = "eu-west-1"

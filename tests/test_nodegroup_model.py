@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from components import config as cfgmod
+from components.config import nodetags
 from components.config.nodegroups import node_label_key_problem
 from components.nodegroups import model
 from tests.conftest import minimal_config, node_group
@@ -143,7 +144,7 @@ def test_rendering_is_deterministic_whatever_the_input_order():
         maxPods=110,
     )
     assert model.al2023_user_data(CLUSTER, shuffled) == model.al2023_user_data(CLUSTER, reordered)
-    assert model.autoscaler_tags(shuffled, "c") == model.autoscaler_tags(reordered, "c")
+    assert nodetags.autoscaler_tags(shuffled, "c") == nodetags.autoscaler_tags(reordered, "c")
 
 
 def test_config_sorts_taints():
@@ -161,7 +162,7 @@ def test_config_sorts_taints():
 
 
 def test_autoscaler_tags_carry_the_effect():
-    tags = model.autoscaler_tags(WORKERS, "demo")
+    tags = nodetags.autoscaler_tags(WORKERS, "demo")
     assert tags == {
         "k8s.io/cluster-autoscaler/demo": "owned",
         "k8s.io/cluster-autoscaler/enabled": "true",
@@ -174,7 +175,7 @@ def test_autoscaler_tags_carry_the_effect():
     for key, value in tags.items():
         if "/taint/" in key:
             assert value.rsplit(":", 1)[1] in ("NoSchedule", "PreferNoSchedule", "NoExecute")
-    assert set(model.node_template_tags(WORKERS)) == {k for k in tags if "/node-template/" in k}
+    assert set(nodetags.node_template_tags(WORKERS)) == {k for k in tags if "/node-template/" in k}
 
 
 @pytest.mark.parametrize(
@@ -189,7 +190,7 @@ def test_eks_taint_effect_mapping(effect, api):
 
 
 def test_image_parameters_name_exactly_the_catalogs_release():
-    from components import nodeimages
+    from components.config import nodeimages
 
     assert nodeimages.image_parameter("1.35", "al2023", "x86_64", "1.35.0-20261105") == (
         "/aws/service/eks/optimized-ami/1.35/amazon-linux-2023/x86_64/standard/"
@@ -226,7 +227,7 @@ def test_cluster_dns_ip():
 
 
 def test_asg_tags_propagation():
-    tags = {t["key"]: t for t in model.asg_tags(WORKERS, "demo", {"team": "x"}, "demo-workers")}
+    tags = {t["key"]: t for t in nodetags.asg_tags(WORKERS, "demo", {"team": "x"}, "demo-workers")}
     for key in ("Name", "kubernetes.io/cluster/demo", "aws-node-termination-handler/managed", "team"):
         assert tags[key]["propagate_at_launch"] is True, key
     for key in (

@@ -10,8 +10,9 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
-from components import podsecurity, subnets
+from components import podsecurity
 from components.cluster import eni_config_spec, vpc_cni_configuration
+from components.config import subnets
 from components.config.cluster import VpcCni
 from components.config.instances import branch_eni_problem
 from components.config.workloads import PodSecurityGroup
@@ -374,7 +375,7 @@ def test_a_brought_vpc_names_eni_configs_after_its_pod_subnets_zones():
 
 
 def test_the_plan_prints_the_branch_eni_pod_density(rec):
-    from tools.plan import pod_density
+    from tools.render import pod_density
 
     text = pod_density(rec)
     assert text is not None

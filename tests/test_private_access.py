@@ -193,7 +193,7 @@ def test_outputs_for_people(rec):
 
 
 def test_the_guardrails_pass(rec):
-    from tools.plan import policy_report
+    from tools.render import policy_report
 
     text, mandatory = policy_report(rec, "private")
     assert mandatory == 0, text

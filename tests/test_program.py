@@ -6,9 +6,9 @@ from collections import Counter
 
 import pytest
 
-from components.config.stackfile import SECRET_PLACEHOLDER
 from tests.conftest import ROOT, stack_names, stack_recording
-from tools import plan
+from tools import plan, render, stackconfig
+from tools.stackfile import SECRET_PLACEHOLDER
 
 EXPECTED_OUTPUTS = {
     "availabilityZones",
@@ -129,7 +129,7 @@ def test_two_runs_give_byte_identical_json(tmp_path):
 
 
 def test_tree_shows_the_facts_a_reviewer_wants(dev):
-    text = plan.tree(dev)
+    text = render.tree(dev)
     assert "aws:ec2:Vpc eks-platform-dev-vpc  [cidr=10.10.0.0/16]" in text
     assert "[cidr=10.10.0.0/19 az=eu-west-1a]" in text
     assert (
@@ -139,7 +139,7 @@ def test_tree_shows_the_facts_a_reviewer_wants(dev):
 
 
 def test_tree_shows_what_upgrades_and_scoping_depend_on(prod):
-    text = plan.tree(prod)
+    text = render.tree(prod)
     assert "version=1.35 release=1.35.0-20261105" in text  # the managed group follows the control plane
     assert (
         "kubernetes:yaml:ConfigGroup eks-platform-prod-aws-load-balancer-controller-crds  "
@@ -160,7 +160,7 @@ def test_mermaid_graph(prod, tmp_path):
 def test_secure_values_become_placeholders(tmp_path):
     f = tmp_path / "Pulumi.s.yaml"
     f.write_text("config:\n  aws:region: eu-west-1\n  eks-platform:tags:\n    token:\n      secure: AAABBB\n")
-    flat, secrets = plan.stack_config(f, plan.load_project())
+    flat, secrets = stackconfig.stack_config(f, stackconfig.load_project())
     assert json.loads(flat["eks-platform:tags"]) == {"token": SECRET_PLACEHOLDER}
     assert secrets == ["eks-platform:tags"]
     assert flat["eks-platform:network"] == "{}"  # the Pulumi.yaml default
@@ -181,7 +181,7 @@ def test_a_config_file_is_planned_under_the_stack_name_given(tmp_path, capsys):
     assert plan.main(["--config-file", str(copy), "--quiet", "--json", str(out)]) == 0
     assert json.loads(out.read_text())["stack"] == "staging-mod"  # named after the file
     assert plan.main(["--config-file", str(copy), "--stack", "dev", "--quiet", "--json", str(out)]) == 0
-    assert out.read_text() == plan.dump_json(stack_recording("dev"))  # the same plan as Pulumi.dev.yaml's
+    assert out.read_text() == render.dump_json(stack_recording("dev"))  # the same plan as Pulumi.dev.yaml's
     with pytest.raises(SystemExit):
         plan.main(["prod", "--config-file", str(copy), "--stack", "dev"])
     assert "two stack names" in capsys.readouterr().err

@@ -3,7 +3,8 @@
 import pytest
 
 from components.config import ConfigError
-from components.config.stackfile import MAX_NODES, parse_runtime_value, parse_yaml, read_stack_file
+from components.config.runtime import parse_runtime_value
+from tools.stackfile import MAX_NODES, parse_yaml, read_stack_file
 
 
 def parse(text: str):

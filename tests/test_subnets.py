@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from components import subnets
+from components.config import subnets
 
 
 def test_default_layout_of_a_16_with_three_zones():

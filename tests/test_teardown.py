@@ -11,7 +11,7 @@ from moto import mock_aws
 
 from tests.conftest import ROOT, stack_names, stack_recording
 from tests.fake_kube import FakeKube
-from tools import plan, teardown
+from tools import plan, stackconfig, teardown
 
 REGION = "eu-west-1"
 # One session and one client per service for the whole module (a client costs its service model);
@@ -269,7 +269,7 @@ def platform_owned(cloud: Cloud, stack: str) -> dict[str, str]:
     not tagged for the controller; and their TargetGroupBindings."""
     from components.names import load_balancer_names
 
-    cfg = plan.platform_config(stack)
+    cfg = stackconfig.platform_config(stack)
     out = {}
     for key, lb in cfg.workloads.load_balancers.items():
         name = load_balancer_names(cfg.cluster.name, key, lb)[0]

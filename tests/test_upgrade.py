@@ -9,7 +9,7 @@ from botocore.stub import Stubber
 
 from components.config.cluster import AcknowledgedInsight
 from tools import upgrade
-from tools.plan import platform_config
+from tools.stackconfig import platform_config
 
 ERROR_ID = "6b0f7d1e-2c3a-4b5d-8e9f-0a1b2c3d4e5f"
 WARN_ID = "0c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f"

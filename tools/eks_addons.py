@@ -20,8 +20,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from components import eksaddons
-from components.eksaddons import Versions
+from components.config import eksaddons
+from components.config.eksaddons import Versions
 
 KEEP = 5  # known versions kept per add-on and minor
 

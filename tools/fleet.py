@@ -11,12 +11,13 @@ contract: 1 an error, worse than 2 a refused config, worse than 3 a mandatory gu
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import multiprocessing
 import os
 import re
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -85,33 +86,35 @@ def outcome(stack: str, code: int, out: str, err: str) -> Outcome:
     )
 
 
-def plan_one(task: tuple[str, list[str]]) -> Outcome:
-    """One stack, in a worker: the plan's own CLI with its output captured."""
-    from tools import plan
+Cli = Callable[[list[str]], int]
 
+
+def plan_one(cli: Cli, task: tuple[str, list[str]]) -> Outcome:
+    """One stack, in a worker: the plan's own CLI (``cli``, tools.plan's main: passed in, so this module does not
+    import the CLI that imports it) with its output captured."""
     stack, argv = task
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         try:
-            code = plan.main(argv)
+            code = cli(argv)
         except SystemExit as stop:  # argparse
             code = stop.code if isinstance(stop.code, int) else 1
     return outcome(stack, code, out.getvalue(), err.getvalue())
 
 
-def run(tasks: Sequence[tuple[str, list[str]]], jobs: int) -> list[Outcome]:
+def run(cli: Cli, tasks: Sequence[tuple[str, list[str]]], jobs: int) -> list[Outcome]:
     """Plan the tasks with ``jobs`` workers (in this process when one is enough), in the tasks' order."""
+    one = functools.partial(plan_one, cli)  # picklable: a module-level function and the CLI's main
     if jobs <= 1 or len(tasks) <= 1:
-        return [plan_one(t) for t in tasks]
+        return [one(t) for t in tasks]
     import components.program  # noqa: F401  (imported once here: forked workers inherit it)
-    from tools import plan  # noqa: F401
 
     # fork shares the imports; a process with other threads (a test runner's) could deadlock in the child, so it
     # spawns fresh interpreters instead (each imports once)
     forkable = "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
     context = multiprocessing.get_context("fork" if forkable else "spawn")
     with context.Pool(min(jobs, len(tasks))) as pool:
-        return pool.map(plan_one, tasks, chunksize=1)
+        return pool.map(one, tasks, chunksize=1)
 
 
 def summary(outcomes: Sequence[Outcome]) -> str:
@@ -133,6 +136,7 @@ def worst(codes: Sequence[int]) -> int:
 
 
 def main(
+    cli: Cli,
     *,
     stacks_dir: Path,
     project: Path,
@@ -160,6 +164,6 @@ def main(
         )
         for s in names
     ]
-    outcomes = run(tasks, jobs or os.cpu_count() or 1)
+    outcomes = run(cli, tasks, jobs or os.cpu_count() or 1)
     print(summary(outcomes))
     return worst([o.code for o in outcomes])

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import concurrent.futures
+import contextlib
 import functools
 import gc
 import gzip
@@ -23,7 +24,7 @@ import hashlib
 import importlib.util
 import json
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -131,104 +132,132 @@ class MockCloud(pulumi_mocks.Mocks):
 
     # -- invokes ----------------------------------------------------------------------
     def call(self, args: pulumi_mocks.MockCallArgs):
-        token, a = args.token, args.args
-        self.invokes.append(token)
+        self.invokes.append(args.token)
+        answers = {
+            "aws:index/getAvailabilityZones:getAvailabilityZones": self._zones,
+            "aws:index/getCallerIdentity:getCallerIdentity": self._caller,
+            "aws:index/getPartition:getPartition": self._partition,
+            "aws:index/getRegion:getRegion": self._region,
+            "aws:ssm/getParameter:getParameter": self._parameter,
+            "aws:ec2/getVpc:getVpc": self._vpc,
+            "aws:ec2/getSubnet:getSubnet": self._subnet,
+            "aws:ec2/getInstanceType:getInstanceType": self._instance_type,
+            "aws:iam/getPolicyDocument:getPolicyDocument": self._policy_document,
+            "tls:index/getCertificate:getCertificate": self._certificate,
+        }
+        if args.token not in answers:
+            raise NotImplementedError(
+                f"the mock cloud has no answer for invoke {args.token}; add one in tools/mockcloud.py"
+            )
+        return answers[args.token](args.args), []
+
+    def _zones(self, a: Mapping[str, Any]) -> dict[str, Any]:
         region = self.region
-        if token == "aws:index/getAvailabilityZones:getAvailabilityZones":
-            names = ZONES.get(region, tuple(f"{region}{s}" for s in "abc"))
-            prefix = ZONE_ID_PREFIX.get(region, region.replace("-", "")[:4])
-            return {
-                "names": list(names),
-                "zoneIds": [f"{prefix}-az{i + 1}" for i in range(len(names))],
-                "id": region,
-                "state": "available",
-            }, []
-        if token == "aws:index/getCallerIdentity:getCallerIdentity":
-            return {
-                "accountId": self.account_id,
-                "arn": f"arn:{self.partition}:iam::{self.account_id}:user/plan",
-                "userId": "AIDAPLAN",
-                "id": self.account_id,
-            }, []
-        if token == "aws:index/getPartition:getPartition":
-            suffix = "amazonaws.com.cn" if self.partition == "aws-cn" else "amazonaws.com"
-            return {
-                "partition": self.partition,
-                "dnsSuffix": suffix,
-                "id": self.partition,
-                "reverseDnsPrefix": "com.amazonaws",
-            }, []
-        if token == "aws:index/getRegion:getRegion":
-            return {"region": region, "name": region, "id": region, "endpoint": f"ec2.{region}.amazonaws.com"}, []
-        if token == "aws:ssm/getParameter:getParameter":
-            return {
-                "name": a.get("name"),
-                "value": f"ami-{h('ami', str(a.get('name')))}",
-                "type": "String",
-                "id": a.get("name"),
-            }, []
-        if token == "aws:ec2/getVpc:getVpc":
-            return {"id": a.get("id"), "cidrBlock": "10.20.0.0/16", "arn": self._arn("ec2", f"vpc/{a.get('id')}")}, []
-        if token == "aws:ec2/getSubnet:getSubnet":
-            zones = ZONES.get(region, tuple(f"{region}{s}" for s in "abc"))
-            sid = str(a.get("id"))
-            digest = int(hashlib.sha256(sid.encode()).hexdigest(), 16)
-            zone = zones[digest % len(zones)]
-            # a /24 of the carrier-grade NAT range, where brought pod subnets usually are (stable per subnet id)
-            cidr = f"100.{64 + (digest >> 8) % 64}.{(digest >> 16) % 256}.0/24"
-            return {
-                "id": sid,
-                "availabilityZone": zone,
-                "vpcId": "vpc-0123456789abcdef0",
-                "cidrBlock": cidr,
-                "arn": self._arn("ec2", f"subnet/{sid}"),
-            }, []
-        if token == "aws:ec2/getInstanceType:getInstanceType":
-            return instance_type(str(a.get("instanceType"))), []
-        if token == "aws:iam/getPolicyDocument:getPolicyDocument":
-            return {
-                "json": json.dumps({"Version": "2012-10-17", "Statement": a.get("statements", [])}, sort_keys=True),
-                "id": "policy",
-            }, []
-        if token == "tls:index/getCertificate:getCertificate":
-            return {
-                "url": a.get("url"),
-                "id": a.get("url"),
-                "certificates": [
-                    {
-                        "isCa": True,
-                        "sha1Fingerprint": ROOT_CA_SHA1,
-                        "subject": "CN=Amazon Root CA 1,O=Amazon,C=US",
-                        "issuer": "CN=Amazon Root CA 1,O=Amazon,C=US",
-                        "serialNumber": "1",
-                        "signatureAlgorithm": "SHA256-RSA",
-                        "publicKeyAlgorithm": "RSA",
-                        "version": 3,
-                        "notBefore": "2015-05-26T00:00:00Z",
-                        "notAfter": "2038-01-17T00:00:00Z",
-                        "certPem": "-----BEGIN CERTIFICATE-----\nROOT\n-----END CERTIFICATE-----",
-                    },
-                    {
-                        "isCa": False,
-                        "sha1Fingerprint": LEAF_SHA1,
-                        "subject": f"CN=oidc.eks.{region}.amazonaws.com",
-                        "issuer": "CN=Amazon RSA 2048 M02,O=Amazon,C=US",
-                        "serialNumber": "2",
-                        "signatureAlgorithm": "SHA256-RSA",
-                        "publicKeyAlgorithm": "RSA",
-                        "version": 3,
-                        "notBefore": "2026-01-01T00:00:00Z",
-                        "notAfter": "2027-01-01T00:00:00Z",
-                        "certPem": "-----BEGIN CERTIFICATE-----\nLEAF\n-----END CERTIFICATE-----",
-                    },
-                ],
-            }, []
-        raise NotImplementedError(f"the mock cloud has no answer for invoke {token}; add one in tools/mockcloud.py")
+        names = ZONES.get(region, tuple(f"{region}{s}" for s in "abc"))
+        prefix = ZONE_ID_PREFIX.get(region, region.replace("-", "")[:4])
+        return {
+            "names": list(names),
+            "zoneIds": [f"{prefix}-az{i + 1}" for i in range(len(names))],
+            "id": region,
+            "state": "available",
+        }
+
+    def _caller(self, a: Mapping[str, Any]) -> dict[str, Any]:
+        return {
+            "accountId": self.account_id,
+            "arn": f"arn:{self.partition}:iam::{self.account_id}:user/plan",
+            "userId": "AIDAPLAN",
+            "id": self.account_id,
+        }
+
+    def _partition(self, a: Mapping[str, Any]) -> dict[str, Any]:
+        suffix = "amazonaws.com.cn" if self.partition == "aws-cn" else "amazonaws.com"
+        return {
+            "partition": self.partition,
+            "dnsSuffix": suffix,
+            "id": self.partition,
+            "reverseDnsPrefix": "com.amazonaws",
+        }
+
+    def _region(self, a: Mapping[str, Any]) -> dict[str, Any]:
+        region = self.region
+        return {"region": region, "name": region, "id": region, "endpoint": f"ec2.{region}.amazonaws.com"}
+
+    def _parameter(self, a: Mapping[str, Any]) -> dict[str, Any]:
+        return {
+            "name": a.get("name"),
+            "value": f"ami-{h('ami', str(a.get('name')))}",
+            "type": "String",
+            "id": a.get("name"),
+        }
+
+    def _vpc(self, a: Mapping[str, Any]) -> dict[str, Any]:
+        return {"id": a.get("id"), "cidrBlock": "10.20.0.0/16", "arn": self._arn("ec2", f"vpc/{a.get('id')}")}
+
+    def _subnet(self, a: Mapping[str, Any]) -> dict[str, Any]:
+        region = self.region
+        zones = ZONES.get(region, tuple(f"{region}{s}" for s in "abc"))
+        sid = str(a.get("id"))
+        digest = int(hashlib.sha256(sid.encode()).hexdigest(), 16)
+        zone = zones[digest % len(zones)]
+        # a /24 of the carrier-grade NAT range, where brought pod subnets usually are (stable per subnet id)
+        cidr = f"100.{64 + (digest >> 8) % 64}.{(digest >> 16) % 256}.0/24"
+        return {
+            "id": sid,
+            "availabilityZone": zone,
+            "vpcId": "vpc-0123456789abcdef0",
+            "cidrBlock": cidr,
+            "arn": self._arn("ec2", f"subnet/{sid}"),
+        }
+
+    def _instance_type(self, a: Mapping[str, Any]) -> dict[str, Any]:
+        return instance_type(str(a.get("instanceType")))
+
+    def _policy_document(self, a: Mapping[str, Any]) -> dict[str, Any]:
+        return {
+            "json": json.dumps({"Version": "2012-10-17", "Statement": a.get("statements", [])}, sort_keys=True),
+            "id": "policy",
+        }
+
+    def _certificate(self, a: Mapping[str, Any]) -> dict[str, Any]:
+        region = self.region
+        return {
+            "url": a.get("url"),
+            "id": a.get("url"),
+            "certificates": [
+                {
+                    "isCa": True,
+                    "sha1Fingerprint": ROOT_CA_SHA1,
+                    "subject": "CN=Amazon Root CA 1,O=Amazon,C=US",
+                    "issuer": "CN=Amazon Root CA 1,O=Amazon,C=US",
+                    "serialNumber": "1",
+                    "signatureAlgorithm": "SHA256-RSA",
+                    "publicKeyAlgorithm": "RSA",
+                    "version": 3,
+                    "notBefore": "2015-05-26T00:00:00Z",
+                    "notAfter": "2038-01-17T00:00:00Z",
+                    "certPem": "-----BEGIN CERTIFICATE-----\nROOT\n-----END CERTIFICATE-----",
+                },
+                {
+                    "isCa": False,
+                    "sha1Fingerprint": LEAF_SHA1,
+                    "subject": f"CN=oidc.eks.{region}.amazonaws.com",
+                    "issuer": "CN=Amazon RSA 2048 M02,O=Amazon,C=US",
+                    "serialNumber": "2",
+                    "signatureAlgorithm": "SHA256-RSA",
+                    "publicKeyAlgorithm": "RSA",
+                    "version": 3,
+                    "notBefore": "2026-01-01T00:00:00Z",
+                    "notAfter": "2027-01-01T00:00:00Z",
+                    "certPem": "-----BEGIN CERTIFICATE-----\nLEAF\n-----END CERTIFICATE-----",
+                },
+            ],
+        }
 
     def addon_version(self, addon: str, kubernetes_version: str) -> str:
         """What pulumi-eks' VpcCniAddon resolves itself (getAddonVersion, mostRecent) when given only a cluster
         version: the newest known version. The program never relies on it: it passes the catalog's version."""
-        from components.eksaddons import known_versions
+        from components.config.eksaddons import known_versions
 
         versions = known_versions(addon, kubernetes_version)
         if not versions:
@@ -706,40 +735,35 @@ def _quiet_engine_errors(loop: asyncio.AbstractEventLoop, context: dict[str, Any
     loop.default_exception_handler(context)
 
 
-def run_program(
-    program: Callable[[], Any],
-    *,
-    config: Mapping[str, str],
-    stack: str = "dev",
-    project: str = "eks-platform",
-    region: str | None = None,
-    secret_keys: list[str] | None = None,
-) -> Recording:
-    """Run ``program`` under the mock cloud and return what it registered and exported.
-
-    ``config`` is the flat Pulumi config (``"eks-platform:network": json string``). An
-    exception raised by the program propagates after the runtime has settled.
-    """
-    import pulumi.resource as pulumi_resource
-    from pulumi.runtime import resource as runtime_resource
+def _mocked_runtime(
+    config: Mapping[str, str], secret_keys: list[str], *, stack: str, project: str, region: str
+) -> tuple[asyncio.AbstractEventLoop, MockCloud, RecordingMonitor]:
+    """A fresh event loop and the SDK's runtime pointed at a new mock cloud and recording monitor."""
     from pulumi.runtime import settings as pulumi_settings
-    from pulumi.runtime.stack import run_pulumi_func
 
-    region = region or config.get("aws:region") or "eu-west-1"
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     loop.set_exception_handler(_quiet_engine_errors)
     loop.set_default_executor(_InlineExecutor(max_workers=1))
     cloud = MockCloud(region=region)
     monitor = RecordingMonitor(cloud)
-    pulumi.runtime.set_all_config(dict(config), secret_keys or [])
+    pulumi.runtime.set_all_config(dict(config), secret_keys)
     pulumi_settings.set_root_resource(None)  # type: ignore[arg-type]  # the SDK's own reset
     pulumi.runtime.set_mocks(cloud, project=project, stack=stack, preview=False, monitor=monitor)
     # set_mocks renews the RPC manager but not the pending output tasks: a run that failed (an
     # engine error) leaves tasks of its closed loop there, which the next run would wait on.
     pulumi_settings.SETTINGS.outputs = set()
+    return loop, cloud, monitor
 
-    constructed: list[pulumi.Resource] = []
+
+@contextlib.contextmanager
+def _fast_registrations(constructed: list[pulumi.Resource]) -> Iterator[None]:
+    """While the program runs: every registered resource appended to ``constructed`` (for the order), and the SDK's
+    work that only the real engine needs skipped; everything restored afterwards."""
+    import pulumi.resource as pulumi_resource
+    from pulumi import _types
+    from pulumi.runtime import resource as runtime_resource
+
     original = pulumi_resource.register_resource
 
     def recording_register(res, ty, name, *args, **kwargs):
@@ -757,27 +781,51 @@ def run_program(
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        stack_resource = pulumi.runtime.get_root_resource()
-        loop.run_until_complete(run_pulumi_func(program))
-        outputs = loop.run_until_complete(_resolve(dict(getattr(stack_resource, "outputs", {}) or {})))
-        urns = loop.run_until_complete(asyncio.gather(*(res.urn.future() for res in constructed)))
-        order: dict[str, int] = {}
-        for index, urn in enumerate(urns):
-            if urn is not None:
-                order.setdefault(urn, index)
+        yield
     finally:
         if gc_was_enabled:
             gc.enable()
         pulumi_resource.register_resource = original
         runtime_resource._get_stack_trace = original_trace
-        from pulumi import _types
-
         for name, fn in resolvers.items():
             setattr(_types, name, fn)
+
+
+def run_program(
+    program: Callable[[], Any],
+    *,
+    config: Mapping[str, str],
+    stack: str = "dev",
+    project: str = "eks-platform",
+    region: str | None = None,
+    secret_keys: list[str] | None = None,
+) -> Recording:
+    """Run ``program`` under the mock cloud and return what it registered and exported.
+
+    ``config`` is the flat Pulumi config (``"eks-platform:network": json string``). An
+    exception raised by the program propagates after the runtime has settled.
+    """
+    from pulumi.runtime import settings as pulumi_settings
+    from pulumi.runtime.stack import run_pulumi_func
+
+    region = region or config.get("aws:region") or "eu-west-1"
+    loop, cloud, monitor = _mocked_runtime(config, secret_keys or [], stack=stack, project=project, region=region)
+    constructed: list[pulumi.Resource] = []
+    try:
+        with _fast_registrations(constructed):
+            stack_resource = pulumi.runtime.get_root_resource()
+            loop.run_until_complete(run_pulumi_func(program))
+            outputs = loop.run_until_complete(_resolve(dict(getattr(stack_resource, "outputs", {}) or {})))
+            urns = loop.run_until_complete(asyncio.gather(*(res.urn.future() for res in constructed)))
+    finally:
         pulumi_settings.set_root_resource(None)  # type: ignore[arg-type]  # the SDK's own reset
         pulumi.runtime.set_all_config({}, [])
         loop.close()
         asyncio.set_event_loop(None)
+    order: dict[str, int] = {}
+    for index, urn in enumerate(urns):
+        if urn is not None:
+            order.setdefault(urn, index)
 
     def position(r: Record) -> tuple[int, int, str]:
         # A remote component's emulated children come right after the component itself.

@@ -24,7 +24,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from components import nodeimages
+from components.config import nodeimages
 
 Catalog = dict[str, dict[str, dict[str, str]]]
 # GetParameters accepts at most 10 names per call (SSM API reference, GetParameters: Names, 1-10 items).

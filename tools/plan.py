@@ -20,90 +20,15 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import runpy
 import sys
 import traceback
-from collections import Counter
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from tools.facts import facts
 from tools.graph import LEVELS, mermaid
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-# ---------------------------------------------------------------------------------------
-# config: Pulumi.yaml defaults + stack file, flattened the way the Pulumi CLI hands it over
-# ---------------------------------------------------------------------------------------
-def _encode(value: Any) -> str:
-    """A config value as the Pulumi CLI hands it to the program: text, objects and lists as JSON."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, dict | list):
-        return json.dumps(value, sort_keys=True)
-    return str(value)
-
-
-def load_project(root: Path = ROOT) -> dict[str, Any]:
-    from components import datafiles
-
-    return datafiles.load(root / "Pulumi.yaml")
-
-
-def stack_config(stack_file: Path, project: Mapping[str, Any]) -> tuple[dict[str, str], list[str]]:
-    """Flat config ``{"ns:key": str}`` and the secret keys, as the Pulumi CLI would pass them.
-
-    Pulumi.yaml defaults first, overlaid by the stack file, read by the strict reader
-    (components/config/stackfile.py): a YAML or shape problem is a ConfigError naming the file and line.
-    """
-    from components.config.stackfile import read_stack_file
-
-    name = project["name"]
-    flat: dict[str, str] = {}
-    for key, decl in (project.get("config") or {}).items():
-        full = key if ":" in key else f"{name}:{key}"
-        if isinstance(decl, dict) and ("default" in decl or "value" in decl):
-            flat[full] = _encode(decl.get("default", decl.get("value")))
-        elif not isinstance(decl, dict):
-            flat[full] = _encode(decl)
-    values, secrets = read_stack_file(stack_file, name)
-    flat.update({k: _encode(v) for k, v in values.items()})
-    return flat, secrets
-
-
-def platform_config(stack: str, root: Path = ROOT):
-    """The validated config of ``Pulumi.<stack>.yaml`` as the program would read it (raises ConfigError).
-
-    For the tools that act on a deployed stack (preflight, teardown): the same defaults, reader and models.
-    """
-    from components.config import load
-    from components.config.stackfile import flatten_runtime
-
-    project = load_project(root)
-    flat, _ = stack_config(root / f"Pulumi.{stack}.yaml", project)
-    raw = flatten_runtime(flat, project["name"])
-    return load(raw, stack=stack, region=flat.get("aws:region"), project=project["name"])
-
-
-def platform_config_or_report(stack: str, root: Path = ROOT):
-    """``platform_config``, or None after printing its problems to stderr (the tools then exit 2)."""
-    from components.config import ConfigError
-
-    try:
-        return platform_config(stack, root)
-    except ConfigError as err:
-        print("\n".join(err.problems), file=sys.stderr)
-        return None
-
-
-def stack_name_of(path: Path) -> str:
-    m = re.match(r"^Pulumi\.(.+)\.ya?ml$", path.name)
-    return m.group(1) if m else path.stem
+from tools.render import counts, dump_json, pod_density, policy_report, tree
+from tools.stackconfig import ROOT, load_project, stack_config, stack_name_of
 
 
 # ---------------------------------------------------------------------------------------
@@ -125,65 +50,6 @@ def run(stack_file: Path, stack: str, root: Path = ROOT):
         region=flat.get("aws:region"),
         secret_keys=secrets,
     )
-
-
-# ---------------------------------------------------------------------------------------
-# presentation
-# ---------------------------------------------------------------------------------------
-def short_type(typ: str) -> str:
-    """aws:ec2/subnet:Subnet -> aws:ec2:Subnet; component types stay as they are."""
-    parts = typ.split(":")
-    if len(parts) == 3 and "/" in parts[1]:
-        return f"{parts[0]}:{parts[1].split('/')[0]}:{parts[2]}"
-    return typ
-
-
-def pod_density(recording) -> str | None:
-    """With security groups for pods: how many pods with their own group a node of each instance type takes."""
-    from components.config.instances import branch_enis
-
-    cni = next((r for r in recording.by_type("aws:eks/addon:Addon") if r.inputs.get("addonName") == "vpc-cni"), None)
-    values = cni.inputs.get("configurationValues") if cni else None
-    if not isinstance(values, str) or json.loads(values).get("env", {}).get("ENABLE_POD_ENI") != "true":
-        return None
-    types = {t for r in recording.by_type("aws:eks/nodeGroup:NodeGroup") for t in r.inputs.get("instanceTypes") or []}
-    for r in recording.by_type("aws:autoscaling/group:Group"):
-        overrides = ((r.inputs.get("mixedInstancesPolicy") or {}).get("launchTemplate") or {}).get("overrides") or []
-        types |= {o["instanceType"] for o in overrides if isinstance(o.get("instanceType"), str)}
-    lines = ["Pods with their own security groups per node (branch ENIs; other pods are counted as before):"]
-    for t in sorted(types):
-        n = branch_enis(t)
-        lines.append(
-            f"  {t:<22} {n if n is not None else 'not in the platform table: see the VPC resource controller'}"
-        )
-    return "\n".join(lines)
-
-
-def tree(recording) -> str:
-    by_parent: dict[str | None, list] = {}
-    for r in recording.resources:
-        by_parent.setdefault(r.parent, []).append(r)
-    lines = [f"Stack {recording.project}-{recording.stack}"]
-
-    def walk(parent: str | None, depth: int) -> None:
-        for r in by_parent.get(parent, []):
-            lines.append(f"{'  ' * depth}{'+' if r.custom else '#'} {short_type(r.type)} {r.name}{facts(r)}")
-            walk(r.urn, depth + 1)
-
-    walk(None, 1)
-    return "\n".join(lines)
-
-
-def counts(recording) -> str:
-    c = Counter(short_type(r.type) for r in recording.resources)
-    width = max((len(k) for k in c), default=0)
-    lines = [f"  {k.ljust(width)}  {c[k]}" for k in sorted(c)]
-    lines.append(f"  {'total'.ljust(width)}  {sum(c.values())}")
-    return "\n".join(lines)
-
-
-def dump_json(recording) -> str:
-    return json.dumps(recording.as_json(), indent=2, sort_keys=True) + "\n"
 
 
 # ---------------------------------------------------------------------------------------
@@ -285,6 +151,7 @@ def main(argv: list[str] | None = None) -> int:
         from tools import fleet
 
         return fleet.main(
+            main,
             stacks_dir=args.stacks_dir or args.project,
             project=args.project.resolve(),
             jobs=args.jobs,
@@ -422,32 +289,6 @@ def base_plan(path: Path, stack: str) -> dict[str, Any]:
         if isinstance(doc, dict) and isinstance(doc.get("resources"), list):
             return doc
     return run(path, stack).as_json()
-
-
-def policy_report(recording, stack: str, levels: dict[str, str] | None = None) -> tuple[str, int]:
-    """The guardrails over the recorded resources: (report, number of mandatory violations)."""
-    from policies import guardrails
-
-    resources = [
-        guardrails.Resource(r.type, r.name, r.urn, r.inputs, tuple(r.dependencies)) for r in recording.resources
-    ]
-    levels = guardrails.levels_for(stack) if levels is None else levels
-    violations = guardrails.evaluate(resources, levels, guardrails.params_for(stack))
-    active = [p for p in guardrails.POLICIES if levels.get(p.name, p.enforcement) != guardrails.DISABLED]
-    mandatory = [v for v in violations if v.enforcement == guardrails.MANDATORY]
-    used = guardrails.config_path(stack)
-    lines = [
-        f"Policies ({len(active)} run, policies/guardrails.py, levels from "
-        f"{'policies/' + used.name if used.is_file() else 'the pack defaults'}): "
-        f"{len(mandatory)} mandatory, {len(violations) - len(mandatory)} advisory violations"
-    ]
-    for p in active:
-        count = sum(1 for v in violations if v.policy == p.name)
-        level = levels.get(p.name, p.enforcement)
-        lines.append(f"  {'ok  ' if not count else 'FAIL'} {p.name} ({level}){f': {count}' if count else ''}")
-    for v in violations:
-        lines.append(f"  [{v.enforcement}] {v.policy}: {v.message}")
-    return "\n".join(lines), len(mandatory)
 
 
 def exit_now(code: int) -> None:

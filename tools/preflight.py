@@ -135,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.upgrade_to is not None and not re.fullmatch(r"1\.[0-9]{2}", args.upgrade_to):
         parser.error(f"--upgrade-to {args.upgrade_to}: expected a Kubernetes minor such as 1.36")
 
-    from tools.plan import platform_config_or_report
+    from tools.stackconfig import platform_config_or_report
 
     if (cfg := platform_config_or_report(args.stack)) is None:
         return 2

@@ -19,6 +19,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from components.config.datafiles import ROOT
+
 UNKNOWN = "[unknown]"
 
 
@@ -174,8 +176,6 @@ def config_group(name: str, args: Mapping[str, Any], resolve_version: Callable[[
                 raise ComponentError(f"fetching YAML over network: {file}: only https sources are allowed here")
             continue
         import yaml  # a local manifest: parse it as the provider would
-
-        from tools.plan import ROOT
 
         path = ROOT / file
         if not path.is_file():

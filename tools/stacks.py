@@ -66,7 +66,7 @@ def deploy_key(stack: str, root: Path = ROOT) -> tuple[int, str]:
     (``cluster.protect``), so production-like stacks deploy after the rest. A stack file that cannot be read sorts
     last (its own job then reports why)."""
     from components.config import ConfigError
-    from components.config.stackfile import read_stack_file
+    from tools.stackfile import read_stack_file
 
     try:
         values, _ = read_stack_file(stack_file(stack, root), "eks-platform")

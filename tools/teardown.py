@@ -43,7 +43,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from tools.plan import ROOT
+from tools.stackconfig import ROOT
 
 LBC_CLUSTER_TAG = "elbv2.k8s.aws/cluster"  # aws-load-balancer-controller pkg/shared_constants/tag_keys.go
 CNI_CLUSTER_TAG = "cluster.k8s.amazonaws.com/name"  # amazon-vpc-cni-k8s pkg/awsutils/awsutils.go
@@ -470,13 +470,7 @@ class Inventory:
         return "\n".join(lines)
 
 
-def main(
-    argv: list[str] | None = None,
-    *,
-    session: Any = None,
-    api_client: Any = None,
-    run: Callable[..., subprocess.CompletedProcess] = subprocess.run,
-) -> int:
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m tools.teardown", description=__doc__.split("\n\n")[0])
     parser.add_argument("stack")
     parser.add_argument("--execute", action="store_true", help="delete (default: list only)")
@@ -495,9 +489,18 @@ def main(
     parser.add_argument("--kubeconfig", help="kubeconfig file (default: $KUBECONFIG or ~/.kube/config)")
     parser.add_argument("--context", help="kubeconfig context (default: the current one)")
     parser.add_argument("--pulumi", default="pulumi", help="the Pulumi CLI")
-    args = parser.parse_args(argv)
+    return parser
 
-    from tools.plan import platform_config_or_report
+
+def main(
+    argv: list[str] | None = None,
+    *,
+    session: Any = None,
+    api_client: Any = None,
+    run: Callable[..., subprocess.CompletedProcess] = subprocess.run,
+) -> int:
+    args = _parser().parse_args(argv)
+    from tools.stackconfig import platform_config_or_report
 
     if (cfg := platform_config_or_report(args.stack)) is None:
         return 2
@@ -526,7 +529,16 @@ def main(
             file=sys.stderr,
         )
         return 1
+    if not _controllers_cleaned_up(args, aws, api_client, objects, left, name, vpc_id):
+        return 1
+    return _destroy(args, aws, run, inventory, cluster, name)
 
+
+def _controllers_cleaned_up(
+    args: argparse.Namespace, aws: Aws, api_client: Any, objects: list, left: Leftovers, name: str, vpc_id: Any
+) -> bool:
+    """Delete the cluster's objects and wait until the controllers removed what they made in AWS (deleting it
+    directly at the deadline with --delete-leftovers); False when something is still there."""
     delete_objects(api_client, objects)
     seen = [*left.load_balancers.values(), *left.classic_load_balancers]
     left = wait_until_gone(
@@ -547,10 +559,21 @@ def main(
             "with --delete-leftovers to delete them through the AWS API.",
             file=sys.stderr,
         )
-        return 1
+        return False
     if args.delete_leftovers and left.instance_profiles:
         delete_instance_profiles(aws, left)  # Karpenter is gone: nothing else will
+    return True
 
+
+def _destroy(
+    args: argparse.Namespace,
+    aws: Aws,
+    run: Callable[..., subprocess.CompletedProcess],
+    inventory: Inventory,
+    cluster: Any,
+    name: str,
+) -> int:
+    """Unprotect what is protected (state, EKS and load balancer deletion protection), then pulumi destroy."""
     cmd = [args.pulumi, "--cwd", str(ROOT)]
     if inventory.protected:
         if run([*cmd, "state", "unprotect", "--all", "--yes", "--stack", args.stack]).returncode != 0:

@@ -53,10 +53,9 @@ def step_problem(current: str, target: str) -> str | None:
 
 def catalog_problems(cfg: Any, target: str) -> list[str]:
     """What the platform's own catalogs lack for ``target`` (the plan of the new minor would be refused)."""
-    from components import nodeimages
-    from components.addons.catalog import catalog
-    from components.config import ManagedGroup, SelfManagedGroup
-    from components.eksaddons import missing_problem
+    from components.config import ManagedGroup, SelfManagedGroup, nodeimages
+    from components.config.charts import catalog
+    from components.config.eksaddons import missing_problem
 
     out: list[str] = []
     addons = cfg.cluster.addons

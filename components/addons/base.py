@@ -17,9 +17,10 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.addons.catalog import ROLE_SUFFIXES, ChartSpec
 from components.config import HelmAddonConfig, NodeGroupConfig
+from components.config.charts import ROLE_SUFFIXES, ChartSpec
 from components.config.kube import SYSTEM_NAMESPACES, NamespaceConfig
+from components.config.nodetags import GROUP_LABEL
 from components.context import AwsContext
 from components.identity import (
     ServiceAccount,
@@ -28,7 +29,6 @@ from components.identity import (
     service_account_annotations,
 )
 from components.namespaces import labels as namespace_labels
-from components.nodegroups.model import GROUP_LABEL
 
 
 # ---------------------------------------------------------------------------------------

@@ -15,8 +15,8 @@ from components.addons.base import (
     iam_policy_json,
     service_account_values,
 )
-from components.addons.catalog import ChartSpec, catalog
 from components.config import AddonConfig
+from components.config.charts import ChartSpec, catalog
 from components.context import AwsContext
 from components.identity import ServiceAccount
 

@@ -17,13 +17,13 @@ from components.addons.base import (
     iam_policy_json,
     service_account_values,
 )
-from components.addons.catalog import ChartSpec, catalog
 from components.addons.external_secrets import API_VERSION, namespace_store_manifest
 from components.config import ExternalDnsConfig
+from components.config.charts import ChartSpec, catalog
+from components.config.tags import tagged
 from components.context import AwsContext
 from components.iamdocs import document
 from components.identity import ServiceAccount
-from components.tags import tagged
 
 KEY = "externalDns"
 CLOUDFLARE_SECRET = "cloudflare-api-token"

@@ -18,13 +18,14 @@ from components.addons.base import (
     iam_policy_json,
     service_account_values,
 )
-from components.addons.catalog import ChartSpec, catalog, policy_document
 from components.config.addons import KarpenterConfig
+from components.config.charts import ChartSpec, catalog, policy_document
 from components.config.nodegroups import KarpenterGroup
+from components.config.nodetags import GROUP_LABEL
 from components.context import AwsContext
 from components.identity import ServiceAccount
 from components.nodegroups import karpenter as model
-from components.nodegroups.model import GROUP_LABEL, imds_reason
+from components.nodegroups.model import imds_reason
 
 KEY = "karpenter"
 POLICY = "karpenter"

@@ -14,11 +14,11 @@ from components.addons.base import (
     iam_policy_json,
     service_account_values,
 )
-from components.addons.catalog import ChartSpec, catalog
 from components.config import NodeTerminationHandlerConfig
+from components.config.charts import ChartSpec, catalog
+from components.config.nodetags import NTH_MANAGED_TAG
 from components.context import AwsContext
 from components.identity import ServiceAccount
-from components.nodegroups.model import NTH_MANAGED_TAG
 
 KEY = "nodeTerminationHandler"
 

@@ -19,6 +19,8 @@ from typing import Any, cast
 from pydantic import Field, TypeAdapter, ValidationError
 from pydantic.alias_generators import to_snake
 
+from components.config import charts, eksaddons, nodeimages, nodetags
+from components.config import tags as tagging
 from components.config.addons import (
     AddonConfig,
     AddonsConfig,
@@ -50,7 +52,7 @@ from components.config.nodegroups import (
     named,
 )
 from components.config.observability import ObservabilityConfig
-from components.config.stackfile import flatten_runtime
+from components.config.runtime import flatten_runtime
 from components.config.workloads import LoadBalancer, WorkloadsConfig
 
 PROJECT = "eks-platform"
@@ -270,7 +272,6 @@ def _resolved_cluster(cluster: ClusterConfig, default: str) -> ClusterConfig:
 def service_account_roles(cfg: PlatformConfig) -> dict[tuple[str, str], tuple[str, str | None]]:
     """``{(namespace, service account): (config path, mechanism)}`` of every service account of the platform (add-ons,
     EKS managed add-ons) of an assembled config, enabled ones only; mechanism None where it has no AWS role."""
-    from components.addons.catalog import catalog
 
     managed = cfg.cluster.addons
     out: dict[tuple[str, str], tuple[str, str | None]] = {
@@ -283,7 +284,7 @@ def service_account_roles(cfg: PlatformConfig) -> dict[tuple[str, str], tuple[st
             "observability.containerInsights",
             cfg.observability.container_insights.identity,
         )
-    for key, spec in catalog().items():
+    for key, spec in charts.catalog().items():
         addon = getattr(cfg.addons, to_snake(key))
         if addon.enabled:  # its service account, with or without a role (external-dns with Cloudflare has none)
             out[(spec.namespace, spec.service_account)] = (f"addons.{key}", addon.identity if addon.has_role else None)
@@ -421,11 +422,10 @@ def _load_balancers(
 
 def addon_namespaces(addons: AddonsConfig) -> dict[str, str]:
     """``{namespace: config path}`` of the Helm add-ons that are on: their releases create those namespaces."""
-    from components.addons.catalog import catalog
 
     return {
         spec.namespace: f"addons.{key}"
-        for key, spec in sorted(catalog().items())
+        for key, spec in sorted(charts.catalog().items())
         if getattr(addons, to_snake(key)).enabled is not False and spec.namespace not in SYSTEM_NAMESPACES
     }
 
@@ -463,7 +463,6 @@ def _observability(obs: ObservabilityConfig, cluster: ClusterConfig, region: str
     write, in their own region), a scraper without the private endpoint it scrapes through (Amazon Managed Service
     for Prometheus user guide, "Using an AWS managed collector": the cluster endpoint must include private
     access), a pinned add-on version the catalog does not know for the minor."""
-    from components.eksaddons import missing_problem, version_problem
 
     out: list[str] = []
     for path, arn, on in (
@@ -478,9 +477,17 @@ def _observability(obs: ObservabilityConfig, cluster: ClusterConfig, region: str
             "private endpoint; cluster.endpoint.privateAccess is false"
         )
     pin = obs.container_insights.version
-    if obs.container_insights_on and pin and (message := version_problem(CLOUDWATCH_ADDON, pin, cluster.version)):
+    if (
+        obs.container_insights_on
+        and pin
+        and (message := eksaddons.version_problem(CLOUDWATCH_ADDON, pin, cluster.version))
+    ):
         out.append(f"observability.containerInsights.version: {message}")
-    elif obs.container_insights_on and not pin and (message := missing_problem(CLOUDWATCH_ADDON, cluster.version)):
+    elif (
+        obs.container_insights_on
+        and not pin
+        and (message := eksaddons.missing_problem(CLOUDWATCH_ADDON, cluster.version))
+    ):
         out.append(f"cluster.version: {message}")
     return out
 
@@ -560,9 +567,8 @@ def _pod_security_groups(w: WorkloadsConfig, cluster: ClusterConfig, groups: Map
 def _fargate_and_pod_identity(groups: Mapping[str, Any], w: WorkloadsConfig) -> list[str]:
     """What Fargate cannot run: pods of an identity using EKS Pod Identity (unsupported there), and the platform's
     own namespaces taken whole (DaemonSets never run on Fargate; add-ons are pinned to the system group)."""
-    from components.addons.catalog import catalog
 
-    platform = {"kube-system"} | {spec.namespace for spec in catalog().values()}
+    platform = {"kube-system"} | {spec.namespace for spec in charts.catalog().values()}
     out: list[str] = []
     whole: dict[str, str] = {}
     for name, g in sorted(groups.items()):
@@ -676,13 +682,12 @@ def _addons_and_groups(addons: AddonsConfig, groups: Mapping[str, NodeClass]) ->
 
 def _node_images(groups: Mapping[str, NodeClass], kubernetes_version: str) -> list[str]:
     """Every group's image comes from platform/node-images.yaml (a self-managed group may pin amiId instead)."""
-    from components.nodeimages import missing_problem
 
     out = []
     for name, g in sorted(groups.items()):
         if isinstance(g, FargateGroup) or (isinstance(g, SelfManagedGroup) and g.ami_id):
             continue
-        if (message := missing_problem(kubernetes_version, g.os, g.architecture)) is not None:
+        if (message := nodeimages.missing_problem(kubernetes_version, g.os, g.architecture)) is not None:
             out.append(f"nodeGroups.{name}: {message}")
     return out
 
@@ -696,38 +701,34 @@ def _tag_limits(
 ) -> list[str]:
     """AWS allows 50 tags per resource; the platform adds its own, most of them on node-group ASGs, and Karpenter its
     own on the instances it launches."""
-    from components.nodegroups import model
-    from components.nodegroups.karpenter import KARPENTER_INSTANCE_TAGS, instance_tag_count
-    from components.tags import MAX_TAGS, MOST_TAGS_ADDED, base_tags
-
     groups = asg_groups(dict(all_groups))
 
     out: list[str] = []
-    base = base_tags(project, stack, user)
-    if len(base) + MOST_TAGS_ADDED > MAX_TAGS:
+    base = tagging.base_tags(project, stack, user)
+    if len(base) + tagging.MOST_TAGS_ADDED > tagging.MAX_TAGS:
         out.append(
             f"tags: {len(user)} tags plus the platform's own ({len(base) - len(user)} on every resource, up to "
-            f"{MOST_TAGS_ADDED} more on some) exceed the {MAX_TAGS} tags AWS allows per resource"
+            f"{tagging.MOST_TAGS_ADDED} more on some) exceed the {tagging.MAX_TAGS} tags AWS allows per resource"
         )
     for name, group in sorted(groups.items()):
         group._name = name
-        counted = model.tag_count(group, cluster_name, base)
-        if counted > MAX_TAGS:
+        counted = nodetags.tag_count(group, cluster_name, base)
+        if counted > tagging.MAX_TAGS:
             out.append(
                 f"nodeGroups.{name}: its Auto Scaling group would carry {counted} tags (stack tags, discovery "
-                f"and node-template tags from its labels and taints); AWS allows {MAX_TAGS}"
+                f"and node-template tags from its labels and taints); AWS allows {tagging.MAX_TAGS}"
             )
-        for key in model.node_template_tags(group):
+        for key in nodetags.node_template_tags(group):
             if len(key) > 128:
                 out.append(
                     f"nodeGroups.{name}: the cluster-autoscaler tag {show(key)} is longer than the 128 "
                     "characters AWS allows for a tag key; shorten the label or taint key"
                 )
     pools = sorted(k for k, g in all_groups.items() if isinstance(g, KarpenterGroup))
-    if pools and (counted := instance_tag_count(base)) > MAX_TAGS:
+    if pools and (counted := nodetags.instance_tag_count(base)) > tagging.MAX_TAGS:
         out += [
             f"nodeGroups.{name}: its instances would carry {counted} tags (stack tags, the node-group tag and "
-            f"the {KARPENTER_INSTANCE_TAGS} Karpenter adds); AWS allows {MAX_TAGS}, so no node could launch"
+            f"the {nodetags.KARPENTER_INSTANCE_TAGS} Karpenter adds); AWS allows {tagging.MAX_TAGS}, so no node could launch"
             for name in pools
         ]
     return out
@@ -735,10 +736,9 @@ def _tag_limits(
 
 def _chart_versions(cfg: PlatformConfig) -> list[str]:
     """Every Helm add-on the stack installs supports the cluster's Kubernetes minor (platform/addons.yaml)."""
-    from components.addons.catalog import catalog
 
     out = []
-    for key, spec in sorted(catalog().items()):
+    for key, spec in sorted(charts.catalog().items()):
         if getattr(cfg.addons, to_snake(key)).enabled and (message := spec.kube_version_problem(cfg.cluster.version)):
             out.append(f"addons.{key}: {message}")
     return out
@@ -747,7 +747,6 @@ def _chart_versions(cfg: PlatformConfig) -> list[str]:
 def _addon_versions(cluster: ClusterConfig) -> list[str]:
     """Every managed add-on the cluster gets has a version for its minor: the config's pin (known for that minor,
     when the catalog knows it) or the catalog's."""
-    from components.eksaddons import missing_problem, version_problem
 
     pins = {
         "vpcCni": ("vpc-cni", cluster.addons.vpc_cni),
@@ -762,9 +761,9 @@ def _addon_versions(cluster: ClusterConfig) -> list[str]:
     for key, (addon, pin) in pins.items():
         if getattr(pin, "enabled", True) is False:
             continue
-        if pin.version and (message := version_problem(addon, pin.version, cluster.version)):
+        if pin.version and (message := eksaddons.version_problem(addon, pin.version, cluster.version)):
             out.append(f"cluster.addons.{key}.version: {message}")
-        elif not pin.version and (message := missing_problem(addon, cluster.version)):
+        elif not pin.version and (message := eksaddons.missing_problem(addon, cluster.version)):
             out.append(f"cluster.version: {message}")
     return out
 

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import model_validator
 
-from components import subnets
+from components.config import subnets
 from components.config.base import (
     SUBNET_ID,
     SUBNET_ID_WHAT,

@@ -17,7 +17,7 @@ from pulumi_aws import Region
 from pydantic import BaseModel
 
 from components.config import PROJECT, Sections
-from components.config.stackfile import STACK_FILE_KEYS
+from components.config.runtime import STACK_FILE_KEYS
 
 SCHEMA_ID = "https://github.com/eks-platform/eks-platform/docs/stack.schema.json"
 

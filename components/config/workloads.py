@@ -240,23 +240,7 @@ class LoadBalancer(Model):
     def _consistent(self) -> LoadBalancer:
         found = Problems()
         allowed = PROTOCOLS[self.type]
-        ports: set[int] = set()
-        for i, listener in enumerate(self.listeners):
-            if listener.protocol not in allowed:
-                found.add(
-                    ("listeners", i, "protocol"),
-                    f"{show(listener.protocol)} is not a protocol of an "
-                    f"{self.type} load balancer ({', '.join(allowed)})",
-                )
-            elif self.scheme == "internet-facing" and listener.protocol not in SECURE:
-                found.add(
-                    ("listeners", i, "protocol"),
-                    f"{show(listener.protocol)}: an internet-facing load balancer listens with TLS only "
-                    f"({'HTTPS; port 80 redirects to it' if self.type == 'application' else 'TLS'})",
-                )
-            if listener.port in ports:
-                found.add(("listeners", i, "port"), f"{listener.port} is used by another listener")
-            ports.add(listener.port)
+        ports = self._listener_problems(found)
         if not self.listeners:
             found.add("listeners", "needs at least one listener")
         if self.redirects and 80 in ports:
@@ -279,6 +263,34 @@ class LoadBalancer(Model):
             )
         if self.health_check.protocol == "TCP" and self.type == "application":
             found.add(("healthCheck", "protocol"), "an application load balancer checks health over HTTP or HTTPS")
+        self._access_problems(found)
+        found.check()
+        return self
+
+    def _listener_problems(self, found: Problems) -> set[int]:
+        """Each listener's protocol (of this type, TLS when internet-facing) and port (unique); the ports."""
+        allowed = PROTOCOLS[self.type]
+        ports: set[int] = set()
+        for i, listener in enumerate(self.listeners):
+            if listener.protocol not in allowed:
+                found.add(
+                    ("listeners", i, "protocol"),
+                    f"{show(listener.protocol)} is not a protocol of an "
+                    f"{self.type} load balancer ({', '.join(allowed)})",
+                )
+            elif self.scheme == "internet-facing" and listener.protocol not in SECURE:
+                found.add(
+                    ("listeners", i, "protocol"),
+                    f"{show(listener.protocol)}: an internet-facing load balancer listens with TLS only "
+                    f"({'HTTPS; port 80 redirects to it' if self.type == 'application' else 'TLS'})",
+                )
+            if listener.port in ports:
+                found.add(("listeners", i, "port"), f"{listener.port} is used by another listener")
+            ports.add(listener.port)
+        return ports
+
+    def _access_problems(self, found: Problems) -> None:
+        """Who may connect: required when internet-facing, never 0.0.0.0/0 when internal, within one group's rules."""
         if self.scheme == "internal":
             for i, cidr in enumerate(self.allowed_cidrs):
                 if cidr.endswith("/0"):
@@ -296,8 +308,6 @@ class LoadBalancer(Model):
                 f"{len(self.allowed_cidrs)} networks x {len(self.ingress_ports)} ports need "
                 f"{rules} inbound rules; a security group holds {MAX_SG_RULES}",
             )
-        found.check()
-        return self
 
     @property
     def redirects(self) -> bool:

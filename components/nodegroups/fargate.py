@@ -21,9 +21,9 @@ import pulumi_aws as aws
 
 from components import names
 from components.config.nodegroups import FargateGroup
+from components.config.tags import tagged
 from components.context import AwsContext
 from components.iamdocs import service_trust
-from components.tags import tagged
 
 POD_EXECUTION_POLICY = "AmazonEKSFargatePodExecutionRolePolicy"
 

@@ -10,13 +10,13 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components import names, nodeimages
-from components.config import ManagedGroup, NodeGroupConfig, SelfManagedGroup
+from components import names
+from components.config import ManagedGroup, NodeGroupConfig, SelfManagedGroup, nodeimages, nodetags
 from components.config.nodegroups import tag_resource_suffix
+from components.config.tags import tagged
 from components.context import AwsContext
 from components.nodegroups import model
 from components.nodegroups.security import extra_security_group
-from components.tags import tagged
 
 
 @dataclass(frozen=True)
@@ -57,7 +57,7 @@ def launch_template(
     instance_profile_arn: pulumi.Input[str] | None = None,
 ) -> aws.ec2.LaunchTemplate:
     """IMDSv2-only, encrypted gp3 volume, tagged instances/volumes/ENIs."""
-    instance_tags = model.identity_tags(ctx.tags, name, group)
+    instance_tags = nodetags.identity_tags(ctx.tags, name, group)
     return aws.ec2.LaunchTemplate(
         name,
         **names.autoname(names.LAUNCH_TEMPLATE, name),
@@ -117,7 +117,7 @@ class ManagedNodeGroupArgs:
     ctx: AwsContext
     depends_on: Sequence[pulumi.Resource] = ()
     # DescribeInstanceTypes of the group's types (with kubelet reservations): the node template's cpu/memory
-    capacities: tuple[model.NodeCapacity, ...] = ()
+    capacities: tuple[nodetags.NodeCapacity, ...] = ()
 
 
 class ManagedNodeGroup(pulumi.ComponentResource):
@@ -186,7 +186,7 @@ class ManagedNodeGroup(pulumi.ComponentResource):
             ),
             update_config=aws.eks.NodeGroupUpdateConfigArgs(max_unavailable=g.update.max_unavailable),
             node_repair_config=aws.eks.NodeGroupNodeRepairConfigArgs(**model.node_repair(g)),
-            labels=model.node_labels(g),
+            labels=nodetags.node_labels(g),
             taints=[aws.eks.NodeGroupTaintArgs(**t) for t in model.eks_taints(g)],
             launch_template=aws.eks.NodeGroupLaunchTemplateArgs(id=lt.id, version=lt.latest_version.apply(str)),
             tags=tagged(args.ctx.tags, name),
@@ -201,8 +201,8 @@ class ManagedNodeGroup(pulumi.ComponentResource):
     def _asg_tags(self, name: str, args: ManagedNodeGroupArgs, asg_name: pulumi.Output[str]) -> None:
         """Tags on the Auto Scaling group EKS creates (it copies neither of these kinds itself)."""
         # Node-template hints, so cluster-autoscaler can scale this group from zero with the right labels/taints.
-        for key, value in model.node_template_tags(args.group, args.capacities).items():
-            kind, _, label = key.removeprefix(f"{model.CA_PREFIX}/node-template/").partition("/")
+        for key, value in nodetags.node_template_tags(args.group, args.capacities).items():
+            kind, _, label = key.removeprefix(f"{nodetags.CA_PREFIX}/node-template/").partition("/")
             aws.autoscaling.Tag(
                 f"{name}-{tag_resource_suffix(kind, label)}",
                 autoscaling_group_name=asg_name,
@@ -211,7 +211,7 @@ class ManagedNodeGroup(pulumi.ComponentResource):
             )
         # Stack-wide tags reach the instances through the ASG (propagated at launch), not through the launch
         # template, so editing them rolls no node.
-        for key, value in model.propagated_stack_tags(args.ctx.tags).items():
+        for key, value in nodetags.propagated_stack_tags(args.ctx.tags).items():
             aws.autoscaling.Tag(
                 f"{name}-tag-{tag_suffix(key)}",
                 autoscaling_group_name=asg_name,
@@ -235,7 +235,7 @@ class SelfManagedNodeGroupArgs:
     ctx: AwsContext
     depends_on: Sequence[pulumi.Resource] = ()
     # DescribeInstanceTypes of the group's types (with kubelet reservations): the node template's cpu/memory
-    capacities: tuple[model.NodeCapacity, ...] = ()
+    capacities: tuple[nodetags.NodeCapacity, ...] = ()
     # Max pods the platform computed (VPC CNI custom networking: program.self_managed_max_pods), unless the group
     # sets its own; None: nodeadm's or Bottlerocket's default from the instance type.
     max_pods: int | None = None
@@ -340,7 +340,7 @@ class SelfManagedNodeGroup(pulumi.ComponentResource):
             termination_policies=["OldestLaunchTemplate", "OldestInstance"],
             tags=[
                 aws.autoscaling.GroupTagArgs(**t)
-                for t in model.asg_tags(g, c.name, args.ctx.tags, name, args.capacities)
+                for t in nodetags.asg_tags(g, c.name, args.ctx.tags, name, args.capacities)
             ],
             opts=pulumi.ResourceOptions(
                 parent=self,

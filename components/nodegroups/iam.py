@@ -9,9 +9,9 @@ import pulumi
 import pulumi_aws as aws
 
 from components import names
+from components.config.tags import tagged
 from components.context import AwsContext
 from components.iamdocs import service_trust, session_manager_policy
-from components.tags import tagged
 
 # What every node needs: join the cluster and pull images. The VPC CNI's permissions are not here: the CNI has its
 # own role (components.cluster). Session Manager is opt-in per group (nodeGroups.<n>.ssm), with its channel actions

@@ -24,11 +24,13 @@ from typing import Any
 
 import pulumi
 
-from components import names, nodeimages
+from components import names
+from components.config import nodeimages
 from components.config.nodegroups import KarpenterGroup
+from components.config.nodetags import node_class_tags, node_labels
 from components.context import AwsContext
 from components.nodegroups.iam import NodeRole, NodeRoleArgs
-from components.nodegroups.model import GROUP_LABEL, kubelet_config, node_labels, root_device
+from components.nodegroups.model import kubelet_config, root_device
 from components.nodegroups.termination import TerminationQueue, TerminationQueueArgs
 
 DISCOVERY_TAG = "karpenter.sh/discovery"
@@ -127,24 +129,6 @@ def node_pool(group: KarpenterGroup) -> dict[str, Any]:
     if limits:
         spec["limits"] = limits
     return spec
-
-
-# Tags Karpenter itself puts on every instance it launches, besides the EC2NodeClass's spec.tags (v1.14.1):
-# kubernetes.io/cluster/<cluster>, karpenter.sh/nodepool, eks:eks-cluster-name and karpenter.k8s.aws/ec2nodeclass
-# at launch (pkg/utils/utils.go GetTags), Name and karpenter.sh/nodeclaim once the node registers
-# (pkg/controllers/nodeclaim/tagging). EC2 allows 50 per instance: past that the launch itself fails.
-KARPENTER_INSTANCE_TAGS = 6
-
-
-def node_class_tags(tags: Mapping[str, str], group_name: str) -> dict[str, str]:
-    """The EC2NodeClass's spec.tags: the stack's tags and the node-group tag. Karpenter refuses kubernetes.io/cluster/*,
-    karpenter.sh/* and eks:* keys here (it sets them itself; the config refuses them as stack tags)."""
-    return {**dict(sorted(tags.items())), GROUP_LABEL: group_name}
-
-
-def instance_tag_count(tags: Mapping[str, str]) -> int:
-    """How many tags an instance of a pool carries, given the stack's tags: the node class's and Karpenter's own."""
-    return len(node_class_tags(tags, "")) + KARPENTER_INSTANCE_TAGS
 
 
 def selector_terms(cluster_name: str, ids: Sequence[str] = ()) -> list[dict[str, Any]]:

@@ -16,8 +16,8 @@ import pulumi_aws as aws
 
 from components import names
 from components.config import IngressRule
+from components.config.tags import tagged
 from components.context import AwsContext
-from components.tags import tagged
 
 
 @dataclass(frozen=True)

@@ -18,9 +18,9 @@ import pulumi
 import pulumi_aws as aws
 
 from components import names
+from components.config.tags import tagged
 from components.context import AwsContext
 from components.iamdocs import document
-from components.tags import tagged
 
 
 def event_patterns(asg_names: Sequence[str]) -> dict[str, dict]:

@@ -1,7 +1,7 @@
 """The platform's data files (platform/, Pulumi.yaml): read with libyaml when PyYAML has it (the wheels do).
 
 These files are ours and plain YAML, so the fast C loader is safe for them; stack files go through the
-strict reader in components/config/stackfile.py instead.
+strict reader in tools/stackfile.py instead.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import Any
 
 import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PLATFORM = ROOT / "platform"
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 

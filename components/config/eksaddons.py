@@ -11,8 +11,8 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
-from components import datafiles
-from components.datafiles import PLATFORM
+from components.config import datafiles
+from components.config.datafiles import PLATFORM
 
 TABLE = PLATFORM / "eks-addons.yaml"
 TABLE_NAME = "platform/eks-addons.yaml"

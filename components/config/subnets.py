@@ -71,23 +71,25 @@ def is_private(network: ipaddress.IPv4Network) -> bool:
     return any(network.subnet_of(r) for r in PRIVATE_RANGES)
 
 
+def _vpc_network(vpc_cidr: str) -> ipaddress.IPv4Network | str:
+    """The VPC's network, or why ``vpc_cidr`` is not one."""
+    try:
+        return ipaddress.IPv4Network(vpc_cidr, strict=True)
+    except ValueError:
+        try:
+            loose = ipaddress.IPv4Network(vpc_cidr, strict=False)
+        except ValueError:
+            return f'"{vpc_cidr}" is not a valid IPv4 network'
+        return f'"{vpc_cidr}" has host bits set (did you mean "{loose}"?)'
+
+
 def layout_problems(
     vpc_cidr: str, zone_count: int, max_azs: int, overrides: Mapping[str, int | None]
 ) -> list[tuple[str, str]]:
     """Why the layout cannot be carved, as (config key relative to network, message) pairs."""
-    try:
-        vpc = ipaddress.IPv4Network(vpc_cidr, strict=True)
-    except ValueError:
-        try:
-            ipaddress.IPv4Network(vpc_cidr, strict=False)
-        except ValueError:
-            return [("cidr", f'"{vpc_cidr}" is not a valid IPv4 network')]
-        return [
-            (
-                "cidr",
-                f'"{vpc_cidr}" has host bits set (did you mean "{ipaddress.IPv4Network(vpc_cidr, strict=False)}"?)',
-            )
-        ]
+    vpc = _vpc_network(vpc_cidr)
+    if isinstance(vpc, str):
+        return [("cidr", vpc)]
     problems: list[tuple[str, str]] = []
     if not is_private(vpc):
         problems.append(
@@ -109,7 +111,12 @@ def layout_problems(
     if base > AWS_MAX_PREFIX:
         problems.append(("cidr", f'"{vpc_cidr}" is too small to split into {max_azs} availability-zone blocks'))
         return problems
-    prefixes = tier_prefixes(vpc.prefixlen, max_azs, overrides)
+    return problems + _tier_problems(vpc_cidr, vpc.prefixlen, base, tier_prefixes(vpc.prefixlen, max_azs, overrides))
+
+
+def _tier_problems(vpc_cidr: str, vpc_prefix: int, base: int, prefixes: Mapping[str, int]) -> list[tuple[str, str]]:
+    """Why the tiers' prefixes do not fit one availability zone's /``base`` block of ``vpc_cidr``."""
+    problems: list[tuple[str, str]] = []
     for tier in TIERS:
         p = prefixes[tier]
         if p < base or p > AWS_MAX_PREFIX:
@@ -129,7 +136,7 @@ def layout_problems(
             (
                 "subnetPrefixLengths",
                 f"the tiers ({sizes}) need {need} addresses per availability zone but each zone's block "
-                f"of {vpc_cidr} split {2 ** (base - vpc.prefixlen)} ways is a /{base} ({have} addresses)",
+                f"of {vpc_cidr} split {2 ** (base - vpc_prefix)} ways is a /{base} ({have} addresses)",
             )
         )
     return problems

@@ -10,8 +10,8 @@ from __future__ import annotations
 import functools
 import re
 
-from components import datafiles
-from components.datafiles import PLATFORM
+from components.config import datafiles
+from components.config.datafiles import PLATFORM
 
 CATALOG = PLATFORM / "node-images.yaml"
 CATALOG_NAME = "platform/node-images.yaml"

@@ -9,8 +9,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from components import datafiles
-from components.datafiles import PLATFORM
+from components.config import datafiles
+from components.config.datafiles import PLATFORM
 
 
 @dataclass(frozen=True)
