@@ -6,24 +6,17 @@ before the first resource is registered, so a bad config creates nothing.
 
 from __future__ import annotations
 
+import importlib
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import pulumi
 import pulumi_aws as aws
 
 from components import config as cfgmod
 from components.access import AdminRoleArgs, OidcSignIn, OidcSignInArgs, PeopleAdminRole
-from components.addons import (
-    cluster_autoscaler,
-    external_dns,
-    external_secrets,
-    karpenter,
-    load_balancer_controller,
-    node_termination_handler,
-)
 from components.addons.base import AddonContext, HelmAddon, placement
 from components.cluster import (
     Cluster,
@@ -35,7 +28,7 @@ from components.cluster import (
     update_kubeconfig_command,
 )
 from components.config import AsgGroup, KarpenterGroup, PlatformConfig
-from components.config.charts import COMPONENT_SUFFIXES, catalog
+from components.config.charts import catalog
 from components.config.identity import statements_document
 from components.config.nodetags import NodeCapacity, reservation_problems
 from components.config.tags import base_tags
@@ -416,6 +409,7 @@ def addon_context(
     cluster: Cluster,
     groups: dict[str, ManagedNodeGroup | SelfManagedNodeGroup],
     termination: TerminationQueue | None,
+    karpenter_nodes: KarpenterNodes | None = None,
 ) -> AddonContext:
     """What every Helm add-on reads of the cluster: where it runs, what it waits for, its identity mechanism."""
     a = cfg.addons
@@ -436,6 +430,7 @@ def addon_context(
         depends_on=[*runs_on, *cluster.pod_identity_agent],
         termination_queue_url=termination.queue_url if termination else None,
         termination_queue_arn=termination.queue_arn if termination else None,
+        karpenter_nodes=karpenter_nodes,
         self_managed_asg_names=tuple(asg_name(name, g) for g in sorted(cfg.self_managed_groups)),
         # a self-managed group's ASG name is ours (no wait); a managed group's is EKS's, read once the group exists
         spot_asg_names=[
@@ -444,6 +439,14 @@ def addon_context(
             if g.uses_spot
         ],
     )
+
+
+class AddonBuilder(Protocol):
+    """What every add-on module's ``build`` is (components/addons/<module>.py, named in platform/addons.yaml)."""
+
+    def __call__(
+        self, name: str, ctx: AddonContext, cfg: PlatformConfig, built: Mapping[str, HelmAddon]
+    ) -> HelmAddon | None: ...
 
 
 def build_addons(
@@ -455,51 +458,21 @@ def build_addons(
     termination: TerminationQueue | None,
     karpenter_nodes: KarpenterNodes | None = None,
 ) -> dict[str, HelmAddon]:
-    """The Helm add-ons, each on the system node group, none waiting on another unless it must.
+    """The Helm add-ons, in the catalog's order, each on the system node group, none waiting on another unless it
+    must. Each add-on's module decides from the config whether it is installed; a new add-on is its module, its
+    catalog entry and its config section (docs/architecture.md, "Adding an add-on").
 
     A release waits for the nodes it runs on and the Pod Identity agent, not for CoreDNS: its pods start with the
     nodes, and one that needs DNS at start-up (to call AWS) is restarted by the kubelet until CoreDNS, created at
     the same moment, answers — well within the atomic release's timeout. So the add-ons start as soon as their
     nodes exist (docs/performance.md, "Critical path of a first `pulumi up`")."""
-    a = cfg.addons
-    name = cfg.cluster.name
-    actx = addon_context(cfg, ctx, network, cluster, groups, termination)
+    actx = addon_context(cfg, ctx, network, cluster, groups, termination, karpenter_nodes)
     out: dict[str, HelmAddon] = {}
-
-    def named(key: str) -> str:
-        return f"{name}-{COMPONENT_SUFFIXES[key]}"
-
-    if a.cluster_autoscaler.enabled:
-        out["clusterAutoscaler"] = cluster_autoscaler.build(named("clusterAutoscaler"), actx, a.cluster_autoscaler)
-    if a.load_balancer_controller.enabled:
-        out["awsLoadBalancerController"] = load_balancer_controller.build(
-            named("awsLoadBalancerController"), actx, a.load_balancer_controller
-        )
-    cloudflare = a.external_dns.enabled and a.external_dns.provider == "cloudflare"
-    if a.external_secrets.enabled:
-        # external-dns's Cloudflare token is read through a role only its namespace's store assumes
-        readers = [ctx.arn("iam", f"role/{external_dns.token_reader_name(name)}", region=False)] if cloudflare else []
-        out["externalSecrets"] = external_secrets.build(named("externalSecrets"), actx, a.external_secrets, readers)
-    if a.external_dns.enabled:
-        out["externalDns"] = external_dns.build(
-            named("externalDns"), actx, a.external_dns, out.get("externalSecrets"), a.external_secrets.kms_key_arns
-        )
-    if a.node_termination_handler.enabled and termination is not None:
-        out["nodeTerminationHandler"] = node_termination_handler.build(
-            named("nodeTerminationHandler"), actx, a.node_termination_handler
-        )
-    if a.karpenter.enabled and karpenter_nodes is not None:
-        brought = cfg.network.existing.private_subnet_ids if cfg.network.existing else ()
-        out["karpenter"] = karpenter.build(
-            named("karpenter"),
-            actx,
-            a.karpenter,
-            cfg.karpenter_pools,
-            karpenter_nodes,
-            subnet_ids=list(brought),
-            custom_networking=cfg.network.custom_networking,
-            zonal_shift=cfg.cluster.zonal_shift,
-        )
+    for key, spec in catalog().items():
+        builder: AddonBuilder = importlib.import_module(f"components.addons.{spec.module}").build
+        addon = builder(f"{cfg.cluster.name}-{spec.component_suffix}", actx, cfg, out)
+        if addon is not None:
+            out[key] = addon
     return out
 
 

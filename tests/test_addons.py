@@ -12,7 +12,7 @@ from components.addons import load_balancer_controller as lbc
 from components.addons import node_termination_handler as nth
 from components.addons.base import deep_merge, tolerations
 from components.config import ExternalDnsConfig, ExternalSecretsConfig
-from components.config.charts import ROLE_SUFFIXES, catalog
+from components.config.charts import catalog
 from components.context import AwsContext
 from tests import crd_schemas
 from tests.conftest import SYSTEM_GROUP, config_model, minimal_config, node_group, run_main
@@ -51,15 +51,17 @@ def release(rec, key):
 
 def role_policy(rec, key, cluster="eks-platform-prod"):
     (pol,) = [
-        r for r in rec.by_type("aws:iam/rolePolicy:RolePolicy") if r.name.startswith(f"{cluster}-{ROLE_SUFFIXES[key]}-")
+        r
+        for r in rec.by_type("aws:iam/rolePolicy:RolePolicy")
+        if r.name.startswith(f"{cluster}-{catalog()[key].role_suffix}-")
     ]
     return json.loads(pol.inputs["policy"])
 
 
 def trust(rec, key, cluster="eks-platform-prod"):
-    return json.loads(rec.one("aws:iam/role:Role", f"{cluster}-{ROLE_SUFFIXES[key]}").inputs["assumeRolePolicy"])[
-        "Statement"
-    ][0]
+    return json.loads(
+        rec.one("aws:iam/role:Role", f"{cluster}-{catalog()[key].role_suffix}").inputs["assumeRolePolicy"]
+    )["Statement"][0]
 
 
 def service_account_values_of(rec, key, cluster="eks-platform-prod"):
@@ -110,9 +112,9 @@ def test_pod_identity_by_default_service_account_association_and_trust_cannot_dr
     (assoc,) = [
         r
         for r in prod.by_type("aws:eks/podIdentityAssociation:PodIdentityAssociation")
-        if r.name == f"eks-platform-prod-{ROLE_SUFFIXES[key]}"
+        if r.name == f"eks-platform-prod-{catalog()[key].role_suffix}"
     ]
-    role = prod.one("aws:iam/role:Role", f"eks-platform-prod-{ROLE_SUFFIXES[key]}")
+    role = prod.one("aws:iam/role:Role", f"eks-platform-prod-{catalog()[key].role_suffix}")
     assert (assoc.inputs["namespace"], assoc.inputs["serviceAccount"]) == (spec.namespace, spec.service_account)
     assert assoc.inputs["clusterName"] == "eks-platform-prod"
     assert assoc.inputs["roleArn"] == prod.outputs["addons"][key]["roleArn"]

@@ -152,3 +152,19 @@ def test_the_plan_is_the_committed_golden_plan(stack):
 
 def test_every_golden_plan_belongs_to_a_stack_file():
     assert {p.stem for p in GOLDEN_PLANS.glob("*.json")} <= set(stack_names())
+
+
+def test_every_catalog_entry_names_a_module_whose_build_takes_the_one_signature():
+    """A new add-on is its module, its catalog entry and its config section: the program builds whatever the
+    catalog lists, in its order, through this one signature."""
+    import importlib
+    import inspect
+
+    from components.config.charts import catalog
+
+    for key, spec in catalog().items():
+        build = importlib.import_module(f"components.addons.{spec.module}").build
+        assert list(inspect.signature(build).parameters) == ["name", "ctx", "cfg", "built"], key
+        assert spec.component_suffix and spec.role_suffix, key
+    assert len({s.role_suffix for s in catalog().values()}) == len(catalog())
+    assert len({s.component_suffix for s in catalog().values()}) == len(catalog())

@@ -18,7 +18,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.config import HelmAddonConfig, NodeGroupConfig
-from components.config.charts import ROLE_SUFFIXES, ChartSpec
+from components.config.charts import ChartSpec
 from components.config.kube import SYSTEM_NAMESPACES, NamespaceConfig
 from components.config.nodetags import GROUP_LABEL
 from components.context import AwsContext
@@ -29,6 +29,7 @@ from components.identity import (
     service_account_annotations,
 )
 from components.namespaces import labels as namespace_labels
+from components.nodegroups.karpenter import KarpenterNodes
 
 
 # ---------------------------------------------------------------------------------------
@@ -103,6 +104,8 @@ class AddonContext:
     self_managed_asg_names: tuple[str, ...] = ()
     # the Auto Scaling groups of the groups that run on spot (cluster-autoscaler tries them first)
     spot_asg_names: Sequence[pulumi.Input[str]] = ()
+    # Karpenter's node role and interruption queue (a stack with Karpenter pools only)
+    karpenter_nodes: KarpenterNodes | None = None
 
     @property
     def placement(self) -> dict[str, Any]:
@@ -185,7 +188,7 @@ class HelmAddon(pulumi.ComponentResource):
             return None
         spec, ctx = args.spec, args.context
         return ServiceAccountRole(
-            f"{ctx.cluster_name}-{ROLE_SUFFIXES[spec.key]}",
+            f"{ctx.cluster_name}-{spec.role_suffix}",
             ServiceAccountRoleArgs(
                 service_account=self.service_account,
                 mechanism=self.mechanism,

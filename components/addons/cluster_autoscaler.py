@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pulumi
@@ -15,7 +15,7 @@ from components.addons.base import (
     iam_policy_json,
     service_account_values,
 )
-from components.config import AddonConfig
+from components.config import PlatformConfig
 from components.config.charts import ChartSpec, catalog
 from components.context import AwsContext
 from components.identity import ServiceAccount
@@ -118,7 +118,12 @@ class ClusterAutoscaler(HelmAddon):
     TYPE = "eks-platform:addons:ClusterAutoscaler"
 
 
-def build(name: str, ctx: AddonContext, config: AddonConfig) -> ClusterAutoscaler:
+def build(
+    name: str, ctx: AddonContext, cfg: PlatformConfig, built: Mapping[str, HelmAddon]
+) -> ClusterAutoscaler | None:
+    config = cfg.addons.cluster_autoscaler
+    if not config.enabled:
+        return None
     spec = catalog()[KEY]
     return ClusterAutoscaler(
         name,

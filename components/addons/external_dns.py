@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,8 +18,8 @@ from components.addons.base import (
     iam_policy_json,
     service_account_values,
 )
-from components.addons.external_secrets import API_VERSION, namespace_store_manifest
-from components.config import ExternalDnsConfig
+from components.addons.external_secrets import API_VERSION, dns_token_reader_name, namespace_store_manifest
+from components.config import ExternalDnsConfig, PlatformConfig
 from components.config.charts import ChartSpec, catalog
 from components.config.tags import tagged
 from components.context import AwsContext
@@ -29,11 +30,6 @@ KEY = "externalDns"
 CLOUDFLARE_SECRET = "cloudflare-api-token"
 CLOUDFLARE_SECRET_KEY = "apiToken"
 CLOUDFLARE_STORE = "external-dns-cloudflare"  # the ClusterSecretStore only external-dns's namespace may use
-
-
-def token_reader_name(cluster_name: str) -> str:
-    """The role the Cloudflare token's store assumes (a fixed name: external-secrets' policy names it)."""
-    return names.explicit(names.ROLE, f"{cluster_name}-dns-token-reader")
 
 
 def token_reader_trust(eso_role_arn: str, namespace: str) -> str:
@@ -174,7 +170,7 @@ class ExternalDns(HelmAddon):
         child = pulumi.ResourceOptions(parent=self)
         reader = aws.iam.Role(
             f"{name}-token-reader",
-            name=token_reader_name(ctx.cluster_name),
+            name=dns_token_reader_name(ctx.cluster_name),
             **ctx.aws.boundary(),
             assume_role_policy=pulumi.Output.from_input(eso.role_arn).apply(
                 lambda arn: token_reader_trust(arn, args.spec.namespace)
@@ -223,15 +219,14 @@ class ExternalDnsArgs(HelmAddonArgs):
     kms_key_arns: tuple[str, ...] = ()  # keys of the token's parameter (addons.externalSecrets.kmsKeyArns)
 
 
-def build(
-    name: str,
-    ctx: AddonContext,
-    config: ExternalDnsConfig,
-    external_secrets: HelmAddon | None = None,
-    kms_key_arns: tuple[str, ...] = (),
-) -> ExternalDns:
-    """``external_secrets``: with Cloudflare, the add-on that syncs the token (through a store only external-dns's
-    namespace may use, reading as a role of its own)."""
+def build(name: str, ctx: AddonContext, cfg: PlatformConfig, built: Mapping[str, HelmAddon]) -> ExternalDns | None:
+    """With Cloudflare, external-secrets (built before it) syncs the token, through a store only external-dns's
+    namespace may use, reading as a role of its own."""
+    config = cfg.addons.external_dns
+    if not config.enabled:
+        return None
+    external_secrets = built.get("externalSecrets")
+    kms_key_arns = cfg.addons.external_secrets.kms_key_arns
     spec = catalog()[KEY]
     policies = {"route53": iam_policy_json(policy(ctx.aws, config))} if config.has_role else {}
     cloudflare = config.provider == "cloudflare"

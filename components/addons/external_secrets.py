@@ -12,6 +12,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components import names
 from components.addons.base import (
     AddonContext,
     HelmAddon,
@@ -19,7 +20,7 @@ from components.addons.base import (
     iam_policy_json,
     service_account_values,
 )
-from components.config import ExternalSecretsConfig
+from components.config import ExternalSecretsConfig, PlatformConfig
 from components.config.charts import ChartSpec, catalog
 from components.context import AwsContext
 from components.identity import ServiceAccount
@@ -184,10 +185,22 @@ class ExternalSecrets(HelmAddon):
             )
 
 
-def build(
-    name: str, ctx: AddonContext, config: ExternalSecretsConfig, reader_role_arns: Sequence[str] = ()
-) -> ExternalSecrets:
-    """``reader_role_arns``: the roles of namespace-only stores (external-dns's Cloudflare token) it may assume."""
+def dns_token_reader_name(cluster_name: str) -> str:
+    """The role external-dns's Cloudflare token's store assumes (a fixed name: this add-on's policy names it)."""
+    return names.explicit(names.ROLE, f"{cluster_name}-dns-token-reader")
+
+
+def build(name: str, ctx: AddonContext, cfg: PlatformConfig, built: Mapping[str, HelmAddon]) -> ExternalSecrets | None:
+    """It may assume the roles of namespace-only stores: external-dns's Cloudflare token's, read through a role only
+    external-dns's namespace's store assumes."""
+    config = cfg.addons.external_secrets
+    if not config.enabled:
+        return None
+    dns = cfg.addons.external_dns
+    cloudflare = dns.enabled and dns.provider == "cloudflare"
+    reader_role_arns = (
+        [ctx.aws.arn("iam", f"role/{dns_token_reader_name(ctx.cluster_name)}", region=False)] if cloudflare else []
+    )
     spec = catalog()[KEY]
     return ExternalSecrets(
         name,

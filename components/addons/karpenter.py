@@ -18,7 +18,7 @@ from components.addons.base import (
     iam_policy_json,
     service_account_values,
 )
-from components.config.addons import KarpenterConfig
+from components.config import PlatformConfig
 from components.config.charts import ChartSpec, catalog, policy_document
 from components.config.nodegroups import KarpenterGroup
 from components.config.nodetags import GROUP_LABEL
@@ -149,16 +149,14 @@ class Karpenter(HelmAddon):
             )
 
 
-def build(
-    name: str,
-    ctx: AddonContext,
-    config: KarpenterConfig,
-    pools: Mapping[str, KarpenterGroup],
-    nodes: model.KarpenterNodes,
-    subnet_ids: pulumi.Input[Sequence[str]] = (),
-    custom_networking: bool = False,
-    zonal_shift: bool = False,
-) -> Karpenter:
+def build(name: str, ctx: AddonContext, cfg: PlatformConfig, built: Mapping[str, HelmAddon]) -> Karpenter | None:
+    """With the node pools' role and interruption queue (``ctx.karpenter_nodes``) only."""
+    config, nodes = cfg.addons.karpenter, ctx.karpenter_nodes
+    if not config.enabled or nodes is None:
+        return None
+    pools = cfg.karpenter_pools
+    subnet_ids = list(cfg.network.existing.private_subnet_ids) if cfg.network.existing else []
+    custom_networking, zonal_shift = cfg.network.custom_networking, cfg.cluster.zonal_shift
     spec = catalog()[KEY]
     queue_name = model.interruption_queue_name(ctx.cluster_name)
     document = pulumi.Output.all(nodes.role.role_arn, nodes.queue.queue_arn).apply(

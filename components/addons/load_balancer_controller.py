@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import pulumi
@@ -13,7 +14,7 @@ from components.addons.base import (
     iam_policy_json,
     service_account_values,
 )
-from components.config import AddonConfig
+from components.config import PlatformConfig
 from components.config.charts import ChartSpec, catalog, policy_document
 from components.context import AwsContext
 from components.identity import ServiceAccount
@@ -54,7 +55,12 @@ class LoadBalancerController(HelmAddon):
     TYPE = "eks-platform:addons:LoadBalancerController"
 
 
-def build(name: str, ctx: AddonContext, config: AddonConfig) -> LoadBalancerController:
+def build(
+    name: str, ctx: AddonContext, cfg: PlatformConfig, built: Mapping[str, HelmAddon]
+) -> LoadBalancerController | None:
+    config = cfg.addons.load_balancer_controller
+    if not config.enabled:
+        return None
     spec = catalog()[KEY]
     document = pulumi.Output.from_input(ctx.vpc_id).apply(lambda v: iam_policy_json(policy(ctx.aws, v)))
     return LoadBalancerController(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pulumi
@@ -14,7 +14,7 @@ from components.addons.base import (
     iam_policy_json,
     service_account_values,
 )
-from components.config import NodeTerminationHandlerConfig
+from components.config import PlatformConfig
 from components.config.charts import ChartSpec, catalog
 from components.config.nodetags import NTH_MANAGED_TAG
 from components.context import AwsContext
@@ -71,10 +71,14 @@ class NodeTerminationHandler(HelmAddon):
     TYPE = "eks-platform:addons:NodeTerminationHandler"
 
 
-def build(name: str, ctx: AddonContext, config: NodeTerminationHandlerConfig) -> NodeTerminationHandler:
+def build(
+    name: str, ctx: AddonContext, cfg: PlatformConfig, built: Mapping[str, HelmAddon]
+) -> NodeTerminationHandler | None:
+    """With the termination queue (self-managed groups) only: managed groups drain themselves."""
+    config = cfg.addons.node_termination_handler
+    if not config.enabled or ctx.termination_queue_arn is None:
+        return None
     spec = catalog()[KEY]
-    if ctx.termination_queue_arn is None:  # the program makes the queue whenever the handler is on
-        raise ValueError("the node termination handler needs the termination queue")
     document = pulumi.Output.from_input(ctx.termination_queue_arn).apply(
         lambda arn: iam_policy_json(policy(ctx.aws, ctx.cluster_name, arn, ctx.self_managed_asg_names))
     )

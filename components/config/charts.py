@@ -16,6 +16,10 @@ from components.config.datafiles import PLATFORM
 @dataclass(frozen=True)
 class ChartSpec:
     key: str
+    # components/addons/<module>.py builds it; the names of its component and its role after the cluster's
+    module: str
+    component_suffix: str
+    role_suffix: str
     chart: str
     repository: str | None
     version: str
@@ -51,35 +55,15 @@ class ChartSpec:
         return self.chart.rsplit("/", 1)[-1]
 
 
-# The name suffix of each add-on's component (and so of its children, its role among them).
-COMPONENT_SUFFIXES = {
-    "clusterAutoscaler": "cluster-autoscaler",
-    "awsLoadBalancerController": "aws-load-balancer-controller",
-    "externalSecrets": "external-secrets",
-    "externalDns": "external-dns",
-    "nodeTerminationHandler": "node-termination-handler",
-    "karpenter": "karpenter",
-}
-
-
-# The logical name of each add-on's role after the cluster name (<cluster>-<suffix>): short, so the autonamed IAM
-# role (64 characters with its 8-character random suffix) leaves room for a long cluster name.
-ROLE_SUFFIXES = {
-    "clusterAutoscaler": "ca-role",
-    "awsLoadBalancerController": "lbc-role",
-    "externalSecrets": "secrets-role",
-    "externalDns": "dns-role",
-    "nodeTerminationHandler": "nth-role",
-    "karpenter": "karpenter-role",
-}
-
-
 @functools.cache
 def catalog() -> dict[str, ChartSpec]:
     raw = datafiles.load(PLATFORM / "addons.yaml")
     return {
         key: ChartSpec(
             key=key,
+            module=entry["module"],
+            component_suffix=entry["componentSuffix"],
+            role_suffix=entry["roleSuffix"],
             chart=entry["chart"],
             repository=entry.get("repository"),
             version=str(entry["version"]),
