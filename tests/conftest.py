@@ -7,7 +7,7 @@ import os
 import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import hypothesis  # with its strategies, imported before any test starts Pulumi's worker threads: a lazy import
 import hypothesis.strategies  # later trips CPython 3.11.7's AST recursion-depth check
@@ -17,8 +17,10 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from tools import plan, stacks  # noqa: E402
-from tools.mockcloud import Recording, run_program  # noqa: E402
+from tools import stacks  # noqa: E402
+
+if TYPE_CHECKING:
+    from tools.mockcloud import Recording
 
 DATA = Path(__file__).resolve().parent / "data"
 
@@ -71,6 +73,8 @@ def run_main(raw: Mapping[str, Any], stack: str = "test", region: str = "eu-west
     """Run the real __main__.py with a config given as Python objects."""
     import runpy
 
+    from tools.mockcloud import run_program  # the program's modules load with the first test that runs one
+
     return run_program(
         lambda: runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__"),
         config=flat_config(raw, region),
@@ -81,6 +85,8 @@ def run_main(raw: Mapping[str, Any], stack: str = "test", region: str = "eu-west
 
 def run_components(build: Callable[[], Any], stack: str = "test", region: str = "eu-west-1") -> Recording:
     """Run a small program (a function that constructs components) under the mock cloud."""
+    from tools.mockcloud import run_program
+
     return run_program(build, config={"aws:region": region}, stack=stack, region=region)
 
 
@@ -99,6 +105,8 @@ def stack_files() -> list[Path]:
 def stack_recording(stack: str) -> Recording:
     """The plan of a checked-in stack file, computed once per test session."""
     if stack not in _STACKS:
+        from tools import plan
+
         _STACKS[stack] = plan.run(stacks.stack_file(stack, ROOT), stack)
     return _STACKS[stack]
 
@@ -117,6 +125,8 @@ def edited_prod(*edits: tuple[str, str]) -> dict:
     """The plan (JSON) of prod's stack file with these (old, new) text edits, once per test process."""
     if edits not in _EDITED:
         import tempfile
+
+        from tools import plan
 
         text = (ROOT / "Pulumi.prod.yaml").read_text()
         for old, new in edits:

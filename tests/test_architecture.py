@@ -6,6 +6,7 @@ Read from the source with ``ast`` (nothing imported), so a hidden function-level
 from __future__ import annotations
 
 import ast
+import functools
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +21,12 @@ MAX_FUNCTION_LINES = 60
 GOLDEN_PLANS = ROOT / "tests" / "golden" / "plans"
 
 
+@functools.cache
+def _tree(path: Path) -> ast.Module:
+    return ast.parse(path.read_text(), str(path))
+
+
+@functools.cache
 def _modules() -> dict[str, Path]:
     """Every module of the program, the tools, the policy pack and bootstrap, by dotted name."""
     out = {"__main__": ROOT / "__main__.py"}
@@ -39,7 +46,7 @@ def _imports(name: str, path: Path, known: dict[str, Path]) -> set[str]:
     """The modules of ``known`` that ``name`` imports anywhere in its source (module level or in a function)."""
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
     found: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+    for node in ast.walk(_tree(path)):
         if isinstance(node, ast.Import):
             found |= {a.name for a in node.names if a.name in known}
         elif isinstance(node, ast.ImportFrom):
@@ -53,6 +60,7 @@ def _imports(name: str, path: Path, known: dict[str, Path]) -> set[str]:
     return {m for m in found if m in known and m != name}
 
 
+@functools.cache
 def import_graph() -> dict[str, set[str]]:
     known = _modules()
     return {name: _imports(name, path, known) for name, path in known.items()}
@@ -120,7 +128,7 @@ def test_the_config_package_imports_nothing_from_components_outside_it():
 
 
 def _functions(path: Path) -> Iterator[tuple[str, int]]:
-    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+    for node in ast.walk(_tree(path)):
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
             yield node.name, node.end_lineno - node.lineno + 1  # type: ignore[operator]
 
@@ -156,15 +164,17 @@ def test_every_golden_plan_belongs_to_a_stack_file():
 
 def test_every_catalog_entry_names_a_module_whose_build_takes_the_one_signature():
     """A new add-on is its module, its catalog entry and its config section: the program builds whatever the
-    catalog lists, in its order, through this one signature."""
-    import importlib
-    import inspect
-
+    catalog lists, in its order, through this one signature (read from the source: nothing imported)."""
     from components.config.charts import catalog
 
+    modules = _modules()
     for key, spec in catalog().items():
-        build = importlib.import_module(f"components.addons.{spec.module}").build
-        assert list(inspect.signature(build).parameters) == ["name", "ctx", "cfg", "built"], key
+        builds = [
+            node
+            for node in _tree(modules[f"components.addons.{spec.module}"]).body
+            if isinstance(node, ast.FunctionDef) and node.name == "build"
+        ]
+        assert [[a.arg for a in b.args.args] for b in builds] == [["name", "ctx", "cfg", "built"]], key
         assert spec.component_suffix and spec.role_suffix, key
     assert len({s.role_suffix for s in catalog().values()}) == len(catalog())
     assert len({s.component_suffix for s in catalog().values()}) == len(catalog())

@@ -231,3 +231,11 @@ def test_public_ranges_pass(cidr):
     from components.config.base import public_unicast_problem
 
     assert public_unicast_problem(cidr) is None
+
+
+def test_the_instance_type_list_is_the_pinned_sdks_enum():
+    """platform/ec2-instance-types.yaml is what the config checks types against: regenerate it after a pulumi-aws
+    bump (python -m tools.instance_types)."""
+    from tools import instance_types
+
+    assert instance_types.PATH.read_text() == instance_types.render(), "python -m tools.instance_types"

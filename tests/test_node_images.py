@@ -4,11 +4,7 @@ from __future__ import annotations
 
 import datetime
 
-import boto3
 import pytest
-from moto import mock_aws
-from moto.core import DEFAULT_ACCOUNT_ID
-from moto.ssm.models import Parameter, ssm_backends
 
 from components.config import nodeimages
 from tools import node_images
@@ -18,6 +14,9 @@ REGION = "eu-west-1"
 
 def publish(name: str, value: str) -> None:
     """A public /aws/service parameter, as AWS publishes it (nobody may PutParameter under /aws)."""
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.ssm.models import Parameter, ssm_backends
+
     backend = ssm_backends[DEFAULT_ACCOUNT_ID][REGION]
     backend._parameters[name].append(
         Parameter(
@@ -53,6 +52,9 @@ CATALOG = """# header line one
 
 @pytest.fixture
 def ssm(tmp_path):
+    import boto3
+    from moto import mock_aws  # imported by the tests that use it: moto's import is a second of `make unit`
+
     with mock_aws():
         yield boto3.client("ssm", region_name=REGION)
 

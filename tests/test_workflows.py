@@ -77,8 +77,9 @@ def run_step(step: dict, cwd, python: str = "python3") -> dict:
 
 
 def repository_copy(tmp_path, extra: dict[str, str]):
-    """The files the discovery reads (tools/, components/, the stack and policy files) plus ``extra``."""
-    for name in ("tools", "components", "policies"):
+    """The files the discovery reads (tools/, components/ and the data it reads in platform/, the stack and policy
+    files) plus ``extra``."""
+    for name in ("tools", "components", "policies", "platform"):
         shutil.copytree(ROOT / name, tmp_path / name, ignore=shutil.ignore_patterns("venv", "node_modules"))
     for f in ROOT.glob("Pulumi.*.yaml"):
         shutil.copy(f, tmp_path / f.name)

@@ -1,7 +1,9 @@
 """EC2 instance types: the pulumi-aws SDK's own enum, and what a type's name says about it.
 
 The SDK's ``ec2.InstanceType`` enum is the list the provider knows at the pinned version, so
-``m7i.huge`` or a typo is refused before AWS sees it (bump pulumi-aws for new families).
+``m7i.huge`` or a typo is refused before AWS sees it (bump pulumi-aws for new families). It is read from
+platform/ec2-instance-types.yaml, generated from the enum (``python -m tools.instance_types``; a test keeps them
+equal), so loading the config does not execute the SDK's ``ec2`` package.
 The architecture follows AWS's naming convention (EC2 User Guide, "Instance type naming
 conventions"): after the generation digit, ``g`` means an AWS Graviton (arm64) processor
 (m7g, c7gn, r8gd, g5g, im4gn); ``a1`` is the first Graviton family, ``mac2*`` Apple silicon.
@@ -13,11 +15,10 @@ import functools
 import re
 from typing import Annotated
 
-from pulumi_aws.ec2 import InstanceType as _SdkInstanceType
-
+from components.config import datafiles
 from components.config.base import checked, raising
 
-INSTANCE_TYPES: frozenset[str] = frozenset(t.value for t in _SdkInstanceType)
+INSTANCE_TYPES: frozenset[str] = frozenset(datafiles.load(datafiles.PLATFORM / "ec2-instance-types.yaml"))
 
 
 def family(instance_type: str) -> str:
