@@ -24,6 +24,27 @@ if TYPE_CHECKING:
 
 DATA = Path(__file__).resolve().parent / "data"
 
+
+def _parse_botocore_data_once() -> None:
+    """botocore parses its JSON data files (the endpoint list, service models: megabytes) once per session, and moto
+    makes a session for each backend it creates, in every test that uses it: seconds of the suite spent parsing the
+    same package files again. They never change within a run, so each is parsed once per process; botocore treats
+    what it loads as read-only (the sdk extras it merges into a model are the same each time)."""
+    from botocore import loaders
+
+    parse = loaders.JSONFileLoader._load_file
+    parsed: dict[str, Any] = {}
+
+    def load(self: Any, full_path: str, open_method: Any) -> Any:
+        if full_path not in parsed:
+            parsed[full_path] = parse(self, full_path, open_method)
+        return parsed[full_path]
+
+    loaders.JSONFileLoader._load_file = load
+
+
+_parse_botocore_data_once()
+
 # Property tests draw the same examples on every run, so CI's verdict does not depend on luck; a failure prints the
 # example. HYPOTHESIS_PROFILE=explore draws new ones (run it when changing what they test; it found the policy lines'
 # control-character bug).
@@ -60,6 +81,19 @@ def pytest_collection_modifyitems(items):
         function = getattr(item, "originalname", None) or item.name
         if item.path.name.startswith("test_") and function in unit_tests(item.path):
             item.add_marker(pytest.mark.unit)
+
+
+def pytest_collection_finish(session):
+    """What every test process keeps to its end (the modules, and the program's with the SDKs when a selected test
+    plans) goes to the collector's permanent generation: each later full collection, of which the plans cause many
+    and pytest's unraisable-exception check five at the end, then skips those millions of objects."""
+    import gc
+
+    if any(item.get_closest_marker("unit") is None for item in session.items):
+        import components.program  # noqa: F401  (the first plan would import it; now, before the freeze)
+        import tools.mockcloud  # noqa: F401
+    gc.collect()
+    gc.freeze()
 
 
 def flat_config(raw: Mapping[str, Any], region: str = "eu-west-1") -> dict[str, str]:
