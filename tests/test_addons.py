@@ -15,7 +15,7 @@ from components.config import ExternalDnsConfig, ExternalSecretsConfig
 from components.config.charts import catalog
 from components.context import AwsContext
 from tests import crd_schemas
-from tests.conftest import SYSTEM_GROUP, config_model, minimal_config, node_group, run_main
+from tests.helpers import SYSTEM_GROUP, config_model, minimal_config, node_group, run_main
 
 REL = "kubernetes:helm.sh/v3:Release"
 CTX = AwsContext(account_id="111122223333", partition="aws", region="eu-west-1")
@@ -563,7 +563,7 @@ def test_the_load_balancer_controllers_crds_are_applied_at_the_charts_version(pr
 def test_a_chart_bump_updates_its_crds_in_the_diff(prod, monkeypatch):
     from components.config import charts as catalog_module
     from components.config import datafiles
-    from tests.conftest import ROOT
+    from tests.helpers import ROOT
     from tools import diff, plan, render
 
     real = datafiles.load

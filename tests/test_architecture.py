@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, stack_names, stack_recording
+from tests.helpers import ROOT, stack_names, stack_recording
 from tools.render import dump_json
 
 PACKAGES = ("components", "tools", "policies", "bootstrap")

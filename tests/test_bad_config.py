@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import DATA, ROOT
+from tests.helpers import DATA, ROOT
 from tools import plan
 
 CASES = sorted((DATA / "bad-config").glob("*.yaml"))

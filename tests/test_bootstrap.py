@@ -17,7 +17,7 @@ from bootstrap import config as bconfig
 from bootstrap import identities as ids
 from components.config import ConfigError
 from policies import guardrails as g
-from tests.conftest import DATA, ROOT, stack_names, stack_recording
+from tests.helpers import DATA, ROOT, stack_names, stack_recording
 from tools import plan, stackconfig, stacks
 
 BOOT = ROOT / "bootstrap"
@@ -323,7 +323,7 @@ def test_sessions_are_logged_encrypted_and_started_only_on_the_access_host():
     start = policy["Statement"][0]
     assert start["Condition"] == {"StringEquals": {"ssm:resourceTag/eks-platform/access-host": "eks-platform-prod"}}
     # the platform's access host carries that tag and may write that log group
-    from tests.conftest import stack_recording
+    from tests.helpers import stack_recording
 
     prod = stack_recording("prod")
     lt = prod.one("aws:ec2/launchTemplate:LaunchTemplate", "eks-platform-prod-access-host").inputs

@@ -7,7 +7,7 @@ import pytest
 
 from components import cluster as cl
 from components.identity import ServiceAccount, irsa_trust_policy, issuer_host_path, thumbprints
-from tests.conftest import ADMIN, minimal_config, run_main
+from tests.helpers import ADMIN, minimal_config, run_main
 from tools.mockcloud import ROOT_CA_SHA1
 
 CTYPE = "aws:eks/cluster:Cluster"

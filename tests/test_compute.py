@@ -10,7 +10,7 @@ import yaml
 from components.config import ConfigError, load, nodetags
 from components.nodegroups import karpenter as km
 from tests import crd_schemas
-from tests.conftest import ADMIN, SYSTEM_GROUP, config_model, minimal_config, run_main
+from tests.helpers import ADMIN, SYSTEM_GROUP, config_model, minimal_config, run_main
 from tests.test_nodegroup_model import golden
 
 C = "cmp"

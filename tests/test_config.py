@@ -4,7 +4,7 @@ import pytest
 
 from components import config as cfgmod
 from components.config import ConfigError
-from tests.conftest import ADMIN, minimal_config
+from tests.helpers import ADMIN, minimal_config
 
 
 def load(raw, region="eu-west-1", stack="dev"):
@@ -168,7 +168,7 @@ def test_zones_eks_cannot_use_are_skipped_or_refused():
 
 
 def test_the_plan_never_picks_an_unsupported_zone():
-    from tests.conftest import run_main
+    from tests.helpers import run_main
 
     rec = run_main(minimal_config(network={"availabilityZones": 3}), region="us-east-1")
     assert rec.outputs["availabilityZones"] == ["us-east-1a", "us-east-1b", "us-east-1d"]

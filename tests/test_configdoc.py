@@ -7,7 +7,7 @@ import pytest
 import yaml
 
 from components.config import Sections
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 from tools import configdoc
 from tools.stackfile import parse_yaml
 

@@ -82,7 +82,7 @@ def test_addon_releases_install_in_parallel(prod):
 
 
 def test_the_first_up_of_every_stack_is_estimated_under_15_minutes():
-    from tests.conftest import stack_names, stack_recording
+    from tests.helpers import stack_names, stack_recording
 
     for stack in stack_names():
         finish, _ = cp.finish_times(stack_recording(stack).resources)

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.conftest import ROOT, stack_recording
+from tests.helpers import ROOT, stack_recording
 from tools import diff, plan
 
 PROD = (ROOT / "Pulumi.prod.yaml").read_text()

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from tests.conftest import DNS_ZONE, ROOT, SYSTEM_LABEL, SYSTEM_TYPE, edited_prod, stack_recording
+from tests.helpers import DNS_ZONE, ROOT, SYSTEM_LABEL, SYSTEM_TYPE, edited_prod, stack_recording
 from tools import diff, diffvalues
 
 

@@ -2,7 +2,7 @@
 
 import re
 
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 
 OPS = (ROOT / "docs" / "operations.md").read_text()
 

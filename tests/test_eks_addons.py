@@ -8,7 +8,7 @@ import pytest
 from botocore.stub import Stubber
 
 from components.config import ConfigError, eksaddons
-from tests.conftest import ROOT, minimal_config
+from tests.helpers import ROOT, minimal_config
 from tools import eks_addons
 
 CATALOG = """# header

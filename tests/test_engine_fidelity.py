@@ -7,7 +7,7 @@ import pulumi_aws as aws
 import pulumi_eks as eks
 import pytest
 
-from tests.conftest import run_components
+from tests.helpers import run_components
 from tools import remote_components
 from tools.mockcloud import EngineError
 
@@ -115,7 +115,7 @@ def test_urns_carry_the_whole_parent_type_chain():
 
 def test_the_plan_exits_1_with_the_components_message_when_the_program_omits_the_version(monkeypatch, capsys):
     import components.cluster
-    from tests.conftest import ROOT
+    from tests.helpers import ROOT
     from tools import plan
 
     real = eks.VpcCniAddon

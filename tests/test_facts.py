@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 from tools import facts, plan
 
 FULL = ROOT / "tests" / "data" / "stacks" / "Pulumi.full.yaml"

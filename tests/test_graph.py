@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 from tools import graph
 
 PARSER = ROOT / "tools" / "mermaid" / "parse.mjs"

@@ -10,7 +10,7 @@ from components.config import ConfigError, load
 from components.config.identity import OidcProvider, Statement, WorkloadIdentity, is_read, statements_document
 from components.identity import ServiceAccount, pod_identity_trust_policy, service_account_annotations
 from policies import guardrails as g
-from tests.conftest import ADMIN, config_model, minimal_config, run_main
+from tests.helpers import ADMIN, config_model, minimal_config, run_main
 
 C = "idp"
 DEV = "arn:aws:iam::111122223333:role/team/dev"

@@ -12,7 +12,7 @@ import yaml
 
 from components.config import ConfigError, load, nodetags
 from components.nodegroups import model
-from tests.conftest import ADMIN, SYSTEM_GROUP, minimal_config, node_group, run_main
+from tests.helpers import ADMIN, SYSTEM_GROUP, minimal_config, node_group, run_main
 from tests.test_nodegroup_model import CLUSTER, NODECONFIG_SCHEMA, check_schema, golden
 
 KUBELET = {

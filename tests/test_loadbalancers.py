@@ -14,7 +14,7 @@ from components.config import ConfigError, load
 from components.config.workloads import LoadBalancer
 from components.names import LIMITS, load_balancer_names
 from tests import crd_schemas
-from tests.conftest import config_model, minimal_config
+from tests.helpers import config_model, minimal_config
 
 CERT = "arn:aws:acm:eu-west-1:111122223333:certificate/0b6c1f7e-3d2a-4e5f-9a8b-7c6d5e4f3a2b"
 ALB = {

@@ -21,7 +21,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import ROOT, stack_files
+from tests.helpers import ROOT, stack_files
 from tests.test_bad_config import LINE
 from tools import plan
 from tools.stackfile import parse_yaml

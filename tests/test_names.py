@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from components import names
-from tests.conftest import ADMIN, ROOT, SYSTEM_GROUP, minimal_config, run_main, stack_files
+from tests.helpers import ADMIN, ROOT, SYSTEM_GROUP, minimal_config, run_main, stack_files
 from tools import plan, stackconfig
 from tools.mockcloud import EngineError
 

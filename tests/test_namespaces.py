@@ -7,7 +7,7 @@ import pytest
 from components import namespaces as nsmod
 from components.config.kube import LimitRange, NamespaceConfig
 from components.config.workloads import LoadBalancer
-from tests.conftest import config_model, minimal_config, run_main
+from tests.helpers import config_model, minimal_config, run_main
 
 NS = "kubernetes:core/v1:Namespace"
 NLB = {

@@ -14,7 +14,7 @@ from components.network import (
     nat_placement,
     subnet_tags,
 )
-from tests.conftest import minimal_config, run_components
+from tests.helpers import minimal_config, run_components
 
 CTX = AwsContext(account_id="111122223333", partition="aws", region="eu-west-1", tags={"team": "platform"})
 ZONES3 = ("eu-west-1a", "eu-west-1b", "eu-west-1c")

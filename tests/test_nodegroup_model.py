@@ -13,7 +13,7 @@ from components import config as cfgmod
 from components.config import nodetags
 from components.config.nodegroups import node_label_key_problem
 from components.nodegroups import model
-from tests.conftest import minimal_config, node_group
+from tests.helpers import minimal_config, node_group
 
 GOLDEN = os.path.join(os.path.dirname(__file__), "golden")
 CLUSTER = model.NodeCluster(

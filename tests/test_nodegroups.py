@@ -10,7 +10,7 @@ import yaml
 
 from components.context import AwsContext
 from components.nodegroups.termination import event_patterns, queue_policy
-from tests.conftest import SYSTEM_GROUP, minimal_config, run_main
+from tests.helpers import SYSTEM_GROUP, minimal_config, run_main
 
 LT = "aws:ec2/launchTemplate:LaunchTemplate"
 ASG = "aws:autoscaling/group:Group"

@@ -12,7 +12,7 @@ from components import observability as obs
 from components.config.observability import Thresholds
 from components.context import AwsContext
 from policies import guardrails as g
-from tests.conftest import minimal_config, run_main
+from tests.helpers import minimal_config, run_main
 
 P = "eks-platform-prod"
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"

@@ -18,7 +18,7 @@ from components.config.instances import branch_eni_problem
 from components.config.workloads import PodSecurityGroup
 from components.nodegroups.model import EniCapacity, group_max_pods, max_pods
 from tests import crd_schemas
-from tests.conftest import ADMIN, SYSTEM_GROUP, config_model, minimal_config, run_main
+from tests.helpers import ADMIN, SYSTEM_GROUP, config_model, minimal_config, run_main
 from tests.test_nodegroup_model import golden
 from tools.mockcloud import MockCloud
 

@@ -7,7 +7,7 @@ import subprocess
 import pytest
 
 from policies import guardrails as g
-from tests.conftest import DATA, ROOT, stack_names
+from tests.helpers import DATA, ROOT, stack_names
 from tools import plan
 
 VPC = "urn:vpc"
@@ -565,7 +565,7 @@ def test_bad_policy_configs_are_refused(raw, problem):
 
 
 def test_a_bad_policy_level_stops_the_plan_before_anything_registers(tmp_path, monkeypatch, capsys):
-    from tests.conftest import ROOT
+    from tests.helpers import ROOT
     from tools import plan
 
     monkeypatch.setattr(g, "CONFIG_DIR", tmp_path)

@@ -15,7 +15,7 @@ import pytest
 from components.cluster import kubeconfig, provider_identity
 from components.context import AwsContext
 from components.private_access import port_forward_command, runner_policy
-from tests.conftest import ADMIN, SYSTEM_GROUP, run_main
+from tests.helpers import ADMIN, SYSTEM_GROUP, run_main
 from tools import preflight
 
 CONNECTION = "arn:aws:codeconnections:eu-west-1:111122223333:connection/0b1c2d3e-4f5a-4b7c-8d9e-0f1a2b3c4d5e"

@@ -6,7 +6,7 @@ from collections import Counter
 
 import pytest
 
-from tests.conftest import ROOT, stack_names, stack_recording
+from tests.helpers import ROOT, stack_names, stack_recording
 from tools import plan, render, stackconfig
 from tools.stackfile import SECRET_PLACEHOLDER
 
@@ -190,7 +190,7 @@ def test_a_config_file_is_planned_under_the_stack_name_given(tmp_path, capsys):
 def test_a_misspelled_namespace_at_pulumi_up_is_refused_too():
     """The program reads every key the runtime hands over, so the check holds under `pulumi up` as in the plan."""
     from components.config import ConfigError
-    from tests.conftest import flat_config, minimal_config
+    from tests.helpers import flat_config, minimal_config
     from tools.mockcloud import run_program
 
     config = {**flat_config(minimal_config()), "eks-platfrom:workloads": "{}"}

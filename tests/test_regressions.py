@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from policies import guardrails as g
-from tests.conftest import stack_recording
+from tests.helpers import stack_recording
 
 Edit = Callable[[list[g.Resource]], list[g.Resource]]
 

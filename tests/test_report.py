@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from tests.conftest import DNS_ZONE, SYSTEM_TYPE, edited_prod
+from tests.helpers import DNS_ZONE, SYSTEM_TYPE, edited_prod
 from tools import diff, plan, report
 
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"

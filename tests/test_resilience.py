@@ -4,7 +4,7 @@ import json
 
 from components.addons import karpenter as karpenter_addon
 from components.context import AwsContext
-from tests.conftest import minimal_config, run_main
+from tests.helpers import minimal_config, run_main
 
 
 def test_prod_repairs_its_nodes_and_can_leave_a_zone(prod):

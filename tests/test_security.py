@@ -3,7 +3,7 @@ group, network policy enforcement, no instance credentials for pods."""
 
 from __future__ import annotations
 
-from tests.conftest import run_main
+from tests.helpers import run_main
 from tests.test_names import EVERYTHING
 
 BOUNDARY = "arn:aws:iam::111122223333:policy/platform-boundary"

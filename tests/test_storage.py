@@ -6,7 +6,7 @@ import json
 
 from components import storage
 from components.addons.base import placement
-from tests.conftest import node_group
+from tests.helpers import node_group
 
 KEY = "arn:aws:kms:eu-west-1:111122223333:key/0b6c1f7e-3d2a-4e5f-9a8b-7c6d5e4f3a2b"
 P = "eks-platform-prod"

@@ -9,8 +9,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from tests.conftest import ROOT, stack_names, stack_recording
 from tests.fake_kube import FakeKube
+from tests.helpers import ROOT, stack_names, stack_recording
 from tools import plan, stackconfig, teardown
 
 REGION = "eu-west-1"

@@ -7,7 +7,7 @@ import subprocess
 import pytest
 import yaml
 
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 from tools import stacks
 
 WF = ROOT / ".github" / "workflows"
