@@ -43,7 +43,7 @@ def nat_placement(mode: str, zones: Sequence[str]) -> dict[str, str]:
     if mode == "none" or not zones:
         return {}
     if mode == "single":
-        return {z: zones[0] for z in zones}
+        return dict.fromkeys(zones, zones[0])
     return {z: z for z in zones}
 
 

@@ -35,7 +35,7 @@ def names(rec, typ):
 
 
 def test_pure_nat_placement():
-    assert nat_placement("single", ZONES3) == {z: "eu-west-1a" for z in ZONES3}
+    assert nat_placement("single", ZONES3) == dict.fromkeys(ZONES3, "eu-west-1a")
     assert nat_placement("perAz", ZONES3) == {z: z for z in ZONES3}
     assert nat_placement("none", ZONES3) == {}
 

@@ -306,7 +306,7 @@ class MockCloud(pulumi_mocks.Mocks):
         }
         if typ in prefixes:
             return prefixes[typ] + h(typ, name)
-        if typ.startswith("aws:iam/role:") or typ.startswith("aws:iam/policy:") or typ.startswith("aws:eks/cluster:"):
+        if typ.startswith(("aws:iam/role:", "aws:iam/policy:", "aws:eks/cluster:")):
             return name
         return f"{name}-{h(typ, name, n=8)}"
 
@@ -514,7 +514,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
 
         if parent and parent != self.stack_urn:
             type_ = parent.split("::")[2] + "$" + type_
-        return "urn:pulumi:" + "::".join([get_stack(), get_project(), type_, name])
+        return f"urn:pulumi:{get_stack()}::{get_project()}::{type_}::{name}"
 
     def _reserve(self, urn: str) -> None:
         """Claim a URN once (registrations arrive on worker threads, so check and claim atomically)."""

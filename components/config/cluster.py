@@ -195,7 +195,7 @@ class Access(Model):
         for arn in sorted(set(self.admin_role_arns) & set(self.read_only_role_arns)):
             found.add("readOnlyRoleArns", f"{show(arn)} is also an admin role")
         # EKS CreateAccessEntry: one entry per principal ARN.
-        seen = {arn: "adminRoleArns" for arn in self.admin_role_arns}
+        seen = dict.fromkeys(self.admin_role_arns, "adminRoleArns")
         seen.update({arn: "readOnlyRoleArns" for arn in self.read_only_role_arns if arn not in seen})
         for key, entry in sorted(self.entries.items()):
             if entry.principal_arn in seen:
