@@ -71,7 +71,9 @@ def pytest_ignore_collect(collection_path, config):
     return None
 
 
-def pytest_collection_modifyitems(items):
+def pytest_collection_modifyitems(config, items):
+    if not config.getoption("markexpr"):  # the marker only selects: a run that selects by none needs no parse
+        return
     from tests.markers import unit_tests
 
     for item in items:
@@ -86,7 +88,9 @@ def pytest_collection_finish(session):
     and pytest's unraisable-exception check five at the end, then skips those millions of objects."""
     import gc
 
-    if any(item.get_closest_marker("unit") is None for item in session.items):
+    if not session.config.getoption("markexpr") or any(
+        item.get_closest_marker("unit") is None for item in session.items
+    ):
         import components.program  # noqa: F401  (the first plan would import it; now, before the freeze)
         import tools.mockcloud  # noqa: F401
     gc.collect()

@@ -102,6 +102,20 @@ def plan_one(cli: Cli, task: tuple[str, list[str]]) -> Outcome:
     return outcome(stack, code, out.getvalue(), err.getvalue())
 
 
+def _context() -> multiprocessing.context.BaseContext:
+    """fork shares the imports; a process with other threads (a test runner's) could deadlock in a forked child, so
+    it forks from a fork server instead: one fresh, single-threaded interpreter that imports the program once and
+    forks each worker (spawn, where there is no fork server, imports once per worker)."""
+    methods = multiprocessing.get_all_start_methods()
+    if "fork" in methods and threading.active_count() == 1:
+        return multiprocessing.get_context("fork")
+    if "forkserver" in methods:
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["components.program", "tools.plan"])
+        return context
+    return multiprocessing.get_context("spawn")
+
+
 def run(cli: Cli, tasks: Sequence[tuple[str, list[str]]], jobs: int) -> list[Outcome]:
     """Plan the tasks with ``jobs`` workers (in this process when one is enough), in the tasks' order."""
     one = functools.partial(plan_one, cli)  # picklable: a module-level function and the CLI's main
@@ -109,11 +123,7 @@ def run(cli: Cli, tasks: Sequence[tuple[str, list[str]]], jobs: int) -> list[Out
         return [one(t) for t in tasks]
     import components.program  # noqa: F401  (imported once here: forked workers inherit it)
 
-    # fork shares the imports; a process with other threads (a test runner's) could deadlock in the child, so it
-    # spawns fresh interpreters instead (each imports once)
-    forkable = "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
-    context = multiprocessing.get_context("fork" if forkable else "spawn")
-    with context.Pool(min(jobs, len(tasks))) as pool:
+    with _context().Pool(min(jobs, len(tasks))) as pool:
         return pool.map(one, tasks, chunksize=1)
 
 
