@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -285,7 +286,7 @@ class Cluster(pulumi.ComponentResource):
         )
 
     # -- pieces, in the order they are created ---------------------------------------
-    def _child(self, **extra) -> pulumi.ResourceOptions:
+    def _child(self, **extra: Any) -> pulumi.ResourceOptions:
         return pulumi.ResourceOptions(parent=self, **extra)
 
     def _control_plane_role(self) -> tuple[aws.iam.Role, list[pulumi.Resource]]:
@@ -526,7 +527,9 @@ class Cluster(pulumi.ComponentResource):
             )
         )
 
-    def _addon(self, name: str, addon: str, cluster: aws.eks.Cluster, version: str | None, base) -> aws.eks.Addon:
+    def _addon(
+        self, name: str, addon: str, cluster: aws.eks.Cluster, version: str | None, base: Mapping[str, str]
+    ) -> aws.eks.Addon:
         return aws.eks.Addon(
             f"{name}-{addon}",
             cluster_name=cluster.name,

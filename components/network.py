@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -116,7 +117,7 @@ class Network(pulumi.ComponentResource):
             }
         )
 
-    def _child(self, **extra) -> pulumi.ResourceOptions:
+    def _child(self, **extra: Any) -> pulumi.ResourceOptions:
         return pulumi.ResourceOptions(parent=self, **extra)
 
     # -- bring your own VPC ---------------------------------------------------------
@@ -325,7 +326,7 @@ class Network(pulumi.ComponentResource):
             )
         return out
 
-    def _subnet(self, vpc: aws.ec2.Vpc, spec: subnets.SubnetSpec, **opts) -> aws.ec2.Subnet:
+    def _subnet(self, vpc: aws.ec2.Vpc, spec: subnets.SubnetSpec, **opts: Any) -> aws.ec2.Subnet:
         """One subnet of a tier in a zone, with the tier's discovery tags."""
         name = f"{self._name}-{spec.tier}-{spec.zone}"
         return aws.ec2.Subnet(

@@ -9,8 +9,12 @@ in docs/performance.md); they are not measured by this project.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tools.mockcloud import Record
 
 # Typical seconds to create one resource of a type (default: DEFAULT_SECONDS).
 TYPICAL_SECONDS: Mapping[str, int] = {
@@ -38,7 +42,7 @@ EMPTY_ASG_SECONDS = 10
 GATEWAY_ENDPOINT_SECONDS = 10
 
 
-def seconds(rec) -> int:
+def seconds(rec: Record) -> int:
     """Estimated creation time of one recorded resource (components take none of their own)."""
     if not rec.custom or rec.type.startswith("pulumi:providers:"):
         return 0
@@ -58,7 +62,9 @@ class Step:
     finish: int
 
 
-def finish_times(resources: Iterable, cost=seconds) -> tuple[dict[str, int], dict[str, str | None]]:
+def finish_times(
+    resources: Iterable[Record], cost: Callable[[Record], int] = seconds
+) -> tuple[dict[str, int], dict[str, str | None]]:
     """Earliest finish of every resource and the dependency that held it back the longest."""
     recs = {r.urn: r for r in resources}
     finish: dict[str, int] = {}
@@ -84,7 +90,7 @@ def finish_times(resources: Iterable, cost=seconds) -> tuple[dict[str, int], dic
     return finish, via
 
 
-def critical_path(resources: Iterable, cost=seconds) -> list[Step]:
+def critical_path(resources: Iterable[Record], cost: Callable[[Record], int] = seconds) -> list[Step]:
     """The longest chain, first resource first."""
     recs = {r.urn: r for r in resources}
     if not recs:

@@ -131,7 +131,7 @@ class MockCloud(pulumi_mocks.Mocks):
         self.invokes: list[str] = []
 
     # -- invokes ----------------------------------------------------------------------
-    def call(self, args: pulumi_mocks.MockCallArgs):
+    def call(self, args: pulumi_mocks.MockCallArgs) -> tuple[dict[str, Any], list[Any]]:
         self.invokes.append(args.token)
         answers = {
             "aws:index/getAvailabilityZones:getAvailabilityZones": self._zones,
@@ -279,7 +279,7 @@ class MockCloud(pulumi_mocks.Mocks):
             )
         )
 
-    def new_resource(self, args: pulumi_mocks.MockResourceArgs):
+    def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         typ, name, inputs = args.typ, args.name, dict(args.inputs)
         ident = args.resource_id or self._id(typ, name)
         state = dict(inputs)
@@ -524,7 +524,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                 raise EngineError(f"Duplicate resource URN '{urn}'; try giving it a unique name")
             self._claimed.add(urn)
 
-    def RegisterResource(self, request):
+    def RegisterResource(self, request: Any) -> Any:
         """What MockMonitor.RegisterResource does, without deserializing twice or spinning an event loop per
         registration to serialize plain values (a fifth of an offline plan's time)."""
         if request.type == "pulumi:pulumi:Stack":
@@ -573,7 +573,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         obj.update({k: _wire(v) for k, v in state.items()})
         return resource_pb2.RegisterResourceResponse(urn=urn, id=ident, object=obj)
 
-    def _construct(self, request, urn: str, inputs: dict[str, Any]) -> None:
+    def _construct(self, request: Any, urn: str, inputs: dict[str, Any]) -> None:
         """Run a remote component's constructor as the provider plugin would: checks, then children."""
         try:
             children = remote_components.construct(request.type, request.name, inputs, self.mocks.addon_version)
@@ -625,7 +625,7 @@ def _wire(value: Any) -> Any:
     return value
 
 
-def _apply_transforms(transforms: list, child: remote_components.Child, request) -> dict[str, Any]:
+def _apply_transforms(transforms: list, child: remote_components.Child, request: Any) -> dict[str, Any]:
     """The component's transforms run on each child the engine registers for it (engine property names)."""
     from pulumi.resource import ResourceOptions, ResourceTransformArgs
 
@@ -696,7 +696,7 @@ class _InlineExecutor(concurrent.futures.ThreadPoolExecutor):
     they bring) cost more than the calls themselves.
     """
 
-    def submit(self, fn, /, *args, **kwargs):
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> concurrent.futures.Future:
         future: concurrent.futures.Future = concurrent.futures.Future()
         try:
             future.set_result(fn(*args, **kwargs))
@@ -705,7 +705,7 @@ class _InlineExecutor(concurrent.futures.ThreadPoolExecutor):
         return future
 
 
-def _no_stack_trace():
+def _no_stack_trace() -> Any:
     from pulumi.runtime.proto import source_pb2
 
     return source_pb2.StackTrace()
@@ -766,7 +766,7 @@ def _fast_registrations(constructed: list[pulumi.Resource]) -> Iterator[None]:
 
     original = pulumi_resource.register_resource
 
-    def recording_register(res, ty, name, *args, **kwargs):
+    def recording_register(res: pulumi.Resource, ty: str, name: str, *args: Any, **kwargs: Any) -> Any:
         constructed.append(res)
         return original(res, ty, name, *args, **kwargs)
 

@@ -24,17 +24,20 @@ import runpy
 import sys
 import traceback
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tools.graph import LEVELS, mermaid
 from tools.render import counts, dump_json, pod_density, policy_report, tree
 from tools.stackconfig import ROOT, load_project, stack_config, stack_name_of
 
+if TYPE_CHECKING:
+    from tools.mockcloud import Recording
+
 
 # ---------------------------------------------------------------------------------------
 # running
 # ---------------------------------------------------------------------------------------
-def run(stack_file: Path, stack: str, root: Path = ROOT):
+def run(stack_file: Path, stack: str, root: Path = ROOT) -> Recording:
     """Run the real program of the project in ``root`` (the platform, or bootstrap/) for a stack file; return the
     Recording (raises ConfigError)."""
     from tools.mockcloud import run_program

@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from typing import TYPE_CHECKING
 
 from tools.facts import facts
+
+if TYPE_CHECKING:
+    from tools.mockcloud import Recording
 
 
 def short_type(typ: str) -> str:
@@ -17,7 +21,7 @@ def short_type(typ: str) -> str:
     return typ
 
 
-def pod_density(recording) -> str | None:
+def pod_density(recording: Recording) -> str | None:
     """With security groups for pods: how many pods with their own group a node of each instance type takes."""
     from components.config.instances import branch_enis
 
@@ -38,7 +42,7 @@ def pod_density(recording) -> str | None:
     return "\n".join(lines)
 
 
-def tree(recording) -> str:
+def tree(recording: Recording) -> str:
     by_parent: dict[str | None, list] = {}
     for r in recording.resources:
         by_parent.setdefault(r.parent, []).append(r)
@@ -53,7 +57,7 @@ def tree(recording) -> str:
     return "\n".join(lines)
 
 
-def counts(recording) -> str:
+def counts(recording: Recording) -> str:
     c = Counter(short_type(r.type) for r in recording.resources)
     width = max((len(k) for k in c), default=0)
     lines = [f"  {k.ljust(width)}  {c[k]}" for k in sorted(c)]
@@ -61,11 +65,11 @@ def counts(recording) -> str:
     return "\n".join(lines)
 
 
-def dump_json(recording) -> str:
+def dump_json(recording: Recording) -> str:
     return json.dumps(recording.as_json(), indent=2, sort_keys=True) + "\n"
 
 
-def policy_report(recording, stack: str, levels: dict[str, str] | None = None) -> tuple[str, int]:
+def policy_report(recording: Recording, stack: str, levels: dict[str, str] | None = None) -> tuple[str, int]:
     """The guardrails over the recorded resources: (report, number of mandatory violations)."""
     from policies import guardrails
 

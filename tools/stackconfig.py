@@ -10,7 +10,10 @@ import re
 import sys
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from components.config import PlatformConfig
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -53,7 +56,7 @@ def stack_config(stack_file: Path, project: Mapping[str, Any]) -> tuple[dict[str
     return flat, secrets
 
 
-def platform_config(stack: str, root: Path = ROOT):
+def platform_config(stack: str, root: Path = ROOT) -> PlatformConfig:
     """The validated config of ``Pulumi.<stack>.yaml`` as the program would read it (raises ConfigError).
 
     For the tools that act on a deployed stack (preflight, teardown): the same defaults, reader and models.
@@ -67,7 +70,7 @@ def platform_config(stack: str, root: Path = ROOT):
     return load(raw, stack=stack, region=flat.get("aws:region"), project=project["name"])
 
 
-def platform_config_or_report(stack: str, root: Path = ROOT):
+def platform_config_or_report(stack: str, root: Path = ROOT) -> PlatformConfig | None:
     """``platform_config``, or None after printing its problems to stderr (the tools then exit 2)."""
     from components.config import ConfigError
 
