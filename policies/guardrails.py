@@ -11,6 +11,7 @@ expected type) are skipped rather than guessed.
 from __future__ import annotations
 
 import collections
+import functools
 import ipaddress
 import json
 import re
@@ -107,6 +108,7 @@ def _is_world(cidr: Any) -> bool:
         return False
 
 
+@functools.cache  # a plan's policies check tens of thousands of (pattern, action) pairs over a few hundred patterns
 def _glob(pattern: str) -> re.Pattern:
     """An IAM wildcard (* any run, ? one character; case-insensitive as IAM compares actions) as a regex."""
     return re.compile("".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern), re.I)
@@ -757,7 +759,8 @@ def _key_matches(pattern: str, key: str) -> bool:
     return bool(re.fullmatch(".+".join(re.escape(p) for p in parts), key))
 
 
-def iam_catalogs(directory: Path = IAM_CATALOG_DIR) -> dict[str, tuple[CatalogStatement, ...]]:
+@functools.cache  # the files are the program's own: read once per process, not once per evaluation
+def iam_catalogs(directory: Path = IAM_CATALOG_DIR) -> Mapping[str, tuple[CatalogStatement, ...]]:
     """``{controller: statements}`` of the program's controller policies (the files the add-ons render)."""
     import yaml  # the pack's environment has it (policies/requirements.txt)
 

@@ -18,6 +18,7 @@ duplicate URN, a remote component's constructor check), printed as ``error: <mes
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import runpy
@@ -304,4 +305,7 @@ def exit_now(code: int) -> None:
 
 
 if __name__ == "__main__":
+    # A plan is one short process that ends with os._exit: the cyclic collector would only scan the SDKs' modules
+    # and the plan's objects over and over (about a tenth of the process), and nothing needs the memory back.
+    gc.disable()
     exit_now(main())
