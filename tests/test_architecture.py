@@ -130,7 +130,7 @@ def test_the_config_package_imports_nothing_from_components_outside_it():
 def _functions(path: Path) -> Iterator[tuple[str, int]]:
     for node in ast.walk(_tree(path)):
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-            yield node.name, node.end_lineno - node.lineno + 1  # type: ignore[operator]
+            yield node.name, (node.end_lineno or node.lineno) - node.lineno + 1
 
 
 def test_no_function_in_components_or_tools_is_longer_than_sixty_lines():

@@ -179,3 +179,12 @@ def test_config_group_urls_register_no_children_offline():
         )
         == []
     )
+
+
+def test_an_invoke_the_mock_cannot_answer_is_refused_by_name():
+    from pulumi.runtime.mocks import MockCallArgs
+
+    from tools.mockcloud import MockCloud, UnansweredInvoke
+
+    with pytest.raises(UnansweredInvoke, match=r"no answer for invoke aws:ec2/getAmi:getAmi; add one in"):
+        MockCloud().call(MockCallArgs(token="aws:ec2/getAmi:getAmi", args={}, provider=""))

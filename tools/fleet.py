@@ -121,9 +121,10 @@ def run(cli: Cli, tasks: Sequence[tuple[str, list[str]]], jobs: int) -> list[Out
     one = functools.partial(plan_one, cli)  # picklable: a module-level function and the CLI's main
     if jobs <= 1 or len(tasks) <= 1:
         return [one(t) for t in tasks]
-    import components.program  # noqa: F401  (imported once here: forked workers inherit it)
-
-    with _context().Pool(min(jobs, len(tasks))) as pool:
+    context = _context()
+    if context.get_start_method() == "fork":
+        import components.program  # noqa: F401  (imported once here: forked workers inherit it)
+    with context.Pool(min(jobs, len(tasks))) as pool:
         return pool.map(one, tasks, chunksize=1)
 
 

@@ -60,6 +60,11 @@ class EngineError(Exception):
     """What the real engine would stop `pulumi preview` with (the plan exits 1 with this message)."""
 
 
+class UnansweredInvoke(LookupError):
+    """An invoke the mock cloud has no answer for: a gap in the offline plan (tools/mockcloud.py), not in the program
+    (the provider would answer it). The plan exits 1 with this message, so a new data source cannot go unplanned."""
+
+
 def h(*parts: str, n: int = 17) -> str:
     return hashlib.sha256("/".join(parts).encode()).hexdigest()[:n]
 
@@ -146,7 +151,7 @@ class MockCloud(pulumi_mocks.Mocks):
             "tls:index/getCertificate:getCertificate": self._certificate,
         }
         if args.token not in answers:
-            raise NotImplementedError(
+            raise UnansweredInvoke(
                 f"the mock cloud has no answer for invoke {args.token}; add one in tools/mockcloud.py"
             )
         return answers[args.token](args.args), []

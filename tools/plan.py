@@ -222,7 +222,7 @@ def _levels(stack: str) -> dict[str, str] | None:
 def _planned(stack_file: Path, stack: str, project: Path) -> Any:
     """The recording of the plan, or the exit code after printing why there is none."""
     from components.config import ConfigError
-    from tools.mockcloud import EngineError
+    from tools.mockcloud import EngineError, UnansweredInvoke
 
     try:
         return run(stack_file, stack, project)
@@ -230,7 +230,7 @@ def _planned(stack_file: Path, stack: str, project: Path) -> Any:
         for line in err.problems:
             print(line, file=sys.stderr)
         return 2
-    except EngineError as err:  # what `pulumi preview` itself would stop with
+    except (EngineError, UnansweredInvoke) as err:  # what `pulumi preview` would stop with; a gap of the mock
         print(f"error: {err}", file=sys.stderr)
         return 1
     except Exception:  # anything else is a bug: show it whole
