@@ -740,6 +740,14 @@ def _quiet_engine_errors(loop: asyncio.AbstractEventLoop, context: dict[str, Any
     loop.default_exception_handler(context)
 
 
+def _reset_root() -> None:
+    """No root stack resource: what a new run starts from (the SDK's own reset passes None; its annotation says a
+    Resource)."""
+    from pulumi.runtime import settings as pulumi_settings
+
+    pulumi_settings.set_root_resource(None)  # type: ignore[arg-type]
+
+
 def _mocked_runtime(
     config: Mapping[str, str], secret_keys: list[str], *, stack: str, project: str, region: str
 ) -> tuple[asyncio.AbstractEventLoop, MockCloud, RecordingMonitor]:
@@ -753,7 +761,7 @@ def _mocked_runtime(
     cloud = MockCloud(region=region)
     monitor = RecordingMonitor(cloud)
     pulumi.runtime.set_all_config(dict(config), secret_keys)
-    pulumi_settings.set_root_resource(None)  # type: ignore[arg-type]  # the SDK's own reset
+    _reset_root()
     pulumi.runtime.set_mocks(cloud, project=project, stack=stack, preview=False, monitor=monitor)
     # set_mocks renews the RPC manager but not the pending output tasks: a run that failed (an
     # engine error) leaves tasks of its closed loop there, which the next run would wait on.
@@ -810,7 +818,6 @@ def run_program(
     ``config`` is the flat Pulumi config (``"eks-platform:network": json string``). An
     exception raised by the program propagates after the runtime has settled.
     """
-    from pulumi.runtime import settings as pulumi_settings
     from pulumi.runtime.stack import run_pulumi_func
 
     region = region or config.get("aws:region") or "eu-west-1"
@@ -823,7 +830,7 @@ def run_program(
             outputs = loop.run_until_complete(_resolve(dict(getattr(stack_resource, "outputs", {}) or {})))
             urns = loop.run_until_complete(asyncio.gather(*(res.urn.future() for res in constructed)))
     finally:
-        pulumi_settings.set_root_resource(None)  # type: ignore[arg-type]  # the SDK's own reset
+        _reset_root()
         pulumi.runtime.set_all_config({}, [])
         loop.close()
         asyncio.set_event_loop(None)
